@@ -1,0 +1,46 @@
+# Spate: the two commands of the README, and the steps they are made of.
+#   make run   install dependencies, build, start spated on the embedded default
+#   make test  install dependencies, build, run every test (ctest + pytest)
+#   make bench install dependencies, build, run the benchmarks
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+PYTHON ?= /usr/bin/python3
+
+.PHONY: all deps configure build test unit-test py-test run bench clean format
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+configure:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+unit-test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+py-test: build
+	@if ls tests/compat/test_*.py tests/integration/test_*.py >/dev/null 2>&1; then \
+	  SPATE_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q tests; \
+	else echo "py-test: no pytest suites yet"; fi
+
+test: deps
+	$(MAKE) unit-test
+	$(MAKE) py-test
+
+run: deps build
+	bash scripts/run-server.sh $(BUILD_DIR)
+
+bench: deps build
+	bash scripts/bench.sh $(BUILD_DIR)
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,107 @@
+// The commit point of each fsync policy: grouping under batch, one sync per request under
+// always, none under never, and errors reaching every waiting request.
+#include "storage/group_committer.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+#include <vector>
+
+namespace spate::storage {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A syncable whose sync takes a while, so requests pile up behind it, and can be told to fail.
+class slow_target final : public syncable {
+ public:
+  result<void> sync() override {
+    std::this_thread::sleep_for(2ms);
+    syncs_.fetch_add(1);
+    if (fail_) return std::error_code(EIO, std::system_category());
+    return {};
+  }
+  std::atomic<int> syncs_{0};
+  std::atomic<bool> fail_{false};
+};
+
+// Issues `n` requests from `threads` threads and waits for all completions.
+std::vector<std::error_code> request_many(group_committer& committer,
+                                          std::shared_ptr<slow_target> target, int n,
+                                          int threads) {
+  std::vector<std::promise<std::error_code>> done(n);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = t; i < n; i += threads) {
+        committer.request_sync(target, [&done, i](std::error_code ec) { done[i].set_value(ec); });
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  std::vector<std::error_code> outcomes;
+  for (auto& d : done) outcomes.push_back(d.get_future().get());
+  return outcomes;
+}
+
+TEST(GroupCommitter, BatchPolicyCoversManyRequestsWithOneSync) {
+  group_committer committer(fsync_policy::batch);
+  auto target = std::make_shared<slow_target>();
+  auto outcomes = request_many(committer, target, 400, 4);
+  for (auto ec : outcomes) EXPECT_FALSE(ec);
+  EXPECT_EQ(committer.requests(), 400u);
+  EXPECT_LT(target->syncs_.load(), 200) << "requests that arrive during a sync share the next";
+  EXPECT_GE(target->syncs_.load(), 1);
+}
+
+TEST(GroupCommitter, AlwaysPolicySyncsEveryRequest) {
+  group_committer committer(fsync_policy::always);
+  auto target = std::make_shared<slow_target>();
+  auto outcomes = request_many(committer, target, 40, 4);
+  for (auto ec : outcomes) EXPECT_FALSE(ec);
+  EXPECT_EQ(target->syncs_.load(), 40);
+}
+
+TEST(GroupCommitter, NeverPolicyCompletesAtOnceWithoutSyncing) {
+  group_committer committer(fsync_policy::never);
+  auto target = std::make_shared<slow_target>();
+  bool called = false;
+  committer.request_sync(target, [&](std::error_code ec) {
+    EXPECT_FALSE(ec);
+    called = true;
+  });
+  EXPECT_TRUE(called) << "completed before request_sync returned";
+  EXPECT_EQ(target->syncs_.load(), 0);
+}
+
+TEST(GroupCommitter, SyncFailureReachesEveryWaiter) {
+  group_committer committer(fsync_policy::batch);
+  auto target = std::make_shared<slow_target>();
+  target->fail_ = true;
+  auto outcomes = request_many(committer, target, 20, 2);
+  for (auto ec : outcomes) EXPECT_EQ(ec, std::error_condition(std::errc::io_error));
+}
+
+TEST(GroupCommitter, DestructorCompletesQueuedRequests) {
+  auto target = std::make_shared<slow_target>();
+  std::atomic<int> completed{0};
+  {
+    group_committer committer(fsync_policy::always);
+    for (int i = 0; i < 10; ++i) {
+      committer.request_sync(target, [&](std::error_code) { completed.fetch_add(1); });
+    }
+  }
+  EXPECT_EQ(completed.load(), 10);
+}
+
+TEST(GroupCommitter, PolicyNamesRoundTrip) {
+  for (auto p : {fsync_policy::batch, fsync_policy::always, fsync_policy::never}) {
+    EXPECT_EQ(parse_fsync_policy(to_string(p)), p);
+  }
+  EXPECT_FALSE(parse_fsync_policy("sometimes"));
+}
+
+}  // namespace
+}  // namespace spate::storage

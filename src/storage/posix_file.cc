@@ -1,0 +1,134 @@
+// POSIX files: every append is one or more pwrite calls at the tracked end of file.
+#include "storage/posix_file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+
+namespace spate::storage {
+namespace {
+
+class posix_file final : public file {
+ public:
+  posix_file(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+  ~posix_file() override { ::close(fd_); }
+  posix_file(const posix_file&) = delete;
+  posix_file& operator=(const posix_file&) = delete;
+
+  result<void> append(std::string_view bytes) override {
+    std::uint64_t offset = size_.load(std::memory_order_relaxed);
+    while (!bytes.empty()) {
+      ssize_t n = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return last_system_error();
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+      offset += static_cast<std::uint64_t>(n);
+    }
+    size_.store(offset, std::memory_order_release);
+    return {};
+  }
+
+  result<std::size_t> read_at(std::uint64_t offset, char* dst,
+                              std::size_t dst_size) const override {
+    std::size_t done = 0;
+    while (done < dst_size) {
+      ssize_t n = ::pread(fd_, dst + done, dst_size - done, static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return last_system_error();
+      }
+      if (n == 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    return done;
+  }
+
+  result<void> sync() override {
+    while (::fdatasync(fd_) != 0) {
+      if (errno != EINTR) return last_system_error();
+    }
+    return {};
+  }
+
+  result<void> truncate(std::uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return last_system_error();
+    size_.store(size, std::memory_order_release);
+    return {};
+  }
+
+  std::uint64_t size() const override { return size_.load(std::memory_order_acquire); }
+
+ private:
+  const int fd_;
+  std::atomic<std::uint64_t> size_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<file>> posix_file_system::open(const std::string& path, open_mode mode) {
+  int flags = O_RDWR | O_CLOEXEC;
+  if (mode == open_mode::create_new) flags |= O_CREAT | O_EXCL;
+  if (mode == open_mode::create_or_open) flags |= O_CREAT;
+  int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0) return last_system_error();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    auto ec = last_system_error();
+    ::close(fd);
+    return ec;
+  }
+  return std::unique_ptr<file>(new posix_file(fd, static_cast<std::uint64_t>(st.st_size)));
+}
+
+result<std::vector<std::string>> posix_file_system::list(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return last_system_error();
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(d)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(d);
+  return names;
+}
+
+result<void> posix_file_system::remove(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return last_system_error();
+  return {};
+}
+
+result<void> posix_file_system::rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return last_system_error();
+  return {};
+}
+
+result<void> posix_file_system::create_dirs(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return ec;
+  return {};
+}
+
+result<void> posix_file_system::sync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return last_system_error();
+  int rc = ::fsync(fd);
+  auto ec = rc != 0 ? last_system_error() : std::error_code{};
+  ::close(fd);
+  if (ec) return ec;
+  return {};
+}
+
+bool posix_file_system::exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace spate::storage

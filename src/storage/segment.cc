@@ -1,0 +1,312 @@
+// Segment files: header, appends, reads through the sparse index, recovery on open.
+#include "storage/segment.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/coding.h"
+#include "common/crc32c.h"
+#include "storage/errc.h"
+#include "storage/record_format.h"
+#include "storage/record_reader.h"
+#include "storage/segment_name.h"
+
+namespace spate::storage {
+namespace {
+
+namespace fmt = record_format;
+
+std::string encode_segment_header(position base, std::int64_t now_ms) {
+  std::string h(fmt::segment_header_size, '\0');
+  std::memcpy(h.data(), fmt::segment_magic.data(), fmt::segment_magic.size());
+  coding::put_u32(h.data() + 8, fmt::segment_version);
+  coding::put_u32(h.data() + 12, static_cast<std::uint32_t>(fmt::segment_header_size));
+  coding::put_u64(h.data() + 16, base);
+  coding::put_u64(h.data() + 24, static_cast<std::uint64_t>(now_ms));
+  coding::put_u32(h.data() + fmt::segment_header_crc_offset,
+                  crc32c::mask(crc32c::value(h.data(), fmt::segment_header_crc_offset)));
+  return h;
+}
+
+// Checks a segment header; returns the offset of the first frame.
+result<std::uint64_t> check_segment_header(std::string_view h, position expected_base) {
+  if (h.size() < fmt::segment_header_size ||
+      h.substr(0, fmt::segment_magic.size()) != fmt::segment_magic ||
+      crc32c::unmask(coding::get_u32(h.data() + fmt::segment_header_crc_offset)) !=
+          crc32c::value(h.data(), fmt::segment_header_crc_offset)) {
+    return errc::bad_segment_header;
+  }
+  if (coding::get_u32(h.data() + 8) != fmt::segment_version) return errc::unsupported_version;
+  const std::uint32_t header_size = coding::get_u32(h.data() + 12);
+  if (header_size < fmt::segment_header_size || coding::get_u64(h.data() + 16) != expected_base) {
+    return errc::bad_segment_header;
+  }
+  return header_size;
+}
+
+std::string file_path(const std::string& dir, position base, segment_file_kind kind) {
+  return join_path(dir, segment_file_name{base, kind}.format());
+}
+
+// How many bytes to read per chunk for a read with these limits: enough for the records asked
+// for at a typical size, plus a skip from the index entry, within sane bounds.
+std::size_t read_chunk_size(const read_limits& limits, std::uint64_t index_interval) {
+  const std::size_t estimate =
+      std::min<std::size_t>(limits.max_records, 1u << 16) * 256 + index_interval;
+  return std::clamp<std::size_t>(std::min(estimate, limits.max_bytes + index_interval + 4096),
+                                 16u << 10, 1u << 20);
+}
+
+}  // namespace
+
+segment::segment(file_system& fs, std::string dir, position base, std::unique_ptr<file> f,
+                 const segment_options& options)
+    : fs_(fs),
+      dir_(std::move(dir)),
+      path_(file_path(dir_, base, segment_file_kind::segment)),
+      base_(base),
+      file_(std::move(f)),
+      options_(options),
+      next_(base),
+      index_(options.index_interval) {}
+
+result<std::shared_ptr<segment>> segment::create(file_system& fs, const std::string& dir,
+                                                 position base, std::int64_t now_ms,
+                                                 const segment_options& options) {
+  const std::string path = file_path(dir, base, segment_file_kind::segment);
+  SPATE_TRY(auto f, fs.open(path, open_mode::create_new));
+  SPATE_TRY_VOID(f->append(encode_segment_header(base, now_ms)));
+  std::shared_ptr<segment> s(new segment(fs, dir, base, std::move(f), options));
+  s->size_ = fmt::segment_header_size;
+  return s;
+}
+
+result<std::shared_ptr<segment>> segment::open(file_system& fs, const std::string& dir,
+                                               position base, bool is_last,
+                                               const segment_options& options,
+                                               const corruption_reporter& reporter) {
+  const std::string path = file_path(dir, base, segment_file_kind::segment);
+  SPATE_TRY(auto f, fs.open(path, open_mode::open_existing));
+  std::shared_ptr<segment> s(new segment(fs, dir, base, std::move(f), options));
+  file& data = *s->file_;
+
+  std::string header(fmt::segment_header_size, '\0');
+  SPATE_TRY(auto header_read, data.read_at(0, header.data(), header.size()));
+  header.resize(header_read);
+  auto first_frame = check_segment_header(header, base);
+  if (!first_frame) {
+    // A crash while the active segment was being created can leave a short or zeroed header:
+    // nothing was ever acknowledged from such a file, so it is started afresh.
+    bool torn = header.size() < fmt::segment_header_size ||
+                std::all_of(header.begin(), header.end(), [](char c) { return c == 0; });
+    if (!is_last || !torn || data.size() > fmt::segment_header_size) return first_frame.error();
+    SPATE_TRY_VOID(data.truncate(0));
+    SPATE_TRY_VOID(data.append(encode_segment_header(base, 0)));
+    SPATE_TRY_VOID(data.sync());
+    first_frame = fmt::segment_header_size;
+  }
+
+  // Trust the index file up to the size it records, if it is intact and fits; scan the rest.
+  std::uint64_t scan_from = *first_frame;
+  position expected = base;
+  std::int64_t max_arrival = no_arrival;
+  segment_index index(options.index_interval);
+  bool index_trusted = false;
+  const std::string index_path = file_path(dir, base, segment_file_kind::index);
+  if (auto bytes = fs.read_file(index_path)) {
+    auto contents = segment_index::decode_file(*bytes, options.index_interval);
+    if (contents && contents->base == base && contents->trusted_size >= *first_frame &&
+        contents->trusted_size <= data.size()) {
+      scan_from = contents->trusted_size;
+      expected = contents->next;
+      max_arrival = contents->max_arrival;
+      index = std::move(contents->index);
+      index_trusted = true;
+    }
+  }
+  SPATE_TRY(auto scan, scan_segment(data, path, scan_from, expected, max_arrival, index));
+
+  if (scan.corruption) {
+    if (reporter) reporter(*scan.corruption);
+    if (options.strict_recovery) return errc::corruption;
+  }
+  if (scan.valid_end < data.size()) {
+    SPATE_TRY_VOID(data.truncate(scan.valid_end));
+    SPATE_TRY_VOID(data.sync());
+  }
+  s->size_ = scan.valid_end;
+  s->next_ = scan.next_position;
+  s->max_arrival_ = scan.max_arrival;
+  s->index_ = std::move(index);
+  s->synced_size_ = scan.valid_end;
+  s->dir_synced_ = true;
+  s->index_written_ = index_trusted && scan.valid_end == scan_from && !scan.corruption;
+  return s;
+}
+
+position segment::next_position() const {
+  std::lock_guard lock(mu_);
+  return next_;
+}
+
+std::uint64_t segment::size() const {
+  std::lock_guard lock(mu_);
+  return size_;
+}
+
+std::int64_t segment::max_arrival() const {
+  std::lock_guard lock(mu_);
+  return max_arrival_;
+}
+
+result<void> segment::append(const encoded_batch& batch) {
+  if (failed_.load(std::memory_order_acquire)) return errc::log_closed;
+  const std::uint64_t start = file_->size();
+  if (auto written = file_->append(batch.frames); !written) {
+    if (!file_->truncate(start)) failed_.store(true, std::memory_order_release);
+    return written.error();
+  }
+  index_written_.store(false, std::memory_order_release);
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < batch.count(); ++i) {
+    index_.add(batch.first + i, start + batch.frame_offsets[i], batch.arrival_ms);
+  }
+  size_ = start + batch.frames.size();
+  next_ = batch.first + batch.count();
+  if (batch.count() > 0) max_arrival_ = std::max(max_arrival_, batch.arrival_ms);
+  return {};
+}
+
+result<void> segment::read(position from, const read_limits& limits, read_batch& out) const {
+  snapshot snap;
+  {
+    std::lock_guard lock(mu_);
+    snap.size = size_;
+    snap.next = next_;
+    auto entry = index_.floor_position(from);
+    snap.start_offset = entry ? entry->offset : fmt::segment_header_size;
+  }
+  out.next = std::max(out.next, from);
+  if (from >= snap.next) return {};
+
+  const std::size_t chunk = read_chunk_size(limits, options_.index_interval);
+  std::size_t min_want = 0;  // set when one frame is larger than a chunk
+  std::uint64_t offset = snap.start_offset;
+  while (offset < snap.size) {
+    const auto want = static_cast<std::size_t>(
+        std::min<std::uint64_t>(std::max(chunk, min_want), snap.size - offset));
+    auto buffer = std::make_unique<char[]>(want);
+    SPATE_TRY(auto got, file_->read_at(offset, buffer.get(), want));
+    if (got != want) return errc::corruption;  // shorter than the bytes published to readers
+    const std::string_view bytes(buffer.get(), got);
+
+    std::size_t cursor = 0;
+    bool used = false;
+    bool full = false;
+    while (cursor < bytes.size()) {
+      decoded_frame frame = decode_frame(bytes.substr(cursor));
+      if (frame.status == frame_status::incomplete) break;  // continues in the next chunk
+      if (frame.status == frame_status::skipped) {
+        cursor += frame.frame_size;
+        continue;
+      }
+      if (frame.status != frame_status::ok) return errc::corruption;
+      const record_view& r = frame.record;
+      if (r.pos >= from) {
+        const std::size_t record_bytes = r.partition_key.size() + r.data.size();
+        if (out.records.size() >= limits.max_records ||
+            (!out.records.empty() && out.bytes + record_bytes > limits.max_bytes)) {
+          full = true;
+          break;
+        }
+        out.records.push_back(r);
+        out.bytes += record_bytes;
+        out.next = r.pos + 1;
+        used = true;
+      }
+      cursor += frame.frame_size;
+    }
+    if (used) out.buffers.push_back(std::move(buffer));
+    if (full || out.next >= snap.next) return {};
+    if (cursor == 0) {
+      // The frame at `offset` is larger than a chunk: read it whole on the next round.
+      if (bytes.size() < fmt::frame_header_size) return errc::corruption;
+      const std::size_t frame_size =
+          fmt::frame_header_size + coding::get_u32(bytes.data() + fmt::frame_length_offset);
+      if (frame_size <= want || frame_size > snap.size - offset) return errc::corruption;
+      min_want = frame_size;
+      continue;
+    }
+    min_want = 0;
+    offset += cursor;
+  }
+  return {};
+}
+
+result<std::optional<position>> segment::find_time(std::int64_t arrival_ms) const {
+  position from;
+  position next;
+  {
+    std::lock_guard lock(mu_);
+    if (max_arrival_ < arrival_ms) return std::optional<position>{};
+    auto entry = index_.floor_time(arrival_ms);
+    from = entry ? entry->pos : base_;
+    next = next_;
+  }
+  // The answer lies within about one index interval of the entry.
+  while (from < next) {
+    read_batch batch;
+    SPATE_TRY_VOID(read(from, read_limits{256, 1u << 20}, batch));
+    for (const auto& r : batch.records) {
+      if (r.arrival_ms >= arrival_ms) return std::optional<position>(r.pos);
+    }
+    if (batch.records.empty()) break;
+    from = batch.next;
+  }
+  return std::optional<position>{};
+}
+
+result<void> segment::sync() {
+  if (failed_.load(std::memory_order_acquire)) return errc::log_closed;
+  const std::uint64_t covered = file_->size();
+  if (auto synced = file_->sync(); !synced) {
+    failed_.store(true, std::memory_order_release);
+    return synced.error();
+  }
+  if (!dir_synced_.load(std::memory_order_acquire)) {
+    if (auto synced = fs_.sync_dir(dir_); !synced) {
+      failed_.store(true, std::memory_order_release);
+      return synced.error();
+    }
+    dir_synced_.store(true, std::memory_order_release);
+  }
+  std::uint64_t prev = synced_size_.load(std::memory_order_relaxed);
+  while (prev < covered && !synced_size_.compare_exchange_weak(prev, covered)) {
+  }
+  return {};
+}
+
+result<void> segment::write_index_file() {
+  std::string contents;
+  {
+    std::lock_guard lock(mu_);
+    if (next_ == base_) return {};
+    contents = index_.encode_file(base_, next_, size_, max_arrival_);
+  }
+  SPATE_TRY_VOID(
+      fs_.write_file_atomically(file_path(dir_, base_, segment_file_kind::index), contents));
+  index_written_.store(true, std::memory_order_release);
+  return {};
+}
+
+void segment::remove_index_file() {
+  index_written_.store(false, std::memory_order_release);
+  (void)fs_.remove(file_path(dir_, base_, segment_file_kind::index));
+}
+
+result<void> segment::remove_files() {
+  remove_index_file();
+  return fs_.remove(path_);
+}
+
+}  // namespace spate::storage

@@ -1,0 +1,138 @@
+// segment: one file of a shard's log, holding consecutive records from its base position.
+//
+// Lifecycle: `create` (a new, empty active segment) or `open` (an existing one, recovered by
+// scanning from its last trusted point, recovery.h) -> appends while it is the active segment
+// -> sealed when the log rolls to a new segment (synced, then its index file is written) ->
+// removed by retention. A segment is shared (std::shared_ptr) between the log, readers and
+// queued syncs, so removal while a read is in flight is safe: the file stays open until the
+// last reference goes.
+//
+// Durability levels: `size()` counts bytes handed to the kernel (visible to readers and safe
+// from a process crash); `synced_size()` counts bytes an fdatasync has covered (safe from
+// power loss).
+//
+// Thread safety: one appender at a time (the owning shard_log serialises appends); reads and
+// lookups may run concurrently with it. Shared state is guarded by mu_, which is never held
+// across I/O, so readers never wait for a write or a sync.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "storage/file.h"
+#include "storage/group_committer.h"
+#include "storage/record.h"
+#include "storage/recovery.h"
+#include "storage/segment_index.h"
+
+namespace spate::storage {
+
+struct segment_options {
+  // Bytes of log between two sparse index entries. Default: 4 KiB.
+  std::uint64_t index_interval = 4096;
+  // When recovery finds corruption before the tail: true fails the open (default); false cuts
+  // the segment at the corruption after reporting it, losing what follows.
+  bool strict_recovery = true;
+};
+
+// Frames ready to append: consecutive records from `first`, all with the same arrival time.
+struct encoded_batch {
+  std::string frames;
+  position first = 0;
+  std::vector<std::uint32_t> frame_offsets;  // where each record's frame starts in `frames`
+  std::int64_t arrival_ms = 0;
+
+  std::size_t count() const { return frame_offsets.size(); }
+  void clear() {
+    frames.clear();
+    frame_offsets.clear();
+  }
+};
+
+class segment final : public syncable {
+ public:
+  // Creates `<dir>/<base>.seg` with its header; the file must not exist.
+  static result<std::shared_ptr<segment>> create(file_system& fs, const std::string& dir,
+                                                 position base, std::int64_t now_ms,
+                                                 const segment_options& options);
+
+  // Opens and recovers `<dir>/<base>.seg`. `is_last` marks the active segment, whose header
+  // may be torn by a crash during creation (it is then rewritten). Corruption goes to
+  // `reporter` and, under strict_recovery, fails the open with errc::corruption.
+  static result<std::shared_ptr<segment>> open(file_system& fs, const std::string& dir,
+                                               position base, bool is_last,
+                                               const segment_options& options,
+                                               const corruption_reporter& reporter);
+
+  ~segment() override = default;
+
+  position base() const { return base_; }
+  const std::string& path() const { return path_; }
+  position next_position() const;
+  std::uint64_t size() const;
+  std::uint64_t synced_size() const { return synced_size_.load(std::memory_order_acquire); }
+  std::int64_t max_arrival() const;  // no_arrival if the segment holds no record
+  bool empty() const { return next_position() == base_; }
+
+  // Writes `batch` (whose first position must be next_position()) to the file and publishes
+  // it to readers. On failure the file is cut back to its previous size; if even that fails,
+  // the segment refuses all further appends.
+  result<void> append(const encoded_batch& batch);
+
+  // Appends records from `from` (at or after base) into `out` until the limits or the end of
+  // the segment; sets out.next past the last record read.
+  result<void> read(position from, const read_limits& limits, read_batch& out) const;
+
+  // The position of the first record with arrival at or after `arrival_ms`, if the segment
+  // has one.
+  result<std::optional<position>> find_time(std::int64_t arrival_ms) const;
+
+  // fdatasync; the first successful call also syncs the directory entry of a new file. After
+  // a failed sync the segment refuses appends: the kernel may have dropped the dirty pages.
+  result<void> sync() override;
+
+  // Writes `<base>.idx` describing the segment as it is now (call after a sync).
+  result<void> write_index_file();
+  // Whether write_index_file has run since the last append.
+  bool has_index_file() const { return index_written_.load(std::memory_order_acquire); }
+  // Removes the index file, if any (an active segment must not keep a stale one).
+  void remove_index_file();
+  // Removes the segment's files (retention, deletion).
+  result<void> remove_files();
+
+ private:
+  segment(file_system& fs, std::string dir, position base, std::unique_ptr<file> f,
+          const segment_options& options);
+
+  struct snapshot {
+    std::uint64_t size;
+    position next;
+    std::uint64_t start_offset;  // frame offset to scan from
+  };
+
+  file_system& fs_;
+  const std::string dir_;
+  const std::string path_;
+  const position base_;
+  const std::unique_ptr<file> file_;
+  const segment_options options_;
+
+  mutable std::mutex mu_;
+  std::uint64_t size_ = 0;           // guarded by mu_: bytes readers may read
+  position next_ = 0;                // guarded by mu_
+  std::int64_t max_arrival_ = no_arrival;  // guarded by mu_
+  segment_index index_;              // guarded by mu_
+
+  std::atomic<std::uint64_t> synced_size_{0};
+  std::atomic<bool> dir_synced_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> index_written_{false};
+};
+
+}  // namespace spate::storage

@@ -1,0 +1,87 @@
+// Sparse index lookups and the index file codec.
+#include "storage/segment_index.h"
+
+#include <algorithm>
+
+#include "common/coding.h"
+#include "common/crc32c.h"
+#include "storage/errc.h"
+#include "storage/record_format.h"
+
+namespace spate::storage {
+
+namespace fmt = record_format;
+
+std::optional<index_entry> segment_index::floor_position(position pos) const {
+  auto it = std::upper_bound(entries_.begin(), entries_.end(), pos,
+                             [](position p, const index_entry& e) { return p < e.pos; });
+  if (it == entries_.begin()) return std::nullopt;
+  return *std::prev(it);
+}
+
+std::optional<index_entry> segment_index::floor_time(std::int64_t arrival_ms) const {
+  auto it = std::lower_bound(
+      entries_.begin(), entries_.end(), arrival_ms,
+      [](const index_entry& e, std::int64_t t) { return e.arrival_ms < t; });
+  if (it == entries_.begin()) return std::nullopt;
+  return *std::prev(it);
+}
+
+void segment_index::truncate(std::uint64_t offset) {
+  std::erase_if(entries_, [&](const index_entry& e) { return e.offset >= offset; });
+}
+
+std::string segment_index::encode_file(position base, position next,
+                                       std::uint64_t trusted_size,
+                                       std::int64_t max_arrival) const {
+  std::string out;
+  out.reserve(fmt::index_header_size + entries_.size() * fmt::index_entry_size +
+              fmt::index_trailer_size);
+  out.append(fmt::index_magic);
+  coding::append_fixed<std::uint32_t>(out, fmt::index_version);
+  coding::append_fixed<std::uint32_t>(out, static_cast<std::uint32_t>(entries_.size()));
+  coding::append_fixed<std::uint64_t>(out, base);
+  coding::append_fixed<std::uint64_t>(out, next);
+  coding::append_fixed<std::uint64_t>(out, trusted_size);
+  coding::append_fixed<std::uint64_t>(out, static_cast<std::uint64_t>(max_arrival));
+  for (const auto& e : entries_) {
+    coding::append_fixed<std::uint64_t>(out, e.pos);
+    coding::append_fixed<std::uint64_t>(out, e.offset);
+    coding::append_fixed<std::uint64_t>(out, static_cast<std::uint64_t>(e.arrival_ms));
+  }
+  coding::append_fixed<std::uint32_t>(out, crc32c::mask(crc32c::value(out)));
+  return out;
+}
+
+result<index_file_contents> segment_index::decode_file(std::string_view bytes,
+                                                       std::uint64_t interval) {
+  if (bytes.size() < fmt::index_header_size + fmt::index_trailer_size ||
+      bytes.substr(0, fmt::index_magic.size()) != fmt::index_magic) {
+    return errc::bad_segment_header;
+  }
+  const char* p = bytes.data();
+  const std::size_t body = bytes.size() - fmt::index_trailer_size;
+  if (crc32c::unmask(coding::get_u32(p + body)) != crc32c::value(p, body)) {
+    return errc::bad_segment_header;
+  }
+  if (coding::get_u32(p + 8) != fmt::index_version) return errc::unsupported_version;
+  const std::uint32_t count = coding::get_u32(p + 12);
+  if (fmt::index_header_size + std::size_t{count} * fmt::index_entry_size != body) {
+    return errc::bad_segment_header;
+  }
+  index_file_contents out;
+  out.base = coding::get_u64(p + 16);
+  out.next = coding::get_u64(p + 24);
+  out.trusted_size = coding::get_u64(p + 32);
+  out.max_arrival = static_cast<std::int64_t>(coding::get_u64(p + 40));
+  out.index = segment_index(interval);
+  out.index.entries_.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const char* e = p + fmt::index_header_size + i * fmt::index_entry_size;
+    out.index.entries_.push_back({coding::get_u64(e), coding::get_u64(e + 8),
+                                  static_cast<std::int64_t>(coding::get_u64(e + 16))});
+  }
+  return out;
+}
+
+}  // namespace spate::storage

@@ -1,0 +1,78 @@
+// segment_index: the sparse position and time index of one segment.
+//
+// One entry is kept for the first record of the segment and then for the first record at or
+// beyond every `interval` bytes, so the index costs 24 bytes per `interval` of log. Because
+// arrival times never decrease within a shard, the same entries answer both "where is
+// position P" and "where is the first record at or after time T": each lookup returns the
+// entry to start scanning from.
+//
+// Thread safety: none; the owning segment guards it with its mutex.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "storage/record.h"
+
+namespace spate::storage {
+
+struct index_entry {
+  position pos = 0;
+  std::uint64_t offset = 0;  // byte offset of the record's frame in the segment file
+  std::int64_t arrival_ms = 0;
+  friend bool operator==(const index_entry&, const index_entry&) = default;
+};
+
+inline constexpr std::int64_t no_arrival = std::numeric_limits<std::int64_t>::min();
+
+// What an index file holds (record_format.h, "Index file").
+struct index_file_contents;
+
+class segment_index {
+ public:
+  explicit segment_index(std::uint64_t interval) : interval_(interval) {}
+
+  // Offers a record that was just appended at `offset`; keeps it if it starts a new interval.
+  void add(position pos, std::uint64_t offset, std::int64_t arrival_ms) {
+    if (entries_.empty() || offset - entries_.back().offset >= interval_) {
+      entries_.push_back({pos, offset, arrival_ms});
+    }
+  }
+
+  // The last entry at or before `pos`; nullopt if `pos` precedes every entry.
+  std::optional<index_entry> floor_position(position pos) const;
+  // The last entry whose arrival is before `arrival_ms`, the point to scan from for the first
+  // record at or after that time; nullopt if no entry is earlier (scan from the start).
+  std::optional<index_entry> floor_time(std::int64_t arrival_ms) const;
+
+  // Drops entries at or after `offset` (used when recovery truncates a segment).
+  void truncate(std::uint64_t offset);
+
+  const std::vector<index_entry>& entries() const { return entries_; }
+  std::uint64_t interval() const { return interval_; }
+
+  // Index file encoding; see record_format.h.
+  std::string encode_file(position base, position next, std::uint64_t trusted_size,
+                          std::int64_t max_arrival) const;
+  // Decodes an index file; errc::bad_segment_header or unsupported_version on a bad one.
+  static result<index_file_contents> decode_file(std::string_view bytes, std::uint64_t interval);
+
+ private:
+  std::uint64_t interval_;
+  std::vector<index_entry> entries_;
+};
+
+struct index_file_contents {
+  position base = 0;
+  position next = 0;
+  std::uint64_t trusted_size = 0;
+  std::int64_t max_arrival = no_arrival;
+  segment_index index{0};
+};
+
+}  // namespace spate::storage

@@ -1,0 +1,81 @@
+#include "storage/segment_index.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/errc.h"
+
+namespace spate::storage {
+namespace {
+
+segment_index index_every_100_bytes() {
+  segment_index index(100);
+  // Records of 40 bytes each from offset 40, arrival time = 10 * position.
+  for (position p = 0; p < 50; ++p) index.add(p, 40 + p * 40, static_cast<std::int64_t>(p * 10));
+  return index;
+}
+
+TEST(SegmentIndex, KeepsOneEntryPerInterval) {
+  auto index = index_every_100_bytes();
+  ASSERT_FALSE(index.entries().empty());
+  EXPECT_EQ(index.entries().front().pos, 0u);
+  for (std::size_t i = 1; i < index.entries().size(); ++i) {
+    EXPECT_GE(index.entries()[i].offset - index.entries()[i - 1].offset, 100u);
+    EXPECT_LT(index.entries()[i].offset - index.entries()[i - 1].offset, 140u);
+  }
+}
+
+TEST(SegmentIndex, FloorPositionFindsEntryAtOrBefore) {
+  auto index = index_every_100_bytes();
+  for (position p = 0; p < 60; ++p) {
+    auto e = index.floor_position(p);
+    ASSERT_TRUE(e) << p;
+    EXPECT_LE(e->pos, p);
+    EXPECT_LT(p - e->pos, 4u) << "within one interval, unless past the end";
+    if (p >= 50) break;
+  }
+  segment_index empty(100);
+  EXPECT_FALSE(empty.floor_position(3));
+}
+
+TEST(SegmentIndex, FloorTimeFindsEntryBeforeTime) {
+  auto index = index_every_100_bytes();
+  EXPECT_FALSE(index.floor_time(0));  // nothing earlier than the first record
+  auto e = index.floor_time(205);     // first record at or after 205 ms is position 21
+  ASSERT_TRUE(e);
+  EXPECT_LT(e->arrival_ms, 205);
+  EXPECT_LE(e->pos, 21u);
+  EXPECT_GE(e->pos + 4, 21u);
+}
+
+TEST(SegmentIndex, TruncateDropsEntriesAtOrAfterOffset) {
+  auto index = index_every_100_bytes();
+  index.truncate(500);
+  for (const auto& e : index.entries()) EXPECT_LT(e.offset, 500u);
+  EXPECT_FALSE(index.entries().empty());
+}
+
+TEST(SegmentIndex, FileRoundTrips) {
+  auto index = index_every_100_bytes();
+  std::string bytes = index.encode_file(0, 50, 2040, 490);
+  auto decoded = segment_index::decode_file(bytes, 100);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->base, 0u);
+  EXPECT_EQ(decoded->next, 50u);
+  EXPECT_EQ(decoded->trusted_size, 2040u);
+  EXPECT_EQ(decoded->max_arrival, 490);
+  EXPECT_EQ(decoded->index.entries(), index.entries());
+}
+
+TEST(SegmentIndex, CorruptFileIsRejected) {
+  auto index = index_every_100_bytes();
+  std::string bytes = index.encode_file(0, 50, 2040, 490);
+  std::string flipped = bytes;
+  flipped[60] ^= 0x10;
+  EXPECT_EQ(segment_index::decode_file(flipped, 100).error(), errc::bad_segment_header);
+  EXPECT_EQ(segment_index::decode_file(bytes.substr(0, bytes.size() - 1), 100).error(),
+            errc::bad_segment_header);
+  EXPECT_EQ(segment_index::decode_file("", 100).error(), errc::bad_segment_header);
+}
+
+}  // namespace
+}  // namespace spate::storage
