@@ -1,0 +1,446 @@
+// SQLite-backed catalog: schema, statements and one transaction per change.
+#include "metadata/catalog.h"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+
+#include "metadata/errc.h"
+
+namespace spate::metadata {
+namespace {
+
+constexpr int schema_version = 1;
+
+constexpr const char* schema_sql = R"sql(
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS streams (
+  name             TEXT PRIMARY KEY,
+  arn              TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  mode             TEXT NOT NULL,
+  retention_hours  INTEGER NOT NULL,
+  created_ms       INTEGER NOT NULL,
+  encryption_type  TEXT NOT NULL,
+  kms_key_id       TEXT NOT NULL,
+  next_shard_index INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS shards (
+  stream            TEXT NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+  shard_index       INTEGER NOT NULL,
+  hash_start        TEXT NOT NULL,
+  hash_end          TEXT NOT NULL,
+  parent            INTEGER,
+  adjacent_parent   INTEGER,
+  starting_position INTEGER NOT NULL,
+  ending_position   INTEGER,
+  created_ms        INTEGER NOT NULL,
+  PRIMARY KEY (stream, shard_index)
+);
+CREATE TABLE IF NOT EXISTS tags (
+  stream TEXT NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+  key    TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY (stream, key)
+);
+)sql";
+
+// One prepared statement, finalized on destruction. Errors surface from step().
+class statement {
+ public:
+  statement(sqlite3* db, const char* sql) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~statement() { sqlite3_finalize(stmt_); }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  statement& bind(int i, std::string_view text) {
+    if (rc_ == SQLITE_OK) {
+      rc_ = sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
+                              SQLITE_TRANSIENT);
+    }
+    return *this;
+  }
+  statement& bind(int i, std::int64_t value) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, value);
+    return *this;
+  }
+  template <class T>
+  statement& bind(int i, const std::optional<T>& value) {
+    if (value) return bind(i, static_cast<std::int64_t>(*value));
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  // SQLITE_ROW while rows come, then SQLITE_DONE; any other code is an error.
+  int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
+  result<void> run() {
+    int rc = step();
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return sqlite_error(rc);
+    return {};
+  }
+
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string text(int col) const {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() succeeded.
+class transaction {
+ public:
+  explicit transaction(sqlite3* db) : db_(db) {
+    rc_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+  }
+  ~transaction() {
+    if (rc_ == SQLITE_OK && !committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  result<void> begun() const {
+    if (rc_ != SQLITE_OK) return sqlite_error(rc_);
+    return {};
+  }
+  result<void> commit() {
+    int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return sqlite_error(rc);
+    committed_ = true;
+    return {};
+  }
+
+ private:
+  sqlite3* db_;
+  int rc_;
+  bool committed_ = false;
+};
+
+std::optional<uint128> parse_hash(const std::string& s) { return parse_uint128(s); }
+
+}  // namespace
+
+// --- names ---
+
+std::string_view to_string(stream_status status) {
+  switch (status) {
+    case stream_status::creating: return "CREATING";
+    case stream_status::active: return "ACTIVE";
+    case stream_status::updating: return "UPDATING";
+    case stream_status::deleting: return "DELETING";
+  }
+  return "?";
+}
+
+std::string_view to_string(stream_mode mode) {
+  return mode == stream_mode::on_demand ? "ON_DEMAND" : "PROVISIONED";
+}
+
+std::optional<stream_status> parse_stream_status(std::string_view name) {
+  for (auto s : {stream_status::creating, stream_status::active, stream_status::updating,
+                 stream_status::deleting}) {
+    if (to_string(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<stream_mode> parse_stream_mode(std::string_view name) {
+  if (name == "PROVISIONED") return stream_mode::provisioned;
+  if (name == "ON_DEMAND") return stream_mode::on_demand;
+  return std::nullopt;
+}
+
+std::string shard_id(shard_index index) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "shardId-%012u", index);
+  return buf;
+}
+
+std::optional<shard_index> parse_shard_id(std::string_view id) {
+  constexpr std::string_view prefix = "shardId-";
+  if (id.size() != prefix.size() + 12 || id.substr(0, prefix.size()) != prefix) {
+    return std::nullopt;
+  }
+  std::uint64_t value = 0;
+  for (char c : id.substr(prefix.size())) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (value > UINT32_MAX) return std::nullopt;
+  return static_cast<shard_index>(value);
+}
+
+// --- catalog ---
+
+catalog::catalog(sqlite3* db) : db_(db) {}
+
+catalog::~catalog() { sqlite3_close_v2(db_); }
+
+result<std::unique_ptr<catalog>> catalog::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  std::unique_ptr<catalog> c(new catalog(db));  // owns db even when opening failed
+  if (rc != SQLITE_OK) return sqlite_error(rc);
+  sqlite3_busy_timeout(db, 5000);
+  SPATE_TRY_VOID(c->exec("PRAGMA journal_mode=WAL"));
+  SPATE_TRY_VOID(c->exec("PRAGMA synchronous=FULL"));
+  SPATE_TRY_VOID(c->exec("PRAGMA foreign_keys=ON"));
+  SPATE_TRY_VOID(c->exec(schema_sql));
+
+  statement version(db, "SELECT version FROM schema_version");
+  if (version.step() == SQLITE_ROW) {
+    if (version.integer(0) > schema_version) return errc::schema_too_new;
+  } else {
+    statement insert(db, "INSERT INTO schema_version(version) VALUES (?)");
+    SPATE_TRY_VOID(insert.bind(1, std::int64_t{schema_version}).run());
+  }
+  return c;
+}
+
+result<void> catalog::exec(const char* sql) {
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return sqlite_error(rc);
+  return {};
+}
+
+void catalog::set_fault_hook(std::function<void(std::string_view)> hook) {
+  std::lock_guard lock(mu_);
+  fault_hook_ = std::move(hook);
+}
+
+void catalog::step(std::string_view name) {
+  if (fault_hook_) fault_hook_(name);
+}
+
+result<void> catalog::write_stream_row(const stream_record& s, bool insert) {
+  statement st(db_, insert ? "INSERT INTO streams(name, arn, status, mode, retention_hours, "
+                             "created_ms, encryption_type, kms_key_id, next_shard_index) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                           : "UPDATE streams SET arn = ?2, status = ?3, mode = ?4, "
+                             "retention_hours = ?5, created_ms = ?6, encryption_type = ?7, "
+                             "kms_key_id = ?8, next_shard_index = ?9 WHERE name = ?1");
+  st.bind(1, s.name)
+      .bind(2, s.arn)
+      .bind(3, to_string(s.status))
+      .bind(4, to_string(s.mode))
+      .bind(5, std::int64_t{s.retention_hours})
+      .bind(6, s.created_ms)
+      .bind(7, s.encryption_type)
+      .bind(8, s.kms_key_id)
+      .bind(9, std::int64_t{s.next_shard_index});
+  int rc = st.step();
+  if (rc == SQLITE_CONSTRAINT) return errc::stream_exists;
+  if (rc != SQLITE_DONE) return sqlite_error(rc);
+  if (!insert && sqlite3_changes(db_) == 0) return errc::stream_not_found;
+  return {};
+}
+
+result<void> catalog::insert_shards(std::string_view stream,
+                                    const std::vector<shard_record>& shards) {
+  for (const auto& sh : shards) {
+    statement st(db_,
+                 "INSERT INTO shards(stream, shard_index, hash_start, hash_end, parent, "
+                 "adjacent_parent, starting_position, ending_position, created_ms) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, stream)
+        .bind(2, std::int64_t{sh.index})
+        .bind(3, to_decimal(sh.range.start))
+        .bind(4, to_decimal(sh.range.end))
+        .bind(5, sh.parent)
+        .bind(6, sh.adjacent_parent)
+        .bind(7, static_cast<std::int64_t>(sh.starting_position))
+        .bind(8, sh.ending_position)
+        .bind(9, sh.created_ms);
+    SPATE_TRY_VOID(st.run());
+    step("shard inserted");
+  }
+  return {};
+}
+
+result<void> catalog::create_stream(const stream_record& stream,
+                                    const std::vector<shard_record>& shards) {
+  std::lock_guard lock(mu_);
+  transaction tx(db_);
+  SPATE_TRY_VOID(tx.begun());
+  SPATE_TRY_VOID(write_stream_row(stream, /*insert=*/true));
+  step("stream inserted");
+  SPATE_TRY_VOID(insert_shards(stream.name, shards));
+  for (const auto& [key, value] : stream.tags) {
+    statement st(db_, "INSERT INTO tags(stream, key, value) VALUES (?, ?, ?)");
+    SPATE_TRY_VOID(st.bind(1, stream.name).bind(2, key).bind(3, value).run());
+  }
+  step("before commit");
+  return tx.commit();
+}
+
+result<std::map<std::string, std::string>> catalog::load_tags(std::string_view stream) {
+  std::map<std::string, std::string> tags;
+  statement st(db_, "SELECT key, value FROM tags WHERE stream = ? ORDER BY key");
+  st.bind(1, stream);
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) tags.emplace(st.text(0), st.text(1));
+  if (rc != SQLITE_DONE) return sqlite_error(rc);
+  return tags;
+}
+
+namespace {
+
+constexpr const char* select_stream_columns =
+    "SELECT name, arn, status, mode, retention_hours, created_ms, encryption_type, kms_key_id, "
+    "next_shard_index FROM streams";
+
+stream_record read_stream_row(const statement& st) {
+  stream_record s;
+  s.name = st.text(0);
+  s.arn = st.text(1);
+  s.status = parse_stream_status(st.text(2)).value_or(stream_status::active);
+  s.mode = parse_stream_mode(st.text(3)).value_or(stream_mode::provisioned);
+  s.retention_hours = static_cast<int>(st.integer(4));
+  s.created_ms = st.integer(5);
+  s.encryption_type = st.text(6);
+  s.kms_key_id = st.text(7);
+  s.next_shard_index = static_cast<shard_index>(st.integer(8));
+  return s;
+}
+
+}  // namespace
+
+result<stream_record> catalog::get_stream(std::string_view name) {
+  std::lock_guard lock(mu_);
+  statement st(db_, (std::string(select_stream_columns) + " WHERE name = ?").c_str());
+  st.bind(1, name);
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return errc::stream_not_found;
+  if (rc != SQLITE_ROW) return sqlite_error(rc);
+  stream_record s = read_stream_row(st);
+  SPATE_TRY(s.tags, load_tags(name));
+  return s;
+}
+
+result<std::vector<stream_record>> catalog::list_streams() {
+  std::lock_guard lock(mu_);
+  std::vector<stream_record> out;
+  statement st(db_, (std::string(select_stream_columns) + " ORDER BY name").c_str());
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_stream_row(st));
+  if (rc != SQLITE_DONE) return sqlite_error(rc);
+  for (auto& s : out) {
+    SPATE_TRY(s.tags, load_tags(s.name));
+  }
+  return out;
+}
+
+result<void> catalog::update_stream(const stream_record& stream) {
+  std::lock_guard lock(mu_);
+  transaction tx(db_);
+  SPATE_TRY_VOID(tx.begun());
+  SPATE_TRY_VOID(write_stream_row(stream, /*insert=*/false));
+  step("before commit");
+  return tx.commit();
+}
+
+result<void> catalog::delete_stream(std::string_view name) {
+  std::lock_guard lock(mu_);
+  transaction tx(db_);
+  SPATE_TRY_VOID(tx.begun());
+  statement st(db_, "DELETE FROM streams WHERE name = ?");
+  SPATE_TRY_VOID(st.bind(1, name).run());
+  if (sqlite3_changes(db_) == 0) return errc::stream_not_found;
+  step("before commit");
+  return tx.commit();
+}
+
+result<std::vector<shard_record>> catalog::list_shards(std::string_view stream) {
+  std::lock_guard lock(mu_);
+  SPATE_TRY_VOID(ensure_stream_exists(stream));
+  statement st(db_,
+               "SELECT shard_index, hash_start, hash_end, parent, adjacent_parent, "
+               "starting_position, ending_position, created_ms FROM shards WHERE stream = ? "
+               "ORDER BY shard_index");
+  st.bind(1, stream);
+  std::vector<shard_record> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    shard_record sh;
+    sh.index = static_cast<shard_index>(st.integer(0));
+    sh.range.start = parse_hash(st.text(1)).value_or(0);
+    sh.range.end = parse_hash(st.text(2)).value_or(0);
+    if (!st.is_null(3)) sh.parent = static_cast<shard_index>(st.integer(3));
+    if (!st.is_null(4)) sh.adjacent_parent = static_cast<shard_index>(st.integer(4));
+    sh.starting_position = static_cast<std::uint64_t>(st.integer(5));
+    if (!st.is_null(6)) sh.ending_position = static_cast<std::uint64_t>(st.integer(6));
+    sh.created_ms = st.integer(7);
+    out.push_back(sh);
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(rc);
+  return out;
+}
+
+result<void> catalog::ensure_stream_exists(std::string_view name) {
+  statement st(db_, "SELECT 1 FROM streams WHERE name = ?");
+  st.bind(1, name);
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return errc::stream_not_found;
+  if (rc != SQLITE_ROW) return sqlite_error(rc);
+  return {};
+}
+
+result<void> catalog::reshard(const stream_record& stream,
+                              const std::vector<shard_closing>& closing,
+                              const std::vector<shard_record>& children) {
+  std::lock_guard lock(mu_);
+  transaction tx(db_);
+  SPATE_TRY_VOID(tx.begun());
+  SPATE_TRY_VOID(write_stream_row(stream, /*insert=*/false));
+  for (const auto& c : closing) {
+    statement st(db_,
+                 "UPDATE shards SET ending_position = ? WHERE stream = ? AND shard_index = ? "
+                 "AND ending_position IS NULL");
+    SPATE_TRY_VOID(st.bind(1, static_cast<std::int64_t>(c.ending_position))
+                       .bind(2, stream.name)
+                       .bind(3, std::int64_t{c.index})
+                       .run());
+    if (sqlite3_changes(db_) == 0) return errc::shard_not_found;
+    step("shard closed");
+  }
+  SPATE_TRY_VOID(insert_shards(stream.name, children));
+  step("before commit");
+  return tx.commit();
+}
+
+result<void> catalog::put_tags(std::string_view stream,
+                               const std::map<std::string, std::string>& tags) {
+  std::lock_guard lock(mu_);
+  transaction tx(db_);
+  SPATE_TRY_VOID(tx.begun());
+  SPATE_TRY_VOID(ensure_stream_exists(stream));
+  for (const auto& [key, value] : tags) {
+    statement st(db_,
+                 "INSERT INTO tags(stream, key, value) VALUES (?, ?, ?) "
+                 "ON CONFLICT(stream, key) DO UPDATE SET value = excluded.value");
+    SPATE_TRY_VOID(st.bind(1, stream).bind(2, key).bind(3, value).run());
+    step("tag written");
+  }
+  return tx.commit();
+}
+
+result<void> catalog::remove_tags(std::string_view stream, const std::vector<std::string>& keys) {
+  std::lock_guard lock(mu_);
+  transaction tx(db_);
+  SPATE_TRY_VOID(tx.begun());
+  SPATE_TRY_VOID(ensure_stream_exists(stream));
+  for (const auto& key : keys) {
+    statement st(db_, "DELETE FROM tags WHERE stream = ? AND key = ?");
+    SPATE_TRY_VOID(st.bind(1, stream).bind(2, key).run());
+    step("tag removed");
+  }
+  return tx.commit();
+}
+
+}  // namespace spate::metadata

@@ -1,0 +1,124 @@
+// catalog: the durable record of streams, their shards (with lineage) and tags, in SQLite.
+//
+// The catalog file is an SQLite database in WAL mode with synchronous=FULL: every change is
+// one transaction, committed before the call returns, so a crash leaves either all of a change
+// or none of it. The schema is documented in docs/format/segment_format.md ("Catalog").
+//
+// Shards are numbered per stream in creation order (shard_record::index); their Kinesis id is
+// shard_id(index). A shard is open until resharding gives it an ending position.
+//
+// Thread safety: all methods may be called from any thread; they are serialised by one mutex
+// (catalog changes are rare next to record traffic, which never touches the catalog).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "metadata/hash_key.h"
+
+struct sqlite3;
+
+namespace spate::metadata {
+
+enum class stream_status { creating, active, updating, deleting };
+enum class stream_mode { provisioned, on_demand };
+
+std::string_view to_string(stream_status status);  // "CREATING", "ACTIVE", ...
+std::string_view to_string(stream_mode mode);      // "PROVISIONED", "ON_DEMAND"
+std::optional<stream_status> parse_stream_status(std::string_view name);
+std::optional<stream_mode> parse_stream_mode(std::string_view name);
+
+using shard_index = std::uint32_t;
+
+// "shardId-" followed by the index in 12 digits, as Kinesis names shards.
+std::string shard_id(shard_index index);
+std::optional<shard_index> parse_shard_id(std::string_view id);
+
+struct stream_record {
+  std::string name;
+  std::string arn;
+  stream_status status = stream_status::creating;
+  stream_mode mode = stream_mode::provisioned;
+  int retention_hours = 24;
+  std::int64_t created_ms = 0;
+  std::string encryption_type = "NONE";
+  std::string kms_key_id;             // empty unless encryption_type is KMS
+  shard_index next_shard_index = 0;   // the index the next created shard gets
+  std::map<std::string, std::string> tags;
+};
+
+struct shard_record {
+  shard_index index = 0;
+  hash_range range;
+  std::optional<shard_index> parent;
+  std::optional<shard_index> adjacent_parent;
+  std::uint64_t starting_position = 0;
+  std::optional<std::uint64_t> ending_position;  // set when the shard is closed
+  std::int64_t created_ms = 0;
+
+  bool is_open() const { return !ending_position; }
+  friend bool operator==(const shard_record&, const shard_record&) = default;
+};
+
+// A shard that resharding closes, and the position after its last record.
+struct shard_closing {
+  shard_index index = 0;
+  std::uint64_t ending_position = 0;
+};
+
+class catalog {
+ public:
+  // Opens or creates the catalog at `path` and brings its schema up to date.
+  static result<std::unique_ptr<catalog>> open(const std::string& path);
+  ~catalog();
+  catalog(const catalog&) = delete;
+  catalog& operator=(const catalog&) = delete;
+
+  // Adds a stream with its first shards (and tags); errc::stream_exists if the name is taken.
+  result<void> create_stream(const stream_record& stream, const std::vector<shard_record>& shards);
+  result<stream_record> get_stream(std::string_view name);
+  // Every stream, ordered by name, tags included.
+  result<std::vector<stream_record>> list_streams();
+  // Rewrites a stream's mutable fields: status, mode, retention, encryption, next shard index.
+  result<void> update_stream(const stream_record& stream);
+  // Removes a stream with its shards and tags.
+  result<void> delete_stream(std::string_view name);
+
+  // Every shard of a stream, in index order.
+  result<std::vector<shard_record>> list_shards(std::string_view stream);
+  // Closes `closing` shards and adds `children` in one transaction, together with the stream's
+  // new status and next shard index (split, merge, update shard count).
+  result<void> reshard(const stream_record& stream, const std::vector<shard_closing>& closing,
+                       const std::vector<shard_record>& children);
+
+  // Adds or overwrites tags; removes tags by key (absent keys are ignored).
+  result<void> put_tags(std::string_view stream, const std::map<std::string, std::string>& tags);
+  result<void> remove_tags(std::string_view stream, const std::vector<std::string>& keys);
+
+  // Test hook: called with a step name between the statements of every transaction, so a crash
+  // test can end the process in the middle of one.
+  void set_fault_hook(std::function<void(std::string_view step)> hook);
+
+ private:
+  explicit catalog(sqlite3* db);
+  result<void> exec(const char* sql);
+  result<void> ensure_stream_exists(std::string_view name);
+  result<void> insert_shards(std::string_view stream, const std::vector<shard_record>& shards);
+  result<std::map<std::string, std::string>> load_tags(std::string_view stream);
+  result<void> write_stream_row(const stream_record& stream, bool insert);
+  void step(std::string_view name);
+
+  std::mutex mu_;
+  sqlite3* db_;  // owned; closed by the destructor
+  std::function<void(std::string_view)> fault_hook_;
+};
+
+}  // namespace spate::metadata

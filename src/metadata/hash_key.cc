@@ -1,0 +1,35 @@
+// MD5 routing and even key-space splits.
+#include "metadata/hash_key.h"
+
+#include <openssl/evp.h>
+
+#include "common/assert.h"
+
+namespace spate::metadata {
+
+uint128 partition_key_hash(std::string_view partition_key) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  const int ok = EVP_Digest(partition_key.data(), partition_key.size(), digest, &length,
+                            EVP_md5(), nullptr);
+  SPATE_ASSERT(ok == 1 && length == 16, "MD5 digest failed");
+  return from_big_endian(digest);
+}
+
+std::vector<hash_range> split_evenly(std::size_t shards) {
+  SPATE_ASSERT(shards >= 1, "a stream has at least one shard");
+  const uint128 n = shards;
+  // floor(2^128 / n), computed without 2^128: (2^128 - 1) / n, plus one when n divides 2^128.
+  uint128 step = uint128_max / n;
+  if (uint128_max % n == n - 1) ++step;
+  std::vector<hash_range> ranges;
+  ranges.reserve(shards);
+  for (std::size_t i = 0; i < shards; ++i) {
+    const uint128 start = step * i;
+    const uint128 end = (i + 1 == shards) ? uint128_max : start + step - 1;
+    ranges.push_back({start, end});
+  }
+  return ranges;
+}
+
+}  // namespace spate::metadata
