@@ -82,8 +82,7 @@ result<std::shared_ptr<segment>> segment::create(file_system& fs, const std::str
 }
 
 result<std::shared_ptr<segment>> segment::open(file_system& fs, const std::string& dir,
-                                               position base, bool is_last,
-                                               const segment_options& options,
+                                               position base, const segment_options& options,
                                                const corruption_reporter& reporter) {
   const std::string path = file_path(dir, base, segment_file_kind::segment);
   SPATE_TRY(auto f, fs.open(path, open_mode::open_existing));
@@ -95,15 +94,17 @@ result<std::shared_ptr<segment>> segment::open(file_system& fs, const std::strin
   header.resize(header_read);
   auto first_frame = check_segment_header(header, base);
   if (!first_frame) {
-    // A crash while the active segment was being created can leave a short or zeroed header:
-    // nothing was ever acknowledged from such a file, so it is started afresh.
+    // A short or zeroed header was never synced, and every acknowledgement of a record in
+    // this segment waits for a sync that covers the header: nothing in the file was
+    // acknowledged. Start it afresh (a crash between creating the file and its first sync).
     bool torn = header.size() < fmt::segment_header_size ||
                 std::all_of(header.begin(), header.end(), [](char c) { return c == 0; });
-    if (!is_last || !torn || data.size() > fmt::segment_header_size) return first_frame.error();
+    if (!torn) return first_frame.error();
     SPATE_TRY_VOID(data.truncate(0));
     SPATE_TRY_VOID(data.append(encode_segment_header(base, 0)));
     SPATE_TRY_VOID(data.sync());
     first_frame = fmt::segment_header_size;
+    (void)fs.remove(file_path(dir, base, segment_file_kind::index));
   }
 
   // Trust the index file up to the size it records, if it is intact and fits; scan the rest.

@@ -62,12 +62,12 @@ class segment final : public syncable {
                                                  position base, std::int64_t now_ms,
                                                  const segment_options& options);
 
-  // Opens and recovers `<dir>/<base>.seg`. `is_last` marks the active segment, whose header
-  // may be torn by a crash during creation (it is then rewritten). Corruption goes to
-  // `reporter` and, under strict_recovery, fails the open with errc::corruption.
+  // Opens and recovers `<dir>/<base>.seg`. A header torn by a crash during creation (short or
+  // zeroed) means nothing in the file was ever acknowledged; the segment is then started
+  // afresh, empty. Corruption goes to `reporter` and, under strict_recovery, fails the open
+  // with errc::corruption.
   static result<std::shared_ptr<segment>> open(file_system& fs, const std::string& dir,
-                                               position base, bool is_last,
-                                               const segment_options& options,
+                                               position base, const segment_options& options,
                                                const corruption_reporter& reporter);
 
   ~segment() override = default;

@@ -47,9 +47,13 @@ result<std::unique_ptr<shard_log>> shard_log::open(file_system& fs, std::string 
 
   std::unique_ptr<shard_log> log(new shard_log(fs, std::move(dir), options, committer));
   for (std::size_t i = 0; i < segment_bases.size(); ++i) {
-    const bool is_last = i + 1 == segment_bases.size();
-    SPATE_TRY(auto seg, segment::open(fs, log->dir_, segment_bases[i], is_last, options.segment,
-                                      reporter));
+    SPATE_TRY(auto seg, segment::open(fs, log->dir_, segment_bases[i], options.segment, reporter));
+    if (seg->empty() && i + 1 < segment_bases.size()) {
+      // An empty segment with later ones after it holds nothing and never will (a crash
+      // between its creation and its first sync): later segments carry the positions on.
+      SPATE_TRY_VOID(seg->remove_files());
+      continue;
+    }
     if (!log->segments_.empty() && log->segments_.back()->next_position() > seg->base()) {
       if (reporter) {
         reporter({seg->path(), 0, 0, "segment overlaps the positions of the one before it"});
@@ -85,7 +89,9 @@ position shard_log::start_position() const {
   for (const auto& seg : segments_) {
     if (!seg->empty()) return seg->base();
   }
-  return segments_.back()->next_position();
+  // No segment held a record when looked at: the log starts where the active one does (its
+  // base, fixed, rather than its next position, which an append may just have moved).
+  return segments_.back()->base();
 }
 
 position shard_log::next_position() const {

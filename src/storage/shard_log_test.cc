@@ -283,11 +283,15 @@ TEST_F(ShardLogTest, ReadersRunBesideAnAppender) {
       while (next < total) {
         auto batch = log->read(next, read_limits{97, 1u << 20});
         if (!batch) {
+          ADD_FAILURE() << "read at " << next << ": " << batch.error().message();
           errors++;
           return;
         }
         for (const auto& r : batch->records) {
-          if (r.pos != next || r.data != data_for(next)) errors++;
+          if (r.pos != next || r.data != data_for(next)) {
+            ADD_FAILURE() << "expected " << next << ", read " << r.pos;
+            errors++;
+          }
           ++next;
         }
         if (batch->records.empty() && done && next >= log->next_position()) break;
