@@ -29,9 +29,10 @@ py-test: build
 	  SPATE_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q tests; \
 	else echo "py-test: no pytest suites yet"; fi
 
+# pytest first, so ctest's summary line closes the output CI reads.
 test: deps
-	$(MAKE) unit-test
 	$(MAKE) py-test
+	$(MAKE) unit-test
 
 run: deps build
 	bash scripts/run-server.sh $(BUILD_DIR)

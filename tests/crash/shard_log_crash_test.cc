@@ -74,7 +74,9 @@ void verify(const shard_log& log, const std::vector<acked_range>& acked) {
   position previous = 0;
   for (std::size_t i = 0; i < batch->records.size(); ++i) {
     const auto& r = batch->records[i];
-    if (i > 0) ASSERT_GT(r.pos, previous) << "positions strictly increase";
+    if (i > 0) {
+      ASSERT_GT(r.pos, previous) << "positions strictly increase";
+    }
     previous = r.pos;
     ASSERT_LT(r.pos, present.size());
     ASSERT_EQ(r.data, data_for(r.pos));
