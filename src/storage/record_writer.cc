@@ -1,6 +1,8 @@
 // Record frame encoding.
 #include "storage/record_writer.h"
 
+#include <cstring>
+
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "storage/record_format.h"

@@ -10,7 +10,9 @@
 //     reported with its offset and never skipped silently; the caller's policy decides whether
 //     opening fails (the default) or the log is cut there.
 //
-// Functions here do not modify the file; segment::open applies the outcome.
+// Functions here do not modify the file; segment::open applies the outcome. Telling the two
+// apart reads everything after the bad frame into memory once: at most one segment (128 MiB by
+// default), and only on this failure path.
 #pragma once
 
 #include <cstdint>

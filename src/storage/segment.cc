@@ -54,7 +54,7 @@ std::size_t read_chunk_size(const read_limits& limits, std::uint64_t index_inter
   const std::size_t estimate =
       std::min<std::size_t>(limits.max_records, 1u << 16) * 256 + index_interval;
   return std::clamp<std::size_t>(std::min(estimate, limits.max_bytes + index_interval + 4096),
-                                 16u << 10, 1u << 20);
+                                 16u << 10, 256u << 10);
 }
 
 }  // namespace

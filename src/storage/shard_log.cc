@@ -2,7 +2,6 @@
 #include "storage/shard_log.h"
 
 #include <algorithm>
-#include <future>
 
 #include "common/clock.h"
 #include "storage/errc.h"

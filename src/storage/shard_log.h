@@ -49,8 +49,9 @@ class shard_log {
  public:
   using durable_callback = std::function<void(std::error_code)>;
 
-  // Opens (creating if needed) the log in `dir` and recovers every segment. `fs` and
-  // `committer` must outlive the log.
+  // Opens (creating if needed) the log in `dir` and recovers every segment. `committer` must
+  // outlive the log, and `fs` must outlive the committer: queued syncs keep their segment
+  // (and so their use of `fs`) alive after the log is gone.
   static result<std::unique_ptr<shard_log>> open(file_system& fs, std::string dir,
                                                  const shard_log_options& options,
                                                  group_committer& committer,
