@@ -110,7 +110,20 @@ TEST(RecordFormat, TruncatedFrameIsIncomplete) {
 
 TEST(RecordFormat, ZeroFilledSpaceIsZero) {
   EXPECT_EQ(decode_frame(std::string(64, '\0')).status, frame_status::zero);
-  EXPECT_EQ(decode_frame(std::string(3, '\0')).status, frame_status::zero);
+  EXPECT_EQ(decode_frame(std::string(fmt::frame_header_size, '\0')).status, frame_status::zero);
+}
+
+TEST(RecordFormat, ShortZeroBytesAreIncompleteNotZero) {
+  // A frame whose masked CRC begins with zero bytes, cut by a buffer boundary, looks like
+  // zeros: it must read as "need more bytes", never as the end of the log.
+  for (position p = 0; p < 4096; ++p) {
+    std::string frame = frame_of({"k", std::nullopt, "d"}, p);
+    if (frame[0] != 0) continue;
+    EXPECT_EQ(decode_frame(std::string_view(frame).substr(0, 1)).status,
+              frame_status::incomplete);
+    return;
+  }
+  FAIL() << "no frame with a zero first byte in 4096 positions";
 }
 
 TEST(RecordFormat, UnknownTypeIsCorruptUnlessSafeToIgnore) {

@@ -28,8 +28,9 @@ const char* to_string(frame_status status) {
 decoded_frame decode_frame(std::string_view bytes) {
   decoded_frame out;
   if (bytes.size() < fmt::frame_header_size) {
-    bool all_zero = std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
-    out.status = (all_zero && !bytes.empty()) ? frame_status::zero : frame_status::incomplete;
+    // Even all-zero bytes may be the start of a real frame cut by the end of a buffer (a
+    // masked CRC can start with zeros): callers decide what a short tail at end of file means.
+    out.status = frame_status::incomplete;
     return out;
   }
   const char* frame = bytes.data();

@@ -13,7 +13,7 @@ enum class frame_status {
   ok,           // a record; `record` and `frame_size` are set
   skipped,      // an unknown type with the safe-to-ignore bit; `frame_size` is set
   incomplete,   // the header or the payload runs past the end of the bytes given
-  zero,         // a header of all zeros: preallocated or never-written space
+  zero,         // a whole header of zeros: preallocated or never-written space
   bad_length,   // payload length above record_format::max_payload_size
   bad_type,     // an unknown type without the safe-to-ignore bit
   bad_crc,      // the stored CRC does not match the type and payload

@@ -107,6 +107,20 @@ result<scan_outcome> scan_segment(const file& f, const std::string& path,
     out.corruption = corruption_report{
         path, out.valid_end, out.valid_end + *next,
         failure == frame_status::ok ? std::string("unreadable frame") : failure_reason};
+    // Walk every intact frame after the corruption for the highest position in use.
+    std::size_t at = *next;
+    for (;;) {
+      decoded_frame frame = decode_frame(std::string_view(tail).substr(at));
+      if (frame.status == frame_status::ok) {
+        out.positions_seen_end = std::max(out.positions_seen_end, frame.record.pos + 1);
+        at += frame.frame_size;
+        continue;
+      }
+      auto again = find_next_intact_frame(std::string_view(tail).substr(at),
+                                          std::max(out.positions_seen_end, out.next_position));
+      if (!again) break;
+      at += *again;
+    }
   } else {
     out.torn_bytes = file_size - out.valid_end;
   }

@@ -42,6 +42,9 @@ struct scan_outcome {
   std::int64_t max_arrival = no_arrival;
   std::uint64_t torn_bytes = 0;  // bytes after valid_end that form a torn tail
   std::optional<corruption_report> corruption;
+  // With corruption: one past the highest position of the intact frames after it, so a log
+  // cut at the corruption never hands those positions out again.
+  position positions_seen_end = 0;
 };
 
 // Scans `f` from `start_offset`, a frame boundary up to which everything is trusted, where the

@@ -45,8 +45,9 @@ class RecoveryTest : public testing::Test {
   std::string bytes() { return fs_.contents(path_); }
   void set_bytes(std::string b) { fs_.set_contents(path_, std::move(b)); }
 
-  result<std::shared_ptr<segment>> reopen() {
-    return segment::open(fs_, dir_, 0, options_,
+  // Opens segment 0 as a sealed segment unless `is_active`.
+  result<std::shared_ptr<segment>> reopen(bool is_active = false) {
+    return segment::open(fs_, dir_, 0, is_active, options_,
                          [this](const corruption_report& r) { reports_.push_back(r); });
   }
 
@@ -208,6 +209,20 @@ TEST_F(RecoveryTest, TolerantRecoveryCutsAtCorruptionAfterReporting) {
   EXPECT_EQ(reports_.size(), 1u);
   EXPECT_EQ((*seg)->next_position(), 3u);
   EXPECT_EQ(expect_intact_records(**seg), 3u);
+}
+
+TEST_F(RecoveryTest, CorruptionInActiveSegmentIsReportedAndCutPastItsPositions) {
+  write_records(10);
+  std::string b = bytes();
+  for (std::size_t i = 0; i < frame_size; ++i) b[offset_of(4) + i] = '\0';  // a lost page
+  set_bytes(b);
+  auto seg = reopen(/*is_active=*/true);
+  ASSERT_TRUE(seg) << "an unsynced hole in the active segment must not stop the log";
+  ASSERT_EQ(reports_.size(), 1u) << "but it is never skipped silently";
+  EXPECT_EQ(reports_[0].offset, offset_of(4));
+  EXPECT_EQ((*seg)->next_position(), 4u);
+  EXPECT_EQ((*seg)->positions_seen_end(), 10u) << "positions 5..9 were seen and stay used";
+  EXPECT_EQ(expect_intact_records(**seg), 4u);
 }
 
 TEST_F(RecoveryTest, IndexFileIsTrustedUpToItsSizeAndTheRestIsScanned) {

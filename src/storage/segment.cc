@@ -75,14 +75,20 @@ result<std::shared_ptr<segment>> segment::create(file_system& fs, const std::str
                                                  const segment_options& options) {
   const std::string path = file_path(dir, base, segment_file_kind::segment);
   SPATE_TRY(auto f, fs.open(path, open_mode::create_new));
-  SPATE_TRY_VOID(f->append(encode_segment_header(base, now_ms)));
+  if (auto written = f->append(encode_segment_header(base, now_ms)); !written) {
+    // Leave no half-made file behind, or every later attempt would fail with EEXIST.
+    f.reset();
+    (void)fs.remove(path);
+    return written.error();
+  }
   std::shared_ptr<segment> s(new segment(fs, dir, base, std::move(f), options));
   s->size_ = fmt::segment_header_size;
   return s;
 }
 
 result<std::shared_ptr<segment>> segment::open(file_system& fs, const std::string& dir,
-                                               position base, const segment_options& options,
+                                               position base, bool is_active,
+                                               const segment_options& options,
                                                const corruption_reporter& reporter) {
   const std::string path = file_path(dir, base, segment_file_kind::segment);
   SPATE_TRY(auto f, fs.open(path, open_mode::open_existing));
@@ -129,7 +135,8 @@ result<std::shared_ptr<segment>> segment::open(file_system& fs, const std::strin
 
   if (scan.corruption) {
     if (reporter) reporter(*scan.corruption);
-    if (options.strict_recovery) return errc::corruption;
+    if (options.strict_recovery && !is_active) return errc::corruption;
+    s->positions_seen_end_ = scan.positions_seen_end;
   }
   if (scan.valid_end < data.size()) {
     SPATE_TRY_VOID(data.truncate(scan.valid_end));
@@ -288,6 +295,8 @@ result<void> segment::sync() {
 }
 
 result<void> segment::write_index_file() {
+  std::lock_guard index_lock(index_file_mu_);
+  if (removed_) return {};  // a seal that ran after retention removed the segment
   std::string contents;
   {
     std::lock_guard lock(mu_);
@@ -306,7 +315,9 @@ void segment::remove_index_file() {
 }
 
 result<void> segment::remove_files() {
-  remove_index_file();
+  std::lock_guard index_lock(index_file_mu_);
+  removed_ = true;
+  (void)fs_.remove(file_path(dir_, base_, segment_file_kind::index));
   return fs_.remove(path_);
 }
 

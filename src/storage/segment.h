@@ -64,10 +64,14 @@ class segment final : public syncable {
 
   // Opens and recovers `<dir>/<base>.seg`. A header torn by a crash during creation (short or
   // zeroed) means nothing in the file was ever acknowledged; the segment is then started
-  // afresh, empty. Corruption goes to `reporter` and, under strict_recovery, fails the open
-  // with errc::corruption.
+  // afresh, empty. Corruption before the tail goes to `reporter`. In a sealed segment (synced
+  // whole when it was sealed) it fails the open under strict_recovery. In the active segment
+  // (`is_active`) it is cut there after reporting, whatever the policy: after a power loss the
+  // unsynced end of the active segment may have holes with intact frames after them, which
+  // no acknowledgement ever covered and which look exactly like corruption.
   static result<std::shared_ptr<segment>> open(file_system& fs, const std::string& dir,
-                                               position base, const segment_options& options,
+                                               position base, bool is_active,
+                                               const segment_options& options,
                                                const corruption_reporter& reporter);
 
   ~segment() override = default;
@@ -79,6 +83,9 @@ class segment final : public syncable {
   std::uint64_t synced_size() const { return synced_size_.load(std::memory_order_acquire); }
   std::int64_t max_arrival() const;  // no_arrival if the segment holds no record
   bool empty() const { return next_position() == base_; }
+  // After recovery cut this segment at corruption: one past the highest position seen in
+  // the bytes cut away (0 otherwise). The log must not hand those positions out again.
+  position positions_seen_end() const { return positions_seen_end_; }
 
   // Writes `batch` (whose first position must be next_position()) to the file and publishes
   // it to readers. On failure the file is cut back to its previous size; if even that fails,
@@ -129,10 +136,15 @@ class segment final : public syncable {
   std::int64_t max_arrival_ = no_arrival;  // guarded by mu_
   segment_index index_;              // guarded by mu_
 
+  position positions_seen_end_ = 0;  // set once by open
   std::atomic<std::uint64_t> synced_size_{0};
   std::atomic<bool> dir_synced_{false};
   std::atomic<bool> failed_{false};
   std::atomic<bool> index_written_{false};
+
+  // Serialises index file writes (a seal on the committer thread against close) with removal.
+  std::mutex index_file_mu_;
+  bool removed_ = false;  // guarded by index_file_mu_
 };
 
 }  // namespace spate::storage

@@ -46,7 +46,9 @@ result<std::unique_ptr<shard_log>> shard_log::open(file_system& fs, std::string 
 
   std::unique_ptr<shard_log> log(new shard_log(fs, std::move(dir), options, committer));
   for (std::size_t i = 0; i < segment_bases.size(); ++i) {
-    SPATE_TRY(auto seg, segment::open(fs, log->dir_, segment_bases[i], options.segment, reporter));
+    const bool is_active = i + 1 == segment_bases.size();
+    SPATE_TRY(auto seg, segment::open(fs, log->dir_, segment_bases[i], is_active,
+                                      options.segment, reporter));
     if (seg->empty() && i + 1 < segment_bases.size()) {
       // An empty segment with later ones after it holds nothing and never will (a crash
       // between its creation and its first sync): later segments carry the positions on.
@@ -69,6 +71,15 @@ result<std::unique_ptr<shard_log>> shard_log::open(file_system& fs, std::string 
     // The active segment's index file (written by a clean close) goes stale with the first
     // append; drop it now, recovery already read what it had.
     log->segments_.back()->remove_index_file();
+    const auto& active = log->segments_.back();
+    if (active->positions_seen_end() > active->next_position()) {
+      // Recovery cut the active segment at corruption: continue in a new segment past every
+      // position the cut-away bytes held, so no position is ever handed out twice.
+      SPATE_TRY(auto fresh, segment::create(fs, log->dir_, active->positions_seen_end(),
+                                            now_ms(), options.segment));
+      SPATE_TRY_VOID(active->sync());
+      log->segments_.push_back(std::move(fresh));
+    }
   }
   return log;
 }

@@ -220,6 +220,32 @@ TEST_F(ShardLogTest, RetentionOfEverythingKeepsPositions) {
   EXPECT_EQ(append_range(*log, 50, 1, 200000).first, 50u);
 }
 
+TEST_F(ShardLogTest, HoleInActiveSegmentIsReportedAndPositionsAreNotReused) {
+  {
+    auto log = open_log();
+    append_range(*log, 0, 40, 100);
+    ASSERT_EQ(log->segment_count(), 1u);
+  }  // destroyed without a crash, but the index file goes: recovery must scan
+  const std::string seg = dir_ + "/00000000000000000000.seg";
+  ASSERT_TRUE(fs_.remove(dir_ + "/00000000000000000000.idx"));
+  std::string bytes = fs_.contents(seg);
+  for (std::size_t i = 2000; i < 2100; ++i) bytes[i] = '\0';  // a page lost in a power cut
+  fs_.set_contents(seg, bytes);
+
+  std::vector<corruption_report> reports;
+  auto log = shard_log::open(fs_, dir_, options_, committer_,
+                             [&](const corruption_report& r) { reports.push_back(r); });
+  ASSERT_TRUE(log);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].path, seg);
+  EXPECT_EQ((*log)->next_position(), 40u) << "positions after the hole are not handed out again";
+  auto batch = (*log)->read(0, {});
+  ASSERT_TRUE(batch);
+  ASSERT_FALSE(batch->records.empty());
+  EXPECT_LT(batch->records.size(), 40u);
+  EXPECT_EQ(append_range(**log, 40, 1, 200).first, 40u);
+}
+
 TEST_F(ShardLogTest, OversizedRecordIsRejectedBeforeWriting) {
   auto log = open_log();
   std::string key(70000, 'k');
