@@ -40,6 +40,20 @@ shard_log_options small_segments() {
   return options;
 }
 
+// Records [first, first + n) as the crash tests write them: the data and key of each are a
+// function of its position, so a reader can check every byte. Views stay valid while it lives.
+struct numbered_batch {
+  numbered_batch(position first, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      data.push_back(data_for(first + i));
+      keys.push_back("key-" + std::to_string((first + i) % 7));
+    }
+    for (std::size_t i = 0; i < n; ++i) records.push_back({keys[i], std::nullopt, data[i]});
+  }
+  std::vector<std::string> data, keys;
+  std::vector<record_input> records;
+};
+
 // Appends batches of 1..40 records until `stop`; records acknowledged ranges.
 void write_until_stopped(shard_log& log, std::atomic<bool>& stop, std::mutex& mu,
                          std::vector<acked_range>& acked, unsigned seed) {
@@ -47,15 +61,8 @@ void write_until_stopped(shard_log& log, std::atomic<bool>& stop, std::mutex& mu
   while (!stop.load()) {
     const std::size_t n = 1 + rng() % 40;
     const position first = log.next_position();
-    std::vector<std::string> data;
-    std::vector<record_input> records;
-    for (std::size_t i = 0; i < n; ++i) data.push_back(data_for(first + i));
-    for (auto& d : data) records.push_back({"key-" + std::to_string(first % 7), std::nullopt, d});
-    // Keys must outlive the append; std::string temporaries above are rebuilt here safely.
-    std::vector<std::string> keys;
-    for (std::size_t i = 0; i < n; ++i) keys.push_back("key-" + std::to_string((first + i) % 7));
-    for (std::size_t i = 0; i < n; ++i) records[i].partition_key = keys[i];
-    auto appended = log.append(records, 1000, [&mu, &acked, first, n](std::error_code ec) {
+    numbered_batch batch(first, n);
+    auto appended = log.append(batch.records, 1000, [&mu, &acked, first, n](std::error_code ec) {
       if (ec) return;
       std::lock_guard lock(mu);
       acked.push_back({first, first + n - 1});
@@ -175,20 +182,14 @@ void kill_repeatedly_on_disk(fsync_policy policy) {
       std::atomic<int> in_flight{0};
       for (;;) {
         const position first = (*log)->next_position();
-        std::vector<std::string> data, keys;
-        std::vector<record_input> records;
         const std::size_t n = 1 + first % 37;
-        for (std::size_t i = 0; i < n; ++i) {
-          data.push_back(data_for(first + i));
-          keys.push_back("key-" + std::to_string((first + i) % 7));
-        }
-        for (std::size_t i = 0; i < n; ++i) records.push_back({keys[i], std::nullopt, data[i]});
+        numbered_batch batch(first, n);
         // Like clients waiting for their responses, at most 8 appends are unacknowledged.
         while (in_flight.load() >= 8) std::this_thread::sleep_for(std::chrono::microseconds(50));
         in_flight++;
         const int out = fds[1];
         auto appended =
-            (*log)->append(records, 1000, [out, first, n, &in_flight](std::error_code ec) {
+            (*log)->append(batch.records, 1000, [out, first, n, &in_flight](std::error_code ec) {
               if (ec) _exit(5);
               acked_range r{first, first + n - 1};
               if (write(out, &r, sizeof r) != sizeof r) _exit(3);
