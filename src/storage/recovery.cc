@@ -103,6 +103,7 @@ result<scan_outcome> scan_segment(const file& f, const std::string& path,
   std::string tail(static_cast<std::size_t>(file_size - out.valid_end), '\0');
   SPATE_TRY(auto n, f.read_at(out.valid_end, tail.data(), tail.size()));
   tail.resize(n);
+  // Without an intact frame after valid_end, what follows is a torn tail: nothing to report.
   if (auto next = find_next_intact_frame(tail, out.next_position)) {
     out.corruption = corruption_report{
         path, out.valid_end, out.valid_end + *next,
@@ -121,8 +122,6 @@ result<scan_outcome> scan_segment(const file& f, const std::string& path,
       if (!again) break;
       at += *again;
     }
-  } else {
-    out.torn_bytes = file_size - out.valid_end;
   }
   return out;
 }

@@ -40,7 +40,6 @@ struct scan_outcome {
   std::uint64_t valid_end = 0;  // end offset of the last intact frame (or the start offset)
   position next_position = 0;   // one past the last intact record
   std::int64_t max_arrival = no_arrival;
-  std::uint64_t torn_bytes = 0;  // bytes after valid_end that form a torn tail
   std::optional<corruption_report> corruption;
   // With corruption: one past the highest position of the intact frames after it, so a log
   // cut at the corruption never hands those positions out again.

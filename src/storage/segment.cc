@@ -186,23 +186,25 @@ result<void> segment::append(const encoded_batch& batch) {
 }
 
 result<void> segment::read(position from, const read_limits& limits, read_batch& out) const {
-  snapshot snap;
+  // What readers may see, taken once: bytes past `end` may be mid-write.
+  std::uint64_t end;
+  position next;
+  std::uint64_t offset;  // the frame to scan from
   {
     std::lock_guard lock(mu_);
-    snap.size = size_;
-    snap.next = next_;
+    end = size_;
+    next = next_;
     auto entry = index_.floor_position(from);
-    snap.start_offset = entry ? entry->offset : fmt::segment_header_size;
+    offset = entry ? entry->offset : fmt::segment_header_size;
   }
   out.next = std::max(out.next, from);
-  if (from >= snap.next) return {};
+  if (from >= next) return {};
 
   const std::size_t chunk = read_chunk_size(limits, options_.index_interval);
   std::size_t min_want = 0;  // set when one frame is larger than a chunk
-  std::uint64_t offset = snap.start_offset;
-  while (offset < snap.size) {
+  while (offset < end) {
     const auto want = static_cast<std::size_t>(
-        std::min<std::uint64_t>(std::max(chunk, min_want), snap.size - offset));
+        std::min<std::uint64_t>(std::max(chunk, min_want), end - offset));
     auto buffer = std::make_unique<char[]>(want);
     SPATE_TRY(auto got, file_->read_at(offset, buffer.get(), want));
     if (got != want) return errc::corruption;  // shorter than the bytes published to readers
@@ -235,13 +237,13 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
       cursor += frame.frame_size;
     }
     if (used) out.buffers.push_back(std::move(buffer));
-    if (full || out.next >= snap.next) return {};
+    if (full || out.next >= next) return {};
     if (cursor == 0) {
       // The frame at `offset` is larger than a chunk: read it whole on the next round.
       if (bytes.size() < fmt::frame_header_size) return errc::corruption;
       const std::size_t frame_size =
           fmt::frame_header_size + coding::get_u32(bytes.data() + fmt::frame_length_offset);
-      if (frame_size <= want || frame_size > snap.size - offset) return errc::corruption;
+      if (frame_size <= want || frame_size > end - offset) return errc::corruption;
       min_want = frame_size;
       continue;
     }

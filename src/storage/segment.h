@@ -117,12 +117,6 @@ class segment final : public syncable {
   segment(file_system& fs, std::string dir, position base, std::unique_ptr<file> f,
           const segment_options& options);
 
-  struct snapshot {
-    std::uint64_t size;
-    position next;
-    std::uint64_t start_offset;  // frame offset to scan from
-  };
-
   file_system& fs_;
   const std::string dir_;
   const std::string path_;

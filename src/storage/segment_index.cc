@@ -27,10 +27,6 @@ std::optional<index_entry> segment_index::floor_time(std::int64_t arrival_ms) co
   return *std::prev(it);
 }
 
-void segment_index::truncate(std::uint64_t offset) {
-  std::erase_if(entries_, [&](const index_entry& e) { return e.offset >= offset; });
-}
-
 std::string segment_index::encode_file(position base, position next,
                                        std::uint64_t trusted_size,
                                        std::int64_t max_arrival) const {

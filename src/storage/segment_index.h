@@ -50,11 +50,7 @@ class segment_index {
   // record at or after that time; nullopt if no entry is earlier (scan from the start).
   std::optional<index_entry> floor_time(std::int64_t arrival_ms) const;
 
-  // Drops entries at or after `offset` (used when recovery truncates a segment).
-  void truncate(std::uint64_t offset);
-
   const std::vector<index_entry>& entries() const { return entries_; }
-  std::uint64_t interval() const { return interval_; }
 
   // Index file encoding; see record_format.h.
   std::string encode_file(position base, position next, std::uint64_t trusted_size,

@@ -47,13 +47,6 @@ TEST(SegmentIndex, FloorTimeFindsEntryBeforeTime) {
   EXPECT_GE(e->pos + 4, 21u);
 }
 
-TEST(SegmentIndex, TruncateDropsEntriesAtOrAfterOffset) {
-  auto index = index_every_100_bytes();
-  index.truncate(500);
-  for (const auto& e : index.entries()) EXPECT_LT(e.offset, 500u);
-  EXPECT_FALSE(index.entries().empty());
-}
-
 TEST(SegmentIndex, FileRoundTrips) {
   auto index = index_every_100_bytes();
   std::string bytes = index.encode_file(0, 50, 2040, 490);

@@ -77,7 +77,6 @@ result<std::unique_ptr<shard_log>> shard_log::open(file_system& fs, std::string 
       // position the cut-away bytes held, so no position is ever handed out twice.
       SPATE_TRY(auto fresh, segment::create(fs, log->dir_, active->positions_seen_end(),
                                             now_ms(), options.segment));
-      SPATE_TRY_VOID(active->sync());
       log->segments_.push_back(std::move(fresh));
     }
   }
@@ -94,14 +93,23 @@ std::size_t shard_log::segment_count() const {
   return segments_.size();
 }
 
-position shard_log::start_position() const {
-  std::lock_guard lock(segments_mu_);
-  for (const auto& seg : segments_) {
+namespace {
+
+// The oldest retained position of a log made of `segments`.
+position start_of(const std::vector<std::shared_ptr<segment>>& segments) {
+  for (const auto& seg : segments) {
     if (!seg->empty()) return seg->base();
   }
   // No segment held a record when looked at: the log starts where the active one does (its
   // base, fixed, rather than its next position, which an append may just have moved).
-  return segments_.back()->base();
+  return segments.back()->base();
+}
+
+}  // namespace
+
+position shard_log::start_position() const {
+  std::lock_guard lock(segments_mu_);
+  return start_of(segments_);
 }
 
 position shard_log::next_position() const {
@@ -111,13 +119,6 @@ position shard_log::next_position() const {
     active = segments_.back();
   }
   return active->next_position();
-}
-
-std::int64_t shard_log::newest_arrival() const {
-  auto segments = segments_snapshot();
-  std::int64_t newest = no_arrival;
-  for (const auto& seg : segments) newest = std::max(newest, seg->max_arrival());
-  return newest;
 }
 
 result<append_result> shard_log::append(std::span<const record_input> records,
@@ -183,8 +184,8 @@ result<void> shard_log::roll(std::int64_t now) {
 result<read_batch> shard_log::read(position from, const read_limits& limits) const {
   read_batch out;
   out.next = from;
-  auto segments = segments_snapshot();
-  if (from < start_position()) return errc::position_trimmed;
+  const auto segments = segments_snapshot();
+  if (from < start_of(segments)) return errc::position_trimmed;
 
   // The last segment whose base is at or before `from`, then onwards.
   auto it = std::upper_bound(segments.begin(), segments.end(), from,
@@ -199,7 +200,6 @@ result<read_batch> shard_log::read(position from, const read_limits& limits) con
     if (out.next < seg->next_position()) break;  // stopped by limits inside this segment
     cursor = std::max(cursor, out.next);
   }
-  if (out.records.empty()) out.next = std::max(from, std::min(cursor, next_position()));
   return out;
 }
 

@@ -80,8 +80,6 @@ class shard_log {
   position start_position() const;
   // The position the next appended record will get.
   position next_position() const;
-  // Arrival time of the newest record, no_arrival if the log never held one.
-  std::int64_t newest_arrival() const;
 
   // Removes every whole segment whose newest record arrived before now_ms - retention_ms.
   // Returns how many segments were removed.
