@@ -4,17 +4,17 @@
 // Appends run as a server would see them: one appender thread, up to `window` batches waiting
 // for their acknowledgement at once (like that many clients), and the time includes waiting
 // for the last acknowledgement.
-#include <benchmark/benchmark.h>
-
-#include <atomic>
-#include <filesystem>
-#include <thread>
-
 #include "common/clock.h"
 #include "storage/posix_file.h"
 #include "storage/segment_name.h"
 #include "storage/shard_log.h"
 #include "testutil/temp_dir.h"
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
 
 namespace spate::storage {
 namespace {
@@ -29,7 +29,8 @@ struct sample_batch {
       keys.push_back("partition-key-" + std::to_string(i));
       data.push_back(std::string(record_size, static_cast<char>('a' + i % 26)));
     }
-    for (std::size_t i = 0; i < batch_size; ++i) records.push_back({keys[i], std::nullopt, data[i]});
+    for (std::size_t i = 0; i < batch_size; ++i)
+      records.push_back({keys[i], std::nullopt, data[i]});
   }
   std::vector<std::string> keys, data;
   std::vector<record_input> records;
@@ -78,7 +79,8 @@ struct filled_log {
   explicit filled_log(std::size_t records) {
     log = std::move(*shard_log::open(fs, dir.file("shard"), {}, committer));
     sample_batch batch;
-    for (std::size_t n = 0; n < records; n += batch_size) (void)log->append(batch.records, now_ms());
+    for (std::size_t n = 0; n < records; n += batch_size)
+      (void)log->append(batch.records, now_ms());
     (void)log->sync();
   }
   testutil::temp_dir dir;
@@ -108,7 +110,13 @@ void BM_ReadOneShard(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(records));
   state.SetBytesProcessed(static_cast<std::int64_t>(records * record_size));
 }
-BENCHMARK(BM_ReadOneShard)->Arg(10000)->Arg(1000)->ArgName("limit")->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReadOneShard)
+    ->Arg(10000)
+    ->Arg(1000)
+    ->ArgName("limit")
+    ->Iterations(3)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // 1 GiB of segments (8 of 128 MiB), written once; recovered with and without index files.
 struct gigabyte_log {
@@ -123,7 +131,8 @@ struct gigabyte_log {
   void remove_index_files() {
     for (const auto& name : *fs.list(path)) {
       auto parsed = segment_file_name::parse(name);
-      if (parsed && parsed->kind == segment_file_kind::index) (void)fs.remove(join_path(path, name));
+      if (parsed && parsed->kind == segment_file_kind::index)
+        (void)fs.remove(join_path(path, name));
     }
   }
   testutil::temp_dir dir;
@@ -150,7 +159,13 @@ void BM_Recover1GiB(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * (1ll << 30));
   state.SetLabel(with_index ? "index files present (clean shutdown)" : "full scan (after a crash)");
 }
-BENCHMARK(BM_Recover1GiB)->Arg(0)->Arg(1)->ArgName("with_index")->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Recover1GiB)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("with_index")
+    ->Iterations(3)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace spate::storage

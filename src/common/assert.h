@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define SPATE_ASSERT(cond, msg)                                                            \
-  do {                                                                                     \
-    if (!(cond)) [[unlikely]] {                                                            \
+#define SPATE_ASSERT(cond, msg)                                                             \
+  do {                                                                                      \
+    if (!(cond)) [[unlikely]] {                                                             \
       std::fprintf(stderr, "%s:%d: assertion '%s' failed: %s\n", __FILE__, __LINE__, #cond, \
-                   (msg));                                                                 \
-      std::abort();                                                                        \
-    }                                                                                      \
+                   (msg));                                                                  \
+      std::abort();                                                                         \
+    }                                                                                       \
   } while (0)

@@ -31,11 +31,23 @@ inline void append_fixed(std::string& dst, T value) {
   dst.append(bytes, sizeof(T));
 }
 
-inline void put_u16(char* dst, std::uint16_t v) { put_fixed(dst, v); }
-inline void put_u32(char* dst, std::uint32_t v) { put_fixed(dst, v); }
-inline void put_u64(char* dst, std::uint64_t v) { put_fixed(dst, v); }
-inline std::uint16_t get_u16(const char* src) { return get_fixed<std::uint16_t>(src); }
-inline std::uint32_t get_u32(const char* src) { return get_fixed<std::uint32_t>(src); }
-inline std::uint64_t get_u64(const char* src) { return get_fixed<std::uint64_t>(src); }
+inline void put_u16(char* dst, std::uint16_t v) {
+  put_fixed(dst, v);
+}
+inline void put_u32(char* dst, std::uint32_t v) {
+  put_fixed(dst, v);
+}
+inline void put_u64(char* dst, std::uint64_t v) {
+  put_fixed(dst, v);
+}
+inline std::uint16_t get_u16(const char* src) {
+  return get_fixed<std::uint16_t>(src);
+}
+inline std::uint32_t get_u32(const char* src) {
+  return get_fixed<std::uint32_t>(src);
+}
+inline std::uint64_t get_u64(const char* src) {
+  return get_fixed<std::uint64_t>(src);
+}
 
 }  // namespace spate::coding

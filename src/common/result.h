@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/system/result.hpp>
+
 #include <cerrno>
 #include <system_error>
 
@@ -15,7 +16,9 @@ template <class T = void>
 using result = boost::system::result<T, std::error_code>;
 
 // The error of the last failed POSIX call, as a value.
-inline std::error_code last_system_error() { return {errno, std::system_category()}; }
+inline std::error_code last_system_error() {
+  return {errno, std::system_category()};
+}
 
 }  // namespace spate
 
@@ -23,17 +26,17 @@ inline std::error_code last_system_error() { return {errno, std::system_category
 // enclosing function, or moves its value into `lhs`.
 #define SPATE_TRY_CONCAT_INNER(a, b) a##b
 #define SPATE_TRY_CONCAT(a, b) SPATE_TRY_CONCAT_INNER(a, b)
-#define SPATE_TRY(lhs, expr)                                        \
-  auto SPATE_TRY_CONCAT(spate_try_, __LINE__) = (expr);             \
-  if (!SPATE_TRY_CONCAT(spate_try_, __LINE__)) {                    \
-    return SPATE_TRY_CONCAT(spate_try_, __LINE__).error();          \
-  }                                                                 \
+#define SPATE_TRY(lhs, expr)                               \
+  auto SPATE_TRY_CONCAT(spate_try_, __LINE__) = (expr);    \
+  if (!SPATE_TRY_CONCAT(spate_try_, __LINE__)) {           \
+    return SPATE_TRY_CONCAT(spate_try_, __LINE__).error(); \
+  }                                                        \
   lhs = std::move(*SPATE_TRY_CONCAT(spate_try_, __LINE__))
 
 // SPATE_TRY_VOID(expr): returns the error of a result<void> expression, if any.
-#define SPATE_TRY_VOID(expr)                                        \
-  do {                                                              \
-    if (auto spate_try_void_ = (expr); !spate_try_void_) {          \
-      return spate_try_void_.error();                               \
-    }                                                               \
+#define SPATE_TRY_VOID(expr)                               \
+  do {                                                     \
+    if (auto spate_try_void_ = (expr); !spate_try_void_) { \
+      return spate_try_void_.error();                      \
+    }                                                      \
   } while (0)

@@ -1,11 +1,11 @@
 // SQLite-backed catalog: schema, statements and one transaction per change.
 #include "metadata/catalog.h"
 
+#include "metadata/errc.h"
+
 #include <sqlite3.h>
 
 #include <cstdio>
-
-#include "metadata/errc.h"
 
 namespace spate::metadata {
 namespace {
@@ -57,8 +57,8 @@ class statement {
 
   statement& bind(int i, std::string_view text) {
     if (rc_ == SQLITE_OK) {
-      rc_ = sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
-                              SQLITE_TRANSIENT);
+      rc_ =
+          sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     }
     return *this;
   }
@@ -120,7 +120,9 @@ class transaction {
   bool committed_ = false;
 };
 
-std::optional<uint128> parse_hash(const std::string& s) { return parse_uint128(s); }
+std::optional<uint128> parse_hash(const std::string& s) {
+  return parse_uint128(s);
+}
 
 }  // namespace
 
@@ -128,10 +130,14 @@ std::optional<uint128> parse_hash(const std::string& s) { return parse_uint128(s
 
 std::string_view to_string(stream_status status) {
   switch (status) {
-    case stream_status::creating: return "CREATING";
-    case stream_status::active: return "ACTIVE";
-    case stream_status::updating: return "UPDATING";
-    case stream_status::deleting: return "DELETING";
+    case stream_status::creating:
+      return "CREATING";
+    case stream_status::active:
+      return "ACTIVE";
+    case stream_status::updating:
+      return "UPDATING";
+    case stream_status::deleting:
+      return "DELETING";
   }
   return "?";
 }
@@ -178,13 +184,15 @@ std::optional<shard_index> parse_shard_id(std::string_view id) {
 
 catalog::catalog(sqlite3* db) : db_(db) {}
 
-catalog::~catalog() { sqlite3_close_v2(db_); }
+catalog::~catalog() {
+  sqlite3_close_v2(db_);
+}
 
 result<std::unique_ptr<catalog>> catalog::open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   std::unique_ptr<catalog> c(new catalog(db));  // owns db even when opening failed
   if (rc != SQLITE_OK) return sqlite_error(rc);
   sqlite3_busy_timeout(db, 5000);

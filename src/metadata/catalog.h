@@ -11,6 +11,9 @@
 // (catalog changes are rare next to record traffic, which never touches the catalog).
 #pragma once
 
+#include "common/result.h"
+#include "metadata/hash_key.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,9 +23,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/result.h"
-#include "metadata/hash_key.h"
 
 struct sqlite3;
 
@@ -50,8 +50,8 @@ struct stream_record {
   int retention_hours = 24;
   std::int64_t created_ms = 0;
   std::string encryption_type = "NONE";
-  std::string kms_key_id;             // empty unless encryption_type is KMS
-  shard_index next_shard_index = 0;   // the index the next created shard gets
+  std::string kms_key_id;            // empty unless encryption_type is KMS
+  shard_index next_shard_index = 0;  // the index the next created shard gets
   std::map<std::string, std::string> tags;
 };
 

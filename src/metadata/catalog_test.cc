@@ -2,12 +2,13 @@
 // in the middle of a transaction leaves no trace of it.
 #include "metadata/catalog.h"
 
-#include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "metadata/errc.h"
 #include "testutil/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace spate::metadata {
 namespace {

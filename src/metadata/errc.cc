@@ -13,10 +13,14 @@ class category final : public std::error_category {
   const char* name() const noexcept override { return "spate.metadata"; }
   std::string message(int code) const override {
     switch (static_cast<errc>(code)) {
-      case errc::stream_not_found: return "stream not found";
-      case errc::stream_exists: return "stream already exists";
-      case errc::shard_not_found: return "shard not found";
-      case errc::schema_too_new: return "catalog schema is newer than this build";
+      case errc::stream_not_found:
+        return "stream not found";
+      case errc::stream_exists:
+        return "stream already exists";
+      case errc::shard_not_found:
+        return "shard not found";
+      case errc::schema_too_new:
+        return "catalog schema is newer than this build";
     }
     return "unknown metadata error " + std::to_string(code);
   }

@@ -20,7 +20,9 @@ const std::error_category& sqlite_category() noexcept;
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), metadata_category()};
 }
-inline std::error_code sqlite_error(int rc) noexcept { return {rc, sqlite_category()}; }
+inline std::error_code sqlite_error(int rc) noexcept {
+  return {rc, sqlite_category()};
+}
 
 }  // namespace spate::metadata
 

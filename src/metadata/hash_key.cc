@@ -1,17 +1,17 @@
 // MD5 routing and even key-space splits.
 #include "metadata/hash_key.h"
 
-#include <openssl/evp.h>
-
 #include "common/assert.h"
+
+#include <openssl/evp.h>
 
 namespace spate::metadata {
 
 uint128 partition_key_hash(std::string_view partition_key) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  const int ok = EVP_Digest(partition_key.data(), partition_key.size(), digest, &length,
-                            EVP_md5(), nullptr);
+  const int ok =
+      EVP_Digest(partition_key.data(), partition_key.size(), digest, &length, EVP_md5(), nullptr);
   SPATE_ASSERT(ok == 1 && length == 16, "MD5 digest failed");
   return from_big_endian(digest);
 }

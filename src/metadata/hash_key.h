@@ -2,11 +2,11 @@
 // into it (MD5, read as a big-endian integer), and how CreateStream divides it among shards.
 #pragma once
 
+#include "common/uint128.h"
+
 #include <cstddef>
 #include <string_view>
 #include <vector>
-
-#include "common/uint128.h"
 
 namespace spate::metadata {
 

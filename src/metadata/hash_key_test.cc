@@ -6,7 +6,9 @@
 namespace spate::metadata {
 namespace {
 
-uint128 dec(const char* s) { return *parse_uint128(s); }
+uint128 dec(const char* s) {
+  return *parse_uint128(s);
+}
 
 TEST(HashKey, PartitionKeyHashIsBigEndianMd5) {
   // RFC 1321 test suite: MD5("") = d41d8cd98f00b204e9800998ecf8427e.

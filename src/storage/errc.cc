@@ -11,12 +11,18 @@ class category final : public std::error_category {
   const char* name() const noexcept override { return "spate.storage"; }
   std::string message(int code) const override {
     switch (static_cast<errc>(code)) {
-      case errc::corruption: return "corrupt record frame before the end of a segment";
-      case errc::bad_segment_header: return "bad segment header";
-      case errc::unsupported_version: return "unsupported storage format version";
-      case errc::position_trimmed: return "position was removed by retention";
-      case errc::record_too_large: return "record exceeds the frame size limit";
-      case errc::log_closed: return "log is closed";
+      case errc::corruption:
+        return "corrupt record frame before the end of a segment";
+      case errc::bad_segment_header:
+        return "bad segment header";
+      case errc::unsupported_version:
+        return "unsupported storage format version";
+      case errc::position_trimmed:
+        return "position was removed by retention";
+      case errc::record_too_large:
+        return "record exceeds the frame size limit";
+      case errc::log_closed:
+        return "log is closed";
     }
     return "unknown storage error " + std::to_string(code);
   }

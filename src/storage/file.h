@@ -3,13 +3,13 @@
 // drop every byte that was not synced. posix_file.h is the real implementation.
 #pragma once
 
+#include "common/result.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/result.h"
 
 namespace spate::storage {
 

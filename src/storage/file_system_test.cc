@@ -1,13 +1,12 @@
 // The contract every file_system implementation keeps, run against POSIX files and memory.
 #include "storage/file.h"
+#include "storage/mem_file.h"
+#include "storage/posix_file.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
-#include "storage/mem_file.h"
-#include "storage/posix_file.h"
-#include "testutil/temp_dir.h"
 
 namespace spate::storage {
 namespace {

@@ -14,9 +14,12 @@ std::optional<fsync_policy> parse_fsync_policy(std::string_view name) {
 
 std::string_view to_string(fsync_policy policy) {
   switch (policy) {
-    case fsync_policy::batch: return "batch";
-    case fsync_policy::always: return "always";
-    case fsync_policy::never: return "never";
+    case fsync_policy::batch:
+      return "batch";
+    case fsync_policy::always:
+      return "always";
+    case fsync_policy::never:
+      return "never";
   }
   return "?";
 }
@@ -58,7 +61,8 @@ void group_committer::run() {
         round.push_back(std::move(queue_.front()));
         queue_.pop_front();
       } else {
-        round.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+        round.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.end()));
         queue_.clear();
       }
     }

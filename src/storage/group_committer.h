@@ -12,6 +12,8 @@
 // must not block.
 #pragma once
 
+#include "common/result.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -23,8 +25,6 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
-
-#include "common/result.h"
 
 namespace spate::storage {
 

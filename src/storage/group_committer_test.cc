@@ -29,8 +29,7 @@ class slow_target final : public syncable {
 
 // Issues `n` requests from `threads` threads and waits for all completions.
 std::vector<std::error_code> request_many(group_committer& committer,
-                                          std::shared_ptr<slow_target> target, int n,
-                                          int threads) {
+                                          std::shared_ptr<slow_target> target, int n, int threads) {
   std::vector<std::promise<std::error_code>> done(n);
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {

@@ -20,7 +20,9 @@ std::string parent_of(const std::string& path) {
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
-std::error_code sys(int e) { return {e, std::system_category()}; }
+std::error_code sys(int e) {
+  return {e, std::system_category()};
+}
 
 }  // namespace
 

@@ -10,14 +10,14 @@
 // other call is in progress.
 #pragma once
 
+#include "storage/file.h"
+
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
-
-#include "storage/file.h"
 
 namespace spate::storage {
 

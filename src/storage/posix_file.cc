@@ -1,14 +1,13 @@
 // POSIX files: every append is one or more pwrite calls at the tracked end of file.
 #include "storage/posix_file.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
+#include <dirent.h>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace spate::storage {
 namespace {

@@ -2,14 +2,14 @@
 // returns (record_view, inside a read_batch that owns the bytes) and the limits of a read.
 #pragma once
 
+#include "common/uint128.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
-
-#include "common/uint128.h"
 
 namespace spate::storage {
 
@@ -44,8 +44,8 @@ struct read_limits {
 // Records returned by a read, with the buffers their views point into.
 struct read_batch {
   std::vector<record_view> records;
-  position next = 0;       // where the following read should start
-  std::size_t bytes = 0;   // partition key + data bytes in `records`
+  position next = 0;      // where the following read should start
+  std::size_t bytes = 0;  // partition key + data bytes in `records`
   std::vector<std::unique_ptr<char[]>> buffers;
 };
 

@@ -1,14 +1,14 @@
 // Round trips of the record frame and every error path of the frame decoder.
 #include "storage/record_format.h"
 
-#include <gtest/gtest.h>
-
-#include <string>
-
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "storage/record_reader.h"
 #include "storage/record_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
 
 namespace spate::storage {
 namespace {
@@ -23,8 +23,8 @@ std::string frame_of(const record_input& r, position pos = 7, std::int64_t arriv
 
 // Recomputes a frame's CRC after a test edited its bytes, so the edit reaches later checks.
 void fix_checksum(std::string& frame) {
-  std::uint32_t crc = crc32c::value(frame.data() + fmt::frame_type_offset,
-                                    frame.size() - fmt::frame_type_offset);
+  std::uint32_t crc =
+      crc32c::value(frame.data() + fmt::frame_type_offset, frame.size() - fmt::frame_type_offset);
   coding::put_u32(frame.data(), crc32c::mask(crc));
 }
 
@@ -101,8 +101,7 @@ TEST(RecordFormat, LengthAboveLimitIsBadLength) {
 TEST(RecordFormat, TruncatedFrameIsIncomplete) {
   std::string frame = frame_of({"key", std::nullopt, "data"});
   for (std::size_t cut = 1; cut < frame.size(); ++cut) {
-    EXPECT_EQ(decode_frame(std::string_view(frame).substr(0, cut)).status,
-              frame_status::incomplete)
+    EXPECT_EQ(decode_frame(std::string_view(frame).substr(0, cut)).status, frame_status::incomplete)
         << cut;
   }
   EXPECT_EQ(decode_frame("").status, frame_status::incomplete);
@@ -119,8 +118,7 @@ TEST(RecordFormat, ShortZeroBytesAreIncompleteNotZero) {
   for (position p = 0; p < 4096; ++p) {
     std::string frame = frame_of({"k", std::nullopt, "d"}, p);
     if (frame[0] != 0) continue;
-    EXPECT_EQ(decode_frame(std::string_view(frame).substr(0, 1)).status,
-              frame_status::incomplete);
+    EXPECT_EQ(decode_frame(std::string_view(frame).substr(0, 1)).status, frame_status::incomplete);
     return;
   }
   FAIL() << "no frame with a zero first byte in 4096 positions";

@@ -1,11 +1,11 @@
 // Record frame decoding and validation.
 #include "storage/record_reader.h"
 
-#include <algorithm>
-
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "storage/record_format.h"
+
+#include <algorithm>
 
 namespace spate::storage {
 
@@ -13,14 +13,22 @@ namespace fmt = record_format;
 
 const char* to_string(frame_status status) {
   switch (status) {
-    case frame_status::ok: return "ok";
-    case frame_status::skipped: return "skipped";
-    case frame_status::incomplete: return "incomplete frame";
-    case frame_status::zero: return "zero-filled header";
-    case frame_status::bad_length: return "bad frame length";
-    case frame_status::bad_type: return "unknown frame type";
-    case frame_status::bad_crc: return "checksum mismatch";
-    case frame_status::bad_payload: return "inconsistent record payload";
+    case frame_status::ok:
+      return "ok";
+    case frame_status::skipped:
+      return "skipped";
+    case frame_status::incomplete:
+      return "incomplete frame";
+    case frame_status::zero:
+      return "zero-filled header";
+    case frame_status::bad_length:
+      return "bad frame length";
+    case frame_status::bad_type:
+      return "unknown frame type";
+    case frame_status::bad_crc:
+      return "checksum mismatch";
+    case frame_status::bad_payload:
+      return "inconsistent record payload";
   }
   return "?";
 }
@@ -80,12 +88,12 @@ decoded_frame decode_frame(std::string_view bytes) {
   r.pos = coding::get_u64(payload + fmt::payload_position_offset);
   r.arrival_ms = static_cast<std::int64_t>(coding::get_u64(payload + fmt::payload_arrival_offset));
   if (has_hash_key) {
-    r.explicit_hash_key = from_big_endian(
-        reinterpret_cast<const unsigned char*>(payload + fmt::payload_fixed_size));
+    r.explicit_hash_key =
+        from_big_endian(reinterpret_cast<const unsigned char*>(payload + fmt::payload_fixed_size));
   }
   r.partition_key = std::string_view(payload + variable_start, key_length);
-  r.data = std::string_view(payload + variable_start + key_length,
-                            length - variable_start - key_length);
+  r.data =
+      std::string_view(payload + variable_start + key_length, length - variable_start - key_length);
   out.status = frame_status::ok;
   return out;
 }

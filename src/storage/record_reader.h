@@ -2,10 +2,10 @@
 // segments and recovery decide what a failed frame means for the file it came from.
 #pragma once
 
+#include "storage/record.h"
+
 #include <cstddef>
 #include <string_view>
-
-#include "storage/record.h"
 
 namespace spate::storage {
 

@@ -1,11 +1,11 @@
 // Record frame encoding.
 #include "storage/record_writer.h"
 
-#include <cstring>
-
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "storage/record_format.h"
+
+#include <cstring>
 
 namespace spate::storage {
 

@@ -1,10 +1,10 @@
 // Encodes records into the frame format of record_format.h.
 #pragma once
 
+#include "storage/record.h"
+
 #include <cstddef>
 #include <string>
-
-#include "storage/record.h"
 
 namespace spate::storage {
 

@@ -1,11 +1,11 @@
 // Segment scan with torn-tail versus mid-file corruption classification.
 #include "storage/recovery.h"
 
-#include <algorithm>
-
 #include "common/coding.h"
 #include "storage/record_format.h"
 #include "storage/record_reader.h"
+
+#include <algorithm>
 
 namespace spate::storage {
 namespace {
@@ -52,8 +52,7 @@ result<scan_outcome> scan_segment(const file& f, const std::string& path,
   while (buffer_offset + cursor < file_size) {
     std::string_view rest(buffer.data() + cursor, buffer.size() - cursor);
     decoded_frame frame = decode_frame(rest);
-    if (frame.status == frame_status::incomplete &&
-        buffer_offset + buffer.size() < file_size) {
+    if (frame.status == frame_status::incomplete && buffer_offset + buffer.size() < file_size) {
       // Refill: keep the partial frame, read at least the whole of it if its length is known.
       buffer.erase(0, cursor);
       buffer_offset += cursor;
@@ -61,7 +60,8 @@ result<scan_outcome> scan_segment(const file& f, const std::string& path,
       std::size_t want = scan_chunk_size;
       if (buffer.size() >= fmt::frame_header_size) {
         want = std::max<std::size_t>(
-            want, fmt::frame_header_size + coding::get_u32(buffer.data() + fmt::frame_length_offset));
+            want,
+            fmt::frame_header_size + coding::get_u32(buffer.data() + fmt::frame_length_offset));
       }
       const std::uint64_t have_end = buffer_offset + buffer.size();
       const std::size_t to_read =

@@ -15,14 +15,14 @@
 // default), and only on this failure path.
 #pragma once
 
+#include "common/result.h"
+#include "storage/file.h"
+#include "storage/segment_index.h"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
-
-#include "common/result.h"
-#include "storage/file.h"
-#include "storage/segment_index.h"
 
 namespace spate::storage {
 

@@ -2,8 +2,6 @@
 // reported with its offset and never skipped silently.
 #include "storage/recovery.h"
 
-#include <gtest/gtest.h>
-
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "storage/errc.h"
@@ -11,6 +9,8 @@
 #include "storage/record_format.h"
 #include "storage/record_writer.h"
 #include "storage/segment.h"
+
+#include <gtest/gtest.h>
 
 namespace spate::storage {
 namespace {
@@ -24,7 +24,9 @@ class RecoveryTest : public testing::Test {
  protected:
   RecoveryTest() { EXPECT_TRUE(fs_.create_dirs(dir_)); }
 
-  static std::string data_for(position p) { return std::string(data_size, static_cast<char>('a' + p % 26)); }
+  static std::string data_for(position p) {
+    return std::string(data_size, static_cast<char>('a' + p % 26));
+  }
 
   // Writes records [0, n) into segment 0, one batch each, and closes the file.
   void write_records(position n) {

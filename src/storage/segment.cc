@@ -1,15 +1,15 @@
 // Segment files: header, appends, reads through the sparse index, recovery on open.
 #include "storage/segment.h"
 
-#include <algorithm>
-#include <cstring>
-
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "storage/errc.h"
 #include "storage/record_format.h"
 #include "storage/record_reader.h"
 #include "storage/segment_name.h"
+
+#include <algorithm>
+#include <cstring>
 
 namespace spate::storage {
 namespace {
@@ -203,8 +203,8 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
   const std::size_t chunk = read_chunk_size(limits, options_.index_interval);
   std::size_t min_want = 0;  // set when one frame is larger than a chunk
   while (offset < end) {
-    const auto want = static_cast<std::size_t>(
-        std::min<std::uint64_t>(std::max(chunk, min_want), end - offset));
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(std::max(chunk, min_want), end - offset));
     auto buffer = std::make_unique<char[]>(want);
     SPATE_TRY(auto got, file_->read_at(offset, buffer.get(), want));
     if (got != want) return errc::corruption;  // shorter than the bytes published to readers

@@ -16,6 +16,13 @@
 // across I/O, so readers never wait for a write or a sync.
 #pragma once
 
+#include "common/result.h"
+#include "storage/file.h"
+#include "storage/group_committer.h"
+#include "storage/record.h"
+#include "storage/recovery.h"
+#include "storage/segment_index.h"
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -23,13 +30,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "common/result.h"
-#include "storage/file.h"
-#include "storage/group_committer.h"
-#include "storage/record.h"
-#include "storage/recovery.h"
-#include "storage/segment_index.h"
 
 namespace spate::storage {
 
@@ -125,10 +125,10 @@ class segment final : public syncable {
   const segment_options options_;
 
   mutable std::mutex mu_;
-  std::uint64_t size_ = 0;           // guarded by mu_: bytes readers may read
-  position next_ = 0;                // guarded by mu_
+  std::uint64_t size_ = 0;                 // guarded by mu_: bytes readers may read
+  position next_ = 0;                      // guarded by mu_
   std::int64_t max_arrival_ = no_arrival;  // guarded by mu_
-  segment_index index_;              // guarded by mu_
+  segment_index index_;                    // guarded by mu_
 
   position positions_seen_end_ = 0;  // set once by open
   std::atomic<std::uint64_t> synced_size_{0};

@@ -1,12 +1,12 @@
 // Sparse index lookups and the index file codec.
 #include "storage/segment_index.h"
 
-#include <algorithm>
-
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "storage/errc.h"
 #include "storage/record_format.h"
+
+#include <algorithm>
 
 namespace spate::storage {
 
@@ -20,15 +20,13 @@ std::optional<index_entry> segment_index::floor_position(position pos) const {
 }
 
 std::optional<index_entry> segment_index::floor_time(std::int64_t arrival_ms) const {
-  auto it = std::lower_bound(
-      entries_.begin(), entries_.end(), arrival_ms,
-      [](const index_entry& e, std::int64_t t) { return e.arrival_ms < t; });
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), arrival_ms,
+                             [](const index_entry& e, std::int64_t t) { return e.arrival_ms < t; });
   if (it == entries_.begin()) return std::nullopt;
   return *std::prev(it);
 }
 
-std::string segment_index::encode_file(position base, position next,
-                                       std::uint64_t trusted_size,
+std::string segment_index::encode_file(position base, position next, std::uint64_t trusted_size,
                                        std::int64_t max_arrival) const {
   std::string out;
   out.reserve(fmt::index_header_size + entries_.size() * fmt::index_entry_size +

@@ -9,15 +9,15 @@
 // Thread safety: none; the owning segment guards it with its mutex.
 #pragma once
 
+#include "common/result.h"
+#include "storage/record.h"
+
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "common/result.h"
-#include "storage/record.h"
 
 namespace spate::storage {
 

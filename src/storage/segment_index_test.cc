@@ -1,8 +1,8 @@
 #include "storage/segment_index.h"
 
-#include <gtest/gtest.h>
-
 #include "storage/errc.h"
+
+#include <gtest/gtest.h>
 
 namespace spate::storage {
 namespace {

@@ -6,11 +6,11 @@
 // Zero-padding makes lexical order equal position order.
 #pragma once
 
+#include "storage/record.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "storage/record.h"
 
 namespace spate::storage {
 

@@ -1,13 +1,13 @@
 // Shard log: segment list management, appends with rolling, reads across segments, retention.
 #include "storage/shard_log.h"
 
-#include <algorithm>
-
 #include "common/clock.h"
 #include "storage/errc.h"
 #include "storage/record_format.h"
 #include "storage/record_writer.h"
 #include "storage/segment_name.h"
+
+#include <algorithm>
 
 namespace spate::storage {
 
@@ -17,7 +17,9 @@ shard_log::shard_log(file_system& fs, std::string dir, const shard_log_options& 
                      group_committer& committer)
     : fs_(fs), dir_(std::move(dir)), options_(options), committer_(committer) {}
 
-shard_log::~shard_log() { (void)close(); }
+shard_log::~shard_log() {
+  (void)close();
+}
 
 result<std::unique_ptr<shard_log>> shard_log::open(file_system& fs, std::string dir,
                                                    const shard_log_options& options,
@@ -47,8 +49,8 @@ result<std::unique_ptr<shard_log>> shard_log::open(file_system& fs, std::string 
   std::unique_ptr<shard_log> log(new shard_log(fs, std::move(dir), options, committer));
   for (std::size_t i = 0; i < segment_bases.size(); ++i) {
     const bool is_active = i + 1 == segment_bases.size();
-    SPATE_TRY(auto seg, segment::open(fs, log->dir_, segment_bases[i], is_active,
-                                      options.segment, reporter));
+    SPATE_TRY(auto seg,
+              segment::open(fs, log->dir_, segment_bases[i], is_active, options.segment, reporter));
     if (seg->empty() && i + 1 < segment_bases.size()) {
       // An empty segment with later ones after it holds nothing and never will (a crash
       // between its creation and its first sync): later segments carry the positions on.
@@ -75,8 +77,8 @@ result<std::unique_ptr<shard_log>> shard_log::open(file_system& fs, std::string 
     if (active->positions_seen_end() > active->next_position()) {
       // Recovery cut the active segment at corruption: continue in a new segment past every
       // position the cut-away bytes held, so no position is ever handed out twice.
-      SPATE_TRY(auto fresh, segment::create(fs, log->dir_, active->positions_seen_end(),
-                                            now_ms(), options.segment));
+      SPATE_TRY(auto fresh, segment::create(fs, log->dir_, active->positions_seen_end(), now_ms(),
+                                            options.segment));
       log->segments_.push_back(std::move(fresh));
     }
   }

@@ -15,6 +15,13 @@
 // append or a sync.
 #pragma once
 
+#include "common/result.h"
+#include "storage/file.h"
+#include "storage/group_committer.h"
+#include "storage/record.h"
+#include "storage/recovery.h"
+#include "storage/segment.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,13 +29,6 @@
 #include <span>
 #include <string>
 #include <vector>
-
-#include "common/result.h"
-#include "storage/file.h"
-#include "storage/group_committer.h"
-#include "storage/record.h"
-#include "storage/recovery.h"
-#include "storage/segment.h"
 
 namespace spate::storage {
 
@@ -40,8 +40,8 @@ struct shard_log_options {
 };
 
 struct append_result {
-  position first = 0;  // position of the first record of the batch
-  position last = 0;   // position of the last record of the batch
+  position first = 0;           // position of the first record of the batch
+  position last = 0;            // position of the last record of the batch
   std::int64_t arrival_ms = 0;  // the arrival time stored with every record of the batch
 };
 
@@ -109,12 +109,12 @@ class shard_log {
   const shard_log_options options_;
   group_committer& committer_;
 
-  std::mutex append_mu_;                     // serialises append, roll, retention, close
-  encoded_batch scratch_;                    // guarded by append_mu_: reused encode buffer
-  std::int64_t last_arrival_ = no_arrival;   // guarded by append_mu_
-  bool closed_ = false;                      // guarded by append_mu_
+  std::mutex append_mu_;                    // serialises append, roll, retention, close
+  encoded_batch scratch_;                   // guarded by append_mu_: reused encode buffer
+  std::int64_t last_arrival_ = no_arrival;  // guarded by append_mu_
+  bool closed_ = false;                     // guarded by append_mu_
 
-  mutable std::mutex segments_mu_;           // held only to copy or change the list
+  mutable std::mutex segments_mu_;                  // held only to copy or change the list
   std::vector<std::shared_ptr<segment>> segments_;  // by base position; back() is active
 };
 

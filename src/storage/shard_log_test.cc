@@ -2,22 +2,24 @@
 // reopen, write failures, and readers running beside an appender.
 #include "storage/shard_log.h"
 
-#include <gtest/gtest.h>
-
-#include <atomic>
-#include <future>
-#include <thread>
-
 #include "storage/errc.h"
 #include "storage/mem_file.h"
 #include "storage/posix_file.h"
 #include "storage/segment_name.h"
 #include "testutil/temp_dir.h"
 
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
 namespace spate::storage {
 namespace {
 
-std::string data_for(position p) { return "record-" + std::to_string(p) + std::string(80, 'x'); }
+std::string data_for(position p) {
+  return "record-" + std::to_string(p) + std::string(80, 'x');
+}
 
 class ShardLogTest : public testing::Test {
  protected:
@@ -192,7 +194,7 @@ TEST_F(ShardLogTest, CleanCloseLeavesIndexForEverySegment) {
 
 TEST_F(ShardLogTest, RetentionRemovesWholeExpiredSegmentsOnly) {
   auto log = open_log();
-  for (position p = 0; p < 200; p += 20) append_range(*log, p, 20, 1000);   // old
+  for (position p = 0; p < 200; p += 20) append_range(*log, p, 20, 1000);    // old
   for (position p = 200; p < 400; p += 20) append_range(*log, p, 20, 5000);  // recent
   const std::size_t before = log->segment_count();
   auto removed = log->apply_retention(/*now=*/6000, /*retention=*/2000);  // cut-off 4000
@@ -298,7 +300,8 @@ TEST_F(ShardLogTest, ReadersRunBesideAnAppender) {
   constexpr position total = 3000;
   std::atomic<bool> done{false};
   std::thread writer([&] {
-    for (position p = 0; p < total; p += 10) append_range(*log, p, 10, static_cast<std::int64_t>(p));
+    for (position p = 0; p < total; p += 10)
+      append_range(*log, p, 10, static_cast<std::int64_t>(p));
     done = true;
   });
   std::vector<std::thread> readers;

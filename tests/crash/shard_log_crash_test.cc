@@ -6,20 +6,20 @@
 //    image), under fsync=batch and fsync=always, where acknowledgement waits for the sync.
 //  - Process crash (in memory and for real): a SIGKILLed process loses nothing it handed to
 //    the kernel, so under every policy, fsync=never included, acknowledged records survive.
-#include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <mutex>
-#include <random>
-#include <thread>
-
 #include "storage/mem_file.h"
 #include "storage/posix_file.h"
 #include "storage/shard_log.h"
 #include "testutil/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <signal.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
 
 namespace spate::storage {
 namespace {
@@ -212,8 +212,8 @@ void kill_repeatedly_on_disk(fsync_policy policy) {
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer died of the kill, not of an error: "
-                                     << WEXITSTATUS(status);
+    ASSERT_TRUE(WIFSIGNALED(status))
+        << "the writer died of the kill, not of an error: " << WEXITSTATUS(status);
     while (read(fds[0], &r, sizeof r) == sizeof r) {
       all_acked.push_back(r);
       ++this_round;
