@@ -1,0 +1,23 @@
+// base64: the standard alphabet with padding (RFC 4648 section 4), as Kinesis carries record
+// data and as shard iterators are spelled. Decoding is strict: padding is required, and
+// characters outside the alphabet or bits left over in the last character are errors.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace spate::base64 {
+
+constexpr std::size_t encoded_size(std::size_t n) { return (n + 2) / 3 * 4; }
+
+// Appends the encoding of `bytes` to `out`.
+void encode_append(std::string_view bytes, std::string& out);
+std::string encode(std::string_view bytes);
+
+// Appends the decoded bytes to `out`; false (with `out` unspecified) if `text` is not base64.
+bool decode_append(std::string_view text, std::string& out);
+std::optional<std::string> decode(std::string_view text);
+
+}  // namespace spate::base64

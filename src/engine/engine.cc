@@ -1,0 +1,896 @@
+// engine: stream lifecycle, routing, puts and reads, resharding, maintenance.
+#include "engine/engine.h"
+
+#include "common/assert.h"
+#include "common/clock.h"
+#include "engine/shard_iterator.h"
+#include "metadata/errc.h"
+#include "storage/errc.h"
+#include "metadata/hash_key.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+
+namespace spate::engine {
+
+[[noreturn]] void throw_exception_from_error(const failure& f, const boost::source_location&) {
+  std::fprintf(stderr, "spated: engine outcome read without checking: %s\n", f.message.c_str());
+  std::abort();
+}
+
+namespace {
+
+using metadata::shard_index;
+using metadata::shard_record;
+using metadata::stream_mode;
+using metadata::stream_record;
+using metadata::stream_status;
+
+constexpr std::size_t on_demand_initial_shards = 4;
+
+std::string stream_dir_name(const stream_record& s) {
+  return s.name + "-" + std::to_string(s.created_ms);
+}
+
+// The UTC time AWS prints in ExpiredIteratorException ("Tue Jan 02 15:04:05 UTC 2024").
+std::string amz_time(std::int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[64];
+  std::strftime(text, sizeof text, "%a %b %d %H:%M:%S UTC %Y", &tm);
+  return text;
+}
+
+}  // namespace
+
+struct engine::shard_state {
+  shard_record record;  // ending_position guarded by the stream's mu
+  std::string id;
+  std::unique_ptr<storage::shard_log> log;
+};
+
+struct engine::stream_state {
+  mutable std::shared_mutex mu;  // topology lock: shared by puts and reads
+  stream_record record;          // guarded by mu
+  std::uint32_t tag = 0;
+  std::string dir;
+  std::vector<std::shared_ptr<shard_state>> shards;  // by index; guarded by mu
+  std::vector<shard_state*> routing;                 // open shards by range start; guarded by mu
+
+  void rebuild_routing() {
+    routing.clear();
+    for (const auto& s : shards) {
+      if (s->record.is_open()) routing.push_back(s.get());
+    }
+    std::sort(routing.begin(), routing.end(), [](const auto* a, const auto* b) {
+      return a->record.range.start < b->record.range.start;
+    });
+  }
+
+  shard_state* route(uint128 key) const {
+    auto it = std::upper_bound(routing.begin(), routing.end(), key, [](uint128 k, const auto* s) {
+      return k < s->record.range.start;
+    });
+    SPATE_ASSERT(it != routing.begin(), "open shards do not cover the hash key space");
+    return *std::prev(it);
+  }
+
+  std::shared_ptr<shard_state> find_shard(shard_index index) const {
+    return index < shards.size() ? shards[index] : nullptr;
+  }
+
+  stream_snapshot snapshot() const {
+    stream_snapshot snap;
+    snap.stream = record;
+    snap.tag = tag;
+    snap.shards.reserve(shards.size());
+    for (const auto& s : shards) snap.shards.push_back(s->record);
+    return snap;
+  }
+};
+
+std::size_t stream_snapshot::open_shard_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(shards.begin(), shards.end(), [](const auto& s) { return s.is_open(); }));
+}
+
+// --- lifecycle ---------------------------------------------------------------------------
+
+engine::engine(const engine_options& options, secret key)
+    : options_(options), key_(std::move(key)), committer_(options.fsync) {}
+
+result<std::unique_ptr<engine>> engine::open(const engine_options& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir + "/streams", ec);
+  if (ec) return ec;
+  SPATE_TRY(auto key, secret::load_or_create(options.data_dir + "/server.key"));
+  std::unique_ptr<engine> e(new engine(options, std::move(key)));
+  SPATE_TRY(e->catalog_, metadata::catalog::open(options.data_dir + "/catalog.db"));
+  SPATE_TRY_VOID(e->load());
+  e->maintenance_ = std::thread([raw = e.get()] { raw->maintenance_loop(); });
+  return e;
+}
+
+engine::~engine() { close(); }
+
+void engine::close() {
+  {
+    std::lock_guard lock(tasks_mu_);
+    if (closed_) return;
+    closed_ = true;
+    stopping_ = true;
+  }
+  tasks_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  std::unique_lock lock(streams_mu_);
+  for (auto& [name, stream] : streams_) {
+    std::unique_lock topology(stream->mu);
+    for (auto& shard : stream->shards) {
+      if (auto r = shard->log->close(); !r) {
+        std::fprintf(stderr, "spated: closing %s failed: %s\n", shard->log->dir().c_str(),
+                     r.error().message().c_str());
+      }
+    }
+  }
+}
+
+result<void> engine::load() {
+  SPATE_TRY(auto records, catalog_->list_streams());
+  std::vector<std::string> finish_deleting;
+  for (auto& record : records) {
+    auto stream = std::make_shared<stream_state>();
+    stream->tag = stream_tag(record.name, record.created_ms);
+    stream->dir = options_.data_dir + "/streams/" + stream_dir_name(record);
+    SPATE_TRY(auto shards, catalog_->list_shards(record.name));
+    for (const auto& shard : shards) {
+      SPATE_TRY(auto state, open_shard(*stream, shard));
+      SPATE_ASSERT(shard.index == stream->shards.size(), "shard indexes are not dense");
+      stream->shards.push_back(std::move(state));
+    }
+    stream->rebuild_routing();
+    if (record.status == stream_status::deleting) {
+      finish_deleting.push_back(record.name);
+    } else if (record.status != stream_status::active) {
+      // A delayed transition was pending when the server stopped; complete it now.
+      record.status = stream_status::active;
+      SPATE_TRY_VOID(catalog_->update_stream(record));
+    }
+    stream->record = std::move(record);
+    streams_.emplace(stream->record.name, std::move(stream));
+  }
+  for (const auto& name : finish_deleting) remove_stream_now(name);
+
+  // Remove directories of streams the catalog no longer has (a crash during a delete).
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(options_.data_dir + "/streams", ec)) {
+    const std::string dir = entry.path().string();
+    bool known = false;
+    for (const auto& [name, stream] : streams_) known = known || stream->dir == dir;
+    if (!known) std::filesystem::remove_all(entry.path(), ec);
+  }
+  return {};
+}
+
+result<std::shared_ptr<engine::shard_state>> engine::open_shard(const stream_state& stream,
+                                                                const shard_record& record) {
+  auto state = std::make_shared<shard_state>();
+  state->record = record;
+  state->id = metadata::shard_id(record.index);
+  storage::shard_log_options log_options;
+  log_options.segment_size = options_.segment_size;
+  const std::string dir = stream.dir + "/" + state->id;
+  SPATE_TRY(state->log, storage::shard_log::open(fs_, dir, log_options, committer_,
+                                                  [](const storage::corruption_report& r) {
+                                                    std::fprintf(
+                                                        stderr,
+                                                        "spated: corruption in %s at offset %llu: "
+                                                        "%s\n",
+                                                        r.path.c_str(),
+                                                        static_cast<unsigned long long>(r.offset),
+                                                        r.reason.c_str());
+                                                  }));
+  return state;
+}
+
+// --- lookups and messages ----------------------------------------------------------------
+
+std::string engine::stream_arn(std::string_view name, std::int64_t) const {
+  return fmt::format("arn:aws:kinesis:{}:{}:stream/{}", options_.region, options_.account_id,
+                     name);
+}
+
+outcome<std::string> engine::stream_name_from_arn(std::string_view arn) const {
+  const std::string prefix = stream_arn("");
+  if (!arn.starts_with(prefix) || arn.size() == prefix.size()) {
+    return failure{failure_kind::resource_not_found,
+                   fmt::format("Stream {} under account {} not found.", arn, options_.account_id)};
+  }
+  return std::string(arn.substr(prefix.size()));
+}
+
+std::string engine::shard_limit_message(std::size_t open, std::size_t additional) const {
+  return fmt::format(
+      "This request would exceed the shard limit for the account {} in {}. Current shard count "
+      "for the account: {}. Limit: {}. Number of additional shards that would have resulted from "
+      "this request: {}. Refer to the AWS Service Limits page "
+      "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits "
+      "and how to request higher limits.",
+      options_.account_id, options_.region, open, options_.shard_limit, additional);
+}
+
+failure engine::not_found(std::string_view name) const {
+  return {failure_kind::resource_not_found,
+          fmt::format("Stream {} under account {} not found.", name, options_.account_id)};
+}
+
+failure engine::not_active(const stream_state& stream) const {
+  return {failure_kind::resource_in_use,
+          fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
+                      stream.record.name, options_.account_id, to_string(stream.record.status))};
+}
+
+failure engine::shard_not_found(shard_index shard, std::string_view stream) const {
+  return {failure_kind::resource_not_found,
+          fmt::format("Shard {} in stream {} under account {} does not exist",
+                      metadata::shard_id(shard), stream, options_.account_id)};
+}
+
+std::shared_ptr<engine::stream_state> engine::find(std::string_view name) const {
+  std::shared_lock lock(streams_mu_);
+  auto it = streams_.find(name);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+outcome<std::shared_ptr<engine::stream_state>> engine::find_or_fail(std::string_view name) const {
+  auto stream = find(name);
+  if (!stream) return not_found(name);
+  return stream;
+}
+
+outcome<std::shared_ptr<engine::stream_state>> engine::find_active(std::string_view name) const {
+  auto stream = find(name);
+  if (!stream) return not_found(name);
+  std::shared_lock lock(stream->mu);
+  if (stream->record.status != stream_status::active) return not_active(*stream);
+  return stream;
+}
+
+std::size_t engine::open_shard_count() const {
+  std::shared_lock lock(streams_mu_);
+  std::size_t count = 0;
+  for (const auto& [name, stream] : streams_) {
+    std::shared_lock topology(stream->mu);
+    count += stream->routing.size();
+  }
+  return count;
+}
+
+std::size_t engine::on_demand_stream_count() const {
+  std::shared_lock lock(streams_mu_);
+  std::size_t count = 0;
+  for (const auto& [name, stream] : streams_) {
+    std::shared_lock topology(stream->mu);
+    count += stream->record.mode == stream_mode::on_demand;
+  }
+  return count;
+}
+
+// --- control plane -----------------------------------------------------------------------
+
+outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard_count,
+                                    stream_mode mode,
+                                    const std::map<std::string, std::string>& tags) {
+  std::lock_guard control(control_mu_);
+  if (find(name)) {
+    return failure{failure_kind::resource_in_use,
+                   fmt::format("Stream {} under account {} already exists.", name,
+                               options_.account_id)};
+  }
+  if (mode == stream_mode::on_demand) {
+    if (shard_count == 0) shard_count = on_demand_initial_shards;
+    if (on_demand_stream_count() + 1 > options_.on_demand_stream_limit) {
+      return failure{
+          failure_kind::limit_exceeded,
+          fmt::format("This request would exceed the limit of {} on-demand streams for the "
+                      "account {} in {}.",
+                      options_.on_demand_stream_limit, options_.account_id, options_.region)};
+    }
+  }
+  const std::size_t open = open_shard_count();
+  if (open + shard_count > options_.shard_limit) {
+    return failure{failure_kind::limit_exceeded, shard_limit_message(open, shard_count)};
+  }
+
+  auto stream = std::make_shared<stream_state>();
+  stream_record& record = stream->record;
+  record.name = name;
+  record.arn = stream_arn(name);
+  record.created_ms = now_ms();
+  record.status = options_.create_stream_ms > 0 ? stream_status::creating : stream_status::active;
+  record.mode = mode;
+  record.tags = tags;
+  record.next_shard_index = shard_count;
+  stream->tag = stream_tag(name, record.created_ms);
+  stream->dir = options_.data_dir + "/streams/" + stream_dir_name(record);
+
+  std::vector<shard_record> shards;
+  const auto ranges = metadata::split_evenly(shard_count);
+  for (shard_index i = 0; i < shard_count; ++i) {
+    shard_record shard;
+    shard.index = i;
+    shard.range = ranges[i];
+    shard.created_ms = record.created_ms;
+    shards.push_back(shard);
+  }
+  if (auto r = catalog_->create_stream(record, shards); !r) {
+    return internal_failure("creating stream " + name, r.error());
+  }
+  for (const auto& shard : shards) {
+    auto state = open_shard(*stream, shard);
+    if (!state) return internal_failure("creating shard log", state.error());
+    stream->shards.push_back(std::move(*state));
+  }
+  stream->rebuild_routing();
+  {
+    std::unique_lock lock(streams_mu_);
+    streams_.emplace(name, stream);
+  }
+  if (record.status == stream_status::creating) {
+    schedule(options_.create_stream_ms, [this, name] {
+      std::lock_guard control(control_mu_);
+      auto s = find(name);
+      if (!s) return;
+      std::unique_lock lock(s->mu);
+      if (s->record.status != stream_status::creating) return;
+      s->record.status = stream_status::active;
+      (void)catalog_->update_stream(s->record);
+    });
+  }
+  return {};
+}
+
+outcome<void> engine::delete_stream(const std::string& name) {
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto stream, find_or_fail(name));
+  if (options_.delete_stream_ms <= 0) {
+    remove_stream_now(name);
+    return {};
+  }
+  {
+    std::unique_lock lock(stream->mu);
+    if (stream->record.status == stream_status::deleting) return {};
+    stream->record.status = stream_status::deleting;
+    if (auto r = catalog_->update_stream(stream->record); !r) {
+      return internal_failure("deleting stream " + name, r.error());
+    }
+  }
+  schedule(options_.delete_stream_ms, [this, name] {
+    std::lock_guard control(control_mu_);
+    remove_stream_now(name);
+  });
+  return {};
+}
+
+// Caller holds control_mu_ (or is loading). Drops the stream from the catalog first, so a crash
+// between the two steps leaves only files, which the next start removes.
+void engine::remove_stream_now(const std::string& name) {
+  std::shared_ptr<stream_state> stream;
+  {
+    std::unique_lock lock(streams_mu_);
+    auto it = streams_.find(name);
+    if (it == streams_.end()) return;
+    stream = it->second;
+    streams_.erase(it);
+  }
+  if (auto r = catalog_->delete_stream(name); !r && r.error() != metadata::errc::stream_not_found) {
+    std::fprintf(stderr, "spated: removing stream %s from the catalog failed: %s\n", name.c_str(),
+                 r.error().message().c_str());
+  }
+  std::unique_lock topology(stream->mu);
+  for (auto& shard : stream->shards) (void)shard->log->close();
+  std::error_code ec;
+  std::filesystem::remove_all(stream->dir, ec);
+}
+
+outcome<stream_snapshot> engine::describe(std::string_view name) const {
+  SPATE_TRY(auto stream, find_or_fail(name));
+  std::shared_lock lock(stream->mu);
+  return stream->snapshot();
+}
+
+std::vector<stream_record> engine::list_streams() const {
+  std::shared_lock lock(streams_mu_);
+  std::vector<stream_record> out;
+  out.reserve(streams_.size());
+  for (const auto& [name, stream] : streams_) {
+    std::shared_lock topology(stream->mu);
+    out.push_back(stream->record);
+  }
+  return out;
+}
+
+outcome<void> engine::change_retention(const std::string& name, int hours,
+                                       retention_change change) {
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto stream, find_active(name));
+  std::unique_lock lock(stream->mu);
+  const int current = stream->record.retention_hours;
+  if (change == retention_change::increase && hours < current) {
+    return failure{failure_kind::invalid_argument,
+                   fmt::format("Requested retention period ({} hours) for stream {} can not be "
+                               "shorter than existing retention period ({} hours). Use "
+                               "DecreaseRetentionPeriod API.",
+                               hours, name, current)};
+  }
+  if (change == retention_change::decrease && hours > current) {
+    return failure{failure_kind::invalid_argument,
+                   fmt::format("Requested retention period ({} hours) for stream {} can not be "
+                               "longer than existing retention period ({} hours). Use "
+                               "IncreaseRetentionPeriod API.",
+                               hours, name, current)};
+  }
+  stream->record.retention_hours = hours;
+  if (auto r = catalog_->update_stream(stream->record); !r) {
+    stream->record.retention_hours = current;
+    return internal_failure("changing retention", r.error());
+  }
+  return {};
+}
+
+outcome<void> engine::add_tags(const std::string& name,
+                               const std::map<std::string, std::string>& tags) {
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto stream, find_or_fail(name));
+  std::unique_lock lock(stream->mu);
+  auto merged = stream->record.tags;
+  for (const auto& [k, v] : tags) merged[k] = v;
+  if (merged.size() > 50) {
+    return failure{failure_kind::invalid_argument,
+                   fmt::format("Failed to add tags to stream {} under account {} because a "
+                               "given stream cannot have more than 50 tags associated with it.",
+                               name, options_.account_id)};
+  }
+  if (auto r = catalog_->put_tags(name, tags); !r) return internal_failure("adding tags", r.error());
+  stream->record.tags = std::move(merged);
+  return {};
+}
+
+outcome<void> engine::remove_tags(const std::string& name, const std::vector<std::string>& keys) {
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto stream, find_or_fail(name));
+  std::unique_lock lock(stream->mu);
+  if (auto r = catalog_->remove_tags(name, keys); !r) {
+    return internal_failure("removing tags", r.error());
+  }
+  for (const auto& k : keys) stream->record.tags.erase(k);
+  return {};
+}
+
+outcome<void> engine::split_shard(const std::string& name, shard_index index,
+                                  uint128 new_start) {
+  const std::string shard_id = metadata::shard_id(index);
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto stream, find_active(name));
+  std::shared_ptr<shard_state> parent;
+  {
+    std::shared_lock lock(stream->mu);
+    parent = stream->find_shard(index);
+  }
+  if (!parent) return shard_not_found(index, name);
+  if (open_shard_count() + 1 > options_.shard_limit) {
+    return failure{failure_kind::limit_exceeded,
+                   shard_limit_message(open_shard_count(), 1)};
+  }
+  const metadata::hash_range range = parent->record.range;
+  if (!parent->record.is_open()) {
+    return failure{failure_kind::invalid_argument,
+                   fmt::format("Shard {} in stream {} under account {} has already been merged or "
+                               "split, and thus is not eligible for splitting.",
+                               shard_id, name, options_.account_id)};
+  }
+  if (new_start <= range.start || new_start > range.end) {
+    return failure{failure_kind::invalid_argument,
+                   fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} "
+                               "under account {} is not both greater than one plus the shard's "
+                               "StartingHashKey {} and less than the shard's EndingHashKey {}.",
+                               to_decimal(new_start), shard_id, name, options_.account_id,
+                               to_decimal(range.start), to_decimal(range.end))};
+  }
+  const auto plan =
+      plan_split(parent->record, new_start, stream->record.next_shard_index, now_ms());
+  return apply_reshard(*stream, plan);
+}
+
+outcome<void> engine::merge_shards(const std::string& name, shard_index index,
+                                   shard_index adjacent_index) {
+  const std::string shard_id = metadata::shard_id(index);
+  const std::string adjacent_id = metadata::shard_id(adjacent_index);
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto stream, find_active(name));
+  std::shared_ptr<shard_state> first, second;
+  {
+    std::shared_lock lock(stream->mu);
+    first = stream->find_shard(index);
+    second = stream->find_shard(adjacent_index);
+  }
+  if (!first || !second) return shard_not_found(first ? adjacent_index : index, name);
+  for (const auto* s : {first.get(), second.get()}) {
+    if (!s->record.is_open()) {
+      return failure{failure_kind::invalid_argument,
+                     fmt::format("Shard {} in stream {} under account {} has already been merged "
+                                 "or split, and thus is not eligible for merging",
+                                 s->id, name, options_.account_id)};
+    }
+  }
+  const auto& a = first->record.range;
+  const auto& b = second->record.range;
+  const bool adjacent = (a.end != uint128_max && a.end + 1 == b.start) ||
+                        (b.end != uint128_max && b.end + 1 == a.start);
+  if (!adjacent) {
+    return failure{failure_kind::invalid_argument,
+                   fmt::format("Shards {} and {} in stream {} under account {} are not an "
+                               "adjacent pair of shards eligible for merging",
+                               shard_id, adjacent_id, name, options_.account_id)};
+  }
+  const auto plan =
+      plan_merge(first->record, second->record, stream->record.next_shard_index, now_ms());
+  return apply_reshard(*stream, plan);
+}
+
+outcome<std::size_t> engine::update_shard_count(const std::string& name, std::size_t target) {
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto stream, find_active(name));
+  std::vector<shard_record> open;
+  {
+    std::shared_lock lock(stream->mu);
+    for (const auto* s : stream->routing) open.push_back(s->record);
+  }
+  const std::size_t current = open.size();
+  auto limit = [](std::string message) {
+    return failure{failure_kind::limit_exceeded, std::move(message)};
+  };
+  const std::size_t account_open = open_shard_count();
+  if (target > options_.shard_limit || account_open - current + target > options_.shard_limit) {
+    return limit(fmt::format("Target shard count or number of open shards cannot be greater than "
+                             "{}. Current open shard count: {}, Target shard count: {}",
+                             options_.shard_limit, current, target));
+  }
+  if (target > current * 2) {
+    return limit(fmt::format("UpdateShardCount cannot scale up over double your current open "
+                             "shard count. Current open shard count: {}, Target shard count: {}",
+                             current, target));
+  }
+  if (target * 2 < current) {
+    return limit(fmt::format("UpdateShardCount cannot scale down below half your current open "
+                             "shard count. Current open shard count: {}, Target shard count: {}",
+                             current, target));
+  }
+  if (target == current) return current;
+  const auto plan =
+      plan_uniform_scaling(std::move(open), target, stream->record.next_shard_index, now_ms());
+  SPATE_TRY_VOID(apply_reshard(*stream, plan));
+  return current;
+}
+
+outcome<void> engine::update_stream_mode(const std::string& name, stream_mode mode) {
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto stream, find_active(name));
+  std::unique_lock lock(stream->mu);
+  if (stream->record.mode == mode) return {};
+  const auto previous = stream->record;
+  stream->record.mode = mode;
+  if (options_.update_stream_ms > 0) stream->record.status = stream_status::updating;
+  if (auto r = catalog_->update_stream(stream->record); !r) {
+    stream->record = previous;
+    return internal_failure("updating stream mode", r.error());
+  }
+  lock.unlock();
+  finish_update_later(name, options_.update_stream_ms);
+  return {};
+}
+
+// Caller holds control_mu_. Syncs the shards being closed (so their ending positions are
+// durable before the catalog names them), commits the plan to the catalog, then swaps the
+// in-memory shard table under the topology lock.
+outcome<void> engine::apply_reshard(stream_state& stream, const reshard_plan& plan) {
+  std::vector<std::shared_ptr<shard_state>> children;
+  for (const auto& shard : plan.new_shards) {
+    auto state = open_shard(stream, shard);
+    if (!state) return internal_failure("creating shard log", state.error());
+    children.push_back(std::move(*state));
+  }
+  std::unique_lock lock(stream.mu);
+  std::vector<metadata::shard_closing> closing;
+  for (const auto index : plan.closing) {
+    auto& shard = *stream.shards[index];
+    if (auto r = shard.log->sync(); !r) return internal_failure("syncing a closing shard", r.error());
+    closing.push_back({index, shard.log->next_position()});
+  }
+  stream_record updated = stream.record;
+  updated.next_shard_index += static_cast<shard_index>(plan.new_shards.size());
+  if (options_.update_stream_ms > 0) updated.status = stream_status::updating;
+  if (auto r = catalog_->reshard(updated, closing, plan.new_shards); !r) {
+    return internal_failure("resharding", r.error());
+  }
+  stream.record = updated;
+  for (const auto& c : closing) stream.shards[c.index]->record.ending_position = c.ending_position;
+  for (auto& child : children) {
+    SPATE_ASSERT(child->record.index == stream.shards.size(), "new shard out of order");
+    stream.shards.push_back(std::move(child));
+  }
+  stream.rebuild_routing();
+  lock.unlock();
+  finish_update_later(stream.record.name, options_.update_stream_ms);
+  return {};
+}
+
+void engine::finish_update_later(const std::string& name, std::int64_t delay_ms) {
+  if (delay_ms <= 0) return;
+  schedule(delay_ms, [this, name] {
+    std::lock_guard control(control_mu_);
+    auto s = find(name);
+    if (!s) return;
+    std::unique_lock lock(s->mu);
+    if (s->record.status != stream_status::updating) return;
+    s->record.status = stream_status::active;
+    (void)catalog_->update_stream(s->record);
+  });
+}
+
+// --- data plane --------------------------------------------------------------------------
+
+namespace {
+
+// Joins the durable callbacks of one put's shard appends into one completion.
+struct put_join {
+  std::vector<put_result> results;
+  std::atomic<std::size_t> pending{0};
+  std::uint32_t tag = 0;
+  put_callback done;
+
+  void arrive() {
+    if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) done(results, tag);
+  }
+};
+
+}  // namespace
+
+outcome<void> engine::put(std::string_view name, std::span<const storage::record_input> records,
+                          put_callback done) {
+  auto stream = find(name);
+  if (!stream) return not_found(name);
+  std::shared_lock lock(stream->mu);
+  const auto status = stream->record.status;
+  if (status != stream_status::active && status != stream_status::updating) {
+    return not_found(name);
+  }
+
+  auto join = std::make_shared<put_join>();
+  join->results.resize(records.size());
+  join->tag = stream->tag;
+  join->done = std::move(done);
+
+  // Route: group record indexes by shard, keeping request order within each shard.
+  std::vector<std::pair<shard_state*, std::vector<std::size_t>>> groups;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    const uint128 key = r.explicit_hash_key ? *r.explicit_hash_key
+                                            : metadata::partition_key_hash(r.partition_key);
+    shard_state* shard = stream->route(key);
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.first == shard; });
+    if (it == groups.end()) {
+      groups.push_back({shard, {}});
+      it = std::prev(groups.end());
+    }
+    it->second.push_back(i);
+  }
+
+  join->pending.store(groups.size() + 1, std::memory_order_relaxed);
+  const std::int64_t arrival = now_ms();
+  std::vector<storage::record_input> batch;
+  for (auto& [shard, indexes] : groups) {
+    batch.clear();
+    for (auto i : indexes) batch.push_back(records[i]);
+    // Durable callbacks may run after `groups` is gone, so they own a copy of the indexes.
+    auto owned = std::make_shared<std::vector<std::size_t>>(indexes);
+    auto appended = shard->log->append(
+        batch, arrival, [join, owned, shard_id = shard->id](std::error_code ec) {
+          if (ec) {
+            for (auto i : *owned) {
+              join->results[i].error = internal_failure("syncing " + shard_id, ec);
+            }
+          }
+          join->arrive();
+        });
+    if (!appended) {
+      for (auto i : indexes) {
+        join->results[i].shard = shard->record.index;
+        join->results[i].error = internal_failure("appending to " + shard->id, appended.error());
+      }
+      join->arrive();
+      continue;
+    }
+    storage::position pos = appended->first;
+    for (auto i : indexes) {
+      join->results[i].shard = shard->record.index;
+      join->results[i].pos = pos++;
+    }
+  }
+  lock.unlock();
+  join->arrive();
+  return {};
+}
+
+outcome<std::string> engine::get_shard_iterator(const iterator_request& request) const {
+  SPATE_TRY(auto stream, find_or_fail(request.stream));
+  std::shared_ptr<shard_state> shard;
+  std::int64_t created_ms = 0;
+  {
+    std::shared_lock lock(stream->mu);
+    shard = stream->find_shard(request.shard);
+    created_ms = stream->record.created_ms;
+  }
+  if (!shard) return shard_not_found(request.shard, request.stream);
+  storage::position pos = 0;
+  switch (request.type) {
+    case iterator_type::trim_horizon:
+      pos = shard->log->start_position();
+      break;
+    case iterator_type::latest:
+      pos = shard->log->next_position();
+      break;
+    case iterator_type::at_sequence_number:
+    case iterator_type::after_sequence_number: {
+      const auto fields = parse_sequence_number(request.sequence_number);
+      if (!fields || fields->stream_tag != stream->tag) {
+        return failure{failure_kind::invalid_argument,
+                       fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} "
+                                   "in stream {} under account {} is invalid{}.",
+                                   request.sequence_number, shard->id, request.stream,
+                                   options_.account_id,
+                                   fields ? " because it did not come from this stream" : "")};
+      }
+      if (fields->shard != shard->record.index) {
+        return failure{failure_kind::invalid_argument,
+                       fmt::format("Invalid StartingSequenceNumber. It encodes {}, while it was "
+                                   "used in a call to a shard with {}",
+                                   metadata::shard_id(fields->shard), shard->id)};
+      }
+      pos = fields->pos + (request.type == iterator_type::after_sequence_number ? 1 : 0);
+      pos = std::clamp(pos, shard->log->start_position(), shard->log->next_position());
+      break;
+    }
+    case iterator_type::at_timestamp: {
+      auto found = shard->log->find_time(request.timestamp_ms);
+      if (!found) return internal_failure("finding a timestamp", found.error());
+      pos = *found;
+      break;
+    }
+  }
+  return encode_shard_iterator(key_, {request.stream, created_ms, shard->record.index, pos,
+                                      now_ms()});
+}
+
+outcome<records_page> engine::get_records(std::string_view text, std::size_t limit) const {
+  const auto it = decode_shard_iterator(key_, text);
+  if (!it) return failure{failure_kind::invalid_argument, "Invalid ShardIterator."};
+  const std::int64_t now = now_ms();
+  if (now - it->issued_ms > options_.iterator_ttl_ms) {
+    return failure{failure_kind::expired_iterator,
+                   fmt::format("Iterator expired. The iterator was created at time {} while right "
+                               "now it is {} which is further in the future than the tolerated "
+                               "delay of {} milliseconds.",
+                               amz_time(it->issued_ms), amz_time(now), options_.iterator_ttl_ms)};
+  }
+  auto stream = find(it->stream_name);
+  if (!stream) return not_found(it->stream_name);
+  records_page page;
+  std::shared_ptr<shard_state> shard;
+  bool closed = false;
+  {
+    std::shared_lock lock(stream->mu);
+    if (stream->record.created_ms != it->stream_created_ms || it->shard >= stream->shards.size()) {
+      return not_found(it->stream_name);
+    }
+    shard = stream->shards[it->shard];
+    closed = !shard->record.is_open();
+    if (closed) {
+      for (const auto& s : stream->shards) {
+        if (s->record.parent == it->shard || s->record.adjacent_parent == it->shard) {
+          page.children.push_back(s->record);
+        }
+      }
+    }
+  }
+  page.stream_name = it->stream_name;
+  page.tag = stream->tag;
+  page.shard = it->shard;
+  const storage::position from = std::max(it->pos, shard->log->start_position());
+  auto batch = shard->log->read(from, {limit, 10u << 20});
+  if (!batch) {
+    if (batch.error() != storage::errc::position_trimmed) {
+      return internal_failure("reading " + shard->id, batch.error());
+    }
+    batch = shard->log->read(shard->log->start_position(), {limit, 10u << 20});
+    if (!batch) return internal_failure("reading " + shard->id, batch.error());
+  }
+  page.batch = std::move(*batch);
+  const storage::position end = shard->log->next_position();
+  if (page.batch.next < end && !page.batch.records.empty()) {
+    page.millis_behind = std::max<std::int64_t>(0, now - page.batch.records.back().arrival_ms);
+  }
+  if (closed && page.batch.next >= end) {
+    return page;  // end of a closed shard: children, no next iterator
+  }
+  page.children.clear();
+  page.next_iterator = encode_shard_iterator(
+      key_, {it->stream_name, it->stream_created_ms, it->shard, page.batch.next, now});
+  return page;
+}
+
+// --- maintenance -------------------------------------------------------------------------
+
+void engine::schedule(std::int64_t delay_ms, std::function<void()> task) {
+  {
+    std::lock_guard lock(tasks_mu_);
+    tasks_.push_back({now_ms() + delay_ms, std::move(task)});
+  }
+  tasks_cv_.notify_all();
+}
+
+void engine::maintenance_loop() {
+  std::int64_t next_retention = now_ms() + options_.retention_check_ms;
+  std::unique_lock lock(tasks_mu_);
+  while (!stopping_) {
+    std::int64_t wake = next_retention;
+    for (const auto& t : tasks_) wake = std::min(wake, t.due_ms);
+    tasks_cv_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, wake - now_ms())));
+    if (stopping_) break;
+    const std::int64_t now = now_ms();
+    std::vector<scheduled_task> due;
+    for (auto it = tasks_.begin(); it != tasks_.end();) {
+      if (it->due_ms <= now) {
+        due.push_back(std::move(*it));
+        it = tasks_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    lock.unlock();
+    for (auto& t : due) t.run();
+    if (now >= next_retention) {
+      apply_retention();
+      next_retention = now + options_.retention_check_ms;
+    }
+    lock.lock();
+  }
+}
+
+void engine::apply_retention() {
+  std::vector<std::shared_ptr<stream_state>> streams;
+  {
+    std::shared_lock lock(streams_mu_);
+    for (const auto& [name, s] : streams_) streams.push_back(s);
+  }
+  const std::int64_t now = now_ms();
+  for (const auto& stream : streams) {
+    std::shared_lock lock(stream->mu);
+    const std::int64_t retention_ms =
+        static_cast<std::int64_t>(stream->record.retention_hours) * 3'600'000;
+    for (const auto& shard : stream->shards) {
+      if (auto r = shard->log->apply_retention(now, retention_ms); !r) {
+        std::fprintf(stderr, "spated: retention on %s failed: %s\n", shard->log->dir().c_str(),
+                     r.error().message().c_str());
+      }
+    }
+  }
+}
+
+}  // namespace spate::engine

@@ -1,0 +1,201 @@
+// engine: Kinesis streams on top of the storage log and the catalog.
+//
+// The engine owns every stream's in-memory state (its catalog record, its shards and their
+// logs, the routing table of open shards), the server secret, and a maintenance thread that
+// performs delayed state transitions (CREATING -> ACTIVE, DELETING -> gone, UPDATING ->
+// ACTIVE) and retention. It speaks in streams, shards, positions and sequence numbers; it knows
+// nothing of JSON or HTTP (the api layer turns its failures into Kinesis errors).
+//
+// Data directory:
+//   <data-dir>/catalog.db                       streams, shards, tags (metadata/catalog.h)
+//   <data-dir>/server.key                       secret for iterators and tokens (secret.h)
+//   <data-dir>/streams/<name>-<created_ms>/<shardId-...>/   one shard log each
+//
+// Concurrency: every method may be called from any thread. Control-plane calls (create,
+// delete, reshard, retention, tags, mode) are serialised by one mutex and write the catalog
+// (an fsync): callers keep them off I/O threads. Puts and reads take a stream's topology lock
+// shared, so they run in parallel; resharding takes it exclusively for the instant it swaps
+// the shard table. Put completions run on the group committer's thread (fsync batch/always)
+// or inline (never) and must not block.
+#pragma once
+
+#include "common/result.h"
+#include "engine/failure.h"
+#include "engine/resharding.h"
+#include "engine/secret.h"
+#include "engine/sequence_number.h"
+#include "metadata/catalog.h"
+#include "storage/posix_file.h"
+#include "storage/group_committer.h"
+#include "storage/record.h"
+#include "storage/shard_log.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace spate::engine {
+
+struct engine_options {
+  std::string data_dir = "./spate-data";
+  storage::fsync_policy fsync = storage::fsync_policy::batch;
+  std::uint32_t shard_limit = 500;           // open shards across all streams
+  std::uint32_t on_demand_stream_limit = 50;  // as AWS's default
+  std::string account_id = "000000000000";
+  std::string region = "us-east-1";
+  std::int64_t create_stream_ms = 0;  // time a new stream spends CREATING
+  std::int64_t delete_stream_ms = 0;  // time a deleted stream spends DELETING
+  std::int64_t update_stream_ms = 0;  // time a changed stream spends UPDATING
+  std::int64_t iterator_ttl_ms = 300'000;
+  std::int64_t retention_check_ms = 60'000;  // how often retention runs
+  std::uint64_t segment_size = 128u << 20;
+};
+
+// A consistent copy of one stream's catalog state.
+struct stream_snapshot {
+  metadata::stream_record stream;
+  std::vector<metadata::shard_record> shards;  // by index
+  std::uint32_t tag = 0;                       // sequence-number stream tag
+
+  std::size_t open_shard_count() const;
+  std::string sequence_number(metadata::shard_index shard, storage::position pos) const {
+    return format_sequence_number({tag, shard, pos});
+  }
+};
+
+struct put_result {
+  metadata::shard_index shard = 0;
+  storage::position pos = 0;
+  std::optional<failure> error;  // an I/O failure of this record's shard
+};
+// Receives the results and the stream's sequence-number tag (to format the numbers).
+using put_callback = std::function<void(std::vector<put_result>&, std::uint32_t tag)>;
+
+enum class iterator_type { trim_horizon, latest, at_sequence_number, after_sequence_number,
+                           at_timestamp };
+
+struct iterator_request {
+  std::string stream;
+  metadata::shard_index shard = 0;
+  iterator_type type = iterator_type::trim_horizon;
+  std::string sequence_number;     // AT_/AFTER_SEQUENCE_NUMBER
+  std::int64_t timestamp_ms = 0;   // AT_TIMESTAMP
+};
+
+// What GetRecords returns: the records (views into `batch`) and where to go next.
+struct records_page {
+  std::string stream_name;
+  storage::read_batch batch;
+  std::uint32_t tag = 0;
+  metadata::shard_index shard = 0;
+  std::optional<std::string> next_iterator;  // absent at the end of a closed shard
+  std::int64_t millis_behind = 0;
+  std::vector<metadata::shard_record> children;  // at the end of a closed shard
+};
+
+enum class retention_change { increase, decrease };
+
+class engine {
+ public:
+  static result<std::unique_ptr<engine>> open(const engine_options& options);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // Stops maintenance, then syncs and closes every shard log. Idempotent.
+  void close();
+
+  const engine_options& options() const { return options_; }
+  const secret& key() const { return key_; }
+  std::string stream_arn(std::string_view name, std::int64_t created_ms = 0) const;
+  // The stream name of an ARN of this account and region, or a failure naming the ARN.
+  outcome<std::string> stream_name_from_arn(std::string_view arn) const;
+
+  // --- control plane -----------------------------------------------------------------------
+  outcome<void> create_stream(const std::string& name, std::uint32_t shard_count,
+                              metadata::stream_mode mode,
+                              const std::map<std::string, std::string>& tags);
+  outcome<void> delete_stream(const std::string& name);
+  outcome<stream_snapshot> describe(std::string_view name) const;
+  std::vector<metadata::stream_record> list_streams() const;
+  outcome<void> change_retention(const std::string& name, int hours, retention_change change);
+  outcome<void> add_tags(const std::string& name, const std::map<std::string, std::string>& tags);
+  outcome<void> remove_tags(const std::string& name, const std::vector<std::string>& keys);
+  outcome<void> split_shard(const std::string& name, metadata::shard_index shard,
+                            uint128 new_starting_hash_key);
+  outcome<void> merge_shards(const std::string& name, metadata::shard_index shard,
+                             metadata::shard_index adjacent);
+  // Returns the open shard count before the change.
+  outcome<std::size_t> update_shard_count(const std::string& name, std::size_t target);
+  outcome<void> update_stream_mode(const std::string& name, metadata::stream_mode mode);
+
+  // Open shards across all streams, and streams in ON_DEMAND mode (DescribeLimits).
+  std::size_t open_shard_count() const;
+  std::size_t on_demand_stream_count() const;
+
+  // --- data plane --------------------------------------------------------------------------
+  // Routes each record to its open shard and appends it; `done` receives one result per
+  // record, in order, once the fsync policy's commit point is reached. A failure of the whole
+  // request (no such stream, stream not writable) is returned instead and `done` is not called.
+  outcome<void> put(std::string_view stream, std::span<const storage::record_input> records,
+                    put_callback done);
+
+  outcome<std::string> get_shard_iterator(const iterator_request& request) const;
+  outcome<records_page> get_records(std::string_view iterator, std::size_t limit) const;
+
+ private:
+  struct shard_state;
+  struct stream_state;
+  struct scheduled_task {
+    std::int64_t due_ms;
+    std::function<void()> run;
+  };
+
+  explicit engine(const engine_options& options, secret key);
+  result<void> load();
+  result<std::shared_ptr<shard_state>> open_shard(const stream_state& stream,
+                                                  const metadata::shard_record& record);
+  std::shared_ptr<stream_state> find(std::string_view name) const;
+  outcome<std::shared_ptr<stream_state>> find_or_fail(std::string_view name) const;
+  outcome<std::shared_ptr<stream_state>> find_active(std::string_view name) const;
+  outcome<void> apply_reshard(stream_state& stream, const reshard_plan& plan);
+  void finish_update_later(const std::string& name, std::int64_t delay_ms);
+  void remove_stream_now(const std::string& name);
+  void schedule(std::int64_t delay_ms, std::function<void()> task);
+  void maintenance_loop();
+  void apply_retention();
+  failure not_found(std::string_view name) const;
+  failure not_active(const stream_state& stream) const;
+  std::string shard_limit_message(std::size_t open, std::size_t additional) const;
+  failure shard_not_found(metadata::shard_index shard, std::string_view stream) const;
+
+  const engine_options options_;
+  const secret key_;
+  storage::posix_file_system fs_;
+  storage::group_committer committer_;  // after fs_: must be destroyed before it
+  std::unique_ptr<metadata::catalog> catalog_;
+
+  std::mutex control_mu_;  // serialises control-plane changes and catalog writes
+
+  mutable std::shared_mutex streams_mu_;  // guards streams_ (the map, not the streams)
+  std::map<std::string, std::shared_ptr<stream_state>, std::less<>> streams_;
+
+  std::mutex tasks_mu_;
+  std::condition_variable tasks_cv_;
+  std::vector<scheduled_task> tasks_;  // guarded by tasks_mu_
+  bool stopping_ = false;              // guarded by tasks_mu_
+  std::thread maintenance_;
+  bool closed_ = false;
+};
+
+}  // namespace spate::engine

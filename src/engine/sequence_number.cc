@@ -1,0 +1,97 @@
+// sequence_number: formatting and parsing of the 56-digit layout described in the header.
+#include "engine/sequence_number.h"
+
+#include "common/crc32c.h"
+
+#include <array>
+#include <cstring>
+
+namespace spate::engine {
+namespace {
+
+constexpr std::string_view prefix = "49";
+constexpr std::size_t tag_digits = 10;
+constexpr std::size_t shard_digits = 10;
+constexpr std::size_t position_digits = 20;
+constexpr std::size_t check_digits = 14;
+constexpr std::uint64_t check_modulus = 100'000'000'000'000ULL;  // 10^14
+static_assert(prefix.size() + tag_digits + shard_digits + position_digits + check_digits ==
+              sequence_number_digits);
+
+void put_digits(std::uint64_t value, std::size_t width, char* out) {
+  for (std::size_t i = width; i-- > 0;) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+std::optional<std::uint64_t> get_digits(std::string_view text) {
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+// A 64-bit mix (splitmix64's finaliser) of the three fields, reduced to 14 digits.
+std::uint64_t check_value(const sequence_fields& f) {
+  std::uint64_t x = f.pos ^ (static_cast<std::uint64_t>(f.stream_tag) << 32 | f.shard);
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x % check_modulus;
+}
+
+}  // namespace
+
+std::uint32_t stream_tag(std::string_view stream_name, std::int64_t created_ms) {
+  std::array<char, 8> time_bytes;
+  std::memcpy(time_bytes.data(), &created_ms, sizeof created_ms);
+  std::uint32_t crc = crc32c::extend(0, stream_name.data(), stream_name.size());
+  return crc32c::extend(crc, time_bytes.data(), time_bytes.size());
+}
+
+void format_sequence_number(const sequence_fields& fields, char* out) {
+  std::memcpy(out, prefix.data(), prefix.size());
+  char* p = out + prefix.size();
+  put_digits(fields.stream_tag, tag_digits, p);
+  p += tag_digits;
+  put_digits(fields.shard, shard_digits, p);
+  p += shard_digits;
+  put_digits(fields.pos, position_digits, p);
+  p += position_digits;
+  put_digits(check_value(fields), check_digits, p);
+}
+
+std::string format_sequence_number(const sequence_fields& fields) {
+  std::string out(sequence_number_digits, '0');
+  format_sequence_number(fields, out.data());
+  return out;
+}
+
+std::optional<sequence_fields> parse_sequence_number(std::string_view text) {
+  if (text.size() != sequence_number_digits || !text.starts_with(prefix)) return std::nullopt;
+  std::size_t at = prefix.size();
+  auto field = [&](std::size_t width) {
+    auto value = get_digits(text.substr(at, width));
+    at += width;
+    return value;
+  };
+  const auto tag = field(tag_digits);
+  const auto shard = field(shard_digits);
+  const auto pos = field(position_digits);
+  const auto check = field(check_digits);
+  if (!tag || !shard || !pos || !check || *tag > UINT32_MAX || *shard > UINT32_MAX) {
+    return std::nullopt;
+  }
+  sequence_fields fields{static_cast<std::uint32_t>(*tag),
+                         static_cast<metadata::shard_index>(*shard), *pos};
+  if (check_value(fields) != *check) return std::nullopt;
+  return fields;
+}
+
+}  // namespace spate::engine
