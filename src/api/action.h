@@ -1,0 +1,47 @@
+// action: what one Kinesis action is to the dispatcher: its name, its request shape, whether
+// it belongs to the control plane, and its handler.
+//
+// A handler receives a request that schema.h has already normalized and validated, and
+// answers exactly once through the responder: with a response value (encoded by the
+// dispatcher; an empty object value becomes an empty body, as AWS sends for actions without
+// output) or with an api_error. Data-plane handlers run on the I/O thread that read the
+// request and must not block; control-plane handlers run on the control thread because they
+// write the catalog (an fsync).
+#pragma once
+
+#include "api/errors.h"
+#include "api/schema.h"
+#include "api/value.h"
+#include "engine/engine.h"
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <variant>
+
+namespace spate::api {
+
+// Observes record traffic for metrics (implemented by the server).
+class traffic_observer {
+ public:
+  virtual ~traffic_observer() = default;
+  virtual void records_in(std::string_view stream, std::uint64_t records, std::uint64_t bytes) = 0;
+  virtual void records_out(std::string_view stream, std::uint64_t records, std::uint64_t bytes) = 0;
+};
+
+struct action_context {
+  engine::engine& engine;
+  traffic_observer& traffic;
+};
+
+using reply = std::variant<value, api_error>;
+using responder = std::function<void(reply)>;
+
+struct action {
+  std::string_view name;  // e.g. "PutRecords"
+  const shape* request;
+  bool control_plane = false;
+  void (*handle)(action_context& ctx, value& request, responder respond) = nullptr;
+};
+
+}  // namespace spate::api

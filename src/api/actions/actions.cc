@@ -1,0 +1,26 @@
+// actions: the one dispatch table of Kinesis actions.
+#include "api/actions/actions.h"
+
+namespace spate::api {
+
+const std::vector<const action*>& all_actions() {
+  using namespace actions;
+  static const std::vector<const action*> table = {
+      &create_stream,        &delete_stream,
+      &describe_stream,      &describe_stream_summary,
+      &list_streams,         &list_shards,
+      &put_record,           &put_records,
+      &get_shard_iterator,   &get_records,
+      &increase_stream_retention_period,
+      &decrease_stream_retention_period,
+      &add_tags_to_stream,   &remove_tags_from_stream,
+      &list_tags_for_stream, &tag_resource,
+      &untag_resource,       &list_tags_for_resource,
+      &split_shard,          &merge_shards,
+      &update_shard_count,   &update_stream_mode,
+      &describe_limits,
+  };
+  return table;
+}
+
+}  // namespace spate::api

@@ -1,0 +1,40 @@
+// actions: the dispatch table. One file per Kinesis action defines its shape and handler;
+// this header names them, and actions.cc lists them in one table.
+#pragma once
+
+#include "api/action.h"
+
+#include <vector>
+
+namespace spate::api::actions {
+
+extern const action create_stream;
+extern const action delete_stream;
+extern const action describe_stream;
+extern const action describe_stream_summary;
+extern const action list_streams;
+extern const action list_shards;
+extern const action put_record;
+extern const action put_records;
+extern const action get_shard_iterator;
+extern const action get_records;
+extern const action increase_stream_retention_period;
+extern const action decrease_stream_retention_period;
+extern const action add_tags_to_stream;
+extern const action remove_tags_from_stream;
+extern const action list_tags_for_stream;
+extern const action tag_resource;
+extern const action untag_resource;
+extern const action list_tags_for_resource;
+extern const action split_shard;
+extern const action merge_shards;
+extern const action update_shard_count;
+extern const action update_stream_mode;
+extern const action describe_limits;
+
+}  // namespace spate::api::actions
+
+namespace spate::api {
+// Every action the server serves, in one table.
+const std::vector<const action*>& all_actions();
+}  // namespace spate::api

@@ -1,0 +1,22 @@
+// AddTagsToStream: adds or overwrites tags (at most 50 per stream).
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+#include "api/actions/tags.h"
+
+namespace spate::api::actions {
+namespace {
+
+const shape request{{tags_member(), stream_name_member(), stream_arn_member()}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  add_tags(ctx, *name, *req.find("Tags"), std::move(respond));
+}
+
+}  // namespace
+
+const action add_tags_to_stream{"AddTagsToStream", &request, true, &handle};
+
+}  // namespace spate::api::actions

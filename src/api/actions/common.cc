@@ -1,0 +1,144 @@
+// Helpers shared by the action handlers.
+#include "api/actions/common.h"
+
+#include <fmt/format.h>
+
+namespace spate::api::actions {
+
+const std::string* get_string(const value& request, std::string_view name) {
+  const value* v = request.find(name);
+  return v && v->is_string() ? &v->as_string() : nullptr;
+}
+
+std::optional<std::int64_t> get_integer(const value& request, std::string_view name) {
+  const value* v = request.find(name);
+  if (!v || v->type() != value::kind::integer) return std::nullopt;
+  return v->as_integer();
+}
+
+std::optional<std::string> resolve_stream(action_context& ctx, const value& request,
+                                          api_error& error) {
+  const std::string* name = get_string(request, "StreamName");
+  const std::string* arn = get_string(request, "StreamARN");
+  if (!name && !arn) {
+    error = invalid_argument("Either StreamName or StreamARN must be provided.");
+    return std::nullopt;
+  }
+  if (!arn) return *name;
+  auto from_arn = ctx.engine.stream_name_from_arn(*arn);
+  if (!from_arn) {
+    error = from_failure(from_arn.error());
+    return std::nullopt;
+  }
+  if (name && *name != *from_arn) {
+    error = invalid_argument(
+        fmt::format("StreamARN {} and StreamName {} do not name the same stream.", *arn, *name));
+    return std::nullopt;
+  }
+  return std::move(*from_arn);
+}
+
+std::optional<metadata::shard_index> lenient_shard_index(std::string_view text) {
+  const auto dash = text.find('-');
+  std::string_view digits = dash == std::string_view::npos ? text : text.substr(dash + 1);
+  if (digits.empty() || digits.size() > 20) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    if (n > 2147483647) return std::nullopt;
+  }
+  return static_cast<metadata::shard_index>(n);
+}
+
+api_error shard_not_parsed(action_context& ctx, std::string_view shard, std::string_view stream) {
+  return resource_not_found(fmt::format("Could not find shard {} in stream {} under account {}.",
+                                        shard, stream, ctx.engine.options().account_id));
+}
+
+std::optional<api_error> read_record(const value& entry, storage::record_input& out) {
+  out.partition_key = entry.find("PartitionKey")->as_string();
+  out.data = entry.find("Data")->as_string();
+  out.explicit_hash_key.reset();
+  if (const value* key = entry.find("ExplicitHashKey")) {
+    out.explicit_hash_key = parse_uint128(key->as_string());
+    if (!out.explicit_hash_key) {
+      return invalid_argument(fmt::format("Invalid ExplicitHashKey. ExplicitHashKey must be in the "
+                                          "range: [0, 2^128-1]. Specified value was {}",
+                                          key->as_string()));
+    }
+  }
+  if (static_cast<std::int64_t>(out.data.size() + out.partition_key.size()) > max_record_data) {
+    return invalid_argument(fmt::format(
+        "Record size {} exceeds the maximum of {} bytes (data plus partition key).",
+        out.data.size() + out.partition_key.size(), max_record_data));
+  }
+  return std::nullopt;
+}
+
+std::optional<api_error> require_provisioned(action_context& ctx, const std::string& stream) {
+  auto snap = ctx.engine.describe(stream);
+  if (!snap) return from_failure(snap.error());
+  if (snap->stream.mode == metadata::stream_mode::on_demand) {
+    return validation_error(
+        "This API is only supported for the data streams with the provisioned capacity mode.");
+  }
+  return std::nullopt;
+}
+
+value epoch_seconds(std::int64_t ms) { return value::number(static_cast<double>(ms) / 1000.0); }
+
+value shard_description(const engine::stream_snapshot& snap, const metadata::shard_record& shard) {
+  value out = value::object();
+  out.add("ShardId", value::string(metadata::shard_id(shard.index)));
+  if (shard.parent) out.add("ParentShardId", value::string(metadata::shard_id(*shard.parent)));
+  if (shard.adjacent_parent) {
+    out.add("AdjacentParentShardId", value::string(metadata::shard_id(*shard.adjacent_parent)));
+  }
+  out.add("HashKeyRange", value::object()
+                              .add("StartingHashKey", value::string(to_decimal(shard.range.start)))
+                              .add("EndingHashKey", value::string(to_decimal(shard.range.end))));
+  value range = value::object();
+  range.add("StartingSequenceNumber",
+            value::string(snap.sequence_number(shard.index, shard.starting_position)));
+  if (shard.ending_position) {
+    const auto last = std::max(*shard.ending_position, shard.starting_position + 1) - 1;
+    range.add("EndingSequenceNumber", value::string(snap.sequence_number(shard.index, last)));
+  }
+  out.add("SequenceNumberRange", std::move(range));
+  return out;
+}
+
+value stream_mode_details(metadata::stream_mode mode) {
+  return value::object().add("StreamMode", value::string(std::string(to_string(mode))));
+}
+
+value enhanced_monitoring() {
+  return value::array().push(value::object().add("ShardLevelMetrics", value::array()));
+}
+
+value tag_list(const std::map<std::string, std::string>& tags) {
+  value list = value::array();
+  for (const auto& [k, v] : tags) {
+    list.push(value::object().add("Key", value::string(k)).add("Value", value::string(v)));
+  }
+  return list;
+}
+
+std::optional<api_error> check_tag_characters(const std::vector<std::string_view>& texts) {
+  for (auto text : texts) {
+    for (char ch : text) {
+      const auto c = static_cast<unsigned char>(ch);
+      const bool ok = c >= 0x80 || std::isalnum(c) || c == ' ' || c == '_' || c == '.' ||
+                      c == '/' || c == '=' || c == '+' || c == '-' || c == '%' || c == '@';
+      if (!ok) {
+        return invalid_argument(
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, "
+            "white space, _ . / = + - % @.");
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace spate::api::actions

@@ -1,0 +1,50 @@
+// Helpers shared by the action handlers: reading typed members, resolving the stream a
+// request names (StreamName or StreamARN), lenient shard ids, and the response pieces several
+// actions share (a shard's description, epoch-seconds timestamps, tag lists).
+#pragma once
+
+#include "api/action.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace spate::api::actions {
+
+const std::string* get_string(const value& request, std::string_view name);
+std::optional<std::int64_t> get_integer(const value& request, std::string_view name);
+
+// The stream a request is about: StreamName, or the name inside StreamARN; both must agree
+// when both are given. Sets `error` and returns nullopt on failure.
+std::optional<std::string> resolve_stream(action_context& ctx, const value& request,
+                                          api_error& error);
+
+// AWS reads shard ids leniently: the digits after the first '-' (or the whole text), at most
+// 2147483647. So "shardId-5", "5" and "x-00005" all name shardId-000000000005.
+std::optional<metadata::shard_index> lenient_shard_index(std::string_view text);
+api_error shard_not_parsed(action_context& ctx, std::string_view shard, std::string_view stream);
+
+value epoch_seconds(std::int64_t ms);
+value shard_description(const engine::stream_snapshot& snap, const metadata::shard_record& shard);
+value stream_mode_details(metadata::stream_mode mode);
+value enhanced_monitoring();
+value tag_list(const std::map<std::string, std::string>& tags);
+
+// AWS's rule on tag characters; nullopt when every key and value is acceptable.
+std::optional<api_error> check_tag_characters(const std::vector<std::string_view>& texts);
+
+// Kinesis's record limit: data plus partition key, 1 MiB.
+inline constexpr std::int64_t max_record_data = 1 << 20;
+
+// Reads PartitionKey, ExplicitHashKey and Data of a validated record entry into `out` (views
+// into `entry`), checking the hash key's range and the record size.
+std::optional<api_error> read_record(const value& entry, storage::record_input& out);
+
+// Resharding is for PROVISIONED streams only: a ValidationException for ON_DEMAND ones, the
+// engine's failure for a missing stream, nullopt otherwise.
+std::optional<api_error> require_provisioned(action_context& ctx, const std::string& stream);
+
+// The answer of a handler that has nothing to return (an empty body on the wire).
+inline reply no_content() { return value::object(); }
+
+}  // namespace spate::api::actions

@@ -1,0 +1,27 @@
+// DeleteStream: the stream goes DELETING, then its shards and records are removed.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+
+namespace spate::api::actions {
+namespace {
+
+const shape request{{
+    stream_name_member(),
+    stream_arn_member(),
+    {.name = "EnforceConsumerDeletion", .type = member_type::boolean},
+}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  auto deleted = ctx.engine.delete_stream(*name);
+  if (!deleted) return respond(from_failure(deleted.error()));
+  respond(no_content());
+}
+
+}  // namespace
+
+const action delete_stream{"DeleteStream", &request, true, &handle};
+
+}  // namespace spate::api::actions

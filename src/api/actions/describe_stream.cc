@@ -1,0 +1,58 @@
+// DescribeStream: a stream and a page of its shards (Limit, ExclusiveStartShardId).
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+
+namespace spate::api::actions {
+namespace {
+
+constexpr std::int64_t default_limit = 100;
+
+const shape request{{
+    {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = 10000},
+    shard_id_member("ExclusiveStartShardId", false),
+    stream_name_member(),
+    stream_arn_member(),
+}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  auto snap = ctx.engine.describe(*name);
+  if (!snap) return respond(from_failure(snap.error()));
+  const auto limit = static_cast<std::size_t>(get_integer(req, "Limit").value_or(default_limit));
+  const std::string* start = get_string(req, "ExclusiveStartShardId");
+
+  value shards = value::array();
+  bool more = false;
+  if (snap->stream.status != metadata::stream_status::creating) {
+    for (const auto& shard : snap->shards) {
+      if (start && metadata::shard_id(shard.index) <= *start) continue;
+      if (shards.items().size() == limit) {
+        more = true;
+        break;
+      }
+      shards.push(shard_description(*snap, shard));
+    }
+  }
+  const auto& s = snap->stream;
+  value description = value::object();
+  description.add("StreamName", value::string(s.name))
+      .add("StreamARN", value::string(s.arn))
+      .add("StreamStatus", value::string(std::string(to_string(s.status))))
+      .add("StreamModeDetails", stream_mode_details(s.mode))
+      .add("Shards", std::move(shards))
+      .add("HasMoreShards", value::boolean(more))
+      .add("RetentionPeriodHours", value::integer(s.retention_hours))
+      .add("StreamCreationTimestamp", epoch_seconds(s.created_ms))
+      .add("EnhancedMonitoring", enhanced_monitoring())
+      .add("EncryptionType", value::string(s.encryption_type));
+  if (!s.kms_key_id.empty()) description.add("KeyId", value::string(s.kms_key_id));
+  respond(value::object().add("StreamDescription", std::move(description)));
+}
+
+}  // namespace
+
+const action describe_stream{"DescribeStream", &request, false, &handle};
+
+}  // namespace spate::api::actions

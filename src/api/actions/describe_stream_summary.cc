@@ -1,0 +1,36 @@
+// DescribeStreamSummary: a stream without its shard list, with the open shard count.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+
+namespace spate::api::actions {
+namespace {
+
+const shape request{{stream_name_member(), stream_arn_member()}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  auto snap = ctx.engine.describe(*name);
+  if (!snap) return respond(from_failure(snap.error()));
+  const auto& s = snap->stream;
+  value summary = value::object();
+  summary.add("StreamName", value::string(s.name))
+      .add("StreamARN", value::string(s.arn))
+      .add("StreamStatus", value::string(std::string(to_string(s.status))))
+      .add("StreamModeDetails", stream_mode_details(s.mode))
+      .add("RetentionPeriodHours", value::integer(s.retention_hours))
+      .add("StreamCreationTimestamp", epoch_seconds(s.created_ms))
+      .add("EnhancedMonitoring", enhanced_monitoring())
+      .add("EncryptionType", value::string(s.encryption_type))
+      .add("OpenShardCount", value::integer(static_cast<std::int64_t>(snap->open_shard_count())))
+      .add("ConsumerCount", value::integer(0));
+  if (!s.kms_key_id.empty()) summary.add("KeyId", value::string(s.kms_key_id));
+  respond(value::object().add("StreamDescriptionSummary", std::move(summary)));
+}
+
+}  // namespace
+
+const action describe_stream_summary{"DescribeStreamSummary", &request, false, &handle};
+
+}  // namespace spate::api::actions

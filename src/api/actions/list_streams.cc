@@ -1,0 +1,65 @@
+// ListStreams: stream names in byte order, paged by Limit and ExclusiveStartStreamName or
+// NextToken, with StreamSummaries.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+#include "api/pagination.h"
+#include "common/clock.h"
+
+namespace spate::api::actions {
+namespace {
+
+constexpr std::int64_t default_limit = 100;
+
+const shape request{{
+    {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = 10000},
+    {.name = "ExclusiveStartStreamName", .min_length = 1, .max_length = 128,
+     .matches = pattern::name},
+    {.name = "NextToken", .min_length = 1, .max_length = 1048576},
+}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  std::string after;
+  if (const std::string* token = get_string(req, "NextToken")) {
+    auto parsed = parse_page_token(ctx.engine.key(), "ListStreams", *token);
+    if (!parsed || parsed->fields.size() != 1) {
+      return respond(invalid_argument("NextToken is improperly formatted."));
+    }
+    if (now_ms() - parsed->issued_ms > next_token_ttl_ms) {
+      return respond(api_error{"ExpiredNextTokenException", "The NextToken has expired."});
+    }
+    after = parsed->fields[0];
+  } else if (const std::string* start = get_string(req, "ExclusiveStartStreamName")) {
+    after = *start;
+  }
+  const auto limit = static_cast<std::size_t>(get_integer(req, "Limit").value_or(default_limit));
+  value names = value::array();
+  value summaries = value::array();
+  bool more = false;
+  std::string last;
+  for (const auto& s : ctx.engine.list_streams()) {
+    if (!after.empty() && s.name <= after) continue;
+    if (names.items().size() == limit) {
+      more = true;
+      break;
+    }
+    last = s.name;
+    names.push(value::string(s.name));
+    summaries.push(value::object()
+                       .add("StreamName", value::string(s.name))
+                       .add("StreamARN", value::string(s.arn))
+                       .add("StreamStatus", value::string(std::string(to_string(s.status))))
+                       .add("StreamModeDetails", stream_mode_details(s.mode))
+                       .add("StreamCreationTimestamp", epoch_seconds(s.created_ms)));
+  }
+  value out = value::object();
+  out.add("StreamNames", std::move(names)).add("HasMoreStreams", value::boolean(more));
+  if (more) out.add("NextToken", value::string(make_page_token(ctx.engine.key(), "ListStreams", {last})));
+  out.add("StreamSummaries", std::move(summaries));
+  respond(std::move(out));
+}
+
+}  // namespace
+
+const action list_streams{"ListStreams", &request, false, &handle};
+
+}  // namespace spate::api::actions

@@ -1,0 +1,24 @@
+// ListTagsForResource: every tag of a stream named by its ARN.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+#include "api/actions/tags.h"
+
+namespace spate::api::actions {
+namespace {
+
+const shape request{{resource_arn_member()}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = stream_of_resource(ctx, req, error);
+  if (!name) return respond(error);
+  auto snap = ctx.engine.describe(*name);
+  if (!snap) return respond(from_failure(snap.error()));
+  respond(value::object().add("Tags", tag_list(snap->stream.tags)));
+}
+
+}  // namespace
+
+const action list_tags_for_resource{"ListTagsForResource", &request, false, &handle};
+
+}  // namespace spate::api::actions

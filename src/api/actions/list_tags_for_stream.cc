@@ -1,0 +1,42 @@
+// ListTagsForStream: tags sorted by key, paged by ExclusiveStartTagKey and Limit.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+
+namespace spate::api::actions {
+namespace {
+
+constexpr std::int64_t default_limit = 50;
+
+const shape request{{
+    {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = 50},
+    {.name = "ExclusiveStartTagKey", .min_length = 1, .max_length = 128},
+    stream_name_member(),
+    stream_arn_member(),
+}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  auto snap = ctx.engine.describe(*name);
+  if (!snap) return respond(from_failure(snap.error()));
+  const auto limit = static_cast<std::size_t>(get_integer(req, "Limit").value_or(default_limit));
+  const std::string* start = get_string(req, "ExclusiveStartTagKey");
+  std::map<std::string, std::string> page;
+  bool more = false;
+  for (const auto& [k, v] : snap->stream.tags) {
+    if (start && k <= *start) continue;
+    if (page.size() == limit) {
+      more = true;
+      break;
+    }
+    page.emplace(k, v);
+  }
+  respond(value::object().add("Tags", tag_list(page)).add("HasMoreTags", value::boolean(more)));
+}
+
+}  // namespace
+
+const action list_tags_for_stream{"ListTagsForStream", &request, false, &handle};
+
+}  // namespace spate::api::actions

@@ -1,0 +1,54 @@
+// PutRecord: one record, routed by MD5(PartitionKey) or ExplicitHashKey, acknowledged at the
+// fsync policy's commit point.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+
+#include <fmt/format.h>
+
+namespace spate::api::actions {
+namespace {
+
+const shape request{{
+    {.name = "SequenceNumberForOrdering", .matches = pattern::sequence_number},
+    {.name = "PartitionKey", .required = true, .min_length = 1, .max_length = 256},
+    {.name = "ExplicitHashKey", .matches = pattern::hash_key},
+    {.name = "Data", .type = member_type::blob, .required = true, .max_length = max_record_data},
+    stream_name_member(),
+    stream_arn_member(),
+}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  if (const std::string* ordering = get_string(req, "SequenceNumberForOrdering")) {
+    if (!engine::parse_sequence_number(*ordering)) {
+      return respond(invalid_argument(fmt::format(
+          "ExclusiveMinimumSequenceNumber {} used in PutRecord on stream {} under account {} is "
+          "invalid.",
+          *ordering, *name, ctx.engine.options().account_id)));
+    }
+  }
+  storage::record_input record;
+  if (auto e = read_record(req, record)) return respond(*e);
+  auto stream = std::make_shared<std::string>(std::move(*name));
+  auto put = ctx.engine.put(
+      *stream, std::span(&record, 1),
+      [&ctx, stream, bytes = record.data.size() + record.partition_key.size(),
+       respond](std::vector<engine::put_result>& results, std::uint32_t tag) {
+        const auto& r = results.front();
+        if (r.error) return respond(from_failure(*r.error));
+        ctx.traffic.records_in(*stream, 1, bytes);
+        respond(value::object()
+                    .add("ShardId", value::string(metadata::shard_id(r.shard)))
+                    .add("SequenceNumber", value::string(engine::format_sequence_number({tag, r.shard, r.pos})))
+                    .add("EncryptionType", value::string("NONE")));
+      });
+  if (!put) respond(from_failure(put.error()));
+}
+
+}  // namespace
+
+const action put_record{"PutRecord", &request, false, &handle};
+
+}  // namespace spate::api::actions

@@ -1,0 +1,75 @@
+// PutRecords: up to 500 records / 5 MiB, each routed on its own; results in request order,
+// with FailedRecordCount, acknowledged once every touched shard reached the commit point.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+
+#include <fmt/format.h>
+
+namespace spate::api::actions {
+namespace {
+
+constexpr std::size_t max_request_bytes = 5u << 20;
+
+const shape entry{{
+    {.name = "PartitionKey", .required = true, .min_length = 1, .max_length = 256},
+    {.name = "ExplicitHashKey", .matches = pattern::hash_key},
+    {.name = "Data", .type = member_type::blob, .required = true, .max_length = max_record_data},
+}};
+
+const shape request{{
+    {.name = "Records", .type = member_type::list, .required = true, .min_length = 1,
+     .max_length = 500, .element = &entry, .java_type = "PutRecordsRequestEntry"},
+    stream_name_member(),
+    stream_arn_member(),
+}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  const auto& entries = req.find("Records")->items();
+  std::vector<storage::record_input> records(entries.size());
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (auto e = read_record(entries[i], records[i])) return respond(*e);
+    bytes += records[i].data.size() + records[i].partition_key.size();
+  }
+  if (bytes > max_request_bytes) {
+    return respond(invalid_argument(fmt::format(
+        "Records size {} exceeds the PutRecords limit of {} bytes (data plus partition keys).",
+        bytes, max_request_bytes)));
+  }
+  auto stream = std::make_shared<std::string>(std::move(*name));
+  auto put = ctx.engine.put(
+      *stream, records,
+      [&ctx, stream, bytes, respond](std::vector<engine::put_result>& results, std::uint32_t tag) {
+        value list = value::array();
+        list.items().reserve(results.size());
+        std::int64_t failed = 0;
+        for (const auto& r : results) {
+          if (r.error) {
+            ++failed;
+            list.push(value::object()
+                          .add("ErrorCode", value::string("InternalFailure"))
+                          .add("ErrorMessage", value::string("Internal Service Failure")));
+            continue;
+          }
+          list.push(value::object()
+                        .add("SequenceNumber",
+                             value::string(engine::format_sequence_number({tag, r.shard, r.pos})))
+                        .add("ShardId", value::string(metadata::shard_id(r.shard))));
+        }
+        ctx.traffic.records_in(*stream, results.size() - static_cast<std::size_t>(failed), bytes);
+        respond(value::object()
+                    .add("FailedRecordCount", value::integer(failed))
+                    .add("Records", std::move(list))
+                    .add("EncryptionType", value::string("NONE")));
+      });
+  if (!put) respond(from_failure(put.error()));
+}
+
+}  // namespace
+
+const action put_records{"PutRecords", &request, false, &handle};
+
+}  // namespace spate::api::actions

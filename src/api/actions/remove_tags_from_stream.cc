@@ -1,0 +1,22 @@
+// RemoveTagsFromStream: removes tags by key; absent keys are ignored.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+#include "api/actions/tags.h"
+
+namespace spate::api::actions {
+namespace {
+
+const shape request{{tag_keys_member(), stream_name_member(), stream_arn_member()}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  remove_tags(ctx, *name, *req.find("TagKeys"), std::move(respond));
+}
+
+}  // namespace
+
+const action remove_tags_from_stream{"RemoveTagsFromStream", &request, true, &handle};
+
+}  // namespace spate::api::actions

@@ -1,0 +1,39 @@
+// SplitShard: closes a shard and opens two children that divide its hash range at
+// NewStartingHashKey.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+
+namespace spate::api::actions {
+namespace {
+
+const shape request{{
+    {.name = "NewStartingHashKey", .required = true, .matches = pattern::hash_key},
+    stream_name_member(),
+    shard_id_member("ShardToSplit", true),
+    stream_arn_member(),
+}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  const std::string& shard = *get_string(req, "ShardToSplit");
+  const auto index = lenient_shard_index(shard);
+  if (!index) return respond(shard_not_parsed(ctx, shard, *name));
+  if (auto e = require_provisioned(ctx, *name)) return respond(*e);
+  const std::string& key_text = *get_string(req, "NewStartingHashKey");
+  const auto key = parse_uint128(key_text);
+  if (!key) {
+    return respond(invalid_argument("NewStartingHashKey " + key_text +
+                                    " is outside the hash key range [0, 2^128-1]."));
+  }
+  auto split = ctx.engine.split_shard(*name, *index, *key);
+  if (!split) return respond(from_failure(split.error()));
+  respond(no_content());
+}
+
+}  // namespace
+
+const action split_shard{"SplitShard", &request, true, &handle};
+
+}  // namespace spate::api::actions

@@ -1,0 +1,44 @@
+// dispatcher: one Kinesis HTTP request in, one HTTP response out. It checks the envelope
+// (X-Amz-Target, Content-Type, body) as AWS does, decodes the body, runs schema checks, finds
+// the action in the one dispatch table (actions/actions.cc) and encodes its reply.
+//
+// Thread safety: handle() may be called from any thread. Control-plane actions are handed to
+// `run_control` (the server runs them on a thread that may block on disk); the others run on
+// the caller's thread. `done` is called exactly once, on whichever thread finished the work.
+#pragma once
+
+#include "api/action.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace spate::api {
+
+struct http_reply {
+  unsigned status = 200;
+  std::string content_type = "application/x-amz-json-1.1";
+  std::string body;
+  std::string_view action;  // the action's name, or "" when none was identified
+  bool error = false;
+};
+
+class dispatcher {
+ public:
+  using task_runner = std::function<void(std::function<void()>)>;
+
+  dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control);
+
+  void handle(std::string_view target, std::string_view content_type, std::string_view body,
+              std::function<void(http_reply)> done);
+
+  // Every action name, in table order (metrics use it to pre-create series).
+  static std::vector<std::string_view> action_names();
+
+ private:
+  action_context ctx_;
+  task_runner run_control_;
+};
+
+}  // namespace spate::api

@@ -1,0 +1,133 @@
+// json_codec: simdjson DOM -> value, and a direct value -> text writer.
+#include "api/json_codec.h"
+
+#include "common/base64.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+namespace spate::api {
+namespace {
+
+value from_dom(simdjson::dom::element e) {
+  using simdjson::dom::element_type;
+  switch (e.type()) {
+    case element_type::OBJECT: {
+      simdjson::dom::object object;
+      if (e.get(object) != simdjson::SUCCESS) return value();
+      std::vector<value::member> members;
+      for (auto field : object) {
+        members.emplace_back(std::string(field.key), from_dom(field.value));
+      }
+      return value::object(std::move(members));
+    }
+    case element_type::ARRAY: {
+      simdjson::dom::array array;
+      if (e.get(array) != simdjson::SUCCESS) return value();
+      std::vector<value> items;
+      for (auto item : array) items.push_back(from_dom(item));
+      return value::array(std::move(items));
+    }
+    case element_type::STRING:
+      return value::string(std::string(e.get_string().value_unsafe()));
+    case element_type::INT64:
+      return value::integer(e.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return value::number(static_cast<double>(e.get_uint64().value_unsafe()));
+    case element_type::DOUBLE:
+      return value::number(e.get_double().value_unsafe());
+    case element_type::BOOL:
+      return value::boolean(e.get_bool().value_unsafe());
+    case element_type::NULL_VALUE:
+      return value();
+  }
+  return value();
+}
+
+}  // namespace
+
+std::optional<value> decode_json(std::string_view body, json_error* error) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return value::object();
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  auto parsed = parser.parse(padded);
+  if (parsed.error()) {
+    if (error) error->message = simdjson::error_message(parsed.error());
+    return std::nullopt;
+  }
+  return from_dom(parsed.value_unsafe());
+}
+
+void append_json_string(std::string_view text, std::string& out) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the pending run of characters that need no escape
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+    }
+  }
+  out.append(text.data() + run, text.size() - run);
+  out.push_back('"');
+}
+
+void encode_json(const value& v, std::string& out) {
+  switch (v.type()) {
+    case value::kind::null: out += "null"; break;
+    case value::kind::boolean: out += v.as_bool() ? "true" : "false"; break;
+    case value::kind::integer: fmt::format_to(std::back_inserter(out), "{}", v.as_integer()); break;
+    case value::kind::number: fmt::format_to(std::back_inserter(out), "{}", v.as_number()); break;
+    case value::kind::string: append_json_string(v.as_string(), out); break;
+    case value::kind::blob:
+      out.push_back('"');
+      base64::encode_append(v.as_string(), out);
+      out.push_back('"');
+      break;
+    case value::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& item : v.items()) {
+        if (!first) out.push_back(',');
+        first = false;
+        encode_json(item, out);
+      }
+      out.push_back(']');
+      break;
+    }
+    case value::kind::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, member] : v.members()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string(key, out);
+        out.push_back(':');
+        encode_json(member, out);
+      }
+      out.push_back('}');
+      break;
+    }
+  }
+}
+
+std::string encode_json(const value& v) {
+  std::string out;
+  encode_json(v, out);
+  return out;
+}
+
+}  // namespace spate::api

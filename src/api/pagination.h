@@ -1,0 +1,29 @@
+// pagination: the NextToken strings of ListStreams and ListShards. A token is sealed with the
+// server secret (engine/shard_iterator.h), names the action it belongs to, and carries the
+// issue time (tokens expire after 300 s, as on AWS) and the fields needed to resume.
+#pragma once
+
+#include "engine/secret.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spate::api {
+
+inline constexpr std::int64_t next_token_ttl_ms = 300'000;
+
+struct page_token {
+  std::int64_t issued_ms = 0;
+  std::vector<std::string> fields;
+};
+
+std::string make_page_token(const engine::secret& key, std::string_view action,
+                            const std::vector<std::string>& fields);
+// nullopt if the token was not made by this server for `action`.
+std::optional<page_token> parse_page_token(const engine::secret& key, std::string_view action,
+                                           std::string_view token);
+
+}  // namespace spate::api

@@ -1,0 +1,409 @@
+// schema: type conversion and constraint validation with AWS's messages.
+#include "api/schema.h"
+
+#include "common/base64.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <climits>
+#include <cmath>
+
+namespace spate::api {
+namespace {
+
+constexpr std::size_t max_listed_errors = 10;
+
+std::string lower_first(std::string_view name) {
+  std::string out(name);
+  if (!out.empty()) out[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool decimal_pattern(std::string_view t, std::size_t max_digits) {
+  if (t == "0") return true;
+  if (t.empty() || t.size() > max_digits || t[0] < '1' || t[0] > '9') return false;
+  for (char c : t) {
+    if (!is_digit(c)) return false;
+  }
+  return true;
+}
+
+// arn:aws<anything>:kinesis:<anything>:<12 digits>:<prefix>stream/<non-space>+
+bool arn_pattern(std::string_view t, bool any_before_stream) {
+  if (!t.starts_with("arn:aws")) return false;
+  const auto kinesis = t.find(":kinesis:");
+  if (kinesis == std::string_view::npos) return false;
+  // Find ":<12 digits>:" after ":kinesis:" followed by the resource part.
+  for (std::size_t i = kinesis + 8; i + 14 <= t.size(); ++i) {
+    if (t[i] != ':' || t[i + 13] != ':') continue;
+    bool digits = true;
+    for (std::size_t k = i + 1; k < i + 13; ++k) digits = digits && is_digit(t[k]);
+    if (!digits) continue;
+    std::string_view rest = t.substr(i + 14);
+    const auto stream = rest.find("stream/");
+    if (stream == std::string_view::npos || (!any_before_stream && stream != 0)) continue;
+    std::string_view tail = rest.substr(stream + 7);
+    if (tail.empty()) continue;
+    bool no_space = true;
+    for (char c : tail) no_space = no_space && !std::isspace(static_cast<unsigned char>(c));
+    if (no_space) return true;
+  }
+  return false;
+}
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  return n;
+}
+
+// How AWS prints a value in a validation message.
+std::string printed(const value& v, const member& m) {
+  switch (v.type()) {
+    case value::kind::null: return "null";
+    case value::kind::integer: return fmt::format("'{}'", v.as_integer());
+    case value::kind::number: return fmt::format("'{}'", v.as_number());
+    case value::kind::boolean: return v.as_bool() ? "'true'" : "'false'";
+    case value::kind::string: return fmt::format("'{}'", v.as_string());
+    case value::kind::blob:
+      return fmt::format("'java.nio.HeapByteBuffer[pos=0 lim={0} cap={0}]'", v.as_string().size());
+    case value::kind::array: {
+      std::string out = "'[";
+      for (std::size_t i = 0; i < v.items().size(); ++i) {
+        if (i) out += ", ";
+        const auto& item = v.items()[i];
+        if (item.is_object()) {
+          out += fmt::format("com.amazonaws.kinesis.v20131202.{}@{:08x}", m.java_type,
+                             static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(&item)));
+        } else {
+          out += item.as_string();
+        }
+      }
+      return out + "]'";
+    }
+    case value::kind::object: {
+      std::string out = "'{";
+      bool first = true;
+      for (const auto& [k, mv] : v.members()) {
+        if (!first) out += ", ";
+        first = false;
+        out += k + "=" + mv.as_string();
+      }
+      return out + "}'";
+    }
+  }
+  return "null";
+}
+
+class validator {
+ public:
+  void check(const value& object, const shape& s, const std::string& prefix) {
+    for (const auto& m : s.members) {
+      const std::string path = prefix + lower_first(m.name);
+      const value* v = object.find(m.name);
+      check_member(v, m, path);
+    }
+  }
+
+  std::optional<schema_error> result() const {
+    if (errors_.empty()) return std::nullopt;
+    const std::size_t n = std::min(errors_.size(), max_listed_errors);
+    std::string message = fmt::format("{} validation error{} detected: ", n, n == 1 ? "" : "s");
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i) message += "; ";
+      message += errors_[i];
+    }
+    return schema_error{false, std::move(message)};
+  }
+
+ private:
+  void fail(const value* v, const member& m, const std::string& path, std::string_view what) {
+    errors_.push_back(fmt::format("Value {} at '{}' failed to satisfy constraint: {}",
+                                  v ? printed(*v, m) : "null", path, what));
+  }
+
+  void check_member(const value* v, const member& m, const std::string& path) {
+    if (!v) {
+      if (m.required) fail(v, m, path, "Member must not be null");
+      return;
+    }
+    if (!m.one_of.empty() && v->is_string()) {
+      bool found = false;
+      for (auto e : m.one_of) found = found || e == v->as_string();
+      if (!found) {
+        std::string set;
+        for (std::size_t i = 0; i < m.one_of.size(); ++i) {
+          set += (i ? ", " : "") + std::string(m.one_of[i]);
+        }
+        fail(v, m, path, fmt::format("Member must satisfy enum value set: [{}]", set));
+      }
+    }
+    if (m.matches != pattern::none && v->is_string() && !matches_pattern(m.matches, v->as_string())) {
+      fail(v, m, path,
+           fmt::format("Member must satisfy regular expression pattern: {}", pattern_text(m.matches)));
+    }
+    std::int64_t length = -1;
+    switch (v->type()) {
+      case value::kind::string: length = static_cast<std::int64_t>(utf8_length(v->as_string())); break;
+      case value::kind::blob: length = static_cast<std::int64_t>(v->as_string().size()); break;
+      case value::kind::array: length = static_cast<std::int64_t>(v->items().size()); break;
+      case value::kind::object:
+        if (m.type == member_type::map) length = static_cast<std::int64_t>(v->members().size());
+        break;
+      default: break;
+    }
+    if (length >= 0 && m.min_length && length < *m.min_length) {
+      fail(v, m, path, fmt::format("Member must have length greater than or equal to {}", *m.min_length));
+    }
+    if (length >= 0 && m.max_length && length > *m.max_length) {
+      fail(v, m, path, fmt::format("Member must have length less than or equal to {}", *m.max_length));
+    }
+    if (v->type() == value::kind::integer) {
+      if (m.min_value && v->as_integer() < *m.min_value) {
+        fail(v, m, path, fmt::format("Member must have value greater than or equal to {}", *m.min_value));
+      }
+      if (m.max_value && v->as_integer() > *m.max_value) {
+        fail(v, m, path, fmt::format("Member must have value less than or equal to {}", *m.max_value));
+      }
+    }
+    if (m.type == member_type::map && v->is_object()) {
+      bool bad_key = false, bad_value = false;
+      for (const auto& [k, mv] : v->members()) {
+        const auto kl = static_cast<std::int64_t>(utf8_length(k));
+        bad_key = bad_key || kl < 1 || kl > m.map_key_max;
+        bad_value = bad_value || static_cast<std::int64_t>(utf8_length(mv.as_string())) > m.map_value_max;
+      }
+      if (bad_key) {
+        fail(v, m, path, fmt::format("Map keys must satisfy constraint: [Member must have length less "
+                                     "than or equal to {}, Member must have length greater than or "
+                                     "equal to 1]",
+                                     m.map_key_max));
+      }
+      if (bad_value) {
+        fail(v, m, path, fmt::format("Map value must satisfy constraint: [Member must have length less "
+                                     "than or equal to {}, Member must have length greater than or "
+                                     "equal to 0]",
+                                     m.map_value_max));
+      }
+    }
+    if (m.type == member_type::list && v->is_array()) {
+      if (m.element) {
+        for (std::size_t i = 0; i < v->items().size(); ++i) {
+          check(v->items()[i], *m.element, fmt::format("{}.{}.member.", path, i + 1));
+        }
+      } else {
+        bool bad = false;
+        for (const auto& item : v->items()) {
+          const auto l = static_cast<std::int64_t>(utf8_length(item.as_string()));
+          bad = bad || l < 1 || l > m.map_key_max;
+        }
+        if (bad) {
+          fail(v, m, path, fmt::format("Member must satisfy constraint: [Member must have length less "
+                                       "than or equal to {}, Member must have length greater than or "
+                                       "equal to 1]",
+                                       m.map_key_max));
+        }
+      }
+    }
+    if (m.type == member_type::structure && m.element && v->is_object()) {
+      check(*v, *m.element, path + ".");
+    }
+  }
+
+  std::vector<std::string> errors_;
+};
+
+std::string_view type_name(value::kind k) {
+  switch (k) {
+    case value::kind::boolean: return "class java.lang.Boolean";
+    case value::kind::string: return "class java.lang.String";
+    default: return "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
+  }
+}
+
+std::optional<schema_error> serialization(std::string message) {
+  return schema_error{true, std::move(message)};
+}
+
+std::optional<schema_error> normalize_member(value& v, const member& m);
+
+std::optional<schema_error> normalize_object(value& object, const shape& s) {
+  // Null members are absent.
+  auto& members = object.members();
+  std::erase_if(members, [](const auto& mv) { return mv.second.is_null(); });
+  for (const auto& m : s.members) {
+    for (auto& [name, v] : members) {
+      if (name != m.name) continue;
+      if (auto e = normalize_member(v, m)) return e;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<schema_error> normalize_member(value& v, const member& m) {
+  const auto k = v.type();
+  const bool scalar_expected = m.type != member_type::list && m.type != member_type::map &&
+                               m.type != member_type::structure;
+  if (scalar_expected && k == value::kind::array) {
+    return serialization("Start of list found where not expected");
+  }
+  if (scalar_expected && k == value::kind::object) {
+    return serialization("Start of structure or map found where not expected.");
+  }
+  switch (m.type) {
+    case member_type::string:
+      if (k != value::kind::string) {
+        return serialization(fmt::format("{} can not be converted to an String", type_name(k)));
+      }
+      return std::nullopt;
+    case member_type::integer:
+      if (k == value::kind::string || k == value::kind::boolean) {
+        return serialization(fmt::format("{} can not be converted to an Integer", type_name(k)));
+      }
+      if (k == value::kind::number) {
+        const double d = std::floor(v.as_number());
+        v = value::integer(d >= INT32_MAX ? INT32_MAX : d <= INT32_MIN ? INT32_MIN
+                                                                       : static_cast<std::int64_t>(d));
+      } else if (v.as_integer() > INT32_MAX) {
+        v = value::integer(INT32_MAX);
+      }
+      return std::nullopt;
+    case member_type::boolean:
+      if (k == value::kind::string) {
+        std::string upper = v.as_string();
+        for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return serialization(fmt::format("'{}' can not be converted to an Boolean", upper));
+      }
+      if (k != value::kind::boolean) {
+        return serialization(fmt::format("{} can not be converted to an Boolean", type_name(k)));
+      }
+      return std::nullopt;
+    case member_type::blob: {
+      if (k != value::kind::string) {
+        return serialization(fmt::format("{} can not be converted to a Blob", type_name(k)));
+      }
+      const std::string& text = v.as_string();
+      std::string bytes;
+      if (!base64::decode_append(text, bytes)) {
+        if (text.size() % 4 != 0) {
+          return serialization(fmt::format("'{}' can not be converted to a Blob: Base64 encoded length "
+                                           "is expected a multiple of 4 bytes but found: {}",
+                                           text, text.size()));
+        }
+        for (char c : text) {
+          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=') {
+            return serialization(fmt::format(
+                "'{}' can not be converted to a Blob: Invalid Base64 character: '{}'", text, c));
+          }
+        }
+        return serialization(fmt::format("'{}' can not be converted to a Blob: Invalid last non-pad "
+                                         "Base64 character dectected",
+                                         text));
+      }
+      v = value::blob(std::move(bytes));
+      return std::nullopt;
+    }
+    case member_type::timestamp:
+      if (k == value::kind::string || k == value::kind::boolean) {
+        return serialization(
+            fmt::format("{} can not be converted to milliseconds since epoch", type_name(k)));
+      }
+      v = value::integer(static_cast<std::int64_t>(std::llround(v.as_number() * 1000.0)));
+      return std::nullopt;
+    case member_type::list:
+      if (k == value::kind::object) {
+        return serialization("Start of structure or map found where not expected.");
+      }
+      if (k != value::kind::array) return serialization("Expected list or null");
+      for (auto& item : v.items()) {
+        if (m.element) {
+          if (item.type() == value::kind::array) {
+            return serialization("Start of list found where not expected");
+          }
+          if (!item.is_object()) return serialization("Expected null");
+          if (auto e = normalize_object(item, *m.element)) return e;
+        } else {
+          member element{.name = m.name, .type = member_type::string};
+          if (auto e = normalize_member(item, element)) return e;
+        }
+      }
+      return std::nullopt;
+    case member_type::map:
+      if (k == value::kind::array) return serialization("Start of list found where not expected");
+      if (k != value::kind::object) return serialization("Expected map or null");
+      for (auto& [key, mv] : v.members()) {
+        member element{.name = key, .type = member_type::string};
+        if (auto e = normalize_member(mv, element)) return e;
+      }
+      return std::nullopt;
+    case member_type::structure:
+      if (k == value::kind::array) return serialization("Start of list found where not expected");
+      if (k != value::kind::object) return serialization("Expected null");
+      if (m.element) return normalize_object(v, *m.element);
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool matches_pattern(pattern p, std::string_view t) {
+  switch (p) {
+    case pattern::none: return true;
+    case pattern::name:
+      if (t.empty()) return false;
+      for (char c : t) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+          return false;
+        }
+      }
+      return true;
+    case pattern::hash_key: return decimal_pattern(t, 39);
+    case pattern::sequence_number: return decimal_pattern(t, 129);
+    case pattern::stream_arn: return arn_pattern(t, false);
+    case pattern::resource_arn: return arn_pattern(t, true);
+  }
+  return false;
+}
+
+std::string_view pattern_text(pattern p) {
+  switch (p) {
+    case pattern::none: return "";
+    case pattern::name: return "[a-zA-Z0-9_.-]+";
+    case pattern::hash_key: return "0|([1-9]\\d{0,38})";
+    case pattern::sequence_number: return "0|([1-9]\\d{0,128})";
+    case pattern::stream_arn: return "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
+    case pattern::resource_arn: return "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+";
+  }
+  return "";
+}
+
+std::optional<schema_error> normalize(value& request, const shape& s) {
+  return normalize_object(request, s);
+}
+
+std::optional<schema_error> validate(const value& request, const shape& s) {
+  validator v;
+  v.check(request, s, "");
+  return v.result();
+}
+
+member stream_name_member(bool required) {
+  return {.name = "StreamName", .type = member_type::string, .required = required,
+          .min_length = 1, .max_length = 128, .matches = pattern::name};
+}
+
+member stream_arn_member(bool required) {
+  return {.name = "StreamARN", .type = member_type::string, .required = required,
+          .min_length = 1, .max_length = 2048, .matches = pattern::stream_arn};
+}
+
+member shard_id_member(std::string_view name, bool required) {
+  return {.name = name, .type = member_type::string, .required = required, .min_length = 1,
+          .max_length = 128, .matches = pattern::name};
+}
+
+}  // namespace spate::api
