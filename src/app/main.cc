@@ -1,0 +1,84 @@
+// spated: the Spate server. Parses flags, opens the engine on the data directory, serves the
+// Kinesis API until SIGINT/SIGTERM, then drains, syncs and exits 0.
+#include "engine/engine.h"
+#include "server/server.h"
+#include "storage/group_committer.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <thread>
+
+int main(int argc, char** argv) {
+  using namespace spate;
+  CLI::App app{"spated: a Kinesis Data Streams compatible server with durable per-shard logs"};
+  server::server_options net_options;
+  engine::engine_options options;
+  std::string fsync = "batch";
+  std::string level = "info";
+  std::int64_t read_timeout_ms = 60'000;
+  app.add_option("--host", net_options.host, "Address to listen on")->capture_default_str();
+  app.add_option("--port", net_options.port, "TCP port for HTTP (Kinesis API, /healthz, /metrics)")
+      ->capture_default_str();
+  app.add_option("--data-dir", options.data_dir, "Directory for the catalog and shard logs")
+      ->capture_default_str();
+  app.add_option("--fsync", fsync,
+                 "When acknowledged records are on disk: batch (group commit, default), always "
+                 "(one fdatasync per request) or never (written to the kernel only)")
+      ->check(CLI::IsMember({"batch", "always", "never"}))
+      ->capture_default_str();
+  app.add_option("--threads", net_options.threads, "I/O threads (default: one per core)");
+  app.add_option("--shard-limit", options.shard_limit, "Open shards allowed across all streams")
+      ->capture_default_str();
+  app.add_option("--account-id", options.account_id, "Account id in ARNs and error messages")
+      ->capture_default_str();
+  app.add_option("--region", options.region, "Region in ARNs and error messages")
+      ->capture_default_str();
+  app.add_option("--create-stream-ms", options.create_stream_ms,
+                 "Time a new stream stays CREATING before ACTIVE")
+      ->capture_default_str();
+  app.add_option("--delete-stream-ms", options.delete_stream_ms,
+                 "Time a deleted stream stays DELETING before it is gone")
+      ->capture_default_str();
+  app.add_option("--update-stream-ms", options.update_stream_ms,
+                 "Time a resharded or mode-changed stream stays UPDATING")
+      ->capture_default_str();
+  app.add_option("--iterator-ttl-ms", options.iterator_ttl_ms,
+                 "Lifetime of shard iterators (AWS: 300000)")
+      ->capture_default_str();
+  app.add_option("--segment-size", options.segment_size, "Bytes per log segment before rolling")
+      ->capture_default_str();
+  app.add_option("--read-timeout-ms", read_timeout_ms,
+                 "Close a connection that sends nothing for this long")
+      ->capture_default_str();
+  app.add_option("--log-level", level, "error, warn, info or debug")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  options.fsync = *storage::parse_fsync_policy(fsync);
+  net_options.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
+
+  auto engine = engine::engine::open(options);
+  if (!engine) {
+    std::fprintf(stderr, "spated: cannot open data directory %s: %s\n", options.data_dir.c_str(),
+                 engine.error().message().c_str());
+    return 1;
+  }
+  {
+    server::server srv(net_options, **engine);
+    if (auto listening = srv.listen(); !listening) {
+      std::fprintf(stderr, "spated: cannot listen on %s:%u: %s\n", net_options.host.c_str(),
+                   net_options.port, listening.error().message().c_str());
+      return 1;
+    }
+    if (level == "info" || level == "debug") {
+      std::fprintf(stderr, "spated: serving Kinesis on http://%s:%u (data %s, fsync %s)\n",
+                   net_options.host.c_str(), srv.port(), options.data_dir.c_str(), fsync.c_str());
+    }
+    srv.run();
+  }
+  (*engine)->close();
+  if (level == "info" || level == "debug") std::fprintf(stderr, "spated: stopped cleanly\n");
+  return 0;
+}

@@ -1,0 +1,127 @@
+// http_session: read -> route -> write, pipelined, on the session strand.
+#include "server/http_session.h"
+
+#include "api/errors.h"
+
+#include <cstdio>
+
+namespace spate::server {
+
+http_session::http_session(tcp::socket&& socket, router& router, const session_limits& limits)
+    : stream_(std::move(socket)), router_(router), limits_(limits) {
+  router_.stats().connection_opened();
+}
+
+http_session::~http_session() { router_.stats().connection_closed(); }
+
+void http_session::start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+}
+
+void http_session::stop() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->read_closed_ = true;
+    if (self->queue_.empty() && !self->writing_) {
+      self->do_close();
+    } else if (self->reading_) {
+      // Stop waiting for a request that has not begun; answers already owed still go out.
+      beast::error_code ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ec);
+    }
+  });
+}
+
+void http_session::do_read() {
+  if (reading_ || read_closed_ || closed_ || queue_.size() >= limits_.pipeline_limit) return;
+  reading_ = true;
+  parser_.emplace();
+  parser_->body_limit(limits_.body_limit);
+  stream_.expires_after(limits_.read_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  reading_ = false;
+  if (ec == http::error::body_limit) {
+    return reject(http::status::payload_too_large, "SerializationException",
+                  "Request body exceeds the limit of " + std::to_string(limits_.body_limit) +
+                      " bytes.");
+  }
+  if (ec == http::error::header_limit) {
+    return reject(http::status::request_header_fields_too_large, "SerializationException",
+                  "Request headers exceed the limit.");
+  }
+  if (ec == http::error::end_of_stream || ec == net::error::eof ||
+      ec == net::error::connection_reset || ec == beast::error::timeout ||
+      ec == net::error::operation_aborted) {
+    read_closed_ = true;
+    if (queue_.empty() && !writing_) do_close();
+    return;
+  }
+  if (ec) {
+    // A malformed request: answer it and close, since the stream position is unknown.
+    return reject(http::status::bad_request, "SerializationException",
+                  "Malformed HTTP request: " + ec.message());
+  }
+  auto s = std::make_shared<slot>();
+  queue_.push_back(s);
+  request req = parser_->release();
+  if (!req.keep_alive()) read_closed_ = true;
+  router_.route(std::move(req), [self = shared_from_this(), s](response res) mutable {
+    net::post(self->stream_.get_executor(),
+              [self, s, res = std::move(res)]() mutable { self->on_response(s, std::move(res)); });
+  });
+  do_read();
+}
+
+void http_session::on_response(const std::shared_ptr<slot>& s, response res) {
+  s->res = std::move(res);
+  do_write();
+}
+
+void http_session::do_write() {
+  if (writing_ || closed_ || queue_.empty() || !queue_.front()->res) return;
+  writing_ = true;
+  response& res = *queue_.front()->res;
+  const bool close = res.need_eof() || (read_closed_ && queue_.size() == 1 && !reading_);
+  if (close) res.keep_alive(false);
+  stream_.expires_after(limits_.read_timeout);
+  http::async_write(stream_, res,
+                    beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
+}
+
+void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+  writing_ = false;
+  queue_.pop_front();
+  if (ec || close) return do_close();
+  if (read_closed_ && queue_.empty() && !reading_) return do_close();
+  do_write();
+  do_read();
+}
+
+void http_session::reject(http::status status, std::string type, std::string message) {
+  read_closed_ = true;
+  auto s = std::make_shared<slot>();
+  response res{status, 11};
+  res.set(http::field::server, "spated");
+  res.set(http::field::content_type, "application/x-amz-json-1.1");
+  res.keep_alive(false);
+  api::api_error e{type, std::move(message), static_cast<unsigned>(status), "message"};
+  if (type == "SerializationException") e.message_key = "Message";
+  res.body() = api::error_body(e);
+  res.prepare_payload();
+  s->res = std::move(res);
+  queue_.push_back(s);
+  do_write();
+}
+
+void http_session::do_close() {
+  if (closed_) return;
+  closed_ = true;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.close();
+}
+
+}  // namespace spate::server

@@ -1,0 +1,64 @@
+// http_session: one HTTP/1.1 client connection.
+//
+// The session reads requests with a bounded body, hands each to the router, and writes the
+// responses in request order. It keeps reading while earlier requests are still being served
+// (pipelining), up to `pipeline_limit` outstanding requests; then it stops reading until a
+// response has been written. Every read has a deadline, so a slow or silent client is cut
+// off without holding anything else up.
+//
+// Lifecycle: created by the listener, kept alive by the shared_ptrs its pending operations
+// hold; it ends when the peer closes, on an error or timeout, or after stop().
+// Thread safety: all state lives on the session's strand; stop() may be called from any thread.
+#pragma once
+
+#include "server/net.h"
+#include "server/router.h"
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+
+namespace spate::server {
+
+struct session_limits {
+  std::size_t body_limit = 8u << 20;  // admits the largest legal PutRecords (5 MiB as base64)
+  std::size_t pipeline_limit = 16;
+  std::chrono::milliseconds read_timeout{60'000};
+};
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(tcp::socket&& socket, router& router, const session_limits& limits);
+  ~http_session();
+
+  void start();
+  // Finish what has been read, answer it, then close. Safe from any thread.
+  void stop();
+
+ private:
+  struct slot {
+    std::optional<response> res;
+  };
+
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void on_response(const std::shared_ptr<slot>& s, response res);
+  void do_write();
+  void on_write(bool close, beast::error_code ec, std::size_t bytes);
+  void reject(http::status status, std::string type, std::string message);
+  void do_close();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  router& router_;
+  const session_limits limits_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::deque<std::shared_ptr<slot>> queue_;  // responses in request order
+  bool reading_ = false;
+  bool writing_ = false;
+  bool read_closed_ = false;  // no more requests will be read
+  bool closed_ = false;
+};
+
+}  // namespace spate::server

@@ -1,0 +1,139 @@
+// metrics: counters and the Prometheus text rendering.
+#include "server/metrics.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <mutex>
+
+#include <unistd.h>
+
+namespace spate::server {
+namespace {
+
+std::uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// Prometheus label values escape backslash, quote and newline.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+metrics::metrics(std::vector<std::string_view> action_names) {
+  for (auto name : action_names) {
+    actions_.push_back(std::make_unique<action_counters>());
+    actions_.back()->name = std::string(name);
+  }
+  actions_.push_back(std::make_unique<action_counters>());
+  actions_.back()->name = "unknown";
+}
+
+metrics::action_counters& metrics::counters_for(std::string_view action) {
+  for (auto& a : actions_) {
+    if (a->name == action) return *a;
+  }
+  return *actions_.back();
+}
+
+void metrics::request_done(std::string_view action, bool error, std::int64_t micros) {
+  auto& a = counters_for(action);
+  a.requests.fetch_add(1, std::memory_order_relaxed);
+  if (error) a.errors.fetch_add(1, std::memory_order_relaxed);
+  const double seconds = static_cast<double>(micros) / 1e6;
+  std::size_t bucket = 0;
+  while (bucket < bucket_bounds.size() && seconds > bucket_bounds[bucket]) ++bucket;
+  buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  duration_sum_micros_.fetch_add(static_cast<std::uint64_t>(micros), std::memory_order_relaxed);
+  duration_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+metrics::stream_counters& metrics::stream(std::string_view name) {
+  {
+    std::shared_lock lock(streams_mu_);
+    if (auto it = streams_.find(name); it != streams_.end()) return *it->second;
+  }
+  std::unique_lock lock(streams_mu_);
+  auto& slot = streams_[std::string(name)];
+  if (!slot) slot = std::make_unique<stream_counters>();
+  return *slot;
+}
+
+void metrics::records_in(std::string_view name, std::uint64_t records, std::uint64_t bytes) {
+  auto& s = stream(name);
+  s.records_in.fetch_add(records, std::memory_order_relaxed);
+  s.bytes_in.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void metrics::records_out(std::string_view name, std::uint64_t records, std::uint64_t bytes) {
+  auto& s = stream(name);
+  s.records_out.fetch_add(records, std::memory_order_relaxed);
+  s.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+std::string metrics::render() const {
+  std::string out;
+  auto it = std::back_inserter(out);
+  out += "# HELP spate_requests_total Kinesis API requests by action.\n"
+         "# TYPE spate_requests_total counter\n";
+  for (const auto& a : actions_) {
+    fmt::format_to(it, "spate_requests_total{{action=\"{}\"}} {}\n", a->name, a->requests.load());
+  }
+  out += "# HELP spate_errors_total Kinesis API requests answered with an error, by action.\n"
+         "# TYPE spate_errors_total counter\n";
+  for (const auto& a : actions_) {
+    fmt::format_to(it, "spate_errors_total{{action=\"{}\"}} {}\n", a->name, a->errors.load());
+  }
+  {
+    std::shared_lock lock(streams_mu_);
+    const std::pair<const char*, std::atomic<std::uint64_t> stream_counters::*> series[] = {
+        {"records_in", &stream_counters::records_in},
+        {"bytes_in", &stream_counters::bytes_in},
+        {"records_out", &stream_counters::records_out},
+        {"bytes_out", &stream_counters::bytes_out}};
+    for (const auto& [name, member] : series) {
+      fmt::format_to(it, "# HELP spate_{0}_total Record traffic per stream.\n"
+                         "# TYPE spate_{0}_total counter\n", name);
+      for (const auto& [stream, c] : streams_) {
+        fmt::format_to(it, "spate_{}_total{{stream=\"{}\"}} {}\n", name, label(stream),
+                       ((*c).*member).load());
+      }
+    }
+  }
+  out += "# HELP spate_request_duration_seconds Time from request read to response ready.\n"
+         "# TYPE spate_request_duration_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < bucket_bounds.size(); ++i) {
+    cumulative += buckets_[i].load();
+    fmt::format_to(it, "spate_request_duration_seconds_bucket{{le=\"{}\"}} {}\n", bucket_bounds[i],
+                   cumulative);
+  }
+  cumulative += buckets_.back().load();
+  fmt::format_to(it, "spate_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);
+  fmt::format_to(it, "spate_request_duration_seconds_sum {}\n",
+                 static_cast<double>(duration_sum_micros_.load()) / 1e6);
+  fmt::format_to(it, "spate_request_duration_seconds_count {}\n", duration_count_.load());
+  fmt::format_to(it, "# HELP spate_open_connections Open client connections.\n"
+                     "# TYPE spate_open_connections gauge\nspate_open_connections {}\n",
+                 open_connections_.load());
+  fmt::format_to(it, "# HELP spate_resident_memory_bytes Resident set size of the server.\n"
+                     "# TYPE spate_resident_memory_bytes gauge\nspate_resident_memory_bytes {}\n",
+                 resident_bytes());
+  return out;
+}
+
+}  // namespace spate::server

@@ -1,0 +1,65 @@
+// metrics: the server's counters, rendered in the Prometheus text format at GET /metrics.
+//
+// Series: spate_requests_total{action}, spate_errors_total{action}, spate_records_in_total /
+// spate_bytes_in_total / spate_records_out_total / spate_bytes_out_total {stream},
+// spate_request_duration_seconds (histogram), spate_open_connections,
+// spate_resident_memory_bytes.
+//
+// Thread safety: every method may be called from any thread. Action counters are lock-free;
+// per-stream counters take a shared lock (exclusive only to add a stream's first series).
+#pragma once
+
+#include "api/action.h"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spate::server {
+
+class metrics final : public api::traffic_observer {
+ public:
+  explicit metrics(std::vector<std::string_view> action_names);
+
+  // One finished request; `action` empty when the request named none.
+  void request_done(std::string_view action, bool error, std::int64_t micros);
+  void connection_opened() { open_connections_.fetch_add(1, std::memory_order_relaxed); }
+  void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
+
+  void records_in(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;
+  void records_out(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;
+
+  std::string render() const;
+
+  static constexpr std::array<double, 15> bucket_bounds = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   10.0};
+
+ private:
+  struct action_counters {
+    std::string name;
+    std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> errors{0};
+  };
+  struct stream_counters {
+    std::atomic<std::uint64_t> records_in{0}, bytes_in{0}, records_out{0}, bytes_out{0};
+  };
+  action_counters& counters_for(std::string_view action);
+  stream_counters& stream(std::string_view name);
+
+  std::vector<std::unique_ptr<action_counters>> actions_;  // fixed after construction; last: other
+  mutable std::shared_mutex streams_mu_;
+  std::map<std::string, std::unique_ptr<stream_counters>, std::less<>> streams_;
+  std::array<std::atomic<std::uint64_t>, bucket_bounds.size() + 1> buckets_{};
+  std::atomic<std::uint64_t> duration_sum_micros_{0};
+  std::atomic<std::uint64_t> duration_count_{0};
+  std::atomic<std::int64_t> open_connections_{0};
+};
+
+}  // namespace spate::server

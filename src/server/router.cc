@@ -1,0 +1,64 @@
+// router: health, metrics and Kinesis requests.
+#include "server/router.h"
+
+#include <chrono>
+#include <memory>
+
+namespace spate::server {
+namespace {
+
+response make_response(const request& req, unsigned status, std::string content_type,
+                       std::string body) {
+  response res{static_cast<http::status>(status), req.version()};
+  res.set(http::field::server, "spated");
+  res.set(http::field::content_type, content_type);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+std::string request_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  const std::uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
+  char id[40];
+  std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012llx",
+                static_cast<unsigned long long>(n & 0xffffffffffffULL));
+  return id;
+}
+
+}  // namespace
+
+router::router(api::dispatcher& dispatcher, metrics& metrics)
+    : dispatcher_(dispatcher), metrics_(metrics) {}
+
+void router::route(request&& req, std::function<void(response)> done) {
+  if (req.method() == http::verb::get && req.target() == "/healthz") {
+    return done(make_response(req, 200, "text/plain", "ok\n"));
+  }
+  if (req.method() == http::verb::get && req.target() == "/metrics") {
+    return done(make_response(req, 200, "text/plain; version=0.0.4", metrics_.render()));
+  }
+  if (req.method() != http::verb::post) {
+    return done(make_response(
+        req, 403, "application/xml",
+        "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be "
+        "authorized</Message>\n</AccessDeniedException>\n"));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto owned = std::make_shared<request>(std::move(req));
+  dispatcher_.handle(
+      (*owned)["X-Amz-Target"], (*owned)[http::field::content_type], owned->body(),
+      [this, owned, started, done = std::move(done)](api::http_reply reply) {
+        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
+        metrics_.request_done(reply.action, reply.error, micros);
+        response res = make_response(*owned, reply.status, std::move(reply.content_type),
+                                     std::move(reply.body));
+        res.set("x-amzn-RequestId", request_id());
+        done(std::move(res));
+      });
+}
+
+}  // namespace spate::server

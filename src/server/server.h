@@ -1,0 +1,68 @@
+// server: the spated process's network side: the acceptor, the I/O threads, the control
+// thread, the session registry and graceful shutdown.
+//
+// One io_context is run by `threads` I/O threads; each connection lives on its own strand.
+// Control-plane actions (which write the catalog and so fsync) run on one separate control
+// thread, never on an I/O thread. SIGINT/SIGTERM stop the acceptor, let every session answer
+// what it has read, then stop the threads; the caller then closes the engine (which syncs).
+//
+// Lifecycle: construct, listen(), run() (blocks until stopped), destroy.
+#pragma once
+
+#include "api/dispatcher.h"
+#include "engine/engine.h"
+#include "server/http_session.h"
+#include "server/metrics.h"
+#include "server/net.h"
+#include "server/router.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace spate::server {
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  unsigned short port = 4567;
+  unsigned threads = 0;  // 0: one per core
+  session_limits limits;
+  std::chrono::milliseconds drain_timeout{10'000};  // longest wait for in-flight requests
+};
+
+class server {
+ public:
+  server(const server_options& options, engine::engine& engine);
+  ~server();
+
+  // Binds and listens; errors as values (address in use, bad host).
+  result<void> listen();
+  // The bound port (useful with port 0).
+  unsigned short port() const;
+  // Runs until SIGINT/SIGTERM or stop(); then drains sessions and returns.
+  void run();
+  void stop();
+
+ private:
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void begin_shutdown();
+
+  const server_options options_;
+  // Declared before the io_context: handlers destroyed with it may still touch these.
+  metrics metrics_;
+  api::dispatcher dispatcher_;
+  router router_;
+  net::thread_pool control_{1};  // joined in ~server while the io_context is still alive
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::signal_set signals_;
+  std::mutex sessions_mu_;
+  std::vector<std::weak_ptr<http_session>> sessions_;  // guarded by sessions_mu_
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace spate::server
