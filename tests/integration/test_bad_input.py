@@ -1,0 +1,567 @@
+"""Malformed, hostile and odd HTTP input gets a clean error and never hurts other clients.
+
+Proves: malformed JSON, wrong member types, a missing or unknown X-Amz-Target, a wrong or
+missing Content-Type, non-POST methods and garbage that is not HTTP at all each get a 4xx
+answer (a JSON `{"__type": ...}` body where the request was JSON 1.1) or a closed connection,
+never a 5xx or a crash; a body larger than the server's limit (far above the largest legal
+PutRecords) is refused without the server falling over; clients that send half a request and
+stall, or that half-close or reset their connections, do not block anyone else; pipelined
+requests on one keep-alive connection are answered in order; a chunked request body works;
+a thousand seeded random bodies across every action each get a clean JSON error (or a
+success) while a canary client keeps being served; /healthz and /metrics work and the metrics
+count requests and open connections. The module's server must still stop with exit code 0.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import random
+import select
+import socket
+import string
+import time
+
+import pytest
+
+from spate_harness import (
+    JSON_CONTENT_TYPE,
+    TARGET_PREFIX,
+    error_type,
+    http_get,
+    raw_call,
+    sign_headers,
+    signed_call,
+    wait_active,
+)
+
+ACTIONS = [
+    "CreateStream", "DeleteStream", "DescribeStream", "DescribeStreamSummary", "ListStreams",
+    "ListShards", "PutRecord", "PutRecords", "GetShardIterator", "GetRecords",
+    "IncreaseStreamRetentionPeriod", "DecreaseStreamRetentionPeriod", "AddTagsToStream",
+    "RemoveTagsFromStream", "ListTagsForStream", "TagResource", "UntagResource",
+    "ListTagsForResource", "SplitShard", "MergeShards", "UpdateShardCount", "UpdateStreamMode",
+    "DescribeLimits",
+]
+
+
+@pytest.fixture(scope="module")
+def canary_stream(_module_server):
+    """A stream on the module's server that the canary checks read and write."""
+    kinesis = _module_server.client()
+    kinesis.create_stream(StreamName="canary", ShardCount=1)
+    wait_active(kinesis, "canary")
+    return "canary"
+
+
+def _canary(server, stream="canary"):
+    """A well-behaved client still gets correct answers."""
+    status, body = signed_call(server.endpoint, "DescribeStreamSummary", {"StreamName": stream})
+    assert status == 200, body
+    assert body["StreamDescriptionSummary"]["StreamName"] == stream
+    status, _ = http_get(server.endpoint, "/healthz", timeout=5)
+    assert status == 200
+
+
+def _connect(server, timeout=10.0) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+
+
+def _request_bytes(server, action, body: bytes, extra: dict | None = None,
+                   content_type=JSON_CONTENT_TYPE) -> bytes:
+    headers = {"Content-Type": content_type, "X-Amz-Target": f"{TARGET_PREFIX}.{action}"}
+    headers = sign_headers(server.endpoint, body, headers)
+    if extra:
+        headers.update(extra)
+    lines = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+             f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _read_response(f):
+    """Reads one HTTP/1.1 response from a binary file object: (status, headers, body)."""
+    status_line = f.readline()
+    if not status_line:
+        raise ConnectionError("connection closed before a response")
+    parts = status_line.decode("latin-1").split(" ", 2)
+    status = int(parts[1])
+    headers = {}
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = line.decode("latin-1").partition(":")
+        headers[k.strip().lower()] = v.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while True:
+            size = int(f.readline().split(b";")[0], 16)
+            if size == 0:
+                f.readline()
+                break
+            body += f.read(size)
+            f.readline()
+    else:
+        body = f.read(int(headers.get("content-length", "0")))
+    return status, headers, body
+
+
+def _assert_clean_error(status, body, what):
+    assert 400 <= status < 500, f"{what}: HTTP {status} {body!r}"[:500]
+    if isinstance(body, dict):
+        assert isinstance(body.get("__type"), str) and body["__type"], f"{what}: {body}"
+
+
+# ------------------------------------------------------------------------ envelope ----
+
+
+def test_health_and_metrics(server):
+    status, body = http_get(server.endpoint, "/healthz")
+    assert status == 200
+    metrics = server.metrics()
+    names = {k.split("{")[0] for k in metrics}
+    for needed in ("spate_requests_total", "spate_open_connections",
+                   "spate_resident_memory_bytes"):
+        assert needed in names, f"/metrics lacks {needed}: {sorted(names)[:40]}"
+    assert sum(v for k, v in metrics.items()
+               if k.split("{")[0] == "spate_resident_memory_bytes") > 1_000_000
+
+
+def test_metrics_count_requests_and_connections(server, canary_stream):
+    def total(name):
+        return sum(v for k, v in server.metrics().items() if k.split("{")[0] == name)
+
+    before = total("spate_requests_total")
+    for _ in range(25):
+        _canary(server)
+    after = total("spate_requests_total")
+    assert after - before >= 25, (before, after)
+
+    base = total("spate_open_connections")
+    idle = [_connect(server) for _ in range(20)]
+    try:
+        time.sleep(0.2)
+        assert total("spate_open_connections") >= base + 20 - 5, "idle connections not counted"
+    finally:
+        for s in idle:
+            s.close()
+    deadline = time.monotonic() + 5
+    while total("spate_open_connections") > base + 5 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert total("spate_open_connections") <= base + 5, "closed connections are still counted"
+
+
+@pytest.mark.parametrize("body", [
+    b"{", b"}", b"{\"StreamName\":", b"{'StreamName': 'x'}", b"{\"a\" 1}", b"nul",
+    b"{\"StreamName\":\"x\",}", b"\x00\x01\x02", b"{\"StreamName\":\"\\ud800\"}",
+    b"{\"StreamName\":\"x\"}{\"StreamName\":\"y\"}", b"[" * 10_000, b"{\"a\":" * 10_000,
+    "{\"StreamName\":\"é\"}".encode("latin-1"),
+])
+def test_malformed_json(server, canary_stream, body):
+    status, parsed = raw_call(server.endpoint, "DescribeStreamSummary", body)
+    _assert_clean_error(status, parsed, body[:40])
+    assert isinstance(parsed, dict), f"error body is not JSON: {parsed!r}"[:300]
+    assert error_type(parsed) in ("SerializationException", "ValidationException"), parsed
+    _canary(server)
+
+
+def test_missing_and_unknown_target(server, canary_stream):
+    status, body = raw_call(server.endpoint, None, {"StreamName": "canary"})
+    _assert_clean_error(status, body, "no X-Amz-Target")
+    assert error_type(body) == "UnknownOperationException", body
+    for target in ("", "Kinesis_20131202", "Kinesis_20131202.", ".", "x" * 5000,
+                   "Kinesis_20131202.DescribeStreamSummary.Extra", "Kinesis_20131202.Describe\u00e9"):
+        status, body = raw_call(server.endpoint, None, {"StreamName": "canary"},
+                                target=target.encode("utf-8").decode("latin-1"))
+        _assert_clean_error(status, body, f"target {target[:30]!r}")
+    _canary(server)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml",
+                                          "application/x-www-form-urlencoded", "", "garbage/;;;"])
+def test_wrong_content_type(server, canary_stream, content_type):
+    status, body = raw_call(server.endpoint, "DescribeStreamSummary", {"StreamName": "canary"},
+                            content_type=content_type)
+    _assert_clean_error(status, body, f"content type {content_type!r}")
+    _canary(server)
+
+
+def test_content_type_with_charset_parameter_is_json(server, canary_stream):
+    status, body = raw_call(server.endpoint, "DescribeStreamSummary", {"StreamName": "canary"},
+                            content_type=JSON_CONTENT_TYPE + "; charset=utf-8")
+    assert status == 200, body
+
+
+def test_empty_body(server, canary_stream):
+    status, body = raw_call(server.endpoint, "DescribeStreamSummary", b"")
+    _assert_clean_error(status, body, "empty body")
+    assert error_type(body) == "SerializationException", body
+    _canary(server)
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_other_methods(server, canary_stream, method):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request(method, "/", body=b"{}",
+                     headers={"Content-Type": JSON_CONTENT_TYPE,
+                              "X-Amz-Target": f"{TARGET_PREFIX}.ListStreams"})
+        resp = conn.getresponse()
+        resp.read()
+        assert 400 <= resp.status < 500, f"{method} / answered {resp.status}"
+    finally:
+        conn.close()
+    _canary(server)
+
+
+@pytest.mark.parametrize("junk", [
+    b"HELLO\r\n\r\n",
+    b"POST / HTTP/9.9\r\n\r\n",
+    b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+    b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+    b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n12345",
+    b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(200),  # a TLS ClientHello
+    bytes(range(256)) * 4,
+    b"\r\n" * 1000,
+])
+def test_not_http_at_all(server, canary_stream, junk):
+    sock = _connect(server)
+    try:
+        try:
+            sock.sendall(junk)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server may already have hung up: fine
+        data = b""
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        if data:
+            status = int(data.split(b" ", 2)[1])
+            assert 400 <= status < 500 or status == 505, data[:300]
+    finally:
+        sock.close()
+    _canary(server)
+
+
+def test_chunked_request_body(server, canary_stream):
+    body = json.dumps({"StreamName": "canary"}).encode()
+    headers = sign_headers(server.endpoint, body, {
+        "Content-Type": JSON_CONTENT_TYPE,
+        "X-Amz-Target": f"{TARGET_PREFIX}.DescribeStreamSummary"})
+    head = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", "Transfer-Encoding: chunked"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 5]), body[i:i + 5])
+                      for i in range(0, len(body), 5)) + b"0\r\n\r\n"
+    sock = _connect(server)
+    try:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + chunks)
+        status, _, data = _read_response(sock.makefile("rb"))
+        assert status == 200, data
+        assert json.loads(data)["StreamDescriptionSummary"]["StreamName"] == "canary"
+    finally:
+        sock.close()
+
+
+# ----------------------------------------------------------------------- big bodies ----
+
+
+def test_oversized_body_is_refused(server, canary_stream):
+    """Content-Length of 2 GiB: refused (413 or a 4xx JSON error, or a closed connection)
+    while the client is still sending, and the server is fine afterwards."""
+    declared = 2 * 1024**3
+    body_head = b'{"StreamName":"canary","Records":[{"PartitionKey":"k","Data":"'
+    headers = sign_headers(server.endpoint, b"", {
+        "Content-Type": JSON_CONTENT_TYPE, "X-Amz-Target": f"{TARGET_PREFIX}.PutRecords"})
+    head = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {declared}"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    sock = _connect(server, timeout=30)
+    sent = 0
+    response = b""
+    chunk = b"A" * (1 << 20)
+    started = time.monotonic()
+    try:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body_head)
+        while sent < declared and time.monotonic() - started < 60:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                break
+            try:
+                sock.sendall(chunk)
+            except OSError:
+                break
+            sent += len(chunk)
+        try:
+            sock.settimeout(10)
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                response += data
+                if b"\r\n\r\n" in response and len(response) > 200:
+                    break
+        except OSError:
+            pass
+    finally:
+        sock.close()
+    assert sent < declared, "the server read a 2 GiB body without refusing it"
+    if response:
+        status = int(response.split(b" ", 2)[1])
+        assert status in (400, 413), response[:300]
+    _canary(server)
+
+
+def test_largest_legal_put_records_body_is_accepted(server, canary_stream):
+    """5 MiB of data in 500 records (base64 inflates it to ~7 MiB of JSON): accepted."""
+    size = (5 * 1024 * 1024) // 500 - 3  # data + 3-char key per record
+    records = [{"PartitionKey": f"{i:03d}", "Data": base64.b64encode(bytes([i % 256]) * size).decode()}
+               for i in range(500)]
+    status, body = signed_call(server.endpoint, "PutRecords",
+                               {"StreamName": "canary", "Records": records})
+    assert status == 200, str(body)[:500]
+    assert body["FailedRecordCount"] == 0 and len(body["Records"]) == 500
+
+
+# ------------------------------------------------------------- slow and rude clients ----
+
+
+def test_slow_clients_do_not_block_others(server, canary_stream):
+    stalled = []
+    try:
+        for i in range(30):
+            s = _connect(server)
+            full = _request_bytes(server, "DescribeStreamSummary",
+                                  json.dumps({"StreamName": "canary"}).encode())
+            if i % 3 == 0:
+                s.sendall(full[: len(full) // 3])          # half the headers
+            elif i % 3 == 1:
+                s.sendall(full[:-10])                       # headers, most of the body
+            else:
+                s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")  # a slowloris start
+            stalled.append(s)
+        started = time.monotonic()
+        for _ in range(20):
+            _canary(server)
+        assert time.monotonic() - started < 10, "stalled clients slowed everyone down"
+
+        # A stalled request completes normally when the rest finally arrives.
+        s = _connect(server)
+        full = _request_bytes(server, "DescribeStreamSummary",
+                              json.dumps({"StreamName": "canary"}).encode())
+        s.sendall(full[:50])
+        time.sleep(0.5)
+        _canary(server)
+        s.sendall(full[50:])
+        status, _, body = _read_response(s.makefile("rb"))
+        assert status == 200, body
+        s.close()
+    finally:
+        for s in stalled:
+            s.close()
+    _canary(server)
+
+
+def test_half_open_and_reset_connections(server, canary_stream):
+    body = json.dumps({"StreamName": "canary"}).encode()
+    # Request, then half-close: the answer still arrives.
+    s = _connect(server)
+    s.sendall(_request_bytes(server, "DescribeStreamSummary", body))
+    s.shutdown(socket.SHUT_WR)
+    status, _, data = _read_response(s.makefile("rb"))
+    assert status == 200, data
+    s.close()
+
+    for i in range(100):
+        s = _connect(server)
+        if i % 4 == 0:
+            pass                                             # connect, say nothing, leave
+        elif i % 4 == 1:
+            s.sendall(_request_bytes(server, "DescribeStreamSummary", body))  # never read
+        elif i % 4 == 2:
+            s.sendall(_request_bytes(server, "DescribeStreamSummary", body)[:40])
+        else:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.sendall(_request_bytes(server, "DescribeStreamSummary", body))
+        s.close()                                            # i % 4 == 3: RST
+    _canary(server)
+
+    # Half-open: the client vanishes without FIN (kept open here, never read).
+    ghosts = []
+    for _ in range(10):
+        s = _connect(server)
+        s.sendall(_request_bytes(server, "GetRecords", b"{\"ShardIterator\":\"x\"}"))
+        ghosts.append(s)
+    _canary(server)
+    for s in ghosts:
+        s.close()
+
+
+def test_pipelined_requests_answered_in_order(server, canary_stream):
+    kinesis = server.client()
+    names = []
+    for i in range(3):
+        name = f"pipe-{i}"
+        kinesis.create_stream(StreamName=name, ShardCount=i + 1)
+        names.append(name)
+    for name in names:
+        wait_active(kinesis, name)
+
+    requests = []
+    expected = []
+    for i in range(24):
+        if i % 4 == 3:
+            requests.append(("DescribeStreamSummary", {"StreamName": f"missing-{i}"}))
+            expected.append(("error", f"missing-{i}"))
+        else:
+            name = names[i % 3]
+            requests.append(("DescribeStreamSummary", {"StreamName": name}))
+            expected.append(("ok", name))
+    payload = b"".join(_request_bytes(server, a, json.dumps(p).encode()) for a, p in requests)
+
+    sock = _connect(server, timeout=20)
+    try:
+        sock.sendall(payload)  # all of them at once, before reading anything
+        f = sock.makefile("rb")
+        for kind, name in expected:
+            status, _, data = _read_response(f)
+            body = json.loads(data)
+            if kind == "ok":
+                assert status == 200, body
+                assert body["StreamDescriptionSummary"]["StreamName"] == name
+                assert body["StreamDescriptionSummary"]["OpenShardCount"] == names.index(name) + 1
+            else:
+                assert status == 400 and error_type(body) == "ResourceNotFoundException"
+                assert name in body["message"]
+        # The connection is still usable afterwards.
+        sock.sendall(_request_bytes(server, "ListStreams", b"{}"))
+        status, _, data = _read_response(f)
+        assert status == 200 and "canary" in json.loads(data)["StreamNames"]
+    finally:
+        sock.close()
+
+
+def test_keep_alive_survives_errors(server, canary_stream):
+    """An error answer does not close a keep-alive connection (boto3 reuses it)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        for i in range(20):
+            body = b"{bad json" if i % 2 else json.dumps({"StreamName": "canary"}).encode()
+            headers = sign_headers(server.endpoint, body, {
+                "Content-Type": JSON_CONTENT_TYPE,
+                "X-Amz-Target": f"{TARGET_PREFIX}.DescribeStreamSummary"})
+            conn.request("POST", "/", body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            assert resp.status == (400 if i % 2 else 200), data
+            assert resp.getheader("Content-Type", "").startswith("application/x-amz-json-1.1")
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------- random bodies ----
+
+
+def _random_scalar(rng):
+    return rng.choice([
+        None, True, False, 0, -1, 1, 2**31, 2**63, 2**128, 1.5, -0.0, 1e308, "", "x",
+        "canary", "shardId-000000000000", "A" * rng.randrange(0, 600),
+        "".join(rng.choice(string.printable) for _ in range(rng.randrange(0, 40))),
+        "\u0000\u2028\ud7ff\U0001F511", str(2**128), "AT_LATEST", "TRIM_HORIZON",
+        base64.b64encode(rng.randbytes(rng.randrange(0, 64))).decode(),
+    ])
+
+
+def _random_value(rng, depth=0):
+    r = rng.random()
+    if depth > 3 or r < 0.6:
+        return _random_scalar(rng)
+    if r < 0.8:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(0, 5))]
+    return {_random_key(rng): _random_value(rng, depth + 1) for _ in range(rng.randrange(0, 5))}
+
+
+MEMBERS = ["StreamName", "ShardCount", "Limit", "ExclusiveStartShardId", "Records", "Data",
+           "PartitionKey", "ExplicitHashKey", "ShardId", "ShardIteratorType", "ShardIterator",
+           "StartingSequenceNumber", "Timestamp", "NextToken", "MaxResults", "ShardFilter",
+           "Tags", "TagKeys", "RetentionPeriodHours", "ShardToSplit", "NewStartingHashKey",
+           "ShardToMerge", "AdjacentShardToMerge", "TargetShardCount", "ScalingType",
+           "StreamARN", "ResourceARN", "StreamModeDetails", "SequenceNumberForOrdering",
+           "ExclusiveStartStreamName", "StreamCreationTimestamp", "EnforceConsumerDeletion"]
+
+
+def _random_key(rng):
+    return rng.choice(MEMBERS) if rng.random() < 0.8 else _random_scalar(rng).__str__()[:20]
+
+
+def _random_body(rng) -> bytes:
+    kind = rng.random()
+    if kind < 0.15:
+        return rng.randbytes(rng.randrange(0, 2000))
+    if kind < 0.25:
+        text = json.dumps({_random_key(rng): _random_value(rng) for _ in range(rng.randrange(0, 6))})
+        cut = rng.randrange(0, max(1, len(text)))
+        return text[:cut].encode()
+    if kind < 0.35:
+        return json.dumps(_random_value(rng)).encode()
+    obj = {_random_key(rng): _random_value(rng) for _ in range(rng.randrange(0, 8))}
+    if rng.random() < 0.3:
+        obj["StreamName"] = rng.choice(["canary", "missing", "", "x" * 200])
+    return json.dumps(obj).encode()
+
+
+def test_a_thousand_random_bodies(server, canary_stream):
+    rng = random.Random(20240601)
+    conn = None
+    problems = []
+    for i in range(1000):
+        action = rng.choice(ACTIONS) if rng.random() < 0.95 else "Nope"
+        if action in ("DeleteStream",):
+            action = "DescribeStream"  # keep the canary alive; deleting is tested elsewhere
+        body = _random_body(rng)
+        if action in ("UpdateStreamMode", "TagResource", "UntagResource", "SplitShard",
+                      "MergeShards", "UpdateShardCount") and b"canary" in body:
+            body = body.replace(b"canary", b"canarx")
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+        headers = sign_headers(server.endpoint, body, {
+            "Content-Type": JSON_CONTENT_TYPE, "X-Amz-Target": f"{TARGET_PREFIX}.{action}"})
+        try:
+            conn.request("POST", "/", body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as e:
+            problems.append(f"#{i} {action} {body[:80]!r}: connection error {e!r}")
+            conn.close()
+            conn = None
+            continue
+        if resp.getheader("Connection", "").lower() == "close":
+            conn.close()
+            conn = None
+        try:
+            parsed = json.loads(data) if data else {}
+        except ValueError:
+            problems.append(f"#{i} {action} {body[:80]!r}: HTTP {resp.status}, non-JSON {data[:80]!r}")
+            continue
+        if resp.status == 200:
+            if not isinstance(parsed, dict):
+                problems.append(f"#{i} {action}: 200 with {parsed!r}"[:300])
+            continue
+        if resp.status != 400 or not isinstance(parsed, dict) or not isinstance(
+                parsed.get("__type"), str):
+            problems.append(f"#{i} {action} {body[:120]!r}: HTTP {resp.status} {data[:200]!r}")
+        if i % 100 == 99:
+            _canary(server)
+    if conn is not None:
+        conn.close()
+    assert not problems, f"{len(problems)} bad answers:\n" + "\n".join(problems[:20])
+    _canary(server)
+    assert server.running()
