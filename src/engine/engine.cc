@@ -494,7 +494,7 @@ outcome<void> engine::split_shard(const std::string& name, shard_index index,
                                "split, and thus is not eligible for splitting.",
                                shard_id, name, options_.account_id)};
   }
-  if (new_start <= range.start || new_start > range.end) {
+  if (new_start <= range.start + 1 || new_start >= range.end) {
     return failure{failure_kind::invalid_argument,
                    fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} "
                                "under account {} is not both greater than one plus the shard's "

@@ -21,7 +21,8 @@ struct reshard_plan {
 };
 
 // Splits `parent` so that its second child starts at `new_start`; the caller has checked
-// parent.range.start < new_start <= parent.range.end.
+// parent.range.start < new_start <= parent.range.end
+// (the engine applies AWS's stricter start + 1 < new_start < end).
 reshard_plan plan_split(const metadata::shard_record& parent, uint128 new_start,
                         metadata::shard_index next_index, std::int64_t now_ms);
 

@@ -18,6 +18,14 @@ void handle(action_context& ctx, value& req, responder respond) {
   const auto limit = static_cast<std::size_t>(get_integer(req, "Limit").value_or(default_limit));
   auto page = ctx.engine.get_records(*get_string(req, "ShardIterator"), limit);
   if (!page) return respond(from_failure(page.error()));
+  if (const std::string* arn = get_string(req, "StreamARN")) {
+    auto named = ctx.engine.stream_name_from_arn(*arn);
+    if (!named) return respond(from_failure(named.error()));
+    if (*named != page->stream_name) {
+      return respond(invalid_argument("StreamARN " + *arn +
+                                      " does not name the stream of the ShardIterator."));
+    }
+  }
 
   value records = value::array();
   records.items().reserve(page->batch.records.size());

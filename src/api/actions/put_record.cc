@@ -3,8 +3,6 @@
 #include "api/actions/actions.h"
 #include "api/actions/common.h"
 
-#include <fmt/format.h>
-
 namespace spate::api::actions {
 namespace {
 
@@ -21,14 +19,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   api_error error;
   auto name = resolve_stream(ctx, req, error);
   if (!name) return respond(error);
-  if (const std::string* ordering = get_string(req, "SequenceNumberForOrdering")) {
-    if (!engine::parse_sequence_number(*ordering)) {
-      return respond(invalid_argument(fmt::format(
-          "ExclusiveMinimumSequenceNumber {} used in PutRecord on stream {} under account {} is "
-          "invalid.",
-          *ordering, *name, ctx.engine.options().account_id)));
-    }
-  }
+  // SequenceNumberForOrdering needs no action: a shard's sequence numbers only ever grow, and
+  // a partition key stays on one shard until resharding, whose children number above it.
   storage::record_input record;
   if (auto e = read_record(req, record)) return respond(*e);
   auto stream = std::make_shared<std::string>(std::move(*name));
