@@ -1,0 +1,45 @@
+// sequence_number: 56 digits, order within a shard, round trips, rejection of other text.
+#include "engine/sequence_number.h"
+
+#include <gtest/gtest.h>
+
+namespace spate::engine {
+namespace {
+
+TEST(SequenceNumberTest, HasFiftySixDigitsAndRoundTrips) {
+  const sequence_fields f{stream_tag("orders", 1700000000123), 7, 123456789};
+  const auto text = format_sequence_number(f);
+  EXPECT_EQ(text.size(), sequence_number_digits);
+  EXPECT_EQ(text.find_first_not_of("0123456789"), std::string::npos);
+  EXPECT_EQ(parse_sequence_number(text), f);
+}
+
+TEST(SequenceNumberTest, GrowsWithPositionAndWithChildShards) {
+  const auto tag = stream_tag("s", 1);
+  std::string previous = format_sequence_number({tag, 0, 0});
+  for (storage::position p : std::initializer_list<storage::position>{1, 9, 10, 99, 1000000, UINT64_MAX}) {
+    const auto next = format_sequence_number({tag, 0, p});
+    EXPECT_LT(previous, next);
+    previous = next;
+  }
+  EXPECT_LT(format_sequence_number({tag, 0, UINT64_MAX}), format_sequence_number({tag, 1, 0}));
+}
+
+TEST(SequenceNumberTest, RejectsGarbledAndForeignText) {
+  auto text = format_sequence_number({stream_tag("s", 1), 2, 3});
+  EXPECT_FALSE(parse_sequence_number(text.substr(1)));
+  EXPECT_FALSE(parse_sequence_number("0"));
+  for (std::size_t i = 2; i < text.size(); ++i) {
+    auto garbled = text;
+    garbled[i] = garbled[i] == '9' ? '0' : static_cast<char>(garbled[i] + 1);
+    EXPECT_FALSE(parse_sequence_number(garbled)) << "digit " << i;
+  }
+}
+
+TEST(SequenceNumberTest, StreamTagDependsOnNameAndCreationTime) {
+  EXPECT_NE(stream_tag("a", 1), stream_tag("b", 1));
+  EXPECT_NE(stream_tag("a", 1), stream_tag("a", 2));
+}
+
+}  // namespace
+}  // namespace spate::engine
