@@ -4,11 +4,12 @@
 // A handler receives a request that schema.h has already normalized and validated, and
 // answers exactly once through the responder: with a response value (encoded by the
 // dispatcher; an empty object value becomes an empty body, as AWS sends for actions without
-// output) or with an api_error. Data-plane handlers run on the I/O thread that read the
+// output), with a body_writer that streams the response into the codec, or with an api_error. Data-plane handlers run on the I/O thread that read the
 // request and must not block; control-plane handlers run on the control thread because they
 // write the catalog (an fsync).
 #pragma once
 
+#include "api/encoder.h"
 #include "api/errors.h"
 #include "api/schema.h"
 #include "api/value.h"
@@ -29,12 +30,20 @@ class traffic_observer {
   virtual void records_out(std::string_view stream, std::uint64_t records, std::uint64_t bytes) = 0;
 };
 
+// Runs a task later on some thread of a pool (the server's I/O threads or control thread).
+using task_runner = std::function<void(std::function<void()>)>;
+
 struct action_context {
   engine::engine& engine;
   traffic_observer& traffic;
+  // Where completions that arrive on the group committer's thread continue (building and
+  // encoding a response is work the commit thread must not do).
+  task_runner run_io;
 };
 
-using reply = std::variant<value, api_error>;
+// A response body written token by token when it is encoded (for large answers).
+using body_writer = std::function<void(encoder&)>;
+using reply = std::variant<value, api_error, body_writer>;
 using responder = std::function<void(reply)>;
 
 struct action {

@@ -34,17 +34,23 @@ http_reply error_reply(const api_error& e, std::string_view action_name) {
 
 http_reply encode_reply(reply r, std::string_view action_name) {
   if (auto* e = std::get_if<api_error>(&r)) return error_reply(*e, action_name);
-  const value& v = std::get<value>(r);
   http_reply out;
   out.action = action_name;
+  if (auto* writer = std::get_if<body_writer>(&r)) {
+    json_encoder encoder(out.body);
+    (*writer)(encoder);
+    return out;
+  }
+  const value& v = std::get<value>(r);
   if (!(v.is_object() && v.members().empty())) encode_json(v, out.body);
   return out;
 }
 
 }  // namespace
 
-dispatcher::dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control)
-    : ctx_{engine, traffic}, run_control_(std::move(run_control)) {}
+dispatcher::dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_io,
+                       task_runner run_control)
+    : ctx_{engine, traffic, std::move(run_io)}, run_control_(std::move(run_control)) {}
 
 std::vector<std::string_view> dispatcher::action_names() {
   std::vector<std::string_view> names;

@@ -26,9 +26,8 @@ struct http_reply {
 
 class dispatcher {
  public:
-  using task_runner = std::function<void(std::function<void()>)>;
-
-  dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control);
+  dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_io,
+             task_runner run_control);
 
   void handle(std::string_view target, std::string_view content_type, std::string_view body,
               std::function<void(http_reply)> done);

@@ -85,43 +85,64 @@ void append_json_string(std::string_view text, std::string& out) {
   out.push_back('"');
 }
 
+void json_encoder::separate() {
+  if (!first_) out_.push_back(',');
+  first_ = false;
+}
+void json_encoder::begin_object() {
+  separate();
+  out_.push_back('{');
+  first_ = true;
+}
+void json_encoder::end_object() {
+  out_.push_back('}');
+  first_ = false;
+}
+void json_encoder::begin_array() {
+  separate();
+  out_.push_back('[');
+  first_ = true;
+}
+void json_encoder::end_array() {
+  out_.push_back(']');
+  first_ = false;
+}
+void json_encoder::key(std::string_view name) {
+  separate();
+  append_json_string(name, out_);
+  out_.push_back(':');
+  first_ = true;  // the member's value follows without a comma
+}
+void json_encoder::string(std::string_view text) {
+  separate();
+  append_json_string(text, out_);
+}
+void json_encoder::blob(std::string_view bytes) {
+  separate();
+  out_.push_back('"');
+  base64::encode_append(bytes, out_);
+  out_.push_back('"');
+}
+void json_encoder::integer(std::int64_t i) {
+  separate();
+  fmt::format_to(std::back_inserter(out_), "{}", i);
+}
+void json_encoder::number(double d) {
+  separate();
+  fmt::format_to(std::back_inserter(out_), "{}", d);
+}
+void json_encoder::boolean(bool b) {
+  separate();
+  out_ += b ? "true" : "false";
+}
+void json_encoder::null() {
+  separate();
+  out_ += "null";
+}
+
 void encode_json(const value& v, std::string& out) {
-  switch (v.type()) {
-    case value::kind::null: out += "null"; break;
-    case value::kind::boolean: out += v.as_bool() ? "true" : "false"; break;
-    case value::kind::integer: fmt::format_to(std::back_inserter(out), "{}", v.as_integer()); break;
-    case value::kind::number: fmt::format_to(std::back_inserter(out), "{}", v.as_number()); break;
-    case value::kind::string: append_json_string(v.as_string(), out); break;
-    case value::kind::blob:
-      out.push_back('"');
-      base64::encode_append(v.as_string(), out);
-      out.push_back('"');
-      break;
-    case value::kind::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& item : v.items()) {
-        if (!first) out.push_back(',');
-        first = false;
-        encode_json(item, out);
-      }
-      out.push_back(']');
-      break;
-    }
-    case value::kind::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [key, member] : v.members()) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_json_string(key, out);
-        out.push_back(':');
-        encode_json(member, out);
-      }
-      out.push_back('}');
-      break;
-    }
-  }
+  json_encoder encoder(out);
+  encode_value(v, encoder);
 }
 
 std::string encode_json(const value& v) {

@@ -8,6 +8,7 @@
 // Thread safety: decode uses a parser per thread; both functions may be called concurrently.
 #pragma once
 
+#include "api/encoder.h"
 #include "api/value.h"
 
 #include <optional>
@@ -25,6 +26,28 @@ std::optional<value> decode_json(std::string_view body, json_error* error = null
 
 void encode_json(const value& v, std::string& out);
 std::string encode_json(const value& v);
+
+// Writes encoder tokens as JSON text appended to a string.
+class json_encoder final : public encoder {
+ public:
+  explicit json_encoder(std::string& out) : out_(out) {}
+  void begin_object() override;
+  void end_object() override;
+  void begin_array() override;
+  void end_array() override;
+  void key(std::string_view name) override;
+  void string(std::string_view text) override;
+  void blob(std::string_view bytes) override;
+  void integer(std::int64_t i) override;
+  void number(double d) override;
+  void boolean(bool b) override;
+  void null() override;
+
+ private:
+  void separate();  // a comma before every element but the first of its container
+  std::string& out_;
+  bool first_ = true;  // no element written yet in the innermost open container
+};
 
 // Appends `text` as a JSON string literal (quotes and escapes included).
 void append_json_string(std::string_view text, std::string& out);

@@ -7,12 +7,29 @@
 
 namespace spate::metadata {
 
+namespace {
+
+// OpenSSL 3 looks an algorithm up (under a lock) on every one-shot digest call; fetch MD5
+// once and keep one digest context per thread, so routing a record costs only the hash.
+struct md5_context {
+  EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~md5_context() {
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+  }
+};
+
+}  // namespace
+
 uint128 partition_key_hash(std::string_view partition_key) {
+  thread_local md5_context md5;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  const int ok =
-      EVP_Digest(partition_key.data(), partition_key.size(), digest, &length, EVP_md5(), nullptr);
-  SPATE_ASSERT(ok == 1 && length == 16, "MD5 digest failed");
+  const bool ok = md5.md && md5.ctx && EVP_DigestInit_ex(md5.ctx, md5.md, nullptr) == 1 &&
+                  EVP_DigestUpdate(md5.ctx, partition_key.data(), partition_key.size()) == 1 &&
+                  EVP_DigestFinal_ex(md5.ctx, digest, &length) == 1;
+  SPATE_ASSERT(ok && length == 16, "MD5 digest failed");
   return from_big_endian(digest);
 }
 

@@ -5,6 +5,7 @@
 namespace spate::api::actions {
 namespace {
 
+// Limit accepts up to 10000, but AWS returns at most 100 shards per call.
 constexpr std::int64_t default_limit = 100;
 
 const shape request{{
@@ -20,7 +21,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   if (!name) return respond(error);
   auto snap = ctx.engine.describe(*name);
   if (!snap) return respond(from_failure(snap.error()));
-  const auto limit = static_cast<std::size_t>(get_integer(req, "Limit").value_or(default_limit));
+  const auto limit =
+      static_cast<std::size_t>(std::min(get_integer(req, "Limit").value_or(default_limit), default_limit));
   const std::string* start = get_string(req, "ExclusiveStartShardId");
 
   value shards = value::array();

@@ -14,6 +14,57 @@ const shape request{{
     stream_arn_member(),
 }};
 
+void write_page(const engine::records_page& page, encoder& out) {
+  char sequence[engine::sequence_number_digits];
+  out.begin_object();
+  out.key("Records");
+  out.begin_array();
+  for (const auto& r : page.batch.records) {
+    engine::format_sequence_number({page.tag, page.shard, r.pos}, sequence);
+    out.begin_object();
+    out.key("SequenceNumber");
+    out.string({sequence, sizeof sequence});
+    out.key("ApproximateArrivalTimestamp");
+    out.number(static_cast<double>(r.arrival_ms) / 1000.0);
+    out.key("Data");
+    out.blob(r.data);
+    out.key("PartitionKey");
+    out.string(r.partition_key);
+    out.end_object();
+  }
+  out.end_array();
+  if (page.next_iterator) {
+    out.key("NextShardIterator");
+    out.string(*page.next_iterator);
+  }
+  out.key("MillisBehindLatest");
+  out.integer(page.millis_behind);
+  if (!page.next_iterator) {
+    out.key("ChildShards");
+    out.begin_array();
+    for (const auto& child : page.children) {
+      out.begin_object();
+      out.key("ShardId");
+      out.string(metadata::shard_id(child.index));
+      out.key("ParentShards");
+      out.begin_array();
+      if (child.parent) out.string(metadata::shard_id(*child.parent));
+      if (child.adjacent_parent) out.string(metadata::shard_id(*child.adjacent_parent));
+      out.end_array();
+      out.key("HashKeyRange");
+      out.begin_object();
+      out.key("StartingHashKey");
+      out.string(to_decimal(child.range.start));
+      out.key("EndingHashKey");
+      out.string(to_decimal(child.range.end));
+      out.end_object();
+      out.end_object();
+    }
+    out.end_array();
+  }
+  out.end_object();
+}
+
 void handle(action_context& ctx, value& req, responder respond) {
   const auto limit = static_cast<std::size_t>(get_integer(req, "Limit").value_or(default_limit));
   auto page = ctx.engine.get_records(*get_string(req, "ShardIterator"), limit);
@@ -27,40 +78,9 @@ void handle(action_context& ctx, value& req, responder respond) {
     }
   }
 
-  value records = value::array();
-  records.items().reserve(page->batch.records.size());
-  for (const auto& r : page->batch.records) {
-    records.push(value::object()
-                     .add("SequenceNumber", value::string(engine::format_sequence_number(
-                                                {page->tag, page->shard, r.pos})))
-                     .add("ApproximateArrivalTimestamp", epoch_seconds(r.arrival_ms))
-                     .add("Data", value::blob(std::string(r.data)))
-                     .add("PartitionKey", value::string(std::string(r.partition_key))));
-  }
-  value out = value::object();
-  out.add("Records", std::move(records));
-  if (page->next_iterator) out.add("NextShardIterator", value::string(*page->next_iterator));
-  out.add("MillisBehindLatest", value::integer(page->millis_behind));
-  if (!page->next_iterator) {
-    value children = value::array();
-    for (const auto& child : page->children) {
-      value parents = value::array();
-      if (child.parent) parents.push(value::string(metadata::shard_id(*child.parent)));
-      if (child.adjacent_parent) {
-        parents.push(value::string(metadata::shard_id(*child.adjacent_parent)));
-      }
-      children.push(value::object()
-                        .add("ShardId", value::string(metadata::shard_id(child.index)))
-                        .add("ParentShards", std::move(parents))
-                        .add("HashKeyRange",
-                             value::object()
-                                 .add("StartingHashKey", value::string(to_decimal(child.range.start)))
-                                 .add("EndingHashKey", value::string(to_decimal(child.range.end)))));
-    }
-    out.add("ChildShards", std::move(children));
-  }
   ctx.traffic.records_out(page->stream_name, page->batch.records.size(), page->batch.bytes);
-  respond(std::move(out));
+  auto shared = std::make_shared<engine::records_page>(std::move(*page));
+  respond(body_writer([page = std::move(shared)](encoder& out) { write_page(*page, out); }));
 }
 
 }  // namespace

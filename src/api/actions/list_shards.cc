@@ -12,6 +12,7 @@
 namespace spate::api::actions {
 namespace {
 
+// MaxResults accepts up to 10000, but AWS returns at most 1000 shards per call.
 constexpr std::int64_t default_max_results = 1000;
 
 const shape filter_shape{{
@@ -134,8 +135,8 @@ void handle(action_context& ctx, value& req, responder respond) {
         "Stream {} under account {} with creation time {} not found.", name,
         ctx.engine.options().account_id, *created_ms / 1000)));
   }
-  const auto max =
-      static_cast<std::size_t>(get_integer(req, "MaxResults").value_or(default_max_results));
+  const auto max = static_cast<std::size_t>(
+      std::min(get_integer(req, "MaxResults").value_or(default_max_results), default_max_results));
   const std::int64_t now = now_ms();
   value shards = value::array();
   bool more = false;

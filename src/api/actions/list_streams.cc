@@ -8,6 +8,7 @@
 namespace spate::api::actions {
 namespace {
 
+// Limit accepts up to 10000, but AWS returns at most 100 names per call.
 constexpr std::int64_t default_limit = 100;
 
 const shape request{{
@@ -31,7 +32,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   } else if (const std::string* start = get_string(req, "ExclusiveStartStreamName")) {
     after = *start;
   }
-  const auto limit = static_cast<std::size_t>(get_integer(req, "Limit").value_or(default_limit));
+  const auto limit =
+      static_cast<std::size_t>(std::min(get_integer(req, "Limit").value_or(default_limit), default_limit));
   value names = value::array();
   value summaries = value::array();
   bool more = false;

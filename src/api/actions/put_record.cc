@@ -3,6 +3,8 @@
 #include "api/actions/actions.h"
 #include "api/actions/common.h"
 
+#include <fmt/format.h>
+
 namespace spate::api::actions {
 namespace {
 
@@ -19,8 +21,17 @@ void handle(action_context& ctx, value& req, responder respond) {
   api_error error;
   auto name = resolve_stream(ctx, req, error);
   if (!name) return respond(error);
-  // SequenceNumberForOrdering needs no action: a shard's sequence numbers only ever grow, and
-  // a partition key stays on one shard until resharding, whose children number above it.
+  // SequenceNumberForOrdering must be a number this server issued (or 0); nothing more is
+  // needed to honour it: a shard's numbers only grow, and a partition key stays on one shard
+  // until resharding, whose children number above their parents.
+  if (const std::string* ordering = get_string(req, "SequenceNumberForOrdering")) {
+    if (*ordering != "0" && !engine::parse_sequence_number(*ordering)) {
+      return respond(invalid_argument(fmt::format(
+          "ExclusiveMinimumSequenceNumber {} used in PutRecord on stream {} under account {} is "
+          "invalid.",
+          *ordering, *name, ctx.engine.options().account_id)));
+    }
+  }
   storage::record_input record;
   if (auto e = read_record(req, record)) return respond(*e);
   auto stream = std::make_shared<std::string>(std::move(*name));
@@ -28,13 +39,15 @@ void handle(action_context& ctx, value& req, responder respond) {
       *stream, std::span(&record, 1),
       [&ctx, stream, bytes = record.data.size() + record.partition_key.size(),
        respond](std::vector<engine::put_result>& results, std::uint32_t tag) {
-        const auto& r = results.front();
-        if (r.error) return respond(from_failure(*r.error));
-        ctx.traffic.records_in(*stream, 1, bytes);
-        respond(value::object()
-                    .add("ShardId", value::string(metadata::shard_id(r.shard)))
-                    .add("SequenceNumber", value::string(engine::format_sequence_number({tag, r.shard, r.pos})))
-                    .add("EncryptionType", value::string("NONE")));
+        ctx.run_io([&ctx, stream, bytes, respond, r = results.front(), tag] {
+          if (r.error) return respond(from_failure(*r.error));
+          ctx.traffic.records_in(*stream, 1, bytes);
+          respond(value::object()
+                      .add("ShardId", value::string(metadata::shard_id(r.shard)))
+                      .add("SequenceNumber",
+                           value::string(engine::format_sequence_number({tag, r.shard, r.pos})))
+                      .add("EncryptionType", value::string("NONE")));
+        });
       });
   if (!put) respond(from_failure(put.error()));
 }

@@ -23,6 +23,42 @@ const shape request{{
     stream_arn_member(),
 }};
 
+void respond_with_results(action_context& ctx, const std::string& stream, std::size_t bytes,
+                          std::vector<engine::put_result> results, std::uint32_t tag,
+                          const responder& respond) {
+  std::size_t failed = 0;
+  for (const auto& r : results) failed += r.error.has_value();
+  ctx.traffic.records_in(stream, results.size() - failed, bytes);
+  respond(body_writer([results = std::move(results), tag, failed](encoder& out) {
+    char sequence[engine::sequence_number_digits];
+    out.begin_object();
+    out.key("FailedRecordCount");
+    out.integer(static_cast<std::int64_t>(failed));
+    out.key("Records");
+    out.begin_array();
+    for (const auto& r : results) {
+      out.begin_object();
+      if (r.error) {
+        out.key("ErrorCode");
+        out.string("InternalFailure");
+        out.key("ErrorMessage");
+        out.string("Internal Service Failure");
+      } else {
+        engine::format_sequence_number({tag, r.shard, r.pos}, sequence);
+        out.key("SequenceNumber");
+        out.string({sequence, sizeof sequence});
+        out.key("ShardId");
+        out.string(metadata::shard_id(r.shard));
+      }
+      out.end_object();
+    }
+    out.end_array();
+    out.key("EncryptionType");
+    out.string("NONE");
+    out.end_object();
+  }));
+}
+
 void handle(action_context& ctx, value& req, responder respond) {
   api_error error;
   auto name = resolve_stream(ctx, req, error);
@@ -43,27 +79,9 @@ void handle(action_context& ctx, value& req, responder respond) {
   auto put = ctx.engine.put(
       *stream, records,
       [&ctx, stream, bytes, respond](std::vector<engine::put_result>& results, std::uint32_t tag) {
-        value list = value::array();
-        list.items().reserve(results.size());
-        std::int64_t failed = 0;
-        for (const auto& r : results) {
-          if (r.error) {
-            ++failed;
-            list.push(value::object()
-                          .add("ErrorCode", value::string("InternalFailure"))
-                          .add("ErrorMessage", value::string("Internal Service Failure")));
-            continue;
-          }
-          list.push(value::object()
-                        .add("SequenceNumber",
-                             value::string(engine::format_sequence_number({tag, r.shard, r.pos})))
-                        .add("ShardId", value::string(metadata::shard_id(r.shard))));
-        }
-        ctx.traffic.records_in(*stream, results.size() - static_cast<std::size_t>(failed), bytes);
-        respond(value::object()
-                    .add("FailedRecordCount", value::integer(failed))
-                    .add("Records", std::move(list))
-                    .add("EncryptionType", value::string("NONE")));
+        ctx.run_io([&ctx, stream, bytes, respond, results = std::move(results), tag]() mutable {
+          respond_with_results(ctx, *stream, bytes, std::move(results), tag, respond);
+        });
       });
   if (!put) respond(from_failure(put.error()));
 }

@@ -1,0 +1,33 @@
+// encoder: a response as a stream of tokens, so an action can write a large answer (thousands
+// of records) straight into the wire format without building a value tree first. Each wire
+// codec implements it (json_codec.h: json_encoder); encode_value() writes a value through it.
+//
+// Thread safety: an encoder belongs to one response; use it from one thread.
+#pragma once
+
+#include "api/value.h"
+
+#include <cstdint>
+#include <string_view>
+
+namespace spate::api {
+
+class encoder {
+ public:
+  virtual ~encoder() = default;
+  virtual void begin_object() = 0;
+  virtual void end_object() = 0;
+  virtual void begin_array() = 0;
+  virtual void end_array() = 0;
+  virtual void key(std::string_view name) = 0;
+  virtual void string(std::string_view text) = 0;
+  virtual void blob(std::string_view bytes) = 0;
+  virtual void integer(std::int64_t i) = 0;
+  virtual void number(double d) = 0;
+  virtual void boolean(bool b) = 0;
+  virtual void null() = 0;
+};
+
+void encode_value(const value& v, encoder& out);
+
+}  // namespace spate::api
