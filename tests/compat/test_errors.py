@@ -150,6 +150,34 @@ def test_several_validation_errors_in_one_message(endpoint):
     ])
 
 
+def test_put_record_errors_in_aws_member_order(endpoint):
+    """AWS lists PutRecord's errors as sequenceNumberForOrdering, partitionKey,
+    explicitHashKey, data, streamName (observed against AWS by kinesalite's suite)."""
+    msg = expect_error(endpoint, "PutRecord", {"StreamName": "", "PartitionKey": "", "Data": "",
+                                               "ExplicitHashKey": "",
+                                               "SequenceNumberForOrdering": ""},
+                       "ValidationException")
+    assert msg == "5 validation errors detected: " + "; ".join([
+        validation_message("", "sequenceNumberForOrdering",
+                           "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})"),
+        validation_message("", "partitionKey", "Member must have length greater than or equal to 1"),
+        validation_message("", "explicitHashKey", HASH_KEY_PATTERN),
+        validation_message("", "streamName", NAME_PATTERN),
+        validation_message("", "streamName", "Member must have length greater than or equal to 1"),
+    ])
+    name, key = "a" * 129, "b" * 257
+    msg = expect_error(endpoint, "PutRecord", {"StreamName": name, "PartitionKey": key,
+                                               "Data": b64(b"x" * (1024 * 1024 + 1)),
+                                               "ExplicitHashKey": ""}, "ValidationException")
+    assert msg == "4 validation errors detected: " + "; ".join([
+        validation_message(key, "partitionKey", "Member must have length less than or equal to 256"),
+        validation_message("", "explicitHashKey", HASH_KEY_PATTERN),
+        validation_message("java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]", "data",
+                           "Member must have length less than or equal to 1048576"),
+        validation_message(name, "streamName", "Member must have length less than or equal to 128"),
+    ])
+
+
 def test_missing_required_member(endpoint):
     msg = expect_error(endpoint, "CreateStream", {"ShardCount": 1}, "ValidationException")
     assert msg == one_validation_error(None, "streamName", "Member must not be null")

@@ -4,8 +4,9 @@ Proves: the five iterator types (TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER,
 AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP) start where AWS starts; GetRecords honours Limit, chains
 through NextShardIterator (present on an open shard even when nothing is new), reports
 MillisBehindLatest (0 when caught up) and ApproximateArrivalTimestamp (near the put time,
-non-decreasing), returns data byte for byte including binary and empty payloads, and an
-iterator can be used more than once. Raw JSON shapes are checked too (base64 Data, number
+non-decreasing), returns data byte for byte including binary and empty payloads, caps a
+response at 10 MiB, and an iterator can be used more than once; readers tailing shards while
+writers append see every acknowledged record exactly once and in order. Raw JSON shapes are checked too (base64 Data, number
 timestamps).
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import random
+import threading
 import time
 
 from spate_harness import (
@@ -254,3 +257,88 @@ def test_reading_many_records_in_pages(kinesis, stream):
     assert [r["Data"] for r in records] == expected
     seqs = [int(r["SequenceNumber"]) for r in records]
     assert seqs == sorted(seqs) and len(set(seqs)) == total
+
+
+def test_get_records_caps_a_response_at_10_mib(kinesis, stream):
+    """GetRecords returns at most 10 MiB per call (AWS's limit); the rest follows."""
+    name = stream(shards=1)
+    blobs = [bytes([i]) * (1024 * 1024 - 1) for i in range(12)]
+    for i in range(0, 12, 4):
+        out = kinesis.put_records(StreamName=name, Records=[
+            {"Data": b, "PartitionKey": "k"} for b in blobs[i:i + 4]])
+        assert out["FailedRecordCount"] == 0
+    it = _iterator(kinesis, name, shard_id(0), "TRIM_HORIZON")
+    first = kinesis.get_records(ShardIterator=it)
+    size = sum(len(r["Data"]) + len(r["PartitionKey"]) for r in first["Records"])
+    assert 1 <= len(first["Records"]) < 12
+    assert size <= 10 * 1024 * 1024
+    assert first["MillisBehindLatest"] >= 0
+    resp = first
+    got = list(first["Records"])
+    while True:
+        resp = kinesis.get_records(ShardIterator=resp["NextShardIterator"])
+        if not resp["Records"]:
+            break
+        got += resp["Records"]
+    assert [r["Data"] for r in got] == blobs
+
+
+def test_tailing_readers_see_every_record_once_while_writers_write(kinesis, stream):
+    """Readers that follow NextShardIterator while three writers append concurrently see
+    every acknowledged record exactly once, in sequence order, never a torn one."""
+    name = stream(shards=2)
+    stop = threading.Event()
+    acked: dict[str, list[tuple[str, bytes]]] = {shard_id(0): [], shard_id(1): []}
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def writer(w: int):
+        rng = random.Random(w)
+        i = 0
+        while not stop.is_set():
+            batch = [{"Data": f"{w}:{i + j}:".encode() + rng.randbytes(rng.randrange(0, 200)),
+                      "PartitionKey": f"k{rng.randrange(50)}"} for j in range(rng.randrange(1, 30))]
+            i += len(batch)
+            try:
+                out = kinesis.put_records(StreamName=name, Records=batch)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+                return
+            with lock:
+                for entry, r in zip(batch, out["Records"]):
+                    acked[r["ShardId"]].append((r["SequenceNumber"], entry["Data"]))
+
+    seen: dict[str, list[tuple[str, bytes]]] = {shard_id(0): [], shard_id(1): []}
+
+    def reader(sid: str):
+        it = kinesis.get_shard_iterator(StreamName=name, ShardId=sid,
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        idle_after_stop = 0
+        while idle_after_stop < 2:
+            try:
+                resp = kinesis.get_records(ShardIterator=it, Limit=37)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+                return
+            seen[sid] += [(r["SequenceNumber"], r["Data"]) for r in resp["Records"]]
+            it = resp["NextShardIterator"]
+            if stop.is_set() and not resp["Records"]:
+                idle_after_stop += 1
+
+    writers = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
+    readers = [threading.Thread(target=reader, args=(sid,)) for sid in seen]
+    for t in writers + readers:
+        t.start()
+    time.sleep(2.0)
+    stop.set()
+    for t in writers:
+        t.join(30)
+    for t in readers:
+        t.join(60)
+    assert not errors, errors
+    for sid in seen:
+        want = sorted(acked[sid], key=lambda r: int(r[0]))
+        assert len(want) > 50, "the writers barely wrote anything"
+        got = seen[sid]
+        assert [int(s) for s, _ in got] == sorted(int(s) for s, _ in got), f"{sid} out of order"
+        assert got == want, f"{sid}: tailing reader saw {len(got)} records, {len(want)} acked"

@@ -20,6 +20,7 @@ import pytest
 from spate_harness import (
     MAX_HASH_KEY,
     api,
+    expect_error,
     assert_sequence_number,
     b64,
     hash_key,
@@ -147,12 +148,16 @@ def test_sequence_number_for_ordering(kinesis, stream):
     assert [r["Data"] for r in records] == [str(i).encode() for i in range(1, 12)]
 
 
-def test_sequence_number_for_ordering_accepts_zero(kinesis, stream):
-    """'0' matches the SequenceNumber pattern; AWS accepts it as "no constraint"."""
+@pytest.mark.parametrize("bogus", ["12345", "9" * 56, "1" + "0" * 128])
+def test_sequence_number_for_ordering_must_be_a_real_number(endpoint, stream, bogus):
+    """A SequenceNumberForOrdering the server never issued is refused, as AWS refuses it."""
     name = stream(shards=1)
-    out = kinesis.put_record(StreamName=name, Data=b"z", PartitionKey="k",
-                             SequenceNumberForOrdering="0")
-    assert_sequence_number(out["SequenceNumber"])
+    msg = expect_error(endpoint, "PutRecord", {"StreamName": name, "PartitionKey": "k",
+                                               "Data": "AA==",
+                                               "SequenceNumberForOrdering": bogus},
+                       "InvalidArgumentException")
+    assert msg == (f"ExclusiveMinimumSequenceNumber {bogus} used in PutRecord on stream {name} "
+                   f"under account 000000000000 is invalid.")
 
 
 def test_data_is_stored_byte_for_byte(kinesis, stream):

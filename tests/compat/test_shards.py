@@ -82,6 +82,22 @@ def test_list_shards_exclusive_start_shard_id(kinesis, stream):
     assert last["Shards"] == []
 
 
+def test_list_shards_returns_at_most_1000_shards(spated_factory):
+    """AWS: "The default value is 1000. If you specify a value greater than 1000, at most 1000
+    results are returned." (ListShards MaxResults)."""
+    server = spated_factory(shard_limit=2000)
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="wide", ShardCount=1003)
+    kinesis.get_waiter("stream_exists").wait(StreamName="wide", WaiterConfig={"Delay": 1})
+    for kwargs in ({}, {"MaxResults": 10000}):
+        out = kinesis.list_shards(StreamName="wide", **kwargs)
+        assert len(out["Shards"]) == 1000, kwargs
+        assert out.get("NextToken")
+    rest = kinesis.list_shards(NextToken=out["NextToken"], MaxResults=10000)
+    assert _ids(rest["Shards"]) == [shard_id(i) for i in range(1000, 1003)]
+    assert "NextToken" not in rest
+
+
 def test_list_shards_stream_creation_timestamp(endpoint, stream):
     name = stream(shards=2)
     created = api(endpoint, "DescribeStreamSummary", StreamName=name)[

@@ -1,15 +1,18 @@
 """Stream lifecycle actions answer as AWS Kinesis does, for boto3 and for raw JSON clients.
 
-Proves: CreateStream / DeleteStream (with boto3's waiters), DescribeStream (full shape, even
-hash-key split, Limit + ExclusiveStartShardId + HasMoreShards paging), DescribeStreamSummary,
-ListStreams (sorted names, Limit, ExclusiveStartStreamName, NextToken, StreamSummaries,
-HasMoreStreams), DescribeLimits (OpenShardCount follows the streams), UpdateStreamMode, and the
-CREATING / DELETING / UPDATING states when the server is started with transition delays.
+Proves: CreateStream / DeleteStream (with boto3's waiters; a re-created name starts empty),
+DescribeStream (full shape, even hash-key split, Limit + ExclusiveStartShardId + HasMoreShards
+paging, at most 100 shards per page), DescribeStreamSummary, ListStreams (sorted names, Limit,
+ExclusiveStartStreamName, NextToken, StreamSummaries, HasMoreStreams, at most 100 names per
+page), DescribeLimits (OpenShardCount follows the streams), UpdateStreamMode, the CREATING /
+DELETING / UPDATING states when the server is started with transition delays, and races:
+concurrent creates of one name and concurrent reshards of one stream.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 
 import pytest
@@ -101,6 +104,21 @@ def test_describe_stream_pages_with_limit_and_exclusive_start(kinesis, stream):
     assert [s["ShardId"] for s in describe_all_shards(kinesis, name)] == ids
 
 
+def test_describe_stream_returns_at_most_100_shards(kinesis, stream):
+    """AWS: "The default value is 100. If you specify a value greater than 100, at most 100
+    results are returned." (DescribeStream Limit)."""
+    name = stream(shards=120)
+    for kwargs in ({}, {"Limit": 10000}, {"Limit": 101}):
+        desc = kinesis.describe_stream(StreamName=name, **kwargs)["StreamDescription"]
+        assert len(desc["Shards"]) == 100, kwargs
+        assert desc["HasMoreShards"] is True
+    rest = kinesis.describe_stream(StreamName=name, ExclusiveStartShardId=shard_id(99),
+                                   Limit=10000)["StreamDescription"]
+    assert [s["ShardId"] for s in rest["Shards"]] == [shard_id(i) for i in range(100, 120)]
+    assert rest["HasMoreShards"] is False
+    assert len(describe_all_shards(kinesis, name)) == 120
+
+
 def test_describe_stream_summary(kinesis, stream):
     name = stream(shards=4)
     summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
@@ -131,6 +149,9 @@ def test_describe_stream_summary_raw_json_shape(endpoint, stream):
 
 def test_delete_stream_then_name_is_reusable(kinesis, stream):
     name = stream(shards=1)
+    for i in range(5):
+        kinesis.put_record(StreamName=name, Data=b"old-%d" % i, PartitionKey="k")
+    kinesis.add_tags_to_stream(StreamName=name, Tags={"old": "1"})
     created = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
     kinesis.delete_stream(StreamName=name)
     kinesis.get_waiter("stream_not_exists").wait(
@@ -147,6 +168,13 @@ def test_delete_stream_then_name_is_reusable(kinesis, stream):
     again = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
     assert again["OpenShardCount"] == 2
     assert again["StreamCreationTimestamp"] >= created["StreamCreationTimestamp"]
+    assert again["RetentionPeriodHours"] == 24
+    # The new stream starts empty: none of the old stream's records or tags come back.
+    for sid in (shard_id(0), shard_id(1)):
+        it = kinesis.get_shard_iterator(StreamName=name, ShardId=sid,
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        assert kinesis.get_records(ShardIterator=it)["Records"] == []
+    assert kinesis.list_tags_for_stream(StreamName=name)["Tags"] == []
 
 
 def test_delete_unknown_stream_is_resource_not_found(kinesis):
@@ -207,6 +235,21 @@ def test_list_streams_sorted_paged_and_summarised(fresh_server):
         assert s["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
         assert isinstance(s["StreamCreationTimestamp"], (int, float))
         assert abs(s["StreamCreationTimestamp"] - time.time()) < 120
+
+
+def test_list_streams_returns_at_most_100_names(fresh_server):
+    """AWS: "The default value is 100. If you specify a value greater than 100, at most 100
+    results are returned." (ListStreams Limit)."""
+    kinesis = fresh_server.client()
+    names = sorted(f"many-{i:03d}" for i in range(103))
+    for n in names:
+        kinesis.create_stream(StreamName=n, ShardCount=1)
+    for kwargs in ({}, {"Limit": 10000}):
+        out = kinesis.list_streams(**kwargs)
+        assert out["StreamNames"] == names[:100], kwargs
+        assert out["HasMoreStreams"] is True
+    rest = kinesis.list_streams(ExclusiveStartStreamName=names[99], Limit=10000)
+    assert rest["StreamNames"] == names[100:] and rest["HasMoreStreams"] is False
 
 
 def test_list_streams_empty_server(fresh_server):
@@ -292,6 +335,9 @@ def test_creating_and_deleting_states_with_delays(spated_factory):
 
     summary = kinesis.describe_stream_summary(StreamName="slow")["StreamDescriptionSummary"]
     assert summary["StreamStatus"] == "CREATING"
+    creating = kinesis.describe_stream(StreamName="slow")["StreamDescription"]
+    assert creating["StreamStatus"] == "CREATING"
+    assert creating["Shards"] == [] and creating["HasMoreShards"] is False
     assert kinesis.list_streams()["StreamNames"] == ["slow"]
     with pytest.raises(ClientError) as e:
         kinesis.put_record(StreamName="slow", Data=b"x", PartitionKey="k")
@@ -343,3 +389,60 @@ def test_updating_state_with_delay(spated_factory):
     open_shards = [s for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
     assert len(open_shards) == 2
     assert_exact_cover(open_shards)
+
+
+def test_concurrent_creates_of_one_name(kinesis):
+    """Eight clients create the same stream at once: exactly one succeeds."""
+    name = unique_stream_name("race")
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def create():
+        try:  # one botocore client is safe to share between threads
+            kinesis.create_stream(StreamName=name, ShardCount=1)
+            outcome = "ok"
+        except ClientError as e:
+            outcome = e.response["Error"]["Code"]
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    try:
+        assert sorted(results) == ["ResourceInUseException"] * 7 + ["ok"], results
+        wait_active(kinesis, name)
+        assert len(kinesis.describe_stream(StreamName=name)["StreamDescription"]["Shards"]) == 1
+    finally:
+        kinesis.delete_stream(StreamName=name)
+
+
+def test_concurrent_reshards_of_one_stream(spated_factory):
+    """Two reshards race (the stream stays UPDATING for a while): one wins, the other is
+    ResourceInUseException, and the shard map is consistent afterwards."""
+    server = spated_factory(update_stream_ms=500)
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="race", ShardCount=2)
+    wait_active(kinesis, "race")
+    results: list[str] = []
+
+    def split(shard: int):
+        try:
+            kinesis.split_shard(StreamName="race", ShardToSplit=shard_id(shard),
+                                NewStartingHashKey=str(shard * 2**127 + 2**100))
+            results.append("ok")
+        except ClientError as e:
+            results.append(e.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=split, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == ["ResourceInUseException", "ok"], results
+    wait_active(kinesis, "race")
+    shards = describe_all_shards(kinesis, "race")
+    assert len(shards) == 4
+    assert_exact_cover([s for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]])

@@ -5,8 +5,11 @@ missing Content-Type, non-POST methods and garbage that is not HTTP at all each 
 answer (a JSON `{"__type": ...}` body where the request was JSON 1.1) or a closed connection,
 never a 5xx or a crash; a body larger than the server's limit (far above the largest legal
 PutRecords) is refused without the server falling over; clients that send half a request and
-stall, or that half-close or reset their connections, do not block anyone else; pipelined
-requests on one keep-alive connection are answered in order; a chunked request body works;
+stall, or that half-close or reset their connections, do not block anyone else and are cut
+off after the read timeout; pipelined requests on one keep-alive connection are answered in
+order (and pipelined writes applied in order); 64 concurrent clients are all served; HTTP/1.0,
+`Expect: 100-continue` and a chunked request body work; SIGTERM with idle and stalled
+connections open still exits 0 promptly;
 a thousand seeded random bodies across every action each get a clean JSON error (or a
 success) while a canary client keeps being served; /healthz and /metrics work and the metrics
 count requests and open connections. The module's server must still stop with exit code 0.
@@ -21,6 +24,7 @@ import random
 import select
 import socket
 import string
+import threading
 import time
 
 import pytest
@@ -565,3 +569,157 @@ def test_a_thousand_random_bodies(server, canary_stream):
     assert not problems, f"{len(problems)} bad answers:\n" + "\n".join(problems[:20])
     _canary(server)
     assert server.running()
+
+
+# --------------------------------------------------------------- protocol corners ----
+
+
+def test_http_1_0_request(server, canary_stream):
+    body = json.dumps({"StreamName": "canary"}).encode()
+    raw = _request_bytes(server, "DescribeStreamSummary", body).replace(b"HTTP/1.1", b"HTTP/1.0", 1)
+    sock = _connect(server)
+    try:
+        sock.sendall(raw)
+        f = sock.makefile("rb")
+        status, _, data = _read_response(f)
+        assert status == 200, data
+        assert f.read() == b"", "an HTTP/1.0 connection without keep-alive must be closed"
+    finally:
+        sock.close()
+
+
+def test_expect_100_continue(server, canary_stream):
+    """Some SDKs send `Expect: 100-continue` before a large body."""
+    body = json.dumps({"StreamName": "canary", "Records": [
+        {"PartitionKey": "k", "Data": base64.b64encode(b"x" * 4000).decode()}]}).encode()
+    raw = _request_bytes(server, "PutRecords", body, extra={"Expect": "100-continue"})
+    head, payload = raw.split(b"\r\n\r\n", 1)
+    sock = _connect(server)
+    try:
+        sock.sendall(head + b"\r\n\r\n")
+        readable, _, _ = select.select([sock], [], [], 1.0)
+        f = sock.makefile("rb")
+        if readable:
+            line = f.readline()
+            assert line.startswith(b"HTTP/1.1 100"), line
+            f.readline()  # the blank line after the interim response
+        sock.sendall(payload)
+        status, _, data = _read_response(f)
+        assert status == 200, data
+        assert json.loads(data)["FailedRecordCount"] == 0
+    finally:
+        sock.close()
+
+
+def test_responses_carry_a_request_id(server, canary_stream):
+    ids = set()
+    for i in range(5):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        body = b"{}" if i % 2 else b"{bad"
+        headers = sign_headers(server.endpoint, body, {
+            "Content-Type": JSON_CONTENT_TYPE, "X-Amz-Target": f"{TARGET_PREFIX}.ListStreams"})
+        conn.request("POST", "/", body=body, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        rid = resp.getheader("x-amzn-RequestId")
+        assert rid, "no x-amzn-RequestId header"
+        ids.add(rid)
+        conn.close()
+    assert len(ids) == 5
+
+
+def test_stalled_connection_is_closed_after_read_timeout(spated_factory):
+    """A client that sends half a request and stalls is disconnected after --read-timeout-ms
+    (a spated flag beyond the basic contract), so stalled clients cannot pile up forever."""
+    server = spated_factory(extra_args=["--read-timeout-ms", "500"])
+    sock = _connect(server)
+    try:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Len")
+        sock.settimeout(10)
+        started = time.monotonic()
+        try:
+            data = sock.recv(65536)
+            while data:
+                data = sock.recv(65536)
+        except ConnectionResetError:
+            pass
+        waited = time.monotonic() - started
+        assert waited < 8, f"stalled connection still open after {waited:.1f}s"
+    finally:
+        sock.close()
+    _canary_fresh = server.client().list_streams()
+    assert _canary_fresh["StreamNames"] == []
+
+
+def test_sigterm_with_idle_and_stalled_connections(spated_factory):
+    """SIGTERM stops the server promptly (exit 0) even with idle keep-alive connections and
+    half-sent requests open."""
+    server = spated_factory()
+    server.client().list_streams()
+    held = []
+    try:
+        for i in range(40):
+            s = _connect(server)
+            if i % 2:
+                s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            held.append(s)
+        time.sleep(0.2)
+        started = time.monotonic()
+        server.stop(timeout=10)  # asserts exit code 0
+        assert time.monotonic() - started < 10
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_pipelined_puts_keep_request_order(server, canary_stream):
+    """Fifty PutRecords pipelined on one connection to one partition key are applied in
+    request order: their sequence numbers increase in the order the answers come back."""
+    requests = b"".join(
+        _request_bytes(server, "PutRecord", json.dumps({
+            "StreamName": "canary", "PartitionKey": "pipelined",
+            "Data": base64.b64encode(b"p%d" % i).decode()}).encode())
+        for i in range(50))
+    sock = _connect(server, timeout=20)
+    try:
+        sock.sendall(requests)
+        f = sock.makefile("rb")
+        seqs = []
+        for _ in range(50):
+            status, _, data = _read_response(f)
+            assert status == 200, data
+            seqs.append(int(json.loads(data)["SequenceNumber"]))
+    finally:
+        sock.close()
+    assert seqs == sorted(seqs) and len(set(seqs)) == 50
+
+
+def test_many_concurrent_clients(server, canary_stream):
+    """64 clients at once, each with its own connection, all get right answers."""
+    failures: list[str] = []
+
+    def client(n: int):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            for i in range(10):
+                body = json.dumps({"StreamName": "canary", "PartitionKey": f"c{n}",
+                                   "Data": base64.b64encode(b"%d-%d" % (n, i)).decode()}).encode()
+                headers = sign_headers(server.endpoint, body, {
+                    "Content-Type": JSON_CONTENT_TYPE,
+                    "X-Amz-Target": f"{TARGET_PREFIX}.PutRecord"})
+                conn.request("POST", "/", body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                if resp.status != 200 or "SequenceNumber" not in json.loads(data):
+                    failures.append(f"client {n}: HTTP {resp.status} {data[:200]!r}")
+            conn.close()
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            failures.append(f"client {n}: {e!r}")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(64)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failures, failures[:10]
+    _canary(server)

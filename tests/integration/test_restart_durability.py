@@ -5,15 +5,18 @@ mode: after restarting on the same data directory and port, every acknowledged r
 (binary data of many sizes, Unicode partition keys) is read back from the shard it was acked
 on, with its sequence number, partition key and data unchanged and in the same order; the
 catalog survives too (shards, hash ranges, starting sequence numbers, closed parents and their
-children after a split, retention, tags, stream mode); records written after the restart get
+children after a split, ChildShards at the end of the parent, retention, tags, stream mode);
+shard iterators issued before a restart keep working; records written after the restart get
 sequence numbers larger than every earlier one in their shard; a stream deleted before the
-restart stays deleted.
+restart stays deleted; reads and lookups across many small log segments survive a crash; and
+streams caught mid-transition (CREATING, DELETING, UPDATING) finish it after a restart.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import time
 
 import pytest
 
@@ -145,6 +148,13 @@ def test_restart_keeps_everything(spated_factory, fsync):
     rec, _ = read_shard(kinesis, "ondemand", od["ShardId"])
     assert [(r["SequenceNumber"], r["Data"]) for r in rec] == [(od["SequenceNumber"], b"od")]
 
+    # The split parent still ends in ChildShards after the restart.
+    it = kinesis.get_shard_iterator(StreamName="main", ShardId=shard_id(1),
+                                    ShardIteratorType="LATEST")["ShardIterator"]
+    end = kinesis.get_records(ShardIterator=it)
+    assert end.get("NextShardIterator") is None
+    assert sorted(c["ShardId"] for c in end["ChildShards"]) == [shard_id(3), shard_id(4)]
+
     # New writes continue above every earlier number of their shard.
     high = _max_seq_per_shard(acked)
     fresh = _write(kinesis, "main", rng, 300)
@@ -172,18 +182,24 @@ def test_restart_keeps_everything(spated_factory, fsync):
     assert _read_all(server.client(), "main") == acked
 
 
-def test_restart_keeps_shard_iterators_meaningful(spated_factory):
-    """Sequence numbers (not iterators) are the durable way to resume: an AT/AFTER_SEQUENCE_NUMBER
-    iterator taken after a restart starts exactly where it did before."""
+def test_resuming_after_a_restart(spated_factory):
+    """A consumer resumes across a restart: an iterator issued before it keeps working (its
+    lifetime is 5 minutes, restarts or not), and AT/AFTER_SEQUENCE_NUMBER iterators taken
+    after it start exactly where they did before."""
     server = spated_factory()
     kinesis = server.client()
     kinesis.create_stream(StreamName="resume", ShardCount=1)
     wait_active(kinesis, "resume")
     seqs = [kinesis.put_record(StreamName="resume", Data=b"%d" % i, PartitionKey="k")[
         "SequenceNumber"] for i in range(20)]
+    held = kinesis.get_records(ShardIterator=kinesis.get_shard_iterator(
+        StreamName="resume", ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"], Limit=5)["NextShardIterator"]
     server.stop()
     server.start()
     kinesis = server.client()
+    got = kinesis.get_records(ShardIterator=held)["Records"]
+    assert [r["SequenceNumber"] for r in got] == seqs[5:]
     it = kinesis.get_shard_iterator(StreamName="resume", ShardId=shard_id(0),
                                     ShardIteratorType="AFTER_SEQUENCE_NUMBER",
                                     StartingSequenceNumber=seqs[9])["ShardIterator"]
@@ -233,3 +249,157 @@ def test_stop_and_start_many_times(spated_factory):
         kinesis = server.client()
     records, _ = read_shard(kinesis, "often", shard_id(0))
     assert [r["SequenceNumber"] for r in records] == acked
+
+
+def test_many_small_segments_across_restarts(spated_factory):
+    """With 64 KiB log segments (--segment-size, a spated flag beyond the basic contract) a
+    shard spans dozens of segment files: reads that cross segment boundaries, lookups of any
+    sequence number and AT_TIMESTAMP all work, before and after a crash."""
+    server = spated_factory(extra_args=["--segment-size", "65536"])
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="segs", ShardCount=1)
+    wait_active(kinesis, "segs")
+    rng = random.Random(99)
+    acked = []
+    stamps = []
+    for batch_no in range(12):
+        batch = [{"PartitionKey": "k", "Data": rng.randbytes(rng.randrange(100, 3000))}
+                 for _ in range(100)]
+        out = kinesis.put_records(StreamName="segs", Records=batch)
+        acked += [(r["SequenceNumber"], e["Data"]) for e, r in zip(batch, out["Records"])]
+        stamps.append(time.time())
+        time.sleep(0.02)
+    segment_files = [p for p in server.data_dir.rglob("*") if p.is_file()]
+    assert len(segment_files) > 20, "expected the shard to span many files"
+
+    def check(kinesis):
+        records, _ = read_shard(kinesis, "segs", shard_id(0), limit=333)
+        assert [(r["SequenceNumber"], r["Data"]) for r in records] == acked
+        for k in rng.sample(range(len(acked)), 25):
+            it = kinesis.get_shard_iterator(StreamName="segs", ShardId=shard_id(0),
+                                            ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                            StartingSequenceNumber=acked[k][0])["ShardIterator"]
+            got = kinesis.get_records(ShardIterator=it, Limit=3)["Records"]
+            assert [(r["SequenceNumber"], r["Data"]) for r in got] == acked[k:k + 3], k
+        for b in (3, 7):
+            it = api(server.endpoint, "GetShardIterator", StreamName="segs", ShardId=shard_id(0),
+                     ShardIteratorType="AT_TIMESTAMP", Timestamp=stamps[b])["ShardIterator"]
+            got = kinesis.get_records(ShardIterator=it, Limit=1)["Records"]
+            assert got and got[0]["SequenceNumber"] == acked[(b + 1) * 100][0], b
+
+    check(kinesis)
+    server.kill()
+    server.start()
+    check(server.client())
+
+
+def test_restart_in_the_middle_of_state_transitions(spated_factory):
+    """A stream CREATING, one DELETING and one UPDATING when the server crashes finish their
+    transitions after the restart (as if the delay had passed) instead of sticking."""
+    server = spated_factory(create_stream_ms=3000, delete_stream_ms=3000, update_stream_ms=3000)
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="gone", ShardCount=1)
+    kinesis.create_stream(StreamName="grows", ShardCount=1)
+    wait_active(kinesis, "gone")
+    wait_active(kinesis, "grows")
+    kinesis.put_record(StreamName="grows", Data=b"before", PartitionKey="k")
+    kinesis.delete_stream(StreamName="gone")
+    kinesis.update_shard_count(StreamName="grows", TargetShardCount=2,
+                               ScalingType="UNIFORM_SCALING")
+    kinesis.create_stream(StreamName="born", ShardCount=2)
+    states = {n: kinesis.describe_stream_summary(StreamName=n)["StreamDescriptionSummary"][
+        "StreamStatus"] for n in ("gone", "grows", "born")}
+    assert states == {"gone": "DELETING", "grows": "UPDATING", "born": "CREATING"}
+    server.kill()
+    server.start()
+    kinesis = server.client()
+    kinesis.get_waiter("stream_not_exists").wait(StreamName="gone", WaiterConfig={"Delay": 1})
+    wait_active(kinesis, "born")
+    wait_active(kinesis, "grows")
+    assert kinesis.describe_stream_summary(StreamName="born")["StreamDescriptionSummary"][
+        "OpenShardCount"] == 2
+    assert kinesis.describe_stream_summary(StreamName="grows")["StreamDescriptionSummary"][
+        "OpenShardCount"] == 2
+    assert sorted(kinesis.list_streams()["StreamNames"]) == ["born", "grows"]
+    records, _ = read_shard(kinesis, "grows", shard_id(0))
+    assert [r["Data"] for r in records] == [b"before"]
+
+
+def _single_shard_with_markers(server, count):
+    """A one-shard stream holding `count` records whose data start with a findable marker."""
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="disk", ShardCount=1)
+    wait_active(kinesis, "disk")
+    acked = []
+    for i in range(count):
+        data = b"MARK-%05d-" % i + bytes([i % 251]) * 200
+        r = kinesis.put_record(StreamName="disk", Data=data, PartitionKey="k")
+        acked.append((r["SequenceNumber"], data))
+    segments = sorted(server.data_dir.rglob("*.seg"))
+    assert segments, f"no .seg files under {server.data_dir}"
+    return acked, segments
+
+
+def _read_disk(server):
+    records, _ = read_shard(server.client(), "disk", shard_id(0))
+    return [(r["SequenceNumber"], r["Data"]) for r in records]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "zeros", "garbage"])
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_torn_or_padded_tail_is_end_of_log(spated_factory, damage, how):
+    """What a power loss leaves at the end of the active segment (a torn last record, zeroed
+    preallocated space, or junk) is the end of the log, not corruption: the server starts and
+    serves every intact record, and new writes continue after them."""
+    server = spated_factory()
+    acked, segments = _single_shard_with_markers(server, 60)
+    getattr(server, how)()
+    active = segments[-1]
+    raw = active.read_bytes()
+    last = raw.rfind(b"MARK-%05d-" % 59)
+    assert last > 0
+    if damage == "truncate":
+        active.write_bytes(raw[: last + 50])  # cuts the last record's frame in half
+        expected = acked[:-1]
+    elif damage == "zeros":
+        active.write_bytes(raw + bytes(4096))
+        expected = acked
+    else:
+        active.write_bytes(raw + random.Random(5).randbytes(777))
+        expected = acked
+    server.start()
+    assert _read_disk(server) == expected
+    new = server.client().put_record(StreamName="disk", Data=b"after", PartitionKey="k")
+    assert int(new["SequenceNumber"]) > int(expected[-1][0])
+    assert _read_disk(server) == expected + [(new["SequenceNumber"], b"after")]
+    server.stop()
+    server.start()
+    assert _read_disk(server) == expected + [(new["SequenceNumber"], b"after")]
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_corruption_in_the_middle_is_never_served_or_skipped(spated_factory, how):
+    """A flipped byte inside an older record: the server may refuse to start, refuse the read
+    or stop at the damaged record, but it never returns the damaged bytes and never returns
+    records after it while leaving it out."""
+    server = spated_factory()
+    acked, segments = _single_shard_with_markers(server, 60)
+    getattr(server, how)()
+    active = segments[-1]
+    raw = bytearray(active.read_bytes())
+    at = raw.find(b"MARK-%05d-" % 30)
+    assert at > 0
+    raw[at + 100] ^= 0xFF
+    active.write_bytes(bytes(raw))
+    try:
+        server.start()
+    except AssertionError:
+        return  # refusing to start on a corrupt log is a legitimate policy
+    try:
+        got = _read_disk(server)
+    except Exception:  # noqa: BLE001 - an error answer is a legitimate policy too
+        got = None
+    if got is not None:
+        assert got == acked[: len(got)], "records were skipped or damaged bytes were served"
+        assert len(got) <= 30, "the damaged record was served as if intact"
+    assert server.running()
