@@ -6,8 +6,8 @@ through NextShardIterator (present on an open shard even when nothing is new), r
 MillisBehindLatest (0 when caught up) and ApproximateArrivalTimestamp (near the put time,
 non-decreasing), returns data byte for byte including binary and empty payloads, caps a
 response at 10 MiB, and an iterator can be used more than once; readers tailing shards while
-writers append see every acknowledged record exactly once and in order. Raw JSON shapes are checked too (base64 Data, number
-timestamps).
+writers append see every acknowledged record exactly once and in order. Raw JSON shapes are
+checked too (base64 Data, number timestamps).
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def _request_bytes(server, action, body: bytes, extra: dict | None = None,
     headers = sign_headers(server.endpoint, body, headers)
     if extra:
         headers.update(extra)
-    lines = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
              f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
@@ -262,7 +262,7 @@ def test_chunked_request_body(server, canary_stream):
     headers = sign_headers(server.endpoint, body, {
         "Content-Type": JSON_CONTENT_TYPE,
         "X-Amz-Target": f"{TARGET_PREFIX}.DescribeStreamSummary"})
-    head = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", "Transfer-Encoding: chunked"]
+    head = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", "Transfer-Encoding: chunked"]
     head += [f"{k}: {v}" for k, v in headers.items()]
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 5]), body[i:i + 5])
                       for i in range(0, len(body), 5)) + b"0\r\n\r\n"
@@ -286,7 +286,7 @@ def test_oversized_body_is_refused(server, canary_stream):
     body_head = b'{"StreamName":"canary","Records":[{"PartitionKey":"k","Data":"'
     headers = sign_headers(server.endpoint, b"", {
         "Content-Type": JSON_CONTENT_TYPE, "X-Amz-Target": f"{TARGET_PREFIX}.PutRecords"})
-    head = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {declared}"]
+    head = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {declared}"]
     head += [f"{k}: {v}" for k, v in headers.items()]
     sock = _connect(server, timeout=30)
     sent = 0
