@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <array>
+
 namespace spate::api {
 namespace {
 
@@ -16,6 +18,7 @@ value from_dom(simdjson::dom::element e) {
       simdjson::dom::object object;
       if (e.get(object) != simdjson::SUCCESS) return value();
       std::vector<value::member> members;
+      members.reserve(object.size());
       for (auto field : object) {
         members.emplace_back(std::string(field.key), from_dom(field.value));
       }
@@ -25,6 +28,7 @@ value from_dom(simdjson::dom::element e) {
       simdjson::dom::array array;
       if (e.get(array) != simdjson::SUCCESS) return value();
       std::vector<value> items;
+      items.reserve(array.size());
       for (auto item : array) items.push_back(from_dom(item));
       return value::array(std::move(items));
     }
@@ -58,13 +62,26 @@ std::optional<value> decode_json(std::string_view body, json_error* error) {
   return from_dom(parsed.value_unsafe());
 }
 
+namespace {
+
+constexpr std::array<bool, 256> make_escape_table() {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = true;
+  table['"'] = table['\\'] = true;
+  return table;
+}
+constexpr auto needs_escape = make_escape_table();
+
+}  // namespace
+
 void append_json_string(std::string_view text, std::string& out) {
   static constexpr char hex[] = "0123456789abcdef";
+  out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
   std::size_t run = 0;  // start of the pending run of characters that need no escape
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (!needs_escape[c]) continue;
     out.append(text.data() + run, i - run);
     run = i + 1;
     switch (c) {

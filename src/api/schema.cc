@@ -98,13 +98,28 @@ std::string printed(const value& v, const member& m) {
   return "null";
 }
 
+// Where a member sits in the request, kept as a chain of views so that a valid request
+// builds no path strings at all; a path is rendered only when an error names it.
+struct path_ref {
+  const path_ref* parent = nullptr;
+  std::string_view name;          // member name (wire form)
+  std::size_t list_index = 0;     // 1-based position when this step is a list element
+};
+
+std::string render(const path_ref* p) {
+  if (!p) return {};
+  std::string head = render(p->parent);
+  if (p->list_index) return fmt::format("{}.{}.member", head, p->list_index);
+  if (!head.empty()) head += '.';
+  return head + lower_first(p->name);
+}
+
 class validator {
  public:
-  void check(const value& object, const shape& s, const std::string& prefix) {
+  void check(const value& object, const shape& s, const path_ref* parent) {
     for (const auto& m : s.members) {
-      const std::string path = prefix + lower_first(m.name);
-      const value* v = object.find(m.name);
-      check_member(v, m, path);
+      const path_ref here{parent, m.name, 0};
+      check_member(object.find(m.name), m, here);
     }
   }
 
@@ -120,12 +135,12 @@ class validator {
   }
 
  private:
-  void fail(const value* v, const member& m, const std::string& path, std::string_view what) {
+  void fail(const value* v, const member& m, const path_ref& path, std::string_view what) {
     errors_.push_back(fmt::format("Value {} at '{}' failed to satisfy constraint: {}",
-                                  v ? printed(*v, m) : "null", path, what));
+                                  v ? printed(*v, m) : "null", render(&path), what));
   }
 
-  void check_member(const value* v, const member& m, const std::string& path) {
+  void check_member(const value* v, const member& m, const path_ref& path) {
     if (!v) {
       if (m.required) fail(v, m, path, "Member must not be null");
       return;
@@ -192,7 +207,8 @@ class validator {
     if (m.type == member_type::list && v->is_array()) {
       if (m.element) {
         for (std::size_t i = 0; i < v->items().size(); ++i) {
-          check(v->items()[i], *m.element, fmt::format("{}.{}.member.", path, i + 1));
+          const path_ref element{&path, m.name, i + 1};
+          check(v->items()[i], *m.element, &element);
         }
       } else {
         bool bad = false;
@@ -209,7 +225,7 @@ class validator {
       }
     }
     if (m.type == member_type::structure && m.element && v->is_object()) {
-      check(*v, *m.element, path + ".");
+      check(*v, *m.element, &path);
     }
   }
 
@@ -387,7 +403,7 @@ std::optional<schema_error> normalize(value& request, const shape& s) {
 
 std::optional<schema_error> validate(const value& request, const shape& s) {
   validator v;
-  v.check(request, s, "");
+  v.check(request, s, nullptr);
   return v.result();
 }
 

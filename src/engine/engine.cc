@@ -207,11 +207,22 @@ std::string engine::stream_arn(std::string_view name, std::int64_t) const {
 
 outcome<std::string> engine::stream_name_from_arn(std::string_view arn) const {
   const std::string prefix = stream_arn("");
-  if (!arn.starts_with(prefix) || arn.size() == prefix.size()) {
-    return failure{failure_kind::resource_not_found,
-                   fmt::format("Stream {} under account {} not found.", arn, options_.account_id)};
+  if (arn.starts_with(prefix) && arn.size() > prefix.size()) {
+    return std::string(arn.substr(prefix.size()));
   }
-  return std::string(arn.substr(prefix.size()));
+  // An ARN of another account or region (or not a stream ARN): name what it points at.
+  // arn:<partition>:kinesis:<region>:<account>:stream/<name>
+  std::string_view account = options_.account_id;
+  std::string_view name = arn;
+  if (const auto slash = arn.find(":stream/"); slash != std::string_view::npos) {
+    name = arn.substr(slash + 8);
+    const auto before = arn.substr(0, slash);
+    if (const auto colon = before.rfind(':'); colon != std::string_view::npos) {
+      account = before.substr(colon + 1);
+    }
+  }
+  return failure{failure_kind::resource_not_found,
+                 fmt::format("Stream {} under account {} not found.", name, account)};
 }
 
 std::string engine::shard_limit_message(std::size_t open, std::size_t additional) const {

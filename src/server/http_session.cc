@@ -37,6 +37,28 @@ void http_session::do_read() {
   parser_.emplace();
   parser_->body_limit(limits_.body_limit);
   stream_.expires_after(limits_.read_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+}
+
+// A client that sent "Expect: 100-continue" waits for an interim answer before the body. It
+// can only be sent when no earlier response is owed (interim answers must not overtake them);
+// otherwise the client sends its body after its own short wait.
+void http_session::on_header(beast::error_code ec, std::size_t bytes) {
+  if (ec) return on_read(ec, bytes);
+  const bool expects_continue =
+      beast::iequals(parser_->get()[http::field::expect], "100-continue");
+  if (!expects_continue || writing_ || !queue_.empty()) return read_body();
+  writing_ = true;
+  http::async_write(stream_, continue_,
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (ec) return self->on_read(ec, 0);
+                      self->read_body();
+                    });
+}
+
+void http_session::read_body() {
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }

@@ -42,6 +42,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   };
 
   void do_read();
+  void on_header(beast::error_code ec, std::size_t bytes);
+  void read_body();
   void on_read(beast::error_code ec, std::size_t bytes);
   void on_response(const std::shared_ptr<slot>& s, response res);
   void do_write();
@@ -54,6 +56,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   router& router_;
   const session_limits limits_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::empty_body> continue_{http::status::continue_, 11};  // "100 Continue"
   std::deque<std::shared_ptr<slot>> queue_;  // responses in request order
   bool reading_ = false;
   bool writing_ = false;

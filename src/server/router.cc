@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <memory>
+#include <random>
 
 namespace spate::server {
 namespace {
@@ -18,12 +19,17 @@ response make_response(const request& req, unsigned status, std::string content_
   return res;
 }
 
+// A random (version 4) UUID, as AWS puts in x-amzn-RequestId.
 std::string request_id() {
-  static std::atomic<std::uint64_t> counter{0};
-  const std::uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  const std::uint64_t hi = random(), lo = random();
   char id[40];
-  std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012llx",
-                static_cast<unsigned long long>(n & 0xffffffffffffULL));
+  std::snprintf(id, sizeof id, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                static_cast<unsigned long long>(hi >> 32),
+                static_cast<unsigned long long>((hi >> 16) & 0xffff),
+                static_cast<unsigned long long>(hi & 0xfff),
+                static_cast<unsigned long long>(0x8000 | ((lo >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return id;
 }
 

@@ -130,6 +130,12 @@ void handle(action_context& ctx, value& req, responder respond) {
 
   auto snap = ctx.engine.describe(name);
   if (!snap) return respond(from_failure(snap.error()));
+  if (snap->stream.status == metadata::stream_status::creating) {
+    return respond(api_error{"ResourceInUseException",
+                             fmt::format("Stream {} under account {} not ACTIVE, instead in "
+                                         "state CREATING",
+                                         name, ctx.engine.options().account_id)});
+  }
   if (created_ms && *created_ms / 1000 != snap->stream.created_ms / 1000) {
     return respond(resource_not_found(fmt::format(
         "Stream {} under account {} with creation time {} not found.", name,

@@ -31,6 +31,8 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
   ctx.traffic.records_in(stream, results.size() - failed, bytes);
   respond(body_writer([results = std::move(results), tag, failed](encoder& out) {
     char sequence[engine::sequence_number_digits];
+    std::string id;  // the last shard id formatted, reused while records stay on that shard
+    metadata::shard_index id_of = UINT32_MAX;
     out.begin_object();
     out.key("FailedRecordCount");
     out.integer(static_cast<std::int64_t>(failed));
@@ -47,8 +49,12 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
         engine::format_sequence_number({tag, r.shard, r.pos}, sequence);
         out.key("SequenceNumber");
         out.string({sequence, sizeof sequence});
+        if (r.shard != id_of) {
+          id_of = r.shard;
+          id = metadata::shard_id(r.shard);
+        }
         out.key("ShardId");
-        out.string(metadata::shard_id(r.shard));
+        out.string(id);
       }
       out.end_object();
     }
