@@ -1,16 +1,310 @@
 #!/usr/bin/env bash
 # Runs Spate's benchmarks from a build folder and prints the figures with the machine they
 # were measured on. Benchmarks write to $TMPDIR (default /tmp) and clean up after themselves.
+#
+# Two parts:
+#   1. the storage engine micro-benchmarks (spate-storage-bench), on real files;
+#   2. end to end over HTTP/1.1 on loopback: spate-bench drives spated and kinesalite (the
+#      Kinesis emulator most people use, installed from npm into a temporary folder) with the
+#      same workloads, one fresh server per workload, and a table sets the two side by side.
+#
+# Environment: SPATE_BENCH_SECONDS (measured seconds per workload, default 8),
+# SPATE_BENCH_WARMUP (default 2), SPATE_BENCH_FILL (records read back by GetRecords, default
+# 200000), SPATE_BENCH_SKIP_STORAGE=1 (end to end only).
 set -euo pipefail
 build_dir="${1:-build}"
+seconds="${SPATE_BENCH_SECONDS:-8}"
+warmup="${SPATE_BENCH_WARMUP:-2}"
+fill="${SPATE_BENCH_FILL:-200000}"
 
 echo "== machine"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB; disk: $(df -h "${TMPDIR:-/tmp}" | awk 'NR==2 {print $1}')"
+echo "kernel: $(uname -r); node: $(node --version 2>/dev/null || echo none)"
 echo
 
-echo "== storage engine (one shard, 100-byte records, real files)"
-"$build_dir/bin/spate-storage-bench" --benchmark_counters_tabular=true
+if [ "${SPATE_BENCH_SKIP_STORAGE:-0}" != 1 ]; then
+  echo "== storage engine (one shard, 100-byte records, real files)"
+  "$build_dir/bin/spate-storage-bench" --benchmark_counters_tabular=true
+  echo
+fi
+
+echo "== end to end: spated and kinesalite, same workloads, same run (spate-bench, HTTP/1.1 on loopback)"
+bench_tool="$build_dir/bin/spate-bench"
+spated="$build_dir/bin/spated"
+if [ ! -x "$bench_tool" ]; then
+  echo "spate-bench is not built ($bench_tool); no end-to-end figures."
+  exit 0
+fi
+have_spated=1
+if [ ! -x "$spated" ]; then
+  have_spated=0
+  echo "spated is not built yet ($spated): kinesalite figures only, no ratios."
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/spate-bench.XXXXXX")"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then stop_server "$server_pid"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PID PORT: until something accepts on 127.0.0.1:PORT (10 s), or PID has died.
+wait_port() {
+  local _
+  for _ in $(seq 200); do
+    if ! kill -0 "$1" 2>/dev/null; then return 1; fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# stop_server PID: SIGTERM, then SIGKILL after 5 s.
+stop_server() {
+  local _
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  server_pid=""
+}
+
+# kinesalite from npm, into the temporary folder; without it the table has spated alone.
+kinesalite_dir="$work/kinesalite"
+have_kinesalite=0
+kinesalite_version="?"
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 &&
+  npm install --prefix "$kinesalite_dir" --no-audit --no-fund --loglevel=error kinesalite \
+    >"$work/npm.log" 2>&1; then
+  have_kinesalite=1
+  kinesalite_version="$(node -p "require('$kinesalite_dir/node_modules/kinesalite/package.json').version")"
+else
+  echo "kinesalite could not be installed from npm (see below); no ratios."
+  tail -5 "$work/npm.log" 2>/dev/null || true
+fi
+
+# start_server KIND: starts a fresh server of KIND (spated-batch, spated-never, kinesalite) on a
+# free loopback port; sets server_pid and endpoint.
+start_server() {
+  local port
+  port="$(free_port)"
+  case "$1" in
+    spated-batch | spated-never)
+      local data="$work/data-$1-$port"
+      mkdir -p "$data"
+      "$spated" --host 127.0.0.1 --port "$port" --data-dir "$data" --fsync "${1#spated-}" \
+        >"$work/$1.log" 2>&1 &
+      ;;
+    kinesalite)
+      # Through its module rather than cli.js, to listen on loopback only (cli.js binds every
+      # interface). Stream state changes are immediate, as with spated.
+      node -e "require('$kinesalite_dir/node_modules/kinesalite')({createStreamMs: 0,
+        deleteStreamMs: 0, updateStreamMs: 0}).listen($port, '127.0.0.1')" \
+        >"$work/$1.log" 2>&1 &
+      ;;
+  esac
+  server_pid=$!
+  endpoint="http://127.0.0.1:$port"
+  if ! wait_port "$server_pid" "$port"; then
+    echo "$1 did not start:" >&2
+    tail -5 "$work/$1.log" >&2 || true
+    stop_server "$server_pid"
+    return 1
+  fi
+}
+
+results="$work/results.jsonl"
+: >"$results"
+
+# run WORKLOAD KIND spate-bench-args...: one fresh server, one spate-bench run, one JSON line.
+run() {
+  local workload="$1" kind="$2" line
+  shift 2
+  case "$kind" in
+    spated-*) [ "$have_spated" = 1 ] || return 0 ;;
+    kinesalite) [ "$have_kinesalite" = 1 ] || return 0 ;;
+  esac
+  printf '  %-34s %-13s ' "$workload" "$kind"
+  if ! start_server "$kind"; then
+    echo "{\"label\":\"$workload|$kind\",\"failed\":\"server did not start\"}" >>"$results"
+    echo "server did not start"
+    return 0
+  fi
+  # Exit status 3 (workers hung) still prints the JSON line, which says so.
+  line="$("$bench_tool" --endpoint "$endpoint" --server-pid "$server_pid" --json \
+    --duration "$seconds" --warmup "$warmup" --label "$workload|$kind" "$@" 2>"$work/stderr")" ||
+    true
+  if [ -n "$line" ]; then
+    if python3 -c 'import json, sys
+r = json.loads(sys.argv[1])
+print("%12.0f records/s  p99 %8.3f ms  errors %d" % (r["records_per_s"],
+      r["latency_us"]["p99"] / 1e3, r["failed_requests"] + r["failed_records"]))' "$line"; then
+      echo "$line" >>"$results"
+    else
+      echo "{\"label\":\"$workload|$kind\",\"failed\":\"spate-bench printed no JSON\"}" >>"$results"
+    fi
+  else
+    local why
+    why="$(tail -1 "$work/stderr" | tr -d "\"\\\\")"
+    echo "{\"label\":\"$workload|$kind\",\"failed\":\"spate-bench: $why\"}" >>"$results"
+    echo "spate-bench failed: $why"
+  fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "    the server died during the run; its log ends with:"
+    tail -5 "$work/$kind.log" | sed 's/^/    /'
+  fi
+  stop_server "$server_pid"
+  rm -rf "$work"/data-*  # a PutRecords run leaves up to a GiB of segments
+}
+
+put_batches="--mode put-records --shards 4 --batch 500 --record-size 100"
+put_single="--mode put-record --shards 1 --record-size 100 --rate 1000 --concurrency 4"
+get_one="--mode get-records --shards 1 --concurrency 1 --record-size 100 --fill $fill"
+
+# fdatasync latency of the disk under the data folders: the yardstick of the fsync=batch
+# PutRecord latency target (a 200-byte append and fdatasync, 2000 times, 1 ms apart).
+python3 - "$work/fdatasync.test" >>"$results" <<'EOF'
+import json, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+lat = []
+for _ in range(2000):
+    os.write(fd, b"x" * 200)
+    t = time.perf_counter()
+    os.fdatasync(fd)
+    lat.append(time.perf_counter() - t)
+    time.sleep(0.001)
+os.close(fd)
+os.unlink(sys.argv[1])
+lat.sort()
+q = lambda f: round(lat[min(len(lat) - 1, int(f * len(lat)))] * 1e6, 1)
+print(json.dumps({"label": "fdatasync|disk", "p50": q(0.5), "p99": q(0.99), "p999": q(0.999)}))
+EOF
+
+echo "each workload: a fresh server, ${warmup} s warm-up, ${seconds} s measured"
+# shellcheck disable=SC2086
+{
+  run "PutRecords 500x100B, 4 conns" spated-batch $put_batches --concurrency 4
+  run "PutRecords 500x100B, 4 conns" kinesalite $put_batches --concurrency 4
+  run "PutRecords 500x100B, 16 conns" spated-batch $put_batches --concurrency 16
+  run "PutRecords 500x100B, 16 conns" kinesalite $put_batches --concurrency 16
+  run "PutRecord 100B at 1000/s" spated-batch $put_single
+  run "PutRecord 100B at 1000/s" spated-never $put_single
+  run "PutRecord 100B at 1000/s" kinesalite $put_single
+  run "GetRecords 1 shard, Limit 10000" spated-batch $get_one
+  run "GetRecords 1 shard, Limit 10000" kinesalite $get_one
+}
 echo
-echo "Peer comparison: kinesalite has no storage engine to set beside this one; the end-to-end"
-echo "ratios against kinesalite arrive with the API server and its load tool (spate-bench)."
+
+python3 - "$results" "$have_spated" "$have_kinesalite" "$kinesalite_version" <<'EOF'
+import json, sys
+
+path, have_spated, have_kinesalite, kversion = sys.argv[1], sys.argv[2] == "1", sys.argv[3] == "1", sys.argv[4]
+runs = {}
+fsync = None
+for line in open(path):
+    r = json.loads(line)
+    workload, kind = r["label"].split("|")
+    if kind == "disk":
+        fsync = r
+        continue
+    runs[(workload, kind)] = r
+workloads = []
+for workload, _ in runs:
+    if workload not in workloads:
+        workloads.append(workload)
+
+def cell(r, metric):
+    if r is None:
+        return None, "-"
+    if "failed" in r:
+        return None, "FAILED"
+    if metric == "records/s":
+        v = r["records_per_s"]; return v, f"{v:,.0f}"
+    if metric == "MB/s":
+        v = r["mb_per_s"]; return v, f"{v:,.2f}"
+    if metric in ("p50 ms", "p99 ms", "p99.9 ms"):
+        key = {"p50 ms": "p50", "p99 ms": "p99", "p99.9 ms": "p999"}[metric]
+        v = r["latency_us"][key] / 1e3; return v, f"{v:,.3f}"
+    if metric == "peak RSS MiB":
+        v = r.get("server_peak_rss_mib"); return v, "-" if v is None else f"{v:,.1f}"
+    if metric == "server CPU cores":
+        v = r.get("server_cpu_cores"); return v, "-" if v is None else f"{v:.2f}"
+    if metric == "bench CPU cores":
+        v = r["client_cpu_cores"]; return v, f"{v:.2f}"
+    if metric == "errors":
+        v = r["failed_requests"] + r["failed_records"] + r.get("hung_workers", 0)
+        return v, str(v)
+
+metrics = ["records/s", "MB/s", "p50 ms", "p99 ms", "p99.9 ms", "peak RSS MiB", "server CPU cores",
+           "bench CPU cores", "errors"]
+print(f"{'workload':34} {'metric':17} {'spated':>14} {'kinesalite':>14} {'spated/kinesalite':>18}")
+print("-" * 101)
+for workload in workloads:
+    kinds = ["spated-batch"] + (["spated-never"] if (workload, "spated-never") in runs else [])
+    for kind in kinds:
+        s, k = runs.get((workload, kind)), runs.get((workload, "kinesalite"))
+        name = workload if kind == "spated-batch" else "  same, spated --fsync never"
+        for metric in metrics:
+            sv, st = cell(s, metric)
+            kv, kt = cell(k, metric)
+            ratio = ""
+            if metric not in ("errors", "bench CPU cores") and sv is not None and kv:
+                ratio = f"{sv / kv:,.2f}x"
+            print(f"{name:34} {metric:17} {st:>14} {kt:>14} {ratio:>18}")
+            name = ""
+    print()
+
+print("higher is better for records/s and MB/s; lower for latency, RSS and CPU (a ratio below 1 there")
+print("means spated is lower). MB/s counts record data (not base64, not JSON). Latency is one request's")
+print("round trip from its first byte sent to its last byte read; peak RSS is the server's VmHWM;")
+print("bench CPU is spate-bench's own (it shares the 2 cores with the server).")
+print(f"kinesalite {kversion} keeps every record in memory (LevelDB API on memdown, no disk writes),")
+print("with CreateStream/DeleteStream made immediate; spated writes every record to disk and, with")
+print("--fsync batch, acknowledges only after the group commit's fdatasync.")
+for (workload, kind), r in runs.items():
+    if "failed" in r:
+        print(f"! {workload} on {kind}: {r['failed']}")
+    elif r["failed_requests"] or r["failed_records"] or r.get("hung_workers"):
+        print(f"! {workload} on {kind}: {r['failed_requests']} failed requests, {r['failed_records']} "
+              f"failed records, {r.get('hung_workers', 0)} hung; {r['errors']}; first: {r['first_error']}")
+
+if have_spated:
+    def val(workload, kind, f):
+        r = runs.get((workload, kind))
+        return None if r is None or "failed" in r else f(r)
+    rps = lambda r: r["records_per_s"]
+    p99 = lambda r: r["latency_us"]["p99"] / 1e3
+    print()
+    print("targets (shared DESIGN.md, 2-core machine)")
+    def check(text, ok):
+        print(f"  {'met    ' if ok else 'NOT MET' if ok is not None else 'n/a    '} {text}")
+    best_put = max([v for v in (val(w, "spated-batch", rps) for w in workloads if w.startswith("PutRecords")) if v] or [0])
+    best_kput = max([v for v in (val(w, "kinesalite", rps) for w in workloads if w.startswith("PutRecords")) if v] or [0])
+    check(f"PutRecords ingest >= 500,000 records/s (fsync batch): {best_put:,.0f}", best_put >= 500_000)
+    if best_kput:
+        check(f"PutRecords ingest >= 50x kinesalite: {best_put / best_kput:,.1f}x", best_put / best_kput >= 50)
+    get = val("GetRecords 1 shard, Limit 10000", "spated-batch", rps)
+    check(f"GetRecords >= 1,000,000 records/s from one shard: {get or 0:,.0f}", None if get is None else get >= 1_000_000)
+    never = val("PutRecord 100B at 1000/s", "spated-never", p99)
+    check(f"PutRecord p99 < 1 ms at low load (fsync never): {never if never is not None else float('nan'):.3f} ms",
+          None if never is None else never < 1.0)
+    batch = val("PutRecord 100B at 1000/s", "spated-batch", p99)
+    if fsync:
+        sync99 = fsync["p99"] / 1e3
+        check(f"PutRecord p99 < fdatasync p99 + 1 ms at low load (fsync batch): "
+              f"{batch if batch is not None else float('nan'):.3f} ms vs {sync99 + 1:.3f} ms",
+              None if batch is None else batch < sync99 + 1)
+if fsync:
+    print(f"fdatasync on this disk (200-byte appends, 1 ms apart): p50 {fsync['p50'] / 1e3:.3f} ms, "
+          f"p99 {fsync['p99'] / 1e3:.3f} ms, p99.9 {fsync['p999'] / 1e3:.3f} ms")
+EOF
