@@ -41,8 +41,12 @@ struct action_context {
   task_runner run_io;
 };
 
-// A response body written token by token when it is encoded (for large answers).
-using body_writer = std::function<void(encoder&)>;
+// A response body written token by token when it is encoded (for large answers), with a
+// guess of its encoded size so the output buffer is allocated once.
+struct body_writer {
+  std::function<void(encoder&)> write;
+  std::size_t size_hint = 0;
+};
 using reply = std::variant<value, api_error, body_writer>;
 using responder = std::function<void(reply)>;
 

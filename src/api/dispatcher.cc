@@ -37,8 +37,9 @@ http_reply encode_reply(reply r, std::string_view action_name) {
   http_reply out;
   out.action = action_name;
   if (auto* writer = std::get_if<body_writer>(&r)) {
+    out.body.reserve(writer->size_hint);
     json_encoder encoder(out.body);
-    (*writer)(encoder);
+    writer->write(encoder);
     return out;
   }
   const value& v = std::get<value>(r);

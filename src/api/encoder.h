@@ -24,6 +24,9 @@ class encoder {
   virtual void blob(std::string_view bytes) = 0;
   virtual void integer(std::int64_t i) = 0;
   virtual void number(double d) = 0;
+  // A point in time; each codec writes it its own way (JSON: epoch seconds with milliseconds,
+  // as AWS's JSON protocol does).
+  virtual void timestamp(std::int64_t epoch_ms) = 0;
   virtual void boolean(bool b) = 0;
   virtual void null() = 0;
 };

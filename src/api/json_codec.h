@@ -40,6 +40,7 @@ class json_encoder final : public encoder {
   void blob(std::string_view bytes) override;
   void integer(std::int64_t i) override;
   void number(double d) override;
+  void timestamp(std::int64_t epoch_ms) override;
   void boolean(bool b) override;
   void null() override;
 

@@ -32,5 +32,30 @@ TEST(JsonCodecTest, EncodesEscapesAndBlobs) {
   EXPECT_EQ(encode_json(v), R"({"s":"q\"\\\n\u0001","b":"/w=="})");
 }
 
+TEST(JsonCodecTest, EscapesAtEveryOffsetOfLongStrings) {
+  for (char special : {'"', '\\', '\n', '\x1f'}) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string text(24, 'a');
+      text[at] = special;
+      std::string out;
+      append_json_string(text, out);
+      auto back = decode_json("[" + out + "]");
+      ASSERT_TRUE(back) << out;
+      EXPECT_EQ(back->items()[0].as_string(), text) << "offset " << at;
+    }
+  }
+}
+
+TEST(JsonCodecTest, TimestampsAreEpochSecondsWithMilliseconds) {
+  std::string out;
+  json_encoder enc(out);
+  enc.begin_array();
+  enc.timestamp(1700000000123);
+  enc.timestamp(1700000000500);
+  enc.timestamp(1700000000000);
+  enc.end_array();
+  EXPECT_EQ(out, "[1700000000.123,1700000000.5,1700000000]");
+}
+
 }  // namespace
 }  // namespace spate::api

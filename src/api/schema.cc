@@ -66,6 +66,7 @@ std::string printed(const value& v, const member& m) {
     case value::kind::null: return "null";
     case value::kind::integer: return fmt::format("'{}'", v.as_integer());
     case value::kind::number: return fmt::format("'{}'", v.as_number());
+    case value::kind::timestamp: return fmt::format("'{}'", v.as_integer());
     case value::kind::boolean: return v.as_bool() ? "'true'" : "'false'";
     case value::kind::string: return fmt::format("'{}'", v.as_string());
     case value::kind::blob:

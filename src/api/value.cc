@@ -21,6 +21,12 @@ value value::number(double d) {
   v.number_ = d;
   return v;
 }
+value value::timestamp(std::int64_t epoch_ms) {
+  value v;
+  v.kind_ = kind::timestamp;
+  v.integer_ = epoch_ms;
+  return v;
+}
 value value::string(std::string s) {
   value v;
   v.kind_ = kind::string;

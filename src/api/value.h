@@ -19,13 +19,14 @@ namespace spate::api {
 
 class value {
  public:
-  enum class kind { null, boolean, integer, number, string, blob, array, object };
+  enum class kind { null, boolean, integer, number, timestamp, string, blob, array, object };
   using member = std::pair<std::string, value>;
 
   value() = default;
   static value boolean(bool b);
   static value integer(std::int64_t i);
   static value number(double d);
+  static value timestamp(std::int64_t epoch_ms);  // as_integer() gives the milliseconds
   static value string(std::string s);
   static value blob(std::string bytes);
   static value array(std::vector<value> items = {});

@@ -86,7 +86,7 @@ std::optional<api_error> require_provisioned(action_context& ctx, const std::str
   return std::nullopt;
 }
 
-value epoch_seconds(std::int64_t ms) { return value::number(static_cast<double>(ms) / 1000.0); }
+value epoch_seconds(std::int64_t ms) { return value::timestamp(ms); }
 
 value shard_description(const engine::stream_snapshot& snap, const metadata::shard_record& shard) {
   value out = value::object();

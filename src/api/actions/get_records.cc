@@ -25,7 +25,7 @@ void write_page(const engine::records_page& page, encoder& out) {
     out.key("SequenceNumber");
     out.string({sequence, sizeof sequence});
     out.key("ApproximateArrivalTimestamp");
-    out.number(static_cast<double>(r.arrival_ms) / 1000.0);
+    out.timestamp(r.arrival_ms);
     out.key("Data");
     out.blob(r.data);
     out.key("PartitionKey");
@@ -80,7 +80,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 
   ctx.traffic.records_out(page->stream_name, page->batch.records.size(), page->batch.bytes);
   auto shared = std::make_shared<engine::records_page>(std::move(*page));
-  respond(body_writer([page = std::move(shared)](encoder& out) { write_page(*page, out); }));
+  // JSON: base64 data (4/3) plus about 170 bytes of names, numbers and keys per record.
+  const std::size_t hint = shared->batch.bytes * 4 / 3 + shared->batch.records.size() * 170 + 1024;
+  respond(body_writer{[page = std::move(shared)](encoder& out) { write_page(*page, out); }, hint});
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
   std::size_t failed = 0;
   for (const auto& r : results) failed += r.error.has_value();
   ctx.traffic.records_in(stream, results.size() - failed, bytes);
-  respond(body_writer([results = std::move(results), tag, failed](encoder& out) {
+  const std::size_t hint = results.size() * 110 + 128;  // {"SequenceNumber":...,"ShardId":...}
+  respond(body_writer{[results = std::move(results), tag, failed](encoder& out) {
     char sequence[engine::sequence_number_digits];
     std::string id;  // the last shard id formatted, reused while records stay on that shard
     metadata::shard_index id_of = UINT32_MAX;
@@ -62,7 +63,7 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
     out.key("EncryptionType");
     out.string("NONE");
     out.end_object();
-  }));
+  }, hint});
 }
 
 void handle(action_context& ctx, value& req, responder respond) {
