@@ -3,6 +3,7 @@
 
 #include "api/actions/actions.h"
 #include "api/json_codec.h"
+#include "api/json_fast_path.h"
 
 #include <memory>
 
@@ -80,6 +81,11 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
   if (blank) {
     done(error_reply(a ? serialization_error() : unknown_operation(), a ? a->name : ""));
     return;
+  }
+  if (a == &actions::put_records) {
+    // The common producer request skips the value tree; it declines anything unusual.
+    auto respond = [a, done](reply r) { done(encode_reply(std::move(r), a->name)); };
+    if (try_put_records_json(body, ctx_, respond)) return;
   }
   json_error parse_error;
   auto request = decode_json(body, &parse_error);

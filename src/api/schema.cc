@@ -54,12 +54,6 @@ bool arn_pattern(std::string_view t, bool any_before_stream) {
   return false;
 }
 
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-  return n;
-}
-
 // How AWS prints a value in a validation message.
 std::string printed(const value& v, const member& m) {
   switch (v.type()) {
@@ -366,6 +360,12 @@ std::optional<schema_error> normalize_member(value& v, const member& m) {
 }
 
 }  // namespace
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  return n;
+}
 
 bool matches_pattern(pattern p, std::string_view t) {
   switch (p) {

@@ -73,6 +73,8 @@ member stream_arn_member(bool required = false);
 member shard_id_member(std::string_view name, bool required);
 
 bool matches_pattern(pattern p, std::string_view text);
+// Length as AWS counts a string's: in characters (UTF-8 code points).
+std::size_t utf8_length(std::string_view text);
 std::string_view pattern_text(pattern p);
 
 }  // namespace spate::api

@@ -18,8 +18,12 @@ std::optional<std::int64_t> get_integer(const value& request, std::string_view n
 
 std::optional<std::string> resolve_stream(action_context& ctx, const value& request,
                                           api_error& error) {
-  const std::string* name = get_string(request, "StreamName");
-  const std::string* arn = get_string(request, "StreamARN");
+  return resolve_stream_names(ctx, get_string(request, "StreamName"),
+                              get_string(request, "StreamARN"), error);
+}
+
+std::optional<std::string> resolve_stream_names(action_context& ctx, const std::string* name,
+                                                const std::string* arn, api_error& error) {
   if (!name && !arn) {
     error = invalid_argument("Either StreamName or StreamARN must be provided.");
     return std::nullopt;
@@ -57,15 +61,24 @@ api_error shard_not_parsed(action_context& ctx, std::string_view shard, std::str
 }
 
 std::optional<api_error> read_record(const value& entry, storage::record_input& out) {
-  out.partition_key = entry.find("PartitionKey")->as_string();
-  out.data = entry.find("Data")->as_string();
+  const value* key = entry.find("ExplicitHashKey");
+  return check_record(entry.find("PartitionKey")->as_string(),
+                      key ? std::optional<std::string_view>(key->as_string()) : std::nullopt,
+                      entry.find("Data")->as_string(), out);
+}
+
+std::optional<api_error> check_record(std::string_view partition_key,
+                                      std::optional<std::string_view> explicit_hash_key,
+                                      std::string_view data, storage::record_input& out) {
+  out.partition_key = partition_key;
+  out.data = data;
   out.explicit_hash_key.reset();
-  if (const value* key = entry.find("ExplicitHashKey")) {
-    out.explicit_hash_key = parse_uint128(key->as_string());
+  if (explicit_hash_key) {
+    out.explicit_hash_key = parse_uint128(*explicit_hash_key);
     if (!out.explicit_hash_key) {
       return invalid_argument(fmt::format("Invalid ExplicitHashKey. ExplicitHashKey must be in the "
                                           "range: [0, 2^128-1]. Specified value was {}",
-                                          key->as_string()));
+                                          *explicit_hash_key));
     }
   }
   if (static_cast<std::int64_t>(out.data.size() + out.partition_key.size()) > max_record_data) {

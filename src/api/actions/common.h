@@ -39,6 +39,14 @@ inline constexpr std::int64_t max_record_data = 1 << 20;
 // Reads PartitionKey, ExplicitHashKey and Data of a validated record entry into `out` (views
 // into `entry`), checking the hash key's range and the record size.
 std::optional<api_error> read_record(const value& entry, storage::record_input& out);
+// The same checks on a record already split into its fields.
+std::optional<api_error> check_record(std::string_view partition_key,
+                                      std::optional<std::string_view> explicit_hash_key,
+                                      std::string_view data, storage::record_input& out);
+
+// The stream named by StreamName and/or StreamARN (either may be null); see resolve_stream.
+std::optional<std::string> resolve_stream_names(action_context& ctx, const std::string* name,
+                                                const std::string* arn, api_error& error);
 
 // Resharding is for PROVISIONED streams only: a ValidationException for ON_DEMAND ones, the
 // engine's failure for a missing stream, nullopt otherwise.

@@ -2,13 +2,12 @@
 // with FailedRecordCount, acknowledged once every touched shard reached the commit point.
 #include "api/actions/actions.h"
 #include "api/actions/common.h"
+#include "api/actions/put_records.h"
 
 #include <fmt/format.h>
 
 namespace spate::api::actions {
 namespace {
-
-constexpr std::size_t max_request_bytes = 5u << 20;
 
 const shape entry{{
     {.name = "PartitionKey", .required = true, .min_length = 1, .max_length = 256},
@@ -67,16 +66,27 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
 }
 
 void handle(action_context& ctx, value& req, responder respond) {
-  api_error error;
-  auto name = resolve_stream(ctx, req, error);
-  if (!name) return respond(error);
   const auto& entries = req.find("Records")->items();
   std::vector<storage::record_input> records(entries.size());
-  std::size_t bytes = 0;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (auto e = read_record(entries[i], records[i])) return respond(*e);
-    bytes += records[i].data.size() + records[i].partition_key.size();
   }
+  put_checked_records(ctx, get_string(req, "StreamName"), get_string(req, "StreamARN"), records,
+                      std::move(respond));
+}
+
+}  // namespace
+
+const action put_records{"PutRecords", &request, false, &handle};
+
+void put_checked_records(action_context& ctx, const std::string* stream_name,
+                         const std::string* stream_arn,
+                         std::span<const storage::record_input> records, responder respond) {
+  api_error error;
+  auto name = resolve_stream_names(ctx, stream_name, stream_arn, error);
+  if (!name) return respond(error);
+  std::size_t bytes = 0;
+  for (const auto& r : records) bytes += r.data.size() + r.partition_key.size();
   if (bytes > max_request_bytes) {
     return respond(invalid_argument(fmt::format(
         "Records size {} exceeds the PutRecords limit of {} bytes (data plus partition keys).",
@@ -92,9 +102,5 @@ void handle(action_context& ctx, value& req, responder respond) {
       });
   if (!put) respond(from_failure(put.error()));
 }
-
-}  // namespace
-
-const action put_records{"PutRecords", &request, false, &handle};
 
 }  // namespace spate::api::actions
