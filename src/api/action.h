@@ -2,7 +2,9 @@
 // it belongs to the control plane, and its handler.
 //
 // A handler receives a request that schema.h has already normalized and validated, and
-// answers exactly once through the responder: with a response value (encoded by the
+// answers exactly once through the responder, which is cheap to call from any thread (the
+// group committer's included: encoding happens later, on the connection's thread): with a
+// response value (encoded by the
 // dispatcher; an empty object value becomes an empty body, as AWS sends for actions without
 // output), with a body_writer that streams the response into the codec, or with an api_error. Data-plane handlers run on the I/O thread that read the
 // request and must not block; control-plane handlers run on the control thread because they
@@ -30,15 +32,12 @@ class traffic_observer {
   virtual void records_out(std::string_view stream, std::uint64_t records, std::uint64_t bytes) = 0;
 };
 
-// Runs a task later on some thread of a pool (the server's I/O threads or control thread).
+// Runs a task later on another thread (the server's control thread).
 using task_runner = std::function<void(std::function<void()>)>;
 
 struct action_context {
   engine::engine& engine;
   traffic_observer& traffic;
-  // Where completions that arrive on the group committer's thread continue (building and
-  // encoding a response is work the commit thread must not do).
-  task_runner run_io;
 };
 
 // A response body written token by token when it is encoded (for large answers), with a

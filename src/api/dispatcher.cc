@@ -50,9 +50,8 @@ http_reply encode_reply(reply r, std::string_view action_name) {
 
 }  // namespace
 
-dispatcher::dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_io,
-                       task_runner run_control)
-    : ctx_{engine, traffic, std::move(run_io)}, run_control_(std::move(run_control)) {}
+dispatcher::dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control)
+    : ctx_{engine, traffic}, run_control_(std::move(run_control)) {}
 
 std::vector<std::string_view> dispatcher::action_names() {
   std::vector<std::string_view> names;
@@ -61,7 +60,11 @@ std::vector<std::string_view> dispatcher::action_names() {
 }
 
 void dispatcher::handle(std::string_view target, std::string_view content_type,
-                        std::string_view body, std::function<void(http_reply)> done) {
+                        std::string_view body, std::function<void(encode_fn)> finished) {
+  // Envelope answers are ready at once; action answers are encoded when the caller asks.
+  auto done = [&finished](http_reply r) {
+    finished([r = std::move(r)]() mutable { return std::move(r); });
+  };
   const action* a = find_action(target);
   const std::string_view type = media_type(content_type);
   const bool known_type = type == "application/x-amz-json-1.1" || type == "application/json";
@@ -82,9 +85,13 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
     done(error_reply(a ? serialization_error() : unknown_operation(), a ? a->name : ""));
     return;
   }
+  auto respond = [a, finished](reply r) {
+    finished([a, r = std::make_shared<reply>(std::move(r))] {
+      return encode_reply(std::move(*r), a->name);
+    });
+  };
   if (a == &actions::put_records) {
     // The common producer request skips the value tree; it declines anything unusual.
-    auto respond = [a, done](reply r) { done(encode_reply(std::move(r), a->name)); };
     if (try_put_records_json(body, ctx_, respond)) return;
   }
   json_error parse_error;
@@ -105,11 +112,9 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
     done(error_reply(validation_error(e->message), a->name));
     return;
   }
-  auto run = [this, a, request = std::make_shared<value>(std::move(*request)),
-              done = std::move(done)]() mutable {
-    a->handle(ctx_, *request, [a, request, done = std::move(done)](reply r) {
-      done(encode_reply(std::move(r), a->name));
-    });
+  auto run = [this, a, request = std::make_shared<value>(std::move(*request)), respond] {
+    // The responder keeps the request alive: replies may hold views into it.
+    a->handle(ctx_, *request, [request, respond](reply r) { respond(std::move(r)); });
   };
   if (a->control_plane) {
     run_control_(std::move(run));

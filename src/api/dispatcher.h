@@ -1,10 +1,12 @@
 // dispatcher: one Kinesis HTTP request in, one HTTP response out. It checks the envelope
 // (X-Amz-Target, Content-Type, body) as AWS does, decodes the body, runs schema checks, finds
-// the action in the one dispatch table (actions/actions.cc) and encodes its reply.
+// the action in the one dispatch table (actions/actions.cc) and hands back its reply, to be
+// encoded by the caller on the connection's own thread.
 //
 // Thread safety: handle() may be called from any thread. Control-plane actions are handed to
 // `run_control` (the server runs them on a thread that may block on disk); the others run on
-// the caller's thread. `done` is called exactly once, on whichever thread finished the work.
+// the caller's thread. `done` is called exactly once, on whichever thread finished the work
+// (possibly the group committer's), so it should only hand the encode_fn to its own thread.
 #pragma once
 
 #include "api/action.h"
@@ -26,11 +28,13 @@ struct http_reply {
 
 class dispatcher {
  public:
-  dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_io,
-             task_runner run_control);
+  // Produces the encoded reply; called by whoever sends it, on the thread that sends it.
+  using encode_fn = std::function<http_reply()>;
+
+  dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control);
 
   void handle(std::string_view target, std::string_view content_type, std::string_view body,
-              std::function<void(http_reply)> done);
+              std::function<void(encode_fn)> done);
 
   // Every action name, in table order (metrics use it to pre-create series).
   static std::vector<std::string_view> action_names();

@@ -90,9 +90,10 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   queue_.push_back(s);
   request req = parser_->release();
   if (!req.keep_alive()) read_closed_ = true;
-  router_.route(std::move(req), [self = shared_from_this(), s](response res) mutable {
-    net::post(self->stream_.get_executor(),
-              [self, s, res = std::move(res)]() mutable { self->on_response(s, std::move(res)); });
+  router_.route(std::move(req), [self = shared_from_this(), s](router::response_fn make) {
+    net::dispatch(self->stream_.get_executor(), [self, s, make = std::move(make)] {
+      self->on_response(s, make());
+    });
   });
   do_read();
 }

@@ -38,15 +38,18 @@ std::string request_id() {
 router::router(api::dispatcher& dispatcher, metrics& metrics)
     : dispatcher_(dispatcher), metrics_(metrics) {}
 
-void router::route(request&& req, std::function<void(response)> done) {
+void router::route(request&& req, std::function<void(response_fn)> done) {
+  auto ready = [&done](response res) {
+    done([res = std::move(res)]() mutable { return std::move(res); });
+  };
   if (req.method() == http::verb::get && req.target() == "/healthz") {
-    return done(make_response(req, 200, "text/plain", "ok\n"));
+    return ready(make_response(req, 200, "text/plain", "ok\n"));
   }
   if (req.method() == http::verb::get && req.target() == "/metrics") {
-    return done(make_response(req, 200, "text/plain; version=0.0.4", metrics_.render()));
+    return ready(make_response(req, 200, "text/plain; version=0.0.4", metrics_.render()));
   }
   if (req.method() != http::verb::post) {
-    return done(make_response(
+    return ready(make_response(
         req, 403, "application/xml",
         "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be "
         "authorized</Message>\n</AccessDeniedException>\n"));
@@ -55,15 +58,18 @@ void router::route(request&& req, std::function<void(response)> done) {
   auto owned = std::make_shared<request>(std::move(req));
   dispatcher_.handle(
       (*owned)["X-Amz-Target"], (*owned)[http::field::content_type], owned->body(),
-      [this, owned, started, done = std::move(done)](api::http_reply reply) {
-        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count();
-        metrics_.request_done(reply.action, reply.error, micros);
-        response res = make_response(*owned, reply.status, std::move(reply.content_type),
-                                     std::move(reply.body));
-        res.set("x-amzn-RequestId", request_id());
-        done(std::move(res));
+      [this, owned, started, done = std::move(done)](api::dispatcher::encode_fn encode) {
+        done([this, owned, started, encode = std::move(encode)] {
+          api::http_reply reply = encode();
+          const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count();
+          metrics_.request_done(reply.action, reply.error, micros);
+          response res = make_response(*owned, reply.status, std::move(reply.content_type),
+                                       std::move(reply.body));
+          res.set("x-amzn-RequestId", request_id());
+          return res;
+        });
       });
 }
 

@@ -20,7 +20,12 @@ class router {
  public:
   router(api::dispatcher& dispatcher, metrics& metrics);
 
-  void route(request&& req, std::function<void(response)> done);
+  // Produces the response; the session calls it on its own strand.
+  using response_fn = std::function<response()>;
+
+  // `done` may be called on any thread (the group committer's included); it should only
+  // move the response_fn to the session's strand and call it there.
+  void route(request&& req, std::function<void(response_fn)> done);
 
   metrics& stats() { return metrics_; }
 

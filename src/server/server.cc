@@ -8,10 +8,8 @@ namespace spate::server {
 server::server(const server_options& options, engine::engine& engine)
     : options_(options),
       metrics_(api::dispatcher::action_names()),
-      dispatcher_(
-          engine, metrics_,
-          [this](std::function<void()> task) { net::post(ioc_, std::move(task)); },
-          [this](std::function<void()> task) { net::post(control_, std::move(task)); }),
+      dispatcher_(engine, metrics_,
+                  [this](std::function<void()> task) { net::post(control_, std::move(task)); }),
       router_(dispatcher_, metrics_),
       ioc_(static_cast<int>(options.threads ? options.threads
                                             : std::max(1u, std::thread::hardware_concurrency()))),

@@ -39,15 +39,23 @@ void handle(action_context& ctx, value& req, responder respond) {
       *stream, std::span(&record, 1),
       [&ctx, stream, bytes = record.data.size() + record.partition_key.size(),
        respond](std::vector<engine::put_result>& results, std::uint32_t tag) {
-        ctx.run_io([&ctx, stream, bytes, respond, r = results.front(), tag] {
-          if (r.error) return respond(from_failure(*r.error));
-          ctx.traffic.records_in(*stream, 1, bytes);
-          respond(value::object()
-                      .add("ShardId", value::string(metadata::shard_id(r.shard)))
-                      .add("SequenceNumber",
-                           value::string(engine::format_sequence_number({tag, r.shard, r.pos})))
-                      .add("EncryptionType", value::string("NONE")));
-        });
+        // On the commit thread: only note the result; encoding happens on the connection's.
+        const auto& r = results.front();
+        if (r.error) return respond(from_failure(*r.error));
+        ctx.traffic.records_in(*stream, 1, bytes);
+        respond(body_writer{[r, tag](encoder& out) {
+                              char sequence[engine::sequence_number_digits];
+                              engine::format_sequence_number({tag, r.shard, r.pos}, sequence);
+                              out.begin_object();
+                              out.key("ShardId");
+                              out.string(metadata::shard_id(r.shard));
+                              out.key("SequenceNumber");
+                              out.string({sequence, sizeof sequence});
+                              out.key("EncryptionType");
+                              out.string("NONE");
+                              out.end_object();
+                            },
+                            160});
       });
   if (!put) respond(from_failure(put.error()));
 }

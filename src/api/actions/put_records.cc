@@ -96,9 +96,8 @@ void put_checked_records(action_context& ctx, const std::string* stream_name,
   auto put = ctx.engine.put(
       *stream, records,
       [&ctx, stream, bytes, respond](std::vector<engine::put_result>& results, std::uint32_t tag) {
-        ctx.run_io([&ctx, stream, bytes, respond, results = std::move(results), tag]() mutable {
-          respond_with_results(ctx, *stream, bytes, std::move(results), tag, respond);
-        });
+        // On the commit thread: the answer is encoded later, on the connection's thread.
+        respond_with_results(ctx, *stream, bytes, std::move(results), tag, respond);
       });
   if (!put) respond(from_failure(put.error()));
 }
