@@ -29,7 +29,7 @@ struct session_limits {
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(tcp::socket&& socket, router& router, const session_limits& limits);
+  http_session(strand_socket&& socket, router& router, const session_limits& limits);
   ~http_session();
 
   void start();
@@ -51,7 +51,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void reject(http::status status, std::string type, std::string message);
   void do_close();
 
-  beast::tcp_stream stream_;
+  strand_stream stream_;
   beast::flat_buffer buffer_;
   router& router_;
   const session_limits limits_;

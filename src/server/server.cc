@@ -40,7 +40,7 @@ void server::do_accept() {
                          beast::bind_front_handler(&server::on_accept, this));
 }
 
-void server::on_accept(beast::error_code ec, tcp::socket socket) {
+void server::on_accept(beast::error_code ec, strand_socket socket) {
   if (ec) {
     if (ec == net::error::operation_aborted || stopping_) return;
     // Out of descriptors or a client that vanished mid-handshake: keep accepting.

@@ -48,7 +48,7 @@ class server {
 
  private:
   void do_accept();
-  void on_accept(beast::error_code ec, tcp::socket socket);
+  void on_accept(beast::error_code ec, strand_socket socket);
   void begin_shutdown();
 
   const server_options options_;
