@@ -7,7 +7,7 @@
 
 namespace spate::server {
 
-http_session::http_session(strand_socket&& socket, router& router, const session_limits& limits)
+http_session::http_session(session_socket&& socket, router& router, const session_limits& limits)
     : stream_(std::move(socket)), router_(router), limits_(limits) {
   router_.stats().connection_opened();
 }

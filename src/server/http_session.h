@@ -8,7 +8,8 @@
 //
 // Lifecycle: created by the listener, kept alive by the shared_ptrs its pending operations
 // hold; it ends when the peer closes, on an error or timeout, or after stop().
-// Thread safety: all state lives on the session's strand; stop() may be called from any thread.
+// Thread safety: all state lives on the session's io_context thread; stop() may be called
+// from any thread.
 #pragma once
 
 #include "server/net.h"
@@ -29,7 +30,7 @@ struct session_limits {
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(strand_socket&& socket, router& router, const session_limits& limits);
+  http_session(session_socket&& socket, router& router, const session_limits& limits);
   ~http_session();
 
   void start();
@@ -51,7 +52,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void reject(http::status status, std::string type, std::string message);
   void do_close();
 
-  strand_stream stream_;
+  session_stream stream_;
   beast::flat_buffer buffer_;
   router& router_;
   const session_limits limits_;

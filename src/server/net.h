@@ -11,9 +11,11 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
-// A connection's strand, spelled out rather than type-erased (any_io_executor), so that each
-// asynchronous operation does not copy and destroy a polymorphic executor.
-using strand = net::strand<net::io_context::executor_type>;
-using strand_socket = tcp::socket::rebind_executor<strand>::other;
-using strand_stream = beast::basic_stream<tcp, strand>;
+// Each I/O thread runs an io_context of its own, and a connection lives on one of them, so
+// its handlers never run concurrently without a strand. The executor type is spelled out
+// rather than type-erased (any_io_executor), so asynchronous operations do not copy and
+// destroy a polymorphic executor each time.
+using session_executor = net::io_context::executor_type;
+using session_socket = tcp::socket::rebind_executor<session_executor>::other;
+using session_stream = beast::basic_stream<tcp, session_executor>;
 }  // namespace spate::server

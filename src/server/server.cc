@@ -4,6 +4,16 @@
 #include <cstdio>
 
 namespace spate::server {
+namespace {
+
+std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned threads) {
+  const unsigned n = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  for (unsigned i = 0; i < n; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
+  return contexts;
+}
+
+}  // namespace
 
 server::server(const server_options& options, engine::engine& engine)
     : options_(options),
@@ -11,10 +21,11 @@ server::server(const server_options& options, engine::engine& engine)
       dispatcher_(engine, metrics_,
                   [this](std::function<void()> task) { net::post(control_, std::move(task)); }),
       router_(dispatcher_, metrics_),
-      ioc_(static_cast<int>(options.threads ? options.threads
-                                            : std::max(1u, std::thread::hardware_concurrency()))),
-      acceptor_(net::make_strand(ioc_)),
-      signals_(ioc_, SIGINT, SIGTERM) {}
+      contexts_(make_contexts(options.threads)),
+      acceptor_(*contexts_.front()),
+      signals_(*contexts_.front(), SIGINT, SIGTERM) {
+  for (auto& ctx : contexts_) keep_running_.push_back(net::make_work_guard(*ctx));
+}
 
 server::~server() {
   control_.join();
@@ -36,11 +47,11 @@ result<void> server::listen() {
 unsigned short server::port() const { return acceptor_.local_endpoint().port(); }
 
 void server::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_),
-                         beast::bind_front_handler(&server::on_accept, this));
+  auto& ctx = *contexts_[next_context_++ % contexts_.size()];
+  acceptor_.async_accept(ctx.get_executor(), beast::bind_front_handler(&server::on_accept, this));
 }
 
-void server::on_accept(beast::error_code ec, strand_socket socket) {
+void server::on_accept(beast::error_code ec, session_socket socket) {
   if (ec) {
     if (ec == net::error::operation_aborted || stopping_) return;
     // Out of descriptors or a client that vanished mid-handshake: keep accepting.
@@ -63,16 +74,21 @@ void server::run() {
     if (!ec) begin_shutdown();
   });
   do_accept();
-  const unsigned n = options_.threads ? options_.threads
-                                      : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
-  ioc_.run();
+  for (std::size_t i = 1; i < contexts_.size(); ++i) {
+    threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
+  }
+  contexts_.front()->run();
   for (auto& t : threads) t.join();
 }
 
 void server::stop() {
-  net::post(ioc_, [this] { begin_shutdown(); });
+  net::post(*contexts_.front(), [this] { begin_shutdown(); });
+}
+
+void server::stop_contexts() {
+  keep_running_.clear();
+  for (auto& ctx : contexts_) ctx->stop();
 }
 
 // Stop accepting, ask every session to finish what it has read, and let run() return when the
@@ -91,10 +107,11 @@ void server::begin_shutdown() {
     sessions_.clear();
   }
   for (auto& s : live) s->stop();
-  auto deadline = std::make_shared<net::steady_timer>(ioc_, options_.drain_timeout);
-  deadline->async_wait([this, deadline](beast::error_code) { ioc_.stop(); });
+  auto& main = *contexts_.front();
+  auto deadline = std::make_shared<net::steady_timer>(main, options_.drain_timeout);
+  deadline->async_wait([this, deadline](beast::error_code) { stop_contexts(); });
   // The timer keeps run() alive; when sessions are gone early, stop sooner.
-  auto poll = std::make_shared<net::steady_timer>(ioc_);
+  auto poll = std::make_shared<net::steady_timer>(main);
   auto check = std::make_shared<std::function<void()>>();
   // The lambda holds itself weakly; the pending wait holds it strongly, so nothing cycles.
   *check = [this, poll, self = std::weak_ptr(check),
@@ -102,7 +119,7 @@ void server::begin_shutdown() {
     bool any = false;
     for (const auto& w : live) any = any || !w.expired();
     if (!any) {
-      ioc_.stop();
+      stop_contexts();
       return;
     }
     poll->expires_after(std::chrono::milliseconds(10));

@@ -1,7 +1,8 @@
 // server: the spated process's network side: the acceptor, the I/O threads, the control
 // thread, the session registry and graceful shutdown.
 //
-// One io_context is run by `threads` I/O threads; each connection lives on its own strand.
+// `threads` I/O threads each run an io_context of their own (the first also runs the acceptor
+// and signals); connections are dealt to them in turn and stay there.
 // Control-plane actions (which write the catalog and so fsync) run on one separate control
 // thread, never on an I/O thread. SIGINT/SIGTERM stop the acceptor, let every session answer
 // what it has read, then stop the threads; the caller then closes the engine (which syncs).
@@ -17,6 +18,7 @@
 #include "server/router.h"
 
 #include <atomic>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,16 +50,19 @@ class server {
 
  private:
   void do_accept();
-  void on_accept(beast::error_code ec, strand_socket socket);
+  void on_accept(beast::error_code ec, session_socket socket);
   void begin_shutdown();
+  void stop_contexts();  // lets every I/O thread's run() return
 
   const server_options options_;
   // Declared before the io_context: handlers destroyed with it may still touch these.
   metrics metrics_;
   api::dispatcher dispatcher_;
   router router_;
-  net::thread_pool control_{1};  // joined in ~server while the io_context is still alive
-  net::io_context ioc_;
+  net::thread_pool control_{1};  // joined in ~server while the io_contexts are still alive
+  std::vector<std::unique_ptr<net::io_context>> contexts_;  // [0] also runs accept and signals
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running_;
+  std::size_t next_context_ = 0;  // round-robin for new connections; accept handler only
   tcp::acceptor acceptor_;
   net::signal_set signals_;
   std::mutex sessions_mu_;
