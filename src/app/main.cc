@@ -65,20 +65,24 @@ int main(int argc, char** argv) {
                  engine.error().message().c_str());
     return 1;
   }
-  {
-    server::server srv(net_options, **engine);
-    if (auto listening = srv.listen(); !listening) {
-      std::fprintf(stderr, "spated: cannot listen on %s:%u: %s\n", net_options.host.c_str(),
-                   net_options.port, listening.error().message().c_str());
-      return 1;
-    }
-    if (level == "info" || level == "debug") {
-      std::fprintf(stderr, "spated: serving Kinesis on http://%s:%u (data %s, fsync %s)\n",
-                   net_options.host.c_str(), srv.port(), options.data_dir.c_str(), fsync.c_str());
-    }
-    srv.run();
+  // Shutdown order: the server drains its sessions, then the control thread finishes, then
+  // the engine closes (syncing every log and completing queued commits, whose replies land in
+  // the stopped but still existing io_contexts), and only then is the server destroyed.
+  auto srv = std::make_unique<server::server>(net_options, **engine);
+  if (auto listening = srv->listen(); !listening) {
+    std::fprintf(stderr, "spated: cannot listen on %s:%u: %s\n", net_options.host.c_str(),
+                 net_options.port, listening.error().message().c_str());
+    return 1;
   }
+  if (level == "info" || level == "debug") {
+    std::fprintf(stderr, "spated: serving Kinesis on http://%s:%u (data %s, fsync %s)\n",
+                 net_options.host.c_str(), srv->port(), options.data_dir.c_str(), fsync.c_str());
+  }
+  srv->run();
+  srv->join_control();
   (*engine)->close();
+  engine->reset();
+  srv.reset();
   if (level == "info" || level == "debug") std::fprintf(stderr, "spated: stopped cleanly\n");
   return 0;
 }

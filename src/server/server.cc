@@ -27,9 +27,9 @@ server::server(const server_options& options, engine::engine& engine)
   for (auto& ctx : contexts_) keep_running_.push_back(net::make_work_guard(*ctx));
 }
 
-server::~server() {
-  control_.join();
-}
+server::~server() { join_control(); }
+
+void server::join_control() { control_.join(); }
 
 result<void> server::listen() {
   beast::error_code ec;

@@ -47,6 +47,10 @@ class server {
   // Runs until SIGINT/SIGTERM or stop(); then drains sessions and returns.
   void run();
   void stop();
+  // After run(): waits for the control thread to finish its task queue. Call it before the
+  // engine closes; the io_contexts stay alive (stopped) until the server is destroyed, so
+  // replies the engine still completes while closing have somewhere harmless to go.
+  void join_control();
 
  private:
   void do_accept();
