@@ -7,7 +7,24 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <memory>
+
+#include <sys/resource.h>
 #include <thread>
+
+namespace {
+
+// Each connection is a descriptor; the usual soft limit (1024) is far below what the server
+// is meant to hold, so raise it to the hard limit.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace spate;
@@ -51,12 +68,16 @@ int main(int argc, char** argv) {
   app.add_option("--read-timeout-ms", read_timeout_ms,
                  "Close a connection that sends nothing for this long")
       ->capture_default_str();
+  app.add_option("--max-connections", net_options.max_connections,
+                 "Client connections served at once; more are closed on arrival")
+      ->capture_default_str();
   app.add_option("--log-level", level, "error, warn, info or debug")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   options.fsync = *storage::parse_fsync_policy(fsync);
+  raise_descriptor_limit();
   net_options.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
 
   auto engine = engine::engine::open(options);

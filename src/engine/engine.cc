@@ -52,6 +52,18 @@ struct engine::shard_state {
   shard_record record;  // ending_position guarded by the stream's mu
   std::string id;
   std::unique_ptr<storage::shard_log> log;
+  // One past the last record that reached the fsync policy's commit point. Readers see only
+  // records below it, so nothing a power loss could still take away (and whose position could
+  // then be handed out again) is ever read. Only grows.
+  std::atomic<storage::position> durable_end{0};
+
+  storage::position visible_end() const { return durable_end.load(std::memory_order_acquire); }
+  void mark_durable(storage::position end) {
+    auto current = durable_end.load(std::memory_order_relaxed);
+    while (current < end &&
+           !durable_end.compare_exchange_weak(current, end, std::memory_order_release)) {
+    }
+  }
 };
 
 struct engine::stream_state {
@@ -160,6 +172,7 @@ result<void> engine::load() {
       record.status = stream_status::active;
       SPATE_TRY_VOID(catalog_->update_stream(record));
     }
+    last_created_ms_ = std::max(last_created_ms_, record.created_ms);
     stream->record = std::move(record);
     streams_.emplace(stream->record.name, std::move(stream));
   }
@@ -195,6 +208,7 @@ result<std::shared_ptr<engine::shard_state>> engine::open_shard(const stream_sta
                                                         static_cast<unsigned long long>(r.offset),
                                                         r.reason.c_str());
                                                   }));
+  state->durable_end.store(state->log->next_position());  // recovered records are on disk
   return state;
 }
 
@@ -322,7 +336,11 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
   stream_record& record = stream->record;
   record.name = name;
   record.arn = stream_arn(name);
-  record.created_ms = now_ms();
+  // Strictly later than any earlier stream's creation, so a stream deleted and created again
+  // within one millisecond still gets a new tag (old sequence numbers and iterators stay
+  // foreign to it).
+  record.created_ms = std::max(now_ms(), last_created_ms_ + 1);
+  last_created_ms_ = record.created_ms;
   record.status = options_.create_stream_ms > 0 ? stream_status::creating : stream_status::active;
   record.mode = mode;
   record.tags = tags;
@@ -356,13 +374,24 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
     schedule(options_.create_stream_ms, [this, name] {
       std::lock_guard control(control_mu_);
       auto s = find(name);
-      if (!s) return;
-      std::unique_lock lock(s->mu);
-      if (s->record.status != stream_status::creating) return;
-      s->record.status = stream_status::active;
-      (void)catalog_->update_stream(s->record);
+      if (!s || s->record.status != stream_status::creating) return;
+      auto updated = s->record;
+      updated.status = stream_status::active;
+      (void)store_record(*s, updated, "activating a stream");
     });
   }
+  return {};
+}
+
+// Caller holds control_mu_, which every writer of a stream's record holds, so the record can
+// be read without the stream's lock. The catalog write (an fsync) happens before the lock is
+// taken; the lock is held only to publish the new record, so puts and reads of the stream
+// never wait for the disk.
+outcome<void> engine::store_record(stream_state& stream, const stream_record& updated,
+                                   std::string_view doing) {
+  if (auto r = catalog_->update_stream(updated); !r) return internal_failure(doing, r.error());
+  std::unique_lock lock(stream.mu);
+  stream.record = updated;
   return {};
 }
 
@@ -373,14 +402,10 @@ outcome<void> engine::delete_stream(const std::string& name) {
     remove_stream_now(name);
     return {};
   }
-  {
-    std::unique_lock lock(stream->mu);
-    if (stream->record.status == stream_status::deleting) return {};
-    stream->record.status = stream_status::deleting;
-    if (auto r = catalog_->update_stream(stream->record); !r) {
-      return internal_failure("deleting stream " + name, r.error());
-    }
-  }
+  if (stream->record.status == stream_status::deleting) return {};
+  auto updated = stream->record;
+  updated.status = stream_status::deleting;
+  SPATE_TRY_VOID(store_record(*stream, updated, "deleting stream " + name));
   schedule(options_.delete_stream_ms, [this, name] {
     std::lock_guard control(control_mu_);
     remove_stream_now(name);
@@ -389,7 +414,9 @@ outcome<void> engine::delete_stream(const std::string& name) {
 }
 
 // Caller holds control_mu_ (or is loading). Drops the stream from the catalog first, so a crash
-// between the two steps leaves only files, which the next start removes.
+// between the two steps leaves only files, which the next start removes. The stream is marked
+// DELETING first, so a put that found it just before waits for nothing and is refused with
+// ResourceNotFound; the logs are closed (a sync each) outside the stream's lock.
 void engine::remove_stream_now(const std::string& name) {
   std::shared_ptr<stream_state> stream;
   {
@@ -399,11 +426,14 @@ void engine::remove_stream_now(const std::string& name) {
     stream = it->second;
     streams_.erase(it);
   }
+  {
+    std::unique_lock lock(stream->mu);
+    stream->record.status = stream_status::deleting;
+  }
   if (auto r = catalog_->delete_stream(name); !r && r.error() != metadata::errc::stream_not_found) {
     std::fprintf(stderr, "spated: removing stream %s from the catalog failed: %s\n", name.c_str(),
                  r.error().message().c_str());
   }
-  std::unique_lock topology(stream->mu);
   for (auto& shard : stream->shards) (void)shard->log->close();
   std::error_code ec;
   std::filesystem::remove_all(stream->dir, ec);
@@ -430,7 +460,6 @@ outcome<void> engine::change_retention(const std::string& name, int hours,
                                        retention_change change) {
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_active(name));
-  std::unique_lock lock(stream->mu);
   const int current = stream->record.retention_hours;
   if (change == retention_change::increase && hours < current) {
     return failure{failure_kind::invalid_argument,
@@ -446,19 +475,15 @@ outcome<void> engine::change_retention(const std::string& name, int hours,
                                "IncreaseRetentionPeriod API.",
                                hours, name, current)};
   }
-  stream->record.retention_hours = hours;
-  if (auto r = catalog_->update_stream(stream->record); !r) {
-    stream->record.retention_hours = current;
-    return internal_failure("changing retention", r.error());
-  }
-  return {};
+  auto updated = stream->record;
+  updated.retention_hours = hours;
+  return store_record(*stream, updated, "changing retention");
 }
 
 outcome<void> engine::add_tags(const std::string& name,
                                const std::map<std::string, std::string>& tags) {
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_or_fail(name));
-  std::unique_lock lock(stream->mu);
   auto merged = stream->record.tags;
   for (const auto& [k, v] : tags) merged[k] = v;
   if (merged.size() > 50) {
@@ -468,6 +493,7 @@ outcome<void> engine::add_tags(const std::string& name,
                                name, options_.account_id)};
   }
   if (auto r = catalog_->put_tags(name, tags); !r) return internal_failure("adding tags", r.error());
+  std::unique_lock lock(stream->mu);
   stream->record.tags = std::move(merged);
   return {};
 }
@@ -475,10 +501,10 @@ outcome<void> engine::add_tags(const std::string& name,
 outcome<void> engine::remove_tags(const std::string& name, const std::vector<std::string>& keys) {
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_or_fail(name));
-  std::unique_lock lock(stream->mu);
   if (auto r = catalog_->remove_tags(name, keys); !r) {
     return internal_failure("removing tags", r.error());
   }
+  std::unique_lock lock(stream->mu);
   for (const auto& k : keys) stream->record.tags.erase(k);
   return {};
 }
@@ -592,23 +618,29 @@ outcome<std::size_t> engine::update_shard_count(const std::string& name, std::si
 outcome<void> engine::update_stream_mode(const std::string& name, stream_mode mode) {
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_active(name));
-  std::unique_lock lock(stream->mu);
   if (stream->record.mode == mode) return {};
-  const auto previous = stream->record;
-  stream->record.mode = mode;
-  if (options_.update_stream_ms > 0) stream->record.status = stream_status::updating;
-  if (auto r = catalog_->update_stream(stream->record); !r) {
-    stream->record = previous;
-    return internal_failure("updating stream mode", r.error());
+  if (mode == stream_mode::on_demand &&
+      on_demand_stream_count() + 1 > options_.on_demand_stream_limit) {
+    return failure{
+        failure_kind::limit_exceeded,
+        fmt::format("This request would exceed the limit of {} on-demand streams for the "
+                    "account {} in {}.",
+                    options_.on_demand_stream_limit, options_.account_id, options_.region)};
   }
-  lock.unlock();
+  auto updated = stream->record;
+  updated.mode = mode;
+  if (options_.update_stream_ms > 0) updated.status = stream_status::updating;
+  SPATE_TRY_VOID(store_record(*stream, updated, "updating stream mode"));
   finish_update_later(name, options_.update_stream_ms);
   return {};
 }
 
-// Caller holds control_mu_. Syncs the shards being closed (so their ending positions are
-// durable before the catalog names them), commits the plan to the catalog, then swaps the
-// in-memory shard table under the topology lock.
+// Caller holds control_mu_. Under the topology lock (so no append to a closing shard can slip
+// in between), reads the closing shards' ending positions, commits the plan to the catalog
+// and swaps the in-memory shard table: puts to the stream wait for that one catalog commit.
+// The closing logs are not synced first: an acknowledged record is already durable, and a
+// power loss that takes unacknowledged records from a parent's tail leaves its log ending
+// before its ending position, which readers treat as the end of the shard all the same.
 outcome<void> engine::apply_reshard(stream_state& stream, const reshard_plan& plan) {
   std::vector<std::shared_ptr<shard_state>> children;
   for (const auto& shard : plan.new_shards) {
@@ -619,9 +651,7 @@ outcome<void> engine::apply_reshard(stream_state& stream, const reshard_plan& pl
   std::unique_lock lock(stream.mu);
   std::vector<metadata::shard_closing> closing;
   for (const auto index : plan.closing) {
-    auto& shard = *stream.shards[index];
-    if (auto r = shard.log->sync(); !r) return internal_failure("syncing a closing shard", r.error());
-    closing.push_back({index, shard.log->next_position()});
+    closing.push_back({index, stream.shards[index]->log->next_position()});
   }
   stream_record updated = stream.record;
   updated.next_shard_index += static_cast<shard_index>(plan.new_shards.size());
@@ -646,17 +676,26 @@ void engine::finish_update_later(const std::string& name, std::int64_t delay_ms)
   schedule(delay_ms, [this, name] {
     std::lock_guard control(control_mu_);
     auto s = find(name);
-    if (!s) return;
-    std::unique_lock lock(s->mu);
-    if (s->record.status != stream_status::updating) return;
-    s->record.status = stream_status::active;
-    (void)catalog_->update_stream(s->record);
+    if (!s || s->record.status != stream_status::updating) return;
+    auto updated = s->record;
+    updated.status = stream_status::active;
+    (void)store_record(*s, updated, "finishing an update");
   });
 }
 
 // --- data plane --------------------------------------------------------------------------
 
 namespace {
+
+// One shard's part of a put: its append and its commit point both have to happen (in either
+// order: under fsync=never the commit callback runs inside the append) before the shard's
+// records become visible to readers and the put's join hears of it.
+struct put_group {
+  std::vector<std::size_t> indexes;
+  std::atomic<int> arrivals{0};
+  storage::position end = 0;  // one past the group's last position; set after the append
+  bool durable = false;       // set by the commit callback
+};
 
 // Joins the durable callbacks of one put's shard appends into one completion.
 struct put_join {
@@ -709,23 +748,31 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
   for (auto& [shard, indexes] : groups) {
     batch.clear();
     for (auto i : indexes) batch.push_back(records[i]);
-    // Durable callbacks may run after `groups` is gone, so they own a copy of the indexes.
-    auto owned = std::make_shared<std::vector<std::size_t>>(indexes);
+    auto group = std::make_shared<put_group>();
+    group->indexes = indexes;
+    // The second of (append returned, commit point reached) publishes the records.
+    auto shard_ref = stream->shards[shard->record.index];
+    auto finish = [join, group, shard_ref] {
+      if (group->arrivals.fetch_add(1, std::memory_order_acq_rel) != 1) return;
+      if (group->durable) shard_ref->mark_durable(group->end);
+      join->arrive();
+    };
     auto appended = shard->log->append(
-        batch, arrival, [join, owned, shard_id = shard->id](std::error_code ec) {
+        batch, arrival, [join, group, finish, shard_id = shard->id](std::error_code ec) {
           if (ec) {
-            for (auto i : *owned) {
+            for (auto i : group->indexes) {
               join->results[i].error = internal_failure("syncing " + shard_id, ec);
             }
           }
-          join->arrive();
+          group->durable = !ec;
+          finish();
         });
     if (!appended) {
       for (auto i : indexes) {
         join->results[i].shard = shard->record.index;
         join->results[i].error = internal_failure("appending to " + shard->id, appended.error());
       }
-      join->arrive();
+      join->arrive();  // no commit callback follows a failed append
       continue;
     }
     storage::position pos = appended->first;
@@ -733,6 +780,8 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
       join->results[i].shard = shard->record.index;
       join->results[i].pos = pos++;
     }
+    group->end = appended->last + 1;
+    finish();
   }
   lock.unlock();
   join->arrive();
@@ -755,7 +804,7 @@ outcome<std::string> engine::get_shard_iterator(const iterator_request& request)
       pos = shard->log->start_position();
       break;
     case iterator_type::latest:
-      pos = shard->log->next_position();
+      pos = shard->visible_end();
       break;
     case iterator_type::at_sequence_number:
     case iterator_type::after_sequence_number: {
@@ -774,14 +823,18 @@ outcome<std::string> engine::get_shard_iterator(const iterator_request& request)
                                    "used in a call to a shard with {}",
                                    metadata::shard_id(fields->shard), shard->id)};
       }
-      pos = fields->pos + (request.type == iterator_type::after_sequence_number ? 1 : 0);
-      pos = std::clamp(pos, shard->log->start_position(), shard->log->next_position());
+      pos = fields->pos;
+      if (request.type == iterator_type::after_sequence_number) {
+        pos = pos == UINT64_MAX ? shard->visible_end() : pos + 1;
+      }
+      pos = std::clamp(pos, std::min(shard->log->start_position(), shard->visible_end()),
+                       shard->visible_end());
       break;
     }
     case iterator_type::at_timestamp: {
       auto found = shard->log->find_time(request.timestamp_ms);
       if (!found) return internal_failure("finding a timestamp", found.error());
-      pos = *found;
+      pos = std::min(*found, shard->visible_end());
       break;
     }
   }
@@ -833,11 +886,18 @@ outcome<records_page> engine::get_records(std::string_view text, std::size_t lim
     if (!batch) return internal_failure("reading " + shard->id, batch.error());
   }
   page.batch = std::move(*batch);
-  const storage::position end = shard->log->next_position();
-  if (page.batch.next < end && !page.batch.records.empty()) {
-    page.millis_behind = std::max<std::int64_t>(0, now - page.batch.records.back().arrival_ms);
+  // Hide records that have not reached the commit point yet (see shard_state::durable_end).
+  const storage::position visible = shard->visible_end();
+  auto& records = page.batch.records;
+  while (!records.empty() && records.back().pos >= visible) {
+    page.batch.bytes -= records.back().partition_key.size() + records.back().data.size();
+    records.pop_back();
   }
-  if (closed && page.batch.next >= end) {
+  if (page.batch.next > visible) page.batch.next = std::max(from, visible);
+  if (page.batch.next < visible && !records.empty()) {
+    page.millis_behind = std::max<std::int64_t>(0, now - records.back().arrival_ms);
+  }
+  if (closed && page.batch.next >= shard->log->next_position()) {
     return page;  // end of a closed shard: children, no next iterator
   }
   page.children.clear();

@@ -169,6 +169,8 @@ class engine {
   outcome<std::shared_ptr<stream_state>> find_or_fail(std::string_view name) const;
   outcome<std::shared_ptr<stream_state>> find_active(std::string_view name) const;
   outcome<void> apply_reshard(stream_state& stream, const reshard_plan& plan);
+  outcome<void> store_record(stream_state& stream, const metadata::stream_record& updated,
+                             std::string_view doing);
   void finish_update_later(const std::string& name, std::int64_t delay_ms);
   void remove_stream_now(const std::string& name);
   void schedule(std::int64_t delay_ms, std::function<void()> task);
@@ -186,6 +188,7 @@ class engine {
   std::unique_ptr<metadata::catalog> catalog_;
 
   std::mutex control_mu_;  // serialises control-plane changes and catalog writes
+  std::int64_t last_created_ms_ = 0;  // guarded by control_mu_
 
   mutable std::shared_mutex streams_mu_;  // guards streams_ (the map, not the streams)
   std::map<std::string, std::shared_ptr<stream_state>, std::less<>> streams_;

@@ -4,6 +4,7 @@
 
 #include "testutil/temp_dir.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <future>
@@ -54,10 +55,10 @@ class EngineTest : public ::testing::Test {
 
 TEST_F(EngineTest, PutThenReadBackInOrder) {
   ASSERT_TRUE(engine_->create_stream("s", 1, metadata::stream_mode::provisioned, {}));
-  for (int i = 0; i < 100; ++i) put("s", "k" + std::to_string(i), "v" + std::to_string(i));
+  for (int i = 0; i < 100; ++i) put("s", fmt::format("k{}", i), fmt::format("v{}", i));
   const auto records = read_all("s", 0);
   ASSERT_EQ(records.size(), 100u);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(records[i], "v" + std::to_string(i));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(records[i], fmt::format("v{}", i));
 }
 
 TEST_F(EngineTest, RecordsSurviveRestartWithTheSameSequenceNumbers) {

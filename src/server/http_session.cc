@@ -21,6 +21,20 @@ void http_session::start() {
 void http_session::stop() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
     self->read_closed_ = true;
+    self->stopping_ = true;
+    const bool request_begun =
+        self->buffer_.size() > 0 || (self->parser_ && self->parser_->got_some());
+    if (self->reading_ && request_begun) {
+      // A request is arriving: give it a short grace to finish, so it is answered rather than
+      // failed; a client that has stalled mid-request is cut off after it.
+      auto grace = std::make_shared<net::steady_timer>(self->stream_.get_executor(),
+                                                       std::chrono::seconds(2));
+      grace->async_wait([self, grace](beast::error_code) {
+        beast::error_code ec;
+        if (self->reading_) self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ec);
+      });
+      return;
+    }
     if (self->queue_.empty() && !self->writing_) {
       self->do_close();
     } else if (self->reading_) {
@@ -32,7 +46,12 @@ void http_session::stop() {
 }
 
 void http_session::do_read() {
-  if (reading_ || read_closed_ || closed_ || queue_.size() >= limits_.pipeline_limit) return;
+  if (reading_ || read_closed_ || closed_) return;
+  // Read ahead only within the pipelining bounds; a connection always gets one request.
+  if (!queue_.empty() &&
+      (queue_.size() >= limits_.pipeline_limit || queued_bytes_ >= limits_.pipeline_bytes)) {
+    return;
+  }
   reading_ = true;
   parser_.emplace();
   parser_->body_limit(limits_.body_limit);
@@ -65,6 +84,11 @@ void http_session::read_body() {
 
 void http_session::on_read(beast::error_code ec, std::size_t) {
   reading_ = false;
+  if (ec && stopping_) {  // a read cut short by a graceful stop: no answer, just close
+    read_closed_ = true;
+    if (queue_.empty() && !writing_) do_close();
+    return;
+  }
   if (ec == http::error::body_limit) {
     return reject(http::status::payload_too_large, "SerializationException",
                   "Request body exceeds the limit of " + std::to_string(limits_.body_limit) +
@@ -87,8 +111,10 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
                   "Malformed HTTP request: " + ec.message());
   }
   auto s = std::make_shared<slot>();
-  queue_.push_back(s);
   request req = parser_->release();
+  s->bytes = req.body().size();
+  queued_bytes_ += s->bytes;
+  queue_.push_back(s);
   if (!req.keep_alive()) read_closed_ = true;
   router_.route(std::move(req), [self = shared_from_this(), s](router::response_fn make) {
     net::dispatch(self->stream_.get_executor(), [self, s, make = std::move(make)] {
@@ -99,6 +125,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
 }
 
 void http_session::on_response(const std::shared_ptr<slot>& s, response res) {
+  queued_bytes_ = queued_bytes_ - s->bytes + res.body().size();
+  s->bytes = res.body().size();
   s->res = std::move(res);
   do_write();
 }
@@ -116,6 +144,7 @@ void http_session::do_write() {
 
 void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
   writing_ = false;
+  queued_bytes_ -= queue_.front()->bytes;
   queue_.pop_front();
   if (ec || close) return do_close();
   if (read_closed_ && queue_.empty() && !reading_) return do_close();
@@ -134,6 +163,8 @@ void http_session::reject(http::status status, std::string type, std::string mes
   if (type == "SerializationException") e.message_key = "Message";
   res.body() = api::error_body(e);
   res.prepare_payload();
+  s->bytes = res.body().size();
+  queued_bytes_ += s->bytes;
   s->res = std::move(res);
   queue_.push_back(s);
   do_write();

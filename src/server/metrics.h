@@ -31,6 +31,7 @@ class metrics final : public api::traffic_observer {
   void request_done(std::string_view action, bool error, std::int64_t micros);
   void connection_opened() { open_connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
+  std::int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
 
   void records_in(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;
   void records_out(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;

@@ -23,7 +23,8 @@ server::server(const server_options& options, engine::engine& engine)
       router_(dispatcher_, metrics_),
       contexts_(make_contexts(options.threads)),
       acceptor_(*contexts_.front()),
-      signals_(*contexts_.front(), SIGINT, SIGTERM) {
+      signals_(*contexts_.front(), SIGINT, SIGTERM),
+      accept_retry_(*contexts_.front()) {
   for (auto& ctx : contexts_) keep_running_.push_back(net::make_work_guard(*ctx));
 }
 
@@ -52,21 +53,34 @@ void server::do_accept() {
 }
 
 void server::on_accept(beast::error_code ec, session_socket socket) {
+  if (stopping_) return;  // the socket closes as it goes out of scope
   if (ec) {
-    if (ec == net::error::operation_aborted || stopping_) return;
-    // Out of descriptors or a client that vanished mid-handshake: keep accepting.
+    if (ec == net::error::operation_aborted) return;
+    // Out of descriptors, most likely: the listener stays readable, so retrying at once would
+    // spin. Wait a little; sessions closing meanwhile free descriptors.
     std::fprintf(stderr, "spated: accept: %s\n", ec.message().c_str());
-  } else {
-    socket.set_option(tcp::no_delay(true), ec);
-    auto session = std::make_shared<http_session>(std::move(socket), router_, options_.limits);
-    {
-      std::lock_guard lock(sessions_mu_);
-      std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-      sessions_.push_back(session);
-    }
-    session->start();
+    return accept_later();
   }
-  if (!stopping_) do_accept();
+  if (metrics_.open_connections() >= static_cast<std::int64_t>(options_.max_connections)) {
+    socket.close(ec);  // over the connection limit: refuse by closing at once
+    return do_accept();
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  auto session = std::make_shared<http_session>(std::move(socket), router_, options_.limits);
+  {
+    std::lock_guard lock(sessions_mu_);
+    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+    sessions_.push_back(session);
+  }
+  session->start();
+  do_accept();
+}
+
+void server::accept_later() {
+  accept_retry_.expires_after(std::chrono::milliseconds(100));
+  accept_retry_.async_wait([this](beast::error_code ec) {
+    if (!ec && !stopping_) do_accept();
+  });
 }
 
 void server::run() {
@@ -98,6 +112,7 @@ void server::begin_shutdown() {
   beast::error_code ec;
   acceptor_.close(ec);
   signals_.cancel(ec);
+  accept_retry_.cancel();
   std::vector<std::shared_ptr<http_session>> live;
   {
     std::lock_guard lock(sessions_mu_);

@@ -32,6 +32,7 @@ struct server_options {
   unsigned short port = 4567;
   unsigned threads = 0;  // 0: one per core
   session_limits limits;
+  std::size_t max_connections = 10'000;  // more are accepted and closed at once
   std::chrono::milliseconds drain_timeout{10'000};  // longest wait for in-flight requests
 };
 
@@ -55,6 +56,7 @@ class server {
  private:
   void do_accept();
   void on_accept(beast::error_code ec, session_socket socket);
+  void accept_later();  // after an accept error (out of descriptors), retry shortly
   void begin_shutdown();
   void stop_contexts();  // lets every I/O thread's run() return
 
@@ -69,6 +71,7 @@ class server {
   std::size_t next_context_ = 0;  // round-robin for new connections; accept handler only
   tcp::acceptor acceptor_;
   net::signal_set signals_;
+  net::steady_timer accept_retry_;
   std::mutex sessions_mu_;
   std::vector<std::weak_ptr<http_session>> sessions_;  // guarded by sessions_mu_
   std::atomic<bool> stopping_{false};

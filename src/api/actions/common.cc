@@ -55,6 +55,11 @@ std::optional<metadata::shard_index> lenient_shard_index(std::string_view text) 
   return static_cast<metadata::shard_index>(n);
 }
 
+bool shard_after(metadata::shard_index shard, std::string_view exclusive_start) {
+  if (const auto start = lenient_shard_index(exclusive_start)) return shard > *start;
+  return metadata::shard_id(shard) > exclusive_start;
+}
+
 api_error shard_not_parsed(action_context& ctx, std::string_view shard, std::string_view stream) {
   return resource_not_found(fmt::format("Could not find shard {} in stream {} under account {}.",
                                         shard, stream, ctx.engine.options().account_id));

@@ -22,6 +22,9 @@ std::optional<std::string> resolve_stream(action_context& ctx, const value& requ
 // AWS reads shard ids leniently: the digits after the first '-' (or the whole text), at most
 // 2147483647. So "shardId-5", "5" and "x-00005" all name shardId-000000000005.
 std::optional<metadata::shard_index> lenient_shard_index(std::string_view text);
+// Whether `shard` comes after the shard named `exclusive_start` (read leniently, as AWS reads
+// shard ids; an id that does not parse is compared as text).
+bool shard_after(metadata::shard_index shard, std::string_view exclusive_start);
 api_error shard_not_parsed(action_context& ctx, std::string_view shard, std::string_view stream);
 
 value epoch_seconds(std::int64_t ms);

@@ -29,7 +29,7 @@ void handle(action_context& ctx, value& req, responder respond) {
   bool more = false;
   if (snap->stream.status != metadata::stream_status::creating) {
     for (const auto& shard : snap->shards) {
-      if (start && metadata::shard_id(shard.index) <= *start) continue;
+      if (start && !shard_after(shard.index, *start)) continue;
       if (shards.items().size() == limit) {
         more = true;
         break;

@@ -60,7 +60,7 @@ bool passes(const shard_filter& f, const engine::stream_snapshot& snap,
   if (f.type.empty() || f.type == "FROM_TRIM_HORIZON") {
     return open || closed_at(snap, shard) >= trim_horizon;
   }
-  if (f.type == "AFTER_SHARD_ID") return metadata::shard_id(shard.index) > f.shard_id;
+  if (f.type == "AFTER_SHARD_ID") return shard_after(shard.index, f.shard_id);
   if (f.type == "AT_TRIM_HORIZON") return open_at(trim_horizon);
   if (f.type == "AT_LATEST") return open;
   const std::int64_t t = std::max(f.timestamp_ms, snap.stream.created_ms);
@@ -149,7 +149,7 @@ void handle(action_context& ctx, value& req, responder respond) {
   std::string last;
   for (const auto& shard : snap->shards) {
     const std::string id = metadata::shard_id(shard.index);
-    if (!after.empty() && id <= after) continue;
+    if (!after.empty() && !shard_after(shard.index, after)) continue;
     if (!passes(filter, *snap, shard, now)) continue;
     if (shards.items().size() == max) {
       more = true;
