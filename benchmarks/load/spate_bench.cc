@@ -109,6 +109,18 @@ struct timeline {
   clock::time_point measure_from;
   clock::time_point measure_until;
   bool measured(clock::time_point t) const { return t >= measure_from && t < measure_until; }
+
+  // Starting now: `warmup` seconds unmeasured, then `duration` seconds measured.
+  static timeline starting_now(double warmup, double duration) {
+    auto seconds = [](double s) {
+      return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
+    };
+    timeline t;
+    t.start = clock::now();
+    t.measure_from = t.start + seconds(warmup);
+    t.measure_until = t.measure_from + seconds(duration);
+    return t;
+  }
 };
 
 // One I/O thread: its io_context, the connections of the workers it runs, its counters and its
@@ -656,12 +668,7 @@ int run(options& opt) {
     get_plan plan;
     plan.stream = opt.stream;
     plan.limit = opt.limit;
-    plan.times.start = clock::now();
-    plan.times.measure_from = plan.times.start + std::chrono::duration_cast<clock::duration>(
-                                                     std::chrono::duration<double>(opt.warmup));
-    plan.times.measure_until =
-        plan.times.measure_from +
-        std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(opt.duration));
+    plan.times = timeline::starting_now(opt.warmup, opt.duration);
     out.run = run_phase(
         lanes, opt.concurrency,
         [&](lane& l, http_connection& c, std::size_t w) {
@@ -679,12 +686,7 @@ int run(options& opt) {
       plan.interval = std::chrono::duration_cast<clock::duration>(
           std::chrono::duration<double>(per_request * opt.concurrency / opt.rate));
     }
-    plan.times.start = clock::now();
-    plan.times.measure_from = plan.times.start + std::chrono::duration_cast<clock::duration>(
-                                                     std::chrono::duration<double>(opt.warmup));
-    plan.times.measure_until =
-        plan.times.measure_from +
-        std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(opt.duration));
+    plan.times = timeline::starting_now(opt.warmup, opt.duration);
     out.run = run_phase(
         lanes, opt.concurrency,
         [&](lane& l, http_connection& c, std::size_t w) { return put_worker(l, c, pool, w, plan); },

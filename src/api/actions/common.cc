@@ -55,6 +55,22 @@ std::optional<metadata::shard_index> lenient_shard_index(std::string_view text) 
   return static_cast<metadata::shard_index>(n);
 }
 
+std::optional<engine::stream_snapshot> describe_requested(action_context& ctx, const value& request,
+                                                         const responder& respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, request, error);
+  if (!name) {
+    respond(error);
+    return std::nullopt;
+  }
+  auto snap = ctx.engine.describe(*name);
+  if (!snap) {
+    respond(from_failure(snap.error()));
+    return std::nullopt;
+  }
+  return std::move(*snap);
+}
+
 bool shard_after(metadata::shard_index shard, std::string_view exclusive_start) {
   if (const auto start = lenient_shard_index(exclusive_start)) return shard > *start;
   return metadata::shard_id(shard) > exclusive_start;

@@ -22,6 +22,11 @@ std::optional<std::string> resolve_stream(action_context& ctx, const value& requ
 // AWS reads shard ids leniently: the digits after the first '-' (or the whole text), at most
 // 2147483647. So "shardId-5", "5" and "x-00005" all name shardId-000000000005.
 std::optional<metadata::shard_index> lenient_shard_index(std::string_view text);
+// The stream a request names, described; on failure answers through `respond` and returns
+// nullopt.
+std::optional<engine::stream_snapshot> describe_requested(action_context& ctx, const value& request,
+                                                         const responder& respond);
+
 // Whether `shard` comes after the shard named `exclusive_start` (read leniently, as AWS reads
 // shard ids; an id that does not parse is compared as text).
 bool shard_after(metadata::shard_index shard, std::string_view exclusive_start);

@@ -16,11 +16,8 @@ const shape request{{
 }};
 
 void handle(action_context& ctx, value& req, responder respond) {
-  api_error error;
-  auto name = resolve_stream(ctx, req, error);
-  if (!name) return respond(error);
-  auto snap = ctx.engine.describe(*name);
-  if (!snap) return respond(from_failure(snap.error()));
+  auto snap = describe_requested(ctx, req, respond);
+  if (!snap) return;
   const auto limit =
       static_cast<std::size_t>(std::min(get_integer(req, "Limit").value_or(default_limit), default_limit));
   const std::string* start = get_string(req, "ExclusiveStartShardId");

@@ -8,11 +8,8 @@ namespace {
 const shape request{{stream_name_member(), stream_arn_member()}};
 
 void handle(action_context& ctx, value& req, responder respond) {
-  api_error error;
-  auto name = resolve_stream(ctx, req, error);
-  if (!name) return respond(error);
-  auto snap = ctx.engine.describe(*name);
-  if (!snap) return respond(from_failure(snap.error()));
+  auto snap = describe_requested(ctx, req, respond);
+  if (!snap) return;
   const auto& s = snap->stream;
   value summary = value::object();
   summary.add("StreamName", value::string(s.name))
