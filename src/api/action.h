@@ -6,9 +6,9 @@
 // group committer's included: encoding happens later, on the connection's thread): with a
 // response value (encoded by the
 // dispatcher; an empty object value becomes an empty body, as AWS sends for actions without
-// output), with a body_writer that streams the response into the codec, or with an api_error. Data-plane handlers run on the I/O thread that read the
-// request and must not block; control-plane handlers run on the control thread because they
-// write the catalog (an fsync).
+// output), with a body_writer that streams the response into the codec, or with an api_error.
+// Data-plane handlers run on the I/O thread that read the request and must not block; control-plane
+// handlers run on the control thread because they write the catalog (an fsync).
 #pragma once
 
 #include "api/encoder.h"

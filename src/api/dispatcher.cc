@@ -72,10 +72,12 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
 
   if (!known_type) {
     if (target.empty() || target.find('.') == std::string_view::npos) {
-      done({403, "application/xml",
+      done({403,
+            "application/xml",
             "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to "
             "be authorized</Message>\n</AccessDeniedException>\n",
-            {}, true});
+            {},
+            true});
     } else {
       done({404, "application/xml", "<UnknownOperationException/>\n", {}, true});
     }

@@ -104,13 +104,27 @@ void append_json_string(std::string_view text, std::string& out) {
     out.append(text.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(hex[c >> 4]);
@@ -171,8 +185,8 @@ void json_encoder::timestamp(std::int64_t epoch_ms) {
   separate();
   // Integer arithmetic: exact, and several times cheaper than printing a double.
   const bool negative = epoch_ms < 0;
-  const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(epoch_ms)
-                                           : static_cast<std::uint64_t>(epoch_ms);
+  const std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(epoch_ms) : static_cast<std::uint64_t>(epoch_ms);
   if (negative) out_.push_back('-');
   fmt::format_to(std::back_inserter(out_), "{}", magnitude / 1000);
   const auto millis = static_cast<unsigned>(magnitude % 1000);

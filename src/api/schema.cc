@@ -3,10 +3,10 @@
 
 #include "common/base64.h"
 
+#include <climits>
 #include <fmt/format.h>
 
 #include <cctype>
-#include <climits>
 #include <cmath>
 
 namespace spate::api {
@@ -20,7 +20,9 @@ std::string lower_first(std::string_view name) {
   return out;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 bool decimal_pattern(std::string_view t, std::size_t max_digits) {
   if (t == "0") return true;
@@ -57,12 +59,18 @@ bool arn_pattern(std::string_view t, bool any_before_stream) {
 // How AWS prints a value in a validation message.
 std::string printed(const value& v, const member& m) {
   switch (v.type()) {
-    case value::kind::null: return "null";
-    case value::kind::integer: return fmt::format("'{}'", v.as_integer());
-    case value::kind::number: return fmt::format("'{}'", v.as_number());
-    case value::kind::timestamp: return fmt::format("'{}'", v.as_integer());
-    case value::kind::boolean: return v.as_bool() ? "'true'" : "'false'";
-    case value::kind::string: return fmt::format("'{}'", v.as_string());
+    case value::kind::null:
+      return "null";
+    case value::kind::integer:
+      return fmt::format("'{}'", v.as_integer());
+    case value::kind::number:
+      return fmt::format("'{}'", v.as_number());
+    case value::kind::timestamp:
+      return fmt::format("'{}'", v.as_integer());
+    case value::kind::boolean:
+      return v.as_bool() ? "'true'" : "'false'";
+    case value::kind::string:
+      return fmt::format("'{}'", v.as_string());
     case value::kind::blob:
       return fmt::format("'java.nio.HeapByteBuffer[pos=0 lim={0} cap={0}]'", v.as_string().size());
     case value::kind::array: {
@@ -97,8 +105,8 @@ std::string printed(const value& v, const member& m) {
 // builds no path strings at all; a path is rendered only when an error names it.
 struct path_ref {
   const path_ref* parent = nullptr;
-  std::string_view name;          // member name (wire form)
-  std::size_t list_index = 0;     // 1-based position when this step is a list element
+  std::string_view name;       // member name (wire form)
+  std::size_t list_index = 0;  // 1-based position when this step is a list element
 };
 
 std::string render(const path_ref* p) {
@@ -151,32 +159,45 @@ class validator {
         fail(v, m, path, fmt::format("Member must satisfy enum value set: [{}]", set));
       }
     }
-    if (m.matches != pattern::none && v->is_string() && !matches_pattern(m.matches, v->as_string())) {
+    if (m.matches != pattern::none && v->is_string() &&
+        !matches_pattern(m.matches, v->as_string())) {
       fail(v, m, path,
-           fmt::format("Member must satisfy regular expression pattern: {}", pattern_text(m.matches)));
+           fmt::format("Member must satisfy regular expression pattern: {}",
+                       pattern_text(m.matches)));
     }
     std::int64_t length = -1;
     switch (v->type()) {
-      case value::kind::string: length = static_cast<std::int64_t>(utf8_length(v->as_string())); break;
-      case value::kind::blob: length = static_cast<std::int64_t>(v->as_string().size()); break;
-      case value::kind::array: length = static_cast<std::int64_t>(v->items().size()); break;
+      case value::kind::string:
+        length = static_cast<std::int64_t>(utf8_length(v->as_string()));
+        break;
+      case value::kind::blob:
+        length = static_cast<std::int64_t>(v->as_string().size());
+        break;
+      case value::kind::array:
+        length = static_cast<std::int64_t>(v->items().size());
+        break;
       case value::kind::object:
         if (m.type == member_type::map) length = static_cast<std::int64_t>(v->members().size());
         break;
-      default: break;
+      default:
+        break;
     }
     if (length >= 0 && m.min_length && length < *m.min_length) {
-      fail(v, m, path, fmt::format("Member must have length greater than or equal to {}", *m.min_length));
+      fail(v, m, path,
+           fmt::format("Member must have length greater than or equal to {}", *m.min_length));
     }
     if (length >= 0 && m.max_length && length > *m.max_length) {
-      fail(v, m, path, fmt::format("Member must have length less than or equal to {}", *m.max_length));
+      fail(v, m, path,
+           fmt::format("Member must have length less than or equal to {}", *m.max_length));
     }
     if (v->type() == value::kind::integer) {
       if (m.min_value && v->as_integer() < *m.min_value) {
-        fail(v, m, path, fmt::format("Member must have value greater than or equal to {}", *m.min_value));
+        fail(v, m, path,
+             fmt::format("Member must have value greater than or equal to {}", *m.min_value));
       }
       if (m.max_value && v->as_integer() > *m.max_value) {
-        fail(v, m, path, fmt::format("Member must have value less than or equal to {}", *m.max_value));
+        fail(v, m, path,
+             fmt::format("Member must have value less than or equal to {}", *m.max_value));
       }
     }
     if (m.type == member_type::map && v->is_object()) {
@@ -184,19 +205,22 @@ class validator {
       for (const auto& [k, mv] : v->members()) {
         const auto kl = static_cast<std::int64_t>(utf8_length(k));
         bad_key = bad_key || kl < 1 || kl > m.map_key_max;
-        bad_value = bad_value || static_cast<std::int64_t>(utf8_length(mv.as_string())) > m.map_value_max;
+        bad_value =
+            bad_value || static_cast<std::int64_t>(utf8_length(mv.as_string())) > m.map_value_max;
       }
       if (bad_key) {
-        fail(v, m, path, fmt::format("Map keys must satisfy constraint: [Member must have length less "
-                                     "than or equal to {}, Member must have length greater than or "
-                                     "equal to 1]",
-                                     m.map_key_max));
+        fail(v, m, path,
+             fmt::format("Map keys must satisfy constraint: [Member must have length less "
+                         "than or equal to {}, Member must have length greater than or "
+                         "equal to 1]",
+                         m.map_key_max));
       }
       if (bad_value) {
-        fail(v, m, path, fmt::format("Map value must satisfy constraint: [Member must have length less "
-                                     "than or equal to {}, Member must have length greater than or "
-                                     "equal to 0]",
-                                     m.map_value_max));
+        fail(v, m, path,
+             fmt::format("Map value must satisfy constraint: [Member must have length less "
+                         "than or equal to {}, Member must have length greater than or "
+                         "equal to 0]",
+                         m.map_value_max));
       }
     }
     if (m.type == member_type::list && v->is_array()) {
@@ -212,10 +236,11 @@ class validator {
           bad = bad || l < 1 || l > m.map_key_max;
         }
         if (bad) {
-          fail(v, m, path, fmt::format("Member must satisfy constraint: [Member must have length less "
-                                       "than or equal to {}, Member must have length greater than or "
-                                       "equal to 1]",
-                                       m.map_key_max));
+          fail(v, m, path,
+               fmt::format("Member must satisfy constraint: [Member must have length less "
+                           "than or equal to {}, Member must have length greater than or "
+                           "equal to 1]",
+                           m.map_key_max));
         }
       }
     }
@@ -229,9 +254,12 @@ class validator {
 
 std::string_view type_name(value::kind k) {
   switch (k) {
-    case value::kind::boolean: return "class java.lang.Boolean";
-    case value::kind::string: return "class java.lang.String";
-    default: return "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
+    case value::kind::boolean:
+      return "class java.lang.Boolean";
+    case value::kind::string:
+      return "class java.lang.String";
+    default:
+      return "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
   }
 }
 
@@ -256,8 +284,8 @@ std::optional<schema_error> normalize_object(value& object, const shape& s) {
 
 std::optional<schema_error> normalize_member(value& v, const member& m) {
   const auto k = v.type();
-  const bool scalar_expected = m.type != member_type::list && m.type != member_type::map &&
-                               m.type != member_type::structure;
+  const bool scalar_expected =
+      m.type != member_type::list && m.type != member_type::map && m.type != member_type::structure;
   if (scalar_expected && k == value::kind::array) {
     return serialization("Start of list found where not expected");
   }
@@ -276,8 +304,9 @@ std::optional<schema_error> normalize_member(value& v, const member& m) {
       }
       if (k == value::kind::number) {
         const double d = std::floor(v.as_number());
-        v = value::integer(d >= INT32_MAX ? INT32_MAX : d <= INT32_MIN ? INT32_MIN
-                                                                       : static_cast<std::int64_t>(d));
+        v = value::integer(d >= INT32_MAX   ? INT32_MAX
+                           : d <= INT32_MIN ? INT32_MIN
+                                            : static_cast<std::int64_t>(d));
       } else if (v.as_integer() > INT32_MAX) {
         v = value::integer(INT32_MAX);
       }
@@ -300,9 +329,10 @@ std::optional<schema_error> normalize_member(value& v, const member& m) {
       std::string bytes;
       if (!base64::decode_append(text, bytes)) {
         if (text.size() % 4 != 0) {
-          return serialization(fmt::format("'{}' can not be converted to a Blob: Base64 encoded length "
-                                           "is expected a multiple of 4 bytes but found: {}",
-                                           text, text.size()));
+          return serialization(
+              fmt::format("'{}' can not be converted to a Blob: Base64 encoded length "
+                          "is expected a multiple of 4 bytes but found: {}",
+                          text, text.size()));
         }
         for (char c : text) {
           if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=') {
@@ -310,9 +340,10 @@ std::optional<schema_error> normalize_member(value& v, const member& m) {
                 "'{}' can not be converted to a Blob: Invalid Base64 character: '{}'", text, c));
           }
         }
-        return serialization(fmt::format("'{}' can not be converted to a Blob: Invalid last non-pad "
-                                         "Base64 character dectected",
-                                         text));
+        return serialization(
+            fmt::format("'{}' can not be converted to a Blob: Invalid last non-pad "
+                        "Base64 character dectected",
+                        text));
       }
       v = value::blob(std::move(bytes));
       return std::nullopt;
@@ -369,7 +400,8 @@ std::size_t utf8_length(std::string_view s) {
 
 bool matches_pattern(pattern p, std::string_view t) {
   switch (p) {
-    case pattern::none: return true;
+    case pattern::none:
+      return true;
     case pattern::name:
       if (t.empty()) return false;
       for (char c : t) {
@@ -378,22 +410,32 @@ bool matches_pattern(pattern p, std::string_view t) {
         }
       }
       return true;
-    case pattern::hash_key: return decimal_pattern(t, 39);
-    case pattern::sequence_number: return decimal_pattern(t, 129);
-    case pattern::stream_arn: return arn_pattern(t, false);
-    case pattern::resource_arn: return arn_pattern(t, true);
+    case pattern::hash_key:
+      return decimal_pattern(t, 39);
+    case pattern::sequence_number:
+      return decimal_pattern(t, 129);
+    case pattern::stream_arn:
+      return arn_pattern(t, false);
+    case pattern::resource_arn:
+      return arn_pattern(t, true);
   }
   return false;
 }
 
 std::string_view pattern_text(pattern p) {
   switch (p) {
-    case pattern::none: return "";
-    case pattern::name: return "[a-zA-Z0-9_.-]+";
-    case pattern::hash_key: return "0|([1-9]\\d{0,38})";
-    case pattern::sequence_number: return "0|([1-9]\\d{0,128})";
-    case pattern::stream_arn: return "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
-    case pattern::resource_arn: return "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+";
+    case pattern::none:
+      return "";
+    case pattern::name:
+      return "[a-zA-Z0-9_.-]+";
+    case pattern::hash_key:
+      return "0|([1-9]\\d{0,38})";
+    case pattern::sequence_number:
+      return "0|([1-9]\\d{0,128})";
+    case pattern::stream_arn:
+      return "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
+    case pattern::resource_arn:
+      return "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+";
   }
   return "";
 }
@@ -409,18 +451,30 @@ std::optional<schema_error> validate(const value& request, const shape& s) {
 }
 
 member stream_name_member(bool required) {
-  return {.name = "StreamName", .type = member_type::string, .required = required,
-          .min_length = 1, .max_length = 128, .matches = pattern::name};
+  return {.name = "StreamName",
+          .type = member_type::string,
+          .required = required,
+          .min_length = 1,
+          .max_length = 128,
+          .matches = pattern::name};
 }
 
 member stream_arn_member(bool required) {
-  return {.name = "StreamARN", .type = member_type::string, .required = required,
-          .min_length = 1, .max_length = 2048, .matches = pattern::stream_arn};
+  return {.name = "StreamARN",
+          .type = member_type::string,
+          .required = required,
+          .min_length = 1,
+          .max_length = 2048,
+          .matches = pattern::stream_arn};
 }
 
 member shard_id_member(std::string_view name, bool required) {
-  return {.name = name, .type = member_type::string, .required = required, .min_length = 1,
-          .max_length = 128, .matches = pattern::name};
+  return {.name = name,
+          .type = member_type::string,
+          .required = required,
+          .min_length = 1,
+          .max_length = 128,
+          .matches = pattern::name};
 }
 
 }  // namespace spate::api

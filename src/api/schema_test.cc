@@ -13,8 +13,12 @@ const shape entry{{
     {.name = "Data", .type = member_type::blob, .required = true, .max_length = 4},
 }};
 const shape request{{
-    {.name = "Records", .type = member_type::list, .required = true, .min_length = 1,
-     .max_length = 2, .element = &entry},
+    {.name = "Records",
+     .type = member_type::list,
+     .required = true,
+     .min_length = 1,
+     .max_length = 2,
+     .element = &entry},
     {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = 10},
     stream_name_member(true),
 }};
@@ -72,7 +76,8 @@ TEST(SchemaTest, WrongTypesAreSerializationErrors) {
 }
 
 TEST(SchemaTest, FractionalIntegersAreTruncatedAndNullsIgnored) {
-  auto v = decode_json(R"({"Limit":3.9,"StreamName":"s","Records":[{"PartitionKey":"k","Data":""}],"X":null})");
+  auto v = decode_json(
+      R"({"Limit":3.9,"StreamName":"s","Records":[{"PartitionKey":"k","Data":""}],"X":null})");
   ASSERT_TRUE(v);
   ASSERT_FALSE(normalize(*v, request));
   EXPECT_EQ(v->find("Limit")->as_integer(), 3);
@@ -84,9 +89,11 @@ TEST(SchemaTest, PatternsMatchAsAwsPrintsThem) {
   EXPECT_FALSE(matches_pattern(pattern::hash_key, "01"));
   EXPECT_TRUE(matches_pattern(pattern::hash_key, std::string(39, '9')));
   EXPECT_FALSE(matches_pattern(pattern::hash_key, std::string(40, '9')));
-  EXPECT_TRUE(matches_pattern(pattern::stream_arn, "arn:aws:kinesis:us-east-1:000000000000:stream/s"));
+  EXPECT_TRUE(
+      matches_pattern(pattern::stream_arn, "arn:aws:kinesis:us-east-1:000000000000:stream/s"));
   EXPECT_FALSE(matches_pattern(pattern::stream_arn, "arn:aws:kinesis:us-east-1:0000:stream/s"));
-  EXPECT_FALSE(matches_pattern(pattern::stream_arn, "arn:aws:kinesis:us-east-1:000000000000:stream/"));
+  EXPECT_FALSE(
+      matches_pattern(pattern::stream_arn, "arn:aws:kinesis:us-east-1:000000000000:stream/"));
 }
 
 }  // namespace

@@ -40,7 +40,9 @@ class value {
 
   bool as_bool() const { return bool_; }
   std::int64_t as_integer() const { return integer_; }
-  double as_number() const { return kind_ == kind::integer ? static_cast<double>(integer_) : number_; }
+  double as_number() const {
+    return kind_ == kind::integer ? static_cast<double>(integer_) : number_;
+  }
   const std::string& as_string() const { return text_; }  // string or blob bytes
   std::string& as_string() { return text_; }
   const std::vector<value>& items() const { return items_; }

@@ -8,7 +8,6 @@
 
 #include <cstdio>
 #include <memory>
-
 #include <sys/resource.h>
 #include <thread>
 

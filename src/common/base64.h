@@ -10,7 +10,9 @@
 
 namespace spate::base64 {
 
-constexpr std::size_t encoded_size(std::size_t n) { return (n + 2) / 3 * 4; }
+constexpr std::size_t encoded_size(std::size_t n) {
+  return (n + 2) / 3 * 4;
+}
 
 // Appends the encoding of `bytes` to `out`.
 void encode_append(std::string_view bytes, std::string& out);

@@ -24,9 +24,9 @@ TEST(Base64Test, RoundTripsEveryByteValue) {
 }
 
 TEST(Base64Test, RejectsMalformedText) {
-  EXPECT_FALSE(base64::decode("Zg="));     // length not a multiple of 4
-  EXPECT_FALSE(base64::decode("Zm9*"));    // character outside the alphabet
-  EXPECT_FALSE(base64::decode("Zh=="));    // leftover bits in the last character
+  EXPECT_FALSE(base64::decode("Zg="));       // length not a multiple of 4
+  EXPECT_FALSE(base64::decode("Zm9*"));      // character outside the alphabet
+  EXPECT_FALSE(base64::decode("Zh=="));      // leftover bits in the last character
   EXPECT_FALSE(base64::decode("Zm9=Zm9v"));  // padding in the middle
 }
 

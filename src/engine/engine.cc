@@ -5,8 +5,8 @@
 #include "common/clock.h"
 #include "engine/shard_iterator.h"
 #include "metadata/errc.h"
-#include "storage/errc.h"
 #include "metadata/hash_key.h"
+#include "storage/errc.h"
 
 #include <fmt/format.h>
 
@@ -85,9 +85,8 @@ struct engine::stream_state {
   }
 
   shard_state* route(uint128 key) const {
-    auto it = std::upper_bound(routing.begin(), routing.end(), key, [](uint128 k, const auto* s) {
-      return k < s->record.range.start;
-    });
+    auto it = std::upper_bound(routing.begin(), routing.end(), key,
+                               [](uint128 k, const auto* s) { return k < s->record.range.start; });
     SPATE_ASSERT(it != routing.begin(), "open shards do not cover the hash key space");
     return *std::prev(it);
   }
@@ -128,7 +127,9 @@ result<std::unique_ptr<engine>> engine::open(const engine_options& options) {
   return e;
 }
 
-engine::~engine() { close(); }
+engine::~engine() {
+  close();
+}
 
 void engine::close() {
   {
@@ -198,16 +199,15 @@ result<std::shared_ptr<engine::shard_state>> engine::open_shard(const stream_sta
   storage::shard_log_options log_options;
   log_options.segment_size = options_.segment_size;
   const std::string dir = stream.dir + "/" + state->id;
-  SPATE_TRY(state->log, storage::shard_log::open(fs_, dir, log_options, committer_,
-                                                  [](const storage::corruption_report& r) {
-                                                    std::fprintf(
-                                                        stderr,
-                                                        "spated: corruption in %s at offset %llu: "
-                                                        "%s\n",
-                                                        r.path.c_str(),
-                                                        static_cast<unsigned long long>(r.offset),
-                                                        r.reason.c_str());
-                                                  }));
+  SPATE_TRY(state->log,
+            storage::shard_log::open(
+                fs_, dir, log_options, committer_, [](const storage::corruption_report& r) {
+                  std::fprintf(stderr,
+                               "spated: corruption in %s at offset %llu: "
+                               "%s\n",
+                               r.path.c_str(), static_cast<unsigned long long>(r.offset),
+                               r.reason.c_str());
+                }));
   state->durable_end.store(state->log->next_position());  // recovered records are on disk
   return state;
 }
@@ -215,8 +215,7 @@ result<std::shared_ptr<engine::shard_state>> engine::open_shard(const stream_sta
 // --- lookups and messages ----------------------------------------------------------------
 
 std::string engine::stream_arn(std::string_view name, std::int64_t) const {
-  return fmt::format("arn:aws:kinesis:{}:{}:stream/{}", options_.region, options_.account_id,
-                     name);
+  return fmt::format("arn:aws:kinesis:{}:{}:stream/{}", options_.region, options_.account_id, name);
 }
 
 outcome<std::string> engine::stream_name_from_arn(std::string_view arn) const {
@@ -313,9 +312,9 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
                                     const std::map<std::string, std::string>& tags) {
   std::lock_guard control(control_mu_);
   if (find(name)) {
-    return failure{failure_kind::resource_in_use,
-                   fmt::format("Stream {} under account {} already exists.", name,
-                               options_.account_id)};
+    return failure{
+        failure_kind::resource_in_use,
+        fmt::format("Stream {} under account {} already exists.", name, options_.account_id)};
   }
   if (mode == stream_mode::on_demand) {
     if (shard_count == 0) shard_count = on_demand_initial_shards;
@@ -492,7 +491,8 @@ outcome<void> engine::add_tags(const std::string& name,
                                "given stream cannot have more than 50 tags associated with it.",
                                name, options_.account_id)};
   }
-  if (auto r = catalog_->put_tags(name, tags); !r) return internal_failure("adding tags", r.error());
+  if (auto r = catalog_->put_tags(name, tags); !r)
+    return internal_failure("adding tags", r.error());
   std::unique_lock lock(stream->mu);
   stream->record.tags = std::move(merged);
   return {};
@@ -509,8 +509,7 @@ outcome<void> engine::remove_tags(const std::string& name, const std::vector<std
   return {};
 }
 
-outcome<void> engine::split_shard(const std::string& name, shard_index index,
-                                  uint128 new_start) {
+outcome<void> engine::split_shard(const std::string& name, shard_index index, uint128 new_start) {
   const std::string shard_id = metadata::shard_id(index);
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_active(name));
@@ -521,8 +520,7 @@ outcome<void> engine::split_shard(const std::string& name, shard_index index,
   }
   if (!parent) return shard_not_found(index, name);
   if (open_shard_count() + 1 > options_.shard_limit) {
-    return failure{failure_kind::limit_exceeded,
-                   shard_limit_message(open_shard_count(), 1)};
+    return failure{failure_kind::limit_exceeded, shard_limit_message(open_shard_count(), 1)};
   }
   const metadata::hash_range range = parent->record.range;
   if (!parent->record.is_open()) {
@@ -532,12 +530,13 @@ outcome<void> engine::split_shard(const std::string& name, shard_index index,
                                shard_id, name, options_.account_id)};
   }
   if (new_start <= range.start + 1 || new_start >= range.end) {
-    return failure{failure_kind::invalid_argument,
-                   fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} "
-                               "under account {} is not both greater than one plus the shard's "
-                               "StartingHashKey {} and less than the shard's EndingHashKey {}.",
-                               to_decimal(new_start), shard_id, name, options_.account_id,
-                               to_decimal(range.start), to_decimal(range.end))};
+    return failure{
+        failure_kind::invalid_argument,
+        fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} "
+                    "under account {} is not both greater than one plus the shard's "
+                    "StartingHashKey {} and less than the shard's EndingHashKey {}.",
+                    to_decimal(new_start), shard_id, name, options_.account_id,
+                    to_decimal(range.start), to_decimal(range.end))};
   }
   const auto plan =
       plan_split(parent->record, new_start, stream->record.next_shard_index, now_ms());
@@ -594,19 +593,22 @@ outcome<std::size_t> engine::update_shard_count(const std::string& name, std::si
   };
   const std::size_t account_open = open_shard_count();
   if (target > options_.shard_limit || account_open - current + target > options_.shard_limit) {
-    return limit(fmt::format("Target shard count or number of open shards cannot be greater than "
-                             "{}. Current open shard count: {}, Target shard count: {}",
-                             options_.shard_limit, current, target));
+    return limit(
+        fmt::format("Target shard count or number of open shards cannot be greater than "
+                    "{}. Current open shard count: {}, Target shard count: {}",
+                    options_.shard_limit, current, target));
   }
   if (target > current * 2) {
-    return limit(fmt::format("UpdateShardCount cannot scale up over double your current open "
-                             "shard count. Current open shard count: {}, Target shard count: {}",
-                             current, target));
+    return limit(
+        fmt::format("UpdateShardCount cannot scale up over double your current open "
+                    "shard count. Current open shard count: {}, Target shard count: {}",
+                    current, target));
   }
   if (target * 2 < current) {
-    return limit(fmt::format("UpdateShardCount cannot scale down below half your current open "
-                             "shard count. Current open shard count: {}, Target shard count: {}",
-                             current, target));
+    return limit(
+        fmt::format("UpdateShardCount cannot scale down below half your current open "
+                    "shard count. Current open shard count: {}, Target shard count: {}",
+                    current, target));
   }
   if (target == current) return current;
   const auto plan =
@@ -730,11 +732,11 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
   std::vector<std::pair<shard_state*, std::vector<std::size_t>>> groups;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
-    const uint128 key = r.explicit_hash_key ? *r.explicit_hash_key
-                                            : metadata::partition_key_hash(r.partition_key);
+    const uint128 key =
+        r.explicit_hash_key ? *r.explicit_hash_key : metadata::partition_key_hash(r.partition_key);
     shard_state* shard = stream->route(key);
-    auto it = std::find_if(groups.begin(), groups.end(),
-                           [&](const auto& g) { return g.first == shard; });
+    auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == shard; });
     if (it == groups.end()) {
       groups.push_back({shard, {}});
       it = std::prev(groups.end());
@@ -810,12 +812,12 @@ outcome<std::string> engine::get_shard_iterator(const iterator_request& request)
     case iterator_type::after_sequence_number: {
       const auto fields = parse_sequence_number(request.sequence_number);
       if (!fields || fields->stream_tag != stream->tag) {
-        return failure{failure_kind::invalid_argument,
-                       fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} "
-                                   "in stream {} under account {} is invalid{}.",
-                                   request.sequence_number, shard->id, request.stream,
-                                   options_.account_id,
-                                   fields ? " because it did not come from this stream" : "")};
+        return failure{
+            failure_kind::invalid_argument,
+            fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} "
+                        "in stream {} under account {} is invalid{}.",
+                        request.sequence_number, shard->id, request.stream, options_.account_id,
+                        fields ? " because it did not come from this stream" : "")};
       }
       if (fields->shard != shard->record.index) {
         return failure{failure_kind::invalid_argument,
@@ -838,8 +840,8 @@ outcome<std::string> engine::get_shard_iterator(const iterator_request& request)
       break;
     }
   }
-  return encode_shard_iterator(key_, {request.stream, created_ms, shard->record.index, pos,
-                                      now_ms()});
+  return encode_shard_iterator(key_,
+                               {request.stream, created_ms, shard->record.index, pos, now_ms()});
 }
 
 outcome<records_page> engine::get_records(std::string_view text, std::size_t limit) const {

@@ -25,8 +25,8 @@
 #include "engine/secret.h"
 #include "engine/sequence_number.h"
 #include "metadata/catalog.h"
-#include "storage/posix_file.h"
 #include "storage/group_committer.h"
+#include "storage/posix_file.h"
 #include "storage/record.h"
 #include "storage/shard_log.h"
 
@@ -49,7 +49,7 @@ namespace spate::engine {
 struct engine_options {
   std::string data_dir = "./spate-data";
   storage::fsync_policy fsync = storage::fsync_policy::batch;
-  std::uint32_t shard_limit = 500;           // open shards across all streams
+  std::uint32_t shard_limit = 500;            // open shards across all streams
   std::uint32_t on_demand_stream_limit = 50;  // as AWS's default
   std::string account_id = "000000000000";
   std::string region = "us-east-1";
@@ -81,15 +81,20 @@ struct put_result {
 // Receives the results and the stream's sequence-number tag (to format the numbers).
 using put_callback = std::function<void(std::vector<put_result>&, std::uint32_t tag)>;
 
-enum class iterator_type { trim_horizon, latest, at_sequence_number, after_sequence_number,
-                           at_timestamp };
+enum class iterator_type {
+  trim_horizon,
+  latest,
+  at_sequence_number,
+  after_sequence_number,
+  at_timestamp
+};
 
 struct iterator_request {
   std::string stream;
   metadata::shard_index shard = 0;
   iterator_type type = iterator_type::trim_horizon;
-  std::string sequence_number;     // AT_/AFTER_SEQUENCE_NUMBER
-  std::int64_t timestamp_ms = 0;   // AT_TIMESTAMP
+  std::string sequence_number;    // AT_/AFTER_SEQUENCE_NUMBER
+  std::int64_t timestamp_ms = 0;  // AT_TIMESTAMP
 };
 
 // What GetRecords returns: the records (views into `batch`) and where to go next.
@@ -187,7 +192,7 @@ class engine {
   storage::group_committer committer_;  // after fs_: must be destroyed before it
   std::unique_ptr<metadata::catalog> catalog_;
 
-  std::mutex control_mu_;  // serialises control-plane changes and catalog writes
+  std::mutex control_mu_;             // serialises control-plane changes and catalog writes
   std::int64_t last_created_ms_ = 0;  // guarded by control_mu_
 
   mutable std::shared_mutex streams_mu_;  // guards streams_ (the map, not the streams)

@@ -29,10 +29,9 @@ class EngineTest : public ::testing::Test {
   put_result put(const std::string& stream, std::string_view key, std::string_view data) {
     storage::record_input record{key, std::nullopt, data};
     std::promise<put_result> done;
-    auto r = engine_->put(stream, std::span(&record, 1),
-                          [&](std::vector<put_result>& results, std::uint32_t) {
-                            done.set_value(results.front());
-                          });
+    auto r = engine_->put(
+        stream, std::span(&record, 1),
+        [&](std::vector<put_result>& results, std::uint32_t) { done.set_value(results.front()); });
     EXPECT_TRUE(r) << r.error().message;
     return done.get_future().get();
   }

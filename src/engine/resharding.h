@@ -16,7 +16,7 @@
 namespace spate::engine {
 
 struct reshard_plan {
-  std::vector<metadata::shard_index> closing;     // open shards the plan closes
+  std::vector<metadata::shard_index> closing;      // open shards the plan closes
   std::vector<metadata::shard_record> new_shards;  // in index order; intermediates closed
 };
 
@@ -28,9 +28,8 @@ reshard_plan plan_split(const metadata::shard_record& parent, uint128 new_start,
 
 // Merges two open shards whose ranges are adjacent (either order); the child's parent is
 // `shard`, its adjacent parent `adjacent`.
-reshard_plan plan_merge(const metadata::shard_record& shard,
-                        const metadata::shard_record& adjacent, metadata::shard_index next_index,
-                        std::int64_t now_ms);
+reshard_plan plan_merge(const metadata::shard_record& shard, const metadata::shard_record& adjacent,
+                        metadata::shard_index next_index, std::int64_t now_ms);
 
 // Rescales the open shards (which cover the whole key space) to `target` shards with even
 // ranges (metadata::split_evenly). Shards whose range is already one of the target ranges

@@ -6,11 +6,10 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace spate::engine {
 
@@ -35,8 +34,8 @@ result<secret> secret::load_or_create(const std::string& path) {
     const std::string temp = path + ".tmp";
     fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return last_system_error();
-    const bool written = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
-                         ::fsync(fd) == 0;
+    const bool written =
+        ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
     const auto write_error = last_system_error();
     ::close(fd);
     if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {

@@ -17,7 +17,8 @@ TEST(SequenceNumberTest, HasFiftySixDigitsAndRoundTrips) {
 TEST(SequenceNumberTest, GrowsWithPositionAndWithChildShards) {
   const auto tag = stream_tag("s", 1);
   std::string previous = format_sequence_number({tag, 0, 0});
-  for (storage::position p : std::initializer_list<storage::position>{1, 9, 10, 99, 1000000, UINT64_MAX}) {
+  for (storage::position p :
+       std::initializer_list<storage::position>{1, 9, 10, 99, 1000000, UINT64_MAX}) {
     const auto next = format_sequence_number({tag, 0, p});
     EXPECT_LT(previous, next);
     previous = next;

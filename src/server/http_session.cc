@@ -12,7 +12,9 @@ http_session::http_session(session_socket&& socket, router& router, const sessio
   router_.stats().connection_opened();
 }
 
-http_session::~http_session() { router_.stats().connection_closed(); }
+http_session::~http_session() {
+  router_.stats().connection_closed();
+}
 
 void http_session::start() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
@@ -65,8 +67,7 @@ void http_session::do_read() {
 // otherwise the client sends its body after its own short wait.
 void http_session::on_header(beast::error_code ec, std::size_t bytes) {
   if (ec) return on_read(ec, bytes);
-  const bool expects_continue =
-      beast::iequals(parser_->get()[http::field::expect], "100-continue");
+  const bool expects_continue = beast::iequals(parser_->get()[http::field::expect], "100-continue");
   if (!expects_continue || writing_ || !queue_.empty()) return read_body();
   writing_ = true;
   http::async_write(stream_, continue_,
@@ -90,9 +91,9 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   if (ec == http::error::body_limit) {
-    return reject(http::status::payload_too_large, "SerializationException",
-                  "Request body exceeds the limit of " + std::to_string(limits_.body_limit) +
-                      " bytes.");
+    return reject(
+        http::status::payload_too_large, "SerializationException",
+        "Request body exceeds the limit of " + std::to_string(limits_.body_limit) + " bytes.");
   }
   if (ec == http::error::header_limit) {
     return reject(http::status::request_header_fields_too_large, "SerializationException",
@@ -117,9 +118,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   queue_.push_back(s);
   if (!req.keep_alive()) read_closed_ = true;
   router_.route(std::move(req), [self = shared_from_this(), s](router::response_fn make) {
-    net::dispatch(self->stream_.get_executor(), [self, s, make = std::move(make)] {
-      self->on_response(s, make());
-    });
+    net::dispatch(self->stream_.get_executor(),
+                  [self, s, make = std::move(make)] { self->on_response(s, make()); });
   });
   do_read();
 }

@@ -23,8 +23,8 @@
 namespace spate::server {
 
 struct session_limits {
-  std::size_t body_limit = 8u << 20;  // admits the largest legal PutRecords (5 MiB as base64)
-  std::size_t pipeline_limit = 16;   // requests read ahead of their answers
+  std::size_t body_limit = 8u << 20;       // admits the largest legal PutRecords (5 MiB as base64)
+  std::size_t pipeline_limit = 16;         // requests read ahead of their answers
   std::size_t pipeline_bytes = 32u << 20;  // request and answer bodies held per connection
   std::chrono::milliseconds read_timeout{60'000};
 };
@@ -61,7 +61,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::empty_body> continue_{http::status::continue_, 11};  // "100 Continue"
   std::deque<std::shared_ptr<slot>> queue_;  // responses in request order
-  std::size_t queued_bytes_ = 0;  // sum of the slots' bytes
+  std::size_t queued_bytes_ = 0;             // sum of the slots' bytes
   bool reading_ = false;
   bool writing_ = false;
   bool read_closed_ = false;  // no more requests will be read

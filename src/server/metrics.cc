@@ -5,7 +5,6 @@
 
 #include <fstream>
 #include <mutex>
-
 #include <unistd.h>
 
 namespace spate::server {
@@ -88,13 +87,15 @@ void metrics::records_out(std::string_view name, std::uint64_t records, std::uin
 std::string metrics::render() const {
   std::string out;
   auto it = std::back_inserter(out);
-  out += "# HELP spate_requests_total Kinesis API requests by action.\n"
-         "# TYPE spate_requests_total counter\n";
+  out +=
+      "# HELP spate_requests_total Kinesis API requests by action.\n"
+      "# TYPE spate_requests_total counter\n";
   for (const auto& a : actions_) {
     fmt::format_to(it, "spate_requests_total{{action=\"{}\"}} {}\n", a->name, a->requests.load());
   }
-  out += "# HELP spate_errors_total Kinesis API requests answered with an error, by action.\n"
-         "# TYPE spate_errors_total counter\n";
+  out +=
+      "# HELP spate_errors_total Kinesis API requests answered with an error, by action.\n"
+      "# TYPE spate_errors_total counter\n";
   for (const auto& a : actions_) {
     fmt::format_to(it, "spate_errors_total{{action=\"{}\"}} {}\n", a->name, a->errors.load());
   }
@@ -106,16 +107,19 @@ std::string metrics::render() const {
         {"records_out", &stream_counters::records_out},
         {"bytes_out", &stream_counters::bytes_out}};
     for (const auto& [name, member] : series) {
-      fmt::format_to(it, "# HELP spate_{0}_total Record traffic per stream.\n"
-                         "# TYPE spate_{0}_total counter\n", name);
+      fmt::format_to(it,
+                     "# HELP spate_{0}_total Record traffic per stream.\n"
+                     "# TYPE spate_{0}_total counter\n",
+                     name);
       for (const auto& [stream, c] : streams_) {
         fmt::format_to(it, "spate_{}_total{{stream=\"{}\"}} {}\n", name, label(stream),
                        ((*c).*member).load());
       }
     }
   }
-  out += "# HELP spate_request_duration_seconds Time from request read to response ready.\n"
-         "# TYPE spate_request_duration_seconds histogram\n";
+  out +=
+      "# HELP spate_request_duration_seconds Time from request read to response ready.\n"
+      "# TYPE spate_request_duration_seconds histogram\n";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < bucket_bounds.size(); ++i) {
     cumulative += buckets_[i].load();
@@ -127,11 +131,13 @@ std::string metrics::render() const {
   fmt::format_to(it, "spate_request_duration_seconds_sum {}\n",
                  static_cast<double>(duration_sum_micros_.load()) / 1e6);
   fmt::format_to(it, "spate_request_duration_seconds_count {}\n", duration_count_.load());
-  fmt::format_to(it, "# HELP spate_open_connections Open client connections.\n"
-                     "# TYPE spate_open_connections gauge\nspate_open_connections {}\n",
+  fmt::format_to(it,
+                 "# HELP spate_open_connections Open client connections.\n"
+                 "# TYPE spate_open_connections gauge\nspate_open_connections {}\n",
                  open_connections_.load());
-  fmt::format_to(it, "# HELP spate_resident_memory_bytes Resident set size of the server.\n"
-                     "# TYPE spate_resident_memory_bytes gauge\nspate_resident_memory_bytes {}\n",
+  fmt::format_to(it,
+                 "# HELP spate_resident_memory_bytes Resident set size of the server.\n"
+                 "# TYPE spate_resident_memory_bytes gauge\nspate_resident_memory_bytes {}\n",
                  resident_bytes());
   return out;
 }

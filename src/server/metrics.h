@@ -31,16 +31,18 @@ class metrics final : public api::traffic_observer {
   void request_done(std::string_view action, bool error, std::int64_t micros);
   void connection_opened() { open_connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
-  std::int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+  std::int64_t open_connections() const {
+    return open_connections_.load(std::memory_order_relaxed);
+  }
 
   void records_in(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;
   void records_out(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;
 
   std::string render() const;
 
-  static constexpr std::array<double, 15> bucket_bounds = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-      0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   10.0};
+  static constexpr std::array<double, 15> bucket_bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                           0.005,  0.01,    0.025,  0.05,  0.1,
+                                                           0.25,   0.5,     1.0,    2.5,   10.0};
 
  private:
   struct action_counters {

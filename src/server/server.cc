@@ -28,9 +28,13 @@ server::server(const server_options& options, engine::engine& engine)
   for (auto& ctx : contexts_) keep_running_.push_back(net::make_work_guard(*ctx));
 }
 
-server::~server() { join_control(); }
+server::~server() {
+  join_control();
+}
 
-void server::join_control() { control_.join(); }
+void server::join_control() {
+  control_.join();
+}
 
 result<void> server::listen() {
   beast::error_code ec;
@@ -45,7 +49,9 @@ result<void> server::listen() {
   return {};
 }
 
-unsigned short server::port() const { return acceptor_.local_endpoint().port(); }
+unsigned short server::port() const {
+  return acceptor_.local_endpoint().port();
+}
 
 void server::do_accept() {
   auto& ctx = *contexts_[next_context_++ % contexts_.size()];

@@ -32,7 +32,7 @@ struct server_options {
   unsigned short port = 4567;
   unsigned threads = 0;  // 0: one per core
   session_limits limits;
-  std::size_t max_connections = 10'000;  // more are accepted and closed at once
+  std::size_t max_connections = 10'000;             // more are accepted and closed at once
   std::chrono::milliseconds drain_timeout{10'000};  // longest wait for in-flight requests
 };
 

@@ -56,7 +56,7 @@ std::optional<metadata::shard_index> lenient_shard_index(std::string_view text) 
 }
 
 std::optional<engine::stream_snapshot> describe_requested(action_context& ctx, const value& request,
-                                                         const responder& respond) {
+                                                          const responder& respond) {
   api_error error;
   auto name = resolve_stream(ctx, request, error);
   if (!name) {
@@ -97,15 +97,16 @@ std::optional<api_error> check_record(std::string_view partition_key,
   if (explicit_hash_key) {
     out.explicit_hash_key = parse_uint128(*explicit_hash_key);
     if (!out.explicit_hash_key) {
-      return invalid_argument(fmt::format("Invalid ExplicitHashKey. ExplicitHashKey must be in the "
-                                          "range: [0, 2^128-1]. Specified value was {}",
-                                          *explicit_hash_key));
+      return invalid_argument(
+          fmt::format("Invalid ExplicitHashKey. ExplicitHashKey must be in the "
+                      "range: [0, 2^128-1]. Specified value was {}",
+                      *explicit_hash_key));
     }
   }
   if (static_cast<std::int64_t>(out.data.size() + out.partition_key.size()) > max_record_data) {
-    return invalid_argument(fmt::format(
-        "Record size {} exceeds the maximum of {} bytes (data plus partition key).",
-        out.data.size() + out.partition_key.size(), max_record_data));
+    return invalid_argument(
+        fmt::format("Record size {} exceeds the maximum of {} bytes (data plus partition key).",
+                    out.data.size() + out.partition_key.size(), max_record_data));
   }
   return std::nullopt;
 }
@@ -120,7 +121,9 @@ std::optional<api_error> require_provisioned(action_context& ctx, const std::str
   return std::nullopt;
 }
 
-value epoch_seconds(std::int64_t ms) { return value::timestamp(ms); }
+value epoch_seconds(std::int64_t ms) {
+  return value::timestamp(ms);
+}
 
 value shard_description(const engine::stream_snapshot& snap, const metadata::shard_record& shard) {
   value out = value::object();

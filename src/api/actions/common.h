@@ -25,7 +25,7 @@ std::optional<metadata::shard_index> lenient_shard_index(std::string_view text);
 // The stream a request names, described; on failure answers through `respond` and returns
 // nullopt.
 std::optional<engine::stream_snapshot> describe_requested(action_context& ctx, const value& request,
-                                                         const responder& respond);
+                                                          const responder& respond);
 
 // Whether `shard` comes after the shard named `exclusive_start` (read leniently, as AWS reads
 // shard ids; an id that does not parse is compared as text).
@@ -61,6 +61,8 @@ std::optional<std::string> resolve_stream_names(action_context& ctx, const std::
 std::optional<api_error> require_provisioned(action_context& ctx, const std::string& stream);
 
 // The answer of a handler that has nothing to return (an empty body on the wire).
-inline reply no_content() { return value::object(); }
+inline reply no_content() {
+  return value::object();
+}
 
 }  // namespace spate::api::actions

@@ -5,8 +5,8 @@
 namespace spate::api::actions {
 namespace {
 
-const shape mode_details{{{.name = "StreamMode", .required = true,
-                           .one_of = {"PROVISIONED", "ON_DEMAND"}}}};
+const shape mode_details{
+    {{.name = "StreamMode", .required = true, .one_of = {"PROVISIONED", "ON_DEMAND"}}}};
 
 const shape request{{
     {.name = "ShardCount", .type = member_type::integer, .min_value = 1, .max_value = 100000},

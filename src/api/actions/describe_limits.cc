@@ -11,7 +11,8 @@ void handle(action_context& ctx, value&, responder respond) {
   const auto& options = ctx.engine.options();
   value out = value::object();
   out.add("ShardLimit", value::integer(options.shard_limit))
-      .add("OpenShardCount", value::integer(static_cast<std::int64_t>(ctx.engine.open_shard_count())))
+      .add("OpenShardCount",
+           value::integer(static_cast<std::int64_t>(ctx.engine.open_shard_count())))
       .add("OnDemandStreamCount",
            value::integer(static_cast<std::int64_t>(ctx.engine.on_demand_stream_count())))
       .add("OnDemandStreamCountLimit", value::integer(options.on_demand_stream_limit));

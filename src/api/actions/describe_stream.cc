@@ -18,8 +18,8 @@ const shape request{{
 void handle(action_context& ctx, value& req, responder respond) {
   auto snap = describe_requested(ctx, req, respond);
   if (!snap) return;
-  const auto limit =
-      static_cast<std::size_t>(std::min(get_integer(req, "Limit").value_or(default_limit), default_limit));
+  const auto limit = static_cast<std::size_t>(
+      std::min(get_integer(req, "Limit").value_or(default_limit), default_limit));
   const std::string* start = get_string(req, "ExclusiveStartShardId");
 
   value shards = value::array();

@@ -11,7 +11,8 @@ namespace {
 
 const shape request{{
     shard_id_member("ShardId", true),
-    {.name = "ShardIteratorType", .required = true,
+    {.name = "ShardIteratorType",
+     .required = true,
      .one_of = {"AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER",
                 "TRIM_HORIZON"}},
     {.name = "StartingSequenceNumber", .matches = pattern::sequence_number},

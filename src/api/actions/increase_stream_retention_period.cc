@@ -13,6 +13,6 @@ void handle(action_context& ctx, value& req, responder respond) {
 }  // namespace
 
 const action increase_stream_retention_period{"IncreaseStreamRetentionPeriod", &retention_request,
-                                            true, &handle};
+                                              true, &handle};
 
 }  // namespace spate::api::actions

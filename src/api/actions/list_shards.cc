@@ -16,7 +16,8 @@ namespace {
 constexpr std::int64_t default_max_results = 1000;
 
 const shape filter_shape{{
-    {.name = "Type", .required = true,
+    {.name = "Type",
+     .required = true,
      .one_of = {"AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST",
                 "AT_TIMESTAMP", "FROM_TIMESTAMP"}},
     shard_id_member("ShardId", false),
@@ -43,7 +44,8 @@ struct shard_filter {
 std::int64_t closed_at(const engine::stream_snapshot& snap, const metadata::shard_record& shard) {
   std::int64_t at = INT64_MAX;
   for (const auto& s : snap.shards) {
-    if (s.parent == shard.index || s.adjacent_parent == shard.index) at = std::min(at, s.created_ms);
+    if (s.parent == shard.index || s.adjacent_parent == shard.index)
+      at = std::min(at, s.created_ms);
   }
   return at == INT64_MAX ? shard.created_ms : at;
 }
@@ -121,8 +123,9 @@ void handle(action_context& ctx, value& req, responder respond) {
       }
       if ((filter.type == "AT_TIMESTAMP" || filter.type == "FROM_TIMESTAMP") &&
           !f->find("Timestamp")) {
-        return respond(invalid_argument("Timestamp must be supplied in a ShardFilter with a Type "
-                                        "of FROM_TIMESTAMP or AT_TIMESTAMP"));
+        return respond(
+            invalid_argument("Timestamp must be supplied in a ShardFilter with a Type "
+                             "of FROM_TIMESTAMP or AT_TIMESTAMP"));
       }
     }
     if (const value* ts = req.find("StreamCreationTimestamp")) created_ms = ts->as_integer();
@@ -137,9 +140,9 @@ void handle(action_context& ctx, value& req, responder respond) {
                                          name, ctx.engine.options().account_id)});
   }
   if (created_ms && *created_ms / 1000 != snap->stream.created_ms / 1000) {
-    return respond(resource_not_found(fmt::format(
-        "Stream {} under account {} with creation time {} not found.", name,
-        ctx.engine.options().account_id, *created_ms / 1000)));
+    return respond(resource_not_found(
+        fmt::format("Stream {} under account {} with creation time {} not found.", name,
+                    ctx.engine.options().account_id, *created_ms / 1000)));
   }
   const auto max = static_cast<std::size_t>(
       std::min(get_integer(req, "MaxResults").value_or(default_max_results), default_max_results));
@@ -161,11 +164,10 @@ void handle(action_context& ctx, value& req, responder respond) {
   value out = value::object();
   out.add("Shards", std::move(shards));
   if (more) {
-    out.add("NextToken",
-            value::string(make_page_token(
-                key, "ListShards",
-                {name, std::to_string(snap->stream.created_ms), last, filter.type, filter.shard_id,
-                 std::to_string(filter.timestamp_ms)})));
+    out.add("NextToken", value::string(make_page_token(
+                             key, "ListShards",
+                             {name, std::to_string(snap->stream.created_ms), last, filter.type,
+                              filter.shard_id, std::to_string(filter.timestamp_ms)})));
   }
   respond(std::move(out));
 }

@@ -13,7 +13,9 @@ constexpr std::int64_t default_limit = 100;
 
 const shape request{{
     {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = 10000},
-    {.name = "ExclusiveStartStreamName", .min_length = 1, .max_length = 128,
+    {.name = "ExclusiveStartStreamName",
+     .min_length = 1,
+     .max_length = 128,
      .matches = pattern::name},
     {.name = "NextToken", .min_length = 1, .max_length = 1048576},
 }};
@@ -32,8 +34,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   } else if (const std::string* start = get_string(req, "ExclusiveStartStreamName")) {
     after = *start;
   }
-  const auto limit =
-      static_cast<std::size_t>(std::min(get_integer(req, "Limit").value_or(default_limit), default_limit));
+  const auto limit = static_cast<std::size_t>(
+      std::min(get_integer(req, "Limit").value_or(default_limit), default_limit));
   value names = value::array();
   value summaries = value::array();
   bool more = false;
@@ -55,7 +57,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   }
   value out = value::object();
   out.add("StreamNames", std::move(names)).add("HasMoreStreams", value::boolean(more));
-  if (more) out.add("NextToken", value::string(make_page_token(ctx.engine.key(), "ListStreams", {last})));
+  if (more)
+    out.add("NextToken", value::string(make_page_token(ctx.engine.key(), "ListStreams", {last})));
   out.add("StreamSummaries", std::move(summaries));
   respond(std::move(out));
 }

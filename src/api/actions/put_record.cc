@@ -37,8 +37,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   auto stream = std::make_shared<std::string>(std::move(*name));
   auto put = ctx.engine.put(
       *stream, std::span(&record, 1),
-      [&ctx, stream, bytes = record.data.size() + record.partition_key.size(),
-       respond](std::vector<engine::put_result>& results, std::uint32_t tag) {
+      [&ctx, stream, bytes = record.data.size() + record.partition_key.size(), respond](
+          std::vector<engine::put_result>& results, std::uint32_t tag) {
         // On the commit thread: only note the result; encoding happens on the connection's.
         const auto& r = results.front();
         if (r.error) return respond(from_failure(*r.error));

@@ -1,8 +1,9 @@
 // PutRecords: up to 500 records / 5 MiB, each routed on its own; results in request order,
 // with FailedRecordCount, acknowledged once every touched shard reached the commit point.
+#include "api/actions/put_records.h"
+
 #include "api/actions/actions.h"
 #include "api/actions/common.h"
-#include "api/actions/put_records.h"
 
 #include <fmt/format.h>
 
@@ -16,8 +17,13 @@ const shape entry{{
 }};
 
 const shape request{{
-    {.name = "Records", .type = member_type::list, .required = true, .min_length = 1,
-     .max_length = 500, .element = &entry, .java_type = "PutRecordsRequestEntry"},
+    {.name = "Records",
+     .type = member_type::list,
+     .required = true,
+     .min_length = 1,
+     .max_length = 500,
+     .element = &entry,
+     .java_type = "PutRecordsRequestEntry"},
     stream_name_member(),
     stream_arn_member(),
 }};
@@ -29,40 +35,42 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
   for (const auto& r : results) failed += r.error.has_value();
   ctx.traffic.records_in(stream, results.size() - failed, bytes);
   const std::size_t hint = results.size() * 110 + 128;  // {"SequenceNumber":...,"ShardId":...}
-  respond(body_writer{[results = std::move(results), tag, failed](encoder& out) {
-    char sequence[engine::sequence_number_digits];
-    std::string id;  // the last shard id formatted, reused while records stay on that shard
-    metadata::shard_index id_of = UINT32_MAX;
-    out.begin_object();
-    out.key("FailedRecordCount");
-    out.integer(static_cast<std::int64_t>(failed));
-    out.key("Records");
-    out.begin_array();
-    for (const auto& r : results) {
-      out.begin_object();
-      if (r.error) {
-        out.key("ErrorCode");
-        out.string("InternalFailure");
-        out.key("ErrorMessage");
-        out.string("Internal Service Failure");
-      } else {
-        engine::format_sequence_number({tag, r.shard, r.pos}, sequence);
-        out.key("SequenceNumber");
-        out.string({sequence, sizeof sequence});
-        if (r.shard != id_of) {
-          id_of = r.shard;
-          id = metadata::shard_id(r.shard);
+  respond(body_writer{
+      [results = std::move(results), tag, failed](encoder& out) {
+        char sequence[engine::sequence_number_digits];
+        std::string id;  // the last shard id formatted, reused while records stay on that shard
+        metadata::shard_index id_of = UINT32_MAX;
+        out.begin_object();
+        out.key("FailedRecordCount");
+        out.integer(static_cast<std::int64_t>(failed));
+        out.key("Records");
+        out.begin_array();
+        for (const auto& r : results) {
+          out.begin_object();
+          if (r.error) {
+            out.key("ErrorCode");
+            out.string("InternalFailure");
+            out.key("ErrorMessage");
+            out.string("Internal Service Failure");
+          } else {
+            engine::format_sequence_number({tag, r.shard, r.pos}, sequence);
+            out.key("SequenceNumber");
+            out.string({sequence, sizeof sequence});
+            if (r.shard != id_of) {
+              id_of = r.shard;
+              id = metadata::shard_id(r.shard);
+            }
+            out.key("ShardId");
+            out.string(id);
+          }
+          out.end_object();
         }
-        out.key("ShardId");
-        out.string(id);
-      }
-      out.end_object();
-    }
-    out.end_array();
-    out.key("EncryptionType");
-    out.string("NONE");
-    out.end_object();
-  }, hint});
+        out.end_array();
+        out.key("EncryptionType");
+        out.string("NONE");
+        out.end_object();
+      },
+      hint});
 }
 
 void handle(action_context& ctx, value& req, responder respond) {

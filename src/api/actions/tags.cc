@@ -6,17 +6,26 @@
 namespace spate::api::actions {
 
 member tags_member() {
-  return {.name = "Tags", .type = member_type::map, .required = true, .min_length = 1,
+  return {.name = "Tags",
+          .type = member_type::map,
+          .required = true,
+          .min_length = 1,
           .max_length = 200};
 }
 
 member tag_keys_member() {
-  return {.name = "TagKeys", .type = member_type::list, .required = true, .min_length = 1,
+  return {.name = "TagKeys",
+          .type = member_type::list,
+          .required = true,
+          .min_length = 1,
           .max_length = 50};
 }
 
 member resource_arn_member() {
-  return {.name = "ResourceARN", .required = true, .min_length = 1, .max_length = 2048,
+  return {.name = "ResourceARN",
+          .required = true,
+          .min_length = 1,
+          .max_length = 2048,
           .matches = pattern::resource_arn};
 }
 

@@ -13,8 +13,7 @@ member tags_member();
 member tag_keys_member();
 member resource_arn_member();
 
-void add_tags(action_context& ctx, const std::string& stream, const value& tags,
-              responder respond);
+void add_tags(action_context& ctx, const std::string& stream, const value& tags, responder respond);
 void remove_tags(action_context& ctx, const std::string& stream, const value& keys,
                  responder respond);
 // The stream a ResourceARN names; sets `error` and returns nullopt if none.

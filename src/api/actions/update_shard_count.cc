@@ -9,7 +9,10 @@ namespace {
 const shape request{{
     {.name = "ScalingType", .required = true, .one_of = {"UNIFORM_SCALING"}},
     stream_name_member(),
-    {.name = "TargetShardCount", .type = member_type::integer, .required = true, .min_value = 1,
+    {.name = "TargetShardCount",
+     .type = member_type::integer,
+     .required = true,
+     .min_value = 1,
      .max_value = 100000},
     stream_arn_member(),
 }};

@@ -7,12 +7,14 @@
 namespace spate::api::actions {
 namespace {
 
-const shape mode_details{{{.name = "StreamMode", .required = true,
-                           .one_of = {"PROVISIONED", "ON_DEMAND"}}}};
+const shape mode_details{
+    {{.name = "StreamMode", .required = true, .one_of = {"PROVISIONED", "ON_DEMAND"}}}};
 
 const shape request{{
     stream_arn_member(true),
-    {.name = "StreamModeDetails", .type = member_type::structure, .required = true,
+    {.name = "StreamModeDetails",
+     .type = member_type::structure,
+     .required = true,
      .element = &mode_details},
 }};
 
@@ -25,9 +27,9 @@ void handle(action_context& ctx, value& req, responder respond) {
   auto snap = ctx.engine.describe(*name);
   if (!snap) return respond(from_failure(snap.error()));
   if (snap->stream.mode == mode) {
-    return respond(invalid_argument(fmt::format("Stream {} under account {} is already in {} mode.",
-                                                *name, ctx.engine.options().account_id,
-                                                to_string(mode))));
+    return respond(
+        invalid_argument(fmt::format("Stream {} under account {} is already in {} mode.", *name,
+                                     ctx.engine.options().account_id, to_string(mode))));
   }
   auto updated = ctx.engine.update_stream_mode(*name, mode);
   if (!updated) return respond(from_failure(updated.error()));
