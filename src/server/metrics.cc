@@ -67,6 +67,7 @@ metrics::stream_counters& metrics::stream(std::string_view name) {
     if (auto it = streams_.find(name); it != streams_.end()) return *it->second;
   }
   std::unique_lock lock(streams_mu_);
+  if (streams_.size() >= max_stream_series && !streams_.contains(name)) name = "_other";
   auto& slot = streams_[std::string(name)];
   if (!slot) slot = std::make_unique<stream_counters>();
   return *slot;

@@ -7,6 +7,8 @@
 //
 // Thread safety: every method may be called from any thread. Action counters are lock-free;
 // per-stream counters take a shared lock (exclusive only to add a stream's first series).
+// Series are kept for at most `max_stream_series` stream names (streams come and go, names
+// are unbounded); traffic of streams beyond that is counted under stream="_other".
 #pragma once
 
 #include "api/action.h"
@@ -39,6 +41,8 @@ class metrics final : public api::traffic_observer {
   void records_out(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;
 
   std::string render() const;
+
+  static constexpr std::size_t max_stream_series = 10'000;
 
   static constexpr std::array<double, 15> bucket_bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                                            0.005,  0.01,    0.025,  0.05,  0.1,
