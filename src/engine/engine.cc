@@ -728,20 +728,21 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
   join->tag = stream->tag;
   join->done = std::move(done);
 
-  // Route: group record indexes by shard, keeping request order within each shard.
+  // Route: group record indexes by shard, keeping request order within each shard. The group
+  // of a shard is found through its index, so routing stays linear however many shards.
   std::vector<std::pair<shard_state*, std::vector<std::size_t>>> groups;
+  std::vector<std::uint32_t> group_of(stream->shards.size(), UINT32_MAX);
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
     const uint128 key =
         r.explicit_hash_key ? *r.explicit_hash_key : metadata::partition_key_hash(r.partition_key);
     shard_state* shard = stream->route(key);
-    auto it =
-        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == shard; });
-    if (it == groups.end()) {
+    auto& g = group_of[shard->record.index];
+    if (g == UINT32_MAX) {
+      g = static_cast<std::uint32_t>(groups.size());
       groups.push_back({shard, {}});
-      it = std::prev(groups.end());
     }
-    it->second.push_back(i);
+    groups[g].second.push_back(i);
   }
 
   join->pending.store(groups.size() + 1, std::memory_order_relaxed);
