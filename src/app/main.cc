@@ -1,5 +1,6 @@
 // spated: the Spate server. Parses flags, opens the engine on the data directory, serves the
 // Kinesis API until SIGINT/SIGTERM, then drains, syncs and exits 0.
+#include "common/log.h"
 #include "engine/engine.h"
 #include "server/server.h"
 #include "storage/group_committer.h"
@@ -70,19 +71,21 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", net_options.max_connections,
                  "Client connections served at once; more are closed on arrival")
       ->capture_default_str();
-  app.add_option("--log-level", level, "error, warn, info or debug")
+  app.add_option("--log-level", level,
+                 "What goes to stderr: error, warn, info (start and stop) or debug (also one line "
+                 "per request)")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
+  log::init(level);
   options.fsync = *storage::parse_fsync_policy(fsync);
   raise_descriptor_limit();
   net_options.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
 
   auto engine = engine::engine::open(options);
   if (!engine) {
-    std::fprintf(stderr, "spated: cannot open data directory %s: %s\n", options.data_dir.c_str(),
-                 engine.error().message().c_str());
+    log::error("cannot open data directory {}: {}", options.data_dir, engine.error().message());
     return 1;
   }
   // Shutdown order: the server drains its sessions, then the control thread finishes, then
@@ -90,19 +93,17 @@ int main(int argc, char** argv) {
   // the stopped but still existing io_contexts), and only then is the server destroyed.
   auto srv = std::make_unique<server::server>(net_options, **engine);
   if (auto listening = srv->listen(); !listening) {
-    std::fprintf(stderr, "spated: cannot listen on %s:%u: %s\n", net_options.host.c_str(),
-                 net_options.port, listening.error().message().c_str());
+    log::error("cannot listen on {}:{}: {}", net_options.host, net_options.port,
+               listening.error().message());
     return 1;
   }
-  if (level == "info" || level == "debug") {
-    std::fprintf(stderr, "spated: serving Kinesis on http://%s:%u (data %s, fsync %s)\n",
-                 net_options.host.c_str(), srv->port(), options.data_dir.c_str(), fsync.c_str());
-  }
+  log::info("serving Kinesis on http://{}:{} (data {}, fsync {}, {} I/O threads)",
+            net_options.host, srv->port(), options.data_dir, fsync, srv->threads());
   srv->run();
   srv->join_control();
   (*engine)->close();
   engine->reset();
   srv.reset();
-  if (level == "info" || level == "debug") std::fprintf(stderr, "spated: stopped cleanly\n");
+  log::info("stopped cleanly");
   return 0;
 }

@@ -3,6 +3,7 @@
 
 #include "common/assert.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "engine/shard_iterator.h"
 #include "metadata/errc.h"
 #include "metadata/hash_key.h"
@@ -12,13 +13,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <filesystem>
 
 namespace spate::engine {
 
 [[noreturn]] void throw_exception_from_error(const failure& f, const boost::source_location&) {
-  std::fprintf(stderr, "spated: engine outcome read without checking: %s\n", f.message.c_str());
+  log::error("engine outcome read without checking: {}", f.message);
   std::abort();
 }
 
@@ -145,8 +145,7 @@ void engine::close() {
     std::unique_lock topology(stream->mu);
     for (auto& shard : stream->shards) {
       if (auto r = shard->log->close(); !r) {
-        std::fprintf(stderr, "spated: closing %s failed: %s\n", shard->log->dir().c_str(),
-                     r.error().message().c_str());
+        log::error("closing {} failed: {}", shard->log->dir(), r.error().message());
       }
     }
   }
@@ -202,11 +201,8 @@ result<std::shared_ptr<engine::shard_state>> engine::open_shard(const stream_sta
   SPATE_TRY(state->log,
             storage::shard_log::open(
                 fs_, dir, log_options, committer_, [](const storage::corruption_report& r) {
-                  std::fprintf(stderr,
-                               "spated: corruption in %s at offset %llu: "
-                               "%s\n",
-                               r.path.c_str(), static_cast<unsigned long long>(r.offset),
-                               r.reason.c_str());
+                  log::error("corruption in {} at offset {}: {} (intact frames resume at {})",
+                             r.path, r.offset, r.reason, r.resumes_at);
                 }));
   state->durable_end.store(state->log->next_position());  // recovered records are on disk
   return state;
@@ -430,8 +426,7 @@ void engine::remove_stream_now(const std::string& name) {
     stream->record.status = stream_status::deleting;
   }
   if (auto r = catalog_->delete_stream(name); !r && r.error() != metadata::errc::stream_not_found) {
-    std::fprintf(stderr, "spated: removing stream %s from the catalog failed: %s\n", name.c_str(),
-                 r.error().message().c_str());
+    log::error("removing stream {} from the catalog failed: {}", name, r.error().message());
   }
   for (auto& shard : stream->shards) (void)shard->log->close();
   std::error_code ec;
@@ -960,8 +955,7 @@ void engine::apply_retention() {
         static_cast<std::int64_t>(stream->record.retention_hours) * 3'600'000;
     for (const auto& shard : stream->shards) {
       if (auto r = shard->log->apply_retention(now, retention_ms); !r) {
-        std::fprintf(stderr, "spated: retention on %s failed: %s\n", shard->log->dir().c_str(),
-                     r.error().message().c_str());
+        log::error("retention on {} failed: {}", shard->log->dir(), r.error().message());
       }
     }
   }

@@ -3,7 +3,6 @@
 
 #include "api/errors.h"
 
-#include <cstdio>
 
 namespace spate::server {
 

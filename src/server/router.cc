@@ -1,6 +1,8 @@
 // router: health, metrics and Kinesis requests.
 #include "server/router.h"
 
+#include "common/log.h"
+
 #include <chrono>
 #include <memory>
 #include <random>
@@ -65,6 +67,8 @@ void router::route(request&& req, std::function<void(response_fn)> done) {
                                   std::chrono::steady_clock::now() - started)
                                   .count();
           metrics_.request_done(reply.action, reply.error, micros);
+          log::debug("{} {} {} us", reply.action.empty() ? "-" : reply.action, reply.status,
+                     micros);
           response res = make_response(*owned, reply.status, std::move(reply.content_type),
                                        std::move(reply.body));
           res.set("x-amzn-RequestId", request_id());

@@ -1,7 +1,7 @@
 // server: accept loop, threads, signals and draining.
 #include "server/server.h"
 
-#include <cstdio>
+#include "common/log.h"
 
 namespace spate::server {
 namespace {
@@ -64,7 +64,7 @@ void server::on_accept(beast::error_code ec, session_socket socket) {
     if (ec == net::error::operation_aborted) return;
     // Out of descriptors, most likely: the listener stays readable, so retrying at once would
     // spin. Wait a little; sessions closing meanwhile free descriptors.
-    std::fprintf(stderr, "spated: accept: %s\n", ec.message().c_str());
+    log::warn("accept failed: {}; retrying in 100 ms", ec.message());
     return accept_later();
   }
   if (metrics_.open_connections() >= static_cast<std::int64_t>(options_.max_connections)) {

@@ -45,6 +45,7 @@ class server {
   result<void> listen();
   // The bound port (useful with port 0).
   unsigned short port() const;
+  std::size_t threads() const { return contexts_.size(); }
   // Runs until SIGINT/SIGTERM or stop(); then drains sessions and returns.
   void run();
   void stop();
