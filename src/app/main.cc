@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   std::string fsync = "batch";
   std::string level = "info";
   std::int64_t read_timeout_ms = 60'000;
+  std::int64_t idle_timeout_ms = 300'000;
   app.add_option("--host", net_options.host, "Address to listen on")->capture_default_str();
   app.add_option("--port", net_options.port, "TCP port for HTTP (Kinesis API, /healthz, /metrics)")
       ->capture_default_str();
@@ -66,7 +67,11 @@ int main(int argc, char** argv) {
   app.add_option("--segment-size", options.segment_size, "Bytes per log segment before rolling")
       ->capture_default_str();
   app.add_option("--read-timeout-ms", read_timeout_ms,
-                 "Close a connection that sends nothing for this long")
+                 "Close a connection whose request, once begun, has not fully arrived after this "
+                 "long")
+      ->capture_default_str();
+  app.add_option("--idle-timeout-ms", idle_timeout_ms,
+                 "Close a keep-alive connection that sends no new request for this long")
       ->capture_default_str();
   app.add_option("--max-connections", net_options.max_connections,
                  "Client connections served at once; more are closed on arrival")
@@ -82,6 +87,7 @@ int main(int argc, char** argv) {
   options.fsync = *storage::parse_fsync_policy(fsync);
   raise_descriptor_limit();
   net_options.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
+  net_options.limits.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
 
   auto engine = engine::engine::open(options);
   if (!engine) {

@@ -7,7 +7,10 @@
 namespace spate::server {
 
 http_session::http_session(session_socket&& socket, router& router, const session_limits& limits)
-    : stream_(std::move(socket)), router_(router), limits_(limits) {
+    : stream_(std::move(socket)),
+      idle_timer_(stream_.get_executor()),
+      router_(router),
+      limits_(limits) {
   router_.stats().connection_opened();
 }
 
@@ -54,6 +57,23 @@ void http_session::do_read() {
     return;
   }
   reading_ = true;
+  if (buffer_.size() > 0) return read_request();  // the next request has begun already
+  // Wait, under the idle timeout, for the first byte of the next request.
+  idle_timer_.expires_after(limits_.idle_timeout);
+  idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    beast::error_code ignored;
+    if (!ec) self->stream_.socket().cancel(ignored);
+  });
+  stream_.socket().async_wait(tcp::socket::wait_read,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                self->idle_timer_.cancel();
+                                if (ec == net::error::operation_aborted) ec = beast::error::timeout;
+                                if (ec) return self->on_read(ec, 0);
+                                self->read_request();
+                              });
+}
+
+void http_session::read_request() {
   parser_.emplace();
   parser_->body_limit(limits_.body_limit);
   stream_.expires_after(limits_.read_timeout);
@@ -112,6 +132,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   }
   auto s = std::make_shared<slot>();
   request req = parser_->release();
+  parser_.reset();  // between requests there is no parser: nothing of the next one has begun
   s->bytes = req.body().size();
   queued_bytes_ += s->bytes;
   queue_.push_back(s);
@@ -172,6 +193,7 @@ void http_session::reject(http::status status, std::string type, std::string mes
 void http_session::do_close() {
   if (closed_) return;
   closed_ = true;
+  idle_timer_.cancel();  // its wait holds the session
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream_.close();

@@ -3,8 +3,9 @@
 // The session reads requests with a bounded body, hands each to the router, and writes the
 // responses in request order. It keeps reading while earlier requests are still being served
 // (pipelining), up to `pipeline_limit` outstanding requests; then it stops reading until a
-// response has been written. Every read has a deadline, so a slow or silent client is cut
-// off without holding anything else up.
+// response has been written. A connection may sit idle between requests for `idle_timeout`;
+// once a request's first byte arrives, the whole request must arrive within `read_timeout`,
+// so a slow or stalled client is cut off without holding anything else up.
 //
 // Lifecycle: created by the listener, kept alive by the shared_ptrs its pending operations
 // hold; it ends when the peer closes, on an error or timeout, or after stop().
@@ -26,7 +27,8 @@ struct session_limits {
   std::size_t body_limit = 8u << 20;       // admits the largest legal PutRecords (5 MiB as base64)
   std::size_t pipeline_limit = 16;         // requests read ahead of their answers
   std::size_t pipeline_bytes = 32u << 20;  // request and answer bodies held per connection
-  std::chrono::milliseconds read_timeout{60'000};
+  std::chrono::milliseconds read_timeout{60'000};    // to receive a request once it began
+  std::chrono::milliseconds idle_timeout{300'000};  // between requests on a keep-alive connection
 };
 
 class http_session : public std::enable_shared_from_this<http_session> {
@@ -45,6 +47,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   };
 
   void do_read();
+  void read_request();
   void on_header(beast::error_code ec, std::size_t bytes);
   void read_body();
   void on_read(beast::error_code ec, std::size_t bytes);
@@ -55,6 +58,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void do_close();
 
   session_stream stream_;
+  net::steady_timer idle_timer_;
   beast::flat_buffer buffer_;
   router& router_;
   const session_limits limits_;

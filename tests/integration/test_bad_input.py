@@ -753,3 +753,24 @@ def test_connections_over_the_limit_are_closed_and_others_keep_working(spated_fa
     finally:
         for s in held:
             s.close()
+
+
+def test_idle_keep_alive_outlives_the_read_timeout_but_not_the_idle_timeout(spated_factory):
+    """Between requests a connection may idle for --idle-timeout-ms; only a request that has
+    begun must arrive within --read-timeout-ms."""
+    server = spated_factory(extra_args=["--read-timeout-ms", "300", "--idle-timeout-ms", "2000"])
+    patient = _connect(server)
+    forgotten = _connect(server)
+    opened = time.monotonic()
+    try:
+        patient.sendall(_request_bytes(server, "ListStreams", b"{}"))
+        assert patient.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(1.0)  # idle for longer than the read timeout
+        patient.sendall(_request_bytes(server, "ListStreams", b"{}"))
+        assert patient.recv(4096).startswith(b"HTTP/1.1 200"), "idle connection was dropped"
+        forgotten.settimeout(10)
+        assert forgotten.recv(4096) == b"", "an idle connection outlived the idle timeout"
+        assert 1.5 < time.monotonic() - opened < 8
+    finally:
+        patient.close()
+        forgotten.close()
