@@ -103,8 +103,8 @@ int main(int argc, char** argv) {
                listening.error().message());
     return 1;
   }
-  log::info("serving Kinesis on http://{}:{} (data {}, fsync {}, {} I/O threads)",
-            net_options.host, srv->port(), options.data_dir, fsync, srv->threads());
+  log::info("serving Kinesis on http://{}:{} (data {}, fsync {}, {} I/O threads)", net_options.host,
+            srv->port(), options.data_dir, fsync, srv->threads());
   srv->run();
   srv->join_control();
   (*engine)->close();

@@ -1,8 +1,7 @@
-// http_session: read -> route -> write, pipelined, on the session strand.
+// http_session: wait -> read -> route -> write, pipelined, on the session's I/O thread.
 #include "server/http_session.h"
 
 #include "api/errors.h"
-
 
 namespace spate::server {
 
@@ -59,13 +58,17 @@ void http_session::do_read() {
   reading_ = true;
   if (buffer_.size() > 0) return read_request();  // the next request has begun already
   // Wait, under the idle timeout, for the first byte of the next request.
+  // (The timer may fire just as the wait succeeds, its handler already queued: `idle_waiting_`
+  // keeps it from cancelling the request read that follows.)
+  idle_waiting_ = true;
   idle_timer_.expires_after(limits_.idle_timeout);
   idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
     beast::error_code ignored;
-    if (!ec) self->stream_.socket().cancel(ignored);
+    if (!ec && self->idle_waiting_) self->stream_.socket().cancel(ignored);
   });
   stream_.socket().async_wait(tcp::socket::wait_read,
                               [self = shared_from_this()](beast::error_code ec) {
+                                self->idle_waiting_ = false;
                                 self->idle_timer_.cancel();
                                 if (ec == net::error::operation_aborted) ec = beast::error::timeout;
                                 if (ec) return self->on_read(ec, 0);

@@ -27,7 +27,7 @@ struct session_limits {
   std::size_t body_limit = 8u << 20;       // admits the largest legal PutRecords (5 MiB as base64)
   std::size_t pipeline_limit = 16;         // requests read ahead of their answers
   std::size_t pipeline_bytes = 32u << 20;  // request and answer bodies held per connection
-  std::chrono::milliseconds read_timeout{60'000};    // to receive a request once it began
+  std::chrono::milliseconds read_timeout{60'000};   // to receive a request once it began
   std::chrono::milliseconds idle_timeout{300'000};  // between requests on a keep-alive connection
 };
 
@@ -67,6 +67,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::deque<std::shared_ptr<slot>> queue_;  // responses in request order
   std::size_t queued_bytes_ = 0;             // sum of the slots' bytes
   bool reading_ = false;
+  bool idle_waiting_ = false;  // waiting for a request's first byte under the idle timer
   bool writing_ = false;
   bool read_closed_ = false;  // no more requests will be read
   bool stopping_ = false;     // stop() was called
