@@ -1,4 +1,5 @@
-// json_fast_path: PutRecords over simdjson's DOM, checking exactly the schema's constraints.
+// json_fast_path: PutRecords over simdjson's DOM, checking exactly the schema's constraints
+// (through the same named limits put_records.cc's shape uses).
 #include "api/json_fast_path.h"
 
 #include "api/actions/common.h"
@@ -31,8 +32,8 @@ bool read_entry(simdjson::dom::element e, entry_fields& out) {
   for (auto field : object) {
     if (field.key == "PartitionKey") {
       if (!get_string(field.value, out.partition_key)) return false;
-      const auto chars = utf8_length(out.partition_key);
-      if (chars < 1 || chars > 256) return false;
+      const auto chars = static_cast<std::int64_t>(utf8_length(out.partition_key));
+      if (chars < 1 || chars > actions::max_partition_key_chars) return false;
       has_key = true;
     } else if (field.key == "Data") {
       if (!get_string(field.value, out.data_base64)) return false;
@@ -72,13 +73,15 @@ bool try_put_records_json(std::string_view body, action_context& ctx, const resp
       if (field.value.get(list) != simdjson::SUCCESS) return false;
       has_records = true;
     } else if (field.key == "StreamName") {
-      if (!get_string(field.value, text) || text.size() > 128 ||
+      if (!get_string(field.value, text) ||
+          static_cast<std::int64_t>(text.size()) > max_stream_name_chars ||
           !matches_pattern(pattern::name, text)) {
         return false;
       }
       name.emplace(text);
     } else if (field.key == "StreamARN") {
-      if (!get_string(field.value, text) || text.empty() || utf8_length(text) > 2048 ||
+      if (!get_string(field.value, text) || text.empty() ||
+          static_cast<std::int64_t>(utf8_length(text)) > max_stream_arn_chars ||
           !matches_pattern(pattern::stream_arn, text)) {
         return false;
       }
@@ -89,7 +92,7 @@ bool try_put_records_json(std::string_view body, action_context& ctx, const resp
   }
   if (!has_records) return false;
   const std::size_t count = list.size();
-  if (count < 1 || count > 500) return false;
+  if (count < 1 || count > static_cast<std::size_t>(actions::max_records_per_put)) return false;
 
   std::vector<entry_fields> entries(count);
   std::size_t total = 0, i = 0;

@@ -455,7 +455,7 @@ member stream_name_member(bool required) {
           .type = member_type::string,
           .required = required,
           .min_length = 1,
-          .max_length = 128,
+          .max_length = max_stream_name_chars,
           .matches = pattern::name};
 }
 
@@ -464,7 +464,7 @@ member stream_arn_member(bool required) {
           .type = member_type::string,
           .required = required,
           .min_length = 1,
-          .max_length = 2048,
+          .max_length = max_stream_arn_chars,
           .matches = pattern::stream_arn};
 }
 
@@ -473,7 +473,7 @@ member shard_id_member(std::string_view name, bool required) {
           .type = member_type::string,
           .required = required,
           .min_length = 1,
-          .max_length = 128,
+          .max_length = max_stream_name_chars,
           .matches = pattern::name};
 }
 

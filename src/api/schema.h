@@ -67,6 +67,10 @@ std::optional<schema_error> normalize(value& request, const shape& s);
 // Constraint validation of a normalized request.
 std::optional<schema_error> validate(const value& request, const shape& s);
 
+// Kinesis's lengths for the names every action shares.
+inline constexpr std::int64_t max_stream_name_chars = 128;  // also shard ids
+inline constexpr std::int64_t max_stream_arn_chars = 2048;
+
 // A reusable member definition for StreamName / StreamARN (optional, as in today's model).
 member stream_name_member(bool required = false);
 member stream_arn_member(bool required = false);

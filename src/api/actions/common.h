@@ -41,8 +41,11 @@ value tag_list(const std::map<std::string, std::string>& tags);
 // AWS's rule on tag characters; nullopt when every key and value is acceptable.
 std::optional<api_error> check_tag_characters(const std::vector<std::string_view>& texts);
 
-// Kinesis's record limit: data plus partition key, 1 MiB.
+// Kinesis's record limits: data plus partition key, 1 MiB; keys of 1 to 256 characters; 500
+// records per PutRecords.
 inline constexpr std::int64_t max_record_data = 1 << 20;
+inline constexpr std::int64_t max_partition_key_chars = 256;
+inline constexpr std::int64_t max_records_per_put = 500;
 
 // Reads PartitionKey, ExplicitHashKey and Data of a validated record entry into `out` (views
 // into `entry`), checking the hash key's range and the record size.

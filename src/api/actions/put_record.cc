@@ -10,7 +10,10 @@ namespace {
 
 const shape request{{
     {.name = "SequenceNumberForOrdering", .matches = pattern::sequence_number},
-    {.name = "PartitionKey", .required = true, .min_length = 1, .max_length = 256},
+    {.name = "PartitionKey",
+     .required = true,
+     .min_length = 1,
+     .max_length = max_partition_key_chars},
     {.name = "ExplicitHashKey", .matches = pattern::hash_key},
     {.name = "Data", .type = member_type::blob, .required = true, .max_length = max_record_data},
     stream_name_member(),

@@ -11,7 +11,10 @@ namespace spate::api::actions {
 namespace {
 
 const shape entry{{
-    {.name = "PartitionKey", .required = true, .min_length = 1, .max_length = 256},
+    {.name = "PartitionKey",
+     .required = true,
+     .min_length = 1,
+     .max_length = max_partition_key_chars},
     {.name = "ExplicitHashKey", .matches = pattern::hash_key},
     {.name = "Data", .type = member_type::blob, .required = true, .max_length = max_record_data},
 }};
@@ -21,7 +24,7 @@ const shape request{{
      .type = member_type::list,
      .required = true,
      .min_length = 1,
-     .max_length = 500,
+     .max_length = max_records_per_put,
      .element = &entry,
      .java_type = "PutRecordsRequestEntry"},
     stream_name_member(),
