@@ -210,7 +210,7 @@ result<std::shared_ptr<engine::shard_state>> engine::open_shard(const stream_sta
 
 // --- lookups and messages ----------------------------------------------------------------
 
-std::string engine::stream_arn(std::string_view name, std::int64_t) const {
+std::string engine::stream_arn(std::string_view name) const {
   return fmt::format("arn:aws:kinesis:{}:{}:stream/{}", options_.region, options_.account_id, name);
 }
 

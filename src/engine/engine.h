@@ -122,7 +122,7 @@ class engine {
 
   const engine_options& options() const { return options_; }
   const secret& key() const { return key_; }
-  std::string stream_arn(std::string_view name, std::int64_t created_ms = 0) const;
+  std::string stream_arn(std::string_view name) const;
   // The stream name of an ARN of this account and region, or a failure naming the ARN.
   outcome<std::string> stream_name_from_arn(std::string_view arn) const;
 

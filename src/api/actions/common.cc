@@ -121,10 +121,6 @@ std::optional<api_error> require_provisioned(action_context& ctx, const std::str
   return std::nullopt;
 }
 
-value epoch_seconds(std::int64_t ms) {
-  return value::timestamp(ms);
-}
-
 value shard_description(const engine::stream_snapshot& snap, const metadata::shard_record& shard) {
   value out = value::object();
   out.add("ShardId", value::string(metadata::shard_id(shard.index)));

@@ -32,7 +32,6 @@ std::optional<engine::stream_snapshot> describe_requested(action_context& ctx, c
 bool shard_after(metadata::shard_index shard, std::string_view exclusive_start);
 api_error shard_not_parsed(action_context& ctx, std::string_view shard, std::string_view stream);
 
-value epoch_seconds(std::int64_t ms);
 value shard_description(const engine::stream_snapshot& snap, const metadata::shard_record& shard);
 value stream_mode_details(metadata::stream_mode mode);
 value enhanced_monitoring();

@@ -43,7 +43,7 @@ void handle(action_context& ctx, value& req, responder respond) {
       .add("Shards", std::move(shards))
       .add("HasMoreShards", value::boolean(more))
       .add("RetentionPeriodHours", value::integer(s.retention_hours))
-      .add("StreamCreationTimestamp", epoch_seconds(s.created_ms))
+      .add("StreamCreationTimestamp", value::timestamp(s.created_ms))
       .add("EnhancedMonitoring", enhanced_monitoring())
       .add("EncryptionType", value::string(s.encryption_type));
   if (!s.kms_key_id.empty()) description.add("KeyId", value::string(s.kms_key_id));

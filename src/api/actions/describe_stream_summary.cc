@@ -17,7 +17,7 @@ void handle(action_context& ctx, value& req, responder respond) {
       .add("StreamStatus", value::string(std::string(to_string(s.status))))
       .add("StreamModeDetails", stream_mode_details(s.mode))
       .add("RetentionPeriodHours", value::integer(s.retention_hours))
-      .add("StreamCreationTimestamp", epoch_seconds(s.created_ms))
+      .add("StreamCreationTimestamp", value::timestamp(s.created_ms))
       .add("EnhancedMonitoring", enhanced_monitoring())
       .add("EncryptionType", value::string(s.encryption_type))
       .add("OpenShardCount", value::integer(static_cast<std::int64_t>(snap->open_shard_count())))

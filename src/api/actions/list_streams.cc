@@ -53,7 +53,7 @@ void handle(action_context& ctx, value& req, responder respond) {
                        .add("StreamARN", value::string(s.arn))
                        .add("StreamStatus", value::string(std::string(to_string(s.status))))
                        .add("StreamModeDetails", stream_mode_details(s.mode))
-                       .add("StreamCreationTimestamp", epoch_seconds(s.created_ms)));
+                       .add("StreamCreationTimestamp", value::timestamp(s.created_ms)));
   }
   value out = value::object();
   out.add("StreamNames", std::move(names)).add("HasMoreStreams", value::boolean(more));
