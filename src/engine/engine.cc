@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "engine/shard_iterator.h"
+#include "engine/stream_state.h"
 #include "metadata/errc.h"
 #include "metadata/hash_key.h"
 #include "storage/errc.h"
@@ -47,63 +48,6 @@ std::string amz_time(std::int64_t ms) {
 }
 
 }  // namespace
-
-struct engine::shard_state {
-  shard_record record;  // ending_position guarded by the stream's mu
-  std::string id;
-  std::unique_ptr<storage::shard_log> log;
-  // One past the last record that reached the fsync policy's commit point. Readers see only
-  // records below it, so nothing a power loss could still take away (and whose position could
-  // then be handed out again) is ever read. Only grows.
-  std::atomic<storage::position> durable_end{0};
-
-  storage::position visible_end() const { return durable_end.load(std::memory_order_acquire); }
-  void mark_durable(storage::position end) {
-    auto current = durable_end.load(std::memory_order_relaxed);
-    while (current < end &&
-           !durable_end.compare_exchange_weak(current, end, std::memory_order_release)) {
-    }
-  }
-};
-
-struct engine::stream_state {
-  mutable std::shared_mutex mu;  // topology lock: shared by puts and reads
-  stream_record record;          // guarded by mu
-  std::uint32_t tag = 0;
-  std::string dir;
-  std::vector<std::shared_ptr<shard_state>> shards;  // by index; guarded by mu
-  std::vector<shard_state*> routing;                 // open shards by range start; guarded by mu
-
-  void rebuild_routing() {
-    routing.clear();
-    for (const auto& s : shards) {
-      if (s->record.is_open()) routing.push_back(s.get());
-    }
-    std::sort(routing.begin(), routing.end(), [](const auto* a, const auto* b) {
-      return a->record.range.start < b->record.range.start;
-    });
-  }
-
-  shard_state* route(uint128 key) const {
-    auto it = std::upper_bound(routing.begin(), routing.end(), key,
-                               [](uint128 k, const auto* s) { return k < s->record.range.start; });
-    SPATE_ASSERT(it != routing.begin(), "open shards do not cover the hash key space");
-    return *std::prev(it);
-  }
-
-  std::shared_ptr<shard_state> find_shard(shard_index index) const {
-    return index < shards.size() ? shards[index] : nullptr;
-  }
-
-  stream_snapshot snapshot() const {
-    stream_snapshot snap;
-    snap.stream = record;
-    snap.tag = tag;
-    snap.shards.reserve(shards.size());
-    for (const auto& s : shards) snap.shards.push_back(s->record);
-    return snap;
-  }
-};
 
 std::size_t stream_snapshot::open_shard_count() const {
   return static_cast<std::size_t>(
@@ -165,6 +109,20 @@ result<void> engine::load() {
       stream->shards.push_back(std::move(state));
     }
     stream->rebuild_routing();
+    SPATE_TRY(auto consumers, catalog_->list_consumers(record.name));
+    for (auto& c : consumers) {
+      // A delayed consumer transition was pending when the server stopped; complete it now.
+      if (c.status == metadata::consumer_status::deleting) {
+        SPATE_TRY_VOID(catalog_->delete_consumer(c.stream, c.name));
+        continue;
+      }
+      if (c.status == metadata::consumer_status::creating) {
+        c.status = metadata::consumer_status::active;
+        SPATE_TRY_VOID(catalog_->put_consumer(c));
+      }
+      auto name = c.name;
+      stream->consumers.emplace(std::move(name), std::move(c));
+    }
     if (record.status == stream_status::deleting) {
       finish_deleting.push_back(record.name);
     } else if (record.status != stream_status::active) {
@@ -390,9 +348,17 @@ outcome<void> engine::store_record(stream_state& stream, const stream_record& up
   return {};
 }
 
-outcome<void> engine::delete_stream(const std::string& name) {
+outcome<void> engine::delete_stream(const std::string& name, bool enforce_consumer_deletion) {
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_or_fail(name));
+  if (!enforce_consumer_deletion && !stream->consumers.empty()) {
+    return failure{failure_kind::resource_in_use,
+                   fmt::format("DeleteStream can't delete {}:{} because there are consumers "
+                               "associated with this data stream. To delete {} anyway, set the "
+                               "EnforceConsumerDeletion parameter to true to force the deletion "
+                               "of all the consumers that are associated with it.",
+                               options_.account_id, name, name)};
+  }
   if (options_.delete_stream_ms <= 0) {
     remove_stream_now(name);
     return {};
@@ -425,6 +391,7 @@ void engine::remove_stream_now(const std::string& name) {
     std::unique_lock lock(stream->mu);
     stream->record.status = stream_status::deleting;
   }
+  stream->notify_all_shards();  // subscribers find the stream gone and end
   if (auto r = catalog_->delete_stream(name); !r && r.error() != metadata::errc::stream_not_found) {
     log::error("removing stream {} from the catalog failed: {}", name, r.error().message());
   }
@@ -664,6 +631,8 @@ outcome<void> engine::apply_reshard(stream_state& stream, const reshard_plan& pl
   }
   stream.rebuild_routing();
   lock.unlock();
+  // Subscribers of a closed shard read to its end and move on to its children.
+  for (const auto& c : closing) stream.shards[c.index]->watchers->notify();
   finish_update_later(stream.record.name, options_.update_stream_ms);
   return {};
 }
@@ -787,32 +756,40 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
 }
 
 outcome<std::string> engine::get_shard_iterator(const iterator_request& request) const {
+  SPATE_TRY(auto pos, start_position(request.stream, request.shard,
+                                     {request.type, request.sequence_number, request.timestamp_ms}));
   SPATE_TRY(auto stream, find_or_fail(request.stream));
-  std::shared_ptr<shard_state> shard;
   std::int64_t created_ms = 0;
   {
     std::shared_lock lock(stream->mu);
-    shard = stream->find_shard(request.shard);
     created_ms = stream->record.created_ms;
   }
-  if (!shard) return shard_not_found(request.shard, request.stream);
-  storage::position pos = 0;
-  switch (request.type) {
+  return encode_shard_iterator(key_, {request.stream, created_ms, request.shard, pos, now_ms()});
+}
+
+outcome<storage::position> engine::start_position(std::string_view name, shard_index index,
+                                                  const start_request& start) const {
+  SPATE_TRY(auto stream, find_or_fail(name));
+  std::shared_ptr<shard_state> shard;
+  {
+    std::shared_lock lock(stream->mu);
+    shard = stream->find_shard(index);
+  }
+  if (!shard) return shard_not_found(index, name);
+  switch (start.type) {
     case iterator_type::trim_horizon:
-      pos = shard->log->start_position();
-      break;
+      return shard->log->start_position();
     case iterator_type::latest:
-      pos = shard->visible_end();
-      break;
+      return shard->visible_end();
     case iterator_type::at_sequence_number:
     case iterator_type::after_sequence_number: {
-      const auto fields = parse_sequence_number(request.sequence_number);
+      const auto fields = parse_sequence_number(start.sequence_number);
       if (!fields || fields->stream_tag != stream->tag) {
         return failure{
             failure_kind::invalid_argument,
             fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} "
                         "in stream {} under account {} is invalid{}.",
-                        request.sequence_number, shard->id, request.stream, options_.account_id,
+                        start.sequence_number, shard->id, name, options_.account_id,
                         fields ? " because it did not come from this stream" : "")};
       }
       if (fields->shard != shard->record.index) {
@@ -821,23 +798,21 @@ outcome<std::string> engine::get_shard_iterator(const iterator_request& request)
                                    "used in a call to a shard with {}",
                                    metadata::shard_id(fields->shard), shard->id)};
       }
-      pos = fields->pos;
-      if (request.type == iterator_type::after_sequence_number) {
+      storage::position pos = fields->pos;
+      // The shard's start is below its first record: after it comes that first record.
+      if (start.type == iterator_type::after_sequence_number && !fields->shard_start) {
         pos = pos == UINT64_MAX ? shard->visible_end() : pos + 1;
       }
-      pos = std::clamp(pos, std::min(shard->log->start_position(), shard->visible_end()),
-                       shard->visible_end());
-      break;
+      return std::clamp(pos, std::min(shard->log->start_position(), shard->visible_end()),
+                        shard->visible_end());
     }
     case iterator_type::at_timestamp: {
-      auto found = shard->log->find_time(request.timestamp_ms);
+      auto found = shard->log->find_time(start.timestamp_ms);
       if (!found) return internal_failure("finding a timestamp", found.error());
-      pos = std::min(*found, shard->visible_end());
-      break;
+      return std::min(*found, shard->visible_end());
     }
   }
-  return encode_shard_iterator(key_,
-                               {request.stream, created_ms, shard->record.index, pos, now_ms()});
+  return shard->log->start_position();
 }
 
 outcome<records_page> engine::get_records(std::string_view text, std::size_t limit) const {
@@ -851,36 +826,50 @@ outcome<records_page> engine::get_records(std::string_view text, std::size_t lim
                                "delay of {} milliseconds.",
                                amz_time(it->issued_ms), amz_time(now), options_.iterator_ttl_ms)};
   }
-  auto stream = find(it->stream_name);
-  if (!stream) return not_found(it->stream_name);
+  SPATE_TRY(auto page, read({.stream_name = it->stream_name,
+                             .stream_created_ms = it->stream_created_ms,
+                             .shard = it->shard,
+                             .from = it->pos,
+                             .max_records = limit}));
+  if (page.end_of_shard) return page;  // children, no next iterator
+  page.next_iterator = encode_shard_iterator(
+      key_, {it->stream_name, it->stream_created_ms, it->shard, page.batch.next, now});
+  return page;
+}
+
+outcome<records_page> engine::read(const shard_read& request) const {
+  auto stream = find(request.stream_name);
+  if (!stream) return not_found(request.stream_name);
   records_page page;
   std::shared_ptr<shard_state> shard;
   bool closed = false;
   {
     std::shared_lock lock(stream->mu);
-    if (stream->record.created_ms != it->stream_created_ms || it->shard >= stream->shards.size()) {
-      return not_found(it->stream_name);
+    if (stream->record.created_ms != request.stream_created_ms ||
+        request.shard >= stream->shards.size()) {
+      return not_found(request.stream_name);
     }
-    shard = stream->shards[it->shard];
+    shard = stream->shards[request.shard];
     closed = !shard->record.is_open();
     if (closed) {
       for (const auto& s : stream->shards) {
-        if (s->record.parent == it->shard || s->record.adjacent_parent == it->shard) {
+        if (s->record.parent == request.shard || s->record.adjacent_parent == request.shard) {
           page.children.push_back(s->record);
         }
       }
     }
   }
-  page.stream_name = it->stream_name;
+  page.stream_name = request.stream_name;
   page.tag = stream->tag;
-  page.shard = it->shard;
-  const storage::position from = std::max(it->pos, shard->log->start_position());
-  auto batch = shard->log->read(from, {limit, 10u << 20});
+  page.shard = request.shard;
+  const storage::read_limits limits{request.max_records, request.max_bytes};
+  const storage::position from = std::max(request.from, shard->log->start_position());
+  auto batch = shard->log->read(from, limits);
   if (!batch) {
     if (batch.error() != storage::errc::position_trimmed) {
       return internal_failure("reading " + shard->id, batch.error());
     }
-    batch = shard->log->read(shard->log->start_position(), {limit, 10u << 20});
+    batch = shard->log->read(shard->log->start_position(), limits);
     if (!batch) return internal_failure("reading " + shard->id, batch.error());
   }
   page.batch = std::move(*batch);
@@ -893,14 +882,10 @@ outcome<records_page> engine::get_records(std::string_view text, std::size_t lim
   }
   if (page.batch.next > visible) page.batch.next = std::max(from, visible);
   if (page.batch.next < visible && !records.empty()) {
-    page.millis_behind = std::max<std::int64_t>(0, now - records.back().arrival_ms);
+    page.millis_behind = std::max<std::int64_t>(0, now_ms() - records.back().arrival_ms);
   }
-  if (closed && page.batch.next >= shard->log->next_position()) {
-    return page;  // end of a closed shard: children, no next iterator
-  }
-  page.children.clear();
-  page.next_iterator = encode_shard_iterator(
-      key_, {it->stream_name, it->stream_created_ms, it->shard, page.batch.next, now});
+  page.end_of_shard = closed && page.batch.next >= shard->log->next_position();
+  if (!page.end_of_shard) page.children.clear();
   return page;
 }
 

@@ -3,7 +3,9 @@
 // The engine owns every stream's in-memory state (its catalog record, its shards and their
 // logs, the routing table of open shards), the server secret, and a maintenance thread that
 // performs delayed state transitions (CREATING -> ACTIVE, DELETING -> gone, UPDATING ->
-// ACTIVE) and retention. It speaks in streams, shards, positions and sequence numbers; it knows
+// ACTIVE) and retention. It also keeps the consumers registered for enhanced fan-out, and
+// wakes subscribers (shard_listener) when a shard they watch has new committed records,
+// closes, or goes away with its stream. It speaks in streams, shards, positions and sequence numbers; it knows
 // nothing of JSON or HTTP (the api layer turns its failures into Kinesis errors).
 //
 // Data directory:
@@ -58,6 +60,7 @@ struct engine_options {
   std::int64_t update_stream_ms = 0;  // time a changed stream spends UPDATING
   std::int64_t iterator_ttl_ms = 300'000;
   std::int64_t retention_check_ms = 60'000;  // how often retention runs
+  std::int64_t consumer_ms = 0;  // time a consumer spends CREATING and DELETING
   std::uint64_t segment_size = 128u << 20;
 };
 
@@ -66,6 +69,7 @@ struct stream_snapshot {
   metadata::stream_record stream;
   std::vector<metadata::shard_record> shards;  // by index
   std::uint32_t tag = 0;                       // sequence-number stream tag
+  std::size_t consumer_count = 0;              // registered consumers
 
   std::size_t open_shard_count() const;
   std::string sequence_number(metadata::shard_index shard, storage::position pos) const {
@@ -105,10 +109,79 @@ struct records_page {
   metadata::shard_index shard = 0;
   std::optional<std::string> next_iterator;  // absent at the end of a closed shard
   std::int64_t millis_behind = 0;
+  bool end_of_shard = false;                     // a closed shard, read to its end
   std::vector<metadata::shard_record> children;  // at the end of a closed shard
 };
 
 enum class retention_change { increase, decrease };
+
+// Where a reader starts in a shard (GetShardIterator, SubscribeToShard's StartingPosition).
+struct start_request {
+  iterator_type type = iterator_type::trim_horizon;
+  std::string sequence_number;    // AT_/AFTER_SEQUENCE_NUMBER
+  std::int64_t timestamp_ms = 0;  // AT_TIMESTAMP
+};
+
+// One read of a shard from a position: the committed records from there, and, at the end of
+// a closed shard, its children.
+struct shard_read {
+  std::string stream_name;
+  std::int64_t stream_created_ms = 0;
+  metadata::shard_index shard = 0;
+  storage::position from = 0;
+  std::size_t max_records = 10'000;
+  std::size_t max_bytes = 10u << 20;
+};
+
+// Wakes a subscriber. Called on the thread that made the change (the group committer's, a
+// control thread's), possibly while engine locks are held: it must return at once and must not
+// call into the engine (post the work to the subscriber's own thread instead).
+class shard_listener {
+ public:
+  virtual ~shard_listener() = default;
+  virtual void shard_changed() noexcept = 0;
+};
+
+// Keeps a listener registered on one shard for as long as it lives. Once the watch is
+// destroyed the listener is not called again, so a watch must not outlive its listener.
+class shard_watch {
+ public:
+  struct registry;
+  shard_watch() = default;
+  shard_watch(std::shared_ptr<registry> registry, shard_listener* listener);
+  ~shard_watch();
+  shard_watch(shard_watch&& other) noexcept;
+  shard_watch& operator=(shard_watch&& other) noexcept;
+
+ private:
+  void release();
+  std::shared_ptr<registry> registry_;
+  shard_listener* listener_ = nullptr;
+};
+
+// Who a consumer is: a stream and a consumer name (from an ARN, or given separately).
+struct consumer_key {
+  std::string stream;
+  std::string name;
+  std::optional<std::int64_t> created_s;  // from an ARN: must match the registered consumer's
+};
+
+// The right to push one shard to one consumer (SubscribeToShard), held while a subscription
+// runs. A newer subscription of the same consumer and shard (5 s or more later) supersedes it.
+class subscription_claim {
+ public:
+  struct state;
+  explicit subscription_claim(std::shared_ptr<state> s);
+  ~subscription_claim();
+  subscription_claim(const subscription_claim&) = delete;
+  subscription_claim& operator=(const subscription_claim&) = delete;
+  bool superseded() const;
+  // Registers the listener told when the claim is superseded (replacing any earlier one).
+  void on_superseded(shard_listener* listener);
+
+ private:
+  std::shared_ptr<state> state_;
+};
 
 class engine {
  public:
@@ -130,7 +203,8 @@ class engine {
   outcome<void> create_stream(const std::string& name, std::uint32_t shard_count,
                               metadata::stream_mode mode,
                               const std::map<std::string, std::string>& tags);
-  outcome<void> delete_stream(const std::string& name);
+  // Refuses a stream with registered consumers unless `enforce_consumer_deletion`.
+  outcome<void> delete_stream(const std::string& name, bool enforce_consumer_deletion = true);
   outcome<stream_snapshot> describe(std::string_view name) const;
   std::vector<metadata::stream_record> list_streams() const;
   outcome<void> change_retention(const std::string& name, int hours, retention_change change);
@@ -143,6 +217,23 @@ class engine {
   // Returns the open shard count before the change.
   outcome<std::size_t> update_shard_count(const std::string& name, std::size_t target);
   outcome<void> update_stream_mode(const std::string& name, metadata::stream_mode mode);
+
+  // --- consumers (enhanced fan-out) --------------------------------------------------------
+  std::string consumer_arn(std::string_view stream, std::string_view name,
+                           std::int64_t created_ms) const;
+  // The key an ARN of this account and region names, or nullopt if it is not a consumer ARN.
+  std::optional<consumer_key> parse_consumer_arn(std::string_view arn) const;
+  outcome<metadata::consumer_record> register_consumer(const std::string& stream,
+                                                       const std::string& name);
+  outcome<metadata::consumer_record> describe_consumer(const consumer_key& key) const;
+  // Every consumer of a stream created at `created_ms` (any creation time if 0).
+  outcome<std::vector<metadata::consumer_record>> list_consumers(std::string_view stream,
+                                                                 std::int64_t created_ms = 0) const;
+  outcome<void> deregister_consumer(const consumer_key& key);
+  // SubscribeToShard's rule: one subscription per consumer and shard; a second call within
+  // 5 s of the last successful one is refused (ResourceInUse), a later one supersedes it.
+  outcome<std::unique_ptr<subscription_claim>> claim_subscription(
+      const metadata::consumer_record& consumer, metadata::shard_index shard);
 
   // Open shards across all streams, and streams in ON_DEMAND mode (DescribeLimits).
   std::size_t open_shard_count() const;
@@ -157,6 +248,17 @@ class engine {
 
   outcome<std::string> get_shard_iterator(const iterator_request& request) const;
   outcome<records_page> get_records(std::string_view iterator, std::size_t limit) const;
+
+  // The position a reader of `shard` starts at (what an iterator of that request points to).
+  outcome<storage::position> start_position(std::string_view stream, metadata::shard_index shard,
+                                            const start_request& start) const;
+  // Committed records of one shard from a position (no iterator; next_iterator stays empty
+  // and `children` is filled at the end of a closed shard).
+  outcome<records_page> read(const shard_read& request) const;
+  // Calls `listener` whenever `shard` gets newly committed records or closes, or the stream is
+  // deleted, until the returned watch is destroyed.
+  outcome<shard_watch> watch(std::string_view stream, std::int64_t created_ms,
+                             metadata::shard_index shard, shard_listener* listener) const;
 
  private:
   struct shard_state;
@@ -185,6 +287,12 @@ class engine {
   failure not_active(const stream_state& stream) const;
   std::string shard_limit_message(std::size_t open, std::size_t additional) const;
   failure shard_not_found(metadata::shard_index shard, std::string_view stream) const;
+  failure consumer_not_found(const consumer_key& key) const;
+  enum class consumer_step { activate, start_deleting, remove };
+  void finish_consumer_later(const std::string& stream, const std::string& name,
+                             consumer_step step);
+  void apply_consumer_transition(const std::string& stream, const std::string& name,
+                                 consumer_step step);
 
   const engine_options options_;
   const secret key_;
@@ -197,6 +305,11 @@ class engine {
 
   mutable std::shared_mutex streams_mu_;  // guards streams_ (the map, not the streams)
   std::map<std::string, std::shared_ptr<stream_state>, std::less<>> streams_;
+
+  std::mutex claims_mu_;  // guards claims_
+  std::map<std::pair<std::string, metadata::shard_index>,
+           std::shared_ptr<subscription_claim::state>>
+      claims_;  // by consumer ARN and shard
 
   std::mutex tasks_mu_;
   std::condition_variable tasks_cv_;

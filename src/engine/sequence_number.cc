@@ -1,6 +1,7 @@
 // sequence_number: formatting and parsing of the 56-digit layout described in the header.
 #include "engine/sequence_number.h"
 
+#include "common/assert.h"
 #include "common/crc32c.h"
 
 #include <array>
@@ -36,9 +37,16 @@ std::optional<std::uint64_t> get_digits(std::string_view text) {
   return value;
 }
 
+// The position field as written: the record's position plus one, or 0 for the shard start.
+std::uint64_t position_field(const sequence_fields& f) {
+  SPATE_ASSERT(f.pos < UINT64_MAX, "a position beyond what a sequence number can carry");
+  return f.shard_start ? 0 : f.pos + 1;
+}
+
 // A 64-bit mix (splitmix64's finaliser) of the three fields, reduced to 14 digits.
 std::uint64_t check_value(const sequence_fields& f) {
-  std::uint64_t x = f.pos ^ (static_cast<std::uint64_t>(f.stream_tag) << 32 | f.shard);
+  std::uint64_t x =
+      position_field(f) ^ (static_cast<std::uint64_t>(f.stream_tag) << 32 | f.shard);
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -62,7 +70,7 @@ void format_sequence_number(const sequence_fields& fields, char* out) {
   p += tag_digits;
   put_digits(fields.shard, shard_digits, p);
   p += shard_digits;
-  put_digits(fields.pos, position_digits, p);
+  put_digits(position_field(fields), position_digits, p);
   p += position_digits;
   put_digits(check_value(fields), check_digits, p);
 }
@@ -71,6 +79,10 @@ std::string format_sequence_number(const sequence_fields& fields) {
   std::string out(sequence_number_digits, '0');
   format_sequence_number(fields, out.data());
   return out;
+}
+
+std::string shard_start_sequence_number(std::uint32_t stream_tag, metadata::shard_index shard) {
+  return format_sequence_number({.stream_tag = stream_tag, .shard = shard, .shard_start = true});
 }
 
 std::optional<sequence_fields> parse_sequence_number(std::string_view text) {
@@ -88,8 +100,10 @@ std::optional<sequence_fields> parse_sequence_number(std::string_view text) {
   if (!tag || !shard || !pos || !check || *tag > UINT32_MAX || *shard > UINT32_MAX) {
     return std::nullopt;
   }
-  sequence_fields fields{static_cast<std::uint32_t>(*tag),
-                         static_cast<metadata::shard_index>(*shard), *pos};
+  sequence_fields fields{.stream_tag = static_cast<std::uint32_t>(*tag),
+                         .shard = static_cast<metadata::shard_index>(*shard),
+                         .pos = *pos == 0 ? 0 : *pos - 1,
+                         .shard_start = *pos == 0};
   if (check_value(fields) != *check) return std::nullopt;
   return fields;
 }

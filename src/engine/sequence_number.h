@@ -9,7 +9,9 @@
 // - stream tag: a 32-bit hash of the stream's name and creation time, so a number from
 //   another stream (or an earlier stream of the same name) is recognised.
 // - shard index: the shard within the stream; a child shard's numbers exceed its parents'.
-// - position: the record's position in its shard's log (storage/record.h).
+// - position: one more than the record's position in its shard's log (storage/record.h).
+//   0 is the shard's start: the StartingSequenceNumber that DescribeStream and ListShards
+//   show, below every record of the shard, so AFTER_SEQUENCE_NUMBER of it misses nothing.
 // - check: a hash of the other fields modulo 10^14, so a mistyped number is rejected rather
 //   than read as some other record.
 //
@@ -30,7 +32,8 @@ namespace spate::engine {
 struct sequence_fields {
   std::uint32_t stream_tag = 0;
   metadata::shard_index shard = 0;
-  storage::position pos = 0;
+  storage::position pos = 0;  // the record's position (0 for the shard start)
+  bool shard_start = false;   // the number before the shard's first record
 
   friend bool operator==(const sequence_fields&, const sequence_fields&) = default;
 };
@@ -41,6 +44,8 @@ inline constexpr std::size_t sequence_number_digits = 56;
 std::uint32_t stream_tag(std::string_view stream_name, std::int64_t created_ms);
 
 std::string format_sequence_number(const sequence_fields& fields);
+// The shard's StartingSequenceNumber: below every record's number in the shard.
+std::string shard_start_sequence_number(std::uint32_t stream_tag, metadata::shard_index shard);
 // Writes the 56 digits to `out` (which must have room for them); no allocation.
 void format_sequence_number(const sequence_fields& fields, char* out);
 

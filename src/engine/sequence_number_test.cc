@@ -14,16 +14,35 @@ TEST(SequenceNumberTest, HasFiftySixDigitsAndRoundTrips) {
   EXPECT_EQ(parse_sequence_number(text), f);
 }
 
+// The largest position a number can carry: the field holds the position plus one.
+constexpr storage::position last_position = UINT64_MAX - 1;
+
 TEST(SequenceNumberTest, GrowsWithPositionAndWithChildShards) {
   const auto tag = stream_tag("s", 1);
-  std::string previous = format_sequence_number({tag, 0, 0});
+  std::string previous = shard_start_sequence_number(tag, 0);
   for (storage::position p :
-       std::initializer_list<storage::position>{1, 9, 10, 99, 1000000, UINT64_MAX}) {
+       std::initializer_list<storage::position>{0, 1, 9, 10, 99, 1000000, last_position}) {
     const auto next = format_sequence_number({tag, 0, p});
     EXPECT_LT(previous, next);
     previous = next;
   }
-  EXPECT_LT(format_sequence_number({tag, 0, UINT64_MAX}), format_sequence_number({tag, 1, 0}));
+  EXPECT_LT(format_sequence_number({tag, 0, last_position}), shard_start_sequence_number(tag, 1));
+}
+
+TEST(SequenceNumberTest, ShardStartIsBelowTheFirstRecordAndParsesAsSuch) {
+  const auto tag = stream_tag("s", 1);
+  const auto start = parse_sequence_number(shard_start_sequence_number(tag, 3));
+  ASSERT_TRUE(start);
+  EXPECT_TRUE(start->shard_start);
+  EXPECT_EQ(start->shard, 3u);
+  EXPECT_EQ(start->pos, 0u);
+  const auto first = parse_sequence_number(format_sequence_number({tag, 3, 0}));
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->shard_start);
+  EXPECT_EQ(first->pos, 0u);
+  const auto last = parse_sequence_number(format_sequence_number({tag, 3, last_position}));
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->pos, last_position);
 }
 
 TEST(SequenceNumberTest, RejectsGarbledAndForeignText) {

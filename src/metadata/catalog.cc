@@ -10,7 +10,7 @@
 namespace spate::metadata {
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;  // 2: consumers
 
 constexpr const char* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -42,6 +42,14 @@ CREATE TABLE IF NOT EXISTS tags (
   key    TEXT NOT NULL,
   value  TEXT NOT NULL,
   PRIMARY KEY (stream, key)
+);
+CREATE TABLE IF NOT EXISTS consumers (
+  stream     TEXT NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  arn        TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (stream, name)
 );
 )sql";
 
@@ -160,6 +168,25 @@ std::optional<stream_mode> parse_stream_mode(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view to_string(consumer_status status) {
+  switch (status) {
+    case consumer_status::creating:
+      return "CREATING";
+    case consumer_status::active:
+      return "ACTIVE";
+    case consumer_status::deleting:
+      return "DELETING";
+  }
+  return "?";
+}
+
+std::optional<consumer_status> parse_consumer_status(std::string_view name) {
+  for (auto s : {consumer_status::creating, consumer_status::active, consumer_status::deleting}) {
+    if (to_string(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
 std::string shard_id(shard_index index) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "shardId-%012u", index);
@@ -204,6 +231,11 @@ result<std::unique_ptr<catalog>> catalog::open(const std::string& path) {
   statement version(db, "SELECT version FROM schema_version");
   if (version.step() == SQLITE_ROW) {
     if (version.integer(0) > schema_version) return errc::schema_too_new;
+    if (version.integer(0) < schema_version) {
+      // Earlier versions lack only tables that schema_sql has just created.
+      statement update(db, "UPDATE schema_version SET version = ?");
+      SPATE_TRY_VOID(update.bind(1, std::int64_t{schema_version}).run());
+    }
   } else {
     statement insert(db, "INSERT INTO schema_version(version) VALUES (?)");
     SPATE_TRY_VOID(insert.bind(1, std::int64_t{schema_version}).run());
@@ -385,6 +417,52 @@ result<std::vector<shard_record>> catalog::list_shards(std::string_view stream) 
     if (!st.is_null(6)) sh.ending_position = static_cast<std::uint64_t>(st.integer(6));
     sh.created_ms = st.integer(7);
     out.push_back(sh);
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(rc);
+  return out;
+}
+
+result<void> catalog::put_consumer(const consumer_record& c) {
+  std::lock_guard lock(mu_);
+  transaction tx(db_);
+  SPATE_TRY_VOID(tx.begun());
+  SPATE_TRY_VOID(ensure_stream_exists(c.stream));
+  statement st(db_,
+               "INSERT INTO consumers(stream, name, arn, status, created_ms) "
+               "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(stream, name) DO UPDATE SET "
+               "arn = ?3, status = ?4, created_ms = ?5");
+  SPATE_TRY_VOID(st.bind(1, c.stream)
+                     .bind(2, c.name)
+                     .bind(3, c.arn)
+                     .bind(4, to_string(c.status))
+                     .bind(5, c.created_ms)
+                     .run());
+  step("before commit");
+  return tx.commit();
+}
+
+result<void> catalog::delete_consumer(std::string_view stream, std::string_view name) {
+  std::lock_guard lock(mu_);
+  statement st(db_, "DELETE FROM consumers WHERE stream = ? AND name = ?");
+  return st.bind(1, stream).bind(2, name).run();
+}
+
+result<std::vector<consumer_record>> catalog::list_consumers(std::string_view stream) {
+  std::lock_guard lock(mu_);
+  statement st(db_,
+               "SELECT name, arn, status, created_ms FROM consumers WHERE stream = ? "
+               "ORDER BY created_ms, name");
+  st.bind(1, stream);
+  std::vector<consumer_record> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    consumer_record c;
+    c.stream = std::string(stream);
+    c.name = st.text(0);
+    c.arn = st.text(1);
+    c.status = parse_consumer_status(st.text(2)).value_or(consumer_status::active);
+    c.created_ms = st.integer(3);
+    out.push_back(std::move(c));
   }
   if (rc != SQLITE_DONE) return sqlite_error(rc);
   return out;

@@ -1,4 +1,5 @@
-// catalog: the durable record of streams, their shards (with lineage) and tags, in SQLite.
+// catalog: the durable record of streams, their shards (with lineage), tags and registered
+// consumers (enhanced fan-out), in SQLite.
 //
 // The catalog file is an SQLite database in WAL mode with synchronous=FULL: every change is
 // one transaction, committed before the call returns, so a crash leaves either all of a change
@@ -30,11 +31,14 @@ namespace spate::metadata {
 
 enum class stream_status { creating, active, updating, deleting };
 enum class stream_mode { provisioned, on_demand };
+enum class consumer_status { creating, active, deleting };
 
 std::string_view to_string(stream_status status);  // "CREATING", "ACTIVE", ...
 std::string_view to_string(stream_mode mode);      // "PROVISIONED", "ON_DEMAND"
 std::optional<stream_status> parse_stream_status(std::string_view name);
 std::optional<stream_mode> parse_stream_mode(std::string_view name);
+std::string_view to_string(consumer_status status);  // "CREATING", "ACTIVE", "DELETING"
+std::optional<consumer_status> parse_consumer_status(std::string_view name);
 
 using shard_index = std::uint32_t;
 
@@ -66,6 +70,17 @@ struct shard_record {
 
   bool is_open() const { return !ending_position; }
   friend bool operator==(const shard_record&, const shard_record&) = default;
+};
+
+// A consumer registered for enhanced fan-out (RegisterStreamConsumer).
+struct consumer_record {
+  std::string stream;
+  std::string name;
+  std::string arn;  // ...:stream/<stream>/consumer/<name>:<created, epoch seconds>
+  consumer_status status = consumer_status::creating;
+  std::int64_t created_ms = 0;
+
+  friend bool operator==(const consumer_record&, const consumer_record&) = default;
 };
 
 // A shard that resharding closes, and the position after its last record.
@@ -102,6 +117,13 @@ class catalog {
   // Adds or overwrites tags; removes tags by key (absent keys are ignored).
   result<void> put_tags(std::string_view stream, const std::map<std::string, std::string>& tags);
   result<void> remove_tags(std::string_view stream, const std::vector<std::string>& keys);
+
+  // Adds a consumer, or rewrites its status; errc::stream_not_found if the stream is gone.
+  result<void> put_consumer(const consumer_record& consumer);
+  // Removes a consumer (absent consumers are ignored).
+  result<void> delete_consumer(std::string_view stream, std::string_view name);
+  // Every consumer of a stream, ordered by creation time.
+  result<std::vector<consumer_record>> list_consumers(std::string_view stream);
 
   // Test hook: called with a step name between the statements of every transaction, so a crash
   // test can end the process in the middle of one.

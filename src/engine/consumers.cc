@@ -1,0 +1,194 @@
+// consumers: enhanced fan-out consumers (RegisterStreamConsumer and friends).
+//
+// A consumer belongs to one stream (by name and creation time: a stream deleted and created
+// again has none). Its ARN ends in its creation time in epoch seconds, as AWS's do, so a
+// consumer registered again under the same name gets a new ARN (unless within the same
+// second). Registration and deregistration pass through CREATING and DELETING for
+// `consumer_ms` (immediately when 0); a restart completes a pending transition.
+#include "common/clock.h"
+#include "common/log.h"
+#include "engine/engine.h"
+#include "engine/stream_state.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace spate::engine {
+namespace {
+
+using metadata::consumer_record;
+using metadata::consumer_status;
+
+constexpr std::size_t consumers_per_stream = 20;  // AWS's limit
+constexpr std::size_t creating_at_once = 5;        // AWS: at most 5 consumers CREATING
+
+}  // namespace
+
+std::string engine::consumer_arn(std::string_view stream, std::string_view name,
+                                 std::int64_t created_ms) const {
+  return fmt::format("{}/consumer/{}:{}", stream_arn(stream), name, created_ms / 1000);
+}
+
+std::optional<consumer_key> engine::parse_consumer_arn(std::string_view arn) const {
+  // arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<seconds>
+  const std::string prefix = stream_arn("");
+  if (!arn.starts_with(prefix)) return std::nullopt;
+  arn.remove_prefix(prefix.size());
+  const auto marker = arn.find("/consumer/");
+  const auto colon = arn.rfind(':');
+  if (marker == std::string_view::npos || colon == std::string_view::npos || colon < marker) {
+    return std::nullopt;
+  }
+  consumer_key key;
+  key.stream = std::string(arn.substr(0, marker));
+  key.name = std::string(arn.substr(marker + 10, colon - marker - 10));
+  const auto digits = arn.substr(colon + 1);
+  std::int64_t seconds = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  if (key.stream.empty() || key.name.empty()) return std::nullopt;
+  key.created_s = seconds;
+  return key;
+}
+
+failure engine::consumer_not_found(const consumer_key& key) const {
+  return {failure_kind::resource_not_found,
+          fmt::format("Consumer {} under stream {} not found for account {}.", key.name, key.stream,
+                      options_.account_id)};
+}
+
+outcome<consumer_record> engine::register_consumer(const std::string& stream_name,
+                                                   const std::string& name) {
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto stream, find_or_fail(stream_name));
+  if (stream->record.status == metadata::stream_status::creating ||
+      stream->record.status == metadata::stream_status::deleting) {
+    return not_active(*stream);
+  }
+  if (stream->consumers.contains(name)) {
+    return failure{failure_kind::resource_in_use,
+                   fmt::format("Consumer {} under stream {} already exists for account {}.", name,
+                               stream_name, options_.account_id)};
+  }
+  if (stream->consumers.size() >= consumers_per_stream) {
+    return failure{failure_kind::limit_exceeded,
+                   fmt::format("Consumer limit of {} for stream {} under account {} has been "
+                               "reached.",
+                               consumers_per_stream, stream_name, options_.account_id)};
+  }
+  const auto creating = std::count_if(stream->consumers.begin(), stream->consumers.end(),
+                                      [](const auto& c) {
+                                        return c.second.status == consumer_status::creating;
+                                      });
+  if (static_cast<std::size_t>(creating) >= creating_at_once) {
+    return failure{failure_kind::limit_exceeded,
+                   fmt::format("Only {} consumers can be in CREATING state at the same time for "
+                               "stream {} under account {}.",
+                               creating_at_once, stream_name, options_.account_id)};
+  }
+  consumer_record c;
+  c.stream = stream_name;
+  c.name = name;
+  c.created_ms = now_ms();
+  c.arn = consumer_arn(stream_name, name, c.created_ms);
+  c.status = options_.consumer_ms > 0 ? consumer_status::creating : consumer_status::active;
+  if (auto r = catalog_->put_consumer(c); !r) {
+    return internal_failure("registering consumer " + name, r.error());
+  }
+  {
+    std::unique_lock lock(stream->mu);
+    stream->consumers.emplace(name, c);
+  }
+  if (c.status == consumer_status::creating) {
+    finish_consumer_later(stream_name, name, consumer_step::activate);
+  }
+  c.status = consumer_status::creating;  // as AWS answers: ACTIVE comes after
+  return c;
+}
+
+outcome<consumer_record> engine::describe_consumer(const consumer_key& key) const {
+  auto stream = find(key.stream);
+  if (!stream) return consumer_not_found(key);
+  std::shared_lock lock(stream->mu);
+  auto it = stream->consumers.find(key.name);
+  if (it == stream->consumers.end() ||
+      (key.created_s && *key.created_s != it->second.created_ms / 1000)) {
+    return consumer_not_found(key);
+  }
+  return it->second;
+}
+
+outcome<std::vector<consumer_record>> engine::list_consumers(std::string_view stream_name,
+                                                             std::int64_t created_ms) const {
+  SPATE_TRY(auto stream, find_or_fail(stream_name));
+  std::shared_lock lock(stream->mu);
+  if (created_ms != 0 && created_ms != stream->record.created_ms) return not_found(stream_name);
+  std::vector<consumer_record> out;
+  out.reserve(stream->consumers.size());
+  for (const auto& [name, c] : stream->consumers) out.push_back(c);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.created_ms, a.name) < std::tie(b.created_ms, b.name);
+  });
+  return out;
+}
+
+outcome<void> engine::deregister_consumer(const consumer_key& key) {
+  std::lock_guard control(control_mu_);
+  SPATE_TRY(auto found, describe_consumer(key));
+  if (found.status == consumer_status::deleting) return {};
+  if (options_.consumer_ms > 0) {
+    apply_consumer_transition(key.stream, key.name, consumer_step::start_deleting);
+    finish_consumer_later(key.stream, key.name, consumer_step::remove);
+  } else {
+    apply_consumer_transition(key.stream, key.name, consumer_step::remove);
+  }
+  return {};
+}
+
+// Caller holds control_mu_. Writes the catalog, then publishes the change. Subscribers of the
+// stream are woken when a consumer starts going away, so its subscriptions end.
+void engine::apply_consumer_transition(const std::string& stream_name, const std::string& name,
+                                       consumer_step step) {
+  auto stream = find(stream_name);
+  if (!stream) return;
+  consumer_record updated;
+  {
+    std::shared_lock lock(stream->mu);
+    auto it = stream->consumers.find(name);
+    if (it == stream->consumers.end()) return;
+    updated = it->second;
+  }
+  if (step == consumer_step::activate) {
+    if (updated.status != consumer_status::creating) return;  // deregistered meanwhile
+    updated.status = consumer_status::active;
+  } else {
+    updated.status = consumer_status::deleting;
+  }
+  auto written = step == consumer_step::remove ? catalog_->delete_consumer(stream_name, name)
+                                               : catalog_->put_consumer(updated);
+  if (!written) {
+    log::error("updating consumer {} of stream {} failed: {}", name, stream_name,
+               written.error().message());
+    return;
+  }
+  {
+    std::unique_lock lock(stream->mu);
+    if (step == consumer_step::remove) {
+      stream->consumers.erase(name);
+    } else {
+      stream->consumers[name] = updated;
+    }
+  }
+  if (step != consumer_step::activate) stream->notify_all_shards();
+}
+
+void engine::finish_consumer_later(const std::string& stream, const std::string& name,
+                                   consumer_step step) {
+  schedule(options_.consumer_ms, [this, stream, name, step] {
+    std::lock_guard control(control_mu_);
+    apply_consumer_transition(stream, name, step);
+  });
+}
+
+}  // namespace spate::engine

@@ -1,0 +1,119 @@
+// stream_reader: lineage-ordered reading of a shard or a stream, for subscribers.
+#include "engine/stream_reader.h"
+
+#include <algorithm>
+
+namespace spate::engine {
+
+stream_reader::stream_reader(const engine& engine, const reader_options& options,
+                             shard_listener* listener)
+    : engine_(engine), options_(options), listener_(listener) {}
+
+stream_reader::~stream_reader() = default;
+
+outcome<std::unique_ptr<stream_reader>> stream_reader::open(const engine& engine,
+                                                            const reader_options& options,
+                                                            shard_listener* listener) {
+  SPATE_TRY(auto snap, engine.describe(options.stream));
+  std::unique_ptr<stream_reader> r(new stream_reader(engine, options, listener));
+  r->created_ms_ = snap.stream.created_ms;
+  r->tag_ = snap.tag;
+  if (options.shard) {
+    if (*options.shard >= snap.shards.size()) {
+      // Ask the engine, so the message is the one GetShardIterator gives.
+      SPATE_TRY_VOID(engine.start_position(options.stream, *options.shard, options.start));
+    }
+    r->cursors_.push_back({.shard = snap.shards[*options.shard]});
+    SPATE_TRY_VOID(r->start(r->cursors_.back(), options.start));
+    return r;
+  }
+  for (const auto& shard : snap.shards) r->cursors_.push_back({.shard = shard});
+  if (options.start.type == iterator_type::latest) {
+    // Only the open shards have a latest; everything closed lies in the past.
+    for (auto& c : r->cursors_) {
+      if (!c.shard.is_open()) c.at = cursor::state::done;
+    }
+  }
+  for (auto& c : r->cursors_) {
+    if (c.at == cursor::state::waiting && r->parents_done(c.shard)) {
+      SPATE_TRY_VOID(r->start(c, options.start));
+    }
+  }
+  return r;
+}
+
+// Watch first, then find the position: a commit in between wakes the listener, so nothing
+// committed after the position was taken goes unnoticed.
+outcome<void> stream_reader::start(cursor& c, const start_request& start) {
+  SPATE_TRY(c.watch, engine_.watch(options_.stream, created_ms_, c.shard.index, listener_));
+  SPATE_TRY(c.next, engine_.start_position(options_.stream, c.shard.index, start));
+  c.at = cursor::state::reading;
+  return {};
+}
+
+bool stream_reader::parents_done(const metadata::shard_record& shard) const {
+  for (const auto parent : {shard.parent, shard.adjacent_parent}) {
+    if (!parent) continue;
+    auto it = std::find_if(cursors_.begin(), cursors_.end(),
+                           [&](const cursor& c) { return c.shard.index == *parent; });
+    // A parent that is no longer listed has nothing left to read.
+    if (it != cursors_.end() && it->at != cursor::state::done) return false;
+  }
+  return true;
+}
+
+stream_reader::cursor* stream_reader::find(metadata::shard_index index) {
+  for (auto& c : cursors_) {
+    if (c.shard.index == index) return &c;
+  }
+  return nullptr;
+}
+
+outcome<void> stream_reader::follow_lineage() {
+  SPATE_TRY(auto snap, engine_.describe(options_.stream));
+  if (snap.stream.created_ms != created_ms_) {
+    return failure{failure_kind::resource_not_found, "Stream " + options_.stream + " not found."};
+  }
+  for (const auto& shard : snap.shards) {
+    if (!find(shard.index)) cursors_.push_back({.shard = shard});
+  }
+  // Children start from their beginning: a parent's end is where they take over.
+  const start_request from_start{.type = iterator_type::trim_horizon};
+  for (auto& c : cursors_) {
+    if (c.at == cursor::state::waiting && parents_done(c.shard)) {
+      SPATE_TRY_VOID(start(c, from_start));
+    }
+  }
+  return {};
+}
+
+outcome<std::optional<records_page>> stream_reader::read() {
+  if (finished_) return std::optional<records_page>();
+  const std::size_t n = cursors_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    cursor& c = cursors_[(turn_ + i) % n];
+    if (c.at != cursor::state::reading) continue;
+    SPATE_TRY(auto page, engine_.read({.stream_name = options_.stream,
+                                       .stream_created_ms = created_ms_,
+                                       .shard = c.shard.index,
+                                       .from = c.next,
+                                       .max_records = options_.max_records,
+                                       .max_bytes = options_.max_bytes}));
+    c.next = page.batch.next;
+    if (page.batch.records.empty() && !page.end_of_shard) continue;
+    turn_ = (turn_ + i + 1) % n;
+    if (page.end_of_shard) {
+      c.at = cursor::state::done;
+      c.watch = shard_watch();
+      if (options_.shard) {
+        finished_ = true;
+      } else {
+        SPATE_TRY_VOID(follow_lineage());
+      }
+    }
+    return std::optional<records_page>(std::move(page));
+  }
+  return std::optional<records_page>();
+}
+
+}  // namespace spate::engine

@@ -1,0 +1,107 @@
+// stream_state: the engine's in-memory state of one stream and its shards, shared by the
+// engine's source files (engine.cc: streams, puts, reads; consumers.cc: enhanced fan-out;
+// watch.cc: subscriber wake-ups). Not part of the engine's interface.
+//
+// Locking: a stream's `mu` is its topology lock. Puts and reads take it shared; resharding,
+// deletion and consumer changes take it exclusively for the instant they publish a change.
+// A shard's `durable_end` is atomic and its listeners have their own mutex, so the commit path
+// touches neither lock.
+#pragma once
+
+#include "common/assert.h"
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+namespace spate::engine {
+
+// The listeners of one shard. Notifying holds the mutex, so once a watch has removed its
+// listener (under the same mutex) that listener is never called again.
+struct shard_watch::registry {
+  std::mutex mu;
+  std::vector<shard_listener*> listeners;  // guarded by mu
+  std::atomic<std::size_t> count{0};       // listeners.size(), read without the lock
+
+  void notify() {
+    if (count.load(std::memory_order_acquire) == 0) return;
+    std::lock_guard lock(mu);
+    for (auto* l : listeners) l->shard_changed();
+  }
+};
+
+struct engine::shard_state {
+  metadata::shard_record record;  // ending_position guarded by the stream's mu
+  std::string id;
+  std::unique_ptr<storage::shard_log> log;
+  // One past the last record that reached the fsync policy's commit point. Readers see only
+  // records below it, so nothing a power loss could still take away (and whose position could
+  // then be handed out again) is ever read. Only grows.
+  std::atomic<storage::position> durable_end{0};
+  std::shared_ptr<shard_watch::registry> watchers = std::make_shared<shard_watch::registry>();
+
+  storage::position visible_end() const { return durable_end.load(std::memory_order_acquire); }
+  // Publishes records up to `end` to readers and wakes the shard's subscribers.
+  void mark_durable(storage::position end) {
+    auto current = durable_end.load(std::memory_order_relaxed);
+    while (current < end &&
+           !durable_end.compare_exchange_weak(current, end, std::memory_order_release)) {
+    }
+    if (current < end) watchers->notify();
+  }
+};
+
+struct engine::stream_state {
+  mutable std::shared_mutex mu;      // topology lock: shared by puts and reads
+  metadata::stream_record record;    // guarded by mu
+  std::uint32_t tag = 0;
+  std::string dir;
+  std::vector<std::shared_ptr<shard_state>> shards;  // by index; guarded by mu
+  std::vector<shard_state*> routing;                 // open shards by range start; guarded by mu
+  // Registered consumers by name; guarded by mu, changed only under the engine's control_mu_.
+  std::map<std::string, metadata::consumer_record, std::less<>> consumers;
+
+  void rebuild_routing() {
+    routing.clear();
+    for (const auto& s : shards) {
+      if (s->record.is_open()) routing.push_back(s.get());
+    }
+    std::sort(routing.begin(), routing.end(), [](const auto* a, const auto* b) {
+      return a->record.range.start < b->record.range.start;
+    });
+  }
+
+  shard_state* route(uint128 key) const {
+    auto it = std::upper_bound(routing.begin(), routing.end(), key,
+                               [](uint128 k, const auto* s) { return k < s->record.range.start; });
+    SPATE_ASSERT(it != routing.begin(), "open shards do not cover the hash key space");
+    return *std::prev(it);
+  }
+
+  std::shared_ptr<shard_state> find_shard(metadata::shard_index index) const {
+    return index < shards.size() ? shards[index] : nullptr;
+  }
+
+  stream_snapshot snapshot() const {
+    stream_snapshot snap;
+    snap.stream = record;
+    snap.tag = tag;
+    snap.consumer_count = consumers.size();
+    snap.shards.reserve(shards.size());
+    for (const auto& s : shards) snap.shards.push_back(s->record);
+    return snap;
+  }
+
+  // Wakes every subscriber of the stream (its shards changed state or it is going away).
+  void notify_all_shards() const {
+    for (const auto& s : shards) s->watchers->notify();
+  }
+};
+
+}  // namespace spate::engine
