@@ -6,19 +6,23 @@
 // group committer's included: encoding happens later, on the connection's thread): with a
 // response value (encoded by the
 // dispatcher; an empty object value becomes an empty body, as AWS sends for actions without
-// output), with a body_writer that streams the response into the codec, or with an api_error.
+// output), with a body_writer that streams the response into the codec, with a push_reply
+// whose source the server then drains for as long as it runs, or with an api_error.
 // Data-plane handlers run on the I/O thread that read the request and must not block; control-plane
 // handlers run on the control thread because they write the catalog (an fsync).
 #pragma once
 
 #include "api/encoder.h"
 #include "api/errors.h"
+#include "api/push_source.h"
 #include "api/schema.h"
 #include "api/value.h"
 #include "engine/engine.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <variant>
 
@@ -35,9 +39,17 @@ class traffic_observer {
 // Runs a task later on another thread (the server's control thread).
 using task_runner = std::function<void(std::function<void()>)>;
 
+// How long pushed answers run (SubscribeToShard), and the WebSocket subscriptions' limits.
+struct push_limits {
+  std::chrono::milliseconds subscription_lifetime{300'000};  // AWS: 5 minutes
+  std::chrono::milliseconds heartbeat{5'000};  // an event at least this often when idle
+  std::size_t max_message_bytes = 1u << 20;    // record bytes per pushed message
+};
+
 struct action_context {
   engine::engine& engine;
   traffic_observer& traffic;
+  push_limits push;
 };
 
 // A response body written token by token when it is encoded (for large answers), with a
@@ -46,7 +58,11 @@ struct body_writer {
   std::function<void(encoder&)> write;
   std::size_t size_hint = 0;
 };
-using reply = std::variant<value, api_error, body_writer>;
+// A long-lived answer that pushes messages (SubscribeToShard).
+struct push_reply {
+  std::shared_ptr<push_source> source;
+};
+using reply = std::variant<value, api_error, body_writer, push_reply>;
 using responder = std::function<void(reply)>;
 
 struct action {

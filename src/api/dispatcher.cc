@@ -37,6 +37,11 @@ http_reply encode_reply(reply r, std::string_view action_name) {
   if (auto* e = std::get_if<api_error>(&r)) return error_reply(*e, action_name);
   http_reply out;
   out.action = action_name;
+  if (auto* push = std::get_if<push_reply>(&r)) {
+    out.content_type = std::string(push->source->content_type());
+    out.push = std::move(push->source);
+    return out;
+  }
   if (auto* writer = std::get_if<body_writer>(&r)) {
     out.body.reserve(writer->size_hint);
     json_encoder encoder(out.body);
@@ -50,8 +55,9 @@ http_reply encode_reply(reply r, std::string_view action_name) {
 
 }  // namespace
 
-dispatcher::dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control)
-    : ctx_{engine, traffic}, run_control_(std::move(run_control)) {}
+dispatcher::dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control,
+                       push_limits push)
+    : ctx_{engine, traffic, push}, run_control_(std::move(run_control)) {}
 
 std::vector<std::string_view> dispatcher::action_names() {
   std::vector<std::string_view> names;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,7 @@ struct http_reply {
   std::string body;
   std::string_view action;  // the action's name, or "" when none was identified
   bool error = false;
+  std::shared_ptr<push_source> push;  // set for a pushed answer: the body is its messages
 };
 
 class dispatcher {
@@ -31,7 +33,9 @@ class dispatcher {
   // Produces the encoded reply; called by whoever sends it, on the thread that sends it.
   using encode_fn = std::function<http_reply()>;
 
-  dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control);
+  dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control,
+             push_limits push = {});
+  action_context& context() { return ctx_; }
 
   void handle(std::string_view target, std::string_view content_type, std::string_view body,
               std::function<void(encode_fn)> done);

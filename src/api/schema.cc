@@ -6,6 +6,8 @@
 #include <climits>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <cctype>
 #include <cmath>
 
@@ -52,6 +54,39 @@ bool arn_pattern(std::string_view t, bool any_before_stream) {
     bool no_space = true;
     for (char c : tail) no_space = no_space && !std::isspace(static_cast<unsigned char>(c));
     if (no_space) return true;
+  }
+  return false;
+}
+
+bool name_chars(std::string_view t) {
+  if (t.empty()) return false;
+  for (char c : t) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ...:<12 digits>:<anything>stream/<name>/consumer/<name>:<digits>
+bool consumer_arn_pattern(std::string_view t) {
+  if (!t.starts_with("arn:aws") || t.find(":kinesis:") == std::string_view::npos) return false;
+  const auto colon = t.rfind(':');
+  const auto digits = t.substr(colon + 1);
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), is_digit)) return false;
+  const auto head = t.substr(0, colon);
+  const auto consumer = head.rfind("/consumer/");
+  if (consumer == std::string_view::npos || !name_chars(head.substr(consumer + 10))) return false;
+  const auto before = head.substr(0, consumer);
+  const auto stream = before.rfind("stream/");
+  if (stream == std::string_view::npos || !name_chars(before.substr(stream + 7))) return false;
+  // The account: 12 digits between colons somewhere before "stream/".
+  const auto prefix = before.substr(0, stream);
+  for (std::size_t i = 0; i + 13 < prefix.size(); ++i) {
+    if (prefix[i] != ':' || prefix[i + 13] != ':') continue;
+    bool all = true;
+    for (std::size_t k = i + 1; k < i + 13; ++k) all = all && is_digit(prefix[k]);
+    if (all) return true;
   }
   return false;
 }
@@ -403,13 +438,7 @@ bool matches_pattern(pattern p, std::string_view t) {
     case pattern::none:
       return true;
     case pattern::name:
-      if (t.empty()) return false;
-      for (char c : t) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
-          return false;
-        }
-      }
-      return true;
+      return name_chars(t);
     case pattern::hash_key:
       return decimal_pattern(t, 39);
     case pattern::sequence_number:
@@ -418,6 +447,8 @@ bool matches_pattern(pattern p, std::string_view t) {
       return arn_pattern(t, false);
     case pattern::resource_arn:
       return arn_pattern(t, true);
+    case pattern::consumer_arn:
+      return consumer_arn_pattern(t);
   }
   return false;
 }
@@ -436,6 +467,9 @@ std::string_view pattern_text(pattern p) {
       return "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
     case pattern::resource_arn:
       return "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+";
+    case pattern::consumer_arn:
+      return "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/"
+             "[a-zA-Z0-9_.-]+:[0-9]+";
   }
   return "";
 }

@@ -32,6 +32,7 @@ enum class pattern {
   sequence_number,  // 0|([1-9]\d{0,128})
   stream_arn,       // arn:aws.*:kinesis:.*:\d{12}:stream/\S+
   resource_arn,     // arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+
+  consumer_arn,     // ^(arn):aws.*:kinesis:.*:\d{12}:.*stream/NAME/consumer/NAME:[0-9]+
 };
 
 struct shape;

@@ -29,6 +29,11 @@ const std::vector<const action*>& all_actions() {
       &update_shard_count,
       &update_stream_mode,
       &describe_limits,
+      &register_stream_consumer,
+      &describe_stream_consumer,
+      &list_stream_consumers,
+      &deregister_stream_consumer,
+      &subscribe_to_shard,
   };
   return table;
 }

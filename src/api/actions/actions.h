@@ -31,6 +31,11 @@ extern const action merge_shards;
 extern const action update_shard_count;
 extern const action update_stream_mode;
 extern const action describe_limits;
+extern const action register_stream_consumer;
+extern const action describe_stream_consumer;
+extern const action list_stream_consumers;
+extern const action deregister_stream_consumer;
+extern const action subscribe_to_shard;
 
 }  // namespace spate::api::actions
 

@@ -1,6 +1,8 @@
 // Helpers shared by the action handlers.
 #include "api/actions/common.h"
 
+#include "common/clock.h"
+
 #include <fmt/format.h>
 
 namespace spate::api::actions {
@@ -40,6 +42,44 @@ std::optional<std::string> resolve_stream_names(action_context& ctx, const std::
     return std::nullopt;
   }
   return std::move(*from_arn);
+}
+
+std::variant<engine::start_request, api_error> requested_start(
+    const std::string& type, const std::string* sequence, std::optional<std::int64_t> timestamp) {
+  const bool wants_sequence = type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER";
+  if (wants_sequence != (sequence != nullptr) && type != "AT_TIMESTAMP") {
+    return invalid_argument(fmt::format(
+        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
+        "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+        "Request specified {} and {}.",
+        type, sequence ? "also a StartingSequenceNumber" : "no StartingSequenceNumber"));
+  }
+  engine::start_request start;
+  if (type == "TRIM_HORIZON") {
+    start.type = engine::iterator_type::trim_horizon;
+  } else if (type == "LATEST") {
+    start.type = engine::iterator_type::latest;
+  } else if (wants_sequence) {
+    start.type = type == "AT_SEQUENCE_NUMBER" ? engine::iterator_type::at_sequence_number
+                                              : engine::iterator_type::after_sequence_number;
+    start.sequence_number = *sequence;
+  } else {
+    start.type = engine::iterator_type::at_timestamp;
+    if (!timestamp) {
+      return invalid_argument(
+          "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current "
+          "request has no timestamp parameter.");
+    }
+    const std::int64_t now = now_ms();
+    if (*timestamp > now) {
+      return invalid_argument(fmt::format(
+          "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+          "timestampInMillis: {}, currentTimestampInMillis: {}",
+          *timestamp, now));
+    }
+    start.timestamp_ms = *timestamp;
+  }
+  return start;
 }
 
 std::optional<metadata::shard_index> lenient_shard_index(std::string_view text) {
@@ -133,10 +173,13 @@ value shard_description(const engine::stream_snapshot& snap, const metadata::sha
                               .add("EndingHashKey", value::string(to_decimal(shard.range.end))));
   value range = value::object();
   range.add("StartingSequenceNumber",
-            value::string(snap.sequence_number(shard.index, shard.starting_position)));
+            value::string(engine::shard_start_sequence_number(snap.tag, shard.index)));
   if (shard.ending_position) {
-    const auto last = std::max(*shard.ending_position, shard.starting_position + 1) - 1;
-    range.add("EndingSequenceNumber", value::string(snap.sequence_number(shard.index, last)));
+    // The last record's number; a shard closed before any record ends where it starts.
+    const bool empty = *shard.ending_position <= shard.starting_position;
+    range.add("EndingSequenceNumber",
+              value::string(empty ? engine::shard_start_sequence_number(snap.tag, shard.index)
+                                  : snap.sequence_number(shard.index, *shard.ending_position - 1)));
   }
   out.add("SequenceNumberRange", std::move(range));
   return out;

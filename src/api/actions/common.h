@@ -6,6 +6,7 @@
 #include "api/action.h"
 
 #include <optional>
+#include <variant>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,12 @@ std::optional<engine::stream_snapshot> describe_requested(action_context& ctx, c
 // shard ids; an id that does not parse is compared as text).
 bool shard_after(metadata::shard_index shard, std::string_view exclusive_start);
 api_error shard_not_parsed(action_context& ctx, std::string_view shard, std::string_view stream);
+
+// A starting position from its type and the members that go with it (GetShardIterator,
+// SubscribeToShard), checked as AWS does: a sequence number exactly with AT_/AFTER_, a
+// timestamp (not in the future) with AT_TIMESTAMP.
+std::variant<engine::start_request, api_error> requested_start(
+    const std::string& type, const std::string* sequence, std::optional<std::int64_t> timestamp);
 
 value shard_description(const engine::stream_snapshot& snap, const metadata::shard_record& shard);
 value stream_mode_details(metadata::stream_mode mode);

@@ -15,7 +15,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   api_error error;
   auto name = resolve_stream(ctx, req, error);
   if (!name) return respond(error);
-  auto deleted = ctx.engine.delete_stream(*name);
+  const value* enforce = req.find("EnforceConsumerDeletion");
+  auto deleted = ctx.engine.delete_stream(*name, enforce && enforce->as_bool());
   if (!deleted) return respond(from_failure(deleted.error()));
   respond(no_content());
 }

@@ -21,7 +21,7 @@ void handle(action_context& ctx, value& req, responder respond) {
       .add("EnhancedMonitoring", enhanced_monitoring())
       .add("EncryptionType", value::string(s.encryption_type))
       .add("OpenShardCount", value::integer(static_cast<std::int64_t>(snap->open_shard_count())))
-      .add("ConsumerCount", value::integer(0));
+      .add("ConsumerCount", value::integer(static_cast<std::int64_t>(snap->consumer_count)));
   if (!s.kms_key_id.empty()) summary.add("KeyId", value::string(s.kms_key_id));
   respond(value::object().add("StreamDescriptionSummary", std::move(summary)));
 }

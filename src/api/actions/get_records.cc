@@ -2,6 +2,7 @@
 // iterator, MillisBehindLatest, and ChildShards at the end of a closed shard.
 #include "api/actions/actions.h"
 #include "api/actions/common.h"
+#include "api/record_encoding.h"
 
 namespace spate::api::actions {
 namespace {
@@ -15,53 +16,15 @@ const shape request{{
 }};
 
 void write_page(const engine::records_page& page, encoder& out) {
-  char sequence[engine::sequence_number_digits];
   out.begin_object();
-  out.key("Records");
-  out.begin_array();
-  for (const auto& r : page.batch.records) {
-    engine::format_sequence_number({page.tag, page.shard, r.pos}, sequence);
-    out.begin_object();
-    out.key("SequenceNumber");
-    out.string({sequence, sizeof sequence});
-    out.key("ApproximateArrivalTimestamp");
-    out.timestamp(r.arrival_ms);
-    out.key("Data");
-    out.blob(r.data);
-    out.key("PartitionKey");
-    out.string(r.partition_key);
-    out.end_object();
-  }
-  out.end_array();
+  write_records(out, page);
   if (page.next_iterator) {
     out.key("NextShardIterator");
     out.string(*page.next_iterator);
   }
   out.key("MillisBehindLatest");
   out.integer(page.millis_behind);
-  if (!page.next_iterator) {
-    out.key("ChildShards");
-    out.begin_array();
-    for (const auto& child : page.children) {
-      out.begin_object();
-      out.key("ShardId");
-      out.string(metadata::shard_id(child.index));
-      out.key("ParentShards");
-      out.begin_array();
-      if (child.parent) out.string(metadata::shard_id(*child.parent));
-      if (child.adjacent_parent) out.string(metadata::shard_id(*child.adjacent_parent));
-      out.end_array();
-      out.key("HashKeyRange");
-      out.begin_object();
-      out.key("StartingHashKey");
-      out.string(to_decimal(child.range.start));
-      out.key("EndingHashKey");
-      out.string(to_decimal(child.range.end));
-      out.end_object();
-      out.end_object();
-    }
-    out.end_array();
-  }
+  if (!page.next_iterator) write_child_shards(out, page.children);
   out.end_object();
 }
 
@@ -80,8 +43,7 @@ void handle(action_context& ctx, value& req, responder respond) {
 
   ctx.traffic.records_out(page->stream_name, page->batch.records.size(), page->batch.bytes);
   auto shared = std::make_shared<engine::records_page>(std::move(*page));
-  // JSON: base64 data (4/3) plus about 170 bytes of names, numbers and keys per record.
-  const std::size_t hint = shared->batch.bytes * 4 / 3 + shared->batch.records.size() * 170 + 1024;
+  const std::size_t hint = encoded_size_hint(*shared);
   respond(body_writer{[page = std::move(shared)](encoder& out) { write_page(*page, out); }, hint});
 }
 

@@ -1,0 +1,22 @@
+// consumers: what the enhanced fan-out actions share: the consumer members of their shapes,
+// finding the consumer a request names, and a consumer's description.
+#pragma once
+
+#include "api/action.h"
+
+#include <variant>
+
+namespace spate::api::actions {
+
+member consumer_name_member(bool required);
+member consumer_arn_member(bool required);
+
+// The consumer named by ConsumerARN, or by StreamARN + ConsumerName (all three may be given
+// if they agree), for DescribeStreamConsumer and DeregisterStreamConsumer.
+std::variant<engine::consumer_key, api_error> requested_consumer(action_context& ctx,
+                                                                 const value& request);
+
+// {ConsumerName, ConsumerARN, ConsumerStatus, ConsumerCreationTimestamp}
+value consumer_description(const metadata::consumer_record& c);
+
+}  // namespace spate::api::actions

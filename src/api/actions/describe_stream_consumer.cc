@@ -1,0 +1,29 @@
+// DescribeStreamConsumer: one consumer, by ARN or by stream ARN and name.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+#include "api/actions/consumers.h"
+
+namespace spate::api::actions {
+namespace {
+
+const shape request{{
+    stream_arn_member(),
+    consumer_name_member(false),
+    consumer_arn_member(false),
+}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  auto key = requested_consumer(ctx, req);
+  if (auto* e = std::get_if<api_error>(&key)) return respond(std::move(*e));
+  auto consumer = ctx.engine.describe_consumer(std::get<engine::consumer_key>(key));
+  if (!consumer) return respond(from_failure(consumer.error()));
+  value description = consumer_description(*consumer);
+  description.add("StreamARN", value::string(ctx.engine.stream_arn(consumer->stream)));
+  respond(value::object().add("ConsumerDescription", std::move(description)));
+}
+
+}  // namespace
+
+const action describe_stream_consumer{"DescribeStreamConsumer", &request, false, &handle};
+
+}  // namespace spate::api::actions

@@ -1,0 +1,78 @@
+// event_stream: the application/vnd.amazon.eventstream message framing, which SubscribeToShard
+// uses to push events over one HTTP response (boto3 reads it with botocore.eventstream).
+//
+// A message, all integers big-endian:
+//
+//   offset  size  field
+//   0       4     total length: the whole message, these 4 bytes and the final CRC included
+//   4       4     headers length: the bytes of all headers together
+//   8       4     prelude CRC: CRC-32 (IEEE 802.3, as zlib) of bytes 0..7
+//   12      h     headers, one after another (below)
+//   12+h    p     payload: p = total - h - 16 (SubscribeToShard: a JSON document)
+//   12+h+p  4     message CRC: CRC-32 of bytes 0 .. 12+h+p-1 (prelude and its CRC included)
+//
+// A header: name length (1 byte), name (UTF-8), value type (1 byte), value. Types: 0 true, 1
+// false (no value); 2 int8; 3 int16; 4 int32; 5 int64; 6 bytes and 7 string (2-byte length,
+// then that many bytes); 8 timestamp (int64 ms); 9 UUID (16 bytes). spated writes only
+// strings (type 7); the decoder reads every type, keeping the raw value bytes.
+//
+// SubscribeToShard's messages carry ":message-type" ("event" or "exception"), ":event-type"
+// ("initial-response", "SubscribeToShardEvent") or ":exception-type" (an error's __type), and
+// ":content-type" ("application/json").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spate::api::event_stream {
+
+inline constexpr std::size_t prelude_size = 12;
+inline constexpr std::size_t max_headers_size = 128u << 10;  // botocore's limits
+inline constexpr std::size_t max_payload_size = 16u << 20;
+
+struct header {
+  std::string name;
+  std::uint8_t type = 7;  // string
+  std::string value;      // for non-string types, the value's raw bytes
+};
+
+struct message {
+  std::vector<header> headers;
+  std::string payload;
+
+  // The value of a string header, or nullopt.
+  std::optional<std::string_view> get(std::string_view name) const;
+};
+
+// Appends one message with string headers (name, value) to `out`.
+void append_message(std::string& out,
+                    std::span<const std::pair<std::string_view, std::string_view>> headers,
+                    std::string_view payload);
+
+enum class decode_error {
+  none,
+  prelude_checksum,  // the prelude's CRC does not match
+  message_checksum,  // the message's CRC does not match
+  bad_length,        // lengths that cannot be, or exceed the limits
+  bad_header,        // a header runs past the headers or has an unknown type
+};
+
+struct decoded {
+  std::optional<message> msg;  // absent while the message is still incomplete (or on error)
+  std::size_t consumed = 0;    // bytes of `in` the message took
+  decode_error error = decode_error::none;
+};
+
+// Decodes the message at the front of `in`. Needs the whole message; until it has arrived the
+// result is empty with no error.
+decoded decode(std::string_view in);
+
+// CRC-32 as the framing uses it (zlib's).
+std::uint32_t crc32(std::string_view bytes);
+
+}  // namespace spate::api::event_stream

@@ -1,0 +1,36 @@
+// push_source: a feed of messages that the server pushes to one subscriber over a long-lived
+// response: SubscribeToShard's event stream (shard_subscription.h) or a WebSocket
+// subscription (websocket_feed.h). The api layer decides what the messages are; the server
+// decides when to ask for them (as the connection can take them) and writes them.
+//
+// The protocol between the two:
+// - the server calls set_waker() once, before the first pull();
+// - pull() appends at most one message to `out`; `idle` means nothing until the waker runs or
+//   deadline() passes, `finished` that the feed is over (any last message already pulled);
+// - the waker may run on any thread (a commit's, a control thread's), at any time until the
+//   source is destroyed: it should only schedule a pull on the subscriber's thread.
+//
+// Thread safety: pull(), deadline() and destruction on one thread (the subscriber's).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace spate::api {
+
+class push_source {
+ public:
+  enum class status { message, idle, finished };
+  using clock = std::chrono::steady_clock;
+
+  virtual ~push_source() = default;
+  virtual void set_waker(std::function<void()> wake) = 0;
+  virtual status pull(std::string& out) = 0;
+  // When pull() must be called again even if the waker has not run (heartbeats, expiry).
+  virtual clock::time_point deadline() const = 0;
+  // The media type of the response that carries the messages.
+  virtual std::string_view content_type() const = 0;
+};
+
+}  // namespace spate::api

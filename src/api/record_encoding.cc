@@ -1,0 +1,57 @@
+// record_encoding: Records and ChildShards, token by token.
+#include "api/record_encoding.h"
+
+#include "engine/sequence_number.h"
+
+namespace spate::api {
+
+void write_records(encoder& out, const engine::records_page& page) {
+  char sequence[engine::sequence_number_digits];
+  out.key("Records");
+  out.begin_array();
+  for (const auto& r : page.batch.records) {
+    engine::format_sequence_number({page.tag, page.shard, r.pos}, sequence);
+    out.begin_object();
+    out.key("SequenceNumber");
+    out.string({sequence, sizeof sequence});
+    out.key("ApproximateArrivalTimestamp");
+    out.timestamp(r.arrival_ms);
+    out.key("Data");
+    out.blob(r.data);
+    out.key("PartitionKey");
+    out.string(r.partition_key);
+    out.end_object();
+  }
+  out.end_array();
+}
+
+void write_child_shards(encoder& out, const std::vector<metadata::shard_record>& children) {
+  out.key("ChildShards");
+  out.begin_array();
+  for (const auto& child : children) {
+    out.begin_object();
+    out.key("ShardId");
+    out.string(metadata::shard_id(child.index));
+    out.key("ParentShards");
+    out.begin_array();
+    if (child.parent) out.string(metadata::shard_id(*child.parent));
+    if (child.adjacent_parent) out.string(metadata::shard_id(*child.adjacent_parent));
+    out.end_array();
+    out.key("HashKeyRange");
+    out.begin_object();
+    out.key("StartingHashKey");
+    out.string(to_decimal(child.range.start));
+    out.key("EndingHashKey");
+    out.string(to_decimal(child.range.end));
+    out.end_object();
+    out.end_object();
+  }
+  out.end_array();
+}
+
+std::size_t encoded_size_hint(const engine::records_page& page) {
+  // JSON: base64 data (4/3) plus about 170 bytes of names, numbers and keys per record.
+  return page.batch.bytes * 4 / 3 + page.batch.records.size() * 170 + 1024;
+}
+
+}  // namespace spate::api

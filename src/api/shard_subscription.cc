@@ -1,0 +1,141 @@
+// shard_subscription: SubscribeToShard's event stream.
+#include "api/shard_subscription.h"
+
+#include "api/event_stream.h"
+#include "api/json_codec.h"
+#include "api/record_encoding.h"
+#include "engine/sequence_number.h"
+
+namespace spate::api {
+namespace {
+
+using header = std::pair<std::string_view, std::string_view>;
+
+}  // namespace
+
+shard_subscription::shard_subscription(action_context& ctx, metadata::consumer_record consumer)
+    : ctx_(ctx), consumer_(std::move(consumer)) {
+  key_.stream = consumer_.stream;
+  key_.name = consumer_.name;
+  key_.created_s = consumer_.created_ms / 1000;
+}
+
+std::variant<std::shared_ptr<shard_subscription>, api_error> shard_subscription::open(
+    action_context& ctx, const metadata::consumer_record& consumer, metadata::shard_index shard,
+    const engine::start_request& start) {
+  std::shared_ptr<shard_subscription> sub(new shard_subscription(ctx, consumer));
+  sub->shard_ = shard;
+  auto reader = engine::stream_reader::open(
+      ctx.engine,
+      {.stream = consumer.stream, .shard = shard, .start = start,
+       .max_bytes = ctx.push.max_message_bytes},
+      &sub->waker_);
+  if (!reader) return from_failure(reader.error());
+  sub->reader_ = std::move(*reader);
+  sub->tag_ = sub->reader_->stream_tag();
+  sub->next_ = sub->reader_->next_position();
+  // Claimed last: a request refused for another reason must not count as a subscription.
+  auto claim = ctx.engine.claim_subscription(consumer, shard);
+  if (!claim) return from_failure(claim.error());
+  sub->claim_ = std::move(*claim);
+  sub->claim_->on_superseded(&sub->waker_);
+  const auto now = clock::now();
+  sub->ends_at_ = now + ctx.push.subscription_lifetime;
+  sub->last_sent_ = now;
+  return sub;
+}
+
+push_source::clock::time_point shard_subscription::deadline() const {
+  return std::min(ends_at_, last_sent_ + ctx_.push.heartbeat);
+}
+
+push_source::status shard_subscription::pull(std::string& out) {
+  if (!started_) {
+    started_ = true;
+    const header headers[] = {{":event-type", "initial-response"},
+                              {":content-type", "application/json"},
+                              {":message-type", "event"}};
+    event_stream::append_message(out, headers, "{}");
+    return status::message;
+  }
+  if (done_) return status::finished;
+  const auto now = clock::now();
+  if (now >= ends_at_) {
+    done_ = true;
+    return status::finished;
+  }
+  if (claim_->superseded()) {
+    done_ = true;
+    append_exception(out, {"ResourceInUseException",
+                           "Another subscription for consumer " + consumer_.arn + " and shard " +
+                               metadata::shard_id(shard_) + " has taken over this one."});
+    return status::message;
+  }
+  auto current = ctx_.engine.describe_consumer(key_);
+  if (!current || current->status != metadata::consumer_status::active) {
+    done_ = true;
+    append_exception(out, resource_not_found("Consumer " + consumer_.arn +
+                                             " is no longer registered with the stream."));
+    return status::message;
+  }
+  auto page = reader_->read();
+  if (!page) {
+    done_ = true;
+    append_exception(out, from_failure(page.error()));
+    return status::message;
+  }
+  if (*page) {
+    const auto& p = **page;
+    next_ = p.batch.next;
+    ctx_.traffic.records_out(consumer_.stream, p.batch.records.size(), p.batch.bytes);
+    append_event(out, &p);
+    if (p.end_of_shard) done_ = true;
+    last_sent_ = now;
+    return status::message;
+  }
+  if (now - last_sent_ >= ctx_.push.heartbeat) {
+    append_event(out, nullptr);
+    last_sent_ = now;
+    return status::message;
+  }
+  return status::idle;
+}
+
+void shard_subscription::append_event(std::string& out, const engine::records_page* page) {
+  std::string payload;
+  if (page) payload.reserve(encoded_size_hint(*page));
+  json_encoder json(payload);
+  json.begin_object();
+  if (page) {
+    write_records(json, *page);
+  } else {
+    json.key("Records");
+    json.begin_array();
+    json.end_array();
+  }
+  if (page && page->end_of_shard) {
+    json.key("MillisBehindLatest");
+    json.integer(0);
+    write_child_shards(json, page->children);
+  } else {
+    json.key("ContinuationSequenceNumber");
+    json.string(next_ == 0 ? engine::shard_start_sequence_number(tag_, shard_)
+                           : engine::format_sequence_number({tag_, shard_, next_ - 1}));
+    json.key("MillisBehindLatest");
+    json.integer(page ? page->millis_behind : 0);
+  }
+  json.end_object();
+  const header headers[] = {{":event-type", "SubscribeToShardEvent"},
+                            {":content-type", "application/json"},
+                            {":message-type", "event"}};
+  event_stream::append_message(out, headers, payload);
+}
+
+void shard_subscription::append_exception(std::string& out, const api_error& e) {
+  const header headers[] = {{":exception-type", e.type},
+                            {":content-type", "application/json"},
+                            {":message-type", "exception"}};
+  event_stream::append_message(out, headers, error_body(e));
+}
+
+}  // namespace spate::api

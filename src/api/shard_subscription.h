@@ -1,0 +1,63 @@
+// shard_subscription: SubscribeToShard's answer, an event stream (event_stream.h) pushed for
+// as long as the subscription lasts.
+//
+// The messages, in order:
+// 1. "initial-response" with the payload {} (botocore waits for it before returning);
+// 2. a SubscribeToShardEvent (Records, ContinuationSequenceNumber, MillisBehindLatest) as soon
+//    as records are committed, and an empty one after `heartbeat` without records;
+// 3. at the end of a closed shard, an event with ChildShards and no ContinuationSequenceNumber,
+//    and the stream ends;
+// 4. the stream ends without a message when the subscription's lifetime (5 minutes) is over;
+//    it ends with an exception message (ResourceInUseException, ResourceNotFoundException,
+//    InternalFailureException) when a newer subscription supersedes it, when the consumer is
+//    deregistered or the stream deleted, or when reading fails.
+//
+// ContinuationSequenceNumber is the number of the last record delivered (or, before any, the
+// one just below the start), so AFTER_SEQUENCE_NUMBER of it resumes with nothing lost.
+#pragma once
+
+#include "api/action.h"
+#include "api/push_waker.h"
+#include "engine/stream_reader.h"
+
+#include <memory>
+#include <variant>
+
+namespace spate::api {
+
+class shard_subscription final : public push_source {
+ public:
+  // Checks what SubscribeToShard needs before it answers (the consumer is ACTIVE, the shard
+  // exists, the starting position is valid, no other subscription within 5 s) and opens the
+  // subscription; errors are answered as ordinary error responses.
+  static std::variant<std::shared_ptr<shard_subscription>, api_error> open(
+      action_context& ctx, const metadata::consumer_record& consumer, metadata::shard_index shard,
+      const engine::start_request& start);
+
+  void set_waker(std::function<void()> wake) override { waker_.set(std::move(wake)); }
+  status pull(std::string& out) override;
+  clock::time_point deadline() const override;
+  std::string_view content_type() const override { return "application/vnd.amazon.eventstream"; }
+
+ private:
+  shard_subscription(action_context& ctx, metadata::consumer_record consumer);
+  void append_event(std::string& out, const engine::records_page* page);
+  void append_exception(std::string& out, const api_error& e);
+
+  // Declared first: the reader and the claim below call it until they are destroyed.
+  push_waker waker_;
+  action_context& ctx_;
+  const metadata::consumer_record consumer_;
+  engine::consumer_key key_;
+  metadata::shard_index shard_ = 0;
+  std::uint32_t tag_ = 0;
+  storage::position next_ = 0;  // the position after the last record delivered
+  std::unique_ptr<engine::subscription_claim> claim_;
+  std::unique_ptr<engine::stream_reader> reader_;
+  clock::time_point ends_at_;
+  clock::time_point last_sent_;
+  bool started_ = false;
+  bool done_ = false;
+};
+
+}  // namespace spate::api

@@ -1,0 +1,60 @@
+// websocket_feed: what a WebSocket subscription (GET /v1/subscribe) pushes: JSON text messages,
+// one per batch of one shard's committed records.
+//
+// Query parameters (percent-encoded):
+//   stream=NAME                 required
+//   shard=shardId-NNNNNNNNNNNN  optional: one shard, ending at its end if it is closed;
+//                               without it, the whole stream, following resharding (a child's
+//                               records come only after its parents are exhausted)
+//   from=TRIM_HORIZON | LATEST (default) | AT_TIMESTAMP:<epoch ms> |
+//        AT_SEQUENCE_NUMBER:<n> | AFTER_SEQUENCE_NUMBER:<n>   (sequence numbers need `shard`)
+//
+// A message:
+//   {"shardId":"shardId-000000000000",
+//    "records":[{"sequenceNumber":"...","partitionKey":"...","data":"<base64>",
+//                "arrival":<epoch ms>}, ...],
+//    "millisBehindLatest":0}
+// and, at the end of a closed shard, also "endOfShard":true and
+// "childShards":["shardId-...", ...].
+//
+// The feed ends (close_code/close_reason say why) at the end of a one-shard subscription's
+// closed shard (1000) or when the stream is deleted (1000); a read failure is 1011.
+#pragma once
+
+#include "api/action.h"
+#include "api/push_waker.h"
+#include "engine/stream_reader.h"
+
+#include <cstdint>
+#include <memory>
+#include <variant>
+
+namespace spate::api {
+
+class websocket_feed final : public push_source {
+ public:
+  // Parses the request target's query and opens the reader; an error is answered as an
+  // ordinary HTTP error instead of upgrading.
+  static std::variant<std::shared_ptr<websocket_feed>, api_error> open(action_context& ctx,
+                                                                       std::string_view target);
+
+  void set_waker(std::function<void()> wake) override { waker_.set(std::move(wake)); }
+  status pull(std::string& out) override;
+  clock::time_point deadline() const override { return clock::time_point::max(); }
+  std::string_view content_type() const override { return "application/json"; }
+
+  std::uint16_t close_code() const { return close_code_; }
+  const std::string& close_reason() const { return close_reason_; }
+
+ private:
+  explicit websocket_feed(action_context& ctx) : ctx_(ctx) {}
+
+  push_waker waker_;  // declared first: the reader calls it until it is destroyed
+  action_context& ctx_;
+  std::unique_ptr<engine::stream_reader> reader_;
+  std::uint16_t close_code_ = 1000;
+  std::string close_reason_;
+  bool done_ = false;
+};
+
+}  // namespace spate::api
