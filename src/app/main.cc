@@ -76,6 +76,22 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", net_options.max_connections,
                  "Client connections served at once; more are closed on arrival")
       ->capture_default_str();
+  app.add_option("--consumer-ms", options.consumer_ms,
+                 "Time a registered consumer stays CREATING, and a deregistered one DELETING")
+      ->capture_default_str();
+  std::int64_t subscription_ms = 300'000;
+  app.add_option("--subscription-ms", subscription_ms,
+                 "How long a SubscribeToShard subscription pushes before it ends (AWS: 300000)")
+      ->capture_default_str();
+  std::size_t subscriber_buffer = net_options.limits.subscribers.buffer_bytes;
+  app.add_option("--subscriber-buffer-bytes", subscriber_buffer,
+                 "Bytes queued for one WebSocket subscriber; a subscriber that stays this far "
+                 "behind the live end for --subscriber-lag-ms is closed (1008)")
+      ->capture_default_str();
+  std::int64_t subscriber_lag_ms = net_options.limits.subscribers.lag_grace.count();
+  app.add_option("--subscriber-lag-ms", subscriber_lag_ms,
+                 "How long a WebSocket subscriber may stay a full buffer behind")
+      ->capture_default_str();
   app.add_option("--log-level", level,
                  "What goes to stderr: error, warn, info (start and stop) or debug (also one line "
                  "per request)")
@@ -88,6 +104,9 @@ int main(int argc, char** argv) {
   raise_descriptor_limit();
   net_options.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
   net_options.limits.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
+  net_options.limits.subscribers.buffer_bytes = subscriber_buffer;
+  net_options.limits.subscribers.lag_grace = std::chrono::milliseconds(subscriber_lag_ms);
+  net_options.push.subscription_lifetime = std::chrono::milliseconds(subscription_ms);
 
   auto engine = engine::engine::open(options);
   if (!engine) {

@@ -2,13 +2,17 @@
 #include "server/http_session.h"
 
 #include "api/errors.h"
+#include "server/push_session.h"
 
 namespace spate::server {
 
-http_session::http_session(session_socket&& socket, router& router, const session_limits& limits)
-    : stream_(std::move(socket)),
-      idle_timer_(stream_.get_executor()),
+http_session::http_session(session_socket&& socket, router& router, session_registry& registry,
+                           const session_limits& limits)
+    : executor_(socket.get_executor()),
+      stream_(std::move(socket)),
+      idle_timer_(executor_),
       router_(router),
+      registry_(registry),
       limits_(limits) {
   router_.stats().connection_opened();
 }
@@ -18,11 +22,12 @@ http_session::~http_session() {
 }
 
 void http_session::start() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  net::dispatch(executor_, [self = shared_from_this()] { self->do_read(); });
 }
 
 void http_session::stop() {
-  net::post(stream_.get_executor(), [self = shared_from_this()] {
+  net::post(executor_, [self = shared_from_this()] {
+    if (self->closed_) return;  // closed, or handed over to a push session
     self->read_closed_ = true;
     self->stopping_ = true;
     const bool request_begun =
@@ -133,32 +138,76 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return reject(http::status::bad_request, "SerializationException",
                   "Malformed HTTP request: " + ec.message());
   }
-  auto s = std::make_shared<slot>();
   request req = parser_->release();
   parser_.reset();  // between requests there is no parser: nothing of the next one has begun
+  if (router::is_subscription(req)) {
+    read_closed_ = true;
+    auto opened = router_.subscribe(req);
+    if (auto* feed = std::get_if<std::shared_ptr<api::websocket_feed>>(&opened)) {
+      upgrade_ = upgrade{std::move(req), std::move(*feed)};
+      if (queue_.empty() && !writing_) start_websocket();
+      return;
+    }
+    auto s = std::make_shared<slot>();
+    s->res = std::move(std::get<response>(opened));
+    s->bytes = s->res->body().size();
+    queued_bytes_ += s->bytes;
+    queue_.push_back(s);
+    return do_write();
+  }
+  auto s = std::make_shared<slot>();
   s->bytes = req.body().size();
   queued_bytes_ += s->bytes;
   queue_.push_back(s);
-  if (!req.keep_alive()) read_closed_ = true;
+  if (!req.keep_alive() || router::is_push_request(req)) read_closed_ = true;
   router_.route(std::move(req), [self = shared_from_this(), s](router::response_fn make) {
-    net::dispatch(self->stream_.get_executor(),
+    net::dispatch(self->executor_,
                   [self, s, make = std::move(make)] { self->on_response(s, make()); });
   });
   do_read();
 }
 
-void http_session::on_response(const std::shared_ptr<slot>& s, response res) {
-  queued_bytes_ = queued_bytes_ - s->bytes + res.body().size();
-  s->bytes = res.body().size();
-  s->res = std::move(res);
+void http_session::on_response(const std::shared_ptr<slot>& s, router::routed routed) {
+  if (closed_) return;
+  queued_bytes_ = queued_bytes_ - s->bytes + routed.res.body().size();
+  s->bytes = routed.res.body().size();
+  s->res = std::move(routed.res);
+  s->push = std::move(routed.push);
   do_write();
+}
+
+// The connection becomes a push session: everything owed before has been written, and
+// nothing was read after the request (see on_read).
+void http_session::start_push() {
+  auto s = queue_.front();
+  queue_.clear();
+  closed_ = true;
+  http::response<http::empty_body> header{std::move(s->res->base())};
+  header.erase(http::field::content_length);
+  auto session = std::make_shared<push_session>(std::move(stream_), std::move(header),
+                                                std::move(s->push), router_.stats(),
+                                                limits_.push_write_timeout);
+  registry_.add(session);
+  session->start();
+}
+
+void http_session::start_websocket() {
+  closed_ = true;
+  auto session = std::make_shared<websocket_session>(std::move(stream_), std::move(upgrade_->req),
+                                                     std::move(upgrade_->feed), router_.stats(),
+                                                     limits_.subscribers);
+  upgrade_.reset();
+  registry_.add(session);
+  session->start();
 }
 
 void http_session::do_write() {
   if (writing_ || closed_ || queue_.empty() || !queue_.front()->res) return;
+  if (queue_.front()->push) return start_push();
   writing_ = true;
   response& res = *queue_.front()->res;
-  const bool close = res.need_eof() || (read_closed_ && queue_.size() == 1 && !reading_);
+  const bool close =
+      res.need_eof() || (read_closed_ && queue_.size() == 1 && !reading_ && !upgrade_);
   if (close) res.keep_alive(false);
   stream_.expires_after(limits_.read_timeout);
   http::async_write(stream_, res,
@@ -170,6 +219,7 @@ void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
   queued_bytes_ -= queue_.front()->bytes;
   queue_.pop_front();
   if (ec || close) return do_close();
+  if (upgrade_ && queue_.empty()) return start_websocket();
   if (read_closed_ && queue_.empty() && !reading_) return do_close();
   do_write();
   do_read();

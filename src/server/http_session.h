@@ -7,14 +7,22 @@
 // once a request's first byte arrives, the whole request must arrive within `read_timeout`,
 // so a slow or stalled client is cut off without holding anything else up.
 //
+// Two requests turn the connection into a push session, after the answers owed before them
+// have been written: SubscribeToShard (push_session: an event stream as the response body)
+// and a WebSocket upgrade to GET /v1/subscribe (websocket_session). Nothing is read after
+// either.
+//
 // Lifecycle: created by the listener, kept alive by the shared_ptrs its pending operations
-// hold; it ends when the peer closes, on an error or timeout, or after stop().
+// hold; it ends when the peer closes, on an error or timeout, after stop(), or when it hands
+// its connection to a push session.
 // Thread safety: all state lives on the session's io_context thread; stop() may be called
 // from any thread.
 #pragma once
 
 #include "server/net.h"
 #include "server/router.h"
+#include "server/session_registry.h"
+#include "server/websocket_session.h"
 
 #include <chrono>
 #include <deque>
@@ -29,21 +37,29 @@ struct session_limits {
   std::size_t pipeline_bytes = 32u << 20;  // request and answer bodies held per connection
   std::chrono::milliseconds read_timeout{60'000};   // to receive a request once it began
   std::chrono::milliseconds idle_timeout{300'000};  // between requests on a keep-alive connection
+  std::chrono::milliseconds push_write_timeout{300'000};  // a pushed chunk must be taken within
+  subscriber_limits subscribers;                           // WebSocket subscribers' buffers
 };
 
-class http_session : public std::enable_shared_from_this<http_session> {
+class http_session final : public stoppable, public std::enable_shared_from_this<http_session> {
  public:
-  http_session(session_socket&& socket, router& router, const session_limits& limits);
+  http_session(session_socket&& socket, router& router, session_registry& registry,
+               const session_limits& limits);
   ~http_session();
 
   void start();
   // Finish what has been read, answer it, then close. Safe from any thread.
-  void stop();
+  void stop() override;
 
  private:
   struct slot {
     std::optional<response> res;
+    std::shared_ptr<api::push_source> push;  // a pushed answer: `res` is its header
     std::size_t bytes = 0;  // the request body's size, then the answer body's
+  };
+  struct upgrade {
+    request req;
+    std::shared_ptr<api::websocket_feed> feed;
   };
 
   void do_read();
@@ -51,17 +67,22 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_header(beast::error_code ec, std::size_t bytes);
   void read_body();
   void on_read(beast::error_code ec, std::size_t bytes);
-  void on_response(const std::shared_ptr<slot>& s, response res);
+  void on_response(const std::shared_ptr<slot>& s, router::routed routed);
+  void start_push();
+  void start_websocket();
   void do_write();
   void on_write(bool close, beast::error_code ec, std::size_t bytes);
   void reject(http::status status, std::string type, std::string message);
   void do_close();
 
+  session_executor executor_;  // the connection's, kept when the stream is handed over
   session_stream stream_;
   net::steady_timer idle_timer_;
   beast::flat_buffer buffer_;
   router& router_;
+  session_registry& registry_;
   const session_limits limits_;
+  std::optional<upgrade> upgrade_;  // a WebSocket subscription waiting for earlier answers
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::empty_body> continue_{http::status::continue_, 11};  // "100 Continue"
   std::deque<std::shared_ptr<slot>> queue_;  // responses in request order

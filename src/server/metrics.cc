@@ -137,6 +137,16 @@ std::string metrics::render() const {
                  "# TYPE spate_open_connections gauge\nspate_open_connections {}\n",
                  open_connections_.load());
   fmt::format_to(it,
+                 "# HELP spate_subscribers Open push subscriptions.\n"
+                 "# TYPE spate_subscribers gauge\n"
+                 "spate_subscribers{{kind=\"event_stream\"}} {}\n"
+                 "spate_subscribers{{kind=\"websocket\"}} {}\n"
+                 "# HELP spate_slow_subscribers_closed_total Subscribers closed for falling behind "
+                 "their buffer.\n"
+                 "# TYPE spate_slow_subscribers_closed_total counter\n"
+                 "spate_slow_subscribers_closed_total {}\n",
+                 subscribers_[0].load(), subscribers_[1].load(), slow_closed_.load());
+  fmt::format_to(it,
                  "# HELP spate_resident_memory_bytes Resident set size of the server.\n"
                  "# TYPE spate_resident_memory_bytes gauge\nspate_resident_memory_bytes {}\n",
                  resident_bytes());

@@ -3,7 +3,8 @@
 // Series: spate_requests_total{action}, spate_errors_total{action}, spate_records_in_total /
 // spate_bytes_in_total / spate_records_out_total / spate_bytes_out_total {stream},
 // spate_request_duration_seconds (histogram), spate_open_connections,
-// spate_resident_memory_bytes.
+// spate_subscribers{kind} (open push subscriptions: event_stream, websocket),
+// spate_slow_subscribers_closed_total, spate_resident_memory_bytes.
 //
 // Thread safety: every method may be called from any thread. Action counters are lock-free;
 // per-stream counters take a shared lock (exclusive only to add a stream's first series).
@@ -37,6 +38,12 @@ class metrics final : public api::traffic_observer {
     return open_connections_.load(std::memory_order_relaxed);
   }
 
+  enum class subscriber_kind { event_stream, websocket };
+  void subscriber_opened(subscriber_kind k) { subscribers_[index(k)].fetch_add(1); }
+  void subscriber_closed(subscriber_kind k) { subscribers_[index(k)].fetch_sub(1); }
+  void slow_subscriber_closed() { slow_closed_.fetch_add(1, std::memory_order_relaxed); }
+  std::int64_t subscribers(subscriber_kind k) const { return subscribers_[index(k)].load(); }
+
   void records_in(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;
   void records_out(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;
 
@@ -58,6 +65,7 @@ class metrics final : public api::traffic_observer {
     std::atomic<std::uint64_t> records_in{0}, bytes_in{0}, records_out{0}, bytes_out{0};
   };
   action_counters& counters_for(std::string_view action);
+  static std::size_t index(subscriber_kind k) { return static_cast<std::size_t>(k); }
   stream_counters& stream(std::string_view name);
 
   std::vector<std::unique_ptr<action_counters>> actions_;  // fixed after construction; last: other
@@ -67,6 +75,8 @@ class metrics final : public api::traffic_observer {
   std::atomic<std::uint64_t> duration_sum_micros_{0};
   std::atomic<std::uint64_t> duration_count_{0};
   std::atomic<std::int64_t> open_connections_{0};
+  std::array<std::atomic<std::int64_t>, 2> subscribers_{};
+  std::atomic<std::uint64_t> slow_closed_{0};
 };
 
 }  // namespace spate::server

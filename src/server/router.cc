@@ -1,7 +1,10 @@
 // router: health, metrics and Kinesis requests.
 #include "server/router.h"
 
+#include "api/errors.h"
 #include "common/log.h"
+
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <chrono>
 #include <memory>
@@ -40,9 +43,30 @@ std::string request_id() {
 router::router(api::dispatcher& dispatcher, metrics& metrics)
     : dispatcher_(dispatcher), metrics_(metrics) {}
 
+bool router::is_subscription(const request& req) {
+  const auto target = req.target();
+  return req.method() == http::verb::get && boost::beast::websocket::is_upgrade(req) &&
+         (target == "/v1/subscribe" || target.starts_with("/v1/subscribe?"));
+}
+
+bool router::is_push_request(const request& req) {
+  return req.method() == http::verb::post && req["X-Amz-Target"].ends_with(".SubscribeToShard");
+}
+
+std::variant<std::shared_ptr<api::websocket_feed>, response> router::subscribe(const request& req) {
+  auto feed = api::websocket_feed::open(dispatcher_.context(), req.target());
+  if (auto* opened = std::get_if<std::shared_ptr<api::websocket_feed>>(&feed)) {
+    return std::move(*opened);
+  }
+  const auto& e = std::get<api::api_error>(feed);
+  response res = make_response(req, e.status, "application/x-amz-json-1.1", api::error_body(e));
+  res.keep_alive(false);
+  return res;
+}
+
 void router::route(request&& req, std::function<void(response_fn)> done) {
   auto ready = [&done](response res) {
-    done([res = std::move(res)]() mutable { return std::move(res); });
+    done([res = std::move(res)]() mutable { return routed{std::move(res), nullptr}; });
   };
   if (req.method() == http::verb::get && req.target() == "/healthz") {
     return ready(make_response(req, 200, "text/plain", "ok\n"));
@@ -72,7 +96,7 @@ void router::route(request&& req, std::function<void(response_fn)> done) {
           response res = make_response(*owned, reply.status, std::move(reply.content_type),
                                        std::move(reply.body));
           res.set("x-amzn-RequestId", request_id());
-          return res;
+          return routed{std::move(res), std::move(reply.push)};
         });
       });
 }

@@ -18,8 +18,10 @@ std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned threads) {
 server::server(const server_options& options, engine::engine& engine)
     : options_(options),
       metrics_(api::dispatcher::action_names()),
-      dispatcher_(engine, metrics_,
-                  [this](std::function<void()> task) { net::post(control_, std::move(task)); }),
+      dispatcher_(
+          engine, metrics_,
+          [this](std::function<void()> task) { net::post(control_, std::move(task)); },
+          options.push),
       router_(dispatcher_, metrics_),
       contexts_(make_contexts(options.threads)),
       acceptor_(*contexts_.front()),
@@ -72,12 +74,9 @@ void server::on_accept(beast::error_code ec, session_socket socket) {
     return do_accept();
   }
   socket.set_option(tcp::no_delay(true), ec);
-  auto session = std::make_shared<http_session>(std::move(socket), router_, options_.limits);
-  {
-    std::lock_guard lock(sessions_mu_);
-    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-    sessions_.push_back(session);
-  }
+  auto session =
+      std::make_shared<http_session>(std::move(socket), router_, sessions_, options_.limits);
+  sessions_.add(session);
   session->start();
   do_accept();
 }
@@ -119,15 +118,11 @@ void server::begin_shutdown() {
   acceptor_.close(ec);
   signals_.cancel(ec);
   accept_retry_.cancel();
-  std::vector<std::shared_ptr<http_session>> live;
-  {
-    std::lock_guard lock(sessions_mu_);
-    for (auto& w : sessions_) {
-      if (auto s = w.lock()) live.push_back(std::move(s));
-    }
-    sessions_.clear();
+  // Sessions that a connection hands over to from now on are stopped as they register.
+  std::vector<std::weak_ptr<stoppable>> live = sessions_.close();
+  for (auto& w : live) {
+    if (auto s = w.lock()) s->stop();
   }
-  for (auto& s : live) s->stop();
   auto& main = *contexts_.front();
   auto deadline = std::make_shared<net::steady_timer>(main, options_.drain_timeout);
   deadline->async_wait([this, deadline](beast::error_code) { stop_contexts(); });
@@ -135,8 +130,7 @@ void server::begin_shutdown() {
   auto poll = std::make_shared<net::steady_timer>(main);
   auto check = std::make_shared<std::function<void()>>();
   // The lambda holds itself weakly; the pending wait holds it strongly, so nothing cycles.
-  *check = [this, poll, self = std::weak_ptr(check),
-            live = std::vector<std::weak_ptr<http_session>>(live.begin(), live.end())]() {
+  *check = [this, poll, self = std::weak_ptr(check), live = std::move(live)]() {
     bool any = false;
     for (const auto& w : live) any = any || !w.expired();
     if (!any) {
@@ -146,7 +140,6 @@ void server::begin_shutdown() {
     poll->expires_after(std::chrono::milliseconds(10));
     poll->async_wait([strong = self.lock()](beast::error_code) { (*strong)(); });
   };
-  live.clear();
   (*check)();
 }
 

@@ -16,6 +16,7 @@
 #include "server/metrics.h"
 #include "server/net.h"
 #include "server/router.h"
+#include "server/session_registry.h"
 
 #include <atomic>
 #include <cstddef>
@@ -32,6 +33,7 @@ struct server_options {
   unsigned short port = 4567;
   unsigned threads = 0;  // 0: one per core
   session_limits limits;
+  api::push_limits push;  // SubscribeToShard's lifetime and heartbeat, pushed message size
   std::size_t max_connections = 10'000;             // more are accepted and closed at once
   std::chrono::milliseconds drain_timeout{10'000};  // longest wait for in-flight requests
 };
@@ -73,8 +75,7 @@ class server {
   tcp::acceptor acceptor_;
   net::signal_set signals_;
   net::steady_timer accept_retry_;
-  std::mutex sessions_mu_;
-  std::vector<std::weak_ptr<http_session>> sessions_;  // guarded by sessions_mu_
+  session_registry sessions_;
   std::atomic<bool> stopping_{false};
 };
 

@@ -1,0 +1,185 @@
+// websocket_session: accept the upgrade, then queue, write and police the pace.
+#include "server/websocket_session.h"
+
+#include "common/log.h"
+#include "server/push_session.h"
+
+#include <fmt/format.h>
+
+namespace spate::server {
+namespace {
+constexpr auto no_throw = net::as_tuple(net::use_awaitable);
+namespace websocket = beast::websocket;
+}  // namespace
+
+websocket_session::websocket_session(session_stream&& stream,
+                                     http::request<http::string_body>&& upgrade,
+                                     std::shared_ptr<api::websocket_feed> feed, metrics& stats,
+                                     const subscriber_limits& limits)
+    : ws_(std::move(stream)),
+      upgrade_(std::move(upgrade)),
+      feed_(std::move(feed)),
+      stats_(stats),
+      limits_(limits),
+      wake_timer_(ws_.get_executor()),
+      lag_timer_(ws_.get_executor()) {
+  stats_.connection_opened();
+  stats_.subscriber_opened(metrics::subscriber_kind::websocket);
+}
+
+websocket_session::~websocket_session() {
+  stats_.subscriber_closed(metrics::subscriber_kind::websocket);
+  stats_.connection_closed();
+}
+
+void websocket_session::start() {
+  install_waker(*feed_, shared_from_this());
+  net::co_spawn(ws_.get_executor(), run(), [self = shared_from_this()](std::exception_ptr e) {
+    if (e) log::error("websocket session failed");
+  });
+}
+
+void websocket_session::stop() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (self->ended_ || self->closing_) return;
+    self->closing_ = websocket::close_reason(websocket::close_code::going_away,
+                                             "server shutting down");
+    self->feed_.reset();
+    self->drop_queue();
+    self->wake_timer_.cancel();
+  });
+}
+
+// Drops what is queued, except a message being written (the write refers to it).
+void websocket_session::drop_queue() {
+  const std::size_t keep = writing_ && !queue_.empty() ? 1 : 0;
+  while (queue_.size() > keep) {
+    queued_bytes_ -= queue_.back().size();
+    queue_.pop_back();
+  }
+}
+
+void websocket_session::on_wake() {
+  fill();
+  wake_timer_.cancel();
+}
+
+void websocket_session::fill() {
+  while (feed_ && !feed_done_ && !closing_) {
+    if (queued_bytes_ >= limits_.buffer_bytes) {
+      // Full with (perhaps) more to come: a live subscriber is now behind; its grace starts.
+      if (live_ && !behind_) {
+        behind_ = true;
+        lag_timer_.expires_after(limits_.lag_grace);
+        lag_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+          if (!ec && self->behind_) self->close_slow();
+        });
+      }
+      return;
+    }
+    std::string message;
+    const auto status = feed_->pull(message);
+    if (status == api::push_source::status::message) {
+      queued_bytes_ += message.size();
+      queue_.push_back(std::move(message));
+      continue;
+    }
+    if (status == api::push_source::status::idle) {
+      live_ = true;
+      if (behind_) {
+        behind_ = false;
+        lag_timer_.cancel();
+      }
+      return;
+    }
+    feed_done_ = true;
+    // A close frame's reason holds at most 123 bytes.
+    const std::string_view reason = feed_->close_reason();
+    closing_ = websocket::close_reason(static_cast<websocket::close_code>(feed_->close_code()),
+                                       reason.substr(0, 123));
+  }
+}
+
+void websocket_session::close_slow() {
+  if (closing_ || ended_) return;
+  log::info("closing a slow WebSocket subscriber: {} bytes queued for over {} ms", queued_bytes_,
+            limits_.lag_grace.count());
+  stats_.slow_subscriber_closed();
+  closing_ = websocket::close_reason(
+      websocket::close_code::policy_error,
+      fmt::format("subscriber too slow: over {} bytes behind for {} ms", limits_.buffer_bytes,
+                  limits_.lag_grace.count()));
+  feed_.reset();
+  drop_queue();
+  wake_timer_.cancel();
+  // A client that does not read cannot take the close frame either: cut it off after a while.
+  auto cut = std::make_shared<net::steady_timer>(ws_.get_executor(), std::chrono::seconds(5));
+  cut->async_wait([self = shared_from_this(), cut](beast::error_code) { self->end(); });
+}
+
+void websocket_session::end() {
+  if (ended_) return;
+  ended_ = true;
+  feed_.reset();
+  drop_queue();
+  wake_timer_.cancel();
+  lag_timer_.cancel();
+  beast::error_code ec;
+  beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(ws_).close();
+}
+
+// Messages from the client are read (so pings, pongs and its close are processed) and ignored.
+net::awaitable<void> websocket_session::read_loop() {
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws_.async_read(buffer, no_throw);
+    if (ec || ended_) break;
+    buffer.consume(buffer.size());
+  }
+  end();
+}
+
+net::awaitable<void> websocket_session::run() {
+  auto self = shared_from_this();
+  beast::get_lowest_layer(ws_).expires_never();
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.idle_timeout = std::chrono::seconds(60);
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(http::field::server, "spated");
+  }));
+  ws_.read_message_max(64u << 10);
+  ws_.text(true);
+  if (auto [ec] = co_await ws_.async_accept(upgrade_, no_throw); ec) {
+    end();
+    co_return;
+  }
+  upgrade_ = {};
+  net::co_spawn(ws_.get_executor(), read_loop(), [self](std::exception_ptr) {});
+
+  for (;;) {
+    if (ended_) co_return;
+    fill();
+    if (!queue_.empty()) {
+      writing_ = true;
+      auto [ec, n] = co_await ws_.async_write(net::buffer(queue_.front()), no_throw);
+      writing_ = false;
+      if (ec || ended_) break;
+      queued_bytes_ -= queue_.front().size();
+      queue_.pop_front();
+      continue;
+    }
+    if (closing_) {
+      auto reason = *closing_;
+      co_await ws_.async_close(reason, no_throw);
+      break;
+    }
+    wake_timer_.expires_at(net::steady_timer::time_point::max());
+    co_await wake_timer_.async_wait(no_throw);
+  }
+  end();
+}
+
+}  // namespace spate::server

@@ -1,0 +1,78 @@
+// websocket_session: a WebSocket subscription (GET /v1/subscribe, see api/websocket_feed.h)
+// after the upgrade: text messages pulled from the feed and written in order.
+//
+// Slow subscribers. The session keeps an outgoing queue of at most `buffer_bytes` (plus one
+// message), topped up from the feed as the socket drains, so a subscriber catching up from the
+// past reads at its own pace. Once a subscriber has caught up with the live end, it must keep
+// up: if its queue stays full with more records waiting for longer than `lag_grace`, it is
+// closed with code 1008 (policy violation) and a reason saying so, its queue dropped. Memory
+// per subscriber is bounded by the buffer whatever the client does, and no producer or other
+// subscriber ever waits for it (the records it missed stay in the log; it can reconnect).
+//
+// Other endings: the feed's own (1000 at the end of a one-shard subscription's closed shard or
+// when the stream is deleted), 1001 when the server shuts down, and the client's close.
+// Dead peers are found by WebSocket pings (Beast's suggested server timeouts).
+//
+// Thread safety: all state lives on the connection's I/O thread; stop() from any thread.
+#pragma once
+
+#include "api/websocket_feed.h"
+#include "server/metrics.h"
+#include "server/net.h"
+#include "server/session_registry.h"
+
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace spate::server {
+
+struct subscriber_limits {
+  std::size_t buffer_bytes = 8u << 20;
+  std::chrono::milliseconds lag_grace{3'000};
+};
+
+class websocket_session final : public stoppable,
+                                public std::enable_shared_from_this<websocket_session> {
+ public:
+  websocket_session(session_stream&& stream, http::request<http::string_body>&& upgrade,
+                    std::shared_ptr<api::websocket_feed> feed, metrics& stats,
+                    const subscriber_limits& limits);
+  ~websocket_session() override;
+
+  void start();
+  void stop() override;
+  session_executor executor() { return ws_.get_executor(); }
+  void on_wake();
+
+ private:
+  net::awaitable<void> run();
+  net::awaitable<void> read_loop();
+  // Pulls from the feed into the queue as the policy allows (see above).
+  void fill();
+  void close_slow();
+  void drop_queue();
+  void end();
+
+  beast::websocket::stream<session_stream> ws_;
+  http::request<http::string_body> upgrade_;
+  std::shared_ptr<api::websocket_feed> feed_;  // released as soon as the session ends
+  metrics& stats_;
+  const subscriber_limits limits_;
+  net::steady_timer wake_timer_;  // the writer waits on it for messages
+  net::steady_timer lag_timer_;   // runs while a live subscriber is behind
+  std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;     // queue_.front() is being written
+  bool live_ = false;        // the feed has been idle once: the subscriber caught up
+  bool behind_ = false;      // live, with the queue full and more records waiting
+  bool feed_done_ = false;   // the feed finished; close once the queue is written
+  std::optional<beast::websocket::close_reason> closing_;  // why the session closes
+  bool ended_ = false;
+};
+
+}  // namespace spate::server
