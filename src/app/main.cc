@@ -83,6 +83,10 @@ int main(int argc, char** argv) {
   app.add_option("--subscription-ms", subscription_ms,
                  "How long a SubscribeToShard subscription pushes before it ends (AWS: 300000)")
       ->capture_default_str();
+  std::int64_t heartbeat_ms = 5'000;
+  app.add_option("--heartbeat-ms", heartbeat_ms,
+                 "A SubscribeToShard subscription sends an event at least this often when idle")
+      ->capture_default_str();
   std::size_t subscriber_buffer = net_options.limits.subscribers.buffer_bytes;
   app.add_option("--subscriber-buffer-bytes", subscriber_buffer,
                  "Bytes queued for one WebSocket subscriber; a subscriber that stays this far "
@@ -107,6 +111,7 @@ int main(int argc, char** argv) {
   net_options.limits.subscribers.buffer_bytes = subscriber_buffer;
   net_options.limits.subscribers.lag_grace = std::chrono::milliseconds(subscriber_lag_ms);
   net_options.push.subscription_lifetime = std::chrono::milliseconds(subscription_ms);
+  net_options.push.heartbeat = std::chrono::milliseconds(heartbeat_ms);
 
   auto engine = engine::engine::open(options);
   if (!engine) {
