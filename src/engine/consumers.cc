@@ -123,7 +123,10 @@ outcome<std::vector<consumer_record>> engine::list_consumers(std::string_view st
                                                              std::int64_t created_ms) const {
   SPATE_TRY(auto stream, find_or_fail(stream_name));
   std::shared_lock lock(stream->mu);
-  if (created_ms != 0 && created_ms != stream->record.created_ms) return not_found(stream_name);
+  // Compared to the second: SDKs send the timestamp in whole seconds (botocore does).
+  if (created_ms != 0 && created_ms / 1000 != stream->record.created_ms / 1000) {
+    return not_found(stream_name);
+  }
   std::vector<consumer_record> out;
   out.reserve(stream->consumers.size());
   for (const auto& [name, c] : stream->consumers) out.push_back(c);

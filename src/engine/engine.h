@@ -226,7 +226,7 @@ class engine {
   outcome<metadata::consumer_record> register_consumer(const std::string& stream,
                                                        const std::string& name);
   outcome<metadata::consumer_record> describe_consumer(const consumer_key& key) const;
-  // Every consumer of a stream created at `created_ms` (any creation time if 0).
+  // Every consumer of a stream created in the second of `created_ms` (any time if 0).
   outcome<std::vector<metadata::consumer_record>> list_consumers(std::string_view stream,
                                                                  std::int64_t created_ms = 0) const;
   outcome<void> deregister_consumer(const consumer_key& key);
