@@ -102,8 +102,10 @@ class process_sampler {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     own_cores_ = wall > 0 ? (own_cpu_seconds() - own_cpu_start_) / wall : 0;
     if (pid_ == 0) return;
-    if (auto cpu = read_cpu_seconds(pid_); cpu && server_cpu_start_ && wall > 0)
-      server_cores_ = (*cpu - *server_cpu_start_) / wall;
+    if (auto cpu = read_cpu_seconds(pid_); cpu && server_cpu_start_ && wall > 0) {
+      server_cpu_seconds_ = *cpu - *server_cpu_start_;
+      server_cores_ = server_cpu_seconds_ / wall;
+    }
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -122,6 +124,8 @@ class process_sampler {
   std::uint64_t server_rss_end_kib() const { return rss_end_kib_; }
   // CPU cores busy on average between start() and stop(); -1 when unknown.
   double server_cores() const { return server_cores_; }
+  // CPU seconds the server used between start() and stop(); -1 when unknown.
+  double server_cpu_seconds() const { return server_cpu_seconds_; }
   double own_cores() const { return own_cores_; }
 
  private:
@@ -139,6 +143,7 @@ class process_sampler {
   std::uint64_t rss_start_kib_ = 0;
   std::uint64_t rss_end_kib_ = 0;
   double server_cores_ = -1;
+  double server_cpu_seconds_ = -1;
   double own_cores_ = 0;
 };
 

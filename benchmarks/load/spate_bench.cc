@@ -18,6 +18,7 @@
 // Latency is measured per request from the first byte written to the last byte read. With
 // --rate, workers send on a fixed schedule (rate / concurrency each); a worker that falls
 // behind sends at once, and the report shows the rate achieved.
+#include "benchmarks/load/control_client.h"
 #include "benchmarks/load/http_connection.h"
 #include "benchmarks/load/kinesis_wire.h"
 #include "benchmarks/load/latency_histogram.h"
@@ -338,45 +339,6 @@ phase_result run_phase(std::vector<std::unique_ptr<lane>>& lanes, std::size_t wo
 
 // --- control plane --------------------------------------------------------------------------
 
-// Blocking calls for setup and teardown (CreateStream, DescribeStreamSummary, ListShards,
-// DeleteStream) on a connection of its own. Each call gives up after 30 s.
-class control_client {
- public:
-  control_client(tcp::resolver::results_type peers, const sigv4_signer& signer)
-      : conn_(ioc_.get_executor(), std::move(peers)), signer_(signer) {}
-
-  call_result<http_reply*> call(std::string_view action, std::string_view body) {
-    const std::string request = signer_.request(action, body);
-    std::optional<call_result<http_reply*>> out;
-    net::co_spawn(
-        ioc_, [&]() -> net::awaitable<void> { out = co_await conn_.async_call(request); },
-        net::detached);
-    ioc_.restart();
-    ioc_.run_for(30s);
-    if (!out) {
-      conn_.close();
-      ioc_.restart();
-      ioc_.run();
-      return call_error{"timeout", std::string(action) + " got no answer in 30 s"};
-    }
-    return std::move(*out);
-  }
-
-  simdjson::ondemand::parser& parser() { return parser_; }
-
- private:
-  net::io_context ioc_{1};
-  http_connection conn_;
-  const sigv4_signer& signer_;
-  simdjson::ondemand::parser parser_;
-};
-
-call_result<stream_summary> describe(control_client& control, const std::string& stream) {
-  auto reply = control.call("DescribeStreamSummary", stream_body(stream));
-  if (!reply) return reply.error();
-  return parse_stream_summary(control.parser(), **reply);
-}
-
 // Makes sure `stream` exists and is ACTIVE; true if this call created it.
 call_result<bool> ensure_stream(control_client& control, const options& opt) {
   const auto deadline = clock::now() + 60s;
@@ -412,21 +374,6 @@ call_result<bool> ensure_stream(control_client& control, const options& opt) {
     }
     std::this_thread::sleep_for(50ms);  // CREATING, UPDATING, or DELETING before a re-create
   }
-}
-
-call_result<std::vector<std::string>> list_shards(control_client& control,
-                                                  const std::string& stream) {
-  std::vector<std::string> ids;
-  std::string token;
-  do {
-    auto reply = control.call("ListShards", list_shards_body(stream, token));
-    if (!reply) return reply.error();
-    auto page = parse_list_shards(control.parser(), **reply);
-    if (!page) return page.error();
-    ids.insert(ids.end(), page->shard_ids.begin(), page->shard_ids.end());
-    token = std::move(page->next_token);
-  } while (!token.empty());
-  return ids;
 }
 
 // --- requests made before the run -----------------------------------------------------------

@@ -9,6 +9,7 @@
 namespace spate::server {
 namespace {
 constexpr auto no_throw = net::as_tuple(net::use_awaitable);
+constexpr std::size_t catch_up_bytes = 1u << 20;
 namespace websocket = beast::websocket;
 }  // namespace
 
@@ -47,7 +48,14 @@ void websocket_session::stop() {
     self->feed_.reset();
     self->drop_queue();
     self->wake_timer_.cancel();
+    self->end_after(std::chrono::seconds(2));
   });
+}
+
+// A client that does not read cannot take the close frame either: cut it off after `wait`.
+void websocket_session::end_after(std::chrono::steady_clock::duration wait) {
+  auto cut = std::make_shared<net::steady_timer>(ws_.get_executor(), wait);
+  cut->async_wait([self = shared_from_this(), cut](beast::error_code) { self->end(); });
 }
 
 // Drops what is queued, except a message being written (the write refers to it).
@@ -65,8 +73,11 @@ void websocket_session::on_wake() {
 }
 
 void websocket_session::fill() {
+  // Catching up, a message or two ahead of the socket is enough to keep it busy; live, the
+  // whole buffer may fill while the subscriber takes in a burst.
+  const std::size_t cap = live_ ? limits_.buffer_bytes : std::min(limits_.buffer_bytes, catch_up_bytes);
   while (feed_ && !feed_done_ && !closing_) {
-    if (queued_bytes_ >= limits_.buffer_bytes) {
+    if (queued_bytes_ >= cap) {
       // Full with (perhaps) more to come: a live subscriber is now behind; its grace starts.
       if (live_ && !behind_) {
         behind_ = true;
@@ -112,9 +123,7 @@ void websocket_session::close_slow() {
   feed_.reset();
   drop_queue();
   wake_timer_.cancel();
-  // A client that does not read cannot take the close frame either: cut it off after a while.
-  auto cut = std::make_shared<net::steady_timer>(ws_.get_executor(), std::chrono::seconds(5));
-  cut->async_wait([self = shared_from_this(), cut](beast::error_code) { self->end(); });
+  end_after(std::chrono::seconds(5));
 }
 
 void websocket_session::end() {

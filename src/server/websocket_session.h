@@ -2,8 +2,8 @@
 // after the upgrade: text messages pulled from the feed and written in order.
 //
 // Slow subscribers. The session keeps an outgoing queue of at most `buffer_bytes` (plus one
-// message), topped up from the feed as the socket drains, so a subscriber catching up from the
-// past reads at its own pace. Once a subscriber has caught up with the live end, it must keep
+// message), topped up from the feed as the socket drains; a subscriber catching up from the
+// past gets only about 1 MiB queued ahead and reads at its own pace. Once a subscriber has caught up with the live end, it must keep
 // up: if its queue stays full with more records waiting for longer than `lag_grace`, it is
 // closed with code 1008 (policy violation) and a reason saying so, its queue dropped. Memory
 // per subscriber is bounded by the buffer whatever the client does, and no producer or other
@@ -56,6 +56,7 @@ class websocket_session final : public stoppable,
   void fill();
   void close_slow();
   void drop_queue();
+  void end_after(std::chrono::steady_clock::duration wait);
   void end();
 
   beast::websocket::stream<session_stream> ws_;
