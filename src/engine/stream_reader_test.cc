@@ -1,0 +1,133 @@
+// stream_reader and shard_watch on a real engine: wake-ups on commit, on closing and on
+// deletion, none after the watch is gone; lineage order across a split and a merge.
+#include "engine/stream_reader.h"
+
+#include "testutil/temp_dir.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+namespace spate::engine {
+namespace {
+
+struct counting_listener final : shard_listener {
+  std::atomic<int> calls{0};
+  void shard_changed() noexcept override { calls.fetch_add(1); }
+};
+
+class StreamReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.data_dir = dir_.path();
+    auto e = engine::open(options_);
+    ASSERT_TRUE(e) << e.error().message();
+    engine_ = std::move(*e);
+    ASSERT_TRUE(engine_->create_stream("s", 1, metadata::stream_mode::provisioned, {}));
+  }
+
+  void put(std::string_view key, std::string_view data) {
+    storage::record_input record{key, std::nullopt, data};
+    std::promise<void> done;
+    ASSERT_TRUE(engine_->put("s", std::span(&record, 1),
+                             [&](std::vector<put_result>&, std::uint32_t) { done.set_value(); }));
+    done.get_future().get();
+  }
+
+  // Every record the reader has now, as "shard:data", and the shards it ended.
+  std::vector<std::string> drain(stream_reader& reader, std::vector<std::string>* ended = nullptr) {
+    std::vector<std::string> out;
+    for (;;) {
+      auto page = reader.read();
+      EXPECT_TRUE(page);
+      if (!page || !*page) return out;
+      for (const auto& r : (*page)->batch.records) {
+        out.push_back(fmt::format("{}:{}", (*page)->shard, r.data));
+      }
+      if ((*page)->end_of_shard && ended) ended->push_back(std::to_string((*page)->shard));
+    }
+  }
+
+  testutil::temp_dir dir_;
+  engine_options options_;
+  std::unique_ptr<engine> engine_;
+};
+
+TEST_F(StreamReaderTest, WakesOnCommitCloseAndDeletionButNotAfterTheWatch) {
+  counting_listener listener;
+  auto reader = stream_reader::open(*engine_, {.stream = "s"}, &listener);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(listener.calls.load(), 0);
+  put("k", "one");
+  EXPECT_GE(listener.calls.load(), 1);
+  EXPECT_EQ(drain(**reader), std::vector<std::string>{"0:one"});
+
+  const int before_split = listener.calls.load();
+  ASSERT_TRUE(engine_->split_shard("s", 0, uint128(1) << 127));
+  EXPECT_GT(listener.calls.load(), before_split);  // the shard closed
+
+  reader->reset();  // the reader and its watches are gone
+  const int after_reset = listener.calls.load();
+  put("k", "unheard");
+  EXPECT_EQ(listener.calls.load(), after_reset);
+
+  counting_listener second;
+  auto watching = stream_reader::open(*engine_, {.stream = "s"}, &second);
+  ASSERT_TRUE(watching);
+  ASSERT_TRUE(engine_->delete_stream("s"));
+  EXPECT_GE(second.calls.load(), 1);
+  EXPECT_FALSE((*watching)->read());  // the stream is gone
+}
+
+TEST_F(StreamReaderTest, ReadsChildrenOnlyAfterTheirParents) {
+  counting_listener listener;
+  auto reader = stream_reader::open(
+      *engine_, {.stream = "s", .start = {.type = iterator_type::trim_horizon}}, &listener);
+  ASSERT_TRUE(reader);
+  put("a", "p1");
+  ASSERT_TRUE(engine_->split_shard("s", 0, uint128(1) << 127));  // children 1 and 2
+  for (int i = 0; i < 20; ++i) put(fmt::format("key{}", i), fmt::format("c{}", i));
+  ASSERT_TRUE(engine_->merge_shards("s", 1, 2));  // child 3
+  put("a", "m1");
+
+  std::vector<std::string> ended;
+  const auto records = drain(**reader, &ended);
+  ASSERT_EQ(records.size(), 22u);
+  EXPECT_EQ(records.front(), "0:p1");
+  EXPECT_EQ(records.back(), "3:m1");
+  EXPECT_EQ(ended.front(), "0");
+  EXPECT_EQ(std::count(ended.begin(), ended.end(), "1") + std::count(ended.begin(), ended.end(), "2"),
+            2);
+}
+
+TEST_F(StreamReaderTest, OneShardReaderEndsAtTheEndOfItsClosedShard) {
+  counting_listener listener;
+  put("k", "x");
+  auto reader = stream_reader::open(
+      *engine_, {.stream = "s", .shard = 0, .start = {.type = iterator_type::trim_horizon}},
+      &listener);
+  ASSERT_TRUE(reader);
+  ASSERT_TRUE(engine_->split_shard("s", 0, uint128(1) << 127));
+  auto page = (*reader)->read();
+  ASSERT_TRUE(page && *page);
+  EXPECT_EQ((*page)->batch.records.size(), 1u);
+  EXPECT_TRUE((*page)->end_of_shard);
+  EXPECT_EQ((*page)->children.size(), 2u);
+  EXPECT_TRUE((*reader)->finished());
+  auto after = (*reader)->read();
+  ASSERT_TRUE(after);
+  EXPECT_FALSE(*after);
+}
+
+TEST_F(StreamReaderTest, UnknownShardFailsAsGetShardIteratorDoes) {
+  counting_listener listener;
+  auto reader = stream_reader::open(*engine_, {.stream = "s", .shard = 7}, &listener);
+  ASSERT_FALSE(reader);
+  EXPECT_EQ(reader.error().kind, failure_kind::resource_not_found);
+  EXPECT_FALSE(stream_reader::open(*engine_, {.stream = "nope"}, &listener));
+}
+
+}  // namespace
+}  // namespace spate::engine
