@@ -1,11 +1,12 @@
-// The catalog keeps streams, shards, lineage and tags across reopen, and a process that dies
-// in the middle of a transaction leaves no trace of it.
+// The catalog keeps streams, shards, lineage, tags and consumers across reopen, upgrades a
+// version-1 file, and a process that dies in the middle of a transaction leaves no trace.
 #include "metadata/catalog.h"
 
 #include "metadata/errc.h"
 #include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,6 +155,46 @@ TEST_F(CatalogTest, TagsArePutOverwrittenAndRemoved) {
   ASSERT_TRUE(c->remove_tags("s", {"env", "absent"}));
   auto tags = c->get_stream("s")->tags;
   EXPECT_EQ(tags, (std::map<std::string, std::string>{{"cost", "42"}, {"team", "platform"}}));
+}
+
+TEST_F(CatalogTest, ConsumersArePutListedAndGoWithTheirStream) {
+  auto c = open_catalog();
+  ASSERT_TRUE(c->create_stream(make_stream("s", 1), make_shards(1)));
+  consumer_record a{"s", "a", "arn:a", consumer_status::creating, 1700000000001};
+  consumer_record b{"s", "b", "arn:b", consumer_status::active, 1700000000000};
+  ASSERT_TRUE(c->put_consumer(a));
+  ASSERT_TRUE(c->put_consumer(b));
+  a.status = consumer_status::active;
+  ASSERT_TRUE(c->put_consumer(a));  // rewrites
+  EXPECT_EQ(c->put_consumer({"nope", "x", "arn:x", consumer_status::active, 1}).error(),
+            errc::stream_not_found);
+  c = open_catalog();
+  auto listed = c->list_consumers("s");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(*listed, (std::vector<consumer_record>{b, a}));  // by creation time
+  ASSERT_TRUE(c->delete_consumer("s", "b"));
+  EXPECT_EQ(c->list_consumers("s")->size(), 1u);
+  ASSERT_TRUE(c->delete_stream("s"));
+  EXPECT_TRUE(c->list_consumers("s")->empty());
+}
+
+TEST_F(CatalogTest, AVersionOneCatalogGainsConsumersOnOpen) {
+  {
+    auto c = open_catalog();
+    ASSERT_TRUE(c->create_stream(make_stream("s", 1), make_shards(1)));
+  }
+  // Make it what version 1 wrote: no consumers table.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE consumers; UPDATE schema_version SET version = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto c = open_catalog();
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->put_consumer({"s", "a", "arn:a", consumer_status::active, 1}));
+  EXPECT_EQ(c->list_consumers("s")->size(), 1u);
+  EXPECT_EQ(c->list_streams()->size(), 1u);
 }
 
 TEST_F(CatalogTest, ShardIdsHaveTwelveDigits) {
