@@ -96,7 +96,8 @@ decoded decode(std::string_view in) {
     return result;
   }
   if (total < prelude_size + 4 || headers_size > total - prelude_size - 4 ||
-      headers_size > max_headers_size || total - prelude_size - 4 - headers_size > max_payload_size) {
+      headers_size > max_headers_size ||
+      total - prelude_size - 4 - headers_size > max_payload_size) {
     result.error = decode_error::bad_length;
     return result;
   }

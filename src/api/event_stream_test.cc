@@ -46,12 +46,12 @@ TEST(EventStreamTest, EncodesOneStringHeader) {
 
 // ERROR_EVENT_MESSAGE: three string headers, no payload.
 TEST(EventStreamTest, EncodesAnErrorEvent) {
-  EXPECT_EQ(encode({{":message-type", "error"}, {":error-code", "code"},
-                    {":error-message", "message"}},
-                   ""),
-            from_hex("0000005200000042bf23637e0d3a6d6573736167652d747970650700056572726f720b3a"
-                     "6572726f722d636f6465070004636f64650e3a6572726f722d6d6573736167650700076d"
-                     "6573736167656b6cea3d"));
+  EXPECT_EQ(
+      encode({{":message-type", "error"}, {":error-code", "code"}, {":error-message", "message"}},
+             ""),
+      from_hex("0000005200000042bf23637e0d3a6d6573736167652d747970650700056572726f720b3a"
+               "6572726f722d636f6465070004636f64650e3a6572726f722d6d6573736167650700076d"
+               "6573736167656b6cea3d"));
 }
 
 TEST(EventStreamTest, DecodesBotocoresInitialResponseVector) {

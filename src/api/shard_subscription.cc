@@ -25,11 +25,12 @@ std::variant<std::shared_ptr<shard_subscription>, api_error> shard_subscription:
     const engine::start_request& start) {
   std::shared_ptr<shard_subscription> sub(new shard_subscription(ctx, consumer));
   sub->shard_ = shard;
-  auto reader = engine::stream_reader::open(
-      ctx.engine,
-      {.stream = consumer.stream, .shard = shard, .start = start,
-       .max_bytes = ctx.push.max_message_bytes},
-      &sub->waker_);
+  auto reader = engine::stream_reader::open(ctx.engine,
+                                            {.stream = consumer.stream,
+                                             .shard = shard,
+                                             .start = start,
+                                             .max_bytes = ctx.push.max_message_bytes},
+                                            &sub->waker_);
   if (!reader) return from_failure(reader.error());
   sub->reader_ = std::move(*reader);
   sub->tag_ = sub->reader_->stream_tag();

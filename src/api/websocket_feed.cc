@@ -55,8 +55,11 @@ std::variant<subscribe_query, api_error> parse_query(std::string_view target) {
     const auto eq = pair.find('=');
     const auto name = pair.substr(0, eq);
     auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (!value) return invalid_argument(fmt::format("Query parameter {} is not valid "
-                                                    "percent-encoding.", name));
+    if (!value)
+      return invalid_argument(
+          fmt::format("Query parameter {} is not valid "
+                      "percent-encoding.",
+                      name));
     if (name == "stream") {
       q.stream = std::move(*value);
     } else if (name == "shard") {
@@ -64,8 +67,8 @@ std::variant<subscribe_query, api_error> parse_query(std::string_view target) {
     } else if (name == "from") {
       q.from = std::move(*value);
     } else {
-      return invalid_argument(fmt::format(
-          "Unknown query parameter {}: expected stream, shard and from.", name));
+      return invalid_argument(
+          fmt::format("Unknown query parameter {}: expected stream, shard and from.", name));
     }
   }
   if (!q.stream || q.stream->empty()) {
@@ -100,11 +103,13 @@ std::variant<engine::start_request, api_error> parse_from(const std::optional<st
   }
   if (kind == "AT_SEQUENCE_NUMBER" || kind == "AFTER_SEQUENCE_NUMBER") {
     if (!one_shard) {
-      return invalid_argument(fmt::format("from={} needs a shard: a sequence number is a "
-                                          "position in one shard.",
-                                          kind));
+      return invalid_argument(
+          fmt::format("from={} needs a shard: a sequence number is a "
+                      "position in one shard.",
+                      kind));
     }
-    if (arg.empty()) return invalid_argument(fmt::format("from={}:<sequence number> expected.", kind));
+    if (arg.empty())
+      return invalid_argument(fmt::format("from={}:<sequence number> expected.", kind));
     start.type = kind == "AT_SEQUENCE_NUMBER" ? engine::iterator_type::at_sequence_number
                                               : engine::iterator_type::after_sequence_number;
     start.sequence_number = std::string(arg);
@@ -165,8 +170,8 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   if (q.shard) {
     auto index = metadata::parse_shard_id(*q.shard);
     if (!index) {
-      return invalid_argument(fmt::format("shard={} is not a shard id (shardId-NNNNNNNNNNNN).",
-                                          *q.shard));
+      return invalid_argument(
+          fmt::format("shard={} is not a shard id (shardId-NNNNNNNNNNNN).", *q.shard));
     }
     options.shard = *index;
   }

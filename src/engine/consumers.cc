@@ -21,7 +21,7 @@ using metadata::consumer_record;
 using metadata::consumer_status;
 
 constexpr std::size_t consumers_per_stream = 20;  // AWS's limit
-constexpr std::size_t creating_at_once = 5;        // AWS: at most 5 consumers CREATING
+constexpr std::size_t creating_at_once = 5;       // AWS: at most 5 consumers CREATING
 
 }  // namespace
 
@@ -77,10 +77,9 @@ outcome<consumer_record> engine::register_consumer(const std::string& stream_nam
                                "reached.",
                                consumers_per_stream, stream_name, options_.account_id)};
   }
-  const auto creating = std::count_if(stream->consumers.begin(), stream->consumers.end(),
-                                      [](const auto& c) {
-                                        return c.second.status == consumer_status::creating;
-                                      });
+  const auto creating =
+      std::count_if(stream->consumers.begin(), stream->consumers.end(),
+                    [](const auto& c) { return c.second.status == consumer_status::creating; });
   if (static_cast<std::size_t>(creating) >= creating_at_once) {
     return failure{failure_kind::limit_exceeded,
                    fmt::format("Only {} consumers can be in CREATING state at the same time for "

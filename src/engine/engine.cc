@@ -756,8 +756,9 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
 }
 
 outcome<std::string> engine::get_shard_iterator(const iterator_request& request) const {
-  SPATE_TRY(auto pos, start_position(request.stream, request.shard,
-                                     {request.type, request.sequence_number, request.timestamp_ms}));
+  SPATE_TRY(auto pos,
+            start_position(request.stream, request.shard,
+                           {request.type, request.sequence_number, request.timestamp_ms}));
   SPATE_TRY(auto stream, find_or_fail(request.stream));
   std::int64_t created_ms = 0;
   {
@@ -785,12 +786,11 @@ outcome<storage::position> engine::start_position(std::string_view name, shard_i
     case iterator_type::after_sequence_number: {
       const auto fields = parse_sequence_number(start.sequence_number);
       if (!fields || fields->stream_tag != stream->tag) {
-        return failure{
-            failure_kind::invalid_argument,
-            fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} "
-                        "in stream {} under account {} is invalid{}.",
-                        start.sequence_number, shard->id, name, options_.account_id,
-                        fields ? " because it did not come from this stream" : "")};
+        return failure{failure_kind::invalid_argument,
+                       fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} "
+                                   "in stream {} under account {} is invalid{}.",
+                                   start.sequence_number, shard->id, name, options_.account_id,
+                                   fields ? " because it did not come from this stream" : "")};
       }
       if (fields->shard != shard->record.index) {
         return failure{failure_kind::invalid_argument,

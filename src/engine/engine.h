@@ -5,8 +5,8 @@
 // performs delayed state transitions (CREATING -> ACTIVE, DELETING -> gone, UPDATING ->
 // ACTIVE) and retention. It also keeps the consumers registered for enhanced fan-out, and
 // wakes subscribers (shard_listener) when a shard they watch has new committed records,
-// closes, or goes away with its stream. It speaks in streams, shards, positions and sequence numbers; it knows
-// nothing of JSON or HTTP (the api layer turns its failures into Kinesis errors).
+// closes, or goes away with its stream. It speaks in streams, shards, positions and sequence
+// numbers; it knows nothing of JSON or HTTP (the api layer turns its failures into Kinesis errors).
 //
 // Data directory:
 //   <data-dir>/catalog.db                       streams, shards, tags (metadata/catalog.h)
@@ -60,7 +60,7 @@ struct engine_options {
   std::int64_t update_stream_ms = 0;  // time a changed stream spends UPDATING
   std::int64_t iterator_ttl_ms = 300'000;
   std::int64_t retention_check_ms = 60'000;  // how often retention runs
-  std::int64_t consumer_ms = 0;  // time a consumer spends CREATING and DELETING
+  std::int64_t consumer_ms = 0;              // time a consumer spends CREATING and DELETING
   std::uint64_t segment_size = 128u << 20;
 };
 

@@ -45,8 +45,7 @@ std::uint64_t position_field(const sequence_fields& f) {
 
 // A 64-bit mix (splitmix64's finaliser) of the three fields, reduced to 14 digits.
 std::uint64_t check_value(const sequence_fields& f) {
-  std::uint64_t x =
-      position_field(f) ^ (static_cast<std::uint64_t>(f.stream_tag) << 32 | f.shard);
+  std::uint64_t x = position_field(f) ^ (static_cast<std::uint64_t>(f.stream_tag) << 32 | f.shard);
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;

@@ -25,9 +25,9 @@ namespace spate::engine {
 struct reader_options {
   std::string stream;
   std::optional<metadata::shard_index> shard;  // one shard; the whole stream if absent
-  start_request start;       // whole stream: TRIM_HORIZON, LATEST or AT_TIMESTAMP
-  std::size_t max_records = 10'000;  // per page
-  std::size_t max_bytes = 1u << 20;  // record bytes per page (at least one record)
+  start_request start;                         // whole stream: TRIM_HORIZON, LATEST or AT_TIMESTAMP
+  std::size_t max_records = 10'000;            // per page
+  std::size_t max_bytes = 1u << 20;            // record bytes per page (at least one record)
 };
 
 class stream_reader {

@@ -98,8 +98,8 @@ TEST_F(StreamReaderTest, ReadsChildrenOnlyAfterTheirParents) {
   EXPECT_EQ(records.front(), "0:p1");
   EXPECT_EQ(records.back(), "3:m1");
   EXPECT_EQ(ended.front(), "0");
-  EXPECT_EQ(std::count(ended.begin(), ended.end(), "1") + std::count(ended.begin(), ended.end(), "2"),
-            2);
+  EXPECT_EQ(
+      std::count(ended.begin(), ended.end(), "1") + std::count(ended.begin(), ended.end(), "2"), 2);
 }
 
 TEST_F(StreamReaderTest, OneShardReaderEndsAtTheEndOfItsClosedShard) {

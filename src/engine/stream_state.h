@@ -58,8 +58,8 @@ struct engine::shard_state {
 };
 
 struct engine::stream_state {
-  mutable std::shared_mutex mu;      // topology lock: shared by puts and reads
-  metadata::stream_record record;    // guarded by mu
+  mutable std::shared_mutex mu;    // topology lock: shared by puts and reads
+  metadata::stream_record record;  // guarded by mu
   std::uint32_t tag = 0;
   std::string dir;
   std::vector<std::shared_ptr<shard_state>> shards;  // by index; guarded by mu

@@ -186,8 +186,8 @@ TEST_F(CatalogTest, AVersionOneCatalogGainsConsumersOnOpen) {
   // Make it what version 1 wrote: no consumers table.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE consumers; UPDATE schema_version SET version = 1",
-                         nullptr, nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE consumers; UPDATE schema_version SET version = 1", nullptr,
+                         nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
   auto c = open_catalog();

@@ -184,9 +184,9 @@ void http_session::start_push() {
   closed_ = true;
   http::response<http::empty_body> header{std::move(s->res->base())};
   header.erase(http::field::content_length);
-  auto session = std::make_shared<push_session>(std::move(stream_), std::move(header),
-                                                std::move(s->push), router_.stats(),
-                                                limits_.push_write_timeout);
+  auto session =
+      std::make_shared<push_session>(std::move(stream_), std::move(header), std::move(s->push),
+                                     router_.stats(), limits_.push_write_timeout);
   registry_.add(session);
   session->start();
 }

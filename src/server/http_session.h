@@ -38,7 +38,7 @@ struct session_limits {
   std::chrono::milliseconds read_timeout{60'000};   // to receive a request once it began
   std::chrono::milliseconds idle_timeout{300'000};  // between requests on a keep-alive connection
   std::chrono::milliseconds push_write_timeout{300'000};  // a pushed chunk must be taken within
-  subscriber_limits subscribers;                           // WebSocket subscribers' buffers
+  subscriber_limits subscribers;                          // WebSocket subscribers' buffers
 };
 
 class http_session final : public stoppable, public std::enable_shared_from_this<http_session> {
@@ -55,7 +55,7 @@ class http_session final : public stoppable, public std::enable_shared_from_this
   struct slot {
     std::optional<response> res;
     std::shared_ptr<api::push_source> push;  // a pushed answer: `res` is its header
-    std::size_t bytes = 0;  // the request body's size, then the answer body's
+    std::size_t bytes = 0;                   // the request body's size, then the answer body's
   };
   struct upgrade {
     request req;

@@ -82,8 +82,8 @@ net::awaitable<void> push_session::run() {
     }
     if (!chunk.empty()) {
       stream_.expires_after(write_timeout_);
-      auto [ec, n] = co_await net::async_write(stream_, http::make_chunk(net::buffer(chunk)),
-                                               no_throw);
+      auto [ec, n] =
+          co_await net::async_write(stream_, http::make_chunk(net::buffer(chunk)), no_throw);
       if (ec || ended_) break;
     }
     if (status == api::push_source::status::finished) {

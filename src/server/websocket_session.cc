@@ -43,8 +43,8 @@ void websocket_session::start() {
 void websocket_session::stop() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
     if (self->ended_ || self->closing_) return;
-    self->closing_ = websocket::close_reason(websocket::close_code::going_away,
-                                             "server shutting down");
+    self->closing_ =
+        websocket::close_reason(websocket::close_code::going_away, "server shutting down");
     self->feed_.reset();
     self->drop_queue();
     self->wake_timer_.cancel();
@@ -75,7 +75,8 @@ void websocket_session::on_wake() {
 void websocket_session::fill() {
   // Catching up, a message or two ahead of the socket is enough to keep it busy; live, the
   // whole buffer may fill while the subscriber takes in a burst.
-  const std::size_t cap = live_ ? limits_.buffer_bytes : std::min(limits_.buffer_bytes, catch_up_bytes);
+  const std::size_t cap =
+      live_ ? limits_.buffer_bytes : std::min(limits_.buffer_bytes, catch_up_bytes);
   while (feed_ && !feed_done_ && !closing_) {
     if (queued_bytes_ >= cap) {
       // Full with (perhaps) more to come: a live subscriber is now behind; its grace starts.
@@ -116,10 +117,10 @@ void websocket_session::close_slow() {
   log::info("closing a slow WebSocket subscriber: {} bytes queued for over {} ms", queued_bytes_,
             limits_.lag_grace.count());
   stats_.slow_subscriber_closed();
-  closing_ = websocket::close_reason(
-      websocket::close_code::policy_error,
-      fmt::format("subscriber too slow: over {} bytes behind for {} ms", limits_.buffer_bytes,
-                  limits_.lag_grace.count()));
+  closing_ =
+      websocket::close_reason(websocket::close_code::policy_error,
+                              fmt::format("subscriber too slow: over {} bytes behind for {} ms",
+                                          limits_.buffer_bytes, limits_.lag_grace.count()));
   feed_.reset();
   drop_queue();
   wake_timer_.cancel();
@@ -156,9 +157,8 @@ net::awaitable<void> websocket_session::run() {
   timeouts.idle_timeout = std::chrono::seconds(60);
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-    res.set(http::field::server, "spated");
-  }));
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "spated"); }));
   ws_.read_message_max(64u << 10);
   ws_.text(true);
   if (auto [ec] = co_await ws_.async_accept(upgrade_, no_throw); ec) {

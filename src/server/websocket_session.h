@@ -3,11 +3,12 @@
 //
 // Slow subscribers. The session keeps an outgoing queue of at most `buffer_bytes` (plus one
 // message), topped up from the feed as the socket drains; a subscriber catching up from the
-// past gets only about 1 MiB queued ahead and reads at its own pace. Once a subscriber has caught up with the live end, it must keep
-// up: if its queue stays full with more records waiting for longer than `lag_grace`, it is
-// closed with code 1008 (policy violation) and a reason saying so, its queue dropped. Memory
-// per subscriber is bounded by the buffer whatever the client does, and no producer or other
-// subscriber ever waits for it (the records it missed stay in the log; it can reconnect).
+// past gets only about 1 MiB queued ahead and reads at its own pace. Once a subscriber has caught
+// up with the live end, it must keep up: if its queue stays full with more records waiting for
+// longer than `lag_grace`, it is closed with code 1008 (policy violation) and a reason saying so,
+// its queue dropped. Memory per subscriber is bounded by the buffer whatever the client does, and
+// no producer or other subscriber ever waits for it (the records it missed stay in the log; it can
+// reconnect).
 //
 // Other endings: the feed's own (1000 at the end of a one-shard subscription's closed shard or
 // when the stream is deleted), 1001 when the server shuts down, and the client's close.
@@ -68,10 +69,10 @@ class websocket_session final : public stoppable,
   net::steady_timer lag_timer_;   // runs while a live subscriber is behind
   std::deque<std::string> queue_;
   std::size_t queued_bytes_ = 0;
-  bool writing_ = false;     // queue_.front() is being written
-  bool live_ = false;        // the feed has been idle once: the subscriber caught up
-  bool behind_ = false;      // live, with the queue full and more records waiting
-  bool feed_done_ = false;   // the feed finished; close once the queue is written
+  bool writing_ = false;    // queue_.front() is being written
+  bool live_ = false;       // the feed has been idle once: the subscriber caught up
+  bool behind_ = false;     // live, with the queue full and more records waiting
+  bool feed_done_ = false;  // the feed finished; close once the queue is written
   std::optional<beast::websocket::close_reason> closing_;  // why the session closes
   bool ended_ = false;
 };

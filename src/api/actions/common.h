@@ -6,9 +6,9 @@
 #include "api/action.h"
 
 #include <optional>
-#include <variant>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace spate::api::actions {
 

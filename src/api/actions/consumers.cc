@@ -42,16 +42,15 @@ std::variant<engine::consumer_key, api_error> requested_consumer(action_context&
     auto stream = ctx.engine.stream_name_from_arn(*stream_arn);
     if (!stream) return from_failure(stream.error());
     if (arn && *stream != key.stream) {
-      return invalid_argument(fmt::format("ConsumerARN {} does not belong to stream {}.", *arn,
-                                          *stream_arn));
+      return invalid_argument(
+          fmt::format("ConsumerARN {} does not belong to stream {}.", *arn, *stream_arn));
     }
     key.stream = std::move(*stream);
   }
   if (name) {
     if (arn && *name != key.name) {
-      return invalid_argument(
-          fmt::format("ConsumerARN {} and ConsumerName {} do not name the same consumer.", *arn,
-                      *name));
+      return invalid_argument(fmt::format(
+          "ConsumerARN {} and ConsumerName {} do not name the same consumer.", *arn, *name));
     }
     key.name = *name;
   }

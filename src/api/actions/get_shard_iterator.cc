@@ -22,9 +22,9 @@ void handle(action_context& ctx, value& req, responder respond) {
   api_error error;
   auto name = resolve_stream(ctx, req, error);
   if (!name) return respond(error);
-  auto start = requested_start(*get_string(req, "ShardIteratorType"),
-                               get_string(req, "StartingSequenceNumber"),
-                               get_integer(req, "Timestamp"));
+  auto start =
+      requested_start(*get_string(req, "ShardIteratorType"),
+                      get_string(req, "StartingSequenceNumber"), get_integer(req, "Timestamp"));
   if (auto* e = std::get_if<api_error>(&start)) return respond(std::move(*e));
   const std::string& shard = *get_string(req, "ShardId");
   const auto index = lenient_shard_index(shard);

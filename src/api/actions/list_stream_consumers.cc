@@ -25,8 +25,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   std::size_t skip = 0;
   if (const std::string* token = get_string(req, "NextToken")) {
     if (created) {
-      return respond(invalid_argument(
-          "NextToken and StreamCreationTimestamp cannot be provided together."));
+      return respond(
+          invalid_argument("NextToken and StreamCreationTimestamp cannot be provided together."));
     }
     auto parsed = parse_page_token(ctx.engine.key(), "ListStreamConsumers", *token);
     if (!parsed || parsed->fields.size() != 2 || parsed->fields[0] != *stream) {

@@ -46,11 +46,12 @@ void handle(action_context& ctx, value& req, responder respond) {
   const auto index = lenient_shard_index(shard);
   if (!index) return respond(shard_not_parsed(ctx, shard, consumer->stream));
   const value& position = *req.find("StartingPosition");
-  auto start = requested_start(*get_string(position, "Type"), get_string(position, "SequenceNumber"),
-                               get_integer(position, "Timestamp"));
+  auto start =
+      requested_start(*get_string(position, "Type"), get_string(position, "SequenceNumber"),
+                      get_integer(position, "Timestamp"));
   if (auto* e = std::get_if<api_error>(&start)) return respond(std::move(*e));
-  auto opened = shard_subscription::open(ctx, *consumer, *index,
-                                         std::get<engine::start_request>(start));
+  auto opened =
+      shard_subscription::open(ctx, *consumer, *index, std::get<engine::start_request>(start));
   if (auto* e = std::get_if<api_error>(&opened)) return respond(std::move(*e));
   respond(push_reply{std::move(std::get<std::shared_ptr<shard_subscription>>(opened))});
 }
