@@ -294,3 +294,39 @@ def test_slow_subscribers_cannot_hurt_anyone(spated_factory):
     stalled_efo.close()
     stalled_ws.close()
     assert http_get(server.endpoint, "/healthz")[0] == 200
+
+
+def test_shutdown_with_subscribers_is_prompt_and_clean(spated_factory):
+    """SIGTERM with a live WebSocket subscriber, a stalled one and a SubscribeToShard reader:
+    spated says goodbye (1001 to WebSocket clients), exits 0, and does not wait out its drain
+    timeout; everything acknowledged before is still there after a restart."""
+    server = spated_factory()
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    wait_active(kinesis, "s")
+    consumer = kinesis.register_stream_consumer(StreamARN=stream_arn("s"), ConsumerName="c")
+    kinesis.put_record(StreamName="s", PartitionKey="k", Data=b"kept")
+    stalled = _stalled_websocket(server.port, "/v1/subscribe?stream=s")
+    efo = _stalled_event_stream(server.port, consumer["Consumer"]["ConsumerARN"])
+
+    async def run():
+        async with websockets.connect(_ws_url(server, stream="s")) as ws:
+            started = time.time()
+            stopper = threading.Thread(target=server.stop)
+            stopper.start()
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 15)
+            code = ws.close_code
+            await asyncio.get_running_loop().run_in_executor(None, stopper.join)
+            return code, time.time() - started
+
+    code, took = asyncio.run(run())
+    assert code == 1001
+    assert took < 8, f"shutdown took {took:.1f}s"
+    stalled.close()
+    efo.close()
+    server.start()
+    records = server.client().get_records(ShardIterator=server.client().get_shard_iterator(
+        StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"])["Records"]
+    assert [r["Data"] for r in records] == [b"kept"]
