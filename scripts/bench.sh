@@ -2,15 +2,19 @@
 # Runs Spate's benchmarks from a build folder and prints the figures with the machine they
 # were measured on. Benchmarks write to $TMPDIR (default /tmp) and clean up after themselves.
 #
-# Two parts:
+# Three parts:
 #   1. the storage engine micro-benchmarks (spate-storage-bench), on real files;
-#   2. end to end over HTTP/1.1 on loopback: spate-bench drives spated and kinesalite (the
+#   2. push latency over loopback: spate-push-bench puts records into spated at fixed rates
+#      and measures how long they take to reach subscribers over a WebSocket subscription,
+#      SubscribeToShard event streams and GetRecords polling, one fresh spated per workload;
+#   3. end to end over HTTP/1.1 on loopback: spate-bench drives spated and kinesalite (the
 #      Kinesis emulator most people use, installed from npm into a temporary folder) with the
 #      same workloads, one fresh server per workload, and a table sets the two side by side.
 #
 # Environment: SPATE_BENCH_SECONDS (measured seconds per workload, default 8),
 # SPATE_BENCH_WARMUP (default 2), SPATE_BENCH_FILL (records read back by GetRecords, default
-# 200000), SPATE_BENCH_SKIP_STORAGE=1 (end to end only).
+# 200000), SPATE_BENCH_SKIP_STORAGE=1, SPATE_BENCH_SKIP_PUSH=1, SPATE_BENCH_SKIP_KINESALITE=1
+# (skip part 1, 2 or 3).
 set -euo pipefail
 build_dir="${1:-build}"
 seconds="${SPATE_BENCH_SECONDS:-8}"
@@ -29,19 +33,8 @@ if [ "${SPATE_BENCH_SKIP_STORAGE:-0}" != 1 ]; then
   echo
 fi
 
-echo "== end to end: spated and kinesalite, same workloads, same run (spate-bench, HTTP/1.1 on loopback)"
-bench_tool="$build_dir/bin/spate-bench"
+# --- servers for parts 2 and 3: a fresh one per workload, on a free loopback port ----------
 spated="$build_dir/bin/spated"
-if [ ! -x "$bench_tool" ]; then
-  echo "spate-bench is not built ($bench_tool); no end-to-end figures."
-  exit 0
-fi
-have_spated=1
-if [ ! -x "$spated" ]; then
-  have_spated=0
-  echo "spated is not built yet ($spated): kinesalite figures only, no ratios."
-fi
-
 work="$(mktemp -d "${TMPDIR:-/tmp}/spate-bench.XXXXXX")"
 server_pid=""
 cleanup() {
@@ -79,20 +72,6 @@ stop_server() {
   server_pid=""
 }
 
-# kinesalite from npm, into the temporary folder; without it the table has spated alone.
-kinesalite_dir="$work/kinesalite"
-have_kinesalite=0
-kinesalite_version="?"
-if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 &&
-  npm install --prefix "$kinesalite_dir" --no-audit --no-fund --loglevel=error kinesalite \
-    >"$work/npm.log" 2>&1; then
-  have_kinesalite=1
-  kinesalite_version="$(node -p "require('$kinesalite_dir/node_modules/kinesalite/package.json').version")"
-else
-  echo "kinesalite could not be installed from npm (see below); no ratios."
-  tail -5 "$work/npm.log" 2>/dev/null || true
-fi
-
 # start_server KIND: starts a fresh server of KIND (spated-batch, spated-never, kinesalite) on a
 # free loopback port; sets server_pid and endpoint.
 start_server() {
@@ -122,6 +101,224 @@ start_server() {
     return 1
   fi
 }
+
+# fdatasync latency of the disk under the data folders: the yardstick of the fsync=batch
+# latency targets, PutRecord's and push delivery's (spated pushes records once they are
+# durable). A 200-byte append and fdatasync, 2000 times, 1 ms apart.
+fdatasync_json="$(python3 - "$work/fdatasync.test" <<'EOF'
+import json, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+lat = []
+for _ in range(2000):
+    os.write(fd, b"x" * 200)
+    t = time.perf_counter()
+    os.fdatasync(fd)
+    lat.append(time.perf_counter() - t)
+    time.sleep(0.001)
+os.close(fd)
+os.unlink(sys.argv[1])
+lat.sort()
+q = lambda f: round(lat[min(len(lat) - 1, int(f * len(lat)))] * 1e6, 1)
+print(json.dumps({"label": "fdatasync|disk", "p50": q(0.5), "p99": q(0.99), "p999": q(0.999)}))
+EOF
+)"
+
+# --- part 2: push latency ---------------------------------------------------------------------
+if [ "${SPATE_BENCH_SKIP_PUSH:-0}" != 1 ]; then
+  echo "== push latency (spate-push-bench): put to subscriber, spated --fsync batch, loopback"
+  push_tool="$build_dir/bin/spate-push-bench"
+  if [ ! -x "$push_tool" ] || [ ! -x "$spated" ]; then
+    echo "spate-push-bench or spated is not built ($push_tool, $spated); no push figures."
+  else
+    push_results="$work/push.jsonl"
+    : >"$push_results"
+
+    # push_run TRANSPORT SUBSCRIBERS RATE: one fresh spated, one spate-push-bench run, one JSON
+    # line.
+    push_run() {
+      local transport="$1" subscribers="$2" rate="$3" label line why
+      label="$transport|$subscribers|$rate"
+      printf '  %-13s %3s subscriber(s) %7s records/s  ' "$transport" "$subscribers" "$rate"
+      if ! start_server spated-batch; then
+        echo "{\"label\":\"$label\",\"failed\":\"spated did not start\"}" >>"$push_results"
+        echo "spated did not start"
+        return 0
+      fi
+      # Exit status 4 (records missing, errors) still prints the JSON line, which says so.
+      line="$("$push_tool" --endpoint "$endpoint" --server-pid "$server_pid" --json \
+        --transport "$transport" --subscribers "$subscribers" --rate "$rate" \
+        --duration "$seconds" --warmup "$warmup" --label "$label" 2>"$work/stderr")" || true
+      if [ -n "$line" ] && python3 -c 'import json, sys
+r = json.loads(sys.argv[1])
+print("p99 %9.3f ms  %10.0f delivered/s%s" % (r["latency_ms"]["p99"], r["delivered_per_s"],
+      "" if r["ok"] else "  (%d records missing, %d errors)" % (r["missing_records"],
+      r["producer_errors"]["count"] + r["subscriber_errors"]["count"])))' "$line"; then
+        echo "$line" >>"$push_results"
+      else
+        why="$(tail -1 "$work/stderr" | tr -d "\"\\\\")"
+        echo "{\"label\":\"$label\",\"failed\":\"spate-push-bench: $why\"}" >>"$push_results"
+        echo "spate-push-bench failed: $why"
+      fi
+      if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "    the server died during the run; its log ends with:"
+        tail -5 "$work/spated-batch.log" | sed 's/^/    /'
+      fi
+      stop_server "$server_pid"
+      rm -rf "$work"/data-*
+    }
+
+    echo "each workload: a fresh spated, subscribers at LATEST, ${warmup} s warm-up, ${seconds} s measured"
+    for rate in 1000 10000 100000; do
+      push_run websocket 1 "$rate"
+      push_run event-stream 1 "$rate"
+      push_run poll 1 "$rate"
+    done
+    push_run websocket 100 10000
+    echo
+
+    python3 - "$push_results" "$fdatasync_json" <<'EOF'
+import json, sys
+
+runs = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    transport, subscribers, rate = r["label"].split("|")
+    runs[(transport, int(subscribers), int(rate))] = r
+fsync = json.loads(sys.argv[2])
+
+def kept_up(r):
+    # Every record arrived, and the subscribers took them in as fast as they were put.
+    return r["missing_records"] == 0 and r["delivered_per_s"] >= 0.9 * r["sent_per_s"] * r["subscribers"]
+
+def problems(r):
+    out = []
+    if r["missing_records"]:
+        out.append(f"{r['missing_records']:,} records missing after the drain")
+    for key, what in (("extra_records", "extra"), ("out_of_order_records", "out of order"),
+                      ("unstamped_records", "without a stamp")):
+        if r[key]:
+            out.append(f"{r[key]:,} {what}")
+    for who in ("producer_errors", "subscriber_errors"):
+        if r[who]["count"]:
+            out.append(f"{who.replace('_', ' ')} {r[who]['count']}: {r[who]['first']}")
+    if r["producer_hung"]:
+        out.append("producer hung")
+    return out
+
+print(f"{'transport':13} {'subscribers':>11} {'rate/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'p99.9 ms':>9} "
+      f"{'delivered/s':>12} {'server CPU us/rec':>18} {'RSS MiB':>8}  notes")
+print("-" * 121)
+for (transport, subscribers, rate), r in runs.items():
+    head = f"{transport:13} {subscribers:>11} {rate:>9,}"
+    if "failed" in r:
+        print(f"{head} {'FAILED':>9}  {r['failed']}")
+        continue
+    notes = []
+    lat = r["latency_ms"]
+    cells = [f"{lat['p50']:9.3f}", f"{lat['p99']:9.3f}", f"{lat['p999']:9.3f}"]
+    if not kept_up(r):
+        notes.append(f"fell behind: {r['delivered_per_s'] / r['subscribers']:,.0f} of "
+                     f"{r['sent_per_s']:,.0f} records/s per subscriber")
+        if transport == "poll":
+            cells = [f"{'behind':>9}"] * 3  # its latency only grows with the run's length
+    if r["sent_per_s"] < 0.95 * rate:
+        notes.append(f"producer reached {r['sent_per_s']:,.0f}/s")
+    found = problems(r)
+    if transport == "poll" and not kept_up(r):
+        found = [p for p in found if "missing" not in p]  # not lost: not read yet
+    notes += found
+    cpu = r.get("server_cpu_us_per_record")
+    cpu_text = "-" if cpu is None or cpu < 0 else f"{cpu:.2f}"
+    rss = r.get("server_peak_rss_mib")
+    rss_text = "-" if rss is None else f"{rss:.1f}"
+    print(f"{head} {' '.join(cells)} {r['delivered_per_s']:>12,.0f} {cpu_text:>18} {rss_text:>8}  "
+          f"{'; '.join(notes)}")
+print()
+print("Latency runs from the producer taking the send time (just before it builds the PutRecords")
+print("request) to the subscriber's read that brought the record, for records sent in the measured")
+print("window; spated pushes a record once the group commit has made it durable, so the disk's")
+print(f"fdatasync is part of it (this disk: p50 {fsync['p50'] / 1e3:.3f} ms, p99 {fsync['p99'] / 1e3:.3f} ms, "
+      f"p99.9 {fsync['p999'] / 1e3:.3f} ms).")
+print("delivered/s counts every subscriber's records; server CPU per delivered record includes")
+print("taking the records in (PutRecords); RSS is the server's peak (VmHWM). Producer: about")
+print("1,000 PutRecords/s over 8 connections, in the same process as the subscribers.")
+print("poll: one GetRecords (Limit 10,000) per shard, then 200 ms asleep, as AWS's 5 calls/s per")
+print("shard allow: at most ~50,000 records/s per shard, so at 100,000 records/s it falls behind and")
+print("only its delivery rate is shown.")
+
+print()
+print("targets (shared DESIGN.md, 2-core machine)")
+def run_of(transport, subscribers, rate):
+    r = runs.get((transport, subscribers, rate))
+    if r is None:
+        return None, "not run"
+    if "failed" in r:
+        return None, r["failed"]
+    if problems(r):
+        return None, "; ".join(problems(r))
+    return r, ""
+
+for transport in ("websocket", "event-stream"):
+    r, why = run_of(transport, 1, 10000)
+    if r is None:
+        print(f"  FAIL  p99 < 2 ms at 10,000 records/s, {transport}, 1 subscriber: {why}")
+    else:
+        p99 = r["latency_ms"]["p99"]
+        print(f"  {'PASS' if p99 < 2 else 'FAIL'}  p99 < 2 ms at 10,000 records/s, {transport}, "
+              f"1 subscriber: {p99:.3f} ms")
+
+one, why_one = run_of("websocket", 1, 10000)
+many, why_many = run_of("websocket", 100, 10000)
+if one is None or many is None:
+    print(f"  FAIL  100 WebSocket subscribers < 2x the server CPU per delivered record of one: "
+          f"{why_one or why_many}")
+else:
+    a, b = one.get("server_cpu_us_per_record", -1), many.get("server_cpu_us_per_record", -1)
+    if a <= 0 or b < 0:
+        print("  FAIL  100 WebSocket subscribers < 2x the server CPU per delivered record of one: "
+              "no server CPU figures")
+    else:
+        print(f"  {'PASS' if b < 2 * a else 'FAIL'}  100 WebSocket subscribers < 2x the server CPU per "
+              f"delivered record of one (10,000 records/s): {b:.2f} vs {a:.2f} us = {b / a:.2f}x")
+        # Both figures include taking the records in, which the 100 subscribers share; what
+        # each extra subscriber adds shows how delivery alone scales.
+        extra = (many["server_cpu_s"] - one["server_cpu_s"]) / max(
+            1, many["delivered_records"] - one["delivered_records"]) * 1e6
+        print(f"        delivery alone: each of the 99 extra subscribers cost {extra:.2f} us of server CPU "
+              f"per record it received")
+EOF
+  fi
+  echo
+fi
+
+# --- part 3: spated and kinesalite side by side ------------------------------------------------
+if [ "${SPATE_BENCH_SKIP_KINESALITE:-0}" = 1 ]; then exit 0; fi
+
+echo "== end to end: spated and kinesalite, same workloads, same run (spate-bench, HTTP/1.1 on loopback)"
+bench_tool="$build_dir/bin/spate-bench"
+if [ ! -x "$bench_tool" ]; then
+  echo "spate-bench is not built ($bench_tool); no end-to-end figures."
+  exit 0
+fi
+have_spated=1
+if [ ! -x "$spated" ]; then
+  have_spated=0
+  echo "spated is not built yet ($spated): kinesalite figures only, no ratios."
+fi
+
+# kinesalite from npm, into the temporary folder; without it the table has spated alone.
+kinesalite_dir="$work/kinesalite"
+have_kinesalite=0
+kinesalite_version="?"
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 &&
+  npm install --prefix "$kinesalite_dir" --no-audit --no-fund --loglevel=error kinesalite \
+    >"$work/npm.log" 2>&1; then
+  have_kinesalite=1
+  kinesalite_version="$(node -p "require('$kinesalite_dir/node_modules/kinesalite/package.json').version")"
+else
+  echo "kinesalite could not be installed from npm (see below); no ratios."
+  tail -5 "$work/npm.log" 2>/dev/null || true
+fi
 
 results="$work/results.jsonl"
 : >"$results"
@@ -171,24 +368,7 @@ put_batches="--mode put-records --shards 4 --batch 500 --record-size 100"
 put_single="--mode put-record --shards 1 --record-size 100 --rate 1000 --concurrency 4"
 get_one="--mode get-records --shards 1 --concurrency 1 --record-size 100 --fill $fill"
 
-# fdatasync latency of the disk under the data folders: the yardstick of the fsync=batch
-# PutRecord latency target (a 200-byte append and fdatasync, 2000 times, 1 ms apart).
-python3 - "$work/fdatasync.test" >>"$results" <<'EOF'
-import json, os, sys, time
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-lat = []
-for _ in range(2000):
-    os.write(fd, b"x" * 200)
-    t = time.perf_counter()
-    os.fdatasync(fd)
-    lat.append(time.perf_counter() - t)
-    time.sleep(0.001)
-os.close(fd)
-os.unlink(sys.argv[1])
-lat.sort()
-q = lambda f: round(lat[min(len(lat) - 1, int(f * len(lat)))] * 1e6, 1)
-print(json.dumps({"label": "fdatasync|disk", "p50": q(0.5), "p99": q(0.99), "p999": q(0.999)}))
-EOF
+echo "$fdatasync_json" >>"$results"
 
 echo "each workload: a fresh server, ${warmup} s warm-up, ${seconds} s measured"
 # shellcheck disable=SC2086
