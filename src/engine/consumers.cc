@@ -100,7 +100,7 @@ outcome<consumer_record> engine::register_consumer(const std::string& stream_nam
     stream->consumers.emplace(name, c);
   }
   if (c.status == consumer_status::creating) {
-    finish_consumer_later(stream_name, name, consumer_step::activate);
+    finish_consumer_later(c, consumer_step::activate);
   }
   c.status = consumer_status::creating;  // as AWS answers: ACTIVE comes after
   return c;
@@ -140,25 +140,27 @@ outcome<void> engine::deregister_consumer(const consumer_key& key) {
   SPATE_TRY(auto found, describe_consumer(key));
   if (found.status == consumer_status::deleting) return {};
   if (options_.consumer_ms > 0) {
-    apply_consumer_transition(key.stream, key.name, consumer_step::start_deleting);
-    finish_consumer_later(key.stream, key.name, consumer_step::remove);
+    apply_consumer_transition(found, consumer_step::start_deleting);
+    finish_consumer_later(found, consumer_step::remove);
   } else {
-    apply_consumer_transition(key.stream, key.name, consumer_step::remove);
+    apply_consumer_transition(found, consumer_step::remove);
   }
   return {};
 }
 
 // Caller holds control_mu_. Writes the catalog, then publishes the change. Subscribers of the
-// stream are woken when a consumer starts going away, so its subscriptions end.
-void engine::apply_consumer_transition(const std::string& stream_name, const std::string& name,
-                                       consumer_step step) {
+// stream are woken when a consumer starts going away, so its subscriptions end. A consumer
+// registered anew under the name since (another creation time) is left alone.
+void engine::apply_consumer_transition(const consumer_record& which, consumer_step step) {
+  const std::string& stream_name = which.stream;
+  const std::string& name = which.name;
   auto stream = find(stream_name);
   if (!stream) return;
   consumer_record updated;
   {
     std::shared_lock lock(stream->mu);
     auto it = stream->consumers.find(name);
-    if (it == stream->consumers.end()) return;
+    if (it == stream->consumers.end() || it->second.created_ms != which.created_ms) return;
     updated = it->second;
   }
   if (step == consumer_step::activate) {
@@ -185,11 +187,10 @@ void engine::apply_consumer_transition(const std::string& stream_name, const std
   if (step != consumer_step::activate) stream->notify_all_shards();
 }
 
-void engine::finish_consumer_later(const std::string& stream, const std::string& name,
-                                   consumer_step step) {
-  schedule(options_.consumer_ms, [this, stream, name, step] {
+void engine::finish_consumer_later(const consumer_record& which, consumer_step step) {
+  schedule(options_.consumer_ms, [this, which, step] {
     std::lock_guard control(control_mu_);
-    apply_consumer_transition(stream, name, step);
+    apply_consumer_transition(which, step);
   });
 }
 

@@ -57,7 +57,10 @@ std::size_t stream_snapshot::open_shard_count() const {
 // --- lifecycle ---------------------------------------------------------------------------
 
 engine::engine(const engine_options& options, secret key)
-    : options_(options), key_(std::move(key)), committer_(options.fsync) {}
+    : options_(options),
+      key_(std::move(key)),
+      committer_(options.fsync),
+      claims_(std::make_shared<claim_table>()) {}
 
 result<std::unique_ptr<engine>> engine::open(const engine_options& options) {
   std::error_code ec;

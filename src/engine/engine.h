@@ -231,7 +231,8 @@ class engine {
                                                                  std::int64_t created_ms = 0) const;
   outcome<void> deregister_consumer(const consumer_key& key);
   // SubscribeToShard's rule: one subscription per consumer and shard; a second call within
-  // 5 s of the last successful one is refused (ResourceInUse), a later one supersedes it.
+  // 5 s of the live one's start is refused (ResourceInUse), a later one supersedes it. Once a
+  // subscription ends, its consumer and shard are free at once.
   outcome<std::unique_ptr<subscription_claim>> claim_subscription(
       const metadata::consumer_record& consumer, metadata::shard_index shard);
 
@@ -289,10 +290,8 @@ class engine {
   failure shard_not_found(metadata::shard_index shard, std::string_view stream) const;
   failure consumer_not_found(const consumer_key& key) const;
   enum class consumer_step { activate, start_deleting, remove };
-  void finish_consumer_later(const std::string& stream, const std::string& name,
-                             consumer_step step);
-  void apply_consumer_transition(const std::string& stream, const std::string& name,
-                                 consumer_step step);
+  void finish_consumer_later(const metadata::consumer_record& which, consumer_step step);
+  void apply_consumer_transition(const metadata::consumer_record& which, consumer_step step);
 
   const engine_options options_;
   const secret key_;
@@ -306,10 +305,10 @@ class engine {
   mutable std::shared_mutex streams_mu_;  // guards streams_ (the map, not the streams)
   std::map<std::string, std::shared_ptr<stream_state>, std::less<>> streams_;
 
-  std::mutex claims_mu_;  // guards claims_
-  std::map<std::pair<std::string, metadata::shard_index>,
-           std::shared_ptr<subscription_claim::state>>
-      claims_;  // by consumer ARN and shard
+  // Live SubscribeToShard claims by consumer ARN and shard. Shared with the claims, which
+  // forget themselves in it when they end, even if that happens after the engine is gone.
+  struct claim_table;
+  std::shared_ptr<claim_table> claims_;
 
   std::mutex tasks_mu_;
   std::condition_variable tasks_cv_;

@@ -43,10 +43,15 @@ std::uint64_t position_field(const sequence_fields& f) {
   return f.shard_start ? 0 : f.pos + 1;
 }
 
-// A 64-bit mix (splitmix64's finaliser) of the three fields, reduced to 14 digits.
+// The layout's version, mixed into the check: numbers of the first layout (which wrote the
+// position itself, not position + 1) fail the check instead of meaning the record before.
+constexpr std::uint64_t layout_version = 2;
+
+// A 64-bit mix (splitmix64's finaliser) of the three fields and the layout version, reduced
+// to 14 digits.
 std::uint64_t check_value(const sequence_fields& f) {
   std::uint64_t x = position_field(f) ^ (static_cast<std::uint64_t>(f.stream_tag) << 32 | f.shard);
-  x += 0x9e3779b97f4a7c15ULL;
+  x += 0x9e3779b97f4a7c15ULL * layout_version;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   x ^= x >> 31;

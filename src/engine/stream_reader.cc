@@ -1,6 +1,8 @@
 // stream_reader: lineage-ordered reading of a shard or a stream, for subscribers.
 #include "engine/stream_reader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace spate::engine {
@@ -20,8 +22,10 @@ outcome<std::unique_ptr<stream_reader>> stream_reader::open(const engine& engine
   r->tag_ = snap.tag;
   if (options.shard) {
     if (*options.shard >= snap.shards.size()) {
-      // Ask the engine, so the message is the one GetShardIterator gives.
-      SPATE_TRY_VOID(engine.start_position(options.stream, *options.shard, options.start));
+      return failure{failure_kind::resource_not_found,
+                     fmt::format("Shard {} in stream {} under account {} does not exist",
+                                 metadata::shard_id(*options.shard), options.stream,
+                                 engine.options().account_id)};
     }
     r->cursors_.push_back({.shard = snap.shards[*options.shard]});
     SPATE_TRY_VOID(r->start(r->cursors_.back(), options.start));
@@ -77,8 +81,11 @@ outcome<void> stream_reader::follow_lineage() {
   for (const auto& shard : snap.shards) {
     if (!find(shard.index)) cursors_.push_back({.shard = shard});
   }
-  // Children start from their beginning: a parent's end is where they take over.
-  const start_request from_start{.type = iterator_type::trim_horizon};
+  // Children start from their beginning, where their parents ended; a reader that started at
+  // a time starts them at that time too (their records before it are older than asked for).
+  const start_request from_start = options_.start.type == iterator_type::at_timestamp
+                                       ? options_.start
+                                       : start_request{.type = iterator_type::trim_horizon};
   for (auto& c : cursors_) {
     if (c.at == cursor::state::waiting && parents_done(c.shard)) {
       SPATE_TRY_VOID(start(c, from_start));

@@ -1,7 +1,9 @@
 // stream_reader and shard_watch on a real engine: wake-ups on commit, on closing and on
-// deletion, none after the watch is gone; lineage order across a split and a merge.
+// deletion, none after the watch is gone; lineage order across a split and a merge; a start
+// time that holds for child shards too.
 #include "engine/stream_reader.h"
 
+#include "common/clock.h"
 #include "testutil/temp_dir.h"
 
 #include <fmt/format.h>
@@ -9,6 +11,7 @@
 
 #include <atomic>
 #include <future>
+#include <thread>
 
 namespace spate::engine {
 namespace {
@@ -127,6 +130,30 @@ TEST_F(StreamReaderTest, UnknownShardFailsAsGetShardIteratorDoes) {
   ASSERT_FALSE(reader);
   EXPECT_EQ(reader.error().kind, failure_kind::resource_not_found);
   EXPECT_FALSE(stream_reader::open(*engine_, {.stream = "nope"}, &listener));
+}
+
+}  // namespace
+}  // namespace spate::engine
+
+namespace spate::engine {
+namespace {
+
+TEST_F(StreamReaderTest, AtTimestampAppliesToChildrenToo) {
+  ASSERT_TRUE(engine_->split_shard("s", 0, uint128(1) << 127));
+  put("a", "old");  // in a child, before the time asked for
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::int64_t from = now_ms();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  put("a", "new");
+  counting_listener listener;
+  auto reader = stream_reader::open(
+      *engine_,
+      {.stream = "s", .start = {.type = iterator_type::at_timestamp, .timestamp_ms = from}},
+      &listener);
+  ASSERT_TRUE(reader);
+  const auto records = drain(**reader);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_TRUE(records[0].ends_with(":new"));
 }
 
 }  // namespace

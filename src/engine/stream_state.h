@@ -1,6 +1,6 @@
 // stream_state: the engine's in-memory state of one stream and its shards, shared by the
 // engine's source files (engine.cc: streams, puts, reads; consumers.cc: enhanced fan-out;
-// watch.cc: subscriber wake-ups). Not part of the engine's interface.
+// watch.cc: subscriber wake-ups and SubscribeToShard claims). Not part of the engine's interface.
 //
 // Locking: a stream's `mu` is its topology lock. Puts and reads take it shared; resharding,
 // deletion and consumer changes take it exclusively for the instant they publish a change.
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,13 +25,18 @@ namespace spate::engine {
 
 // The listeners of one shard. Notifying holds the mutex, so once a watch has removed its
 // listener (under the same mutex) that listener is never called again.
+//
+// No wake-up is lost: a committer publishes durable_end and then reads `count`; a new watch
+// raises `count` and then its reader reads durable_end. All four are sequentially consistent,
+// so at least one side sees the other's write (the reader finds the records, or the committer
+// finds the listener).
 struct shard_watch::registry {
   std::mutex mu;
   std::vector<shard_listener*> listeners;  // guarded by mu
   std::atomic<std::size_t> count{0};       // listeners.size(), read without the lock
 
   void notify() {
-    if (count.load(std::memory_order_acquire) == 0) return;
+    if (count.load(std::memory_order_seq_cst) == 0) return;
     std::lock_guard lock(mu);
     for (auto* l : listeners) l->shard_changed();
   }
@@ -46,12 +52,12 @@ struct engine::shard_state {
   std::atomic<storage::position> durable_end{0};
   std::shared_ptr<shard_watch::registry> watchers = std::make_shared<shard_watch::registry>();
 
-  storage::position visible_end() const { return durable_end.load(std::memory_order_acquire); }
+  storage::position visible_end() const { return durable_end.load(std::memory_order_seq_cst); }
   // Publishes records up to `end` to readers and wakes the shard's subscribers.
   void mark_durable(storage::position end) {
     auto current = durable_end.load(std::memory_order_relaxed);
     while (current < end &&
-           !durable_end.compare_exchange_weak(current, end, std::memory_order_release)) {
+           !durable_end.compare_exchange_weak(current, end, std::memory_order_seq_cst)) {
     }
     if (current < end) watchers->notify();
   }
@@ -102,6 +108,27 @@ struct engine::stream_state {
   void notify_all_shards() const {
     for (const auto& s : shards) s->watchers->notify();
   }
+};
+
+struct subscription_claim::state {
+  std::int64_t started_ms = 0;
+  std::atomic<bool> superseded{false};
+  std::mutex mu;
+  shard_listener* listener = nullptr;  // guarded by mu; cleared when the claim ends
+  std::function<void()> release;       // forgets the claim in the engine's table
+
+  void supersede() {
+    superseded.store(true, std::memory_order_release);
+    std::lock_guard lock(mu);
+    if (listener) listener->shard_changed();
+  }
+};
+
+struct engine::claim_table {
+  std::mutex mu;
+  std::map<std::pair<std::string, metadata::shard_index>,
+           std::shared_ptr<subscription_claim::state>>
+      live;  // guarded by mu
 };
 
 }  // namespace spate::engine

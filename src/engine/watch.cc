@@ -13,7 +13,7 @@ shard_watch::shard_watch(std::shared_ptr<registry> registry, shard_listener* lis
     : registry_(std::move(registry)), listener_(listener) {
   std::lock_guard lock(registry_->mu);
   registry_->listeners.push_back(listener_);
-  registry_->count.store(registry_->listeners.size(), std::memory_order_release);
+  registry_->count.store(registry_->listeners.size(), std::memory_order_seq_cst);
 }
 
 shard_watch::~shard_watch() {
@@ -54,20 +54,6 @@ outcome<shard_watch> engine::watch(std::string_view name, std::int64_t created_m
 
 // --- subscription claims -----------------------------------------------------------------
 
-struct subscription_claim::state {
-  std::int64_t started_ms = 0;
-  std::atomic<bool> superseded{false};
-  std::mutex mu;
-  shard_listener* listener = nullptr;  // guarded by mu; cleared when the claim ends
-  std::function<void()> release;       // forgets the claim in the engine's table
-
-  void supersede() {
-    superseded.store(true, std::memory_order_release);
-    std::lock_guard lock(mu);
-    if (listener) listener->shard_changed();
-  }
-};
-
 subscription_claim::subscription_claim(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
 subscription_claim::~subscription_claim() {
@@ -97,16 +83,16 @@ outcome<std::unique_ptr<subscription_claim>> engine::claim_subscription(
   const auto key = std::make_pair(consumer.arn, shard);
   auto fresh = std::make_shared<subscription_claim::state>();
   fresh->started_ms = now;
-  fresh->release = [this, key, raw = fresh.get()] {
-    std::lock_guard lock(claims_mu_);
-    if (auto it = claims_.find(key); it != claims_.end() && it->second.get() == raw) {
-      claims_.erase(it);
+  fresh->release = [table = claims_, key, raw = fresh.get()] {
+    std::lock_guard lock(table->mu);
+    if (auto it = table->live.find(key); it != table->live.end() && it->second.get() == raw) {
+      table->live.erase(it);
     }
   };
   std::shared_ptr<subscription_claim::state> previous;
   {
-    std::lock_guard lock(claims_mu_);
-    auto& slot = claims_[key];
+    std::lock_guard lock(claims_->mu);
+    auto& slot = claims_->live[key];
     if (slot && now - slot->started_ms < takeover_after_ms) {
       return failure{failure_kind::resource_in_use,
                      fmt::format("Another active subscription exists for this consumer: "

@@ -29,6 +29,16 @@ void http_session::stop() {
   net::post(executor_, [self = shared_from_this()] {
     if (self->closed_) return;  // closed, or handed over to a push session
     self->read_closed_ = true;
+    // Pushed answers not yet started never will be: their sources go now (they hold engine
+    // resources that must not outlive the engine), and so does a pending upgrade.
+    self->upgrade_.reset();
+    for (auto& s : self->queue_) {
+      if (s->push) {
+        s->push.reset();
+        s->res->result(http::status::service_unavailable);
+        s->res->keep_alive(false);
+      }
+    }
     self->stopping_ = true;
     const bool request_begun =
         self->buffer_.size() > 0 || (self->parser_ && self->parser_->got_some());

@@ -119,10 +119,7 @@ void server::begin_shutdown() {
   signals_.cancel(ec);
   accept_retry_.cancel();
   // Sessions that a connection hands over to from now on are stopped as they register.
-  std::vector<std::weak_ptr<stoppable>> live = sessions_.close();
-  for (auto& w : live) {
-    if (auto s = w.lock()) s->stop();
-  }
+  for (auto& s : sessions_.close()) s->stop();
   auto& main = *contexts_.front();
   auto deadline = std::make_shared<net::steady_timer>(main, options_.drain_timeout);
   deadline->async_wait([this, deadline](beast::error_code) { stop_contexts(); });
@@ -130,10 +127,8 @@ void server::begin_shutdown() {
   auto poll = std::make_shared<net::steady_timer>(main);
   auto check = std::make_shared<std::function<void()>>();
   // The lambda holds itself weakly; the pending wait holds it strongly, so nothing cycles.
-  *check = [this, poll, self = std::weak_ptr(check), live = std::move(live)]() {
-    bool any = false;
-    for (const auto& w : live) any = any || !w.expired();
-    if (!any) {
+  *check = [this, poll, self = std::weak_ptr(check)]() {
+    if (!sessions_.any_alive()) {
       stop_contexts();
       return;
     }

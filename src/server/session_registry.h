@@ -20,24 +20,35 @@ class stoppable {
 
 class session_registry {
  public:
-  // Registers a session; once the server is stopping the session is stopped at once instead.
+  // Registers a session; once the server is stopping the session is stopped at once (and still
+  // tracked, so the drain waits for it too).
   void add(const std::shared_ptr<stoppable>& session) {
+    bool stopping = false;
     {
       std::lock_guard lock(mu_);
-      if (!closed_) {
-        std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-        sessions_.push_back(session);
-        return;
-      }
+      std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+      sessions_.push_back(session);
+      stopping = closed_;
     }
-    session->stop();
+    if (stopping) session->stop();
   }
 
-  // Closes the registry and returns every live session.
-  std::vector<std::weak_ptr<stoppable>> close() {
+  // Marks the server as stopping and returns every live session, to be stopped.
+  std::vector<std::shared_ptr<stoppable>> close() {
     std::lock_guard lock(mu_);
     closed_ = true;
-    return std::move(sessions_);
+    std::vector<std::shared_ptr<stoppable>> live;
+    for (const auto& w : sessions_) {
+      if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+    return live;
+  }
+
+  // Whether any registered session is still alive.
+  bool any_alive() {
+    std::lock_guard lock(mu_);
+    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+    return !sessions_.empty();
   }
 
  private:

@@ -42,9 +42,11 @@ void websocket_session::start() {
 
 void websocket_session::stop() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
-    if (self->ended_ || self->closing_) return;
-    self->closing_ =
-        websocket::close_reason(websocket::close_code::going_away, "server shutting down");
+    if (self->ended_) return;
+    if (!self->closing_) {  // (a session already closing keeps its reason)
+      self->closing_ =
+          websocket::close_reason(websocket::close_code::going_away, "server shutting down");
+    }
     self->feed_.reset();
     self->drop_queue();
     self->wake_timer_.cancel();
