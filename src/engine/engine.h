@@ -153,6 +153,11 @@ class shard_watch {
   shard_watch(shard_watch&& other) noexcept;
   shard_watch& operator=(shard_watch&& other) noexcept;
 
+  // A number that changes whenever the shard does (new committed records, closing, deletion):
+  // a reader that found nothing new can skip the shard until it changes. Taken before a read,
+  // it makes a later comparison safe: any change after it shows.
+  std::uint64_t changes() const;
+
  private:
   void release();
   std::shared_ptr<registry> registry_;

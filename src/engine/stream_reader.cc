@@ -100,6 +100,9 @@ outcome<std::optional<records_page>> stream_reader::read() {
   for (std::size_t i = 0; i < n; ++i) {
     cursor& c = cursors_[(turn_ + i) % n];
     if (c.at != cursor::state::reading) continue;
+    // Nothing has happened to the shard since it was last found idle: skip the read.
+    const std::uint64_t changes = c.watch.changes();
+    if (c.idle_at == changes) continue;
     SPATE_TRY(auto page, engine_.read({.stream_name = options_.stream,
                                        .stream_created_ms = created_ms_,
                                        .shard = c.shard.index,
@@ -107,7 +110,11 @@ outcome<std::optional<records_page>> stream_reader::read() {
                                        .max_records = options_.max_records,
                                        .max_bytes = options_.max_bytes}));
     c.next = page.batch.next;
-    if (page.batch.records.empty() && !page.end_of_shard) continue;
+    if (page.batch.records.empty() && !page.end_of_shard) {
+      c.idle_at = changes;
+      continue;
+    }
+    c.idle_at.reset();
     turn_ = (turn_ + i + 1) % n;
     if (page.end_of_shard) {
       c.at = cursor::state::done;

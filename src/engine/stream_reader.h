@@ -57,6 +57,8 @@ class stream_reader {
     enum class state { waiting, reading, done } at = state::waiting;
     storage::position next = 0;
     shard_watch watch;
+    // The shard's change count when a read last found nothing new; nullopt: read it.
+    std::optional<std::uint64_t> idle_at;
   };
 
   stream_reader(const engine& engine, const reader_options& options, shard_listener* listener);

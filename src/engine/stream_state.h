@@ -34,8 +34,10 @@ struct shard_watch::registry {
   std::mutex mu;
   std::vector<shard_listener*> listeners;  // guarded by mu
   std::atomic<std::size_t> count{0};       // listeners.size(), read without the lock
+  std::atomic<std::uint64_t> changes{0};   // counts notifications (see shard_watch::changes)
 
   void notify() {
+    changes.fetch_add(1, std::memory_order_seq_cst);
     if (count.load(std::memory_order_seq_cst) == 0) return;
     std::lock_guard lock(mu);
     for (auto* l : listeners) l->shard_changed();

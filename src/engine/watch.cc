@@ -32,6 +32,10 @@ shard_watch& shard_watch::operator=(shard_watch&& other) noexcept {
   return *this;
 }
 
+std::uint64_t shard_watch::changes() const {
+  return registry_ ? registry_->changes.load(std::memory_order_seq_cst) : 0;
+}
+
 void shard_watch::release() {
   if (!registry_) return;
   std::lock_guard lock(registry_->mu);
