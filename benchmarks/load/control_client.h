@@ -14,12 +14,28 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace spate::bench {
+
+// Resolves the endpoint's host and port; on failure says so on stderr, naming `tool`.
+inline std::optional<tcp::resolver::results_type> resolve_endpoint(const char* tool,
+                                                                   const endpoint& ep) {
+  net::io_context ioc;
+  tcp::resolver resolver(ioc);
+  boost::system::error_code ec;
+  auto peers = resolver.resolve(ep.host, ep.port, ec);
+  if (ec) {
+    std::fprintf(stderr, "%s: cannot resolve %s: %s\n", tool, ep.host.c_str(),
+                 ec.message().c_str());
+    return std::nullopt;
+  }
+  return peers;
+}
 
 class control_client {
  public:

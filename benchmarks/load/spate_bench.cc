@@ -544,20 +544,10 @@ int run(options& opt) {
     std::fprintf(stderr, "spate-bench: %s\n", ep.error().message.c_str());
     return 2;
   }
-  tcp::resolver::results_type peers;
-  {
-    net::io_context ioc;
-    tcp::resolver resolver(ioc);
-    boost::system::error_code ec;
-    peers = resolver.resolve(ep->host, ep->port, ec);
-    if (ec) {
-      std::fprintf(stderr, "spate-bench: cannot resolve %s: %s\n", ep->host.c_str(),
-                   ec.message().c_str());
-      return 1;
-    }
-  }
+  auto peers = resolve_endpoint("spate-bench", *ep);
+  if (!peers) return 1;
   const sigv4_signer signer(ep->host_header);
-  control_client control(peers, signer);
+  control_client control(*peers, signer);
 
   auto created = ensure_stream(control, opt);
   if (!created) {
@@ -581,7 +571,7 @@ int run(options& opt) {
   for (int t = 0; t < opt.threads; ++t) lanes.push_back(std::make_unique<lane>());
   for (std::size_t w = 0; w < workers; ++w) {
     lane& l = *lanes[w % lanes.size()];
-    l.connections.push_back(std::make_unique<http_connection>(l.ioc.get_executor(), peers));
+    l.connections.push_back(std::make_unique<http_connection>(l.ioc.get_executor(), *peers));
   }
 
   process_sampler sampler(opt.server_pid);

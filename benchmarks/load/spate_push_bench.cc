@@ -415,20 +415,10 @@ int run(const options& opt) {
     std::fprintf(stderr, "spate-push-bench: %s\n", ep.error().message.c_str());
     return 2;
   }
-  tcp::resolver::results_type peers;
-  {
-    net::io_context ioc;
-    tcp::resolver resolver(ioc);
-    boost::system::error_code ec;
-    peers = resolver.resolve(ep->host, ep->port, ec);
-    if (ec) {
-      std::fprintf(stderr, "spate-push-bench: cannot resolve %s: %s\n", ep->host.c_str(),
-                   ec.message().c_str());
-      return 1;
-    }
-  }
+  auto peers = resolve_endpoint("spate-push-bench", *ep);
+  if (!peers) return 1;
   const sigv4_signer signer(ep->host_header);
-  control_client control(peers, signer);
+  control_client control(*peers, signer);
 
   auto arn = create_stream(control, opt);
   if (!arn) {
@@ -454,7 +444,7 @@ int run(const options& opt) {
 
   // Subscribers: subscriber i and all its subscriptions on lane i % threads.
   subscription_context ctx;
-  ctx.peers = peers;
+  ctx.peers = *peers;
   ctx.signer = &signer;
   ctx.stream = opt.stream;
   ctx.poll_interval = std::chrono::milliseconds(opt.poll_interval_ms);
@@ -540,7 +530,7 @@ int run(const options& opt) {
   std::atomic<int> producing{opt.connections};
   std::random_device seed;
   for (int c = 0; c < opt.connections; ++c) {
-    prod.connections.push_back(std::make_unique<http_connection>(prod.ioc.get_executor(), peers));
+    prod.connections.push_back(std::make_unique<http_connection>(prod.ioc.get_executor(), *peers));
     const std::uint64_t worker_seed = (std::uint64_t{seed()} << 32) | seed();
     net::co_spawn(
         prod.ioc,

@@ -9,7 +9,7 @@
 // numbers; it knows nothing of JSON or HTTP (the api layer turns its failures into Kinesis errors).
 //
 // Data directory:
-//   <data-dir>/catalog.db                       streams, shards, tags (metadata/catalog.h)
+//   <data-dir>/catalog.db                       streams, shards, tags, consumers (metadata/catalog.h)
 //   <data-dir>/server.key                       secret for iterators and tokens (secret.h)
 //   <data-dir>/streams/<name>-<created_ms>/<shardId-...>/   one shard log each
 //

@@ -23,6 +23,12 @@ member consumer_arn_member(bool required) {
           .matches = pattern::consumer_arn};
 }
 
+const shape consumer_lookup_request{{
+    stream_arn_member(),
+    consumer_name_member(false),
+    consumer_arn_member(false),
+}};
+
 std::variant<engine::consumer_key, api_error> requested_consumer(action_context& ctx,
                                                                  const value& request) {
   const std::string* arn = get_string(request, "ConsumerARN");

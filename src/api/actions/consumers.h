@@ -11,6 +11,10 @@ namespace spate::api::actions {
 member consumer_name_member(bool required);
 member consumer_arn_member(bool required);
 
+// The request of DescribeStreamConsumer and DeregisterStreamConsumer: StreamARN, ConsumerName,
+// ConsumerARN, all optional (requested_consumer() checks which are given).
+extern const shape consumer_lookup_request;
+
 // The consumer named by ConsumerARN, or by StreamARN + ConsumerName (all three may be given
 // if they agree), for DescribeStreamConsumer and DeregisterStreamConsumer.
 std::variant<engine::consumer_key, api_error> requested_consumer(action_context& ctx,

@@ -6,12 +6,6 @@
 namespace spate::api::actions {
 namespace {
 
-const shape request{{
-    stream_arn_member(),
-    consumer_name_member(false),
-    consumer_arn_member(false),
-}};
-
 void handle(action_context& ctx, value& req, responder respond) {
   auto key = requested_consumer(ctx, req);
   if (auto* e = std::get_if<api_error>(&key)) return respond(std::move(*e));
@@ -22,6 +16,7 @@ void handle(action_context& ctx, value& req, responder respond) {
 
 }  // namespace
 
-const action deregister_stream_consumer{"DeregisterStreamConsumer", &request, true, &handle};
+const action deregister_stream_consumer{"DeregisterStreamConsumer", &consumer_lookup_request, true,
+                                        &handle};
 
 }  // namespace spate::api::actions

@@ -6,12 +6,6 @@
 namespace spate::api::actions {
 namespace {
 
-const shape request{{
-    stream_arn_member(),
-    consumer_name_member(false),
-    consumer_arn_member(false),
-}};
-
 void handle(action_context& ctx, value& req, responder respond) {
   auto key = requested_consumer(ctx, req);
   if (auto* e = std::get_if<api_error>(&key)) return respond(std::move(*e));
@@ -24,6 +18,7 @@ void handle(action_context& ctx, value& req, responder respond) {
 
 }  // namespace
 
-const action describe_stream_consumer{"DescribeStreamConsumer", &request, false, &handle};
+const action describe_stream_consumer{"DescribeStreamConsumer", &consumer_lookup_request, false,
+                                      &handle};
 
 }  // namespace spate::api::actions
