@@ -23,6 +23,7 @@
 #include "benchmarks/load/kinesis_wire.h"
 #include "benchmarks/load/latency_histogram.h"
 #include "benchmarks/load/process_sampler.h"
+#include "benchmarks/load/report_format.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -405,17 +406,6 @@ std::vector<prepared_request> make_pool(const options& opt, const sigv4_signer& 
 }
 
 // --- report ---------------------------------------------------------------------------------
-
-std::string thousands(double v) {
-  const std::string digits = fmt::format("{:.0f}", v);
-  const std::size_t sign = digits.starts_with('-') ? 1 : 0;
-  std::string out = digits.substr(0, sign);
-  for (std::size_t i = sign; i < digits.size(); ++i) {
-    if (i > sign && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 std::string millis(std::uint64_t ns) {
   return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6);

@@ -28,6 +28,7 @@
 #include "benchmarks/load/kinesis_wire.h"
 #include "benchmarks/load/latency_histogram.h"
 #include "benchmarks/load/process_sampler.h"
+#include "benchmarks/load/report_format.h"
 #include "benchmarks/load/push_subscribers.h"
 #include "benchmarks/load/push_wire.h"
 
@@ -241,17 +242,6 @@ bool wait_until(Done done, clock::time_point deadline) {
 }
 
 // --- report ---------------------------------------------------------------------------------
-
-std::string thousands(double v) {
-  const std::string digits = fmt::format("{:.0f}", v);
-  const std::size_t sign = digits.starts_with('-') ? 1 : 0;
-  std::string out = digits.substr(0, sign);
-  for (std::size_t i = sign; i < digits.size(); ++i) {
-    if (i > sign && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 double ms(std::uint64_t ns) {
   return static_cast<double>(ns) / 1e6;
