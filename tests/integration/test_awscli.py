@@ -4,7 +4,8 @@ Proves: `aws --endpoint-url http://127.0.0.1:PORT kinesis ...` create-stream, `w
 stream-exists`, describe-stream, describe-stream-summary (also by --stream-arn), list-streams,
 list-shards, put-record (base64 and raw-in-base64-out), put-records, get-shard-iterator,
 get-records, delete-stream and `wait stream-not-exists` all succeed and print the JSON AWS
-prints; a service error exits non-zero with the AWS error code on stderr.
+prints; a service error exits non-zero with the AWS error code on stderr; the consumer
+commands and delete-stream --enforce-consumer-deletion work too.
 """
 
 from __future__ import annotations
@@ -127,3 +128,27 @@ def test_cli_tags_and_retention(aws):
     summary = aws("describe-stream-summary", "--stream-name", name)
     assert summary["StreamDescriptionSummary"]["RetentionPeriodHours"] == 48
     aws("delete-stream", "--stream-name", name)
+
+
+def test_cli_consumers(aws):
+    """register/describe/list/deregister-stream-consumer, and delete-stream with consumers."""
+    name = "cli-consumers"
+    aws("create-stream", "--stream-name", name, "--shard-count", "1")
+    aws("wait", "stream-exists", "--stream-name", name)
+    consumer = aws("register-stream-consumer", "--stream-arn", stream_arn(name),
+                   "--consumer-name", "cli-app")["Consumer"]
+    assert consumer["ConsumerStatus"] == "CREATING"
+    assert consumer["ConsumerARN"].startswith(stream_arn(name) + "/consumer/cli-app:")
+    described = aws("describe-stream-consumer", "--consumer-arn",
+                    consumer["ConsumerARN"])["ConsumerDescription"]
+    assert described["ConsumerStatus"] == "ACTIVE"
+    listed = aws("list-stream-consumers", "--stream-arn", stream_arn(name))["Consumers"]
+    assert [c["ConsumerName"] for c in listed] == ["cli-app"]
+    refused = aws("delete-stream", "--stream-name", name, check=False)
+    assert refused.returncode != 0 and "ResourceInUseException" in refused.stderr
+    aws("deregister-stream-consumer", "--stream-arn", stream_arn(name),
+        "--consumer-name", "cli-app")
+    assert aws("list-stream-consumers", "--stream-arn", stream_arn(name))["Consumers"] == []
+    aws("register-stream-consumer", "--stream-arn", stream_arn(name), "--consumer-name", "again")
+    aws("delete-stream", "--stream-name", name, "--enforce-consumer-deletion")
+    aws("wait", "stream-not-exists", "--stream-name", name)
