@@ -759,25 +759,29 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
 }
 
 outcome<std::string> engine::get_shard_iterator(const iterator_request& request) const {
-  SPATE_TRY(auto pos,
-            start_position(request.stream, request.shard,
-                           {request.type, request.sequence_number, request.timestamp_ms}));
   SPATE_TRY(auto stream, find_or_fail(request.stream));
   std::int64_t created_ms = 0;
   {
     std::shared_lock lock(stream->mu);
     created_ms = stream->record.created_ms;
   }
+  SPATE_TRY(auto pos, start_in(*stream, request.stream, request.shard,
+                               {request.type, request.sequence_number, request.timestamp_ms}));
   return encode_shard_iterator(key_, {request.stream, created_ms, request.shard, pos, now_ms()});
 }
 
 outcome<storage::position> engine::start_position(std::string_view name, shard_index index,
                                                   const start_request& start) const {
   SPATE_TRY(auto stream, find_or_fail(name));
+  return start_in(*stream, name, index, start);
+}
+
+outcome<storage::position> engine::start_in(const stream_state& stream, std::string_view name,
+                                            shard_index index, const start_request& start) const {
   std::shared_ptr<shard_state> shard;
   {
-    std::shared_lock lock(stream->mu);
-    shard = stream->find_shard(index);
+    std::shared_lock lock(stream.mu);
+    shard = stream.find_shard(index);
   }
   if (!shard) return shard_not_found(index, name);
   switch (start.type) {
@@ -788,7 +792,7 @@ outcome<storage::position> engine::start_position(std::string_view name, shard_i
     case iterator_type::at_sequence_number:
     case iterator_type::after_sequence_number: {
       const auto fields = parse_sequence_number(start.sequence_number);
-      if (!fields || fields->stream_tag != stream->tag) {
+      if (!fields || fields->stream_tag != stream.tag) {
         return failure{failure_kind::invalid_argument,
                        fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} "
                                    "in stream {} under account {} is invalid{}.",

@@ -279,6 +279,10 @@ class engine {
   result<std::shared_ptr<shard_state>> open_shard(const stream_state& stream,
                                                   const metadata::shard_record& record);
   std::shared_ptr<stream_state> find(std::string_view name) const;
+  // start_position() within a stream already found.
+  outcome<storage::position> start_in(const stream_state& stream, std::string_view name,
+                                      metadata::shard_index shard,
+                                      const start_request& start) const;
   outcome<std::shared_ptr<stream_state>> find_or_fail(std::string_view name) const;
   outcome<std::shared_ptr<stream_state>> find_active(std::string_view name) const;
   outcome<void> apply_reshard(stream_state& stream, const reshard_plan& plan);
