@@ -310,12 +310,16 @@ inline std::string list_shards_body(std::string_view stream, std::string_view ne
   return body;
 }
 
-inline std::string trim_horizon_iterator_body(std::string_view stream, std::string_view shard) {
+// GetShardIterator of `type` (TRIM_HORIZON, LATEST: types without further members).
+inline std::string shard_iterator_body(std::string_view stream, std::string_view shard,
+                                       std::string_view type) {
   std::string body = "{\"StreamName\":";
   append_json_string(body, stream);
   body += ",\"ShardId\":";
   append_json_string(body, shard);
-  body += ",\"ShardIteratorType\":\"TRIM_HORIZON\"}";
+  body += ",\"ShardIteratorType\":";
+  append_json_string(body, type);
+  body += '}';
   return body;
 }
 

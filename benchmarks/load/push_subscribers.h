@@ -410,8 +410,8 @@ class poll_subscription final : public subscription {
   net::awaitable<void> run() override {
     std::string iterator;
     {
-      auto reply = co_await conn_.async_call(
-          ctx_.signer->request("GetShardIterator", latest_iterator_body(ctx_.stream, shard_)));
+      auto reply = co_await conn_.async_call(ctx_.signer->request(
+          "GetShardIterator", shard_iterator_body(ctx_.stream, shard_, "LATEST")));
       if (closing_) co_return;
       if (!reply) {
         fail(reply.error());

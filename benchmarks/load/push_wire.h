@@ -137,15 +137,6 @@ inline std::string subscribe_to_shard_body(std::string_view consumer_arn, std::s
   return body;
 }
 
-inline std::string latest_iterator_body(std::string_view stream, std::string_view shard) {
-  std::string body = "{\"StreamName\":";
-  append_json_string(body, stream);
-  body += ",\"ShardId\":";
-  append_json_string(body, shard);
-  body += ",\"ShardIteratorType\":\"LATEST\"}";
-  return body;
-}
-
 // DeleteStream that also removes the stream's consumers.
 inline std::string delete_stream_body(std::string_view stream) {
   std::string body = "{\"StreamName\":";

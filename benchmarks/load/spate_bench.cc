@@ -230,8 +230,8 @@ net::awaitable<void> get_worker(lane& lane, http_connection& conn, const sigv4_s
                                 std::string shard, const get_plan& plan) {
   run_stats& stats = lane.stats;
   while (clock::now() < plan.times.measure_until) {
-    auto iterator_reply = co_await conn.async_call(
-        signer.request("GetShardIterator", trim_horizon_iterator_body(plan.stream, shard)));
+    auto iterator_reply = co_await conn.async_call(signer.request(
+        "GetShardIterator", shard_iterator_body(plan.stream, shard, "TRIM_HORIZON")));
     if (!iterator_reply) {
       ++stats.failed_requests;
       stats.count_error(iterator_reply.error());

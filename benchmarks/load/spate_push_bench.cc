@@ -28,9 +28,9 @@
 #include "benchmarks/load/kinesis_wire.h"
 #include "benchmarks/load/latency_histogram.h"
 #include "benchmarks/load/process_sampler.h"
-#include "benchmarks/load/report_format.h"
 #include "benchmarks/load/push_subscribers.h"
 #include "benchmarks/load/push_wire.h"
+#include "benchmarks/load/report_format.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
