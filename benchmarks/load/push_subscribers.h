@@ -22,7 +22,7 @@
 // thread reads (or, for the window, sets) while the run goes on.
 #pragma once
 
-#include "api/event_stream.h"
+#include "common/event_stream.h"
 #include "benchmarks/load/http_connection.h"
 #include "benchmarks/load/latency_histogram.h"
 #include "benchmarks/load/push_wire.h"
@@ -266,8 +266,8 @@ class websocket_subscription final : public subscription {
 
 // --- SubscribeToShard -----------------------------------------------------------------------
 
-inline std::string_view decode_error_name(api::event_stream::decode_error e) {
-  using enum api::event_stream::decode_error;
+inline std::string_view decode_error_name(event_stream::decode_error e) {
+  using enum event_stream::decode_error;
   switch (e) {
     case prelude_checksum:
       return "prelude checksum mismatch";
@@ -331,8 +331,8 @@ class event_stream_subscription final : public subscription {
       if (status != 200) continue;  // an error answer: read it whole first
       std::size_t used = 0;
       for (;;) {
-        auto decoded = api::event_stream::decode(std::string_view(pending).substr(used));
-        if (decoded.error != api::event_stream::decode_error::none) {
+        auto decoded = event_stream::decode(std::string_view(pending).substr(used));
+        if (decoded.error != event_stream::decode_error::none) {
           fail({"bad response", "event stream: " + std::string(decode_error_name(decoded.error))});
           close();
           co_return;
@@ -367,7 +367,7 @@ class event_stream_subscription final : public subscription {
 
  private:
   // false: the subscription cannot go on (an exception message, or a bad event).
-  bool on_message(api::event_stream::message& msg, clock::time_point received) {
+  bool on_message(event_stream::message& msg, clock::time_point received) {
     if (msg.get(":message-type") == "exception") {
       const auto type = msg.get(":exception-type");
       fail({type ? std::string(*type) : "exception", msg.payload});

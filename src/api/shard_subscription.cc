@@ -1,7 +1,7 @@
 // shard_subscription: SubscribeToShard's event stream.
 #include "api/shard_subscription.h"
 
-#include "api/event_stream.h"
+#include "common/event_stream.h"
 #include "api/json_codec.h"
 #include "api/record_encoding.h"
 #include "engine/sequence_number.h"

@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-namespace spate::api::event_stream {
+namespace spate::event_stream {
 
 inline constexpr std::size_t prelude_size = 12;
 inline constexpr std::size_t max_headers_size = 128u << 10;  // botocore's limits
@@ -75,4 +75,4 @@ decoded decode(std::string_view in);
 // CRC-32 as the framing uses it (zlib's).
 std::uint32_t crc32(std::string_view bytes);
 
-}  // namespace spate::api::event_stream
+}  // namespace spate::event_stream

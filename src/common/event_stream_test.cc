@@ -1,13 +1,13 @@
 // Tests of the event-stream framing against botocore's published vectors (the bytes and CRCs
 // of tests/unit/test_eventstream.py), plus round trips and every decoding error.
-#include "api/event_stream.h"
+#include "common/event_stream.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <utility>
 
-namespace spate::api::event_stream {
+namespace spate::event_stream {
 namespace {
 
 std::string from_hex(std::string_view hex) {
@@ -145,4 +145,4 @@ TEST(EventStreamTest, RejectsAHeaderOfUnknownType) {
 }
 
 }  // namespace
-}  // namespace spate::api::event_stream
+}  // namespace spate::event_stream

@@ -1,9 +1,9 @@
 // event_stream: encoding and decoding of the framing described in the header.
-#include "api/event_stream.h"
+#include "common/event_stream.h"
 
 #include <boost/crc.hpp>
 
-namespace spate::api::event_stream {
+namespace spate::event_stream {
 namespace {
 
 void put_be32(std::string& out, std::uint32_t v) {
@@ -135,4 +135,4 @@ decoded decode(std::string_view in) {
   return result;
 }
 
-}  // namespace spate::api::event_stream
+}  // namespace spate::event_stream
