@@ -20,6 +20,8 @@ api_error from_failure(const engine::failure& f) {
       return {"ExpiredIteratorException", f.message};
     case failure_kind::expired_next_token:
       return {"ExpiredNextTokenException", f.message};
+    case failure_kind::throughput_exceeded:
+      return {"ProvisionedThroughputExceededException", f.message};
     case failure_kind::internal:
       return {"InternalFailure", f.message, 500};
   }

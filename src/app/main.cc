@@ -66,6 +66,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--segment-size", options.segment_size, "Bytes per log segment before rolling")
       ->capture_default_str();
+  app.add_option("--shard-write-records", options.shard_write_limits.records_per_second,
+                 "Records per second one shard accepts; more get ProvisionedThroughputExceeded"
+                 "Exception (AWS: 1000; 0: no limit)")
+      ->capture_default_str();
+  app.add_option("--shard-write-bytes", options.shard_write_limits.bytes_per_second,
+                 "Bytes (data + key) per second one shard accepts (AWS: 1048576; 0: no limit)")
+      ->capture_default_str();
   app.add_option("--read-timeout-ms", read_timeout_ms,
                  "Close a connection whose request, once begun, has not fully arrived after this "
                  "long")

@@ -699,11 +699,22 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
   // of a shard is found through its index, so routing stays linear however many shards.
   std::vector<std::pair<shard_state*, std::vector<std::size_t>>> groups;
   std::vector<std::uint32_t> group_of(stream->shards.size(), UINT32_MAX);
+  const bool limited = options_.shard_write_limits.enabled();
+  const auto now = write_budget::clock::now();
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
     const uint128 key =
         r.explicit_hash_key ? *r.explicit_hash_key : metadata::partition_key_hash(r.partition_key);
     shard_state* shard = stream->route(key);
+    if (limited && !shard->budget.admit(r.data.size() + r.partition_key.size(),
+                                        options_.shard_write_limits, now)) {
+      join->results[i].shard = shard->record.index;
+      join->results[i].error = failure{
+          failure_kind::throughput_exceeded,
+          fmt::format("Rate exceeded for shard {} in stream {} under account {}.", shard->id,
+                      stream->record.name, options_.account_id)};
+      continue;
+    }
     auto& g = group_of[shard->record.index];
     if (g == UINT32_MAX) {
       g = static_cast<std::uint32_t>(groups.size());

@@ -26,6 +26,7 @@
 #include "engine/resharding.h"
 #include "engine/secret.h"
 #include "engine/sequence_number.h"
+#include "engine/write_budget.h"
 #include "metadata/catalog.h"
 #include "storage/group_committer.h"
 #include "storage/posix_file.h"
@@ -62,6 +63,7 @@ struct engine_options {
   std::int64_t retention_check_ms = 60'000;  // how often retention runs
   std::int64_t consumer_ms = 0;              // time a consumer spends CREATING and DELETING
   std::uint64_t segment_size = 128u << 20;
+  write_limits shard_write_limits;  // per shard; zero: unlimited (see write_budget.h)
 };
 
 // A consistent copy of one stream's catalog state.
@@ -80,7 +82,7 @@ struct stream_snapshot {
 struct put_result {
   metadata::shard_index shard = 0;
   storage::position pos = 0;
-  std::optional<failure> error;  // an I/O failure of this record's shard
+  std::optional<failure> error;  // throttled by the shard's write limit, or an I/O failure
 };
 // Receives the results and the stream's sequence-number tag (to format the numbers).
 using put_callback = std::function<void(std::vector<put_result>&, std::uint32_t tag)>;

@@ -21,6 +21,7 @@ enum class failure_kind {
   invalid_argument,    // well-formed but wrong for this resource (other shard's number, ...)
   expired_iterator,    // shard iterator older than the iterator lifetime
   expired_next_token,  // pagination token older than its lifetime
+  throughput_exceeded, // a record over its shard's write limit
   internal,            // storage or catalog I/O failed
 };
 

@@ -10,6 +10,7 @@
 
 #include "common/assert.h"
 #include "engine/engine.h"
+#include "engine/write_budget.h"
 
 #include <algorithm>
 #include <atomic>
@@ -53,6 +54,7 @@ struct engine::shard_state {
   // then be handed out again) is ever read. Only grows.
   std::atomic<storage::position> durable_end{0};
   std::shared_ptr<shard_watch::registry> watchers = std::make_shared<shard_watch::registry>();
+  write_budget budget;  // used only when the engine enforces per-shard write limits
 
   storage::position visible_end() const { return durable_end.load(std::memory_order_seq_cst); }
   // Publishes records up to `end` to readers and wakes the shard's subscribers.

@@ -50,7 +50,12 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
         out.begin_array();
         for (const auto& r : results) {
           out.begin_object();
-          if (r.error) {
+          if (r.error && r.error->kind == engine::failure_kind::throughput_exceeded) {
+            out.key("ErrorCode");
+            out.string("ProvisionedThroughputExceededException");
+            out.key("ErrorMessage");
+            out.string(r.error->message);
+          } else if (r.error) {
             out.key("ErrorCode");
             out.string("InternalFailure");
             out.key("ErrorMessage");
