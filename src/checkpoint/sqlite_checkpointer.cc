@@ -1,0 +1,292 @@
+// sqlite_checkpointer: the checkpointer kept in one SQLite file, the default store. The
+// processes of one machine can share the file: it is opened in WAL mode (readers never block
+// the writer) with a 5 s busy timeout (a writer waits for another instead of failing), and
+// every operation is one auto-committed statement, so a compare-and-set is atomic across
+// connections and processes.
+//
+// Schema (PRAGMA user_version = 1):
+//   CREATE TABLE shard_leases (
+//     grp TEXT, shard_id TEXT,       -- primary key
+//     parents TEXT,                  -- parent shard ids joined with ','
+//     checkpoint TEXT, owner TEXT, pending_owner TEXT,
+//     renewed_ms INTEGER, version INTEGER)
+// Inspect it with: sqlite3 FILE 'SELECT * FROM shard_leases ORDER BY grp, shard_id'
+//
+// Durability: synchronous=NORMAL, the usual WAL setting. A crash of the process loses
+// nothing; a power loss may lose the last few writes, which means a consumer re-reads a few
+// records (checkpoints are at-least-once anyway).
+//
+// Thread safety: one connection per object; its prepared statements are reused under a mutex,
+// so every method may be called from any thread.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <spate/client/checkpointer.h>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spate::client {
+namespace {
+
+constexpr int busy_timeout_ms = 5000;
+constexpr int schema_version = 1;
+
+struct database_closer {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using database = std::unique_ptr<sqlite3, database_closer>;
+
+struct statement_finalizer {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using statement = std::unique_ptr<sqlite3_stmt, statement_finalizer>;
+
+// One use of a reused prepared statement: resets it and drops its bindings at scope exit, so
+// the next use starts clean and no read transaction stays open.
+class statement_use {
+ public:
+  explicit statement_use(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~statement_use() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  statement_use(const statement_use&) = delete;
+  statement_use& operator=(const statement_use&) = delete;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+std::string join_parents(const std::vector<std::string>& parents) {
+  std::string joined;
+  for (const std::string& parent : parents) {
+    if (!joined.empty()) joined += ',';
+    joined += parent;
+  }
+  return joined;
+}
+
+std::vector<std::string> split_parents(std::string_view joined) {
+  std::vector<std::string> parents;
+  while (!joined.empty()) {
+    const std::size_t comma = joined.find(',');
+    parents.emplace_back(joined.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    joined.remove_prefix(comma + 1);
+  }
+  return parents;
+}
+
+// The parents column joins ids with ','; an id that contains one (or is empty) could not be
+// read back, so such an entry is refused.
+bool parents_storable(const std::vector<std::string>& parents) {
+  for (const std::string& parent : parents) {
+    if (parent.empty() || parent.find(',') != std::string::npos) return false;
+  }
+  return true;
+}
+
+std::string column_text(sqlite3_stmt* stmt, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+  if (text == nullptr) return {};
+  return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)));
+}
+
+void bind_text(sqlite3_stmt* stmt, int index, const std::string& text) {
+  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
+constexpr const char* create_table_sql =
+    "CREATE TABLE IF NOT EXISTS shard_leases ("
+    " grp TEXT NOT NULL,"
+    " shard_id TEXT NOT NULL,"
+    " parents TEXT NOT NULL,"
+    " checkpoint TEXT NOT NULL,"
+    " owner TEXT NOT NULL,"
+    " pending_owner TEXT NOT NULL,"
+    " renewed_ms INTEGER NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " PRIMARY KEY (grp, shard_id)"
+    ") WITHOUT ROWID";
+
+// Parameters shared by insert and update: ?1 grp, ?2 shard_id, ?3 parents, ?4 checkpoint,
+// ?5 owner, ?6 pending_owner, ?7 renewed_ms, ?8 expected version (update only).
+constexpr const char* list_sql =
+    "SELECT shard_id, parents, checkpoint, owner, pending_owner, renewed_ms, version"
+    " FROM shard_leases WHERE grp = ?1 ORDER BY shard_id";
+constexpr const char* insert_sql =
+    "INSERT OR IGNORE INTO shard_leases"
+    " (grp, shard_id, parents, checkpoint, owner, pending_owner, renewed_ms, version)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)";
+constexpr const char* update_sql =
+    "UPDATE shard_leases SET parents = ?3, checkpoint = ?4, owner = ?5, pending_owner = ?6,"
+    " renewed_ms = ?7, version = ?8 + 1"
+    " WHERE grp = ?1 AND shard_id = ?2 AND version = ?8";
+constexpr const char* clear_sql = "DELETE FROM shard_leases WHERE grp = ?1";
+
+class sqlite_checkpointer final : public checkpointer {
+ public:
+  static outcome<std::shared_ptr<checkpointer>> open(const std::string& path) {
+    auto self = std::shared_ptr<sqlite_checkpointer>(new sqlite_checkpointer(path));
+    if (outcome<void> opened = self->open_database(); !opened) return opened.err();
+    return std::shared_ptr<checkpointer>(std::move(self));
+  }
+
+  outcome<std::vector<shard_lease>> list(const std::string& group) override {
+    std::lock_guard lock(mutex_);
+    sqlite3_stmt* stmt = list_.get();
+    statement_use use(stmt);
+    bind_text(stmt, 1, group);
+    std::vector<shard_lease> entries;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      shard_lease& entry = entries.emplace_back();
+      entry.shard_id = column_text(stmt, 0);
+      entry.parent_shard_ids = split_parents(column_text(stmt, 1));
+      entry.checkpoint = column_text(stmt, 2);
+      entry.owner = column_text(stmt, 3);
+      entry.pending_owner = column_text(stmt, 4);
+      entry.renewed_ms = sqlite3_column_int64(stmt, 5);
+      entry.version = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 6));
+    }
+    if (rc != SQLITE_DONE) return failure("listing group '" + group + "'");
+    return entries;
+  }
+
+  outcome<bool> compare_and_set(const std::string& group, const shard_lease& entry,
+                                std::uint64_t expected_version) override {
+    if (!parents_storable(entry.parent_shard_ids)) {
+      return error{
+          client_error::invalid_option,
+          "parent shard ids must be non-empty and contain no ',' (shard " + entry.shard_id + ")"};
+    }
+    std::lock_guard lock(mutex_);
+    // Expected 0: the entry must not exist, so an insert that the primary key may ignore.
+    // Otherwise: an update that matches only the expected version.
+    sqlite3_stmt* stmt = expected_version == 0 ? insert_.get() : update_.get();
+    statement_use use(stmt);
+    bind_text(stmt, 1, group);
+    bind_text(stmt, 2, entry.shard_id);
+    bind_text(stmt, 3, join_parents(entry.parent_shard_ids));
+    bind_text(stmt, 4, entry.checkpoint);
+    bind_text(stmt, 5, entry.owner);
+    bind_text(stmt, 6, entry.pending_owner);
+    sqlite3_bind_int64(stmt, 7, entry.renewed_ms);
+    if (expected_version != 0) {
+      sqlite3_bind_int64(stmt, 8, static_cast<sqlite3_int64>(expected_version));
+    }
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+      return failure("writing shard '" + entry.shard_id + "' of group '" + group + "'");
+    }
+    return sqlite3_changes(db_.get()) == 1;
+  }
+
+  outcome<void> clear(const std::string& group) override {
+    std::lock_guard lock(mutex_);
+    sqlite3_stmt* stmt = clear_.get();
+    statement_use use(stmt);
+    bind_text(stmt, 1, group);
+    if (sqlite3_step(stmt) != SQLITE_DONE) return failure("clearing group '" + group + "'");
+    return ok_t{};
+  }
+
+ private:
+  explicit sqlite_checkpointer(std::string path) : path_(std::move(path)) {}
+
+  error failure(const std::string& what) const {
+    const char* detail = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
+    return error{client_error::checkpoint_store, "sqlite " + path_ + ": " + what + ": " + detail};
+  }
+
+  outcome<void> exec(const char* sql, const std::string& what) {
+    if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return failure(what);
+    }
+    return ok_t{};
+  }
+
+  outcome<void> prepare(const char* sql, statement& out) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    out.reset(raw);
+    if (rc != SQLITE_OK) return failure("preparing a statement");
+    return ok_t{};
+  }
+
+  outcome<int> read_user_version() {
+    statement stmt;
+    if (outcome<void> prepared = prepare("PRAGMA user_version", stmt); !prepared) {
+      return prepared.err();
+    }
+    if (sqlite3_step(stmt.get()) != SQLITE_ROW) return failure("reading the schema version");
+    return sqlite3_column_int(stmt.get(), 0);
+  }
+
+  // Creates the table and stamps the schema version inside one write transaction, so two
+  // processes opening a new file at once do not race.
+  outcome<void> create_schema() {
+    if (outcome<void> r = exec(create_table_sql, "creating the table"); !r) return r;
+    outcome<int> version = read_user_version();
+    if (!version) return version.err();
+    if (*version == 0) {
+      const std::string stamp = "PRAGMA user_version = " + std::to_string(schema_version);
+      return exec(stamp.c_str(), "writing the schema version");
+    }
+    if (*version != schema_version) {
+      return error{client_error::checkpoint_store, "sqlite " + path_ + ": schema version " +
+                                                       std::to_string(*version) +
+                                                       " is not the one this library uses (" +
+                                                       std::to_string(schema_version) + ")"};
+    }
+    return ok_t{};
+  }
+
+  outcome<void> open_database() {
+    sqlite3* raw = nullptr;
+    const int rc =
+        sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    db_.reset(raw);  // a failed open still returns a handle that must be closed
+    if (rc != SQLITE_OK) return failure("cannot open");
+    sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+    if (outcome<void> r = exec("PRAGMA journal_mode = WAL", "enabling WAL"); !r) return r;
+    if (outcome<void> r = exec("PRAGMA synchronous = NORMAL", "setting synchronous"); !r) {
+      return r;
+    }
+    if (outcome<void> r = exec("BEGIN IMMEDIATE", "starting the schema transaction"); !r) {
+      return r;
+    }
+    if (outcome<void> r = create_schema(); !r) {
+      (void)exec("ROLLBACK", "rolling back");
+      return r;
+    }
+    if (outcome<void> r = exec("COMMIT", "committing the schema"); !r) return r;
+
+    for (auto [sql, stmt] : {std::pair{list_sql, &list_}, std::pair{insert_sql, &insert_},
+                             std::pair{update_sql, &update_}, std::pair{clear_sql, &clear_}}) {
+      if (outcome<void> r = prepare(sql, *stmt); !r) return r;
+    }
+    return ok_t{};
+  }
+
+  std::mutex mutex_;
+  const std::string path_;
+  database db_;  // guarded by mutex_ after open(), as are the statements below
+  statement list_;
+  statement insert_;
+  statement update_;
+  statement clear_;
+};
+
+}  // namespace
+
+outcome<std::shared_ptr<checkpointer>> make_sqlite_checkpointer(const std::string& path) {
+  if (path.empty()) {
+    return error{client_error::invalid_option, "the SQLite checkpointer needs a file path"};
+  }
+  return sqlite_checkpointer::open(path);
+}
+
+}  // namespace spate::client
