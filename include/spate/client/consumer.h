@@ -1,0 +1,105 @@
+// consumer: reads every shard of a stream concurrently and hands records to a handler, at
+// least once, in order per shard, parents before children.
+//
+// A consumer is one worker of a group (application name + stream). The workers of a group -
+// threads, processes or machines sharing a checkpointer - split the shards among themselves
+// with leases:
+//  - every worker lists the shards (at start, every shard_sync_interval, and at once when a
+//    reader meets ChildShards) and records each one in the checkpointer;
+//  - a shard can be leased only once all its parents are checkpointed SHARD_END, so records of
+//    one partition key reach the handler in order across splits and merges;
+//  - an owner renews its leases every lease_duration / 3; a lease whose version has not moved
+//    for lease_duration (as this worker's own clock sees it: no cross-machine clock needed) is
+//    expired, and any worker may take it;
+//  - a worker holding fewer shards than its fair share takes free or expired leases, and asks
+//    the most loaded worker to hand one over when it holds two or more more than itself; the
+//    owner hands over at its next renewal, after its reader stopped and checkpointed, so a
+//    shard is never processed by two live workers;
+//  - a worker that cannot renew a lease within lease_duration stops that shard's reader.
+// Each owned shard has its own reader thread (GetRecords polling, or SubscribeToShard when
+// `efo_consumer_arn` is set). KPL aggregated records are de-aggregated before the handler sees
+// them. Checkpoints are written after every checkpoint_every_records handled records, every
+// checkpoint_interval, at the end of a shard, at handover and at stop().
+#pragma once
+
+#include <spate/client/checkpointer.h>
+#include <spate/client/client.h>
+#include <spate/client/record.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spate::client {
+
+struct record_batch {
+  std::string shard_id;
+  std::vector<record> records;
+  std::int64_t millis_behind_latest = 0;
+};
+
+// Called from the shard's reader thread; different shards call it concurrently. The batch
+// counts as handled when the call returns. An exception stops the consumer (stop reason).
+using batch_handler = std::function<void(const record_batch&)>;
+
+// Told when this worker starts processing a shard (before its first batch) and when it has
+// stopped (after its last batch returned): end of shard, handover, lost lease or stop().
+// Called from the shard's reader thread.
+using shard_observer = std::function<void(const std::string& shard_id, bool processing)>;
+
+struct consumer_options {
+  std::string application;  // the group's name; required
+  stream_ref stream;        // stream_name required (it names the group)
+  std::string worker_id;    // empty: host:pid:random
+  std::shared_ptr<checkpointer> checkpoints;  // empty: an in-memory checkpointer
+  start_position initial_position = start_position::trim_horizon();  // shards without checkpoint
+  std::string efo_consumer_arn;  // set: SubscribeToShard push instead of GetRecords polling
+
+  int max_records_per_call = 10'000;
+  std::chrono::milliseconds idle_poll_interval{200};  // GetRecords pause after an empty answer
+  std::uint64_t checkpoint_every_records = 10'000;
+  std::chrono::milliseconds checkpoint_interval{1000};
+  std::chrono::milliseconds lease_duration{10'000};
+  std::chrono::milliseconds shard_sync_interval{10'000};
+  std::size_t max_leases = 0;  // 0: no cap beyond the fair share
+  shard_observer on_shard;     // optional
+};
+
+struct consumer_stats {
+  std::uint64_t records = 0;      // handed to the handler
+  std::uint64_t batches = 0;
+  std::uint64_t checkpoints = 0;  // checkpoint writes
+  std::uint64_t shards_finished = 0;
+  std::uint64_t leases_taken = 0;
+  std::uint64_t leases_lost = 0;  // handed over or expired under us
+  std::vector<std::string> owned_shards;
+};
+
+class consumer {
+ public:
+  // Throws std::invalid_argument for invalid options.
+  consumer(std::shared_ptr<kinesis> api, consumer_options options, batch_handler handler);
+  ~consumer();  // stop()
+  consumer(const consumer&) = delete;
+  consumer& operator=(const consumer&) = delete;
+
+  // Starts the coordinator and returns; readers start as leases are taken.
+  void start();
+  // Stops every reader, writes final checkpoints, releases the leases so other workers take
+  // them at once, and returns. Idempotent.
+  void stop();
+  // Blocks until stop() is called from elsewhere or the consumer fails; returns the failure.
+  outcome<void> wait();
+
+  const std::string& worker_id() const;
+  consumer_stats stats() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace spate::client

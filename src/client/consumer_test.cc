@@ -1,0 +1,341 @@
+// consumer: every shard read, parents before children, checkpoints and restart, leases shared
+// by workers of one group (with handover and expiry), KPL de-aggregation and handler
+// failures - on fake_stream (in process, no server) and once against a real spated.
+#include "testutil/child_process.h"
+
+#include <spate/client/consumer.h>
+#include <spate/client/fake_stream.h>
+#include <spate/client/producer.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace spate::client {
+namespace {
+
+using namespace std::chrono_literals;
+
+// What a handler saw, shared by the workers of a test.
+struct journal {
+  std::mutex mu;
+  std::vector<std::tuple<std::string, std::string, std::string>> records;  // worker, shard, data
+  std::map<std::string, std::string> shard_owner;  // shards being processed now -> worker
+  int overlaps = 0;                                // a shard started while another worker had it
+  std::vector<std::pair<std::string, bool>> shard_events;
+
+  batch_handler handler(const std::string& worker) {
+    return [this, worker](const record_batch& b) {
+      std::lock_guard lock(mu);
+      for (const auto& r : b.records) records.emplace_back(worker, b.shard_id, r.data);
+    };
+  }
+  shard_observer observer(const std::string& worker) {
+    return [this, worker](const std::string& shard, bool processing) {
+      std::lock_guard lock(mu);
+      shard_events.emplace_back(shard, processing);
+      if (processing) {
+        if (shard_owner.count(shard)) ++overlaps;
+        shard_owner[shard] = worker;
+      } else if (shard_owner[shard] == worker) {
+        shard_owner.erase(shard);
+      }
+    };
+  }
+  std::size_t distinct() {
+    std::lock_guard lock(mu);
+    std::set<std::string> d;
+    for (auto& [w, s, data] : records) d.insert(data);
+    return d.size();
+  }
+  std::size_t size() {
+    std::lock_guard lock(mu);
+    return records.size();
+  }
+};
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return condition();
+}
+
+std::shared_ptr<fake_stream> make_fake(int shards) {
+  auto fake = std::make_shared<fake_stream>();
+  create_stream_request req;
+  req.stream_name = "s";
+  req.shard_count = shards;
+  EXPECT_TRUE(fake->create_stream(req).ok());
+  return fake;
+}
+
+void put(kinesis& api, int from, int to, const std::string& prefix = "r") {
+  std::vector<put_records_entry> batch;
+  for (int i = from; i < to; ++i) {
+    batch.push_back({"key-" + std::to_string(i % 10), prefix + std::to_string(i), ""});
+    if (batch.size() == 500 || i + 1 == to) {
+      auto r = api.put_records({"s", ""}, batch);
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(r->failed_record_count, 0);
+      batch.clear();
+    }
+  }
+}
+
+consumer_options fast_options(std::shared_ptr<checkpointer> store, const std::string& worker = {}) {
+  consumer_options o;
+  o.application = "app";
+  o.stream.stream_name = "s";
+  o.worker_id = worker;
+  o.checkpoints = std::move(store);
+  o.lease_duration = 600ms;
+  o.checkpoint_interval = 50ms;
+  o.shard_sync_interval = 100ms;
+  o.idle_poll_interval = 10ms;
+  return o;
+}
+
+TEST(Consumer, ReadsEveryShardAndCheckpoints) {
+  auto fake = make_fake(4);
+  put(*fake, 0, 2000);
+  auto store = make_memory_checkpointer();
+  journal j;
+  consumer c(fake, fast_options(store), j.handler("w"));
+  c.start();
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 2000; }));
+  c.stop();
+  EXPECT_EQ(j.size(), 2000u) << "records delivered twice without any failure";
+  auto entries = store->list(group_key("app", "s"));
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 4u);
+  for (const auto& e : *entries) {
+    EXPECT_FALSE(e.checkpoint.empty()) << e.shard_id;
+    EXPECT_TRUE(e.owner.empty()) << "stop() must release " << e.shard_id;
+  }
+}
+
+TEST(Consumer, FinishesParentsBeforeChildrenAndKeepsKeyOrder) {
+  auto fake = make_fake(2);
+  put(*fake, 0, 500);
+  auto d = fake->describe_stream({"s", ""});
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(fake->split_shard({{"s", ""}, "shardId-000000000000", hash_key_midpoint(d->shards[0].hash_range)}).ok());
+  put(*fake, 500, 1000);
+  ASSERT_TRUE(fake->merge_shards({{"s", ""}, "shardId-000000000003", "shardId-000000000001"}).ok());
+  put(*fake, 1000, 1500);
+
+  journal j;
+  auto o = fast_options(make_memory_checkpointer());
+  o.on_shard = j.observer("w");
+  consumer c(fake, o, j.handler("w"));
+  c.start();
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 1500; }));
+  c.stop();
+
+  // Per key, the numbers arrive in increasing order across parent -> child.
+  std::map<std::string, int> last;
+  for (auto& [w, shard, data] : j.records) {
+    int n = std::stoi(data.substr(1));
+    std::string key = "key-" + std::to_string(n % 10);
+    if (last.count(key)) EXPECT_GT(n, last[key]) << key;
+    last[key] = n;
+  }
+  // A child starts only after each of its parents ended.
+  std::map<std::string, std::size_t> ended_at;
+  for (std::size_t i = 0; i < j.shard_events.size(); ++i) {
+    if (!j.shard_events[i].second) ended_at[j.shard_events[i].first] = i;
+  }
+  auto started = [&](const std::string& s) {
+    for (std::size_t i = 0; i < j.shard_events.size(); ++i) {
+      if (j.shard_events[i].first == s && j.shard_events[i].second) return i;
+    }
+    return SIZE_MAX;
+  };
+  EXPECT_GT(started("shardId-000000000002"), ended_at["shardId-000000000000"]);
+  EXPECT_GT(started("shardId-000000000004"), ended_at["shardId-000000000003"]);
+  EXPECT_GT(started("shardId-000000000004"), ended_at["shardId-000000000001"]);
+}
+
+TEST(Consumer, RestartResumesFromCheckpointsWithoutGapsOrRepeats) {
+  auto fake = make_fake(3);
+  auto store = make_memory_checkpointer();
+  put(*fake, 0, 900);
+  journal first;
+  {
+    consumer c(fake, fast_options(store), first.handler("a"));
+    c.start();
+    ASSERT_TRUE(eventually([&] { return first.distinct() == 900; }));
+    c.stop();
+  }
+  put(*fake, 900, 1200);
+  journal second;
+  consumer c(fake, fast_options(store), second.handler("b"));
+  c.start();
+  ASSERT_TRUE(eventually([&] { return second.distinct() == 300; }));
+  std::this_thread::sleep_for(100ms);
+  c.stop();
+  EXPECT_EQ(second.size(), 300u) << "restart re-delivered checkpointed records";
+  for (auto& [w, s, data] : second.records) EXPECT_GE(std::stoi(data.substr(1)), 900);
+}
+
+TEST(Consumer, WorkersShareShardsFairlyAndNeverProcessOneTogether) {
+  auto fake = make_fake(6);
+  auto store = make_memory_checkpointer();
+  journal j;
+  auto a = std::make_unique<consumer>(fake, [&] {
+    auto o = fast_options(store, "a");
+    o.on_shard = j.observer("a");
+    return o;
+  }(), j.handler("a"));
+  a->start();
+  ASSERT_TRUE(eventually([&] { return a->stats().owned_shards.size() == 6; }));
+  auto b = std::make_unique<consumer>(fake, [&] {
+    auto o = fast_options(store, "b");
+    o.on_shard = j.observer("b");
+    return o;
+  }(), j.handler("b"));
+  auto c = std::make_unique<consumer>(fake, [&] {
+    auto o = fast_options(store, "c");
+    o.on_shard = j.observer("c");
+    return o;
+  }(), j.handler("c"));
+  b->start();
+  c->start();
+  // Handover until the split is fair: 2 each.
+  ASSERT_TRUE(eventually([&] {
+    return a->stats().owned_shards.size() == 2 && b->stats().owned_shards.size() == 2 &&
+           c->stats().owned_shards.size() == 2;
+  })) << a->stats().owned_shards.size() << " " << b->stats().owned_shards.size() << " "
+      << c->stats().owned_shards.size();
+  put(*fake, 0, 3000);
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 3000; }));
+  EXPECT_EQ(j.overlaps, 0) << "a shard was processed by two workers at once";
+
+  // Stopping a worker releases its leases; the others take them at once.
+  c->stop();
+  ASSERT_TRUE(eventually([&] {
+    return a->stats().owned_shards.size() + b->stats().owned_shards.size() == 6;
+  }));
+  put(*fake, 3000, 4000);
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 4000; }));
+  EXPECT_EQ(j.overlaps, 0);
+  a->stop();
+  b->stop();
+}
+
+TEST(Consumer, ALeaseThatIsNotRenewedExpiresAndIsTaken) {
+  auto fake = make_fake(2);
+  auto store = make_memory_checkpointer();
+  // A worker that died holding both leases: entries owned by "ghost", never renewed.
+  for (const char* shard : {"shardId-000000000000", "shardId-000000000001"}) {
+    shard_lease e;
+    e.shard_id = shard;
+    e.owner = "ghost";
+    ASSERT_TRUE(*store->compare_and_set(group_key("app", "s"), e, 0));
+  }
+  put(*fake, 0, 100);
+  journal j;
+  consumer c(fake, fast_options(store, "live"), j.handler("live"));
+  const auto started = std::chrono::steady_clock::now();
+  c.start();
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 100; }));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, 600ms) << "took a live-looking lease before it expired";
+  EXPECT_LT(waited, 3s);
+  c.stop();
+}
+
+TEST(Consumer, UnpacksKplAggregates) {
+  auto fake = make_fake(2);
+  {
+    producer_options po;
+    po.stream.stream_name = "s";
+    po.aggregate = true;
+    producer p(fake, po);
+    for (int i = 0; i < 1000; ++i) (void)p.put("user-" + std::to_string(i % 7), "a" + std::to_string(i));
+    p.close();
+  }
+  journal j;
+  consumer c(fake, fast_options(make_memory_checkpointer()), j.handler("w"));
+  c.start();
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 1000; }));
+  c.stop();
+  EXPECT_EQ(j.size(), 1000u);
+}
+
+TEST(Consumer, AHandlerExceptionStopsTheConsumerWithTheReason) {
+  auto fake = make_fake(1);
+  put(*fake, 0, 10);
+  consumer c(fake, fast_options(make_memory_checkpointer()),
+             [](const record_batch&) { throw std::runtime_error("handler broke"); });
+  c.start();
+  auto r = c.wait();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, "HandlerError");
+  EXPECT_EQ(r.err().message, "handler broke");
+  c.stop();
+}
+
+TEST(Consumer, RejectsInvalidOptions) {
+  auto fake = make_fake(1);
+  auto noop = [](const record_batch&) {};
+  consumer_options o;
+  EXPECT_THROW(consumer(fake, o, noop), std::invalid_argument);
+  o.application = "app";
+  EXPECT_THROW(consumer(fake, o, noop), std::invalid_argument);
+  o.stream.stream_name = "s";
+  EXPECT_THROW(consumer(fake, o, nullptr), std::invalid_argument);
+  o.max_records_per_call = 20'000;
+  EXPECT_THROW(consumer(fake, o, noop), std::invalid_argument);
+}
+
+// The same client against a real spated: polling and SubscribeToShard both deliver
+// everything, across a split.
+class ConsumerAgainstSpated : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ConsumerAgainstSpated, DeliversEverythingAcrossASplit) {
+  const bool push = GetParam();
+  testutil::spated_process server;
+  client_options co;
+  co.endpoint = server.endpoint();
+  auto api = make_client(co);
+  create_stream_request req;
+  req.stream_name = "s";
+  req.shard_count = 2;
+  ASSERT_TRUE(api->create_stream(req).ok());
+  put(*api, 0, 1000);
+
+  journal j;
+  auto o = fast_options(make_memory_checkpointer());
+  if (push) {
+    auto summary = api->describe_stream_summary({"s", ""});
+    ASSERT_TRUE(summary.ok());
+    auto registered = api->register_consumer(summary->stream_arn, "efo");
+    ASSERT_TRUE(registered.ok()) << registered.err().to_string();
+    o.efo_consumer_arn = registered->consumer_arn;
+  }
+  consumer c(api, o, j.handler("w"));
+  c.start();
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 1000; })) << j.distinct();
+  auto d = api->describe_stream({"s", ""});
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(api->split_shard({{"s", ""}, "shardId-000000000000", hash_key_midpoint(d->shards[0].hash_range)}).ok());
+  ASSERT_TRUE(eventually([&] { return api->describe_stream_summary({"s", ""})->stream_status == "ACTIVE"; }));
+  put(*api, 1000, 2000);
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 2000; }, 20s)) << j.distinct();
+  EXPECT_EQ(c.stats().shards_finished, 1u);
+  c.stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(Transport, ConsumerAgainstSpated, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "SubscribeToShard" : "GetRecords"; });
+
+}  // namespace
+}  // namespace spate::client

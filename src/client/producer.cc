@@ -1,0 +1,422 @@
+// producer: the queue of accepted records, the sender threads that turn it into PutRecords
+// calls, and the bookkeeping that retries exactly the records a call did not store.
+//
+// One mutex guards the queue. Each sender thread takes a batch (in queue order, skipping
+// records still backing off and, in ordered mode, keys that have a record in flight), sends
+// it without the lock, then settles every record: a stored record's promise is fulfilled; a
+// failed one goes back to the front of the queue with a backoff, or, past its ttl, gets the
+// error. With aggregation, the batch's user records are packed per predicted shard into KPL
+// aggregates first, and each aggregate's outcome settles all of its user records.
+#include "client/backoff.h"
+#include "client/hash_key.h"
+#include "client/kpl_aggregation.h"
+
+#include <spate/client/producer.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <unordered_set>
+
+namespace spate::client {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+constexpr std::size_t max_record_bytes = 1u << 20;  // data + partition key, AWS's limit
+constexpr std::size_t max_key_chars = 256;
+constexpr auto shard_map_refresh = std::chrono::seconds(30);
+
+struct pending {
+  std::uint64_t id = 0;
+  std::string key;
+  std::string data;
+  std::string explicit_hash_key;
+  std::promise<outcome<put_result>> promise;
+  clock::time_point accepted;
+  clock::time_point not_before;  // backoff after a failed attempt
+  int attempts = 0;
+  std::size_t bytes() const { return key.size() + data.size(); }
+};
+
+std::future<outcome<put_result>> ready(error e) {
+  std::promise<outcome<put_result>> p;
+  p.set_value(std::move(e));
+  return p.get_future();
+}
+
+// An open shard's hash-key range, for predicting where an aggregate lands.
+struct shard_range {
+  detail::hash_key start = 0;
+  detail::hash_key end = 0;
+  std::string shard_id;
+};
+
+}  // namespace
+
+struct producer::impl {
+  impl(std::shared_ptr<kinesis> api_, producer_options opts) : api(std::move(api_)), options(std::move(opts)) {
+    if (!api) throw std::invalid_argument("producer: no client");
+    if (options.stream.stream_name.empty() && options.stream.stream_arn.empty()) {
+      throw std::invalid_argument("producer: stream_name or stream_arn is required");
+    }
+    if (options.max_batch_records == 0 || options.max_batch_records > 500 || options.max_batch_bytes == 0 ||
+        options.max_in_flight == 0 || options.max_queued_records == 0 || options.max_queued_bytes == 0) {
+      throw std::invalid_argument("producer: batch, queue and in-flight bounds must be positive (batch <= 500)");
+    }
+    options.max_batch_bytes = std::min<std::size_t>(options.max_batch_bytes, 5u << 20);
+    options.max_aggregate_bytes = std::clamp<std::size_t>(options.max_aggregate_bytes, 1024, max_record_bytes);
+    for (std::size_t i = 0; i < options.max_in_flight; ++i) senders.emplace_back([this] { send_loop(); });
+  }
+
+  std::future<outcome<put_result>> put(std::string key, std::string data, std::string ehk) {
+    if (key.empty() || key.size() > max_key_chars) {
+      return ready({"ValidationException", "partition key must be 1-256 characters", 0});
+    }
+    if (key.size() + data.size() > max_record_bytes) {
+      return ready({"ValidationException", "record (data + partition key) exceeds 1 MiB", 0});
+    }
+    if (!ehk.empty() && !detail::parse_decimal(ehk)) {
+      return ready({"ValidationException", "explicit hash key must be a decimal 128-bit integer", 0});
+    }
+    std::unique_lock lock(mu);
+    const std::size_t bytes = key.size() + data.size();
+    auto full = [&] {
+      return queue.size() + in_flight_records >= options.max_queued_records ||
+             (queued_bytes + bytes > options.max_queued_bytes && queued_bytes > 0);
+    };
+    if (closed) return ready({client_error::closed, "producer is closed", 0});
+    if (full()) {
+      if (options.overflow == overflow_policy::fail) {
+        return ready({client_error::queue_full, "producer queue is full", 0});
+      }
+      space.wait(lock, [&] { return closed || !full(); });
+      if (closed) return ready({client_error::closed, "producer is closed", 0});
+    }
+    pending p;
+    p.id = next_id++;
+    p.key = std::move(key);
+    p.data = std::move(data);
+    p.explicit_hash_key = std::move(ehk);
+    p.accepted = p.not_before = clock::now();
+    auto future = p.promise.get_future();
+    queued_bytes += bytes;
+    outstanding.insert(p.id);
+    queue.push_back(std::move(p));
+    ++stats.accepted;
+    if (queue.size() >= options.max_batch_records || queued_bytes >= options.max_batch_bytes) {
+      work.notify_one();
+    } else if (queue.size() == 1) {
+      work.notify_one();  // starts the linger clock
+    }
+    return future;
+  }
+
+  void flush() {
+    std::unique_lock lock(mu);
+    const std::uint64_t target = next_id;
+    ++flushing;
+    work.notify_all();
+    settled.wait(lock, [&] { return outstanding.empty() || *outstanding.begin() >= target; });
+    --flushing;
+  }
+
+  void close() {
+    {
+      std::unique_lock lock(mu);
+      if (closed) return;
+    }
+    flush();
+    {
+      std::lock_guard lock(mu);
+      closed = true;
+    }
+    work.notify_all();
+    space.notify_all();
+    for (auto& t : senders) t.join();
+    senders.clear();
+  }
+
+  // ---- sender side ----
+
+  void send_loop() {
+    std::unique_lock lock(mu);
+    for (;;) {
+      if (queue.empty()) {
+        if (closed) return;
+        work.wait(lock);
+        continue;
+      }
+      const auto now = clock::now();
+      const bool due = flushing > 0 || closed || queue.size() >= options.max_batch_records ||
+                       queued_bytes >= options.max_batch_bytes || now >= queue.front().accepted + options.linger;
+      if (!due) {
+        work.wait_until(lock, queue.front().accepted + options.linger);
+        continue;
+      }
+      auto batch = take_batch(now);
+      if (batch.empty()) {
+        work.wait_until(lock, next_eligible(now));
+        continue;
+      }
+      in_flight_records += batch.size();
+      lock.unlock();
+      send(batch);
+      lock.lock();
+    }
+  }
+
+  // The records the next call carries, removed from the queue (lock held).
+  std::vector<pending> take_batch(clock::time_point now) {
+    std::vector<pending> batch;
+    std::size_t bytes = 0;
+    std::unordered_set<std::string> blocked;  // ordered mode: keys that may not go this round
+    for (auto it = queue.begin(); it != queue.end() && batch.size() < options.max_batch_records;) {
+      if (options.ordered && (busy_keys.count(it->key) || blocked.count(it->key))) {
+        blocked.insert(it->key);
+        ++it;
+        continue;
+      }
+      if (it->not_before > now) {
+        if (options.ordered) blocked.insert(it->key);
+        ++it;
+        continue;
+      }
+      // With aggregation the wire size is smaller; the 5 MiB bound stays a safe cap either way.
+      if (!batch.empty() && bytes + it->bytes() > options.max_batch_bytes) break;
+      bytes += it->bytes();
+      if (options.ordered) {
+        blocked.insert(it->key);
+        busy_keys.insert(it->key);
+      }
+      queued_bytes -= it->bytes();
+      batch.push_back(std::move(*it));
+      it = queue.erase(it);
+    }
+    if (!batch.empty()) space.notify_all();
+    return batch;
+  }
+
+  clock::time_point next_eligible(clock::time_point now) const {
+    auto next = now + std::chrono::milliseconds(50);
+    for (const auto& p : queue) {
+      if (p.not_before > now) next = std::min(next, p.not_before);
+    }
+    return next;
+  }
+
+  // One wire entry and the user records it carries (one, or an aggregate's members).
+  struct entry {
+    put_records_entry wire;
+    std::vector<std::size_t> members;  // indices into the batch
+  };
+
+  std::vector<entry> build_entries(const std::vector<pending>& batch) {
+    std::vector<entry> entries;
+    if (!options.aggregate) {
+      entries.reserve(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        entries.push_back({{batch[i].key, batch[i].data, batch[i].explicit_hash_key}, {i}});
+      }
+      return entries;
+    }
+    refresh_shard_map(false);
+    // Pack per predicted shard, in batch order within each shard.
+    struct open_aggregate {
+      detail::aggregator agg;
+      entry e;
+    };
+    std::map<std::string, open_aggregate> open;
+    auto seal = [&](open_aggregate& a) {
+      if (a.agg.empty()) return;
+      if (a.agg.count() == 1) {
+        const auto& only = batch[a.e.members.front()];
+        a.e.wire = {only.key, only.data, only.explicit_hash_key};
+        a.agg.finish();
+      } else {
+        a.e.wire.data = a.agg.finish();
+      }
+      entries.push_back(std::move(a.e));
+      a.e = {};
+    };
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& p = batch[i];
+      detail::hash_key h = p.explicit_hash_key.empty() ? detail::partition_hash(p.key)
+                                                       : *detail::parse_decimal(p.explicit_hash_key);
+      auto& a = open[predict_shard(h, p.key)];
+      detail::user_record u{p.key, p.explicit_hash_key, p.data};
+      if (!a.agg.empty() && a.agg.size_with(u) > options.max_aggregate_bytes) seal(a);
+      if (a.agg.empty()) {
+        // The aggregate goes where its first record would: its key, and its hash pinned.
+        a.e.wire.partition_key = p.key;
+        a.e.wire.explicit_hash_key = detail::to_decimal(h);
+      }
+      a.agg.add(std::move(u));
+      a.e.members.push_back(i);
+    }
+    for (auto& [shard, a] : open) seal(a);
+    return entries;
+  }
+
+  std::string predict_shard(detail::hash_key h, const std::string& key) const {
+    std::lock_guard lock(map_mu);
+    for (const auto& r : shard_map) {
+      if (h >= r.start && h <= r.end) return r.shard_id;
+    }
+    return "key:" + key;  // no map: aggregate per partition key, which always routes right
+  }
+
+  void refresh_shard_map(bool force) {
+    {
+      std::lock_guard lock(map_mu);
+      if (!force && clock::now() < map_refreshed + shard_map_refresh && map_refreshed != clock::time_point{}) return;
+      map_refreshed = clock::now();
+    }
+    std::vector<shard_range> fresh;
+    list_shards_request req;
+    req.stream = options.stream;
+    for (;;) {
+      auto page = api->list_shards(req);
+      if (!page.ok()) return;  // keep the old map; aggregation still works per key
+      for (const auto& s : page->shards) {
+        if (!s.open()) continue;
+        auto lo = detail::parse_decimal(s.hash_range.starting_hash_key);
+        auto hi = detail::parse_decimal(s.hash_range.ending_hash_key);
+        if (lo && hi) fresh.push_back({*lo, *hi, s.shard_id});
+      }
+      if (page->next_token.empty()) break;
+      req = {};
+      req.next_token = page->next_token;
+    }
+    std::lock_guard lock(map_mu);
+    shard_map = std::move(fresh);
+  }
+
+  void send(std::vector<pending>& batch) {
+    auto entries = build_entries(batch);
+    std::vector<put_records_entry> wire;
+    wire.reserve(entries.size());
+    for (auto& e : entries) wire.push_back(std::move(e.wire));
+    auto answer = api->put_records(options.stream, wire);
+
+    std::vector<std::optional<error>> failure(batch.size());
+    std::vector<put_result> results(batch.size());
+    bool map_stale = false;
+    if (!answer.ok()) {
+      for (auto& f : failure) f = answer.err();
+    } else {
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const bool have = i < answer->records.size();
+        const auto& r = have ? answer->records[i] : put_records_result_entry{};
+        for (std::size_t m = 0; m < entries[i].members.size(); ++m) {
+          const std::size_t idx = entries[i].members[m];
+          if (!have) {
+            failure[idx] = error{client_error::bad_response, "PutRecords answer lacks an entry", 200};
+          } else if (!r.ok()) {
+            failure[idx] = error{r.error_code, r.error_message, 200};
+          } else {
+            results[idx] = {r.shard_id, r.sequence_number, static_cast<std::uint32_t>(m), 0};
+          }
+        }
+        if (options.aggregate && have && r.ok() && entries[i].members.size() > 1 &&
+            predict_shard(*detail::parse_decimal(wire[i].explicit_hash_key), wire[i].partition_key) != r.shard_id) {
+          map_stale = true;
+        }
+      }
+    }
+    if (map_stale) refresh_shard_map(true);
+
+    std::unique_lock lock(mu);
+    ++stats.requests;
+    in_flight_records -= batch.size();
+    const auto now = clock::now();
+    std::vector<pending> retry;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto& p = batch[i];
+      ++p.attempts;
+      if (options.ordered) busy_keys.erase(p.key);
+      if (!failure[i]) {
+        results[i].attempts = p.attempts;
+        p.promise.set_value(std::move(results[i]));
+        ++stats.succeeded;
+        outstanding.erase(p.id);
+        continue;
+      }
+      const bool retryable = failure[i]->retryable() || failure[i]->code == "InternalFailure" ||
+                             failure[i]->code == "LimitExceededException";
+      if (!retryable || now - p.accepted >= options.record_ttl) {
+        error e = *failure[i];
+        if (retryable) {
+          e = {client_error::expired, "gave up after " + std::to_string(p.attempts) + " attempts: " + e.to_string(),
+               e.http_status};
+        }
+        p.promise.set_value(std::move(e));
+        ++stats.failed;
+        outstanding.erase(p.id);
+        continue;
+      }
+      ++stats.retried;
+      p.not_before = now + detail::backoff_delay(retry_policy, p.attempts - 1);
+      retry.push_back(std::move(p));
+    }
+    // Failed records go back in front, in their order, ahead of everything accepted later.
+    for (auto it = retry.rbegin(); it != retry.rend(); ++it) {
+      queued_bytes += it->bytes();
+      queue.push_front(std::move(*it));
+    }
+    settled.notify_all();
+    space.notify_all();
+    work.notify_all();
+  }
+
+  std::shared_ptr<kinesis> api;
+  producer_options options;
+  retry_options retry_policy{};  // per-record backoff: 25 ms doubling to 2 s, full jitter
+
+  mutable std::mutex mu;
+  std::condition_variable work;     // senders: records or state changed
+  std::condition_variable space;    // put(): the queue has room
+  std::condition_variable settled;  // flush(): records were settled
+  std::deque<pending> queue;
+  std::size_t queued_bytes = 0;
+  std::size_t in_flight_records = 0;
+  std::set<std::uint64_t> outstanding;  // ids accepted and not yet settled
+  std::unordered_set<std::string> busy_keys;  // ordered mode: keys with a record in flight
+  std::uint64_t next_id = 0;
+  int flushing = 0;
+  bool closed = false;
+  producer_stats stats;
+
+  mutable std::mutex map_mu;
+  std::vector<shard_range> shard_map;
+  clock::time_point map_refreshed{};
+
+  std::vector<std::thread> senders;
+};
+
+producer::producer(std::shared_ptr<kinesis> api, producer_options options)
+    : impl_(std::make_unique<impl>(std::move(api), std::move(options))) {}
+
+producer::~producer() { close(); }
+
+std::future<outcome<put_result>> producer::put(std::string partition_key, std::string data,
+                                               std::string explicit_hash_key) {
+  return impl_->put(std::move(partition_key), std::move(data), std::move(explicit_hash_key));
+}
+
+void producer::flush() { impl_->flush(); }
+void producer::close() { impl_->close(); }
+
+producer_stats producer::stats() const {
+  std::lock_guard lock(impl_->mu);
+  producer_stats s = impl_->stats;
+  s.queued = impl_->queue.size();
+  return s;
+}
+
+}  // namespace spate::client
