@@ -2,19 +2,21 @@
 # Runs Spate's benchmarks from a build folder and prints the figures with the machine they
 # were measured on. Benchmarks write to $TMPDIR (default /tmp) and clean up after themselves.
 #
-# Three parts:
+# Parts:
 #   1. the storage engine micro-benchmarks (spate-storage-bench), on real files;
 #   2. push latency over loopback: spate-push-bench puts records into spated at fixed rates
 #      and measures how long they take to reach subscribers over a WebSocket subscription,
 #      SubscribeToShard event streams and GetRecords polling, one fresh spated per workload;
+#   2b. the client library's consumer (no-op handler, checkpoints every second) against raw
+#      GetRecords through the same client, on one spated (spate-consumer-bench);
 #   3. end to end over HTTP/1.1 on loopback: spate-bench drives spated and kinesalite (the
 #      Kinesis emulator most people use, installed from npm into a temporary folder) with the
 #      same workloads, one fresh server per workload, and a table sets the two side by side.
 #
 # Environment: SPATE_BENCH_SECONDS (measured seconds per workload, default 8),
 # SPATE_BENCH_WARMUP (default 2), SPATE_BENCH_FILL (records read back by GetRecords, default
-# 200000), SPATE_BENCH_SKIP_STORAGE=1, SPATE_BENCH_SKIP_PUSH=1, SPATE_BENCH_SKIP_KINESALITE=1
-# (skip part 1, 2 or 3).
+# 200000), SPATE_BENCH_SKIP_STORAGE=1, SPATE_BENCH_SKIP_PUSH=1, SPATE_BENCH_SKIP_CONSUMER=1,
+# SPATE_BENCH_SKIP_KINESALITE=1 (skip part 1, 2, 2b or 3); SPATE_BENCH_CONSUMER_RECORDS (2000000).
 set -euo pipefail
 build_dir="${1:-build}"
 seconds="${SPATE_BENCH_SECONDS:-8}"
@@ -288,6 +290,22 @@ else:
               f"per record it received")
 EOF
   fi
+  echo
+fi
+
+# --- part 2b: the client library's consumer against raw GetRecords ----------------------------
+if [ "${SPATE_BENCH_SKIP_CONSUMER:-0}" != 1 ]; then
+  echo "== consumer throughput (spate-consumer-bench): spated --fsync batch, loopback"
+  consumer_tool="$build_dir/bin/spate-consumer-bench"
+  if [ ! -x "$consumer_tool" ] || [ ! -x "$spated" ]; then
+    echo "spate-consumer-bench or spated is not built; no consumer figures."
+  elif start_server spated-batch; then
+    "$consumer_tool" --endpoint "$endpoint" --shards 4 --records "${SPATE_BENCH_CONSUMER_RECORDS:-2000000}" \
+      || echo "spate-consumer-bench failed"
+    stop_server "$server_pid"
+  fi
+  echo "Raw GetRecords: one thread per shard, Limit 10,000, the typed client's decoding only."
+  echo "Consumer: leases, de-aggregation check, a no-op handler, SQLite checkpoints every second."
   echo
 fi
 

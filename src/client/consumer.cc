@@ -138,11 +138,12 @@ struct consumer::impl {
     for (auto& [id, w] : remaining) halt(*w);
     for (auto& [id, w] : remaining) {
       if (!w->lost && w->entry.checkpoint != checkpoint_shard_end) {
-        (void)write(*w, [&](shard_lease& e) {
+        auto r = write(*w, [&](shard_lease& e) {
           if (!w->last_sequence.empty()) e.checkpoint = w->last_sequence;
           e.owner.clear();
           if (e.pending_owner == options.worker_id) e.pending_owner.clear();
         });
+        if (r.ok() && *r && !w->last_sequence.empty()) ++checkpoints;
       }
     }
     {
