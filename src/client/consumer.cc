@@ -135,6 +135,7 @@ struct consumer::impl {
       std::lock_guard lock(mu);
       remaining.swap(workers);
     }
+    for (auto& [id, w] : remaining) signal_stop(*w);  // all at once, then wait for each
     for (auto& [id, w] : remaining) halt(*w);
     for (auto& [id, w] : remaining) {
       if (!w->lost && w->entry.checkpoint != checkpoint_shard_end) {
@@ -539,7 +540,8 @@ struct consumer::impl {
                                                       : first_position(w);
       bool ended = false;
       std::vector<child_shard> children;
-      auto r = api->subscribe_to_shard({options.efo_consumer_arn, w.shard_id, pos}, [&](const subscribe_event& ev) {
+      subscribe_request req{options.efo_consumer_arn, w.shard_id, pos, [&w] { return w.stop || w.lost; }};
+      auto r = api->subscribe_to_shard(req, [&](const subscribe_event& ev) {
         std::vector<record> recs = ev.records;
         if (!deliver(w, std::move(recs), ev.millis_behind_latest)) return false;
         w.continuation = ev.continuation_sequence_number;
@@ -582,12 +584,16 @@ struct consumer::impl {
         std::count_if(workers.begin(), workers.end(), [](const auto& kv) { return !kv.second->done; }));
   }
 
-  void halt(shard_worker& w) {
+  static void signal_stop(shard_worker& w) {
     w.stop = true;
     {
       std::lock_guard lock(w.sleep_mu);
     }
     w.sleep_cv.notify_all();
+  }
+
+  static void halt(shard_worker& w) {
+    signal_stop(w);
     if (w.thread.joinable()) w.thread.join();
   }
 

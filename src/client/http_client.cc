@@ -527,7 +527,12 @@ class http_client final : public kinesis {
     std::string pending;
     std::optional<error> failure;
     bool stopped = false;
+    bool cancelled = false;
     auto sink = [&](std::string_view chunk) {
+      if (req.cancelled && req.cancelled()) {
+        cancelled = true;
+        return false;
+      }
       pending.append(chunk);
       std::size_t used = 0;
       for (;;) {
@@ -547,6 +552,7 @@ class http_client final : public kinesis {
       return !stopped;
     };
     auto response = transport_->send_streaming(request, sink, subscription_idle_timeout);
+    if (cancelled) return ok_t{};
     if (!response.ok()) return failure ? *failure : response.err();
     if (response->status >= 300) return read_error(response->status, response->body);
     if (failure) return *failure;

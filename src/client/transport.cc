@@ -34,6 +34,7 @@
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
+#include <functional>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -94,6 +95,9 @@ struct connection {
   beast::flat_buffer buffer;  // bytes read past the last response (none, normally)
 };
 
+// How often a streaming call with nothing arriving asks its sink whether to keep waiting.
+constexpr std::chrono::milliseconds quiet_tick{200};
+
 // One call in flight, shared by the calling thread and the transport thread.
 struct call_state {
   explicit call_state(const net::any_io_executor& ex) : acknowledged(ex) {}
@@ -119,6 +123,10 @@ struct call_state {
   // Transport thread only: the caller's answer to the last piece.
   net::steady_timer acknowledged;  // waited on (never expiring) until the caller cancels it
   bool keep_going = true;
+  // Transport thread only: the caller stopped a quiet stream; cancel_read aborts the read in
+  // progress (set only while the streaming loop is reading).
+  bool cancel_requested = false;
+  std::function<void()> cancel_read;
 };
 
 // What one attempt learned about its connection, for the pool and the retry decision.
@@ -284,7 +292,24 @@ struct transport::impl {
 
     std::unique_lock lock(state->mu);
     for (;;) {
-      state->cv.wait(lock, [&] { return state->piece || state->result; });
+      const bool arrived =
+          sink == nullptr
+              ? (state->cv.wait(lock, [&] { return state->piece || state->result; }), true)
+              : state->cv.wait_for(lock, quiet_tick, [&] { return state->piece || state->result; });
+      if (!arrived) {
+        // A quiet stream: ask the sink (empty piece) whether to go on waiting.
+        lock.unlock();
+        const bool keep_waiting = (*sink)(std::string_view());
+        lock.lock();
+        if (!keep_waiting) {
+          lock.unlock();
+          cancel(state);
+          lock.lock();
+          state->cv.wait(lock, [&] { return state->result.has_value(); });
+          return std::move(*state->result);
+        }
+        continue;
+      }
       if (state->result) return std::move(*state->result);
       std::string piece = std::move(*state->piece);
       state->piece.reset();
@@ -303,6 +328,17 @@ struct transport::impl {
       acknowledge(state, keep_going);
       lock.lock();
     }
+  }
+
+  // Ends a streaming call the caller no longer wants: aborts the read in progress, or answers
+  // a piece published meanwhile with "stop".
+  void cancel(const std::shared_ptr<call_state>& state) {
+    net::post(io, [state] {
+      state->cancel_requested = true;
+      state->keep_going = false;
+      state->acknowledged.cancel();
+      if (state->cancel_read) state->cancel_read();
+    });
   }
 
   void acknowledge(const std::shared_ptr<call_state>& state, bool keep_going) {
@@ -416,11 +452,18 @@ struct transport::impl {
     }
 
     std::array<char, 16 * 1024> piece;
+    struct read_canceller {  // lets cancel() abort the reads below, and only them
+      call_state& state;
+      ~read_canceller() { state.cancel_read = nullptr; }
+    } canceller{state};
+    state.cancel_read = [&conn] { conn.tcp().cancel(); };
     while (!parser.is_done()) {
+      if (state.cancel_requested) co_return response;
       parser.get().body().data = piece.data();
       parser.get().body().size = piece.size();
       limit_time(conn.tcp(), state.idle_timeout);
       auto [ec, n] = co_await http::async_read_some(stream, conn.buffer, parser, use_nothrow);
+      if (state.cancel_requested) co_return response;  // not reusable: the read was cut
       if (ec == http::error::need_buffer) ec = {};
       if (ec) co_return failure("read the response stream from", ec, state.idle_timeout, report);
       const std::size_t got = piece.size() - parser.get().body().size;

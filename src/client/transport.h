@@ -45,7 +45,8 @@ struct endpoint_url {
 outcome<endpoint_url> parse_endpoint(std::string_view url);
 
 // Receives the body of a streamed response piece by piece as it arrives; return false to stop
-// reading (the connection is then closed, not pooled).
+// reading (the connection is then closed, not pooled). While nothing arrives it is also called
+// with an empty piece about every 200 ms, so the caller can end a quiet stream at once.
 using body_sink = std::function<bool(std::string_view chunk)>;
 
 class transport {

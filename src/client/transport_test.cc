@@ -658,8 +658,8 @@ TEST(Transport, StreamingIdleTimeoutBetweenPieces) {
   const auto start = steady::now();
   auto r = t.send_streaming(
       get_request("/stream"),
-      [&](std::string_view) {
-        ++calls;
+      [&](std::string_view piece) {
+        calls += piece.empty() ? 0 : 1;  // empty: a quiet-stream tick
         return true;
       },
       300ms);
@@ -669,6 +669,33 @@ TEST(Transport, StreamingIdleTimeoutBetweenPieces) {
   EXPECT_EQ(calls, 1);
   EXPECT_GE(took, 250);
   EXPECT_LT(took, 3000);
+}
+
+TEST(Transport, QuietStreamEndsAtOnceWhenTheSinkSaysSoOnATick) {
+  test_listener server([](int fd) {
+    read_request_head(fd);
+    write_all(fd, std::string(chunked_head) + chunk("one"));
+    char c;
+    (void)::read(fd, &c, 1);  // never sends more
+  });
+  const client_options o = test_options(server.endpoint());
+  transport t(endpoint_of(o.endpoint), o);
+  std::string got;
+  int ticks = 0;
+  const auto start = steady::now();
+  auto r = t.send_streaming(
+      get_request("/stream"),
+      [&](std::string_view piece) {
+        got.append(piece);
+        ticks += piece.empty() ? 1 : 0;
+        return ticks < 2;  // give up on the second quiet tick
+      },
+      30'000ms);
+  const long took = elapsed_ms(start);
+  EXPECT_TRUE(r.ok()) << r.err().to_string();
+  EXPECT_EQ(got, "one");
+  EXPECT_GE(took, 300);
+  EXPECT_LT(took, 2000) << "the stream was not cancelled; it waited for the idle timeout";
 }
 
 TEST(Transport, SinkExceptionReachesTheCallerAndTheTransportStaysUsable) {

@@ -205,6 +205,9 @@ struct subscribe_request {
   std::string consumer_arn;
   std::string shard_id;
   start_position position;
+  // Optional; polled about every 200 ms while no event arrives (heartbeats come only every
+  // 5 s): returning true ends the subscription at once, successfully.
+  std::function<bool()> cancelled;
 };
 // Called for each event; return false to end the subscription early.
 using subscribe_handler = std::function<bool(const subscribe_event&)>;
