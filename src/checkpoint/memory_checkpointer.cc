@@ -3,6 +3,7 @@
 // processes; it suits tests and single-process consumers that can restart from scratch.
 //
 // Thread safety: every method may be called from any thread.
+#include "checkpoint/parents_field.h"
 #include <map>
 #include <mutex>
 #include <spate/client/checkpointer.h>
@@ -11,15 +12,6 @@
 
 namespace spate::client {
 namespace {
-
-// The other backends join parent ids with ','; refusing the same ids here keeps every
-// backend's behaviour identical.
-bool parents_storable(const std::vector<std::string>& parents) {
-  for (const std::string& parent : parents) {
-    if (parent.empty() || parent.find(',') != std::string::npos) return false;
-  }
-  return true;
-}
 
 class memory_checkpointer final : public checkpointer {
  public:
@@ -35,11 +27,7 @@ class memory_checkpointer final : public checkpointer {
 
   outcome<bool> compare_and_set(const std::string& group, const shard_lease& entry,
                                 std::uint64_t expected_version) override {
-    if (!parents_storable(entry.parent_shard_ids)) {
-      return error{
-          client_error::invalid_option,
-          "parent shard ids must be non-empty and contain no ',' (shard " + entry.shard_id + ")"};
-    }
+    if (auto bad = detail::unstorable_parents(entry)) return *bad;
     std::lock_guard lock(mutex_);
     auto& shards = groups_[group];
     auto it = shards.find(entry.shard_id);

@@ -30,6 +30,7 @@
 // version conflict; callers handle that like any conflict (list and retry), which is safe.
 //
 // Thread safety: every method may be called from any thread.
+#include "checkpoint/parents_field.h"
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
@@ -103,35 +104,6 @@ std::string index_key(const std::string& group) {
   return "spate:{" + group + "}:shards";
 }
 
-std::string join_parents(const std::vector<std::string>& parents) {
-  std::string joined;
-  for (const std::string& parent : parents) {
-    if (!joined.empty()) joined += ',';
-    joined += parent;
-  }
-  return joined;
-}
-
-std::vector<std::string> split_parents(std::string_view joined) {
-  std::vector<std::string> parents;
-  while (!joined.empty()) {
-    const std::size_t comma = joined.find(',');
-    parents.emplace_back(joined.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    joined.remove_prefix(comma + 1);
-  }
-  return parents;
-}
-
-// The parents field joins ids with ','; an id that contains one (or is empty) could not be
-// read back, so such an entry is refused.
-bool parents_storable(const std::vector<std::string>& parents) {
-  for (const std::string& parent : parents) {
-    if (parent.empty() || parent.find(',') != std::string::npos) return false;
-  }
-  return true;
-}
-
 std::string_view reply_text(const redisReply* reply) {
   if (reply->str == nullptr) return {};
   return std::string_view(reply->str, reply->len);
@@ -177,16 +149,12 @@ class redis_checkpointer final : public checkpointer {
 
   outcome<bool> compare_and_set(const std::string& group, const shard_lease& entry,
                                 std::uint64_t expected_version) override {
-    if (!parents_storable(entry.parent_shard_ids)) {
-      return error{
-          client_error::invalid_option,
-          "parent shard ids must be non-empty and contain no ',' (shard " + entry.shard_id + ")"};
-    }
+    if (auto bad = detail::unstorable_parents(entry)) return *bad;
     std::lock_guard lock(mutex_);
     outcome<reply_ptr> result =
         eval(compare_and_set_, {lease_key_prefix(group) + entry.shard_id, index_key(group)},
              {std::to_string(expected_version), std::to_string(expected_version + 1),
-              entry.shard_id, join_parents(entry.parent_shard_ids), entry.checkpoint, entry.owner,
+              entry.shard_id, detail::join_parents(entry.parent_shard_ids), entry.checkpoint, entry.owner,
               entry.pending_owner, std::to_string(entry.renewed_ms)});
     if (!result) return result.err();
     if ((*result)->type != REDIS_REPLY_INTEGER) {
@@ -293,7 +261,7 @@ class redis_checkpointer final : public checkpointer {
       if (name == "shard") {
         lease.shard_id = value;
       } else if (name == "parents") {
-        lease.parent_shard_ids = split_parents(value);
+        lease.parent_shard_ids = detail::split_parents(value);
       } else if (name == "checkpoint") {
         lease.checkpoint = value;
       } else if (name == "owner") {

@@ -18,6 +18,7 @@
 //
 // Thread safety: one connection per object; its prepared statements are reused under a mutex,
 // so every method may be called from any thread.
+#include "checkpoint/parents_field.h"
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -59,35 +60,6 @@ class statement_use {
  private:
   sqlite3_stmt* stmt_;
 };
-
-std::string join_parents(const std::vector<std::string>& parents) {
-  std::string joined;
-  for (const std::string& parent : parents) {
-    if (!joined.empty()) joined += ',';
-    joined += parent;
-  }
-  return joined;
-}
-
-std::vector<std::string> split_parents(std::string_view joined) {
-  std::vector<std::string> parents;
-  while (!joined.empty()) {
-    const std::size_t comma = joined.find(',');
-    parents.emplace_back(joined.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    joined.remove_prefix(comma + 1);
-  }
-  return parents;
-}
-
-// The parents column joins ids with ','; an id that contains one (or is empty) could not be
-// read back, so such an entry is refused.
-bool parents_storable(const std::vector<std::string>& parents) {
-  for (const std::string& parent : parents) {
-    if (parent.empty() || parent.find(',') != std::string::npos) return false;
-  }
-  return true;
-}
 
 std::string column_text(sqlite3_stmt* stmt, int column) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
@@ -145,7 +117,7 @@ class sqlite_checkpointer final : public checkpointer {
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       shard_lease& entry = entries.emplace_back();
       entry.shard_id = column_text(stmt, 0);
-      entry.parent_shard_ids = split_parents(column_text(stmt, 1));
+      entry.parent_shard_ids = detail::split_parents(column_text(stmt, 1));
       entry.checkpoint = column_text(stmt, 2);
       entry.owner = column_text(stmt, 3);
       entry.pending_owner = column_text(stmt, 4);
@@ -158,11 +130,7 @@ class sqlite_checkpointer final : public checkpointer {
 
   outcome<bool> compare_and_set(const std::string& group, const shard_lease& entry,
                                 std::uint64_t expected_version) override {
-    if (!parents_storable(entry.parent_shard_ids)) {
-      return error{
-          client_error::invalid_option,
-          "parent shard ids must be non-empty and contain no ',' (shard " + entry.shard_id + ")"};
-    }
+    if (auto bad = detail::unstorable_parents(entry)) return *bad;
     std::lock_guard lock(mutex_);
     // Expected 0: the entry must not exist, so an insert that the primary key may ignore.
     // Otherwise: an update that matches only the expected version.
@@ -170,7 +138,7 @@ class sqlite_checkpointer final : public checkpointer {
     statement_use use(stmt);
     bind_text(stmt, 1, group);
     bind_text(stmt, 2, entry.shard_id);
-    bind_text(stmt, 3, join_parents(entry.parent_shard_ids));
+    bind_text(stmt, 3, detail::join_parents(entry.parent_shard_ids));
     bind_text(stmt, 4, entry.checkpoint);
     bind_text(stmt, 5, entry.owner);
     bind_text(stmt, 6, entry.pending_owner);
