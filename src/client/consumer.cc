@@ -79,9 +79,10 @@ struct consumer::impl {
   struct shard_worker {
     std::string shard_id;
     std::string start_checkpoint;   // the checkpoint when the lease was taken
+    bool first_owner = false;       // no worker held this lease before
     shard_lease entry;              // our view of the stored entry (version included; write_mu)
     std::mutex write_mu;            // serializes writes of this entry
-    clock::time_point last_write_ok{};  // start of the last successful write
+    std::atomic<clock::rep> last_write_ok{0};  // start of the last successful write (ticks)
     std::string last_sequence;      // last record the handler finished
     std::string continuation;       // SubscribeToShard: where the last event left off
     std::uint64_t since_checkpoint = 0;
@@ -118,17 +119,45 @@ struct consumer::impl {
     std::lock_guard lock(mu);
     if (started) return;
     started = true;
+    if (stopping) return;
     coordinator = std::thread([this] { coordinate(); });
   }
 
-  void stop() {
+  // Stops taking leases and tells every reader to stop; joins nothing, so it is safe from a
+  // handler or the on_shard callback.
+  void request_stop() {
     {
       std::lock_guard lock(mu);
       stopping = true;
+      for (auto& [id, w] : workers) signal_stop(*w);
     }
     wake.notify_all();
+    done_cv.notify_all();
+  }
+
+  bool on_own_thread() const {
+    const auto me = std::this_thread::get_id();
+    std::lock_guard lock(mu);
+    if (coordinator.get_id() == me) return true;
+    for (const auto& [id, w] : workers) {
+      if (w->thread.get_id() == me) return true;
+    }
+    return false;
+  }
+
+  void stop() {
+    if (on_own_thread()) {
+      request_stop();  // the owner's stop() (or the destructor) finishes the job
+      return;
+    }
+    request_stop();
     std::lock_guard once(stop_mu);  // a second caller waits for the first to finish
-    if (coordinator.joinable()) coordinator.join();
+    std::thread coord;
+    {
+      std::lock_guard lock(mu);
+      coord = std::move(coordinator);
+    }
+    if (coord.joinable()) coord.join();
     // Coordinator gone: stop readers, write final checkpoints, free the leases.
     std::map<std::string, std::unique_ptr<shard_worker>> remaining;
     {
@@ -156,17 +185,18 @@ struct consumer::impl {
 
   outcome<void> wait() {
     std::unique_lock lock(mu);
-    done_cv.wait(lock, [&] { return stopped || failure.has_value(); });
+    done_cv.wait(lock, [&] { return stopping || stopped || failure.has_value(); });
     if (failure) return *failure;
     return ok_t{};
   }
 
+  // A handler failed: the consumer stops (readers signalled, no new leases) with this reason.
   void fail(error e) {
     {
       std::lock_guard lock(mu);
       if (!failure) failure = std::move(e);
     }
-    done_cv.notify_all();
+    request_stop();
   }
 
   consumer_stats snapshot() const {
@@ -201,7 +231,7 @@ struct consumer::impl {
       if (*stored) {
         w.entry = std::move(next);
         ++w.entry.version;
-        w.last_write_ok = started_at;
+        w.last_write_ok = started_at.time_since_epoch().count();
         return true;
       }
       auto entries = options.checkpoints->list(group);
@@ -243,8 +273,29 @@ struct consumer::impl {
     }
   }
 
-  // Records every shard the stream lists, once; the first sync of a group applies the initial
-  // position (LATEST skips the closed shards), later ones start new shards at TRIM_HORIZON.
+  // Where a shard the group has not seen yet starts. A child of a shard the group already
+  // tracks starts at TRIM_HORIZON (its parent's reader got everything before it). Otherwise the
+  // initial position, written down with a fixed point: LATEST becomes "LATEST:<now>" - its
+  // first owner reads from the server's LATEST, a later owner of a lease that never saw a
+  // record from that time, so nothing that arrived in between is skipped - and a closed shard
+  // under LATEST is already finished.
+  std::string first_checkpoint(const shard& s, const std::vector<shard_lease>& known) const {
+    for (const auto& parent : {s.parent_shard_id, s.adjacent_parent_shard_id}) {
+      if (!parent.empty() && find(known, parent)) return checkpoint_trim_horizon;
+    }
+    switch (options.initial_position.kind) {
+      case start_kind::latest:
+        // The next millisecond: records of this one may predate the group's first look.
+        return s.open() ? checkpoint_latest_prefix + std::to_string(wall_ms() + 1) : checkpoint_shard_end;
+      case start_kind::at_timestamp:
+        return checkpoint_at_timestamp_prefix + std::to_string(options.initial_position.timestamp_ms);
+      default:
+        return checkpoint_trim_horizon;
+    }
+  }
+
+  // Records every shard the stream lists, once (compare-and-set on "no entry", so concurrent
+  // workers agree on one start per shard).
   void sync_shards() {
     std::vector<shard> shards;
     list_shards_request req;
@@ -259,18 +310,13 @@ struct consumer::impl {
     }
     auto entries = options.checkpoints->list(group);
     if (!entries.ok()) return;
-    const bool first = entries->empty();
     for (const auto& s : shards) {
       if (find(*entries, s.shard_id)) continue;
       shard_lease e;
       e.shard_id = s.shard_id;
       if (!s.parent_shard_id.empty()) e.parent_shard_ids.push_back(s.parent_shard_id);
       if (!s.adjacent_parent_shard_id.empty()) e.parent_shard_ids.push_back(s.adjacent_parent_shard_id);
-      if (!first) {
-        e.checkpoint = checkpoint_trim_horizon;
-      } else if (options.initial_position.kind == start_kind::latest && !s.open()) {
-        e.checkpoint = checkpoint_shard_end;
-      }
+      e.checkpoint = first_checkpoint(s, *entries);
       (void)options.checkpoints->compare_and_set(group, e, 0);
     }
   }
@@ -283,7 +329,10 @@ struct consumer::impl {
       e.checkpoint = checkpoint_trim_horizon;
       (void)options.checkpoints->compare_and_set(group, e, 0);  // false: already recorded
     }
-    sync_requested = true;
+    {
+      std::lock_guard lock(mu);
+      sync_requested = true;
+    }
     wake.notify_all();
   }
 
@@ -302,48 +351,67 @@ struct consumer::impl {
     return it != observed.end() && clock::now() - it->second.second >= options.lease_duration;
   }
 
+  // Renews every lease we hold and settles the ones we must give up. Stops are signalled to
+  // all such readers first and the joins (which wait for a handler to return) come after every
+  // renewal, so one slow handler never delays another shard's renewal.
   void reap_and_renew(const std::vector<shard_lease>& entries) {
     std::vector<std::string> ids;
     {
       std::lock_guard lock(mu);
       for (auto& [id, w] : workers) ids.push_back(id);
     }
-    const auto now = clock::now();
+    std::vector<std::string> ended, lost, handed_over;
     for (const auto& id : ids) {
       shard_worker* w = worker(id);
       if (!w) continue;
       const shard_lease* stored = find(entries, id);
       if (w->done) {
-        retire(id);
-        continue;
+        ended.push_back(id);
+      } else if (!stored || stored->owner != options.worker_id) {
+        w->lost = true;  // taken after it expired for others: stop without writing
+        signal_stop(*w);
+        lost.push_back(id);
+      } else if (!stored->pending_owner.empty() && stored->pending_owner != options.worker_id) {
+        signal_stop(*w);
+        handed_over.push_back(id);
+      } else {
+        auto r = write(*w, [](shard_lease&) {});
+        if ((r.ok() && !*r) || !lease_fresh(*w)) {
+          w->lost = true;
+          signal_stop(*w);
+          lost.push_back(id);
+        }
       }
-      if (!stored || stored->owner != options.worker_id) {
-        w->lost = true;  // taken after expiry: stop without writing
-        halt(*w);
-        ++leases_lost;
-        retire(id);
-        continue;
-      }
-      if (!stored->pending_owner.empty() && stored->pending_owner != options.worker_id) {
-        halt(*w);
+    }
+    for (const auto& id : handed_over) {
+      shard_worker* w = worker(id);
+      halt(*w);
+      if (w->entry.checkpoint != checkpoint_shard_end && !w->lost) {
         auto r = write(*w, [&](shard_lease& e) {
           if (!w->last_sequence.empty()) e.checkpoint = w->last_sequence;
           e.owner = e.pending_owner;
           e.pending_owner.clear();
         });
-        if (r.ok() && *r) ++checkpoints;
-        ++leases_lost;
-        retire(id);
-        continue;
+        if (r.ok() && *r && !w->last_sequence.empty()) ++checkpoints;
       }
-      auto r = write(*w, [](shard_lease&) {});
-      if ((r.ok() && !*r) || now - w->last_write_ok >= options.lease_duration / 2) {
-        w->lost = true;
-        halt(*w);
-        ++leases_lost;
-        retire(id);
-      }
+      ++leases_lost;
+      retire(id);
     }
+    for (const auto& id : lost) {
+      ++leases_lost;
+      retire(id);
+    }
+    for (const auto& id : ended) {
+      if (shard_worker* w = worker(id); w && w->lost) ++leases_lost;
+      retire(id);
+    }
+  }
+
+  // Whether the lease was written recently enough to keep processing: half a lease_duration
+  // since the start of the last successful write (see the header comment).
+  bool lease_fresh(const shard_worker& w) const {
+    const auto last = clock::time_point(clock::duration(w.last_write_ok.load()));
+    return clock::now() - last < options.lease_duration / 2;
   }
 
   // Takes free, expired or handed-over leases up to the fair share, and asks the most loaded
@@ -414,16 +482,20 @@ struct consumer::impl {
       if (e.pending_owner == options.worker_id) e.pending_owner.clear();
     });
     if (!r.ok() || !*r) return false;
-    ++leases_taken;
     w->start_checkpoint = w->entry.checkpoint;
-    shard_worker* raw = w.get();
+    w->first_owner = stored.version == 1 && stored.owner.empty();  // as created by the sync
     {
       std::lock_guard lock(mu);
-      if (stopping) return false;
-      workers[stored.shard_id] = std::move(w);
+      if (!stopping) {
+        ++leases_taken;
+        shard_worker* raw = w.get();
+        raw->thread = std::thread([this, raw] { read_shard(*raw); });
+        workers[stored.shard_id] = std::move(w);
+        return true;
+      }
     }
-    raw->thread = std::thread([this, raw] { read_shard(*raw); });
-    return true;
+    (void)write(*w, [](shard_lease& e) { e.owner.clear(); });  // stopping: give it straight back
+    return false;
   }
 
   // ---- reader ----
@@ -454,11 +526,20 @@ struct consumer::impl {
     const std::string& cp = w.start_checkpoint;
     if (cp.empty()) return options.initial_position;
     if (cp == checkpoint_trim_horizon) return start_position::trim_horizon();
+    for (std::string_view prefix : {checkpoint_at_timestamp_prefix, checkpoint_latest_prefix}) {
+      if (cp.compare(0, prefix.size(), prefix) != 0) continue;
+      if (prefix == checkpoint_latest_prefix && w.first_owner) return start_position::latest();
+      return start_position::at_timestamp(std::stoll(cp.substr(prefix.size())));
+    }
     return start_position::after_sequence(cp);
   }
 
   // Hands one batch to the handler and checkpoints when due. False: stop reading.
   bool deliver(shard_worker& w, std::vector<record> raw, std::int64_t behind) {
+    if (!lease_fresh(w)) {
+      w.lost = true;  // the store has not taken a write for too long: others may take over
+      return false;
+    }
     if (!raw.empty()) {
       std::string last = raw.back().sequence_number;
       record_batch batch{w.shard_id, unpack(std::move(raw)), behind};
@@ -540,7 +621,8 @@ struct consumer::impl {
                                                       : first_position(w);
       bool ended = false;
       std::vector<child_shard> children;
-      subscribe_request req{options.efo_consumer_arn, w.shard_id, pos, [&w] { return w.stop || w.lost; }};
+      subscribe_request req{options.efo_consumer_arn, w.shard_id, pos,
+                            [this, &w] { return w.stop || w.lost || !lease_fresh(w); }};
       auto r = api->subscribe_to_shard(req, [&](const subscribe_event& ev) {
         std::vector<record> recs = ev.records;
         if (!deliver(w, std::move(recs), ev.millis_behind_latest)) return false;
@@ -615,7 +697,7 @@ struct consumer::impl {
   std::string group;
   const retry_options retry{};  // reader backoff after failed calls: 25 ms doubling to 2 s
 
-  mutable std::mutex mu;
+  mutable std::mutex mu;  // guards workers, the flags below and the coordinator thread object
   std::mutex stop_mu;
   std::condition_variable wake;
   std::condition_variable done_cv;

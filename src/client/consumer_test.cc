@@ -283,6 +283,90 @@ TEST(Consumer, AHandlerExceptionStopsTheConsumerWithTheReason) {
   c.stop();
 }
 
+TEST(Consumer, StopFromInsideTheHandlerOnlyRequestsIt) {
+  auto fake = make_fake(2);
+  put(*fake, 0, 100);
+  std::atomic<int> seen{0};
+  consumer* self = nullptr;
+  consumer c(fake, fast_options(make_memory_checkpointer()), [&](const record_batch& b) {
+    seen += static_cast<int>(b.records.size());
+    self->stop();  // must neither deadlock nor join its own thread
+  });
+  self = &c;
+  c.start();
+  EXPECT_TRUE(c.wait().ok());
+  c.stop();
+  EXPECT_GT(seen.load(), 0);
+}
+
+TEST(Consumer, LatestStartsWhereTheGroupFirstLookedEvenForALaterOwner) {
+  auto fake = make_fake(1);
+  put(*fake, 0, 50, "old");
+  auto store = make_memory_checkpointer();
+  auto o = fast_options(store);
+  o.initial_position = start_position::latest();
+  journal first;
+  {
+    consumer c(fake, o, first.handler("a"));
+    c.start();
+    ASSERT_TRUE(eventually([&] { return !c.stats().owned_shards.empty(); }));
+    c.stop();  // no record seen: nothing but the start point to remember
+  }
+  put(*fake, 0, 30, "new");  // arrives while nobody reads
+  journal second;
+  consumer c(fake, o, second.handler("b"));
+  c.start();
+  ASSERT_TRUE(eventually([&] { return second.distinct() == 30; })) << second.distinct();
+  c.stop();
+  for (auto& [w, shard, data] : second.records) EXPECT_EQ(data.substr(0, 3), "new");
+  EXPECT_EQ(first.size(), 0u);
+}
+
+// A checkpointer that can be switched off, as a partitioned Redis would be.
+class flaky_checkpointer final : public checkpointer {
+ public:
+  explicit flaky_checkpointer(std::shared_ptr<checkpointer> inner) : inner_(std::move(inner)) {}
+  std::atomic<bool> down{false};
+  outcome<std::vector<shard_lease>> list(const std::string& g) override {
+    if (down) return error{client_error::checkpoint_store, "unreachable", 0};
+    return inner_->list(g);
+  }
+  outcome<bool> compare_and_set(const std::string& g, const shard_lease& e, std::uint64_t v) override {
+    if (down) return error{client_error::checkpoint_store, "unreachable", 0};
+    return inner_->compare_and_set(g, e, v);
+  }
+  outcome<void> clear(const std::string& g) override { return inner_->clear(g); }
+
+ private:
+  std::shared_ptr<checkpointer> inner_;
+};
+
+TEST(Consumer, AReaderStopsByItselfWhenTheStoreIsUnreachable) {
+  auto fake = make_fake(1);
+  auto store = std::make_shared<flaky_checkpointer>(make_memory_checkpointer());
+  journal j;
+  auto o = fast_options(store);
+  o.on_shard = j.observer("w");
+  consumer c(fake, o, j.handler("w"));
+  c.start();
+  put(*fake, 0, 10);
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 10; }));
+  store->down = true;
+  const auto cut = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(j.mu);
+    return j.shard_owner.empty();
+  }));
+  // Others may take the lease once it looks expired to them: a full lease_duration (600 ms).
+  EXPECT_LT(std::chrono::steady_clock::now() - cut, 600ms);
+  put(*fake, 10, 20);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(j.distinct(), 10u) << "kept processing without a lease";
+  store->down = false;  // back: the worker takes its shard again and catches up
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 20; }));
+  c.stop();
+}
+
 TEST(Consumer, RejectsInvalidOptions) {
   auto fake = make_fake(1);
   auto noop = [](const record_batch&) {};

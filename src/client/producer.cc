@@ -30,6 +30,10 @@ using clock = std::chrono::steady_clock;
 
 constexpr std::size_t max_record_bytes = 1u << 20;  // data + partition key, AWS's limit
 constexpr std::size_t max_key_chars = 256;
+// Per aggregated record, beyond its data and key: record header, index fields, table entry
+// lengths (protobuf varints), rounded up; the aggregate's magic and MD5 are in the margin below.
+constexpr std::size_t aggregate_record_overhead = 16;
+constexpr std::size_t aggregate_margin = 64;
 constexpr auto shard_map_refresh = std::chrono::seconds(30);
 
 struct pending {
@@ -70,7 +74,8 @@ struct producer::impl {
       throw std::invalid_argument("producer: batch, queue and in-flight bounds must be positive (batch <= 500)");
     }
     options.max_batch_bytes = std::min<std::size_t>(options.max_batch_bytes, 5u << 20);
-    options.max_aggregate_bytes = std::clamp<std::size_t>(options.max_aggregate_bytes, 1024, max_record_bytes);
+    options.max_aggregate_bytes =
+        std::clamp<std::size_t>(options.max_aggregate_bytes, 1024, max_record_bytes - aggregate_margin);
     for (std::size_t i = 0; i < options.max_in_flight; ++i) senders.emplace_back([this] { send_loop(); });
   }
 
@@ -127,6 +132,7 @@ struct producer::impl {
   }
 
   void close() {
+    std::lock_guard once(close_mu);  // a second caller waits for the first
     {
       std::unique_lock lock(mu);
       if (closed) return;
@@ -166,9 +172,34 @@ struct producer::impl {
       }
       in_flight_records += batch.size();
       lock.unlock();
-      send(batch);
+      try {
+        send(batch);
+      } catch (const std::exception& ex) {  // never lose the batch to an exception
+        settle_all(batch, {client_error::connection, std::string("sending failed: ") + ex.what(), 0});
+      }
       lock.lock();
     }
+  }
+
+  // Fails every record of a batch that could not be sent at all.
+  void settle_all(std::vector<pending>& batch, const error& e) {
+    std::lock_guard lock(mu);
+    in_flight_records -= batch.size();
+    for (auto& p : batch) {
+      if (options.ordered) busy_keys.erase(p.key);
+      p.promise.set_value(e);
+      ++stats.failed;
+      outstanding.erase(p.id);
+    }
+    settled.notify_all();
+    space.notify_all();
+    work.notify_all();
+  }
+
+  // What a record costs in a PutRecords request: its bytes, plus, when aggregated, a bound on
+  // its share of the aggregate's framing (key table entry and record header).
+  std::size_t request_bytes(const pending& p) const {
+    return options.aggregate ? p.bytes() + p.key.size() + aggregate_record_overhead : p.bytes();
   }
 
   // The records the next call carries, removed from the queue (lock held).
@@ -187,9 +218,8 @@ struct producer::impl {
         ++it;
         continue;
       }
-      // With aggregation the wire size is smaller; the 5 MiB bound stays a safe cap either way.
-      if (!batch.empty() && bytes + it->bytes() > options.max_batch_bytes) break;
-      bytes += it->bytes();
+      if (!batch.empty() && bytes + request_bytes(*it) > options.max_batch_bytes) break;
+      bytes += request_bytes(*it);
       if (options.ordered) {
         blocked.insert(it->key);
         busy_keys.insert(it->key);
@@ -250,7 +280,10 @@ struct producer::impl {
                                                        : *detail::parse_decimal(p.explicit_hash_key);
       auto& a = open[predict_shard(h, p.key)];
       detail::user_record u{p.key, p.explicit_hash_key, p.data};
-      if (!a.agg.empty() && a.agg.size_with(u) > options.max_aggregate_bytes) seal(a);
+      // The aggregate's own partition key counts against the 1 MiB record limit too.
+      if (!a.agg.empty() && a.agg.size_with(u) + a.e.wire.partition_key.size() > options.max_aggregate_bytes) {
+        seal(a);
+      }
       if (a.agg.empty()) {
         // The aggregate goes where its first record would: its key, and its hash pinned.
         a.e.wire.partition_key = p.key;
@@ -378,6 +411,7 @@ struct producer::impl {
   producer_options options;
   retry_options retry_policy{};  // per-record backoff: 25 ms doubling to 2 s, full jitter
 
+  std::mutex close_mu;
   mutable std::mutex mu;
   std::condition_variable work;     // senders: records or state changed
   std::condition_variable space;    // put(): the queue has room

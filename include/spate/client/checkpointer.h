@@ -23,6 +23,11 @@ namespace spate::client {
 // Checkpoint markers besides a sequence number.
 inline constexpr const char* checkpoint_trim_horizon = "TRIM_HORIZON";  // read from the start
 inline constexpr const char* checkpoint_shard_end = "SHARD_END";        // shard fully processed
+// "AT_TIMESTAMP:<epoch ms>": start at records that arrived from then on (initial position
+// AT_TIMESTAMP). "LATEST:<epoch ms>": the shard's first owner starts at LATEST, any later one
+// (the first never saw a record) at that time, when the group first saw the shard.
+inline constexpr const char* checkpoint_at_timestamp_prefix = "AT_TIMESTAMP:";
+inline constexpr const char* checkpoint_latest_prefix = "LATEST:";
 
 struct shard_lease {
   std::string shard_id;

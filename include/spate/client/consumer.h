@@ -15,7 +15,8 @@
 //    the most loaded worker to hand one over when it holds two or more more than itself; the
 //    owner hands over at its next renewal, after its reader stopped and checkpointed, so a
 //    shard is never processed by two live workers;
-//  - a worker that cannot renew a lease within lease_duration stops that shard's reader.
+//  - a reader stops by itself when its lease has not been written for half a lease_duration
+//    (the store is unreachable, say), before any other worker can see the lease expire.
 // Each owned shard has its own reader thread (GetRecords polling, or SubscribeToShard when
 // `efo_consumer_arn` is set). KPL aggregated records are de-aggregated before the handler sees
 // them. Checkpoints are written after every checkpoint_every_records handled records, every
@@ -42,7 +43,9 @@ struct record_batch {
 };
 
 // Called from the shard's reader thread; different shards call it concurrently. The batch
-// counts as handled when the call returns. An exception stops the consumer (stop reason).
+// counts as handled when the call returns. An exception stops the consumer: no more batches,
+// wait() returns the exception's message; stop() (or the destructor) then writes the final
+// checkpoints.
 using batch_handler = std::function<void(const record_batch&)>;
 
 // Told when this worker starts processing a shard (before its first batch) and when it has
@@ -89,9 +92,10 @@ class consumer {
   // Starts the coordinator and returns; readers start as leases are taken.
   void start();
   // Stops every reader, writes final checkpoints, releases the leases so other workers take
-  // them at once, and returns. Idempotent.
+  // them at once, and returns. Idempotent. Called from a handler or on_shard callback it only
+  // requests the stop (no waiting on itself); the owner's stop() or destructor finishes it.
   void stop();
-  // Blocks until stop() is called from elsewhere or the consumer fails; returns the failure.
+  // Blocks until a stop is requested or the consumer fails; returns the failure, if any.
   outcome<void> wait();
 
   const std::string& worker_id() const;
