@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
                                    [&](const spate::client::record_batch& batch) {
                                      std::lock_guard lock(print_mu);
                                      for (const auto& r : batch.records) {
-                                       std::printf("%s %s %s\n", batch.shard_id.c_str(), r.partition_key.c_str(),
-                                                   r.data.c_str());
+                                       std::printf("%s %s %s\n", batch.shard_id.c_str(),
+                                                   r.partition_key.c_str(), r.data.c_str());
                                      }
                                      std::fflush(stdout);
                                      seen += static_cast<long>(batch.records.size());

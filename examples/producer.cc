@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
       ++failed;
       continue;
     }
-    std::printf("record-%d -> %s %s\n", i, result->shard_id.c_str(), result->sequence_number.c_str());
+    std::printf("record-%d -> %s %s\n", i, result->shard_id.c_str(),
+                result->sequence_number.c_str());
   }
   return failed == 0 ? 0 : 1;
 }

@@ -11,8 +11,6 @@
 #include <spate/client/consumer.h>
 #include <spate/client/producer.h>
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +18,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -85,7 +84,8 @@ int main(int argc, char** argv) {
     p.flush();
     put_rate = static_cast<double>(total) / seconds_since(start);
     auto s = p.stats();
-    if (s.succeeded != static_cast<std::uint64_t>(total)) die("fill: only " + std::to_string(s.succeeded) + " records stored");
+    if (s.succeeded != static_cast<std::uint64_t>(total))
+      die("fill: only " + std::to_string(s.succeeded) + " records stored");
   }
 
   // 2. raw GetRecords, one thread per shard
@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
   double consumer_seconds = 0;
   std::uint64_t checkpoints = 0;
   {
-    consumer c(api, o, [&](const record_batch& b) { handled += static_cast<long>(b.records.size()); });
+    consumer c(api, o,
+               [&](const record_batch& b) { handled += static_cast<long>(b.records.size()); });
     c.start();
     while (handled < total) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     consumer_seconds = seconds_since(consumer_start);
@@ -147,16 +148,19 @@ int main(int argc, char** argv) {
   const double raw_rate = static_cast<double>(total) / raw_seconds;
   const double consumer_rate = static_cast<double>(total) / consumer_seconds;
   if (flag(argc, argv, "--json")) {
-    std::printf("{\"records\":%ld,\"shards\":%d,\"size\":%zu,\"producer_per_s\":%.0f,\"raw_get_records_per_s\":%.0f,"
-                "\"consumer_per_s\":%.0f,\"consumer_over_raw\":%.3f,\"checkpoints\":%llu}\n",
-                total, shards, size, put_rate, raw_rate, consumer_rate, consumer_rate / raw_rate,
-                static_cast<unsigned long long>(checkpoints));
+    std::printf(
+        "{\"records\":%ld,\"shards\":%d,\"size\":%zu,\"producer_per_s\":%.0f,\"raw_get_records_per_"
+        "s\":%.0f,"
+        "\"consumer_per_s\":%.0f,\"consumer_over_raw\":%.3f,\"checkpoints\":%llu}\n",
+        total, shards, size, put_rate, raw_rate, consumer_rate, consumer_rate / raw_rate,
+        static_cast<unsigned long long>(checkpoints));
   } else {
     std::printf("records %ld x %zu bytes over %d shards\n", total, size, shards);
     std::printf("producer (library, batching)        %12.0f records/s\n", put_rate);
     std::printf("raw GetRecords (typed client)       %12.0f records/s\n", raw_rate);
-    std::printf("consumer (no-op handler, 1 s ckpt)  %12.0f records/s  (%.2fx raw, %llu checkpoints)\n",
-                consumer_rate, consumer_rate / raw_rate, static_cast<unsigned long long>(checkpoints));
+    std::printf(
+        "consumer (no-op handler, 1 s ckpt)  %12.0f records/s  (%.2fx raw, %llu checkpoints)\n",
+        consumer_rate, consumer_rate / raw_rate, static_cast<unsigned long long>(checkpoints));
   }
   return 0;
 }

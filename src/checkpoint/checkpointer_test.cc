@@ -5,6 +5,8 @@
 #include "testutil/child_process.h"
 #include "testutil/temp_dir.h"
 
+#include <spate/client/checkpointer.h>
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -16,7 +18,6 @@
 #include <latch>
 #include <memory>
 #include <optional>
-#include <spate/client/checkpointer.h>
 #include <string>
 #include <thread>
 #include <vector>

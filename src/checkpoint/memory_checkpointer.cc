@@ -4,9 +4,11 @@
 //
 // Thread safety: every method may be called from any thread.
 #include "checkpoint/parents_field.h"
+
+#include <spate/client/checkpointer.h>
+
 #include <map>
 #include <mutex>
-#include <spate/client/checkpointer.h>
 #include <string>
 #include <vector>
 

@@ -9,8 +9,9 @@
 //                              goes in brackets ("redis://[::1]:6379"). Credentials and query
 //                              parameters are not supported.
 // Anything else fails with client_error::invalid_option and says what was expected.
-#include <charconv>
 #include <spate/client/checkpointer.h>
+
+#include <charconv>
 #include <string>
 #include <string_view>
 

@@ -36,8 +36,10 @@ inline std::vector<std::string> split_parents(std::string_view joined) {
 inline std::optional<error> unstorable_parents(const shard_lease& entry) {
   for (const std::string& parent : entry.parent_shard_ids) {
     if (parent.empty() || parent.find(',') != std::string::npos) {
-      return error{client_error::invalid_option,
-                   "parent shard ids must be non-empty and contain no ',' (shard " + entry.shard_id + ")", 0};
+      return error{
+          client_error::invalid_option,
+          "parent shard ids must be non-empty and contain no ',' (shard " + entry.shard_id + ")",
+          0};
     }
   }
   return std::nullopt;

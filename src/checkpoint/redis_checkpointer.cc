@@ -31,6 +31,9 @@
 //
 // Thread safety: every method may be called from any thread.
 #include "checkpoint/parents_field.h"
+
+#include <spate/client/checkpointer.h>
+
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
@@ -38,7 +41,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <spate/client/checkpointer.h>
 #include <string>
 #include <string_view>
 #include <sys/time.h>
@@ -154,8 +156,8 @@ class redis_checkpointer final : public checkpointer {
     outcome<reply_ptr> result =
         eval(compare_and_set_, {lease_key_prefix(group) + entry.shard_id, index_key(group)},
              {std::to_string(expected_version), std::to_string(expected_version + 1),
-              entry.shard_id, detail::join_parents(entry.parent_shard_ids), entry.checkpoint, entry.owner,
-              entry.pending_owner, std::to_string(entry.renewed_ms)});
+              entry.shard_id, detail::join_parents(entry.parent_shard_ids), entry.checkpoint,
+              entry.owner, entry.pending_owner, std::to_string(entry.renewed_ms)});
     if (!result) return result.err();
     if ((*result)->type != REDIS_REPLY_INTEGER) {
       return malformed("compare-and-set reply is not an integer");

@@ -19,12 +19,14 @@
 // Thread safety: one connection per object; its prepared statements are reused under a mutex,
 // so every method may be called from any thread.
 #include "checkpoint/parents_field.h"
+
+#include <spate/client/checkpointer.h>
+
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <spate/client/checkpointer.h>
 #include <string>
 #include <string_view>
 #include <vector>

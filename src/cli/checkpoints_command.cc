@@ -30,11 +30,14 @@ std::string age(std::int64_t renewed_ms) {
 
 void add_checkpoints_command(CLI::App& app, const global_options&) {
   auto args = std::make_shared<checkpoints_args>();
-  auto* cmd = app.add_subcommand("checkpoints", "Show a consumer group's checkpoints and lease owners");
-  cmd->add_option("application", args->application, "Consumer group (application) name")->required();
+  auto* cmd =
+      app.add_subcommand("checkpoints", "Show a consumer group's checkpoints and lease owners");
+  cmd->add_option("application", args->application, "Consumer group (application) name")
+      ->required();
   cmd->add_option("stream", args->stream, "Stream name")->required();
   cmd->add_option("--store", args->store,
-                  "Checkpoint store: sqlite:PATH (default sqlite:spate-checkpoints.db), redis://HOST:PORT[/DB]");
+                  "Checkpoint store: sqlite:PATH (default sqlite:spate-checkpoints.db), "
+                  "redis://HOST:PORT[/DB]");
   cmd->add_flag("--clear", args->clear, "Delete the group's checkpoints and leases (start over)");
   cmd->callback([args] {
     auto store = must(client::open_checkpointer(args->store));
@@ -46,7 +49,8 @@ void add_checkpoints_command(CLI::App& app, const global_options&) {
     }
     auto entries = must(store->list(group));
     if (entries.empty()) fail("no checkpoints for " + group + " in " + args->store);
-    std::printf("%-21s %-58s %-34s %-12s %s\n", "SHARD", "CHECKPOINT", "OWNER", "RENEWED", "PARENTS");
+    std::printf("%-21s %-58s %-34s %-12s %s\n", "SHARD", "CHECKPOINT", "OWNER", "RENEWED",
+                "PARENTS");
     for (const auto& e : entries) {
       std::string parents;
       for (const auto& p : e.parent_shard_ids) parents += (parents.empty() ? "" : ",") + p;

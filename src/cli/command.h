@@ -23,8 +23,12 @@ struct command_failure {
   std::string message;
 };
 
-[[noreturn]] inline void fail(const client::error& e) { throw command_failure{e.to_string()}; }
-[[noreturn]] inline void fail(std::string message) { throw command_failure{std::move(message)}; }
+[[noreturn]] inline void fail(const client::error& e) {
+  throw command_failure{e.to_string()};
+}
+[[noreturn]] inline void fail(std::string message) {
+  throw command_failure{std::move(message)};
+}
 
 // The value of a call, or the end of the command with its error.
 template <class T>

@@ -21,7 +21,8 @@ std::shared_ptr<client::kinesis> make_client(const global_options& global) {
 
 int main(int argc, char** argv) {
   using namespace spate::cli;
-  CLI::App app{"spate: streams, records, resharding and consumer checkpoints on spated or AWS Kinesis"};
+  CLI::App app{
+      "spate: streams, records, resharding and consumer checkpoints on spated or AWS Kinesis"};
   app.require_subcommand(1);
   global_options global;
   app.add_option("--endpoint", global.endpoint,

@@ -33,7 +33,8 @@ void add_put_command(CLI::App& app, const global_options& global) {
   auto* put = app.add_subcommand("put", "Put records: the arguments, or each line of stdin");
   put->add_option("stream", args->stream, "Stream name")->required();
   put->add_option("records", args->records, "Record data (none: read lines from stdin)");
-  put->add_option("--key,-k", args->key, "Partition key for every record (default: a random key each)");
+  put->add_option("--key,-k", args->key,
+                  "Partition key for every record (default: a random key each)");
   put->add_flag("--verbose,-v", args->verbose, "Print each record's shard and sequence number");
   put->add_flag("--ordered", args->ordered, "Keep per-key order strictly, even across retries");
   put->add_flag("--aggregate", args->aggregate, "Pack records into KPL aggregated records");
@@ -65,7 +66,8 @@ void add_put_command(CLI::App& app, const global_options& global) {
       }
     };
     auto send = [&](std::string data) {
-      pending.push_back(producer.put(args->key.empty() ? random_key(rng) : args->key, std::move(data)));
+      pending.push_back(
+          producer.put(args->key.empty() ? random_key(rng) : args->key, std::move(data)));
       ++index;
       settle(false);
     };
@@ -78,7 +80,8 @@ void add_put_command(CLI::App& app, const global_options& global) {
     producer.flush();
     settle(true);
     producer.close();
-    std::string summary = "put " + std::to_string(ok) + " of " + std::to_string(index) + " records to " + args->stream;
+    std::string summary = "put " + std::to_string(ok) + " of " + std::to_string(index) +
+                          " records to " + args->stream;
     if (ok != index) fail(summary + "; " + first_error);
     std::fprintf(stderr, "%s\n", summary.c_str());
   });

@@ -26,8 +26,9 @@ void wait_active(client::kinesis& api, const std::string& stream) {
 void print_open_shards(client::kinesis& api, const std::string& stream) {
   auto d = must(api.describe_stream({stream, ""}));
   for (const auto& s : d.shards) {
-    if (s.open()) std::printf("%s %s..%s\n", s.shard_id.c_str(), s.hash_range.starting_hash_key.c_str(),
-                              s.hash_range.ending_hash_key.c_str());
+    if (s.open())
+      std::printf("%s %s..%s\n", s.shard_id.c_str(), s.hash_range.starting_hash_key.c_str(),
+                  s.hash_range.ending_hash_key.c_str());
   }
 }
 
@@ -38,7 +39,8 @@ void add_reshard_command(CLI::App& app, const global_options& global) {
   reshard->require_subcommand(1);
   auto args = std::make_shared<reshard_args>();
 
-  auto* split = reshard->add_subcommand("split", "Split a shard in two (at its midpoint by default)");
+  auto* split =
+      reshard->add_subcommand("split", "Split a shard in two (at its midpoint by default)");
   split->add_option("stream", args->stream, "Stream name")->required();
   split->add_option("shard", args->shard, "Shard to split")->required();
   split->add_option("--at", args->at, "First hash key of the upper child (decimal)");
@@ -50,7 +52,8 @@ void add_reshard_command(CLI::App& app, const global_options& global) {
       for (const auto& s : d.shards) {
         if (s.shard_id == args->shard) at = client::hash_key_midpoint(s.hash_range);
       }
-      if (at.empty()) fail("shard " + args->shard + " not found in " + args->stream + " or cannot be split");
+      if (at.empty())
+        fail("shard " + args->shard + " not found in " + args->stream + " or cannot be split");
     }
     must(api->split_shard({{args->stream, ""}, args->shard, at}));
     wait_active(*api, args->stream);
@@ -68,9 +71,12 @@ void add_reshard_command(CLI::App& app, const global_options& global) {
     print_open_shards(*api, args->stream);
   });
 
-  auto* scale = reshard->add_subcommand("scale", "Set the number of open shards (UpdateShardCount)");
+  auto* scale =
+      reshard->add_subcommand("scale", "Set the number of open shards (UpdateShardCount)");
   scale->add_option("stream", args->stream, "Stream name")->required();
-  scale->add_option("count", args->count, "Target open shard count")->required()->check(CLI::PositiveNumber);
+  scale->add_option("count", args->count, "Target open shard count")
+      ->required()
+      ->check(CLI::PositiveNumber);
   scale->callback([&global, args] {
     auto api = make_client(global);
     must(api->update_shard_count({args->stream, ""}, args->count));

@@ -83,10 +83,12 @@ void add_streams_command(CLI::App& app, const global_options& global) {
     auto s = must(api->describe_stream({*describe_name, ""}));
     int open = 0;
     for (const auto& sh : s.shards) open += sh.open() ? 1 : 0;
-    std::printf("name       %s\narn        %s\nstatus     %s\nmode       %s\nretention  %d h\ncreated    %s\n"
-                "shards     %d open, %zu in all\n\n",
-                s.stream_name.c_str(), s.stream_arn.c_str(), s.stream_status.c_str(), s.stream_mode.c_str(),
-                s.retention_hours, format_time(s.created_ms).c_str(), open, s.shards.size());
+    std::printf(
+        "name       %s\narn        %s\nstatus     %s\nmode       %s\nretention  %d h\ncreated    "
+        "%s\n"
+        "shards     %d open, %zu in all\n\n",
+        s.stream_name.c_str(), s.stream_arn.c_str(), s.stream_status.c_str(), s.stream_mode.c_str(),
+        s.retention_hours, format_time(s.created_ms).c_str(), open, s.shards.size());
     std::printf("%-21s %-7s %-45s %s\n", "SHARD", "STATE", "PARENTS", "HASH KEY RANGE");
     for (const auto& sh : s.shards) {
       std::string parents = sh.parent_shard_id;
@@ -105,7 +107,8 @@ void add_streams_command(CLI::App& app, const global_options& global) {
   auto del = std::make_shared<delete_args>();
   auto* x = streams->add_subcommand("delete", "Delete a stream and its records");
   x->add_option("name", del->name, "Stream name")->required();
-  x->add_flag("--force", del->force, "Also delete its registered consumers (EnforceConsumerDeletion)");
+  x->add_flag("--force", del->force,
+              "Also delete its registered consumers (EnforceConsumerDeletion)");
   x->add_flag("--no-wait", del->no_wait, "Return without waiting for the deletion to finish");
   x->callback([&global, del] {
     auto api = make_client(global);

@@ -15,7 +15,9 @@ namespace spate::cli {
 namespace {
 
 std::atomic<bool> interrupted{false};
-extern "C" void on_signal(int) { interrupted = true; }
+extern "C" void on_signal(int) {
+  interrupted = true;
+}
 
 struct tail_args {
   std::string stream;
@@ -27,7 +29,8 @@ struct tail_args {
 };
 
 client::start_position parse_from(const std::string& from) {
-  if (from == "trim_horizon" || from == "TRIM_HORIZON") return client::start_position::trim_horizon();
+  if (from == "trim_horizon" || from == "TRIM_HORIZON")
+    return client::start_position::trim_horizon();
   if (from == "latest" || from == "LATEST") return client::start_position::latest();
   // Epoch seconds (fractional allowed) or ISO 8601 UTC: 2026-11-22T06:00:00Z.
   char* end = nullptr;
@@ -38,7 +41,8 @@ client::start_position parse_from(const std::string& from) {
   std::tm tm{};
   const char* rest = strptime(from.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
   if (!rest || (*rest != '\0' && std::string(rest) != "Z")) {
-    fail("--from must be trim_horizon, latest, epoch seconds or YYYY-MM-DDTHH:MM:SSZ, not '" + from + "'");
+    fail("--from must be trim_horizon, latest, epoch seconds or YYYY-MM-DDTHH:MM:SSZ, not '" +
+         from + "'");
   }
   return client::start_position::at_timestamp(static_cast<std::int64_t>(timegm(&tm)) * 1000);
 }
@@ -99,11 +103,12 @@ void print(const std::string& format, const std::string& shard, const client::re
                 hex(r.data).c_str());
   } else {
     const bool text = valid_utf8(r.data);
-    std::printf("{\"shardId\":%s,\"sequenceNumber\":%s,\"subSequenceNumber\":%u,\"partitionKey\":%s,"
-                "\"arrivalMs\":%lld,\"%s\":%s}\n",
-                json_string(shard).c_str(), json_string(r.sequence_number).c_str(), r.sub_sequence,
-                json_string(r.partition_key).c_str(), static_cast<long long>(r.arrival_ms),
-                text ? "data" : "dataHex", json_string(text ? r.data : hex(r.data)).c_str());
+    std::printf(
+        "{\"shardId\":%s,\"sequenceNumber\":%s,\"subSequenceNumber\":%u,\"partitionKey\":%s,"
+        "\"arrivalMs\":%lld,\"%s\":%s}\n",
+        json_string(shard).c_str(), json_string(r.sequence_number).c_str(), r.sub_sequence,
+        json_string(r.partition_key).c_str(), static_cast<long long>(r.arrival_ms),
+        text ? "data" : "dataHex", json_string(text ? r.data : hex(r.data)).c_str());
   }
 }
 
@@ -111,10 +116,12 @@ void print(const std::string& format, const std::string& shard, const client::re
 
 void add_tail_command(CLI::App& app, const global_options& global) {
   auto args = std::make_shared<tail_args>();
-  auto* tail = app.add_subcommand("tail", "Print a stream's records, all shards, following resharding");
+  auto* tail =
+      app.add_subcommand("tail", "Print a stream's records, all shards, following resharding");
   tail->add_option("stream", args->stream, "Stream name")->required();
   tail->add_flag("--follow,-f", args->follow, "Keep printing new records until interrupted");
-  tail->add_option("--from", args->from, "trim_horizon (default), latest, epoch seconds or YYYY-MM-DDTHH:MM:SSZ");
+  tail->add_option("--from", args->from,
+                   "trim_horizon (default), latest, epoch seconds or YYYY-MM-DDTHH:MM:SSZ");
   tail->add_option("--format", args->format, "raw (data only), json (one object per line) or hex")
       ->check(CLI::IsMember({"raw", "json", "hex"}));
   tail->add_option("--limit,-n", args->limit, "Stop after this many records");

@@ -18,8 +18,6 @@
 
 #include <spate/client/consumer.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -29,6 +27,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <unistd.h>
 
 namespace spate::client {
 namespace {
@@ -36,7 +35,8 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -78,13 +78,13 @@ struct consumer::impl {
   // ---- one owned shard: its lease and its reader thread ----
   struct shard_worker {
     std::string shard_id;
-    std::string start_checkpoint;   // the checkpoint when the lease was taken
-    bool first_owner = false;       // no worker held this lease before
-    shard_lease entry;              // our view of the stored entry (version included; write_mu)
-    std::mutex write_mu;            // serializes writes of this entry
+    std::string start_checkpoint;  // the checkpoint when the lease was taken
+    bool first_owner = false;      // no worker held this lease before
+    shard_lease entry;             // our view of the stored entry (version included; write_mu)
+    std::mutex write_mu;           // serializes writes of this entry
     std::atomic<clock::rep> last_write_ok{0};  // start of the last successful write (ticks)
-    std::string last_sequence;      // last record the handler finished
-    std::string continuation;       // SubscribeToShard: where the last event left off
+    std::string last_sequence;                 // last record the handler finished
+    std::string continuation;                  // SubscribeToShard: where the last event left off
     std::uint64_t since_checkpoint = 0;
     clock::time_point checkpointed_at = clock::now();
     std::atomic<bool> stop{false};
@@ -99,12 +99,15 @@ struct consumer::impl {
       : api(std::move(api_)), options(std::move(opts)), handler(std::move(h)) {
     if (!api) throw std::invalid_argument("consumer: no client");
     if (!handler) throw std::invalid_argument("consumer: no handler");
-    if (options.application.empty()) throw std::invalid_argument("consumer: application is required");
-    if (options.stream.stream_name.empty()) throw std::invalid_argument("consumer: stream_name is required");
+    if (options.application.empty())
+      throw std::invalid_argument("consumer: application is required");
+    if (options.stream.stream_name.empty())
+      throw std::invalid_argument("consumer: stream_name is required");
     if (options.lease_duration.count() < 100 || options.checkpoint_interval.count() <= 0 ||
         options.max_records_per_call < 1 || options.max_records_per_call > 10'000) {
-      throw std::invalid_argument("consumer: lease_duration >= 100 ms, checkpoint_interval > 0, "
-                                  "max_records_per_call in 1..10000");
+      throw std::invalid_argument(
+          "consumer: lease_duration >= 100 ms, checkpoint_interval > 0, "
+          "max_records_per_call in 1..10000");
     }
     if (!options.checkpoints) options.checkpoints = make_memory_checkpointer();
     if (options.worker_id.empty()) options.worker_id = default_worker_id();
@@ -268,7 +271,8 @@ struct consumer::impl {
         balance(*entries);
       }
       std::unique_lock lock(mu);
-      wake.wait_for(lock, renew_every, [&] { return stopping || sync_requested.load() || reaped_pending; });
+      wake.wait_for(lock, renew_every,
+                    [&] { return stopping || sync_requested.load() || reaped_pending; });
       reaped_pending = false;
     }
   }
@@ -286,9 +290,11 @@ struct consumer::impl {
     switch (options.initial_position.kind) {
       case start_kind::latest:
         // The next millisecond: records of this one may predate the group's first look.
-        return s.open() ? checkpoint_latest_prefix + std::to_string(wall_ms() + 1) : checkpoint_shard_end;
+        return s.open() ? checkpoint_latest_prefix + std::to_string(wall_ms() + 1)
+                        : checkpoint_shard_end;
       case start_kind::at_timestamp:
-        return checkpoint_at_timestamp_prefix + std::to_string(options.initial_position.timestamp_ms);
+        return checkpoint_at_timestamp_prefix +
+               std::to_string(options.initial_position.timestamp_ms);
       default:
         return checkpoint_trim_horizon;
     }
@@ -315,7 +321,8 @@ struct consumer::impl {
       shard_lease e;
       e.shard_id = s.shard_id;
       if (!s.parent_shard_id.empty()) e.parent_shard_ids.push_back(s.parent_shard_id);
-      if (!s.adjacent_parent_shard_id.empty()) e.parent_shard_ids.push_back(s.adjacent_parent_shard_id);
+      if (!s.adjacent_parent_shard_id.empty())
+        e.parent_shard_ids.push_back(s.adjacent_parent_shard_id);
       e.checkpoint = first_checkpoint(s, *entries);
       (void)options.checkpoints->compare_and_set(group, e, 0);
     }
@@ -428,9 +435,10 @@ struct consumer::impl {
     }
     for (const auto& e : entries) {
       if (finished.count(e.shard_id)) continue;
-      bool parents_done = std::all_of(e.parent_shard_ids.begin(), e.parent_shard_ids.end(), [&](const std::string& p) {
-        return finished.count(p) || !known.count(p);  // an unknown parent was trimmed away
-      });
+      bool parents_done = std::all_of(
+          e.parent_shard_ids.begin(), e.parent_shard_ids.end(), [&](const std::string& p) {
+            return finished.count(p) || !known.count(p);  // an unknown parent was trimmed away
+          });
       if (!parents_done) continue;
       ++leasable;
       if (e.owner == options.worker_id) {
@@ -455,8 +463,8 @@ struct consumer::impl {
       if (take(*e)) ++mine;
     }
     if (mine >= target || mine >= cap) return;
-    auto busiest = std::max_element(load.begin(), load.end(),
-                                    [](const auto& a, const auto& b) { return a.second < b.second; });
+    auto busiest = std::max_element(
+        load.begin(), load.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     if (busiest->first == options.worker_id || busiest->second < mine + 2) return;
     for (const auto& e : entries) {
       if (e.pending_owner == options.worker_id) return;  // one request at a time
@@ -549,8 +557,9 @@ struct consumer::impl {
       w.last_sequence = std::move(last);
       w.since_checkpoint += batch.records.size();
     }
-    const bool due = w.since_checkpoint >= options.checkpoint_every_records ||
-                     (w.since_checkpoint > 0 && clock::now() - w.checkpointed_at >= options.checkpoint_interval);
+    const bool due =
+        w.since_checkpoint >= options.checkpoint_every_records ||
+        (w.since_checkpoint > 0 && clock::now() - w.checkpointed_at >= options.checkpoint_interval);
     if (due) {
       auto r = write(w, [&](shard_lease& e) { e.checkpoint = w.last_sequence; });
       if (r.ok() && !*r) return false;
@@ -586,7 +595,9 @@ struct consumer::impl {
     int failures = 0;
     while (!w.stop && !w.lost) {
       if (iterator.empty()) {
-        start_position pos = w.last_sequence.empty() ? first_position(w) : start_position::after_sequence(w.last_sequence);
+        start_position pos = w.last_sequence.empty()
+                                 ? first_position(w)
+                                 : start_position::after_sequence(w.last_sequence);
         auto it = api->get_shard_iterator({options.stream, w.shard_id, pos});
         if (!it.ok()) {
           pause(w, detail::backoff_delay(retry, failures++));
@@ -616,9 +627,10 @@ struct consumer::impl {
     int failures = 0;
     while (!w.stop && !w.lost) {
       // The continuation is at or past the last record; on an idle shard it is the only mark.
-      start_position pos = !w.continuation.empty()     ? start_position::after_sequence(w.continuation)
-                           : !w.last_sequence.empty() ? start_position::after_sequence(w.last_sequence)
-                                                      : first_position(w);
+      start_position pos = !w.continuation.empty() ? start_position::after_sequence(w.continuation)
+                           : !w.last_sequence.empty()
+                               ? start_position::after_sequence(w.last_sequence)
+                               : first_position(w);
       bool ended = false;
       std::vector<child_shard> children;
       subscribe_request req{options.efo_consumer_arn, w.shard_id, pos,
@@ -662,15 +674,13 @@ struct consumer::impl {
 
   std::size_t owned_count() {
     std::lock_guard lock(mu);
-    return static_cast<std::size_t>(
-        std::count_if(workers.begin(), workers.end(), [](const auto& kv) { return !kv.second->done; }));
+    return static_cast<std::size_t>(std::count_if(workers.begin(), workers.end(),
+                                                  [](const auto& kv) { return !kv.second->done; }));
   }
 
   static void signal_stop(shard_worker& w) {
     w.stop = true;
-    {
-      std::lock_guard lock(w.sleep_mu);
-    }
+    { std::lock_guard lock(w.sleep_mu); }
     w.sleep_cv.notify_all();
   }
 
@@ -711,19 +721,31 @@ struct consumer::impl {
   std::optional<error> failure;
   std::thread coordinator;
 
-  std::atomic<std::uint64_t> records{0}, batches{0}, checkpoints{0}, shards_finished{0}, leases_taken{0},
-      leases_lost{0};
+  std::atomic<std::uint64_t> records{0}, batches{0}, checkpoints{0}, shards_finished{0},
+      leases_taken{0}, leases_lost{0};
 };
 
 consumer::consumer(std::shared_ptr<kinesis> api, consumer_options options, batch_handler handler)
     : impl_(std::make_unique<impl>(std::move(api), std::move(options), std::move(handler))) {}
 
-consumer::~consumer() { impl_->stop(); }
+consumer::~consumer() {
+  impl_->stop();
+}
 
-void consumer::start() { impl_->start(); }
-void consumer::stop() { impl_->stop(); }
-outcome<void> consumer::wait() { return impl_->wait(); }
-const std::string& consumer::worker_id() const { return impl_->options.worker_id; }
-consumer_stats consumer::stats() const { return impl_->snapshot(); }
+void consumer::start() {
+  impl_->start();
+}
+void consumer::stop() {
+  impl_->stop();
+}
+outcome<void> consumer::wait() {
+  return impl_->wait();
+}
+const std::string& consumer::worker_id() const {
+  return impl_->options.worker_id;
+}
+consumer_stats consumer::stats() const {
+  return impl_->snapshot();
+}
 
 }  // namespace spate::client

@@ -126,7 +126,10 @@ TEST(Consumer, FinishesParentsBeforeChildrenAndKeepsKeyOrder) {
   put(*fake, 0, 500);
   auto d = fake->describe_stream({"s", ""});
   ASSERT_TRUE(d.ok());
-  ASSERT_TRUE(fake->split_shard({{"s", ""}, "shardId-000000000000", hash_key_midpoint(d->shards[0].hash_range)}).ok());
+  ASSERT_TRUE(
+      fake->split_shard(
+              {{"s", ""}, "shardId-000000000000", hash_key_midpoint(d->shards[0].hash_range)})
+          .ok());
   put(*fake, 500, 1000);
   ASSERT_TRUE(fake->merge_shards({{"s", ""}, "shardId-000000000003", "shardId-000000000001"}).ok());
   put(*fake, 1000, 1500);
@@ -189,40 +192,48 @@ TEST(Consumer, WorkersShareShardsFairlyAndNeverProcessOneTogether) {
   auto fake = make_fake(6);
   auto store = make_memory_checkpointer();
   journal j;
-  auto a = std::make_unique<consumer>(fake, [&] {
-    auto o = fast_options(store, "a");
-    o.on_shard = j.observer("a");
-    return o;
-  }(), j.handler("a"));
+  auto a = std::make_unique<consumer>(
+      fake,
+      [&] {
+        auto o = fast_options(store, "a");
+        o.on_shard = j.observer("a");
+        return o;
+      }(),
+      j.handler("a"));
   a->start();
   ASSERT_TRUE(eventually([&] { return a->stats().owned_shards.size() == 6; }));
-  auto b = std::make_unique<consumer>(fake, [&] {
-    auto o = fast_options(store, "b");
-    o.on_shard = j.observer("b");
-    return o;
-  }(), j.handler("b"));
-  auto c = std::make_unique<consumer>(fake, [&] {
-    auto o = fast_options(store, "c");
-    o.on_shard = j.observer("c");
-    return o;
-  }(), j.handler("c"));
+  auto b = std::make_unique<consumer>(
+      fake,
+      [&] {
+        auto o = fast_options(store, "b");
+        o.on_shard = j.observer("b");
+        return o;
+      }(),
+      j.handler("b"));
+  auto c = std::make_unique<consumer>(
+      fake,
+      [&] {
+        auto o = fast_options(store, "c");
+        o.on_shard = j.observer("c");
+        return o;
+      }(),
+      j.handler("c"));
   b->start();
   c->start();
   // Handover until the split is fair: 2 each.
   ASSERT_TRUE(eventually([&] {
     return a->stats().owned_shards.size() == 2 && b->stats().owned_shards.size() == 2 &&
            c->stats().owned_shards.size() == 2;
-  })) << a->stats().owned_shards.size() << " " << b->stats().owned_shards.size() << " "
-      << c->stats().owned_shards.size();
+  })) << a->stats().owned_shards.size()
+      << " " << b->stats().owned_shards.size() << " " << c->stats().owned_shards.size();
   put(*fake, 0, 3000);
   ASSERT_TRUE(eventually([&] { return j.distinct() == 3000; }));
   EXPECT_EQ(j.overlaps, 0) << "a shard was processed by two workers at once";
 
   // Stopping a worker releases its leases; the others take them at once.
   c->stop();
-  ASSERT_TRUE(eventually([&] {
-    return a->stats().owned_shards.size() + b->stats().owned_shards.size() == 6;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return a->stats().owned_shards.size() + b->stats().owned_shards.size() == 6; }));
   put(*fake, 3000, 4000);
   ASSERT_TRUE(eventually([&] { return j.distinct() == 4000; }));
   EXPECT_EQ(j.overlaps, 0);
@@ -259,7 +270,8 @@ TEST(Consumer, UnpacksKplAggregates) {
     po.stream.stream_name = "s";
     po.aggregate = true;
     producer p(fake, po);
-    for (int i = 0; i < 1000; ++i) (void)p.put("user-" + std::to_string(i % 7), "a" + std::to_string(i));
+    for (int i = 0; i < 1000; ++i)
+      (void)p.put("user-" + std::to_string(i % 7), "a" + std::to_string(i));
     p.close();
   }
   journal j;
@@ -331,7 +343,8 @@ class flaky_checkpointer final : public checkpointer {
     if (down) return error{client_error::checkpoint_store, "unreachable", 0};
     return inner_->list(g);
   }
-  outcome<bool> compare_and_set(const std::string& g, const shard_lease& e, std::uint64_t v) override {
+  outcome<bool> compare_and_set(const std::string& g, const shard_lease& e,
+                                std::uint64_t v) override {
     if (down) return error{client_error::checkpoint_store, "unreachable", 0};
     return inner_->compare_and_set(g, e, v);
   }
@@ -410,8 +423,13 @@ TEST_P(ConsumerAgainstSpated, DeliversEverythingAcrossASplit) {
   ASSERT_TRUE(eventually([&] { return j.distinct() == 1000; })) << j.distinct();
   auto d = api->describe_stream({"s", ""});
   ASSERT_TRUE(d.ok());
-  ASSERT_TRUE(api->split_shard({{"s", ""}, "shardId-000000000000", hash_key_midpoint(d->shards[0].hash_range)}).ok());
-  ASSERT_TRUE(eventually([&] { return api->describe_stream_summary({"s", ""})->stream_status == "ACTIVE"; }));
+  ASSERT_TRUE(
+      api->split_shard(
+             {{"s", ""}, "shardId-000000000000", hash_key_midpoint(d->shards[0].hash_range)})
+          .ok());
+  ASSERT_TRUE(eventually([&] {
+    return api->describe_stream_summary({"s", ""})->stream_status == "ACTIVE";
+  }));
   put(*api, 1000, 2000);
   ASSERT_TRUE(eventually([&] { return j.distinct() == 2000; }, 20s)) << j.distinct();
   EXPECT_EQ(c.stats().shards_finished, 1u);
@@ -419,7 +437,9 @@ TEST_P(ConsumerAgainstSpated, DeliversEverythingAcrossASplit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transport, ConsumerAgainstSpated, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "SubscribeToShard" : "GetRecords"; });
+                         [](const auto& info) {
+                           return info.param ? "SubscribeToShard" : "GetRecords";
+                         });
 
 }  // namespace
 }  // namespace spate::client

@@ -11,8 +11,12 @@ namespace {
 // LimitExceededException: Kinesis also uses it for hard limits (shard count, consumers), which
 // no amount of waiting fixes, so callers decide about it themselves.
 constexpr std::array<std::string_view, 7> throttling_codes = {
-    "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling",
-    "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
     "KMSThrottlingException"};
 
 }  // namespace

@@ -146,11 +146,16 @@ void write_stream(json_writer& w, const stream_ref& s) {
 
 const char* start_type(start_kind k) {
   switch (k) {
-    case start_kind::trim_horizon: return "TRIM_HORIZON";
-    case start_kind::latest: return "LATEST";
-    case start_kind::at_timestamp: return "AT_TIMESTAMP";
-    case start_kind::at_sequence_number: return "AT_SEQUENCE_NUMBER";
-    case start_kind::after_sequence_number: return "AFTER_SEQUENCE_NUMBER";
+    case start_kind::trim_horizon:
+      return "TRIM_HORIZON";
+    case start_kind::latest:
+      return "LATEST";
+    case start_kind::at_timestamp:
+      return "AT_TIMESTAMP";
+    case start_kind::at_sequence_number:
+      return "AT_SEQUENCE_NUMBER";
+    case start_kind::after_sequence_number:
+      return "AFTER_SEQUENCE_NUMBER";
   }
   return "TRIM_HORIZON";
 }
@@ -182,7 +187,8 @@ class http_client final : public kinesis {
     json_writer w;
     w.begin_object().member("StreamName", req.stream_name);
     if (req.shard_count) w.member("ShardCount", *req.shard_count);
-    if (req.on_demand) w.key("StreamModeDetails").begin_object().member("StreamMode", "ON_DEMAND").end_object();
+    if (req.on_demand)
+      w.key("StreamModeDetails").begin_object().member("StreamMode", "ON_DEMAND").end_object();
     if (!req.tags.empty()) write_tag_map(w, req.tags);
     return discard(call("CreateStream", w.end_object().take()));
   }
@@ -247,7 +253,8 @@ class http_client final : public kinesis {
         stream_summary sum{str(s, "StreamName"), str(s, "StreamARN"), str(s, "StreamStatus"), "",
                            timestamp_ms(s, "StreamCreationTimestamp")};
         element mode;
-        if (s["StreamModeDetails"].get(mode) == simdjson::SUCCESS) sum.stream_mode = str(mode, "StreamMode");
+        if (s["StreamModeDetails"].get(mode) == simdjson::SUCCESS)
+          sum.stream_mode = str(mode, "StreamMode");
         out.summaries.push_back(std::move(sum));
       });
       out.has_more = boolean(doc, "HasMoreStreams");
@@ -304,14 +311,16 @@ class http_client final : public kinesis {
     });
   }
 
-  outcome<put_records_response> put_records(const stream_ref& stream,
-                                            const std::vector<put_records_entry>& records) override {
+  outcome<put_records_response> put_records(
+      const stream_ref& stream, const std::vector<put_records_entry>& records) override {
     json_writer w;
     w.begin_object();
     write_stream(w, stream);
     w.key("Records").begin_array();
     for (const auto& r : records) {
-      w.begin_object().member("PartitionKey", r.partition_key).member("Data", spate::base64::encode(r.data));
+      w.begin_object()
+          .member("PartitionKey", r.partition_key)
+          .member("Data", spate::base64::encode(r.data));
       w.optional_member("ExplicitHashKey", r.explicit_hash_key);
       w.end_object();
     }
@@ -341,7 +350,8 @@ class http_client final : public kinesis {
                       [&](element doc) { out = str(doc, "ShardIterator"); });
   }
 
-  outcome<get_records_response> get_records(const std::string& iterator, std::optional<int> limit) override {
+  outcome<get_records_response> get_records(const std::string& iterator,
+                                            std::optional<int> limit) override {
     json_writer w;
     w.begin_object().member("ShardIterator", iterator);
     if (limit) w.member("Limit", *limit);
@@ -364,7 +374,8 @@ class http_client final : public kinesis {
     json_writer w;
     w.begin_object();
     write_stream(w, req.stream);
-    w.member("ShardToSplit", req.shard_to_split).member("NewStartingHashKey", req.new_starting_hash_key);
+    w.member("ShardToSplit", req.shard_to_split)
+        .member("NewStartingHashKey", req.new_starting_hash_key);
     return discard(call("SplitShard", w.end_object().take()));
   }
 
@@ -372,11 +383,13 @@ class http_client final : public kinesis {
     json_writer w;
     w.begin_object();
     write_stream(w, req.stream);
-    w.member("ShardToMerge", req.shard_to_merge).member("AdjacentShardToMerge", req.adjacent_shard_to_merge);
+    w.member("ShardToMerge", req.shard_to_merge)
+        .member("AdjacentShardToMerge", req.adjacent_shard_to_merge);
     return discard(call("MergeShards", w.end_object().take()));
   }
 
-  outcome<update_shard_count_response> update_shard_count(const stream_ref& stream, int target) override {
+  outcome<update_shard_count_response> update_shard_count(const stream_ref& stream,
+                                                          int target) override {
     json_writer w;
     w.begin_object();
     write_stream(w, stream);
@@ -391,7 +404,10 @@ class http_client final : public kinesis {
   outcome<void> update_stream_mode(const std::string& stream_arn, bool on_demand) override {
     json_writer w;
     w.begin_object().member("StreamARN", stream_arn);
-    w.key("StreamModeDetails").begin_object().member("StreamMode", on_demand ? "ON_DEMAND" : "PROVISIONED").end_object();
+    w.key("StreamModeDetails")
+        .begin_object()
+        .member("StreamMode", on_demand ? "ON_DEMAND" : "PROVISIONED")
+        .end_object();
     return discard(call("UpdateStreamMode", w.end_object().take()));
   }
 
@@ -404,7 +420,8 @@ class http_client final : public kinesis {
 
   // ---- tags ----
 
-  outcome<void> add_tags(const stream_ref& stream, const std::map<std::string, std::string>& tags) override {
+  outcome<void> add_tags(const stream_ref& stream,
+                         const std::map<std::string, std::string>& tags) override {
     json_writer w;
     w.begin_object();
     write_stream(w, stream);
@@ -412,7 +429,8 @@ class http_client final : public kinesis {
     return discard(call("AddTagsToStream", w.end_object().take()));
   }
 
-  outcome<void> remove_tags(const stream_ref& stream, const std::vector<std::string>& keys) override {
+  outcome<void> remove_tags(const stream_ref& stream,
+                            const std::vector<std::string>& keys) override {
     json_writer w;
     w.begin_object();
     write_stream(w, stream);
@@ -439,21 +457,24 @@ class http_client final : public kinesis {
     }
   }
 
-  outcome<void> tag_resource(const std::string& arn, const std::map<std::string, std::string>& tags) override {
+  outcome<void> tag_resource(const std::string& arn,
+                             const std::map<std::string, std::string>& tags) override {
     json_writer w;
     w.begin_object().member("ResourceARN", arn);
     write_tag_map(w, tags);
     return discard(call("TagResource", w.end_object().take()));
   }
 
-  outcome<void> untag_resource(const std::string& arn, const std::vector<std::string>& keys) override {
+  outcome<void> untag_resource(const std::string& arn,
+                               const std::vector<std::string>& keys) override {
     json_writer w;
     w.begin_object().member("ResourceARN", arn);
     write_tag_list(w, "TagKeys", keys);
     return discard(call("UntagResource", w.end_object().take()));
   }
 
-  outcome<std::map<std::string, std::string>> list_tags_for_resource(const std::string& arn) override {
+  outcome<std::map<std::string, std::string>> list_tags_for_resource(
+      const std::string& arn) override {
     json_writer w;
     w.begin_object().member("ResourceARN", arn);
     std::map<std::string, std::string> out;
@@ -474,15 +495,17 @@ class http_client final : public kinesis {
     });
   }
 
-  outcome<consumer_description> describe_consumer(const std::string& consumer_arn, const std::string& stream_arn,
+  outcome<consumer_description> describe_consumer(const std::string& consumer_arn,
+                                                  const std::string& stream_arn,
                                                   const std::string& name) override {
     json_writer w;
     w.begin_object();
     w.optional_member("ConsumerARN", consumer_arn).optional_member("StreamARN", stream_arn);
     w.optional_member("ConsumerName", name);
     consumer_description out;
-    return parse_call("DescribeStreamConsumer", w.end_object().take(), out,
-                      [&](element doc) { out = read_consumer(doc["ConsumerDescription"].value_unsafe()); });
+    return parse_call("DescribeStreamConsumer", w.end_object().take(), out, [&](element doc) {
+      out = read_consumer(doc["ConsumerDescription"].value_unsafe());
+    });
   }
 
   outcome<list_consumers_response> list_consumers(const std::string& stream_arn,
@@ -513,7 +536,8 @@ class http_client final : public kinesis {
     return discard(call("DeregisterStreamConsumer", w.end_object().take()));
   }
 
-  outcome<void> subscribe_to_shard(const subscribe_request& req, const subscribe_handler& on_event) override {
+  outcome<void> subscribe_to_shard(const subscribe_request& req,
+                                   const subscribe_handler& on_event) override {
     json_writer w;
     w.begin_object().member("ConsumerARN", req.consumer_arn).member("ShardId", req.shard_id);
     w.key("StartingPosition").begin_object().member("Type", start_type(req.position.kind));
@@ -590,7 +614,8 @@ class http_client final : public kinesis {
     out.stream_arn = str(d, "StreamARN");
     out.stream_status = str(d, "StreamStatus");
     element mode;
-    if (d["StreamModeDetails"].get(mode) == simdjson::SUCCESS) out.stream_mode = str(mode, "StreamMode");
+    if (d["StreamModeDetails"].get(mode) == simdjson::SUCCESS)
+      out.stream_mode = str(mode, "StreamMode");
     out.retention_hours = static_cast<int>(integer(d, "RetentionPeriodHours"));
     out.created_ms = timestamp_ms(d, "StreamCreationTimestamp");
     out.encryption_type = str(d, "EncryptionType");

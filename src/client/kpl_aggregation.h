@@ -18,10 +18,11 @@
 // is delivered as the plain record it is (the KCL's rule).
 #pragma once
 
+#include <spate/client/record.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <spate/client/record.h>
 #include <string>
 #include <string_view>
 #include <unordered_map>

@@ -24,7 +24,8 @@ std::string first_set(std::initializer_list<const char*> names, const char* fall
 
 client_options resolve_options(client_options options) {
   if (options.endpoint.empty()) {
-    options.endpoint = first_set({"AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL"}, default_endpoint);
+    options.endpoint =
+        first_set({"AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL"}, default_endpoint);
   }
   if (options.region.empty()) {
     options.region = first_set({"AWS_REGION", "AWS_DEFAULT_REGION"}, default_region);

@@ -64,19 +64,23 @@ struct shard_range {
 }  // namespace
 
 struct producer::impl {
-  impl(std::shared_ptr<kinesis> api_, producer_options opts) : api(std::move(api_)), options(std::move(opts)) {
+  impl(std::shared_ptr<kinesis> api_, producer_options opts)
+      : api(std::move(api_)), options(std::move(opts)) {
     if (!api) throw std::invalid_argument("producer: no client");
     if (options.stream.stream_name.empty() && options.stream.stream_arn.empty()) {
       throw std::invalid_argument("producer: stream_name or stream_arn is required");
     }
-    if (options.max_batch_records == 0 || options.max_batch_records > 500 || options.max_batch_bytes == 0 ||
-        options.max_in_flight == 0 || options.max_queued_records == 0 || options.max_queued_bytes == 0) {
-      throw std::invalid_argument("producer: batch, queue and in-flight bounds must be positive (batch <= 500)");
+    if (options.max_batch_records == 0 || options.max_batch_records > 500 ||
+        options.max_batch_bytes == 0 || options.max_in_flight == 0 ||
+        options.max_queued_records == 0 || options.max_queued_bytes == 0) {
+      throw std::invalid_argument(
+          "producer: batch, queue and in-flight bounds must be positive (batch <= 500)");
     }
     options.max_batch_bytes = std::min<std::size_t>(options.max_batch_bytes, 5u << 20);
-    options.max_aggregate_bytes =
-        std::clamp<std::size_t>(options.max_aggregate_bytes, 1024, max_record_bytes - aggregate_margin);
-    for (std::size_t i = 0; i < options.max_in_flight; ++i) senders.emplace_back([this] { send_loop(); });
+    options.max_aggregate_bytes = std::clamp<std::size_t>(options.max_aggregate_bytes, 1024,
+                                                          max_record_bytes - aggregate_margin);
+    for (std::size_t i = 0; i < options.max_in_flight; ++i)
+      senders.emplace_back([this] { send_loop(); });
   }
 
   std::future<outcome<put_result>> put(std::string key, std::string data, std::string ehk) {
@@ -87,7 +91,8 @@ struct producer::impl {
       return ready({"ValidationException", "record (data + partition key) exceeds 1 MiB", 0});
     }
     if (!ehk.empty() && !detail::parse_decimal(ehk)) {
-      return ready({"ValidationException", "explicit hash key must be a decimal 128-bit integer", 0});
+      return ready(
+          {"ValidationException", "explicit hash key must be a decimal 128-bit integer", 0});
     }
     std::unique_lock lock(mu);
     const std::size_t bytes = key.size() + data.size();
@@ -160,7 +165,8 @@ struct producer::impl {
       }
       const auto now = clock::now();
       const bool due = flushing > 0 || closed || queue.size() >= options.max_batch_records ||
-                       queued_bytes >= options.max_batch_bytes || now >= queue.front().accepted + options.linger;
+                       queued_bytes >= options.max_batch_bytes ||
+                       now >= queue.front().accepted + options.linger;
       if (!due) {
         work.wait_until(lock, queue.front().accepted + options.linger);
         continue;
@@ -175,7 +181,8 @@ struct producer::impl {
       try {
         send(batch);
       } catch (const std::exception& ex) {  // never lose the batch to an exception
-        settle_all(batch, {client_error::connection, std::string("sending failed: ") + ex.what(), 0});
+        settle_all(batch,
+                   {client_error::connection, std::string("sending failed: ") + ex.what(), 0});
       }
       lock.lock();
     }
@@ -276,12 +283,14 @@ struct producer::impl {
     };
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& p = batch[i];
-      detail::hash_key h = p.explicit_hash_key.empty() ? detail::partition_hash(p.key)
-                                                       : *detail::parse_decimal(p.explicit_hash_key);
+      detail::hash_key h = p.explicit_hash_key.empty()
+                               ? detail::partition_hash(p.key)
+                               : *detail::parse_decimal(p.explicit_hash_key);
       auto& a = open[predict_shard(h, p.key)];
       detail::user_record u{p.key, p.explicit_hash_key, p.data};
       // The aggregate's own partition key counts against the 1 MiB record limit too.
-      if (!a.agg.empty() && a.agg.size_with(u) + a.e.wire.partition_key.size() > options.max_aggregate_bytes) {
+      if (!a.agg.empty() &&
+          a.agg.size_with(u) + a.e.wire.partition_key.size() > options.max_aggregate_bytes) {
         seal(a);
       }
       if (a.agg.empty()) {
@@ -307,7 +316,9 @@ struct producer::impl {
   void refresh_shard_map(bool force) {
     {
       std::lock_guard lock(map_mu);
-      if (!force && clock::now() < map_refreshed + shard_map_refresh && map_refreshed != clock::time_point{}) return;
+      if (!force && clock::now() < map_refreshed + shard_map_refresh &&
+          map_refreshed != clock::time_point{})
+        return;
       map_refreshed = clock::now();
     }
     std::vector<shard_range> fresh;
@@ -349,7 +360,8 @@ struct producer::impl {
         for (std::size_t m = 0; m < entries[i].members.size(); ++m) {
           const std::size_t idx = entries[i].members[m];
           if (!have) {
-            failure[idx] = error{client_error::bad_response, "PutRecords answer lacks an entry", 200};
+            failure[idx] =
+                error{client_error::bad_response, "PutRecords answer lacks an entry", 200};
           } else if (!r.ok()) {
             failure[idx] = error{r.error_code, r.error_message, 200};
           } else {
@@ -357,7 +369,8 @@ struct producer::impl {
           }
         }
         if (options.aggregate && have && r.ok() && entries[i].members.size() > 1 &&
-            predict_shard(*detail::parse_decimal(wire[i].explicit_hash_key), wire[i].partition_key) != r.shard_id) {
+            predict_shard(*detail::parse_decimal(wire[i].explicit_hash_key),
+                          wire[i].partition_key) != r.shard_id) {
           map_stale = true;
         }
       }
@@ -385,7 +398,8 @@ struct producer::impl {
       if (!retryable || now - p.accepted >= options.record_ttl) {
         error e = *failure[i];
         if (retryable) {
-          e = {client_error::expired, "gave up after " + std::to_string(p.attempts) + " attempts: " + e.to_string(),
+          e = {client_error::expired,
+               "gave up after " + std::to_string(p.attempts) + " attempts: " + e.to_string(),
                e.http_status};
         }
         p.promise.set_value(std::move(e));
@@ -419,7 +433,7 @@ struct producer::impl {
   std::deque<pending> queue;
   std::size_t queued_bytes = 0;
   std::size_t in_flight_records = 0;
-  std::set<std::uint64_t> outstanding;  // ids accepted and not yet settled
+  std::set<std::uint64_t> outstanding;        // ids accepted and not yet settled
   std::unordered_set<std::string> busy_keys;  // ordered mode: keys with a record in flight
   std::uint64_t next_id = 0;
   int flushing = 0;
@@ -436,15 +450,21 @@ struct producer::impl {
 producer::producer(std::shared_ptr<kinesis> api, producer_options options)
     : impl_(std::make_unique<impl>(std::move(api), std::move(options))) {}
 
-producer::~producer() { close(); }
+producer::~producer() {
+  close();
+}
 
 std::future<outcome<put_result>> producer::put(std::string partition_key, std::string data,
                                                std::string explicit_hash_key) {
   return impl_->put(std::move(partition_key), std::move(data), std::move(explicit_hash_key));
 }
 
-void producer::flush() { impl_->flush(); }
-void producer::close() { impl_->close(); }
+void producer::flush() {
+  impl_->flush();
+}
+void producer::close() {
+  impl_->close();
+}
 
 producer_stats producer::stats() const {
   std::lock_guard lock(impl_->mu);

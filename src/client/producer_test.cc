@@ -59,11 +59,13 @@ TEST(Producer, BatchesAndReportsWhereEachRecordLanded) {
   auto fake = make_fake("s", 4);
   producer p(fake, options_for("s"));
   std::vector<std::future<outcome<put_result>>> futures;
-  for (int i = 0; i < 2000; ++i) futures.push_back(p.put("key-" + std::to_string(i), "data-" + std::to_string(i)));
+  for (int i = 0; i < 2000; ++i)
+    futures.push_back(p.put("key-" + std::to_string(i), "data-" + std::to_string(i)));
   p.flush();
   std::set<std::string> sequences;
   for (auto& f : futures) {
-    ASSERT_EQ(f.wait_for(0s), std::future_status::ready) << "flush returned before a record settled";
+    ASSERT_EQ(f.wait_for(0s), std::future_status::ready)
+        << "flush returned before a record settled";
     auto r = f.get();
     ASSERT_TRUE(r.ok()) << r.err().to_string();
     sequences.insert(r->shard_id + "/" + r->sequence_number);
@@ -86,7 +88,8 @@ TEST(Producer, RetriesOnlyTheRecordsThatFailed) {
   });
   producer p(fake, options_for("s"));
   std::vector<std::future<outcome<put_result>>> futures;
-  for (int i = 0; i < 900; ++i) futures.push_back(p.put("k" + std::to_string(i % 17), std::to_string(i)));
+  for (int i = 0; i < 900; ++i)
+    futures.push_back(p.put("k" + std::to_string(i % 17), std::to_string(i)));
   p.flush();
   for (int i = 0; i < 900; ++i) {
     auto r = futures[i].get();
@@ -114,7 +117,8 @@ TEST(Producer, OrderedModeKeepsPerKeyOrderThroughRetries) {
   o.ordered = true;
   producer p(fake, o);
   std::vector<std::future<outcome<put_result>>> futures;
-  for (int i = 0; i < 600; ++i) futures.push_back(p.put("key" + std::to_string(i % 5), std::to_string(i)));
+  for (int i = 0; i < 600; ++i)
+    futures.push_back(p.put("key" + std::to_string(i % 5), std::to_string(i)));
   p.flush();
   for (auto& f : futures) ASSERT_TRUE(f.get().ok());
   std::map<std::string, int> last;
@@ -157,7 +161,8 @@ TEST(Producer, AggregatesPerShardAndTheRecordsComeBackWhole) {
   o.max_aggregate_bytes = 4096;
   producer p(fake, o);
   std::vector<std::future<outcome<put_result>>> futures;
-  for (int i = 0; i < 3000; ++i) futures.push_back(p.put("user-" + std::to_string(i % 50), "event-" + std::to_string(i)));
+  for (int i = 0; i < 3000; ++i)
+    futures.push_back(p.put("user-" + std::to_string(i % 50), "event-" + std::to_string(i)));
   p.flush();
   for (auto& f : futures) ASSERT_TRUE(f.get().ok());
   auto stored = read_all(*fake, "s");
@@ -242,7 +247,8 @@ TEST(ProducerAgainstSpated, RetriesThrottledRecordsUntilAllLandOnce) {
 
   producer p(api, options_for("throttled"));
   std::vector<std::future<outcome<put_result>>> futures;
-  for (int i = 0; i < 4000; ++i) futures.push_back(p.put("k" + std::to_string(i), std::to_string(i)));
+  for (int i = 0; i < 4000; ++i)
+    futures.push_back(p.put("k" + std::to_string(i), std::to_string(i)));
   p.flush();
   for (auto& f : futures) {
     auto r = f.get();

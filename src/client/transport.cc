@@ -34,8 +34,8 @@
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
-#include <functional>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <sys/socket.h>

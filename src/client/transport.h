@@ -38,8 +38,8 @@ struct http_response {
 // The parts of an endpoint URL the transport and the signer need.
 struct endpoint_url {
   bool tls = false;
-  std::string host;  // name or address, no brackets
-  std::string port;  // "80"/"443" when the URL had none
+  std::string host;         // name or address, no brackets
+  std::string port;         // "80"/"443" when the URL had none
   std::string host_header;  // host[:port] as the Host header and SigV4 must show it
 };
 outcome<endpoint_url> parse_endpoint(std::string_view url);

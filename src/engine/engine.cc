@@ -709,10 +709,10 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
     if (limited && !shard->budget.admit(r.data.size() + r.partition_key.size(),
                                         options_.shard_write_limits, now)) {
       join->results[i].shard = shard->record.index;
-      join->results[i].error = failure{
-          failure_kind::throughput_exceeded,
-          fmt::format("Rate exceeded for shard {} in stream {} under account {}.", shard->id,
-                      stream->record.name, options_.account_id)};
+      join->results[i].error =
+          failure{failure_kind::throughput_exceeded,
+                  fmt::format("Rate exceeded for shard {} in stream {} under account {}.",
+                              shard->id, stream->record.name, options_.account_id)};
       continue;
     }
     auto& g = group_of[shard->record.index];

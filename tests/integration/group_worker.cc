@@ -20,7 +20,9 @@
 namespace {
 
 std::atomic<bool> stop_requested{false};
-extern "C" void on_signal(int) { stop_requested = true; }
+extern "C" void on_signal(int) {
+  stop_requested = true;
+}
 
 long long mono_ns() {
   timespec ts{};
@@ -42,8 +44,9 @@ int main(int argc, char** argv) {
   const std::string stream = arg(argc, argv, "--stream", "");
   const std::string log_path = arg(argc, argv, "--log", "");
   if (stream.empty() || log_path.empty()) {
-    std::fprintf(stderr, "usage: %s --stream S --log FILE [--endpoint URL] [--app A] [--store URI] "
-                         "[--worker-id ID] [--lease-ms N] [--checkpoint-ms N] [--efo-consumer ARN]\n",
+    std::fprintf(stderr,
+                 "usage: %s --stream S --log FILE [--endpoint URL] [--app A] [--store URI] "
+                 "[--worker-id ID] [--lease-ms N] [--checkpoint-ms N] [--efo-consumer ARN]\n",
                  argv[0]);
     return 2;
   }
@@ -69,8 +72,10 @@ int main(int argc, char** argv) {
   options.worker_id = arg(argc, argv, "--worker-id", "");
   options.checkpoints = *store;
   options.efo_consumer_arn = arg(argc, argv, "--efo-consumer", "");
-  options.lease_duration = std::chrono::milliseconds(std::stol(arg(argc, argv, "--lease-ms", "3000")));
-  options.checkpoint_interval = std::chrono::milliseconds(std::stol(arg(argc, argv, "--checkpoint-ms", "500")));
+  options.lease_duration =
+      std::chrono::milliseconds(std::stol(arg(argc, argv, "--lease-ms", "3000")));
+  options.checkpoint_interval =
+      std::chrono::milliseconds(std::stol(arg(argc, argv, "--checkpoint-ms", "500")));
   options.shard_sync_interval = std::chrono::milliseconds(1000);
   options.idle_poll_interval = std::chrono::milliseconds(50);
   options.on_shard = [&](const std::string& shard, bool processing) {
@@ -80,8 +85,8 @@ int main(int argc, char** argv) {
   consumer worker(make_client(client), options, [&](const record_batch& batch) {
     std::string text;
     for (const auto& r : batch.records) {
-      text += "R " + std::to_string(mono_ns()) + " " + batch.shard_id + " " + r.sequence_number + " " +
-              r.partition_key + " " + r.data + "\n";
+      text += "R " + std::to_string(mono_ns()) + " " + batch.shard_id + " " + r.sequence_number +
+              " " + r.partition_key + " " + r.data + "\n";
     }
     line(text);
   });

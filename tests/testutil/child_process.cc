@@ -2,17 +2,16 @@
 #include "testutil/child_process.h"
 
 #include <arpa/inet.h>
+#include <chrono>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdexcept>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <stdexcept>
 #include <thread>
+#include <unistd.h>
 
 #ifndef SPATE_BIN_DIR
 #define SPATE_BIN_DIR "build/bin"
@@ -62,7 +61,8 @@ child_process::child_process(std::vector<std::string> argv, const std::string& l
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (!log_path.empty()) {
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
   }
   std::vector<char*> args;
@@ -111,8 +111,13 @@ int child_process::stop() {
 
 spated_process::spated_process(std::vector<std::string> extra_args) {
   port_ = free_loopback_port();
-  std::vector<std::string> argv = {std::string(SPATE_BIN_DIR) + "/spated", "--host", "127.0.0.1",
-                                   "--port", std::to_string(port_), "--data-dir", data_.file("data")};
+  std::vector<std::string> argv = {std::string(SPATE_BIN_DIR) + "/spated",
+                                   "--host",
+                                   "127.0.0.1",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--data-dir",
+                                   data_.file("data")};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<child_process>(argv, data_.file("spated.log"));
   if (!wait_for_port(port_, 15000)) throw std::runtime_error("spated did not start");
@@ -125,8 +130,9 @@ std::string spated_process::endpoint() const {
 redis_process::redis_process() {
   port_ = free_loopback_port();
   process_ = std::make_unique<child_process>(
-      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no", "--dir", dir_.path()},
+      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
+                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                               dir_.path()},
       dir_.file("redis.log"));
   if (!wait_for_port(port_, 15000)) throw std::runtime_error("redis-server did not start");
 }

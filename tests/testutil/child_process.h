@@ -5,10 +5,9 @@
 
 #include "testutil/temp_dir.h"
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace spate::testutil {

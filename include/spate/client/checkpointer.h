@@ -32,9 +32,9 @@ inline constexpr const char* checkpoint_latest_prefix = "LATEST:";
 struct shard_lease {
   std::string shard_id;
   std::vector<std::string> parent_shard_ids;  // a shard is leased only after its parents end
-  std::string checkpoint;     // last processed sequence number, or a marker above, or empty
-  std::string owner;          // worker holding the lease; empty when free
-  std::string pending_owner;  // worker that asked the owner to hand this shard over
+  std::string checkpoint;       // last processed sequence number, or a marker above, or empty
+  std::string owner;            // worker holding the lease; empty when free
+  std::string pending_owner;    // worker that asked the owner to hand this shard over
   std::int64_t renewed_ms = 0;  // wall clock of the last write (informational only)
   std::uint64_t version = 0;    // bumped by every write; 0 = no entry yet
 };

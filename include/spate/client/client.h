@@ -228,8 +228,8 @@ class kinesis {
   virtual outcome<limits> describe_limits() = 0;
 
   virtual outcome<put_record_response> put_record(const put_record_request& req) = 0;
-  virtual outcome<put_records_response> put_records(const stream_ref& stream,
-                                                    const std::vector<put_records_entry>& records) = 0;
+  virtual outcome<put_records_response> put_records(
+      const stream_ref& stream, const std::vector<put_records_entry>& records) = 0;
   virtual outcome<std::string> get_shard_iterator(const get_shard_iterator_request& req) = 0;
   virtual outcome<get_records_response> get_records(const std::string& shard_iterator,
                                                     std::optional<int> limit) = 0;
@@ -242,12 +242,17 @@ class kinesis {
   virtual outcome<void> increase_retention(const stream_ref& stream, int hours) = 0;
   virtual outcome<void> decrease_retention(const stream_ref& stream, int hours) = 0;
 
-  virtual outcome<void> add_tags(const stream_ref& stream, const std::map<std::string, std::string>& tags) = 0;
-  virtual outcome<void> remove_tags(const stream_ref& stream, const std::vector<std::string>& keys) = 0;
+  virtual outcome<void> add_tags(const stream_ref& stream,
+                                 const std::map<std::string, std::string>& tags) = 0;
+  virtual outcome<void> remove_tags(const stream_ref& stream,
+                                    const std::vector<std::string>& keys) = 0;
   virtual outcome<std::map<std::string, std::string>> list_tags(const stream_ref& stream) = 0;
-  virtual outcome<void> tag_resource(const std::string& arn, const std::map<std::string, std::string>& tags) = 0;
-  virtual outcome<void> untag_resource(const std::string& arn, const std::vector<std::string>& keys) = 0;
-  virtual outcome<std::map<std::string, std::string>> list_tags_for_resource(const std::string& arn) = 0;
+  virtual outcome<void> tag_resource(const std::string& arn,
+                                     const std::map<std::string, std::string>& tags) = 0;
+  virtual outcome<void> untag_resource(const std::string& arn,
+                                       const std::vector<std::string>& keys) = 0;
+  virtual outcome<std::map<std::string, std::string>> list_tags_for_resource(
+      const std::string& arn) = 0;
 
   virtual outcome<consumer_description> register_consumer(const std::string& stream_arn,
                                                           const std::string& consumer_name) = 0;
@@ -262,7 +267,8 @@ class kinesis {
                                             const std::string& consumer_name) = 0;
   // Blocks while the subscription lasts (AWS ends it after 5 minutes), calling `on_event` for
   // each event; returns the error that ended it, if any.
-  virtual outcome<void> subscribe_to_shard(const subscribe_request& req, const subscribe_handler& on_event) = 0;
+  virtual outcome<void> subscribe_to_shard(const subscribe_request& req,
+                                           const subscribe_handler& on_event) = 0;
 };
 
 // The network client. Options are resolved with resolve_options(); an endpoint that is not

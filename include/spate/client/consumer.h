@@ -54,9 +54,9 @@ using batch_handler = std::function<void(const record_batch&)>;
 using shard_observer = std::function<void(const std::string& shard_id, bool processing)>;
 
 struct consumer_options {
-  std::string application;  // the group's name; required
-  stream_ref stream;        // stream_name required (it names the group)
-  std::string worker_id;    // empty: host:pid:random
+  std::string application;                    // the group's name; required
+  stream_ref stream;                          // stream_name required (it names the group)
+  std::string worker_id;                      // empty: host:pid:random
   std::shared_ptr<checkpointer> checkpoints;  // empty: an in-memory checkpointer
   start_position initial_position = start_position::trim_horizon();  // shards without checkpoint
   std::string efo_consumer_arn;  // set: SubscribeToShard push instead of GetRecords polling
@@ -72,7 +72,7 @@ struct consumer_options {
 };
 
 struct consumer_stats {
-  std::uint64_t records = 0;      // handed to the handler
+  std::uint64_t records = 0;  // handed to the handler
   std::uint64_t batches = 0;
   std::uint64_t checkpoints = 0;  // checkpoint writes
   std::uint64_t shards_finished = 0;

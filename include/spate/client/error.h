@@ -15,14 +15,14 @@ namespace spate::client {
 
 // Codes the client itself produces (no AWS answer behind them).
 namespace client_error {
-inline constexpr const char* connection = "ConnectionError";     // connect/read/write failed
-inline constexpr const char* timeout = "RequestTimeout";         // no answer within the timeout
-inline constexpr const char* bad_response = "BadResponse";       // unparseable answer
-inline constexpr const char* queue_full = "QueueFull";           // producer queue at its bound
-inline constexpr const char* closed = "Closed";                  // object already closed
-inline constexpr const char* invalid_option = "InvalidOption";   // bad options or arguments
+inline constexpr const char* connection = "ConnectionError";    // connect/read/write failed
+inline constexpr const char* timeout = "RequestTimeout";        // no answer within the timeout
+inline constexpr const char* bad_response = "BadResponse";      // unparseable answer
+inline constexpr const char* queue_full = "QueueFull";          // producer queue at its bound
+inline constexpr const char* closed = "Closed";                 // object already closed
+inline constexpr const char* invalid_option = "InvalidOption";  // bad options or arguments
 inline constexpr const char* checkpoint_store = "CheckpointStoreError";
-inline constexpr const char* expired = "RecordExpired";          // producer gave up on a record
+inline constexpr const char* expired = "RecordExpired";  // producer gave up on a record
 }  // namespace client_error
 
 struct error {
@@ -45,15 +45,27 @@ class [[nodiscard]] outcome {
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(state_); }
-  const T& value() const& { assert(ok()); return std::get<0>(state_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(state_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const error& err() const { assert(!ok()); return std::get<1>(state_); }
+  const error& err() const {
+    assert(!ok());
+    return std::get<1>(state_);
+  }
 
  private:
   std::variant<T, error> state_;
@@ -65,11 +77,14 @@ template <>
 class [[nodiscard]] outcome<void> {
  public:
   outcome() = default;
-  outcome(ok_t) {}                                           // NOLINT
+  outcome(ok_t) {}                                             // NOLINT
   outcome(error err) : err_(std::move(err)), failed_(true) {}  // NOLINT
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const error& err() const { assert(failed_); return err_; }
+  const error& err() const {
+    assert(failed_);
+    return err_;
+  }
 
  private:
   error err_;

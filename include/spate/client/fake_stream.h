@@ -47,12 +47,17 @@ class fake_stream final : public kinesis {
   outcome<void> update_stream_mode(const std::string& stream_arn, bool on_demand) override;
   outcome<void> increase_retention(const stream_ref& stream, int hours) override;
   outcome<void> decrease_retention(const stream_ref& stream, int hours) override;
-  outcome<void> add_tags(const stream_ref& stream, const std::map<std::string, std::string>& tags) override;
-  outcome<void> remove_tags(const stream_ref& stream, const std::vector<std::string>& keys) override;
+  outcome<void> add_tags(const stream_ref& stream,
+                         const std::map<std::string, std::string>& tags) override;
+  outcome<void> remove_tags(const stream_ref& stream,
+                            const std::vector<std::string>& keys) override;
   outcome<std::map<std::string, std::string>> list_tags(const stream_ref& stream) override;
-  outcome<void> tag_resource(const std::string& arn, const std::map<std::string, std::string>& tags) override;
-  outcome<void> untag_resource(const std::string& arn, const std::vector<std::string>& keys) override;
-  outcome<std::map<std::string, std::string>> list_tags_for_resource(const std::string& arn) override;
+  outcome<void> tag_resource(const std::string& arn,
+                             const std::map<std::string, std::string>& tags) override;
+  outcome<void> untag_resource(const std::string& arn,
+                               const std::vector<std::string>& keys) override;
+  outcome<std::map<std::string, std::string>> list_tags_for_resource(
+      const std::string& arn) override;
   outcome<consumer_description> register_consumer(const std::string& stream_arn,
                                                   const std::string& consumer_name) override;
   outcome<consumer_description> describe_consumer(const std::string& consumer_arn,
@@ -62,7 +67,8 @@ class fake_stream final : public kinesis {
                                                   const std::string& next_token) override;
   outcome<void> deregister_consumer(const std::string& consumer_arn, const std::string& stream_arn,
                                     const std::string& consumer_name) override;
-  outcome<void> subscribe_to_shard(const subscribe_request& req, const subscribe_handler& on_event) override;
+  outcome<void> subscribe_to_shard(const subscribe_request& req,
+                                   const subscribe_handler& on_event) override;
 
  private:
   struct state;

@@ -31,17 +31,17 @@ enum class overflow_policy { block, fail };
 
 struct producer_options {
   stream_ref stream;
-  std::size_t max_batch_records = 500;           // PutRecords' limit
-  std::size_t max_batch_bytes = 5u << 20;        // PutRecords' limit
-  std::chrono::milliseconds linger{20};          // longest a record waits for a fuller batch
-  std::size_t max_in_flight = 4;                 // concurrent PutRecords calls
-  std::size_t max_queued_records = 100'000;      // bound of the queue
+  std::size_t max_batch_records = 500;       // PutRecords' limit
+  std::size_t max_batch_bytes = 5u << 20;    // PutRecords' limit
+  std::chrono::milliseconds linger{20};      // longest a record waits for a fuller batch
+  std::size_t max_in_flight = 4;             // concurrent PutRecords calls
+  std::size_t max_queued_records = 100'000;  // bound of the queue
   std::size_t max_queued_bytes = 64u << 20;
   overflow_policy overflow = overflow_policy::block;
   std::chrono::milliseconds record_ttl{30'000};  // give up retrying a record after this
   bool ordered = false;
   bool aggregate = false;
-  std::size_t max_aggregate_bytes = 50u << 10;   // size of one aggregated record
+  std::size_t max_aggregate_bytes = 50u << 10;  // size of one aggregated record
 };
 
 struct put_result {
@@ -52,12 +52,12 @@ struct put_result {
 };
 
 struct producer_stats {
-  std::uint64_t accepted = 0;        // records put() accepted
+  std::uint64_t accepted = 0;  // records put() accepted
   std::uint64_t succeeded = 0;
-  std::uint64_t failed = 0;          // gave up (ttl) or rejected for good
-  std::uint64_t retried = 0;         // record retries after a failed entry or call
-  std::uint64_t requests = 0;        // PutRecords calls
-  std::uint64_t queued = 0;          // waiting now
+  std::uint64_t failed = 0;    // gave up (ttl) or rejected for good
+  std::uint64_t retried = 0;   // record retries after a failed entry or call
+  std::uint64_t requests = 0;  // PutRecords calls
+  std::uint64_t queued = 0;    // waiting now
 };
 
 class producer {
