@@ -138,15 +138,11 @@ struct consumer::impl {
     done_cv.notify_all();
   }
 
-  bool on_own_thread() const {
-    const auto me = std::this_thread::get_id();
-    std::lock_guard lock(mu);
-    if (coordinator.get_id() == me) return true;
-    for (const auto& [id, w] : workers) {
-      if (w->thread.get_id() == me) return true;
-    }
-    return false;
-  }
+  // The consumer whose coordinator or reader runs on this thread, if any (a reader may already
+  // be out of `workers` while stop() joins it, so the map cannot tell).
+  static inline thread_local const impl* running_on_thread = nullptr;
+
+  bool on_own_thread() const { return running_on_thread == this; }
 
   void stop() {
     if (on_own_thread()) {
@@ -252,6 +248,7 @@ struct consumer::impl {
   // ---- coordinator ----
 
   void coordinate() {
+    running_on_thread = this;
     auto renew_every = options.lease_duration / 3;
     clock::time_point next_sync{};
     while (true) {
@@ -509,6 +506,7 @@ struct consumer::impl {
   // ---- reader ----
 
   void read_shard(shard_worker& w) {
+    running_on_thread = this;
     try {
       if (options.on_shard) options.on_shard(w.shard_id, true);
       if (options.efo_consumer_arn.empty()) {
