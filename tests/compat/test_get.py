@@ -288,6 +288,7 @@ def test_tailing_readers_see_every_record_once_while_writers_write(kinesis, stre
     every acknowledged record exactly once, in sequence order, never a torn one."""
     name = stream(shards=2)
     stop = threading.Event()
+    writers_done = threading.Event()  # every acknowledged PutRecords has returned
     acked: dict[str, list[tuple[str, bytes]]] = {shard_id(0): [], shard_id(1): []}
     lock = threading.Lock()
     errors: list[str] = []
@@ -322,7 +323,8 @@ def test_tailing_readers_see_every_record_once_while_writers_write(kinesis, stre
                 return
             seen[sid] += [(r["SequenceNumber"], r["Data"]) for r in resp["Records"]]
             it = resp["NextShardIterator"]
-            if stop.is_set() and not resp["Records"]:
+            # Stop only once no write is in flight: a batch acked after `stop` is still owed.
+            if writers_done.is_set() and not resp["Records"]:
                 idle_after_stop += 1
 
     writers = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
@@ -333,6 +335,7 @@ def test_tailing_readers_see_every_record_once_while_writers_write(kinesis, stre
     stop.set()
     for t in writers:
         t.join(30)
+    writers_done.set()
     for t in readers:
         t.join(60)
     assert not errors, errors
