@@ -461,6 +461,52 @@ TEST(SqliteCheckpointerTest, UnopenableFileIsAStoreError) {
   EXPECT_NE(store.err().message.find("/nonexistent-spate-dir/leases.db"), std::string::npos);
 }
 
+TEST(SqliteCheckpointerTest, ExistingOnlyNeverCreatesAFile) {
+  testutil::temp_dir dir;
+  const std::string path = dir.file("missing.db");
+  for (const std::string& uri : {"sqlite:" + path, path}) {
+    auto store = open_checkpointer(uri, store_open::existing_only);
+    ASSERT_FALSE(store.ok()) << uri;
+    EXPECT_EQ(store.err().code, client_error::checkpoint_store);
+    EXPECT_NE(store.err().message.find(path), std::string::npos) << store.err().message;
+    EXPECT_NE(store.err().message.find("no checkpoint store"), std::string::npos)
+        << store.err().message;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "a file was left behind";
+}
+
+TEST(SqliteCheckpointerTest, ExistingOnlyOpensAStoreAConsumerMade) {
+  testutil::temp_dir dir;
+  const std::string path = dir.file("leases.db");
+  {
+    auto created = make_sqlite_checkpointer(path);
+    ASSERT_TRUE(created.ok()) << created.err().to_string();
+    ASSERT_TRUE(*(*created)->compare_and_set("g", lease("s", "42"), 0));
+  }
+  auto store = make_sqlite_checkpointer(path, store_open::existing_only);
+  ASSERT_TRUE(store.ok()) << store.err().to_string();
+  auto entries = (*store)->list("g");
+  ASSERT_TRUE(entries.ok()) << entries.err().to_string();
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ(entries->front().checkpoint, "42");
+  EXPECT_TRUE((*store)->clear("g").ok());
+  EXPECT_TRUE((*store)->list("g")->empty());
+}
+
+TEST(SqliteCheckpointerTest, ExistingOnlyRefusesAFileThatIsNotAStoreAndLeavesIt) {
+  testutil::temp_dir dir;
+  const std::string path = dir.file("other.db");
+  read_pragma(path, "user_version = 0");  // creates an empty SQLite database
+  ASSERT_TRUE(std::filesystem::exists(path));
+  auto store = make_sqlite_checkpointer(path, store_open::existing_only);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.err().code, client_error::checkpoint_store);
+  EXPECT_NE(store.err().message.find("not a Spate checkpoint store"), std::string::npos)
+      << store.err().message;
+  EXPECT_EQ(read_pragma(path, "user_version"), "0");
+  EXPECT_NE(read_pragma(path, "journal_mode"), "wal") << "the file was changed";
+}
+
 // --- Redis specifics --------------------------------------------------------------------
 
 // Runs one redis-cli command against the local server; its trimmed output, or nothing when

@@ -81,7 +81,7 @@ outcome<std::shared_ptr<checkpointer>> open_redis(std::string_view uri, std::str
 
 }  // namespace
 
-outcome<std::shared_ptr<checkpointer>> open_checkpointer(const std::string& uri) {
+outcome<std::shared_ptr<checkpointer>> open_checkpointer(const std::string& uri, store_open mode) {
   const std::string_view text = uri;
   if (text.empty()) return bad_uri(uri, "empty");
 
@@ -94,7 +94,7 @@ outcome<std::shared_ptr<checkpointer>> open_checkpointer(const std::string& uri)
     std::string_view path = text.substr(std::string_view("sqlite:").size());
     if (path.starts_with("//")) path.remove_prefix(2);  // sqlite:///abs/path
     if (path.empty()) return bad_uri(uri, "missing the SQLite file path");
-    return make_sqlite_checkpointer(std::string(path));
+    return make_sqlite_checkpointer(std::string(path), mode);
   }
 
   if (text.starts_with("redis:")) {
@@ -105,7 +105,7 @@ outcome<std::shared_ptr<checkpointer>> open_checkpointer(const std::string& uri)
   if (const std::size_t scheme_end = text.find("://"); scheme_end != std::string_view::npos) {
     return bad_uri(uri, "unknown scheme '" + std::string(text.substr(0, scheme_end)) + "'");
   }
-  return make_sqlite_checkpointer(uri);  // a bare path
+  return make_sqlite_checkpointer(uri, mode);  // a bare path
 }
 
 // The group is "APPLICATION/STREAM": workers of one application reading one stream share its

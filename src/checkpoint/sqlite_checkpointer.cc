@@ -2,7 +2,8 @@
 // processes of one machine can share the file: it is opened in WAL mode (readers never block
 // the writer) with a 5 s busy timeout (a writer waits for another instead of failing), and
 // every operation is one auto-committed statement, so a compare-and-set is atomic across
-// connections and processes.
+// connections and processes. Opened with store_open::existing_only it creates nothing: the
+// file must exist and carry the schema below, or the open fails before anything is written.
 //
 // Schema (PRAGMA user_version = 1):
 //   CREATE TABLE shard_leases (
@@ -103,9 +104,9 @@ constexpr const char* clear_sql = "DELETE FROM shard_leases WHERE grp = ?1";
 
 class sqlite_checkpointer final : public checkpointer {
  public:
-  static outcome<std::shared_ptr<checkpointer>> open(const std::string& path) {
+  static outcome<std::shared_ptr<checkpointer>> open(const std::string& path, store_open mode) {
     auto self = std::shared_ptr<sqlite_checkpointer>(new sqlite_checkpointer(path));
-    if (outcome<void> opened = self->open_database(); !opened) return opened.err();
+    if (outcome<void> opened = self->open_database(mode); !opened) return opened.err();
     return std::shared_ptr<checkpointer>(std::move(self));
   }
 
@@ -195,6 +196,12 @@ class sqlite_checkpointer final : public checkpointer {
     return sqlite3_column_int(stmt.get(), 0);
   }
 
+  error other_schema(int version) const {
+    return error{client_error::checkpoint_store,
+                 "sqlite " + path_ + ": schema version " + std::to_string(version) +
+                     " is not the one this library uses (" + std::to_string(schema_version) + ")"};
+  }
+
   // Creates the table and stamps the schema version inside one write transaction, so two
   // processes opening a new file at once do not race.
   outcome<void> create_schema() {
@@ -205,22 +212,43 @@ class sqlite_checkpointer final : public checkpointer {
       const std::string stamp = "PRAGMA user_version = " + std::to_string(schema_version);
       return exec(stamp.c_str(), "writing the schema version");
     }
-    if (*version != schema_version) {
-      return error{client_error::checkpoint_store, "sqlite " + path_ + ": schema version " +
-                                                       std::to_string(*version) +
-                                                       " is not the one this library uses (" +
-                                                       std::to_string(schema_version) + ")"};
-    }
+    if (*version != schema_version) return other_schema(*version);
     return ok_t{};
   }
 
-  outcome<void> open_database() {
+  // An existing store only: the file must be there and already hold this library's schema.
+  outcome<void> check_existing_schema() {
+    outcome<int> version = read_user_version();
+    if (!version) return version.err();
+    if (*version == 0) {
+      return error{client_error::checkpoint_store,
+                   "sqlite " + path_ + ": not a Spate checkpoint store (no schema)"};
+    }
+    if (*version != schema_version) return other_schema(*version);
+    return ok_t{};
+  }
+
+  outcome<void> open_database(store_open mode) {
+    const bool create = mode == store_open::create_if_missing;
     sqlite3* raw = nullptr;
-    const int rc =
-        sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    const int rc = sqlite3_open_v2(
+        path_.c_str(), &raw, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), nullptr);
     db_.reset(raw);  // a failed open still returns a handle that must be closed
+    if (rc == SQLITE_CANTOPEN && !create) {
+      return error{client_error::checkpoint_store,
+                   "sqlite " + path_ + ": no checkpoint store there (a consumer creates it)"};
+    }
     if (rc != SQLITE_OK) return failure("cannot open");
     sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+    if (!create) {
+      // Checked before anything writes, so a file that is not a store is left as it was (an
+      // existing store is in WAL mode already; synchronous is per connection).
+      if (outcome<void> r = check_existing_schema(); !r) return r;
+      if (outcome<void> r = exec("PRAGMA synchronous = NORMAL", "setting synchronous"); !r) {
+        return r;
+      }
+      return prepare_statements();
+    }
     if (outcome<void> r = exec("PRAGMA journal_mode = WAL", "enabling WAL"); !r) return r;
     if (outcome<void> r = exec("PRAGMA synchronous = NORMAL", "setting synchronous"); !r) {
       return r;
@@ -233,7 +261,10 @@ class sqlite_checkpointer final : public checkpointer {
       return r;
     }
     if (outcome<void> r = exec("COMMIT", "committing the schema"); !r) return r;
+    return prepare_statements();
+  }
 
+  outcome<void> prepare_statements() {
     for (auto [sql, stmt] : {std::pair{list_sql, &list_}, std::pair{insert_sql, &insert_},
                              std::pair{update_sql, &update_}, std::pair{clear_sql, &clear_}}) {
       if (outcome<void> r = prepare(sql, *stmt); !r) return r;
@@ -252,11 +283,12 @@ class sqlite_checkpointer final : public checkpointer {
 
 }  // namespace
 
-outcome<std::shared_ptr<checkpointer>> make_sqlite_checkpointer(const std::string& path) {
+outcome<std::shared_ptr<checkpointer>> make_sqlite_checkpointer(const std::string& path,
+                                                                store_open mode) {
   if (path.empty()) {
     return error{client_error::invalid_option, "the SQLite checkpointer needs a file path"};
   }
-  return sqlite_checkpointer::open(path);
+  return sqlite_checkpointer::open(path, mode);
 }
 
 }  // namespace spate::client

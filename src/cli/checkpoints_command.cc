@@ -1,5 +1,7 @@
 // spate checkpoints: a consumer group's shards as its checkpoint store holds them - each
-// shard's checkpoint, lease owner, pending handover and last renewal.
+// shard's checkpoint, lease owner, pending handover and last renewal. It opens an existing store
+// only: a wrong --store (or none, in a directory without the default file) is an error, never
+// a new empty store.
 #include "command.h"
 
 #include <spate/client/checkpointer.h>
@@ -40,7 +42,7 @@ void add_checkpoints_command(CLI::App& app, const global_options&) {
                   "redis://HOST:PORT[/DB]");
   cmd->add_flag("--clear", args->clear, "Delete the group's checkpoints and leases (start over)");
   cmd->callback([args] {
-    auto store = must(client::open_checkpointer(args->store));
+    auto store = must(client::open_checkpointer(args->store, client::store_open::existing_only));
     const std::string group = client::group_key(args->application, args->stream);
     if (args->clear) {
       must(store->clear(group));

@@ -1,6 +1,13 @@
 // spate: the command-line tool for spated and AWS Kinesis - streams, put, tail, reshard and
 // checkpoints. Each subcommand lives in its own file; this one parses and dispatches.
+//
+// Exit status: 0 on success (and for --help), 1 when a command failed, 2 for a usage error.
+// Every failure is one line on stderr starting "spate: "; a usage error also names the help
+// to read ("spate: stream is required (see spate tail --help)").
 #include "command.h"
+
+#include <string>
+#include <vector>
 
 namespace spate::cli {
 
@@ -17,6 +24,35 @@ std::shared_ptr<client::kinesis> make_client(const global_options& global) {
   }
 }
 
+namespace {
+
+// The command line's deepest subcommand that was recognized before the error.
+const CLI::App& deepest(const CLI::App& app) {
+  const CLI::App* at = &app;
+  while (!at->get_subcommands().empty()) at = at->get_subcommands().front();
+  return *at;
+}
+
+// That subcommand as typed ("spate streams create"), so the hint points at the right help.
+std::string command_path(const CLI::App& app) {
+  std::string path = "spate";
+  for (const CLI::App* at = &app; !at->get_subcommands().empty();) {
+    at = at->get_subcommands().front();
+    path += " " + at->get_name();
+  }
+  return path;
+}
+
+// A CLI11 parse error as one line: its message with any line breaks folded.
+std::string one_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace
 }  // namespace spate::cli
 
 int main(int argc, char** argv) {
@@ -39,7 +75,18 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and friends are "errors" with exit code 0: CLI11 prints the help to stdout.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::string what = one_line(e.what());
+    // CLI11 says "A subcommand is required" for a mistyped one; name the word instead.
+    const CLI::App& at = deepest(app);
+    std::vector<std::string> extra = at.remaining();
+    if (extra.empty()) extra = app.remaining();
+    if (e.get_name() == "RequiredError" && at.get_require_subcommand_min() > 0 && !extra.empty()) {
+      what = "unknown command '" + extra.front() + "'";
+    }
+    std::fprintf(stderr, "spate: %s (see %s --help)\n", what.c_str(), command_path(app).c_str());
+    return 2;
   } catch (const command_failure& e) {
     std::fprintf(stderr, "spate: %s\n", e.message.c_str());
     return 1;

@@ -1,11 +1,14 @@
 // spate tail [-f]: prints a stream's records from every shard - parents before children, so it
 // follows splits and merges - starting at TRIM_HORIZON, LATEST or a time. Without -f it stops
-// once the stream has been quiet for --idle; with -f it runs until interrupted.
+// once the stream has been quiet for --idle; with -f it runs until interrupted. Either way it
+// ends with one error line and status 1 when the stream is deleted under it, or when the
+// endpoint has not answered for `give_up_unreachable`.
 #include "command.h"
 
 #include <spate/client/consumer.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <ctime>
 #include <mutex>
@@ -13,6 +16,9 @@
 
 namespace spate::cli {
 namespace {
+
+// Long enough to ride out a spated restart, short enough for a person waiting at a terminal.
+constexpr std::chrono::milliseconds give_up_unreachable{5000};
 
 std::atomic<bool> interrupted{false};
 extern "C" void on_signal(int) {
@@ -119,7 +125,8 @@ void add_tail_command(CLI::App& app, const global_options& global) {
   auto* tail =
       app.add_subcommand("tail", "Print a stream's records, all shards, following resharding");
   tail->add_option("stream", args->stream, "Stream name")->required();
-  tail->add_flag("--follow,-f", args->follow, "Keep printing new records until interrupted");
+  tail->add_flag("--follow,-f", args->follow,
+                 "Keep printing new records until interrupted (or the stream is deleted)");
   tail->add_option("--from", args->from,
                    "trim_horizon (default), latest, epoch seconds or YYYY-MM-DDTHH:MM:SSZ");
   tail->add_option("--format", args->format, "raw (data only), json (one object per line) or hex")
@@ -136,6 +143,7 @@ void add_tail_command(CLI::App& app, const global_options& global) {
     options.idle_poll_interval = std::chrono::milliseconds(100);
     options.shard_sync_interval = std::chrono::milliseconds(1000);
     options.lease_duration = std::chrono::milliseconds(3000);
+    options.unreachable_timeout = give_up_unreachable;
 
     std::mutex out_mu;
     std::atomic<long> printed{0};
@@ -159,12 +167,24 @@ void add_tail_command(CLI::App& app, const global_options& global) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     consumer.start();
-    while (!interrupted) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (args->limit > 0 && printed >= args->limit) break;
-      if (!args->follow && now_ms() - last_activity >= args->idle_ms) break;
-    }
+    // The consumer's wait() ends on a failure (stream gone, endpoint unreachable); the watcher
+    // ends it on the reasons to stop that are the command's own.
+    std::atomic<bool> finished{false};
+    std::thread watcher([&] {
+      while (!finished) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (interrupted || (args->limit > 0 && printed >= args->limit) ||
+            (!args->follow && now_ms() - last_activity >= args->idle_ms)) {
+          consumer.stop();
+          return;
+        }
+      }
+    });
+    auto result = consumer.wait();
+    finished = true;
+    watcher.join();
     consumer.stop();
+    if (!result) fail(result.err());
   });
 }
 

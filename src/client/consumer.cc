@@ -13,6 +13,12 @@
 //    unless the handler itself holds the reader longer than that;
 //  - a handover (pending_owner set) happens in the coordinator: stop and join the reader, then
 //    one write that stores the last checkpoint and names the new owner.
+//
+// Giving up: the coordinator alone decides. ListShards answering ResourceNotFoundException
+// means the stream is gone, and the consumer fails with that error (a reader meeting it only
+// asks for an early listing: a trimmed shard gives it too while the stream lives). Every call
+// notes whether it reached the service; once none has since the first that could not, for
+// unreachable_timeout, the consumer fails with the last connection error.
 #include "client/backoff.h"
 #include "client/kpl_aggregation.h"
 
@@ -33,6 +39,13 @@ namespace spate::client {
 namespace {
 
 using clock = std::chrono::steady_clock;
+
+constexpr const char* resource_not_found = "ResourceNotFoundException";
+
+// The errors the client makes up when no answer came back at all.
+bool unreachable(const error& e) {
+  return e.code == client_error::connection || e.code == client_error::timeout;
+}
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -123,6 +136,7 @@ struct consumer::impl {
     if (started) return;
     started = true;
     if (stopping) return;
+    failing_since = 0;
     coordinator = std::thread([this] { coordinate(); });
   }
 
@@ -261,6 +275,7 @@ struct consumer::impl {
         sync_shards();
         next_sync = now + options.shard_sync_interval;
       }
+      give_up_if_unreachable();
       auto entries = options.checkpoints->list(group);
       if (entries.ok()) {
         observe(*entries);
@@ -305,7 +320,11 @@ struct consumer::impl {
     req.stream = options.stream;
     for (;;) {
       auto page = api->list_shards(req);
-      if (!page.ok()) return;  // try again next time
+      note(page);
+      if (!page.ok()) {
+        if (page.err().code == resource_not_found) fail(page.err());  // the stream is gone
+        return;  // otherwise try again next time
+      }
       for (auto& s : page->shards) shards.push_back(std::move(s));
       if (page->next_token.empty()) break;
       req = {};
@@ -333,11 +352,49 @@ struct consumer::impl {
       e.checkpoint = checkpoint_trim_horizon;
       (void)options.checkpoints->compare_and_set(group, e, 0);  // false: already recorded
     }
+    request_sync();
+  }
+
+  // Has the coordinator list the shards at its next turn instead of at the next interval.
+  void request_sync() {
     {
       std::lock_guard lock(mu);
       sync_requested = true;
     }
     wake.notify_all();
+  }
+
+  // ---- reachability ----
+
+  // Notes whether a call reached the service: any answer, an error answer included, does.
+  template <class T>
+  void note(const outcome<T>& r) {
+    if (r.ok() || !unreachable(r.err())) {
+      failing_since = 0;
+      return;
+    }
+    clock::rep none = 0;
+    failing_since.compare_exchange_strong(none, clock::now().time_since_epoch().count());
+    std::lock_guard lock(mu);
+    last_unreachable = r.err();
+  }
+
+  // Fails the consumer once no call has reached the service for unreachable_timeout.
+  void give_up_if_unreachable() {
+    if (options.unreachable_timeout.count() <= 0) return;
+    const clock::rep since = failing_since.load();
+    if (since == 0) return;
+    const auto failing_for = clock::now() - clock::time_point(clock::duration(since));
+    if (failing_for < options.unreachable_timeout) return;
+    error e;
+    {
+      std::lock_guard lock(mu);
+      if (!last_unreachable) return;
+      e = *last_unreachable;
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(failing_for).count();
+    e.message += " (no answer from the endpoint for " + std::to_string(ms) + " ms)";
+    fail(std::move(e));
   }
 
   // Notes when each entry's version last moved, by our clock.
@@ -597,15 +654,19 @@ struct consumer::impl {
                                  ? first_position(w)
                                  : start_position::after_sequence(w.last_sequence);
         auto it = api->get_shard_iterator({options.stream, w.shard_id, pos});
+        note(it);
         if (!it.ok()) {
+          if (it.err().code == resource_not_found) request_sync();
           pause(w, detail::backoff_delay(retry, failures++));
           continue;
         }
         iterator = std::move(*it);
       }
       auto got = api->get_records(iterator, options.max_records_per_call);
+      note(got);
       if (!got.ok()) {
         if (got.err().code == "ExpiredIteratorException") iterator.clear();
+        if (got.err().code == resource_not_found) request_sync();
         pause(w, detail::backoff_delay(retry, failures++));
         continue;
       }
@@ -648,7 +709,9 @@ struct consumer::impl {
         end_of_shard(w, children);
         return;
       }
+      note(r);
       if (!r.ok()) {
+        if (r.err().code == resource_not_found) request_sync();
         pause(w, detail::backoff_delay(retry, failures++));
       } else {
         failures = 0;
@@ -717,6 +780,8 @@ struct consumer::impl {
   bool stopping = false;
   bool stopped = false;
   std::optional<error> failure;
+  std::optional<error> last_unreachable;     // the last call that got no answer (guarded by mu)
+  std::atomic<clock::rep> failing_since{0};  // first unanswered call since an answer; 0: none
   std::thread coordinator;
 
   std::atomic<std::uint64_t> records{0}, batches{0}, checkpoints{0}, shards_finished{0},

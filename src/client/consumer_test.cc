@@ -10,8 +10,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -293,6 +295,74 @@ TEST(Consumer, AHandlerExceptionStopsTheConsumerWithTheReason) {
   EXPECT_EQ(r.err().code, "HandlerError");
   EXPECT_EQ(r.err().message, "handler broke");
   c.stop();
+}
+
+// wait() on another thread, bounded: whether it returned within `limit`, and its result. The
+// consumer is stopped either way, so a wait() that never returned on its own ends too.
+std::optional<outcome<void>> wait_within(consumer& c, std::chrono::milliseconds limit) {
+  auto waited = std::async(std::launch::async, [&] { return c.wait(); });
+  const bool returned = waited.wait_for(limit) == std::future_status::ready;
+  c.stop();
+  auto result = waited.get();
+  if (!returned) return std::nullopt;
+  return result;
+}
+
+TEST(Consumer, FailsWhenItsStreamIsDeleted) {
+  auto fake = make_fake(2);
+  put(*fake, 0, 100);
+  journal j;
+  consumer c(fake, fast_options(make_memory_checkpointer()), j.handler("w"));
+  c.start();
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 100; }));
+  ASSERT_TRUE(fake->delete_stream({"s", ""}, false).ok());
+  auto r = wait_within(c, 5s);
+  ASSERT_TRUE(r.has_value()) << "the consumer kept spinning on a deleted stream";
+  ASSERT_FALSE(r->ok());
+  EXPECT_EQ(r->err().code, "ResourceNotFoundException");
+}
+
+client_options unreachable_client_options(const std::string& endpoint) {
+  client_options co;
+  co.endpoint = endpoint;
+  co.retry.max_attempts = 2;
+  co.connect_timeout = 500ms;
+  return co;
+}
+
+TEST(Consumer, FailsOnceTheEndpointIsUnreachableForTheTimeout) {
+  testutil::spated_process server;
+  auto api = make_client(unreachable_client_options(server.endpoint()));
+  create_stream_request req;
+  req.stream_name = "s";
+  req.shard_count = 1;
+  ASSERT_TRUE(api->create_stream(req).ok());
+  put(*api, 0, 10);
+  journal j;
+  auto o = fast_options(make_memory_checkpointer());
+  o.unreachable_timeout = 1000ms;
+  consumer c(api, o, j.handler("w"));
+  c.start();
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 10; }));
+  std::this_thread::sleep_for(1500ms);  // reachable and idle for longer than the timeout
+  server.process().kill9();
+  const auto killed = std::chrono::steady_clock::now();
+  auto r = wait_within(c, 8s);
+  const auto took = std::chrono::steady_clock::now() - killed;
+  ASSERT_TRUE(r.has_value()) << "the consumer never gave up on a dead endpoint";
+  ASSERT_FALSE(r->ok());
+  EXPECT_EQ(r->err().code, client_error::connection) << r->err().to_string();
+  EXPECT_NE(r->err().message.find("no answer from the endpoint"), std::string::npos);
+  EXPECT_GE(took, 1000ms) << "gave up before the timeout";
+}
+
+TEST(Consumer, WithoutATimeoutAnUnreachableEndpointIsRetried) {
+  auto api = make_client(unreachable_client_options(
+      "http://127.0.0.1:" + std::to_string(testutil::free_loopback_port())));
+  consumer c(api, fast_options(make_memory_checkpointer()), [](const record_batch&) {});
+  c.start();
+  auto r = wait_within(c, 2000ms);
+  EXPECT_FALSE(r.has_value()) << "the default is to ride out an outage";
 }
 
 TEST(Consumer, StopFromInsideTheHandlerOnlyRequestsIt) {

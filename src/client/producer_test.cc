@@ -9,10 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 
 namespace spate::client {
 namespace {
@@ -199,6 +202,61 @@ TEST(Producer, BoundedQueueFailsOrBlocks) {
   auto after = p.put("k", "v").get();
   ASSERT_FALSE(after.ok());
   EXPECT_EQ(after.err().code, client_error::closed);
+}
+
+TEST(Producer, BlockingQueueWaitsForSpaceAndLosesNothing) {
+  // The first PutRecords call is held at a gate, so the queue (queued plus in-flight records)
+  // stays at its bound until the test opens it.
+  auto fake = make_fake("s", 1);
+  std::promise<void> open_gate;
+  std::shared_future<void> gate = open_gate.get_future().share();
+  std::atomic<int> calls_at_gate{0};
+  fake->inject_put_failures([&](const put_records_entry&) {
+    ++calls_at_gate;
+    gate.wait();
+    return false;
+  });
+  auto o = options_for("s");
+  o.max_queued_records = 4;
+  o.max_in_flight = 1;
+  o.overflow = overflow_policy::block;
+  producer p(fake, o);
+  std::future<std::future<outcome<put_result>>> blocked;  // the put() that must wait for space
+  struct opener {  // opens the gate on every way out, so nothing waits on it forever
+    std::promise<void>& gate;
+    bool opened = false;
+    void open() {
+      if (!opened) gate.set_value();
+      opened = true;
+    }
+    ~opener() { open(); }
+  } opener{open_gate};
+
+  std::vector<std::future<outcome<put_result>>> futures;
+  for (int i = 0; i < 4; ++i) futures.push_back(p.put("k" + std::to_string(i), std::to_string(i)));
+  blocked = std::async(std::launch::async, [&] { return p.put("k4", "4"); });
+  const auto give_up = std::chrono::steady_clock::now() + 5s;
+  while (calls_at_gate == 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_GT(calls_at_gate.load(), 0) << "the first batch was never sent";
+  EXPECT_EQ(blocked.wait_for(300ms), std::future_status::timeout)
+      << "put() returned while the queue was full";
+  EXPECT_EQ(p.stats().accepted, 4u);
+
+  opener.open();  // the held batch settles, which frees its four places
+  ASSERT_EQ(blocked.wait_for(5s), std::future_status::ready) << "put() stayed blocked";
+  futures.push_back(blocked.get());
+  for (int i = 5; i < 20; ++i) futures.push_back(p.put("k" + std::to_string(i), std::to_string(i)));
+  p.flush();
+  for (auto& f : futures) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok()) << r.err().to_string();
+  }
+  EXPECT_EQ(p.stats().accepted, 20u);
+  std::multiset<std::string> data;
+  for (auto& [shard, r] : read_all(*fake, "s")) data.insert(r.data);
+  EXPECT_EQ(data.size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(data.count(std::to_string(i)), 1u) << "record " << i;
 }
 
 TEST(Producer, InvalidRecordsAreRefusedAtOnce) {

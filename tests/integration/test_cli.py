@@ -5,8 +5,11 @@ Proves: streams create/list/describe/delete; put from arguments and from stdin (
 tail without -f prints everything and exits, in raw, JSON and hex, from TRIM_HORIZON, LATEST
 and a time; tail -f follows new records across a split until interrupted; reshard split,
 merge and scale; checkpoints shows a group's positions and lease owners (SQLite store), and
---clear starts it over; every error is one line on stderr with a non-zero exit; the
-examples/ producer and consumer programs build and run.
+--clear starts it over, and it never creates a store that is not there; every error is one
+line on stderr with a non-zero exit, usage errors included (exit 2, with the help to read),
+while --help still prints help and exits 0; tail -f ends with one error line when its stream is
+deleted or the endpoint stays unreachable; the examples/ producer and consumer programs build
+and run.
 """
 
 from __future__ import annotations
@@ -167,3 +170,103 @@ def test_unreachable_endpoint_is_a_clear_error():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert proc.stderr.startswith("spate: ConnectionError"), proc.stderr
+
+
+# --- usage errors: CLI11's parse errors as one line, --help untouched --------------------------
+
+
+@pytest.mark.parametrize("args, message, hint", [
+    ([], "subcommand", "spate --help"),
+    (["frobnicate"], "unknown command 'frobnicate'", "spate --help"),
+    (["streams", "frobnicate"], "unknown command 'frobnicate'", "spate streams --help"),
+    (["tail"], "stream", "spate tail --help"),
+    (["tail", "s", "--format", "xml"], "xml", "spate tail --help"),
+    (["tail", "s", "--limit", "many"], "many", "spate tail --help"),
+    (["streams", "create"], "name", "spate streams create --help"),
+    (["put", "s", "--no-such-flag"], "--no-such-flag", "spate put --help"),
+])
+def test_usage_errors_are_one_line_and_exit_nonzero(endpoint, args, message, hint):
+    proc = subprocess.run([spate_bin(), "--endpoint", endpoint, *args], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2, proc
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("spate: ") and message in proc.stderr, proc.stderr
+    assert proc.stderr.endswith(f"(see {hint})\n"), proc.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["tail", "--help"], ["streams", "create", "--help"]])
+def test_help_is_printed_with_exit_zero(args):
+    proc = subprocess.run([spate_bin(), *args], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "Usage:" in proc.stdout or "USAGE" in proc.stdout.upper(), proc.stdout
+    assert "--help" in proc.stdout
+
+
+# --- tail -f ends with one clear line when it cannot go on -----------------------------------
+
+
+def test_tail_follow_exits_when_the_stream_is_deleted(spate, endpoint):
+    name = unique_stream_name()
+    spate("streams", "create", name, "--shards", "2")
+    follower = subprocess.Popen([spate_bin(), "--endpoint", endpoint, "tail", "-f", name],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)  # following: both shards are being read
+        assert follower.poll() is None, follower.stderr.read()
+        deleted_at = time.monotonic()
+        spate("streams", "delete", name)
+        code = follower.wait(timeout=10)
+        took = time.monotonic() - deleted_at
+        err = follower.stderr.read()
+        assert code == 1, err
+        assert err.count("\n") == 1, err
+        assert err.startswith("spate: ResourceNotFoundException"), err
+        assert took < 5, f"took {took:.1f} s to notice the deletion"
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait()
+
+
+def test_tail_follow_exits_when_the_endpoint_is_unreachable(spated_factory):
+    server = spated_factory()
+    name = unique_stream_name()
+    created = subprocess.run([spate_bin(), "--endpoint", server.endpoint, "streams", "create", name,
+                              "--shards", "1"], capture_output=True, text=True, timeout=30)
+    assert created.returncode == 0, created.stderr
+    follower = subprocess.Popen([spate_bin(), "--endpoint", server.endpoint, "tail", "-f", name],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        assert follower.poll() is None, follower.stderr.read()
+        server.stop()
+        gone_at = time.monotonic()
+        code = follower.wait(timeout=30)
+        took = time.monotonic() - gone_at
+        err = follower.stderr.read()
+        assert code == 1, err
+        assert err.count("\n") == 1, err
+        assert err.startswith("spate: ConnectionError"), err
+        assert "no answer from the endpoint" in err, err
+        assert 4 <= took < 15, f"gave up after {took:.1f} s (the bound is 5 s)"
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait()
+
+
+# --- checkpoints reads a store, never creates one -------------------------------------------
+
+
+@pytest.mark.parametrize("store_args", [[], ["--store", "sqlite:missing.db"], ["--store", "other.db"]])
+@pytest.mark.parametrize("clear", [False, True])
+def test_checkpoints_without_a_store_fails_and_creates_nothing(endpoint, tmp_path, store_args, clear):
+    args = ["checkpoints", "app", "s", *store_args] + (["--clear"] if clear else [])
+    proc = subprocess.run([spate_bin(), "--endpoint", endpoint, *args], capture_output=True,
+                          text=True, timeout=30, cwd=tmp_path)
+    assert proc.returncode == 1, proc
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("spate: CheckpointStoreError") and "no checkpoint store" in proc.stderr, proc.stderr
+    assert list(tmp_path.iterdir()) == [], "a store file was created"

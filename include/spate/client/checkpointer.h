@@ -56,12 +56,20 @@ class checkpointer {
   virtual outcome<void> clear(const std::string& group) = 0;
 };
 
+// Whether opening a store may create it. Consumers create their store on first use; tools
+// that only inspect or reset one (`spate checkpoints`) open an existing store or fail with
+// CheckpointStoreError, so a mistyped path never leaves an empty store behind. Only the SQLite
+// backend creates anything; memory and Redis ignore it.
+enum class store_open { create_if_missing, existing_only };
+
 std::shared_ptr<checkpointer> make_memory_checkpointer();
-outcome<std::shared_ptr<checkpointer>> make_sqlite_checkpointer(const std::string& path);
+outcome<std::shared_ptr<checkpointer>> make_sqlite_checkpointer(
+    const std::string& path, store_open mode = store_open::create_if_missing);
 outcome<std::shared_ptr<checkpointer>> make_redis_checkpointer(const std::string& host, int port,
                                                                int db = 0);
 // "memory:", "sqlite:PATH" (or a bare path), "redis://HOST:PORT[/DB]".
-outcome<std::shared_ptr<checkpointer>> open_checkpointer(const std::string& uri);
+outcome<std::shared_ptr<checkpointer>> open_checkpointer(
+    const std::string& uri, store_open mode = store_open::create_if_missing);
 
 // The group key the consumer uses for an application reading a stream.
 std::string group_key(const std::string& application, const std::string& stream_name);

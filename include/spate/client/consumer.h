@@ -21,6 +21,12 @@
 // `efo_consumer_arn` is set). KPL aggregated records are de-aggregated before the handler sees
 // them. Checkpoints are written after every checkpoint_every_records handled records, every
 // checkpoint_interval, at the end of a shard, at handover and at stop().
+//
+// A consumer fails - it stops, and wait() returns the error - when a handler throws, when the
+// stream no longer exists (ListShards answers ResourceNotFoundException; a reader that meets
+// that error asks for the listing at once), and, if unreachable_timeout is set, when the
+// endpoint has given no answer at all for that long. Other failed calls are retried with
+// backoff for as long as it takes.
 #pragma once
 
 #include <spate/client/checkpointer.h>
@@ -68,7 +74,11 @@ struct consumer_options {
   std::chrono::milliseconds lease_duration{10'000};
   std::chrono::milliseconds shard_sync_interval{10'000};
   std::size_t max_leases = 0;  // 0: no cap beyond the fair share
-  shard_observer on_shard;     // optional
+  // Fail once every call has ended in ConnectionError or RequestTimeout (the client's own
+  // retries included) for this long, with no answer in between. 0: retry forever, riding out
+  // any outage (the default, right for a long-running worker; a tool a person watches sets it).
+  std::chrono::milliseconds unreachable_timeout{0};
+  shard_observer on_shard;  // optional
 };
 
 struct consumer_stats {
@@ -95,7 +105,8 @@ class consumer {
   // them at once, and returns. Idempotent. Called from a handler or on_shard callback it only
   // requests the stop (no waiting on itself); the owner's stop() or destructor finishes it.
   void stop();
-  // Blocks until a stop is requested or the consumer fails; returns the failure, if any.
+  // Blocks until a stop is requested or the consumer fails (see above); returns the failure,
+  // if any.
   outcome<void> wait();
 
   const std::string& worker_id() const;
