@@ -263,6 +263,24 @@ class validator {
           const path_ref element{&path, m.name, i + 1};
           check(v->items()[i], *m.element, &element);
         }
+      } else if (!m.one_of.empty()) {
+        // A list of enum strings (ShardLevelMetrics): each element must be one of them.
+        bool bad = false;
+        for (const auto& item : v->items()) {
+          bool found = false;
+          for (auto e : m.one_of) found = found || (item.is_string() && e == item.as_string());
+          bad = bad || !found;
+        }
+        if (bad) {
+          std::string set;
+          for (std::size_t i = 0; i < m.one_of.size(); ++i) {
+            set += (i ? ", " : "") + std::string(m.one_of[i]);
+          }
+          fail(v, m, path,
+               fmt::format("Member must satisfy constraint: [Member must satisfy enum value set: "
+                           "[{}]]",
+                           set));
+        }
       } else {
         bool bad = false;
         for (const auto& item : v->items()) {
@@ -292,6 +310,8 @@ std::string_view type_name(value::kind k) {
       return "class java.lang.Boolean";
     case value::kind::string:
       return "class java.lang.String";
+    case value::kind::blob:
+      return "class java.nio.HeapByteBuffer";
     default:
       return "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
   }
@@ -301,22 +321,22 @@ std::optional<schema_error> serialization(std::string message) {
   return schema_error{true, std::move(message)};
 }
 
-std::optional<schema_error> normalize_member(value& v, const member& m);
+std::optional<schema_error> normalize_member(value& v, const member& m, number_time numbers);
 
-std::optional<schema_error> normalize_object(value& object, const shape& s) {
+std::optional<schema_error> normalize_object(value& object, const shape& s, number_time numbers) {
   // Null members are absent.
   auto& members = object.members();
   std::erase_if(members, [](const auto& mv) { return mv.second.is_null(); });
   for (const auto& m : s.members) {
     for (auto& [name, v] : members) {
       if (name != m.name) continue;
-      if (auto e = normalize_member(v, m)) return e;
+      if (auto e = normalize_member(v, m, numbers)) return e;
     }
   }
   return std::nullopt;
 }
 
-std::optional<schema_error> normalize_member(value& v, const member& m) {
+std::optional<schema_error> normalize_member(value& v, const member& m, number_time numbers) {
   const auto k = v.type();
   const bool scalar_expected =
       m.type != member_type::list && m.type != member_type::map && m.type != member_type::structure;
@@ -333,9 +353,10 @@ std::optional<schema_error> normalize_member(value& v, const member& m) {
       }
       return std::nullopt;
     case member_type::integer:
-      if (k == value::kind::string || k == value::kind::boolean) {
+      if (k == value::kind::string || k == value::kind::boolean || k == value::kind::blob) {
         return serialization(fmt::format("{} can not be converted to an Integer", type_name(k)));
       }
+      if (k == value::kind::timestamp) v = value::integer(v.as_integer());
       if (k == value::kind::number) {
         const double d = std::floor(v.as_number());
         v = value::integer(d >= INT32_MAX   ? INT32_MAX
@@ -356,6 +377,7 @@ std::optional<schema_error> normalize_member(value& v, const member& m) {
       }
       return std::nullopt;
     case member_type::blob: {
+      if (k == value::kind::blob) return std::nullopt;  // a codec's byte string (CBOR)
       if (k != value::kind::string) {
         return serialization(fmt::format("{} can not be converted to a Blob", type_name(k)));
       }
@@ -383,11 +405,19 @@ std::optional<schema_error> normalize_member(value& v, const member& m) {
       return std::nullopt;
     }
     case member_type::timestamp:
-      if (k == value::kind::string || k == value::kind::boolean) {
+      if (k == value::kind::string || k == value::kind::boolean || k == value::kind::blob) {
         return serialization(
             fmt::format("{} can not be converted to milliseconds since epoch", type_name(k)));
       }
-      v = value::integer(static_cast<std::int64_t>(std::llround(v.as_number() * 1000.0)));
+      if (k == value::kind::timestamp) {
+        v = value::integer(v.as_integer());
+      } else if (numbers == number_time::epoch_millis) {
+        v = value::integer(k == value::kind::integer
+                               ? v.as_integer()
+                               : static_cast<std::int64_t>(std::llround(v.as_number())));
+      } else {
+        v = value::integer(static_cast<std::int64_t>(std::llround(v.as_number() * 1000.0)));
+      }
       return std::nullopt;
     case member_type::list:
       if (k == value::kind::object) {
@@ -400,10 +430,10 @@ std::optional<schema_error> normalize_member(value& v, const member& m) {
             return serialization("Start of list found where not expected");
           }
           if (!item.is_object()) return serialization("Expected null");
-          if (auto e = normalize_object(item, *m.element)) return e;
+          if (auto e = normalize_object(item, *m.element, numbers)) return e;
         } else {
           member element{.name = m.name, .type = member_type::string};
-          if (auto e = normalize_member(item, element)) return e;
+          if (auto e = normalize_member(item, element, numbers)) return e;
         }
       }
       return std::nullopt;
@@ -412,13 +442,13 @@ std::optional<schema_error> normalize_member(value& v, const member& m) {
       if (k != value::kind::object) return serialization("Expected map or null");
       for (auto& [key, mv] : v.members()) {
         member element{.name = key, .type = member_type::string};
-        if (auto e = normalize_member(mv, element)) return e;
+        if (auto e = normalize_member(mv, element, numbers)) return e;
       }
       return std::nullopt;
     case member_type::structure:
       if (k == value::kind::array) return serialization("Start of list found where not expected");
       if (k != value::kind::object) return serialization("Expected null");
-      if (m.element) return normalize_object(v, *m.element);
+      if (m.element) return normalize_object(v, *m.element, numbers);
       return std::nullopt;
   }
   return std::nullopt;
@@ -473,8 +503,8 @@ std::string_view pattern_text(pattern p) {
   return "";
 }
 
-std::optional<schema_error> normalize(value& request, const shape& s) {
-  return normalize_object(request, s);
+std::optional<schema_error> normalize(value& request, const shape& s, number_time numbers) {
+  return normalize_object(request, s, numbers);
 }
 
 std::optional<schema_error> validate(const value& request, const shape& s) {

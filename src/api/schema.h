@@ -3,9 +3,10 @@
 // member constraints (ValidationException: "N validation errors detected: Value 'x' at
 // 'memberName' failed to satisfy constraint: ...", at most 10 listed).
 //
-// `normalize` converts in place what it checks: base64 strings become blobs, numbers for
-// integer members are truncated to int32 as AWS does, timestamps (epoch seconds) become
-// integer milliseconds, and null members are removed. Actions then read typed values.
+// `normalize` converts in place what it checks: base64 strings become blobs (a codec's byte
+// strings already are), numbers for integer members are truncated to int32 as AWS does,
+// timestamps (JSON: epoch seconds; CBOR: tag 1 or numbers, epoch milliseconds) become integer
+// milliseconds, and null members are removed. Actions then read typed values.
 //
 // Each action declares its shape once (in its own file), with members listed in the order
 // AWS reports their validation errors.
@@ -46,7 +47,8 @@ struct member {
   std::optional<std::int64_t> min_value;
   std::optional<std::int64_t> max_value;
   pattern matches = pattern::none;
-  std::vector<std::string_view> one_of;  // enum values, in the order AWS prints them
+  std::vector<std::string_view> one_of;  // enum values, in the order AWS prints them (for a
+                                         // list of strings: each element's)
   const shape* element = nullptr;        // list elements / structure members (nullptr: strings)
   // Maps (tags): key and value lengths.
   std::int64_t map_key_max = 128;
@@ -63,8 +65,14 @@ struct schema_error {
   std::string message;
 };
 
+// How a plain number in a timestamp member counts time: JSON sends epoch seconds (with a
+// fraction), CBOR epoch milliseconds (AWS's CBOR convention, see cbor_codec.h). A timestamp
+// value (CBOR tag 1) is milliseconds whatever this says.
+enum class number_time { epoch_seconds, epoch_millis };
+
 // Type conversion; the first wrong member stops it.
-std::optional<schema_error> normalize(value& request, const shape& s);
+std::optional<schema_error> normalize(value& request, const shape& s,
+                                      number_time numbers = number_time::epoch_seconds);
 // Constraint validation of a normalized request.
 std::optional<schema_error> validate(const value& request, const shape& s);
 

@@ -98,3 +98,31 @@ TEST(SchemaTest, PatternsMatchAsAwsPrintsThem) {
 
 }  // namespace
 }  // namespace spate::api
+
+namespace spate::api {
+namespace {
+
+// A list of enum strings (ShardLevelMetrics): every element must be in the set.
+TEST(SchemaTest, ListOfEnumStringsChecksEachElement) {
+  const shape metrics{{{.name = "ShardLevelMetrics",
+                        .type = member_type::list,
+                        .required = true,
+                        .min_length = 1,
+                        .one_of = {"IncomingBytes", "ALL"}}}};
+  auto run = [&](std::string_view json) -> std::optional<schema_error> {
+    auto v = decode_json(json);
+    EXPECT_TRUE(v);
+    if (auto e = normalize(*v, metrics)) return e;
+    return validate(*v, metrics);
+  };
+  EXPECT_FALSE(run(R"({"ShardLevelMetrics":["ALL","IncomingBytes"]})"));
+  auto e = run(R"({"ShardLevelMetrics":["IncomingBytes","Nope"]})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->message,
+            "1 validation error detected: Value '[IncomingBytes, Nope]' at 'shardLevelMetrics' "
+            "failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy "
+            "enum value set: [IncomingBytes, ALL]]");
+}
+
+}  // namespace
+}  // namespace spate::api

@@ -4,7 +4,8 @@
 // again has none). Its ARN ends in its creation time in epoch seconds, as AWS's do, so a
 // consumer registered again under the same name gets a new ARN (unless within the same
 // second). Registration and deregistration pass through CREATING and DELETING for
-// `consumer_ms` (immediately when 0); a restart completes a pending transition.
+// `consumer_ms` (immediately when 0); a restart completes a pending transition. A consumer's
+// resource policy goes with it.
 #include "common/clock.h"
 #include "common/log.h"
 #include "engine/engine.h"
@@ -180,6 +181,7 @@ void engine::apply_consumer_transition(const consumer_record& which, consumer_st
     std::unique_lock lock(stream->mu);
     if (step == consumer_step::remove) {
       stream->consumers.erase(name);
+      stream->policies.erase(updated.arn);  // the catalog dropped it with the consumer
     } else {
       stream->consumers[name] = updated;
     }

@@ -99,6 +99,7 @@ void engine::close() {
 }
 
 result<void> engine::load() {
+  SPATE_TRY(account_, catalog_->get_account_settings());
   SPATE_TRY(auto records, catalog_->list_streams());
   std::vector<std::string> finish_deleting;
   for (auto& record : records) {
@@ -131,11 +132,20 @@ result<void> engine::load() {
     } else if (record.status != stream_status::active) {
       // A delayed transition was pending when the server stopped; complete it now.
       record.status = stream_status::active;
+      record.warm_current_mibs = record.warm_target_mibs;
       SPATE_TRY_VOID(catalog_->update_stream(record));
     }
     last_created_ms_ = std::max(last_created_ms_, record.created_ms);
     stream->record = std::move(record);
     streams_.emplace(stream->record.name, std::move(stream));
+  }
+  SPATE_TRY(auto policies, catalog_->list_policies());
+  for (auto& p : policies) {
+    auto it = streams_.find(p.stream);
+    if (it == streams_.end()) continue;
+    // A consumer's policy outlives it only if a crash came between the two deletes.
+    if (!p.consumer.empty() && !it->second->consumers.contains(p.consumer)) continue;
+    it->second->policies.emplace(std::move(p.arn), std::move(p.policy));
   }
   for (const auto& name : finish_deleting) remove_stream_now(name);
 
@@ -648,6 +658,7 @@ void engine::finish_update_later(const std::string& name, std::int64_t delay_ms)
     if (!s || s->record.status != stream_status::updating) return;
     auto updated = s->record;
     updated.status = stream_status::active;
+    updated.warm_current_mibs = updated.warm_target_mibs;  // a warm throughput update is done
     (void)store_record(*s, updated, "finishing an update");
   });
 }
@@ -690,6 +701,20 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
     return not_found(name);
   }
 
+  // The stream's maximum record size (UpdateMaxRecordSize); the api layer has already checked
+  // AWS's absolute one. A record over it refuses the whole request, before anything is written.
+  const std::size_t max_record =
+      static_cast<std::size_t>(stream->record.max_record_size_kib) * 1024;
+  for (const auto& r : records) {
+    if (r.data.size() + r.partition_key.size() > max_record) {
+      return failure{failure_kind::invalid_argument,
+                     fmt::format("Record size {} exceeds the maximum record size of {} KiB "
+                                 "(data plus partition key) of stream {} under account {}.",
+                                 r.data.size() + r.partition_key.size(),
+                                 stream->record.max_record_size_kib, name, options_.account_id)};
+    }
+  }
+
   auto join = std::make_shared<put_join>();
   join->results.resize(records.size());
   join->tag = stream->tag;
@@ -708,6 +733,7 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
     shard_state* shard = stream->route(key);
     if (limited && !shard->budget.admit(r.data.size() + r.partition_key.size(),
                                         options_.shard_write_limits, now)) {
+      shard->counters.add(shard_metric::write_throughput_exceeded, 1);
       join->results[i].shard = shard->record.index;
       join->results[i].error =
           failure{failure_kind::throughput_exceeded,
@@ -756,6 +782,10 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
       join->arrive();  // no commit callback follows a failed append
       continue;
     }
+    std::uint64_t bytes = 0;
+    for (const auto& r : batch) bytes += r.data.size() + r.partition_key.size();
+    shard->counters.add(shard_metric::incoming_records, indexes.size());
+    shard->counters.add(shard_metric::incoming_bytes, bytes);
     storage::position pos = appended->first;
     for (auto i : indexes) {
       join->results[i].shard = shard->record.index;
@@ -902,6 +932,12 @@ outcome<records_page> engine::read(const shard_read& request) const {
   if (page.batch.next < visible && !records.empty()) {
     page.millis_behind = std::max<std::int64_t>(0, now_ms() - records.back().arrival_ms);
   }
+  shard->counters.add(shard_metric::outgoing_records, records.size());
+  shard->counters.add(shard_metric::outgoing_bytes, page.batch.bytes);
+  shard->counters.set(shard_metric::iterator_age_ms,
+                      records.empty() ? 0
+                                      : static_cast<std::uint64_t>(std::max<std::int64_t>(
+                                            0, now_ms() - records.back().arrival_ms)));
   page.end_of_shard = closed && page.batch.next >= shard->log->next_position();
   if (!page.end_of_shard) page.children.clear();
   return page;

@@ -3,15 +3,17 @@
 // The engine owns every stream's in-memory state (its catalog record, its shards and their
 // logs, the routing table of open shards), the server secret, and a maintenance thread that
 // performs delayed state transitions (CREATING -> ACTIVE, DELETING -> gone, UPDATING ->
-// ACTIVE) and retention. It also keeps the consumers registered for enhanced fan-out, and
+// ACTIVE) and retention. It keeps each stream's settings (encryption, enhanced monitoring,
+// maximum record size, warm throughput), resource policies and the account's settings
+// (stream_settings.cc). It also keeps the consumers registered for enhanced fan-out, and
 // wakes subscribers (shard_listener) when a shard they watch has new committed records,
 // closes, or goes away with its stream. It speaks in streams, shards, positions and sequence
 // numbers; it knows nothing of JSON or HTTP (the api layer turns its failures into Kinesis errors).
 //
 // Data directory:
-//   <data-dir>/catalog.db                       streams, shards, tags, consumers (metadata/catalog.h)
-//   <data-dir>/server.key                       secret for iterators and tokens (secret.h)
-//   <data-dir>/streams/<name>-<created_ms>/<shardId-...>/   one shard log each
+//   <data-dir>/catalog.db                       streams, shards, tags, consumers
+//   (metadata/catalog.h) <data-dir>/server.key                       secret for iterators and
+//   tokens (secret.h) <data-dir>/streams/<name>-<created_ms>/<shardId-...>/   one shard log each
 //
 // Concurrency: every method may be called from any thread. Control-plane calls (create,
 // delete, reshard, retention, tags, mode) are serialised by one mutex and write the catalog
@@ -26,6 +28,7 @@
 #include "engine/resharding.h"
 #include "engine/secret.h"
 #include "engine/sequence_number.h"
+#include "engine/shard_metrics.h"
 #include "engine/write_budget.h"
 #include "metadata/catalog.h"
 #include "storage/group_committer.h"
@@ -116,6 +119,22 @@ struct records_page {
 };
 
 enum class retention_change { increase, decrease };
+
+// AWS's bounds on UpdateMaxRecordSize (KiB of data plus partition key per record).
+inline constexpr int min_record_size_kib = 1024;
+inline constexpr int max_record_size_kib = 10240;
+// AWS's default cap on an on-demand stream's warm throughput (10 GiB/s).
+inline constexpr std::int64_t max_warm_throughput_mibs = 10240;
+// The shortest minimum throughput billing commitment (24 hours).
+inline constexpr std::int64_t min_commitment_ms = 24 * 3'600'000;
+
+// EnableEnhancedMonitoring / DisableEnhancedMonitoring: the metrics before and after.
+struct monitoring_change {
+  std::string stream_name;
+  std::string stream_arn;
+  std::vector<std::string> current;
+  std::vector<std::string> desired;
+};
 
 // Where a reader starts in a shard (GetShardIterator, SubscribeToShard's StartingPosition).
 struct start_request {
@@ -225,6 +244,35 @@ class engine {
   outcome<std::size_t> update_shard_count(const std::string& name, std::size_t target);
   outcome<void> update_stream_mode(const std::string& name, metadata::stream_mode mode);
 
+  // --- stream settings, resource policies, account settings (stream_settings.cc) ----------
+  // Server-side encryption with a KMS key (not checked: there is no KMS), or none. The stream
+  // is UPDATING for --update-stream-ms.
+  outcome<void> start_encryption(const std::string& name, const std::string& key_id);
+  outcome<void> stop_encryption(const std::string& name);
+  // Adds (enable) or removes shard-level metrics, named as AWS does ("ALL": all seven).
+  outcome<monitoring_change> change_enhanced_monitoring(const std::string& name,
+                                                        const std::vector<std::string>& metrics,
+                                                        bool enable);
+  // 1024..10240 KiB per record; put() refuses larger records from then on.
+  outcome<void> update_max_record_size(const std::string& name, int kib);
+  // On-demand streams of an account with the minimum throughput billing commitment; returns
+  // the stream's record as changed (its warm target set; current reached once ACTIVE).
+  outcome<metadata::stream_record> update_warm_throughput(const std::string& name,
+                                                          std::int64_t mibs);
+  // The policy of a stream or consumer ARN. Putting validates nothing but the target; the
+  // policy text is kept as given. get_resource_policy returns nullopt when none is attached.
+  outcome<void> put_resource_policy(std::string_view arn, std::string policy);
+  outcome<std::optional<std::string>> get_resource_policy(std::string_view arn) const;
+  outcome<void> delete_resource_policy(std::string_view arn);
+  // The account's settings, a pending end of the commitment applied once it is due.
+  metadata::account_settings account_settings() const;
+  // ENABLED starts a commitment (24 h minimum) or cancels a pending end; DISABLED ends it, or
+  // before its earliest end schedules the end then (ENABLED_UNTIL_EARLIEST_ALLOWED_END).
+  outcome<metadata::account_settings> update_account_settings(bool enable);
+
+  // Appends a sample per shard of every stream with enhanced monitoring (shard_metrics.h).
+  void enhanced_metrics(std::vector<shard_metrics_sample>& out) const;
+
   // --- consumers (enhanced fan-out) --------------------------------------------------------
   std::string consumer_arn(std::string_view stream, std::string_view name,
                            std::int64_t created_ms) const;
@@ -300,6 +348,11 @@ class engine {
   std::string shard_limit_message(std::size_t open, std::size_t additional) const;
   failure shard_not_found(metadata::shard_index shard, std::string_view stream) const;
   failure consumer_not_found(const consumer_key& key) const;
+  struct policy_target;
+  outcome<policy_target> find_policy_target(std::string_view arn) const;
+  // A change of a stream's settings that makes it UPDATING for --update-stream-ms.
+  outcome<void> update_settings(const std::string& name, std::string_view doing,
+                                const std::function<void(metadata::stream_record&)>& change);
   enum class consumer_step { activate, start_deleting, remove };
   void finish_consumer_later(const metadata::consumer_record& which, consumer_step step);
   void apply_consumer_transition(const metadata::consumer_record& which, consumer_step step);
@@ -320,6 +373,9 @@ class engine {
   // forget themselves in it when they end, even if that happens after the engine is gone.
   struct claim_table;
   std::shared_ptr<claim_table> claims_;
+
+  mutable std::mutex account_mu_;  // guards account_ (written under control_mu_ too)
+  metadata::account_settings account_;
 
   std::mutex tasks_mu_;
   std::condition_variable tasks_cv_;

@@ -1,6 +1,7 @@
 // stream_state: the engine's in-memory state of one stream and its shards, shared by the
 // engine's source files (engine.cc: streams, puts, reads; consumers.cc: enhanced fan-out;
-// watch.cc: subscriber wake-ups and SubscribeToShard claims). Not part of the engine's interface.
+// watch.cc: subscriber wake-ups and SubscribeToShard claims; stream_settings.cc: settings and
+// policies). Not part of the engine's interface.
 //
 // Locking: a stream's `mu` is its topology lock. Puts and reads take it shared; resharding,
 // deletion and consumer changes take it exclusively for the instant they publish a change.
@@ -54,7 +55,8 @@ struct engine::shard_state {
   // then be handed out again) is ever read. Only grows.
   std::atomic<storage::position> durable_end{0};
   std::shared_ptr<shard_watch::registry> watchers = std::make_shared<shard_watch::registry>();
-  write_budget budget;  // used only when the engine enforces per-shard write limits
+  write_budget budget;      // used only when the engine enforces per-shard write limits
+  shard_counters counters;  // enhanced monitoring's shard-level metrics (shard_metrics.h)
 
   storage::position visible_end() const { return durable_end.load(std::memory_order_seq_cst); }
   // Publishes records up to `end` to readers and wakes the shard's subscribers.
@@ -76,6 +78,9 @@ struct engine::stream_state {
   std::vector<shard_state*> routing;                 // open shards by range start; guarded by mu
   // Registered consumers by name; guarded by mu, changed only under the engine's control_mu_.
   std::map<std::string, metadata::consumer_record, std::less<>> consumers;
+  // Resource policies by ARN (the stream's, its consumers'); guarded by mu, changed only under
+  // the engine's control_mu_.
+  std::map<std::string, std::string, std::less<>> policies;
 
   void rebuild_routing() {
     routing.clear();

@@ -6,11 +6,14 @@
 #include <sqlite3.h>
 
 #include <cstdio>
+#include <string>
 
 namespace spate::metadata {
 namespace {
 
-constexpr int schema_version = 2;  // 2: consumers
+// 2: consumers. 3: shard-level metrics, maximum record size and warm throughput per stream;
+// resource policies; account settings.
+constexpr int schema_version = 3;
 
 constexpr const char* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -23,7 +26,11 @@ CREATE TABLE IF NOT EXISTS streams (
   created_ms       INTEGER NOT NULL,
   encryption_type  TEXT NOT NULL,
   kms_key_id       TEXT NOT NULL,
-  next_shard_index INTEGER NOT NULL
+  next_shard_index INTEGER NOT NULL,
+  shard_level_metrics TEXT NOT NULL DEFAULT '',
+  max_record_size_kib INTEGER NOT NULL DEFAULT 1024,
+  warm_target_mibs    INTEGER NOT NULL DEFAULT 0,
+  warm_current_mibs   INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS shards (
   stream            TEXT NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
@@ -51,7 +58,34 @@ CREATE TABLE IF NOT EXISTS consumers (
   created_ms INTEGER NOT NULL,
   PRIMARY KEY (stream, name)
 );
+CREATE TABLE IF NOT EXISTS policies (
+  arn      TEXT PRIMARY KEY,
+  stream   TEXT NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+  consumer TEXT NOT NULL,
+  policy   TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS account_settings (
+  id                INTEGER PRIMARY KEY CHECK (id = 1),
+  commitment_status TEXT NOT NULL,
+  started_ms        INTEGER NOT NULL,
+  ended_ms          INTEGER NOT NULL,
+  earliest_end_ms   INTEGER NOT NULL
+);
 )sql";
+
+// Version 2 -> 3: the streams table gains its per-stream settings (the new tables come from
+// schema_sql's CREATE TABLE IF NOT EXISTS, as version 1 -> 2's consumers table did). A column
+// is added only when missing, so a file that already has it upgrades all the same.
+struct added_column {
+  const char* name;
+  const char* definition;
+};
+constexpr added_column columns_of_3[] = {
+    {"shard_level_metrics", "TEXT NOT NULL DEFAULT ''"},
+    {"max_record_size_kib", "INTEGER NOT NULL DEFAULT 1024"},
+    {"warm_target_mibs", "INTEGER NOT NULL DEFAULT 0"},
+    {"warm_current_mibs", "INTEGER NOT NULL DEFAULT 0"},
+};
 
 // One prepared statement, finalized on destruction. Errors surface from step().
 class statement {
@@ -130,6 +164,27 @@ class transaction {
 
 std::optional<uint128> parse_hash(const std::string& s) {
   return parse_uint128(s);
+}
+
+std::string join_metrics(const std::vector<std::string>& metrics) {
+  std::string out;
+  for (const auto& m : metrics) {
+    if (!out.empty()) out += ',';
+    out += m;
+  }
+  return out;
+}
+
+std::vector<std::string> split_metrics(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -228,13 +283,35 @@ result<std::unique_ptr<catalog>> catalog::open(const std::string& path) {
   SPATE_TRY_VOID(c->exec("PRAGMA foreign_keys=ON"));
   SPATE_TRY_VOID(c->exec(schema_sql));
 
-  statement version(db, "SELECT version FROM schema_version");
-  if (version.step() == SQLITE_ROW) {
-    if (version.integer(0) > schema_version) return errc::schema_too_new;
-    if (version.integer(0) < schema_version) {
-      // Earlier versions lack only tables that schema_sql has just created.
-      statement update(db, "UPDATE schema_version SET version = ?");
-      SPATE_TRY_VOID(update.bind(1, std::int64_t{schema_version}).run());
+  std::optional<std::int64_t> stored;
+  {
+    statement version(db, "SELECT version FROM schema_version");  // finalized before changes
+    if (version.step() == SQLITE_ROW) stored = version.integer(0);
+  }
+  if (stored) {
+    const std::int64_t found = *stored;
+    if (found > schema_version) return errc::schema_too_new;
+    if (found < schema_version) {
+      // Earlier versions lack tables that schema_sql has just created, and (before 3) the
+      // streams table's newer columns; one transaction adds them and records the version.
+      transaction tx(db);
+      SPATE_TRY_VOID(tx.begun());
+      for (const auto& column : columns_of_3) {
+        bool present = false;
+        {
+          statement probe(db, "SELECT 1 FROM pragma_table_info('streams') WHERE name = ?");
+          present = probe.bind(1, column.name).step() == SQLITE_ROW;
+        }
+        if (present) continue;
+        const std::string sql =
+            std::string("ALTER TABLE streams ADD COLUMN ") + column.name + " " + column.definition;
+        SPATE_TRY_VOID(c->exec(sql.c_str()));
+      }
+      {
+        statement update(db, "UPDATE schema_version SET version = ?");
+        SPATE_TRY_VOID(update.bind(1, std::int64_t{schema_version}).run());
+      }
+      SPATE_TRY_VOID(tx.commit());
     }
   } else {
     statement insert(db, "INSERT INTO schema_version(version) VALUES (?)");
@@ -260,11 +337,15 @@ void catalog::step(std::string_view name) {
 
 result<void> catalog::write_stream_row(const stream_record& s, bool insert) {
   statement st(db_, insert ? "INSERT INTO streams(name, arn, status, mode, retention_hours, "
-                             "created_ms, encryption_type, kms_key_id, next_shard_index) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                             "created_ms, encryption_type, kms_key_id, next_shard_index, "
+                             "shard_level_metrics, max_record_size_kib, warm_target_mibs, "
+                             "warm_current_mibs) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                            : "UPDATE streams SET arn = ?2, status = ?3, mode = ?4, "
                              "retention_hours = ?5, created_ms = ?6, encryption_type = ?7, "
-                             "kms_key_id = ?8, next_shard_index = ?9 WHERE name = ?1");
+                             "kms_key_id = ?8, next_shard_index = ?9, shard_level_metrics = ?10, "
+                             "max_record_size_kib = ?11, warm_target_mibs = ?12, "
+                             "warm_current_mibs = ?13 WHERE name = ?1");
   st.bind(1, s.name)
       .bind(2, s.arn)
       .bind(3, to_string(s.status))
@@ -273,7 +354,11 @@ result<void> catalog::write_stream_row(const stream_record& s, bool insert) {
       .bind(6, s.created_ms)
       .bind(7, s.encryption_type)
       .bind(8, s.kms_key_id)
-      .bind(9, std::int64_t{s.next_shard_index});
+      .bind(9, std::int64_t{s.next_shard_index})
+      .bind(10, join_metrics(s.shard_level_metrics))
+      .bind(11, std::int64_t{s.max_record_size_kib})
+      .bind(12, s.warm_target_mibs)
+      .bind(13, s.warm_current_mibs);
   int rc = st.step();
   if (rc == SQLITE_CONSTRAINT) return errc::stream_exists;
   if (rc != SQLITE_DONE) return sqlite_error(rc);
@@ -333,7 +418,8 @@ namespace {
 
 constexpr const char* select_stream_columns =
     "SELECT name, arn, status, mode, retention_hours, created_ms, encryption_type, kms_key_id, "
-    "next_shard_index FROM streams";
+    "next_shard_index, shard_level_metrics, max_record_size_kib, warm_target_mibs, "
+    "warm_current_mibs FROM streams";
 
 stream_record read_stream_row(const statement& st) {
   stream_record s;
@@ -346,6 +432,10 @@ stream_record read_stream_row(const statement& st) {
   s.encryption_type = st.text(6);
   s.kms_key_id = st.text(7);
   s.next_shard_index = static_cast<shard_index>(st.integer(8));
+  s.shard_level_metrics = split_metrics(st.text(9));
+  s.max_record_size_kib = static_cast<int>(st.integer(10));
+  s.warm_target_mibs = st.integer(11);
+  s.warm_current_mibs = st.integer(12);
   return s;
 }
 
@@ -443,8 +533,69 @@ result<void> catalog::put_consumer(const consumer_record& c) {
 
 result<void> catalog::delete_consumer(std::string_view stream, std::string_view name) {
   std::lock_guard lock(mu_);
+  transaction tx(db_);
+  SPATE_TRY_VOID(tx.begun());
   statement st(db_, "DELETE FROM consumers WHERE stream = ? AND name = ?");
-  return st.bind(1, stream).bind(2, name).run();
+  SPATE_TRY_VOID(st.bind(1, stream).bind(2, name).run());
+  step("consumer removed");
+  statement policy(db_, "DELETE FROM policies WHERE stream = ? AND consumer = ?");
+  SPATE_TRY_VOID(policy.bind(1, stream).bind(2, name).run());
+  return tx.commit();
+}
+
+result<void> catalog::put_policy(const policy_record& p) {
+  std::lock_guard lock(mu_);
+  transaction tx(db_);
+  SPATE_TRY_VOID(tx.begun());
+  SPATE_TRY_VOID(ensure_stream_exists(p.stream));
+  statement st(db_,
+               "INSERT INTO policies(arn, stream, consumer, policy) VALUES (?1, ?2, ?3, ?4) "
+               "ON CONFLICT(arn) DO UPDATE SET stream = ?2, consumer = ?3, policy = ?4");
+  SPATE_TRY_VOID(st.bind(1, p.arn).bind(2, p.stream).bind(3, p.consumer).bind(4, p.policy).run());
+  step("before commit");
+  return tx.commit();
+}
+
+result<void> catalog::delete_policy(std::string_view arn) {
+  std::lock_guard lock(mu_);
+  statement st(db_, "DELETE FROM policies WHERE arn = ?");
+  return st.bind(1, arn).run();
+}
+
+result<std::vector<policy_record>> catalog::list_policies() {
+  std::lock_guard lock(mu_);
+  statement st(db_, "SELECT arn, stream, consumer, policy FROM policies ORDER BY arn");
+  std::vector<policy_record> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    out.push_back({st.text(0), st.text(1), st.text(2), st.text(3)});
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(rc);
+  return out;
+}
+
+result<account_settings> catalog::get_account_settings() {
+  std::lock_guard lock(mu_);
+  statement st(db_,
+               "SELECT commitment_status, started_ms, ended_ms, earliest_end_ms FROM "
+               "account_settings WHERE id = 1");
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return account_settings{};
+  if (rc != SQLITE_ROW) return sqlite_error(rc);
+  return account_settings{st.text(0), st.integer(1), st.integer(2), st.integer(3)};
+}
+
+result<void> catalog::put_account_settings(const account_settings& a) {
+  std::lock_guard lock(mu_);
+  statement st(db_,
+               "INSERT INTO account_settings(id, commitment_status, started_ms, ended_ms, "
+               "earliest_end_ms) VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
+               "commitment_status = ?1, started_ms = ?2, ended_ms = ?3, earliest_end_ms = ?4");
+  return st.bind(1, a.commitment_status)
+      .bind(2, a.started_ms)
+      .bind(3, a.ended_ms)
+      .bind(4, a.earliest_end_ms)
+      .run();
 }
 
 result<std::vector<consumer_record>> catalog::list_consumers(std::string_view stream) {

@@ -1,5 +1,5 @@
-// catalog: the durable record of streams, their shards (with lineage), tags and registered
-// consumers (enhanced fan-out), in SQLite.
+// catalog: the durable record of streams, their shards (with lineage), tags, registered
+// consumers (enhanced fan-out), resource policies and the account's settings, in SQLite.
 //
 // The catalog file is an SQLite database in WAL mode with synchronous=FULL: every change is
 // one transaction, committed before the call returns, so a crash leaves either all of a change
@@ -57,6 +57,11 @@ struct stream_record {
   std::string kms_key_id;            // empty unless encryption_type is KMS
   shard_index next_shard_index = 0;  // the index the next created shard gets
   std::map<std::string, std::string> tags;
+  // Enhanced monitoring: the enabled shard-level metrics, in AWS's order (never "ALL").
+  std::vector<std::string> shard_level_metrics;
+  int max_record_size_kib = 1024;      // data plus partition key per record (UpdateMaxRecordSize)
+  std::int64_t warm_target_mibs = 0;   // UpdateStreamWarmThroughput's target
+  std::int64_t warm_current_mibs = 0;  // reached once the stream is ACTIVE again
 };
 
 struct shard_record {
@@ -83,6 +88,28 @@ struct consumer_record {
   friend bool operator==(const consumer_record&, const consumer_record&) = default;
 };
 
+// A resource policy (PutResourcePolicy) of a stream, or of one of its consumers.
+struct policy_record {
+  std::string arn;       // the stream's or the consumer's ARN
+  std::string stream;    // the stream it belongs to (deleted with it)
+  std::string consumer;  // the consumer's name; empty for the stream's own policy
+  std::string policy;    // the JSON document, as given
+
+  friend bool operator==(const policy_record&, const policy_record&) = default;
+};
+
+// The account's settings (UpdateAccountSettings): the minimum throughput billing commitment.
+// Times are epoch milliseconds, 0 when unset.
+struct account_settings {
+  std::string commitment_status =
+      "DISABLED";  // ENABLED, DISABLED, ENABLED_UNTIL_EARLIEST_ALLOWED_END
+  std::int64_t started_ms = 0;
+  std::int64_t ended_ms = 0;
+  std::int64_t earliest_end_ms = 0;
+
+  friend bool operator==(const account_settings&, const account_settings&) = default;
+};
+
 // A shard that resharding closes, and the position after its last record.
 struct shard_closing {
   shard_index index = 0;
@@ -102,7 +129,8 @@ class catalog {
   result<stream_record> get_stream(std::string_view name);
   // Every stream, ordered by name, tags included.
   result<std::vector<stream_record>> list_streams();
-  // Rewrites a stream's mutable fields: status, mode, retention, encryption, next shard index.
+  // Rewrites a stream's mutable fields: status, mode, retention, encryption, next shard index,
+  // shard-level metrics, maximum record size, warm throughput.
   result<void> update_stream(const stream_record& stream);
   // Removes a stream with its shards and tags.
   result<void> delete_stream(std::string_view name);
@@ -120,10 +148,22 @@ class catalog {
 
   // Adds a consumer, or rewrites its status; errc::stream_not_found if the stream is gone.
   result<void> put_consumer(const consumer_record& consumer);
-  // Removes a consumer (absent consumers are ignored).
+  // Removes a consumer (absent consumers are ignored), with its resource policy.
   result<void> delete_consumer(std::string_view stream, std::string_view name);
   // Every consumer of a stream, ordered by creation time.
   result<std::vector<consumer_record>> list_consumers(std::string_view stream);
+
+  // Adds or replaces the policy of `policy.arn`; errc::stream_not_found if the stream is gone.
+  // Policies go with their stream (delete_stream) and their consumer (delete_consumer).
+  result<void> put_policy(const policy_record& policy);
+  // Removes a policy (an absent one is ignored).
+  result<void> delete_policy(std::string_view arn);
+  // Every policy, ordered by ARN.
+  result<std::vector<policy_record>> list_policies();
+
+  // The account's settings (the defaults until first written).
+  result<account_settings> get_account_settings();
+  result<void> put_account_settings(const account_settings& settings);
 
   // Test hook: called with a step name between the statements of every transaction, so a crash
   // test can end the process in the middle of one.

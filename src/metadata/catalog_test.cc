@@ -1,5 +1,6 @@
-// The catalog keeps streams, shards, lineage, tags and consumers across reopen, upgrades a
-// version-1 file, and a process that dies in the middle of a transaction leaves no trace.
+// The catalog keeps streams, shards, lineage, tags, consumers, resource policies and account
+// settings across reopen, upgrades version-1 and version-2 files, and a process that dies in the
+// middle of a transaction leaves no trace.
 #include "metadata/catalog.h"
 
 #include "metadata/errc.h"
@@ -195,6 +196,109 @@ TEST_F(CatalogTest, AVersionOneCatalogGainsConsumersOnOpen) {
   ASSERT_TRUE(c->put_consumer({"s", "a", "arn:a", consumer_status::active, 1}));
   EXPECT_EQ(c->list_consumers("s")->size(), 1u);
   EXPECT_EQ(c->list_streams()->size(), 1u);
+}
+
+TEST_F(CatalogTest, StreamSettingsSurviveReopen) {
+  auto c = open_catalog();
+  auto s = make_stream("s", 1);
+  ASSERT_TRUE(c->create_stream(s, make_shards(1)));
+  EXPECT_EQ(c->get_stream("s")->max_record_size_kib, 1024);
+  EXPECT_TRUE(c->get_stream("s")->shard_level_metrics.empty());
+  s.shard_level_metrics = {"IncomingBytes", "OutgoingRecords"};
+  s.max_record_size_kib = 10240;
+  s.warm_target_mibs = 100;
+  s.warm_current_mibs = 50;
+  s.encryption_type = "KMS";
+  s.kms_key_id = "alias/aws/kinesis";
+  ASSERT_TRUE(c->update_stream(s));
+  c = open_catalog();
+  auto back = c->get_stream("s");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->shard_level_metrics, s.shard_level_metrics);
+  EXPECT_EQ(back->max_record_size_kib, 10240);
+  EXPECT_EQ(back->warm_target_mibs, 100);
+  EXPECT_EQ(back->warm_current_mibs, 50);
+  EXPECT_EQ(back->encryption_type, "KMS");
+  EXPECT_EQ(back->kms_key_id, "alias/aws/kinesis");
+}
+
+TEST_F(CatalogTest, PoliciesGoWithTheirStreamAndConsumer) {
+  auto c = open_catalog();
+  ASSERT_TRUE(c->create_stream(make_stream("s", 1), make_shards(1)));
+  ASSERT_TRUE(c->put_consumer({"s", "a", "arn:s/consumer/a:1", consumer_status::active, 1}));
+  policy_record stream_policy{"arn:s", "s", "", R"({"Version":"2012-10-17"})"};
+  policy_record consumer_policy{"arn:s/consumer/a:1", "s", "a", "{}"};
+  ASSERT_TRUE(c->put_policy(stream_policy));
+  ASSERT_TRUE(c->put_policy(consumer_policy));
+  EXPECT_EQ(c->put_policy({"arn:x", "nope", "", "{}"}).error(), errc::stream_not_found);
+  stream_policy.policy = "{\"Statement\":[]}";
+  ASSERT_TRUE(c->put_policy(stream_policy));  // replaces
+  c = open_catalog();
+  EXPECT_EQ(*c->list_policies(), (std::vector<policy_record>{stream_policy, consumer_policy}));
+  ASSERT_TRUE(c->delete_consumer("s", "a"));
+  EXPECT_EQ(*c->list_policies(), (std::vector<policy_record>{stream_policy}));
+  ASSERT_TRUE(c->put_policy(consumer_policy));
+  ASSERT_TRUE(c->delete_policy("arn:s/consumer/a:1"));
+  EXPECT_EQ(c->list_policies()->size(), 1u);
+  ASSERT_TRUE(c->delete_stream("s"));
+  EXPECT_TRUE(c->list_policies()->empty());
+}
+
+TEST_F(CatalogTest, AccountSettingsArePersisted) {
+  auto c = open_catalog();
+  EXPECT_EQ(*c->get_account_settings(), account_settings{});
+  account_settings a{"ENABLED", 1700000000000, 0, 1700086400000};
+  ASSERT_TRUE(c->put_account_settings(a));
+  c = open_catalog();
+  EXPECT_EQ(*c->get_account_settings(), a);
+  a.commitment_status = "DISABLED";
+  a.ended_ms = 1700090000000;
+  ASSERT_TRUE(c->put_account_settings(a));
+  EXPECT_EQ(*c->get_account_settings(), a);
+}
+
+TEST_F(CatalogTest, AVersionTwoCatalogIsUpgradedToThree) {
+  // What version 2 wrote: the streams table without the per-stream settings.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                         "INSERT INTO schema_version VALUES (2);"
+                         "CREATE TABLE streams (name TEXT PRIMARY KEY, arn TEXT NOT NULL, "
+                         "status TEXT NOT NULL, mode TEXT NOT NULL, retention_hours INTEGER NOT "
+                         "NULL, created_ms INTEGER NOT NULL, encryption_type TEXT NOT NULL, "
+                         "kms_key_id TEXT NOT NULL, next_shard_index INTEGER NOT NULL);"
+                         "INSERT INTO streams VALUES ('old', 'arn:old', 'ACTIVE', 'PROVISIONED', "
+                         "24, 1700000000000, 'NONE', '', 1);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto c = open_catalog();
+    ASSERT_TRUE(c);
+    auto old = c->get_stream("old");
+    ASSERT_TRUE(old) << old.error().message();
+    EXPECT_EQ(old->max_record_size_kib, 1024);
+    EXPECT_TRUE(old->shard_level_metrics.empty());
+    EXPECT_EQ(old->warm_target_mibs, 0);
+    old->max_record_size_kib = 2048;
+    old->shard_level_metrics = {"ALLX"};
+    ASSERT_TRUE(c->update_stream(*old));
+    ASSERT_TRUE(c->put_policy({"arn:old", "old", "", "{}"}));
+    ASSERT_TRUE(c->put_account_settings({"ENABLED", 1, 0, 2}));
+  }
+  auto c = open_catalog();  // opening an upgraded file again changes nothing
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->get_stream("old")->max_record_size_kib, 2048);
+  EXPECT_EQ(c->list_policies()->size(), 1u);
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 3);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 TEST_F(CatalogTest, ShardIdsHaveTwelveDigits) {

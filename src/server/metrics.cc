@@ -1,5 +1,14 @@
 // metrics: counters and the Prometheus text rendering.
+//
+// Enhanced monitoring adds, per shard of each stream that enabled it and only for the metrics
+// it enabled, spate_shard_<metric>{stream,shard}: incoming_bytes_total, incoming_records_total,
+// outgoing_bytes_total, outgoing_records_total,
+// write_provisioned_throughput_exceeded_total, read_provisioned_throughput_exceeded_total
+// (counters) and iterator_age_milliseconds (gauge); the values come from the engine's
+// per-shard counters (engine/shard_metrics.h).
 #include "server/metrics.h"
+
+#include "engine/shard_metrics.h"
 
 #include <fmt/format.h>
 
@@ -33,7 +42,8 @@ std::string label(std::string_view v) {
 
 }  // namespace
 
-metrics::metrics(std::vector<std::string_view> action_names) {
+metrics::metrics(std::vector<std::string_view> action_names, const engine::engine* engine)
+    : engine_(engine) {
   for (auto name : action_names) {
     actions_.push_back(std::make_unique<action_counters>());
     actions_.back()->name = std::string(name);
@@ -84,6 +94,49 @@ void metrics::records_out(std::string_view name, std::uint64_t records, std::uin
   s.records_out.fetch_add(records, std::memory_order_relaxed);
   s.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
 }
+
+namespace {
+
+// Prometheus names of the shard-level metrics, in engine::shard_metric order.
+struct shard_series {
+  const char* name;
+  const char* type;
+};
+constexpr std::array<shard_series, engine::shard_metric_count> shard_series_names = {{
+    {"spate_shard_incoming_bytes_total", "counter"},
+    {"spate_shard_incoming_records_total", "counter"},
+    {"spate_shard_outgoing_bytes_total", "counter"},
+    {"spate_shard_outgoing_records_total", "counter"},
+    {"spate_shard_write_provisioned_throughput_exceeded_total", "counter"},
+    {"spate_shard_read_provisioned_throughput_exceeded_total", "counter"},
+    {"spate_shard_iterator_age_milliseconds", "gauge"},
+}};
+
+void render_shard_metrics(const engine::engine* source, std::string& out) {
+  if (!source) return;
+  std::vector<engine::shard_metrics_sample> samples;
+  source->enhanced_metrics(samples);
+  if (samples.empty()) return;
+  auto it = std::back_inserter(out);
+  for (std::size_t m = 0; m < engine::shard_metric_count; ++m) {
+    bool header = false;
+    for (const auto& s : samples) {
+      if (!s.enabled[m]) continue;
+      if (!header) {
+        fmt::format_to(it,
+                       "# HELP {0} Enhanced monitoring: {1} per shard.\n"
+                       "# TYPE {0} {2}\n",
+                       shard_series_names[m].name, engine::shard_metric_names[m],
+                       shard_series_names[m].type);
+        header = true;
+      }
+      fmt::format_to(it, "{}{{stream=\"{}\",shard=\"{}\"}} {}\n", shard_series_names[m].name,
+                     label(s.stream), s.shard_id, s.values[m]);
+    }
+  }
+}
+
+}  // namespace
 
 std::string metrics::render() const {
   std::string out;
@@ -137,6 +190,15 @@ std::string metrics::render() const {
                  "# TYPE spate_open_connections gauge\nspate_open_connections {}\n",
                  open_connections_.load());
   fmt::format_to(it,
+                 "# HELP spate_connections_total Connections served, by the protocol they spoke.\n"
+                 "# TYPE spate_connections_total counter\n"
+                 "spate_connections_total{{protocol=\"http1\"}} {}\n"
+                 "spate_connections_total{{protocol=\"http1_tls\"}} {}\n"
+                 "spate_connections_total{{protocol=\"h2c\"}} {}\n"
+                 "spate_connections_total{{protocol=\"h2\"}} {}\n",
+                 protocols_[0].load(), protocols_[1].load(), protocols_[2].load(),
+                 protocols_[3].load());
+  fmt::format_to(it,
                  "# HELP spate_subscribers Open push subscriptions.\n"
                  "# TYPE spate_subscribers gauge\n"
                  "spate_subscribers{{kind=\"event_stream\"}} {}\n"
@@ -146,6 +208,7 @@ std::string metrics::render() const {
                  "# TYPE spate_slow_subscribers_closed_total counter\n"
                  "spate_slow_subscribers_closed_total {}\n",
                  subscribers_[0].load(), subscribers_[1].load(), slow_closed_.load());
+  render_shard_metrics(engine_, out);
   fmt::format_to(it,
                  "# HELP spate_resident_memory_bytes Resident set size of the server.\n"
                  "# TYPE spate_resident_memory_bytes gauge\nspate_resident_memory_bytes {}\n",

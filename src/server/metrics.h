@@ -3,6 +3,7 @@
 // Series: spate_requests_total{action}, spate_errors_total{action}, spate_records_in_total /
 // spate_bytes_in_total / spate_records_out_total / spate_bytes_out_total {stream},
 // spate_request_duration_seconds (histogram), spate_open_connections,
+// spate_connections_total{protocol} (http1, http1_tls, h2c, h2),
 // spate_subscribers{kind} (open push subscriptions: event_stream, websocket),
 // spate_slow_subscribers_closed_total, spate_resident_memory_bytes.
 //
@@ -28,7 +29,10 @@ namespace spate::server {
 
 class metrics final : public api::traffic_observer {
  public:
-  explicit metrics(std::vector<std::string_view> action_names);
+  // `engine` (optional) is sampled for the enhanced-monitoring series; it must outlive the
+  // renders (the server stops serving before its engine closes).
+  explicit metrics(std::vector<std::string_view> action_names,
+                   const engine::engine* engine = nullptr);
 
   // One finished request; `action` empty when the request named none.
   void request_done(std::string_view action, bool error, std::int64_t micros);
@@ -36,6 +40,11 @@ class metrics final : public api::traffic_observer {
   void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
   std::int64_t open_connections() const {
     return open_connections_.load(std::memory_order_relaxed);
+  }
+
+  enum class protocol { http1, http1_tls, h2c, h2 };
+  void connection_speaks(protocol p) {
+    protocols_[static_cast<std::size_t>(p)].fetch_add(1, std::memory_order_relaxed);
   }
 
   enum class subscriber_kind { event_stream, websocket };
@@ -68,6 +77,7 @@ class metrics final : public api::traffic_observer {
   static std::size_t index(subscriber_kind k) { return static_cast<std::size_t>(k); }
   stream_counters& stream(std::string_view name);
 
+  const engine::engine* engine_;
   std::vector<std::unique_ptr<action_counters>> actions_;  // fixed after construction; last: other
   mutable std::shared_mutex streams_mu_;
   std::map<std::string, std::unique_ptr<stream_counters>, std::less<>> streams_;
@@ -76,6 +86,7 @@ class metrics final : public api::traffic_observer {
   std::atomic<std::uint64_t> duration_count_{0};
   std::atomic<std::int64_t> open_connections_{0};
   std::array<std::atomic<std::int64_t>, 2> subscribers_{};
+  std::array<std::atomic<std::uint64_t>, 4> protocols_{};
   std::atomic<std::uint64_t> slow_closed_{0};
 };
 

@@ -10,7 +10,8 @@ Proves, request by request (raw signed JSON where boto3 would refuse to send the
 - LimitExceededException for the account shard limit (server started with --shard-limit 5);
 - InvalidArgumentException for a sequence number of another shard or stream, a bad iterator
   type / sequence number combination, ExplicitHashKey >= 2^128, a split key outside the shard,
-  non-adjacent merges, oversized records (data + key) and requests over 5 MiB;
+  non-adjacent merges, records (data + key) over the stream's maximum record size and
+  PutRecords requests over 10 MiB;
 - ExpiredIteratorException (server started with --iterator-ttl-ms 500);
 - forged, garbled and truncated shard iterators are InvalidArgumentException, never a crash;
 - boto3 raises its modelled exception classes for these answers.
@@ -167,13 +168,29 @@ def test_put_record_errors_in_aws_member_order(endpoint):
     ])
     name, key = "a" * 129, "b" * 257
     msg = expect_error(endpoint, "PutRecord", {"StreamName": name, "PartitionKey": key,
-                                               "Data": b64(b"x" * (1024 * 1024 + 1)),
+                                               "Data": b64(b"x"),
+                                               "ExplicitHashKey": ""}, "ValidationException")
+    assert msg == "3 validation errors detected: " + "; ".join([
+        validation_message(key, "partitionKey", "Member must have length less than or equal to 256"),
+        validation_message("", "explicitHashKey", HASH_KEY_PATTERN),
+        validation_message(name, "streamName", "Member must have length less than or equal to 128"),
+    ])
+
+
+# Data is 10 MiB at most in AWS's model since records may be that large (UpdateMaxRecordSize);
+# the server's 16 MiB body limit admits requests over it, so they reach validation.
+
+
+def test_put_record_data_error_in_aws_member_order(endpoint):
+    name, key = "a" * 129, "b" * 257
+    msg = expect_error(endpoint, "PutRecord", {"StreamName": name, "PartitionKey": key,
+                                               "Data": b64(b"x" * (10 * 1024 * 1024 + 1)),
                                                "ExplicitHashKey": ""}, "ValidationException")
     assert msg == "4 validation errors detected: " + "; ".join([
         validation_message(key, "partitionKey", "Member must have length less than or equal to 256"),
         validation_message("", "explicitHashKey", HASH_KEY_PATTERN),
-        validation_message("java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]", "data",
-                           "Member must have length less than or equal to 1048576"),
+        validation_message("java.nio.HeapByteBuffer[pos=0 lim=10485761 cap=10485761]", "data",
+                           "Member must have length less than or equal to 10485760"),
         validation_message(name, "streamName", "Member must have length less than or equal to 128"),
     ])
 
@@ -266,20 +283,30 @@ def _leaves(obj):
         yield obj
 
 
-def test_data_over_one_mib_is_validation_error(endpoint):
-    data = b64(b"\0" * (1024 * 1024 + 1))
+def test_data_over_the_streams_limit_is_invalid_argument(endpoint, stream):
+    # A stream takes records of 1 MiB (data plus key) unless UpdateMaxRecordSize raised it
+    # (tests/compat/test_max_record_size.py); the schema's own limit is 10 MiB.
+    name = stream(shards=1)
+    data = b64(b"\0" * (1024 * 1024))
+    msg = expect_error(endpoint, "PutRecord", {"StreamName": name, "PartitionKey": "k",
+                                               "Data": data}, "InvalidArgumentException")
+    assert "1048577" in msg
+
+
+def test_data_over_ten_mib_is_validation_error(endpoint):
+    data = b64(b"\0" * (10 * 1024 * 1024 + 1))
     msg = expect_error(endpoint, "PutRecord", {"StreamName": "s", "PartitionKey": "k",
                                                "Data": data}, "ValidationException")
     assert msg.startswith("1 validation error detected: Value ")
     assert msg.endswith("at 'data' failed to satisfy constraint: "
-                        "Member must have length less than or equal to 1048576")
+                        "Member must have length less than or equal to 10485760")
 
 
 def test_put_records_nested_member_paths(endpoint):
     records = [
         {"PartitionKey": "ok", "Data": "AA=="},
         {"PartitionKey": "k" * 257, "Data": "AA=="},
-        {"PartitionKey": "ok", "Data": b64(b"\0" * (1024 * 1024 + 1))},
+        {"PartitionKey": "", "Data": "AA=="},
         {"PartitionKey": "ok", "Data": "AA==", "ExplicitHashKey": "x"},
     ]
     msg = expect_error(endpoint, "PutRecords", {"StreamName": "s", "Records": records},
@@ -287,8 +314,8 @@ def test_put_records_nested_member_paths(endpoint):
     assert msg.startswith("3 validation errors detected: ")
     assert validation_message("k" * 257, "records.2.member.partitionKey",
                               "Member must have length less than or equal to 256") in msg
-    assert ("at 'records.3.member.data' failed to satisfy constraint: "
-            "Member must have length less than or equal to 1048576") in msg
+    assert validation_message("", "records.3.member.partitionKey",
+                              "Member must have length greater than or equal to 1") in msg
     assert validation_message("x", "records.4.member.explicitHashKey", HASH_KEY_PATTERN) in msg
 
 
@@ -583,10 +610,12 @@ def test_record_over_one_mib_including_key(kinesis, endpoint, stream):
     assert kinesis.get_records(ShardIterator=it)["Records"] == []
 
 
-def test_put_records_over_five_mib(kinesis, endpoint, stream):
+def test_put_records_over_ten_mib(kinesis, endpoint, stream):
+    # AWS raised the PutRecords limit from 5 MiB to 10 MiB with 10 MiB records; requests of
+    # 5 to 10 MiB are accepted (tests/compat/test_max_record_size.py).
     name = stream(shards=1)
     records = [{"PartitionKey": str(i), "Data": b64(os.urandom(1024 * 1024 - 1))}
-               for i in range(5)]
+               for i in range(10)]
     records.append({"PartitionKey": "last", "Data": b64(b"x")})
     msg = expect_error(endpoint, "PutRecords", {"StreamName": name, "Records": records},
                        "InvalidArgumentException")

@@ -34,6 +34,17 @@ const std::vector<const action*>& all_actions() {
       &list_stream_consumers,
       &deregister_stream_consumer,
       &subscribe_to_shard,
+      &start_stream_encryption,
+      &stop_stream_encryption,
+      &enable_enhanced_monitoring,
+      &disable_enhanced_monitoring,
+      &put_resource_policy,
+      &get_resource_policy,
+      &delete_resource_policy,
+      &describe_account_settings,
+      &update_account_settings,
+      &update_max_record_size,
+      &update_stream_warm_throughput,
   };
   return table;
 }

@@ -36,6 +36,17 @@ extern const action describe_stream_consumer;
 extern const action list_stream_consumers;
 extern const action deregister_stream_consumer;
 extern const action subscribe_to_shard;
+extern const action start_stream_encryption;
+extern const action stop_stream_encryption;
+extern const action enable_enhanced_monitoring;
+extern const action disable_enhanced_monitoring;
+extern const action put_resource_policy;
+extern const action get_resource_policy;
+extern const action delete_resource_policy;
+extern const action describe_account_settings;
+extern const action update_account_settings;
+extern const action update_max_record_size;
+extern const action update_stream_warm_throughput;
 
 }  // namespace spate::api::actions
 

@@ -189,8 +189,16 @@ value stream_mode_details(metadata::stream_mode mode) {
   return value::object().add("StreamMode", value::string(std::string(to_string(mode))));
 }
 
-value enhanced_monitoring() {
-  return value::array().push(value::object().add("ShardLevelMetrics", value::array()));
+value enhanced_monitoring(const std::vector<std::string>& shard_level_metrics) {
+  value metrics = value::array();
+  for (const auto& m : shard_level_metrics) metrics.push(value::string(m));
+  return value::array().push(value::object().add("ShardLevelMetrics", std::move(metrics)));
+}
+
+value warm_throughput(const metadata::stream_record& stream) {
+  return value::object()
+      .add("TargetMiBps", value::integer(stream.warm_target_mibs))
+      .add("CurrentMiBps", value::integer(stream.warm_current_mibs));
 }
 
 value tag_list(const std::map<std::string, std::string>& tags) {

@@ -41,15 +41,19 @@ std::variant<engine::start_request, api_error> requested_start(
 
 value shard_description(const engine::stream_snapshot& snap, const metadata::shard_record& shard);
 value stream_mode_details(metadata::stream_mode mode);
-value enhanced_monitoring();
+// EnhancedMonitoring: one entry listing the stream's enabled shard-level metrics.
+value enhanced_monitoring(const std::vector<std::string>& shard_level_metrics);
+// WarmThroughput: TargetMiBps and CurrentMiBps.
+value warm_throughput(const metadata::stream_record& stream);
 value tag_list(const std::map<std::string, std::string>& tags);
 
 // AWS's rule on tag characters; nullopt when every key and value is acceptable.
 std::optional<api_error> check_tag_characters(const std::vector<std::string_view>& texts);
 
-// Kinesis's record limits: data plus partition key, 1 MiB; keys of 1 to 256 characters; 500
-// records per PutRecords.
-inline constexpr std::int64_t max_record_data = 1 << 20;
+// Kinesis's record limits: data plus partition key, 10 MiB at most (AWS's largest
+// MaxRecordSizeInKiB; a stream's own limit, 1 MiB unless UpdateMaxRecordSize raised it, is
+// enforced by engine::put); keys of 1 to 256 characters; 500 records per PutRecords.
+inline constexpr std::int64_t max_record_data = 10 << 20;
 inline constexpr std::int64_t max_partition_key_chars = 256;
 inline constexpr std::int64_t max_records_per_put = 500;
 

@@ -44,7 +44,7 @@ void handle(action_context& ctx, value& req, responder respond) {
       .add("HasMoreShards", value::boolean(more))
       .add("RetentionPeriodHours", value::integer(s.retention_hours))
       .add("StreamCreationTimestamp", value::timestamp(s.created_ms))
-      .add("EnhancedMonitoring", enhanced_monitoring())
+      .add("EnhancedMonitoring", enhanced_monitoring(s.shard_level_metrics))
       .add("EncryptionType", value::string(s.encryption_type));
   if (!s.kms_key_id.empty()) description.add("KeyId", value::string(s.kms_key_id));
   respond(value::object().add("StreamDescription", std::move(description)));

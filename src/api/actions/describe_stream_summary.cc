@@ -1,4 +1,5 @@
-// DescribeStreamSummary: a stream without its shard list, with the open shard count.
+// DescribeStreamSummary: a stream without its shard list, with the open shard count, its
+// enhanced monitoring, encryption, maximum record size and (on-demand) warm throughput.
 #include "api/actions/actions.h"
 #include "api/actions/common.h"
 
@@ -18,11 +19,18 @@ void handle(action_context& ctx, value& req, responder respond) {
       .add("StreamModeDetails", stream_mode_details(s.mode))
       .add("RetentionPeriodHours", value::integer(s.retention_hours))
       .add("StreamCreationTimestamp", value::timestamp(s.created_ms))
-      .add("EnhancedMonitoring", enhanced_monitoring())
+      .add("EnhancedMonitoring", enhanced_monitoring(s.shard_level_metrics))
       .add("EncryptionType", value::string(s.encryption_type))
       .add("OpenShardCount", value::integer(static_cast<std::int64_t>(snap->open_shard_count())))
       .add("ConsumerCount", value::integer(static_cast<std::int64_t>(snap->consumer_count)));
   if (!s.kms_key_id.empty()) summary.add("KeyId", value::string(s.kms_key_id));
+  summary.add("MaxRecordSizeInKiB", value::integer(s.max_record_size_kib));
+  // As on AWS, only on-demand streams of an account with the minimum throughput billing
+  // commitment have a warm throughput (or streams given one before the commitment ended).
+  if (s.mode == metadata::stream_mode::on_demand &&
+      (s.warm_target_mibs > 0 || ctx.engine.account_settings().commitment_status != "DISABLED")) {
+    summary.add("WarmThroughput", warm_throughput(s));
+  }
   respond(value::object().add("StreamDescriptionSummary", std::move(summary)));
 }
 

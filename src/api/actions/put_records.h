@@ -9,7 +9,8 @@
 
 namespace spate::api::actions {
 
-inline constexpr std::size_t max_request_bytes = 5u << 20;  // data plus keys per PutRecords
+// Data plus keys per PutRecords: 10 MiB since AWS raised it with 10 MiB records.
+inline constexpr std::size_t max_request_bytes = 10u << 20;
 
 // Appends records whose members already passed the schema and check_record (common.h) to
 // the stream named by StreamName and/or StreamARN (either may be null), and answers once

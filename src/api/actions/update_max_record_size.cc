@@ -1,0 +1,34 @@
+// UpdateMaxRecordSize: a stream's largest record (data plus partition key), 1024 to 10240
+// KiB; PutRecord and PutRecords refuse larger records from then on (engine::put), and
+// DescribeStreamSummary reports it as MaxRecordSizeInKiB. The stream is UPDATING for
+// --update-stream-ms.
+#include "api/actions/actions.h"
+#include "api/actions/common.h"
+
+namespace spate::api::actions {
+namespace {
+
+const shape request{{
+    stream_arn_member(),
+    {.name = "MaxRecordSizeInKiB",
+     .type = member_type::integer,
+     .required = true,
+     .min_value = engine::min_record_size_kib,
+     .max_value = engine::max_record_size_kib},
+}};
+
+void handle(action_context& ctx, value& req, responder respond) {
+  api_error error;
+  auto name = resolve_stream(ctx, req, error);
+  if (!name) return respond(error);
+  auto updated = ctx.engine.update_max_record_size(
+      *name, static_cast<int>(*get_integer(req, "MaxRecordSizeInKiB")));
+  if (!updated) return respond(from_failure(updated.error()));
+  respond(no_content());
+}
+
+}  // namespace
+
+const action update_max_record_size{"UpdateMaxRecordSize", &request, true, &handle};
+
+}  // namespace spate::api::actions
