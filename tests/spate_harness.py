@@ -11,6 +11,9 @@ What lives here (conftest.py turns the first items into pytest fixtures):
   the exact bytes sent unless `sign=False`.
 - `signed_call(...)` / `api(...)`: SigV4-signed JSON requests built by hand, for parameters
   Debian's botocore 1.29 does not know (StreamARN, ListStreams NextToken, TagResource, ...).
+- `cbor_call(...)` / `cbor_api(...)` / `expect_cbor_error(...)`: the same in CBOR 1.1, as the
+  AWS SDK for Java v2 sends it (Debian's python3-cbor2; timestamps are tag 1 + epoch
+  milliseconds both ways, `cbor_loads` reads them so).
 - Kinesis helpers: stream ARNs, MD5 hash keys, hash-range coverage checks, reading a shard to
   its end, the AWS validation-message format.
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import datetime
 import hashlib
 import http.client
 import itertools
@@ -49,6 +53,7 @@ ACCESS_KEY = "spate"
 SECRET_KEY = "spate"
 TARGET_PREFIX = "Kinesis_20131202"
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+CBOR_CONTENT_TYPE = "application/x-amz-cbor-1.1"
 MAX_HASH_KEY = 2**128 - 1
 HEALTH_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 20.0
@@ -377,7 +382,7 @@ def parse_body(data: bytes) -> Any:
 _NO_TARGET = object()
 
 
-def raw_call(
+def raw_exchange(
     endpoint: str,
     action: str | None,
     body: bytes | str | dict | list | None,
@@ -386,8 +391,8 @@ def raw_call(
     headers: dict[str, str] | None = None,
     sign: bool = True,
     timeout: float = 30.0,
-) -> tuple[int, Any]:
-    """Sends one POST / and returns (HTTP status, parsed JSON or text).
+) -> tuple[int, dict[str, str], bytes]:
+    """Sends one POST / and returns (HTTP status, response headers, body bytes).
 
     - `body`: bytes/str are sent as they are; dicts and lists are JSON-encoded.
     - `target`: the X-Amz-Target header; by default `Kinesis_20131202.<action>`. Pass
@@ -420,9 +425,21 @@ def raw_call(
     try:
         conn.request("POST", "/", body=payload, headers=hdrs)
         resp = conn.getresponse()
-        return resp.status, parse_body(resp.read())
+        return resp.status, dict(resp.getheaders()), resp.read()
     finally:
         conn.close()
+
+
+def raw_call(
+    endpoint: str,
+    action: str | None,
+    body: bytes | str | dict | list | None,
+    content_type: str | None = JSON_CONTENT_TYPE,
+    **kw: Any,
+) -> tuple[int, Any]:
+    """Sends one POST / (as raw_exchange) and returns (HTTP status, parsed JSON or text)."""
+    status, _, data = raw_exchange(endpoint, action, body, content_type, **kw)
+    return status, parse_body(data)
 
 
 def signed_call(endpoint: str, action: str, params: dict | None = None, **kw: Any) -> tuple[int, Any]:
@@ -475,6 +492,96 @@ def expect_error(endpoint: str, action: str, params: Any, type_: str, status: in
     assert error_type(body) == type_, (
         f"{action} {json.dumps(params)[:300]}: expected {type_}, got HTTP {st} {body!r}"[:2000]
     )
+    assert st == status, f"{action}: {type_} came with HTTP {st}, expected {status}"
+    msg = error_message(body)
+    return msg if msg is not None else ""
+
+
+# --------------------------------------------------------------------------------------------
+# CBOR 1.1 (the AWS SDK for Java v2 and the KCL)
+# --------------------------------------------------------------------------------------------
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_AWS_CBOR = None
+
+
+def _aws_cbor_decoder():
+    """cbor2's pure-Python decoder with tag 1 left to a tag hook (it would read seconds and
+    fail on AWS's milliseconds with "year ... is out of range"). Only the pure-Python module's
+    table is changed; cbor2.loads (the C decoder) is untouched."""
+    global _AWS_CBOR
+    if _AWS_CBOR is None:
+        import cbor2.decoder as pure
+
+        pure.semantic_decoders.pop(1, None)
+        _AWS_CBOR = pure
+    return _AWS_CBOR
+
+
+def _aws_tag_hook(decoder, tag):
+    if tag.tag == 1:
+        assert isinstance(tag.value, int) and not isinstance(tag.value, bool), (
+            f"tag 1 must hold integer epoch milliseconds, got {tag.value!r}"
+        )
+        return _EPOCH + datetime.timedelta(milliseconds=tag.value)
+    return tag
+
+
+def cbor_loads(data: bytes) -> Any:
+    """Decodes a CBOR document; tag 1 (AWS: integer epoch milliseconds) becomes an aware UTC
+    datetime, byte strings stay bytes."""
+    return _aws_cbor_decoder().loads(data, tag_hook=_aws_tag_hook)
+
+
+def cbor_dumps(value: Any) -> bytes:
+    import cbor2
+
+    return cbor2.dumps(value)
+
+
+def cbor_timestamp(when: datetime.datetime | float | int) -> Any:
+    """A timestamp as the Java SDK v2 writes it: tag 1 around integer epoch milliseconds
+    (`when`: an aware datetime, or epoch seconds)."""
+    import cbor2
+
+    if isinstance(when, datetime.datetime):
+        ms = (when - _EPOCH) // datetime.timedelta(milliseconds=1)
+    else:
+        ms = round(when * 1000)
+    return cbor2.CBORTag(1, int(ms))
+
+
+def cbor_call(
+    endpoint: str, action: str, params: Any = None, *, body: bytes | None = None, **kw: Any
+) -> tuple[int, Any, str]:
+    """A SigV4-signed CBOR 1.1 request (`params` encoded with cbor2, or the raw `body`);
+    returns (HTTP status, decoded body, response Content-Type). A CBOR answer is decoded
+    (an empty body is None); anything else is returned as bytes."""
+    payload = body if body is not None else cbor_dumps(params if params is not None else {})
+    kw.setdefault("content_type", CBOR_CONTENT_TYPE)
+    status, headers, data = raw_exchange(endpoint, action, payload, **kw)
+    ctype = headers.get("Content-Type", "")
+    if ctype == CBOR_CONTENT_TYPE:
+        return status, (cbor_loads(data) if data else None), ctype
+    return status, data, ctype
+
+
+def cbor_api(endpoint: str, action: str, **params: Any) -> dict:
+    """A CBOR call that returns the decoded result or raises KinesisError."""
+    status, body, ctype = cbor_call(endpoint, action, params)
+    assert ctype == CBOR_CONTENT_TYPE, f"{action}: answered {ctype!r} to a CBOR request"
+    if status == 200:
+        assert isinstance(body, dict), f"{action}: 200 with a non-map body {body!r}"
+        return body
+    raise KinesisError(status, error_type(body) or "?", error_message(body), body)
+
+
+def expect_cbor_error(endpoint: str, action: str, params: Any, type_: str, status: int = 400,
+                      **kw: Any) -> str:
+    """Sends `params` in CBOR and asserts a CBOR error map of `type_` with HTTP `status`."""
+    st, body, ctype = cbor_call(endpoint, action, params, **kw)
+    assert ctype == CBOR_CONTENT_TYPE, f"{action}: error answered as {ctype!r}: {body!r}"
+    assert error_type(body) == type_, f"{action}: expected {type_}, got HTTP {st} {body!r}"[:2000]
     assert st == status, f"{action}: {type_} came with HTTP {st}, expected {status}"
     msg = error_message(body)
     return msg if msg is not None else ""

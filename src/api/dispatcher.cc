@@ -1,11 +1,16 @@
-// dispatcher: envelope checks in AWS's order, then decode -> normalize -> validate -> action.
+// dispatcher: envelope checks in AWS's order, then decode -> normalize -> validate -> action,
+// each answer (errors included) encoded in the request's wire codec.
 #include "api/dispatcher.h"
 
 #include "api/actions/actions.h"
+#include "api/cbor_codec.h"
 #include "api/json_codec.h"
 #include "api/json_fast_path.h"
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <variant>
 
 namespace spate::api {
 namespace {
@@ -21,36 +26,56 @@ const action* find_action(std::string_view target) {
   return nullptr;
 }
 
-std::string_view media_type(std::string_view content_type) {
-  const auto semi = content_type.find(';');
-  auto t = content_type.substr(0, semi);
-  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-  return t;
+http_reply error_reply(const api_error& e, std::string_view action_name, wire_codec codec) {
+  return {e.status, std::string(content_type_of(codec)), error_body(e, codec), action_name, true};
 }
 
-http_reply error_reply(const api_error& e, std::string_view action_name) {
-  return {e.status, "application/x-amz-json-1.1", error_body(e), action_name, true};
-}
-
-http_reply encode_reply(reply r, std::string_view action_name) {
-  if (auto* e = std::get_if<api_error>(&r)) return error_reply(*e, action_name);
+http_reply encode_reply(reply r, std::string_view action_name, wire_codec codec) {
+  if (auto* e = std::get_if<api_error>(&r)) return error_reply(*e, action_name, codec);
   http_reply out;
   out.action = action_name;
+  out.content_type = std::string(content_type_of(codec));
   if (auto* push = std::get_if<push_reply>(&r)) {
+    push->source->set_codec(codec);
     out.content_type = std::string(push->source->content_type());
     out.push = std::move(push->source);
     return out;
   }
   if (auto* writer = std::get_if<body_writer>(&r)) {
     out.body.reserve(writer->size_hint);
-    json_encoder encoder(out.body);
-    writer->write(encoder);
+    if (codec == wire_codec::json) {
+      json_encoder encoder(out.body);
+      writer->write(encoder);
+    } else {
+      cbor_encoder encoder(out.body);
+      writer->write(encoder);
+    }
     return out;
   }
   const value& v = std::get<value>(r);
-  if (!(v.is_object() && v.members().empty())) encode_json(v, out.body);
+  if (codec == wire_codec::cbor) {
+    // An empty body is no CBOR document: an action without output answers an empty map.
+    encode_cbor(v, out.body);
+  } else if (!(v.is_object() && v.members().empty())) {
+    encode_json(v, out.body);
+  }
   return out;
+}
+
+// The request body as a value, or the SerializationException to answer.
+std::variant<value, api_error> decode_body(std::string_view body, wire_codec codec) {
+  std::optional<value> request;
+  std::string problem;
+  if (codec == wire_codec::json) {
+    json_error parse_error;
+    request = decode_json(body, &parse_error);
+  } else {
+    cbor_error parse_error;
+    request = decode_cbor(body, &parse_error);
+    if (!request) problem = parse_error.message();
+  }
+  if (!request || !request->is_object()) return serialization_error(std::move(problem));
+  return std::move(*request);
 }
 
 }  // namespace
@@ -72,11 +97,9 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
     finished([r = std::move(r)]() mutable { return std::move(r); });
   };
   const action* a = find_action(target);
-  const std::string_view type = media_type(content_type);
-  const bool known_type = type == "application/x-amz-json-1.1" || type == "application/json";
-  const bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  const std::optional<wire_codec> known_codec = codec_for_content_type(content_type);
 
-  if (!known_type) {
+  if (!known_codec) {
     if (target.empty() || target.find('.') == std::string_view::npos) {
       done({403,
             "application/xml",
@@ -89,38 +112,46 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
     }
     return;
   }
+  const wire_codec codec = *known_codec;
+  // JSON tolerates whitespace around nothing; for CBOR (where ' ' is the integer -1) only an
+  // empty body is blank.
+  const bool blank = codec == wire_codec::json
+                         ? body.find_first_not_of(" \t\r\n") == std::string_view::npos
+                         : body.empty();
   if (blank) {
-    done(error_reply(a ? serialization_error() : unknown_operation(), a ? a->name : ""));
+    done(error_reply(a ? serialization_error() : unknown_operation(), a ? a->name : "", codec));
     return;
   }
-  auto respond = [a, finished](reply r) {
-    finished([a, r = std::make_shared<reply>(std::move(r))] {
-      return encode_reply(std::move(*r), a->name);
+  auto respond = [a, codec, finished](reply r) {
+    finished([a, codec, r = std::make_shared<reply>(std::move(r))] {
+      return encode_reply(std::move(*r), a->name, codec);
     });
   };
-  if (a == &actions::put_records) {
+  if (a == &actions::put_records && codec == wire_codec::json) {
     // The common producer request skips the value tree; it declines anything unusual.
     if (try_put_records_json(body, ctx_, respond)) return;
   }
-  json_error parse_error;
-  auto request = decode_json(body, &parse_error);
-  if (!request || !request->is_object()) {
-    done(error_reply(serialization_error(), a ? a->name : ""));
+  auto decoded = decode_body(body, codec);
+  if (auto* e = std::get_if<api_error>(&decoded)) {
+    done(error_reply(*e, a ? a->name : "", codec));
     return;
   }
+  auto request = std::make_shared<value>(std::move(std::get<value>(decoded)));
   if (!a) {
-    done(error_reply(unknown_operation(), ""));
+    done(error_reply(unknown_operation(), "", codec));
     return;
   }
-  if (auto e = normalize(*request, *a->request)) {
-    done(error_reply(serialization_error(e->message), a->name));
+  const auto numbers =
+      codec == wire_codec::cbor ? number_time::epoch_millis : number_time::epoch_seconds;
+  if (auto e = normalize(*request, *a->request, numbers)) {
+    done(error_reply(serialization_error(e->message), a->name, codec));
     return;
   }
   if (auto e = validate(*request, *a->request)) {
-    done(error_reply(validation_error(e->message), a->name));
+    done(error_reply(validation_error(e->message), a->name, codec));
     return;
   }
-  auto run = [this, a, request = std::make_shared<value>(std::move(*request)), respond] {
+  auto run = [this, a, request, respond] {
     // The responder keeps the request alive: replies may hold views into it.
     a->handle(ctx_, *request, [request, respond](reply r) { respond(std::move(r)); });
   };

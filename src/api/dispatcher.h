@@ -1,7 +1,9 @@
 // dispatcher: one Kinesis HTTP request in, one HTTP response out. It checks the envelope
-// (X-Amz-Target, Content-Type, body) as AWS does, decodes the body, runs schema checks, finds
-// the action in the one dispatch table (actions/actions.cc) and hands back its reply, to be
-// encoded by the caller on the connection's own thread.
+// (X-Amz-Target, Content-Type, body) as AWS does, decodes the body in the codec its
+// Content-Type names (wire_codec.h: JSON 1.1 or CBOR 1.1), runs schema checks, finds the
+// action in the one dispatch table (actions/actions.cc) and hands back its reply, to be
+// encoded (in the request's codec, errors included) by the caller on the connection's own
+// thread.
 //
 // Thread safety: handle() may be called from any thread. Control-plane actions are handed to
 // `run_control` (the server runs them on a thread that may block on disk); the others run on

@@ -1,6 +1,7 @@
 // encoder: a response as a stream of tokens, so an action can write a large answer (thousands
 // of records) straight into the wire format without building a value tree first. Each wire
-// codec implements it (json_codec.h: json_encoder); encode_value() writes a value through it.
+// codec implements it (json_codec.h: json_encoder, cbor_codec.h: cbor_encoder);
+// encode_value() writes a value through it.
 //
 // Thread safety: an encoder belongs to one response; use it from one thread.
 #pragma once
@@ -25,7 +26,8 @@ class encoder {
   virtual void integer(std::int64_t i) = 0;
   virtual void number(double d) = 0;
   // A point in time; each codec writes it its own way (JSON: epoch seconds with milliseconds,
-  // as AWS's JSON protocol does).
+  // as AWS's JSON protocol does; CBOR: tag 1 around integer epoch milliseconds, as AWS's CBOR
+  // protocol does).
   virtual void timestamp(std::int64_t epoch_ms) = 0;
   virtual void boolean(bool b) = 0;
   virtual void null() = 0;

@@ -1,6 +1,7 @@
 // errors: engine failure kinds to AWS error types, and the error body.
 #include "api/errors.h"
 
+#include "api/cbor_codec.h"
 #include "api/json_codec.h"
 
 namespace spate::api {
@@ -47,6 +48,19 @@ api_error internal_failure() {
   return {"InternalFailure", {}, 500};
 }
 
+api_error missing_authentication_token() {
+  return {"MissingAuthenticationTokenException", "Missing Authentication Token"};
+}
+api_error incomplete_signature(std::string message) {
+  return {"IncompleteSignatureException", std::move(message)};
+}
+api_error invalid_signature(std::string message) {
+  return {"InvalidSignatureException", std::move(message)};
+}
+api_error unrecognized_client() {
+  return {"UnrecognizedClientException", "The security token included in the request is invalid."};
+}
+
 std::string error_body(const api_error& e) {
   std::string body = "{\"__type\":";
   append_json_string(e.type, body);
@@ -58,6 +72,26 @@ std::string error_body(const api_error& e) {
   }
   body += '}';
   return body;
+}
+
+std::string error_body(const api_error& e, wire_codec codec) {
+  if (codec == wire_codec::json) return error_body(e);
+  std::string body;
+  cbor_encoder out(body);
+  out.begin_object();
+  out.key("__type");
+  out.string(e.type);
+  if (!e.message.empty()) {
+    out.key(e.message_key);
+    out.string(e.message);
+  }
+  out.end_object();
+  return body;
+}
+
+error_answer encode_error(const api_error& e, std::string_view request_content_type) {
+  const auto codec = codec_for_content_type(request_content_type).value_or(wire_codec::json);
+  return {std::string(content_type_of(codec)), error_body(e, codec)};
 }
 
 }  // namespace spate::api

@@ -3,6 +3,7 @@
 // SerializationException alone spells its key "Message", as AWS does).
 #pragma once
 
+#include "api/wire_codec.h"
 #include "engine/failure.h"
 
 #include <string>
@@ -25,7 +26,25 @@ api_error resource_not_found(std::string message);
 api_error unknown_operation();
 api_error internal_failure();
 
+// Authentication (SigV4) failures, as Kinesis answers them (HTTP 400, before any action).
+api_error missing_authentication_token();             // no Authorization, no presigned query
+api_error incomplete_signature(std::string message);  // malformed or missing parts
+api_error invalid_signature(std::string message);     // wrong signature, scope, time or headers
+api_error unrecognized_client();                      // unknown access key or security token
+
 // {"__type":"...","message":"..."}
 std::string error_body(const api_error& e);
+// The same map in the request's codec (CBOR: a map with the same two text keys); the
+// JSON overload above stays the fast path.
+std::string error_body(const api_error& e, wire_codec codec);
+
+// An error answer to a request that carried `request_content_type`, for refusals made before
+// the dispatcher sees the request (authentication, size limits): the Content-Type and body in
+// the request's codec, JSON when the type names none.
+struct error_answer {
+  std::string content_type;
+  std::string body;
+};
+error_answer encode_error(const api_error& e, std::string_view request_content_type);
 
 }  // namespace spate::api

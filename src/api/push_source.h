@@ -4,6 +4,8 @@
 // decides when to ask for them (as the connection can take them) and writes them.
 //
 // The protocol between the two:
+// - the dispatcher calls set_codec() with the request's wire codec before the server sees the
+//   source (SubscribeToShard's event payloads are written in it; WebSocket feeds ignore it);
 // - the server calls set_waker() once, before the first pull();
 // - pull() appends at most one message to `out`; `idle` means nothing until the waker runs or
 //   deadline() passes, `finished` that the feed is over (any last message already pulled);
@@ -12,6 +14,8 @@
 //
 // Thread safety: pull(), deadline() and destruction on one thread (the subscriber's).
 #pragma once
+
+#include "api/wire_codec.h"
 
 #include <chrono>
 #include <functional>
@@ -25,6 +29,7 @@ class push_source {
   using clock = std::chrono::steady_clock;
 
   virtual ~push_source() = default;
+  virtual void set_codec(wire_codec) {}
   virtual void set_waker(std::function<void()> wake) = 0;
   virtual status pull(std::string& out) = 0;
   // When pull() must be called again even if the waker has not run (heartbeats, expiry).

@@ -1,15 +1,20 @@
 // shard_subscription: SubscribeToShard's event stream.
 #include "api/shard_subscription.h"
 
-#include "common/event_stream.h"
-#include "api/json_codec.h"
+#include "api/cbor_codec.h"
 #include "api/record_encoding.h"
+#include "common/event_stream.h"
 #include "engine/sequence_number.h"
 
 namespace spate::api {
 namespace {
 
 using header = std::pair<std::string_view, std::string_view>;
+
+// The ":content-type" of the events' payloads.
+std::string_view payload_type(wire_codec codec) {
+  return codec == wire_codec::cbor ? content_type_of(codec) : "application/json";
+}
 
 }  // namespace
 
@@ -54,9 +59,9 @@ push_source::status shard_subscription::pull(std::string& out) {
   if (!started_) {
     started_ = true;
     const header headers[] = {{":event-type", "initial-response"},
-                              {":content-type", "application/json"},
+                              {":content-type", payload_type(codec_)},
                               {":message-type", "event"}};
-    event_stream::append_message(out, headers, "{}");
+    event_stream::append_message(out, headers, codec_ == wire_codec::cbor ? "\xa0" : "{}");
     return status::message;
   }
   if (done_) return status::finished;
@@ -105,38 +110,39 @@ push_source::status shard_subscription::pull(std::string& out) {
 void shard_subscription::append_event(std::string& out, const engine::records_page* page) {
   std::string payload;
   if (page) payload.reserve(encoded_size_hint(*page));
-  json_encoder json(payload);
-  json.begin_object();
+  const auto encoder = make_encoder(codec_, payload);
+  auto& enc = *encoder;
+  enc.begin_object();
   if (page) {
-    write_records(json, *page);
+    write_records(enc, *page);
   } else {
-    json.key("Records");
-    json.begin_array();
-    json.end_array();
+    enc.key("Records");
+    enc.begin_array();
+    enc.end_array();
   }
   if (page && page->end_of_shard) {
-    json.key("MillisBehindLatest");
-    json.integer(0);
-    write_child_shards(json, page->children);
+    enc.key("MillisBehindLatest");
+    enc.integer(0);
+    write_child_shards(enc, page->children);
   } else {
-    json.key("ContinuationSequenceNumber");
-    json.string(next_ == 0 ? engine::shard_start_sequence_number(tag_, shard_)
-                           : engine::format_sequence_number({tag_, shard_, next_ - 1}));
-    json.key("MillisBehindLatest");
-    json.integer(page ? page->millis_behind : 0);
+    enc.key("ContinuationSequenceNumber");
+    enc.string(next_ == 0 ? engine::shard_start_sequence_number(tag_, shard_)
+                          : engine::format_sequence_number({tag_, shard_, next_ - 1}));
+    enc.key("MillisBehindLatest");
+    enc.integer(page ? page->millis_behind : 0);
   }
-  json.end_object();
+  enc.end_object();
   const header headers[] = {{":event-type", "SubscribeToShardEvent"},
-                            {":content-type", "application/json"},
+                            {":content-type", payload_type(codec_)},
                             {":message-type", "event"}};
   event_stream::append_message(out, headers, payload);
 }
 
 void shard_subscription::append_exception(std::string& out, const api_error& e) {
   const header headers[] = {{":exception-type", e.type},
-                            {":content-type", "application/json"},
+                            {":content-type", payload_type(codec_)},
                             {":message-type", "exception"}};
-  event_stream::append_message(out, headers, error_body(e));
+  event_stream::append_message(out, headers, error_body(e, codec_));
 }
 
 }  // namespace spate::api

@@ -1,6 +1,12 @@
 // shard_subscription: SubscribeToShard's answer, an event stream (event_stream.h) pushed for
 // as long as the subscription lasts.
 //
+// Payloads are in the request's wire codec (set_codec): JSON documents with ":content-type"
+// "application/json" for JSON requests (botocore), CBOR maps with "application/x-amz-cbor-1.1"
+// for CBOR ones: the Java SDK v2 hands each event's payload to the protocol's own (CBOR)
+// unmarshaller, and exception events to its error unmarshaller (:exception-type, then the
+// payload's __type/message), never looking at :content-type.
+//
 // The messages, in order:
 // 1. "initial-response" with the payload {} (botocore waits for it before returning);
 // 2. a SubscribeToShardEvent (Records, ContinuationSequenceNumber, MillisBehindLatest) as soon
@@ -34,6 +40,7 @@ class shard_subscription final : public push_source {
       action_context& ctx, const metadata::consumer_record& consumer, metadata::shard_index shard,
       const engine::start_request& start);
 
+  void set_codec(wire_codec codec) override { codec_ = codec; }
   void set_waker(std::function<void()> wake) override { waker_.set(std::move(wake)); }
   status pull(std::string& out) override;
   clock::time_point deadline() const override;
@@ -56,6 +63,7 @@ class shard_subscription final : public push_source {
   std::unique_ptr<engine::stream_reader> reader_;
   clock::time_point ends_at_;
   clock::time_point last_sent_;
+  wire_codec codec_ = wire_codec::json;
   bool started_ = false;
   bool done_ = false;
 };

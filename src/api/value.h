@@ -1,7 +1,7 @@
 // value: a decoded request or response document, independent of the wire codec.
 //
-// Actions read requests and build responses as `value`s; json_codec (and later a CBOR codec)
-// turns bytes into values and back. Numbers keep whether they were integral, so validation can
+// Actions read requests and build responses as `value`s; json_codec and cbor_codec turn bytes
+// into values and back. Numbers keep whether they were integral, so validation can
 // tell 5 from 5.5; `blob` holds raw bytes (a codec that has no byte strings, such as JSON,
 // decodes base64 text into a blob only when an action asks for one). Objects keep member order.
 //

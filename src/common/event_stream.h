@@ -8,7 +8,7 @@
 //   4       4     headers length: the bytes of all headers together
 //   8       4     prelude CRC: CRC-32 (IEEE 802.3, as zlib) of bytes 0..7
 //   12      h     headers, one after another (below)
-//   12+h    p     payload: p = total - h - 16 (SubscribeToShard: a JSON document)
+//   12+h    p     payload: p = total - h - 16 (SubscribeToShard: a JSON or CBOR document)
 //   12+h+p  4     message CRC: CRC-32 of bytes 0 .. 12+h+p-1 (prelude and its CRC included)
 //
 // A header: name length (1 byte), name (UTF-8), value type (1 byte), value. Types: 0 true, 1
@@ -18,7 +18,7 @@
 //
 // SubscribeToShard's messages carry ":message-type" ("event" or "exception"), ":event-type"
 // ("initial-response", "SubscribeToShardEvent") or ":exception-type" (an error's __type), and
-// ":content-type" ("application/json").
+// ":content-type" ("application/json", or "application/x-amz-cbor-1.1" for CBOR requests).
 #pragma once
 
 #include <cstddef>

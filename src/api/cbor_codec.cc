@@ -1,0 +1,499 @@
+// cbor_codec: a bounds-checked recursive-descent decoder and a definite-length encoder.
+#include "api/cbor_codec.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace spate::api {
+namespace {
+
+constexpr std::uint8_t major_unsigned = 0, major_negative = 1, major_bytes = 2, major_text = 3,
+                       major_array = 4, major_map = 5, major_tag = 6, major_simple = 7;
+constexpr std::uint8_t indefinite = 31;
+constexpr auto break_byte = static_cast<char>(0xff);
+constexpr std::uint64_t max_int64 = std::numeric_limits<std::int64_t>::max();
+// Elements reserved up front for a definite-length container: a declared count is only
+// bounded by the bytes left, and nested containers each declaring that much would reserve
+// far more memory than the document holds; beyond this, storage grows with what is decoded.
+constexpr std::size_t max_reserve = 256;
+
+std::string_view description(cbor_errc e) {
+  switch (e) {
+    case cbor_errc::truncated:
+      return "the document ends inside an item";
+    case cbor_errc::bad_additional_info:
+      return "reserved or misplaced additional information";
+    case cbor_errc::trailing_bytes:
+      return "bytes follow the top-level item";
+    case cbor_errc::non_string_map_key:
+      return "a map key is not a text string";
+    case cbor_errc::too_deep:
+      return "items nest too deeply";
+    case cbor_errc::unexpected_break:
+      return "a break outside an indefinite-length item";
+    case cbor_errc::bad_chunk:
+      return "an indefinite-length string holds a chunk that is not a definite string of its "
+             "type";
+    case cbor_errc::invalid_utf8:
+      return "a text string is not valid UTF-8";
+    case cbor_errc::bad_simple_value:
+      return "an unsupported simple value";
+    case cbor_errc::bad_timestamp:
+      return "tag 1 must hold a number of epoch milliseconds within range";
+    case cbor_errc::bad_bignum:
+      return "a bignum tag must hold a byte string";
+  }
+  return "malformed";
+}
+
+double half_to_double(std::uint16_t h) {
+  const int exponent = (h >> 10) & 0x1f;
+  const int mantissa = h & 0x3ff;
+  double v;
+  if (exponent == 0) {
+    v = std::ldexp(mantissa, -24);
+  } else if (exponent != 31) {
+    v = std::ldexp(mantissa + 1024, exponent - 25);
+  } else {
+    v = mantissa == 0 ? std::numeric_limits<double>::infinity()
+                      : std::numeric_limits<double>::quiet_NaN();
+  }
+  return (h & 0x8000) ? -v : v;
+}
+
+class decoder {
+ public:
+  explicit decoder(std::string_view in) : in_(in) {}
+
+  std::optional<value> document(cbor_error* error) {
+    value out;
+    if (item(out, 0) && pos_ != in_.size()) fail(cbor_errc::trailing_bytes, pos_);
+    if (failed_) {
+      if (error) *error = error_;
+      return std::nullopt;
+    }
+    return out;
+  }
+
+ private:
+  // The initial byte of an item and its argument. `indef` is set (and `arg` is 0) for
+  // additional information 31.
+  struct head {
+    std::size_t start;
+    std::uint8_t major;
+    std::uint8_t info;
+    std::uint64_t arg;
+    bool indef;
+  };
+
+  bool fail(cbor_errc code, std::size_t offset) {
+    if (!failed_) error_ = {code, offset};
+    failed_ = true;
+    return false;
+  }
+
+  std::size_t left() const { return in_.size() - pos_; }
+
+  bool read_head(head& h) {
+    h.start = pos_;
+    if (left() == 0) return fail(cbor_errc::truncated, pos_);
+    const auto b = static_cast<std::uint8_t>(in_[pos_++]);
+    h.major = b >> 5;
+    h.info = b & 0x1f;
+    h.arg = 0;
+    h.indef = false;
+    if (h.info < 24) {
+      h.arg = h.info;
+      return true;
+    }
+    if (h.info == indefinite) {
+      // Indefinite lengths exist for strings, arrays and maps; in major 7 it is the break.
+      if (h.major == major_unsigned || h.major == major_negative || h.major == major_tag) {
+        return fail(cbor_errc::bad_additional_info, h.start);
+      }
+      h.indef = true;
+      return true;
+    }
+    if (h.info > 27) return fail(cbor_errc::bad_additional_info, h.start);
+    const std::size_t n = std::size_t{1} << (h.info - 24);  // 1, 2, 4 or 8 bytes
+    if (left() < n) return fail(cbor_errc::truncated, h.start);
+    for (std::size_t i = 0; i < n; ++i) {
+      h.arg = (h.arg << 8) | static_cast<std::uint8_t>(in_[pos_++]);
+    }
+    return true;
+  }
+
+  bool at_break() const { return left() > 0 && in_[pos_] == break_byte; }
+
+  // Appends a definite string's bytes (whose head was just read) to `out`.
+  bool take_bytes(const head& h, std::string& out) {
+    if (h.arg > left()) return fail(cbor_errc::truncated, h.start);
+    const auto n = static_cast<std::size_t>(h.arg);
+    const std::string_view chunk = in_.substr(pos_, n);
+    if (h.major == major_text && !simdjson::validate_utf8(chunk.data(), chunk.size())) {
+      return fail(cbor_errc::invalid_utf8, h.start);
+    }
+    out.append(chunk);
+    pos_ += n;
+    return true;
+  }
+
+  bool string_body(const head& h, std::string& out) {
+    if (!h.indef) return take_bytes(h, out);
+    for (;;) {
+      if (left() == 0) return fail(cbor_errc::truncated, pos_);
+      if (at_break()) {
+        ++pos_;
+        return true;
+      }
+      head chunk;
+      if (!read_head(chunk)) return false;
+      if (chunk.major != h.major || chunk.indef) return fail(cbor_errc::bad_chunk, chunk.start);
+      if (!take_bytes(chunk, out)) return false;
+    }
+  }
+
+  bool item(value& out, std::size_t depth) {
+    head h;
+    if (!read_head(h)) return false;
+    switch (h.major) {
+      case major_unsigned:
+        out = h.arg <= max_int64 ? value::integer(static_cast<std::int64_t>(h.arg))
+                                 : value::number(static_cast<double>(h.arg));
+        return true;
+      case major_negative:  // -1 - arg
+        out = h.arg <= max_int64 ? value::integer(-1 - static_cast<std::int64_t>(h.arg))
+                                 : value::number(-1.0 - static_cast<double>(h.arg));
+        return true;
+      case major_bytes:
+      case major_text: {
+        std::string text;
+        if (!string_body(h, text)) return false;
+        out =
+            h.major == major_bytes ? value::blob(std::move(text)) : value::string(std::move(text));
+        return true;
+      }
+      case major_array:
+        return array(h, out, depth);
+      case major_map:
+        return map(h, out, depth);
+      case major_tag:
+        return tag(h, out, depth);
+      default:
+        return simple(h, out);
+    }
+  }
+
+  bool array(const head& h, value& out, std::size_t depth) {
+    if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
+    std::vector<value> items;
+    if (!h.indef) {
+      // Every element takes at least one byte: a count beyond the bytes left cannot be.
+      if (h.arg > left()) return fail(cbor_errc::truncated, h.start);
+      items.reserve(std::min<std::size_t>(static_cast<std::size_t>(h.arg), max_reserve));
+      for (std::uint64_t i = 0; i < h.arg; ++i) {
+        items.emplace_back();
+        if (!item(items.back(), depth + 1)) return false;
+      }
+    } else {
+      for (;;) {
+        if (left() == 0) return fail(cbor_errc::truncated, pos_);
+        if (at_break()) {
+          ++pos_;
+          break;
+        }
+        items.emplace_back();
+        if (!item(items.back(), depth + 1)) return false;
+      }
+    }
+    out = value::array(std::move(items));
+    return true;
+  }
+
+  bool map_member(std::vector<value::member>& members, std::size_t depth) {
+    if (left() == 0) return fail(cbor_errc::truncated, pos_);
+    if ((static_cast<std::uint8_t>(in_[pos_]) >> 5) != major_text) {
+      return fail(cbor_errc::non_string_map_key, pos_);
+    }
+    head key;
+    if (!read_head(key)) return false;
+    value::member m;
+    if (!string_body(key, m.first)) return false;
+    if (!item(m.second, depth + 1)) return false;
+    members.push_back(std::move(m));
+    return true;
+  }
+
+  bool map(const head& h, value& out, std::size_t depth) {
+    if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
+    std::vector<value::member> members;
+    if (!h.indef) {
+      // A member takes at least two bytes.
+      if (h.arg > left() / 2) return fail(cbor_errc::truncated, h.start);
+      members.reserve(std::min<std::size_t>(static_cast<std::size_t>(h.arg), max_reserve));
+      for (std::uint64_t i = 0; i < h.arg; ++i) {
+        if (!map_member(members, depth)) return false;
+      }
+    } else {
+      for (;;) {
+        if (left() == 0) return fail(cbor_errc::truncated, pos_);
+        if (at_break()) {
+          ++pos_;
+          break;
+        }
+        if (!map_member(members, depth)) return false;
+      }
+    }
+    out = value::object(std::move(members));
+    return true;
+  }
+
+  bool tag(const head& h, value& out, std::size_t depth) {
+    if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
+    value content;
+    if (!item(content, depth + 1)) return false;
+    switch (h.arg) {
+      case 1: {  // epoch time, in AWS's milliseconds (see the header)
+        if (content.type() == value::kind::integer) {
+          out = value::timestamp(content.as_integer());
+          return true;
+        }
+        const double ms = content.as_number();
+        // 2^63 as a double: the first value llround cannot represent.
+        if (content.type() != value::kind::number || !std::isfinite(ms) || ms >= 0x1p63 ||
+            ms < -0x1p63) {
+          return fail(cbor_errc::bad_timestamp, h.start);
+        }
+        out = value::timestamp(std::llround(ms));
+        return true;
+      }
+      case 2:    // unsigned bignum
+      case 3: {  // negative bignum: -1 - n
+        if (content.type() != value::kind::blob) return fail(cbor_errc::bad_bignum, h.start);
+        std::string_view digits = content.as_string();
+        while (!digits.empty() && digits.front() == '\0') digits.remove_prefix(1);
+        const bool negative = h.arg == 3;
+        if (digits.size() <= 8) {
+          std::uint64_t n = 0;
+          for (char c : digits) n = (n << 8) | static_cast<std::uint8_t>(c);
+          if (n <= max_int64) {
+            const auto i = static_cast<std::int64_t>(n);
+            out = value::integer(negative ? -1 - i : i);
+          } else {
+            const double d = static_cast<double>(n);
+            out = value::number(negative ? -1.0 - d : d);
+          }
+          return true;
+        }
+        double d = 0;
+        for (char c : digits) d = d * 256 + static_cast<std::uint8_t>(c);
+        out = value::number(negative ? -1.0 - d : d);
+        return true;
+      }
+      default:  // a tag this codec has no use for: its content stands for itself
+        out = std::move(content);
+        return true;
+    }
+  }
+
+  bool simple(const head& h, value& out) {
+    if (h.indef) return fail(cbor_errc::unexpected_break, h.start);
+    switch (h.info) {
+      case 20:
+        out = value::boolean(false);
+        return true;
+      case 21:
+        out = value::boolean(true);
+        return true;
+      case 22:  // null
+      case 23:  // undefined
+        out = value();
+        return true;
+      case 25:
+        out = value::number(half_to_double(static_cast<std::uint16_t>(h.arg)));
+        return true;
+      case 26: {
+        const auto bits = static_cast<std::uint32_t>(h.arg);
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        out = value::number(f);
+        return true;
+      }
+      case 27: {
+        double d;
+        std::memcpy(&d, &h.arg, sizeof d);
+        out = value::number(d);
+        return true;
+      }
+      default:  // 0..19 unassigned, 24 (one-byte simple values: none assigned or usable)
+        return fail(cbor_errc::bad_simple_value, h.start);
+    }
+  }
+
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool failed_ = false;
+  cbor_error error_;
+};
+
+// The head of an item with its argument in the shortest form.
+void put_head(std::string& out, std::uint8_t major, std::uint64_t arg) {
+  const auto m = static_cast<std::uint8_t>(major << 5);
+  auto be = [&out](std::uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  if (arg < 24) {
+    out.push_back(static_cast<char>(m | arg));
+  } else if (arg <= 0xff) {
+    out.push_back(static_cast<char>(m | 24));
+    be(arg, 1);
+  } else if (arg <= 0xffff) {
+    out.push_back(static_cast<char>(m | 25));
+    be(arg, 2);
+  } else if (arg <= 0xffffffff) {
+    out.push_back(static_cast<char>(m | 26));
+    be(arg, 4);
+  } else {
+    out.push_back(static_cast<char>(m | 27));
+    be(arg, 8);
+  }
+}
+
+void put_integer(std::string& out, std::int64_t i) {
+  if (i >= 0) {
+    put_head(out, major_unsigned, static_cast<std::uint64_t>(i));
+  } else {
+    put_head(out, major_negative, ~static_cast<std::uint64_t>(i));  // -1 - i
+  }
+}
+
+}  // namespace
+
+std::string_view cbor_errc_name(cbor_errc e) {
+  switch (e) {
+    case cbor_errc::truncated:
+      return "truncated";
+    case cbor_errc::bad_additional_info:
+      return "bad_additional_info";
+    case cbor_errc::trailing_bytes:
+      return "trailing_bytes";
+    case cbor_errc::non_string_map_key:
+      return "non_string_map_key";
+    case cbor_errc::too_deep:
+      return "too_deep";
+    case cbor_errc::unexpected_break:
+      return "unexpected_break";
+    case cbor_errc::bad_chunk:
+      return "bad_chunk";
+    case cbor_errc::invalid_utf8:
+      return "invalid_utf8";
+    case cbor_errc::bad_simple_value:
+      return "bad_simple_value";
+    case cbor_errc::bad_timestamp:
+      return "bad_timestamp";
+    case cbor_errc::bad_bignum:
+      return "bad_bignum";
+  }
+  return "unknown";
+}
+
+std::string cbor_error::message() const {
+  return fmt::format("CBOR {} at byte {}: {}", cbor_errc_name(code), offset, description(code));
+}
+
+std::optional<value> decode_cbor(std::string_view body, cbor_error* error) {
+  return decoder(body).document(error);
+}
+
+void cbor_encoder::item() {
+  if (!open_.empty() && !open_.back().map) ++open_.back().count;
+}
+
+void cbor_encoder::begin(std::uint8_t major, bool map) {
+  item();
+  open_.push_back({out_.size(), 0, map});
+  out_.push_back(static_cast<char>(major << 5));
+}
+
+void cbor_encoder::end() {
+  const open_container c = open_.back();
+  open_.pop_back();
+  const auto major = static_cast<std::uint8_t>(static_cast<std::uint8_t>(out_[c.header]) >> 5);
+  if (c.count < 24) {
+    out_[c.header] = static_cast<char>((major << 5) | c.count);
+    return;
+  }
+  std::string wide;
+  put_head(wide, major, c.count);
+  out_.replace(c.header, 1, wide);  // moves the container's bytes once
+}
+
+void cbor_encoder::begin_object() {
+  begin(major_map, true);
+}
+void cbor_encoder::end_object() {
+  end();
+}
+void cbor_encoder::begin_array() {
+  begin(major_array, false);
+}
+void cbor_encoder::end_array() {
+  end();
+}
+void cbor_encoder::key(std::string_view name) {
+  if (!open_.empty()) ++open_.back().count;
+  put_head(out_, major_text, name.size());
+  out_.append(name);
+}
+void cbor_encoder::string(std::string_view text) {
+  item();
+  put_head(out_, major_text, text.size());
+  out_.append(text);
+}
+void cbor_encoder::blob(std::string_view bytes) {
+  item();
+  put_head(out_, major_bytes, bytes.size());
+  out_.append(bytes);
+}
+void cbor_encoder::integer(std::int64_t i) {
+  item();
+  put_integer(out_, i);
+}
+void cbor_encoder::number(double d) {
+  item();
+  std::uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  out_.push_back(static_cast<char>(0xfb));
+  for (int i = 7; i >= 0; --i) out_.push_back(static_cast<char>(bits >> (8 * i)));
+}
+void cbor_encoder::timestamp(std::int64_t epoch_ms) {
+  item();
+  put_head(out_, major_tag, 1);
+  put_integer(out_, epoch_ms);
+}
+void cbor_encoder::boolean(bool b) {
+  item();
+  out_.push_back(static_cast<char>(b ? 0xf5 : 0xf4));
+}
+void cbor_encoder::null() {
+  item();
+  out_.push_back(static_cast<char>(0xf6));
+}
+
+void encode_cbor(const value& v, std::string& out) {
+  cbor_encoder encoder(out);
+  encode_value(v, encoder);
+}
+
+std::string encode_cbor(const value& v) {
+  std::string out;
+  encode_cbor(v, out);
+  return out;
+}
+
+}  // namespace spate::api
