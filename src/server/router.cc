@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <random>
 
 namespace spate::server {
@@ -38,10 +39,19 @@ std::string request_id() {
   return id;
 }
 
+response error_response(const request& req, const api::api_error& e) {
+  auto answer = api::encode_error(e, req[http::field::content_type]);  // in the request's codec
+  response res =
+      make_response(req, e.status, std::move(answer.content_type), std::move(answer.body));
+  res.set("x-amzn-RequestId", request_id());
+  return res;
+}
+
 }  // namespace
 
-router::router(api::dispatcher& dispatcher, metrics& metrics)
-    : dispatcher_(dispatcher), metrics_(metrics) {}
+router::router(api::dispatcher& dispatcher, metrics& metrics,
+               std::shared_ptr<const sigv4_verifier> auth)
+    : dispatcher_(dispatcher), metrics_(metrics), auth_(std::move(auth)) {}
 
 bool router::is_subscription(const request& req) {
   const auto target = req.target();
@@ -54,7 +64,17 @@ bool router::is_push_request(const request& req) {
 }
 
 std::variant<std::shared_ptr<api::websocket_feed>, response> router::subscribe(const request& req) {
-  auto feed = api::websocket_feed::open(dispatcher_.context(), req.target());
+  std::string target(req.target());
+  if (auth_) {
+    if (auto rejected = auth_->verify(req)) {
+      log::debug("subscription rejected: {}", rejected->type);
+      response res = error_response(req, *rejected);
+      res.keep_alive(false);
+      return res;
+    }
+    target = sigv4_verifier::strip_presign_parameters(target);
+  }
+  auto feed = api::websocket_feed::open(dispatcher_.context(), target);
   if (auto* opened = std::get_if<std::shared_ptr<api::websocket_feed>>(&feed)) {
     return std::move(*opened);
   }
@@ -81,6 +101,16 @@ void router::route(request&& req, std::function<void(response_fn)> done) {
         "authorized</Message>\n</AccessDeniedException>\n"));
   }
   const auto started = std::chrono::steady_clock::now();
+  if (auth_) {
+    if (auto rejected = auth_->verify(req)) {
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+      metrics_.request_done({}, true, micros);
+      log::debug("- {} {} us ({})", rejected->status, micros, rejected->type);
+      return ready(error_response(req, *rejected));
+    }
+  }
   auto owned = std::make_shared<request>(std::move(req));
   dispatcher_.handle(
       (*owned)["X-Amz-Target"], (*owned)[http::field::content_type], owned->body(),

@@ -4,6 +4,11 @@
 // only a header plus the push source its body comes from. WebSocket subscription requests
 // (GET /v1/subscribe) are opened here too, before the session upgrades.
 //
+// Authentication: with a sigv4_verifier (spated --auth sigv4) every Kinesis POST and every
+// subscription is verified here, before anything else reads it, so that every transport that
+// hands its requests to route() (HTTP/1.1, HTTP/2) is covered by the one check. A rejected
+// request gets its AWS error and nothing else runs. GET /healthz and /metrics stay open.
+//
 // Thread safety: route() may be called from any thread.
 #pragma once
 
@@ -11,6 +16,7 @@
 #include "api/websocket_feed.h"
 #include "server/metrics.h"
 #include "server/net.h"
+#include "server/sigv4_verifier.h"
 
 #include <functional>
 #include <memory>
@@ -23,7 +29,9 @@ using response = http::response<http::string_body>;
 
 class router {
  public:
-  router(api::dispatcher& dispatcher, metrics& metrics);
+  // `auth` null: requests are not authenticated (spated --auth none).
+  router(api::dispatcher& dispatcher, metrics& metrics,
+         std::shared_ptr<const sigv4_verifier> auth = nullptr);
 
   struct routed {
     response res;
@@ -49,6 +57,7 @@ class router {
  private:
   api::dispatcher& dispatcher_;
   metrics& metrics_;
+  const std::shared_ptr<const sigv4_verifier> auth_;
 };
 
 }  // namespace spate::server
