@@ -14,6 +14,7 @@ all: build
 
 deps:
 	bash scripts/install-deps.sh
+	bash scripts/install-js-sdk.sh
 
 configure:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)

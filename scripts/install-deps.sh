@@ -9,10 +9,11 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   libboost1.81-dev libsimdjson-dev libssl-dev libsqlite3-dev libhiredis-dev
-  libcli11-dev libspdlog-dev libfmt-dev
+  libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-boto3 python3-websockets awscli redis-server
+  python3-h2 nghttp2-client curl python3-cbor2
 )
 
 missing=()

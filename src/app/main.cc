@@ -2,7 +2,9 @@
 // Kinesis API until SIGINT/SIGTERM, then drains, syncs and exits 0.
 #include "common/log.h"
 #include "engine/engine.h"
+#include "server/credentials.h"
 #include "server/server.h"
+#include "server/sigv4_verifier.h"
 #include "storage/group_committer.h"
 
 #include <CLI/CLI.hpp>
@@ -108,9 +110,58 @@ int main(int argc, char** argv) {
                  "per request)")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
       ->capture_default_str();
+  std::string auth = "none";
+  app.add_option("--auth", auth,
+                 "Request authentication: none (accept unsigned requests; local development) or "
+                 "sigv4 (every Kinesis request and WebSocket subscription must carry an AWS "
+                 "Signature Version 4 by a key in --credentials, scoped to --region and service "
+                 "kinesis, within --auth-max-skew-s of the server's clock; /healthz and /metrics "
+                 "stay open)")
+      ->check(CLI::IsMember({"none", "sigv4"}))
+      ->capture_default_str();
+  std::int64_t auth_max_skew_s = 900;
+  app.add_option("--auth-max-skew-s", auth_max_skew_s,
+                 "With --auth sigv4: how far a request's X-Amz-Date may be from the server's "
+                 "clock, either way (default 15 minutes; AWS Kinesis itself allows 300)")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  std::string credentials_file;
+  app.add_option("--credentials", credentials_file,
+                 "With --auth sigv4: file of accepted keys, one 'ACCESS_KEY_ID SECRET_ACCESS_KEY' "
+                 "pair a line (separated by spaces or tabs; blank lines and lines starting with "
+                 "'#' are ignored)");
+  std::string tls_cert, tls_key;
+  bool tls_self_signed = false;
+  app.add_option("--tls-cert", tls_cert,
+                 "PEM certificate chain: the port then also accepts TLS (ALPN h2 or http/1.1), "
+                 "beside plain HTTP/1.1 and h2c");
+  app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
+  app.add_flag("--tls-self-signed", tls_self_signed,
+               "Serve TLS with a self-signed certificate for localhost, made once in "
+               "<data-dir>/tls/ (self-signed.crt is what clients should trust)");
   CLI11_PARSE(app, argc, argv);
 
   log::init(level);
+  if (auth == "sigv4") {
+    if (credentials_file.empty()) {
+      log::error("--auth sigv4 needs --credentials FILE (one 'ACCESS_KEY_ID SECRET' a line)");
+      return 1;
+    }
+    auto keys = server::credential_store::load(credentials_file);
+    if (auto* message = std::get_if<std::string>(&keys)) {
+      log::error("--auth sigv4: {}", *message);
+      return 1;
+    }
+    server::sigv4_options sigv4;
+    sigv4.region = options.region;
+    sigv4.max_skew = std::chrono::seconds(auth_max_skew_s);
+    log::info("authenticating requests with SigV4 ({} keys from {}, region {})",
+              std::get<server::credential_store>(keys).size(), credentials_file, sigv4.region);
+    net_options.auth = std::make_shared<const server::sigv4_verifier>(
+        std::move(std::get<server::credential_store>(keys)), std::move(sigv4));
+  } else if (!credentials_file.empty()) {
+    log::warn("--credentials {} is ignored: --auth is none", credentials_file);
+  }
   options.fsync = *storage::parse_fsync_policy(fsync);
   raise_descriptor_limit();
   net_options.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
@@ -128,14 +179,36 @@ int main(int argc, char** argv) {
   // Shutdown order: the server drains its sessions, then the control thread finishes, then
   // the engine closes (syncing every log and completing queued commits, whose replies land in
   // the stopped but still existing io_contexts), and only then is the server destroyed.
-  auto srv = std::make_unique<server::server>(net_options, **engine);
+  if (tls_self_signed && (!tls_cert.empty() || !tls_key.empty())) {
+    log::error("--tls-self-signed and --tls-cert/--tls-key exclude each other");
+    return 1;
+  }
+  if (tls_cert.empty() != tls_key.empty()) {
+    log::error("TLS needs both --tls-cert and --tls-key");
+    return 1;
+  }
+  net_options.tls.cert_file = tls_cert;
+  net_options.tls.key_file = tls_key;
+  if (tls_self_signed) net_options.tls.self_signed_dir = options.data_dir + "/tls";
+  std::unique_ptr<server::server> srv;
+  try {
+    srv = std::make_unique<server::server>(net_options, **engine);
+  } catch (const std::runtime_error& e) {
+    log::error("{}", e.what());
+    return 1;
+  }
   if (auto listening = srv->listen(); !listening) {
     log::error("cannot listen on {}:{}: {}", net_options.host, net_options.port,
                listening.error().message());
     return 1;
   }
-  log::info("serving Kinesis on http://{}:{} (data {}, fsync {}, {} I/O threads)", net_options.host,
-            srv->port(), options.data_dir, fsync, srv->threads());
+  log::info(
+      "serving Kinesis on http://{}:{} (HTTP/1.1 and h2c{}; data {}, fsync {}, {} I/O threads)",
+      net_options.host, srv->port(), srv->tls() ? ", and TLS with h2 or HTTP/1.1" : "",
+      options.data_dir, fsync, srv->threads());
+  if (!srv->self_signed_certificate().empty()) {
+    log::info("TLS certificate to trust: {}", srv->self_signed_certificate());
+  }
   srv->run();
   srv->join_control();
   (*engine)->close();

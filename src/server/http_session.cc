@@ -6,10 +6,11 @@
 
 namespace spate::server {
 
-http_session::http_session(session_socket&& socket, router& router, session_registry& registry,
-                           const session_limits& limits)
-    : executor_(socket.get_executor()),
-      stream_(std::move(socket)),
+template <class Stream>
+http_session<Stream>::http_session(Stream&& stream, router& router, session_registry& registry,
+                                   const session_limits& limits)
+    : executor_(stream.get_executor()),
+      stream_(std::move(stream)),
       idle_timer_(executor_),
       router_(router),
       registry_(registry),
@@ -17,16 +18,19 @@ http_session::http_session(session_socket&& socket, router& router, session_regi
   router_.stats().connection_opened();
 }
 
-http_session::~http_session() {
+template <class Stream>
+http_session<Stream>::~http_session() {
   router_.stats().connection_closed();
 }
 
-void http_session::start() {
-  net::dispatch(executor_, [self = shared_from_this()] { self->do_read(); });
+template <class Stream>
+void http_session<Stream>::start() {
+  net::dispatch(executor_, [self = this->shared_from_this()] { self->do_read(); });
 }
 
-void http_session::stop() {
-  net::post(executor_, [self = shared_from_this()] {
+template <class Stream>
+void http_session<Stream>::stop() {
+  net::post(executor_, [self = this->shared_from_this()] {
     if (self->closed_) return;  // closed, or handed over to a push session
     self->read_closed_ = true;
     // Pushed answers not yet started never will be: their sources go now (they hold engine
@@ -49,7 +53,10 @@ void http_session::stop() {
                                                        std::chrono::seconds(2));
       grace->async_wait([self, grace](beast::error_code) {
         beast::error_code ec;
-        if (self->reading_) self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ec);
+        if (self->reading_)
+          beast::get_lowest_layer(self->stream_)
+              .socket()
+              .shutdown(tcp::socket::shutdown_receive, ec);
       });
       return;
     }
@@ -58,12 +65,13 @@ void http_session::stop() {
     } else if (self->reading_) {
       // Stop waiting for a request that has not begun; answers already owed still go out.
       beast::error_code ec;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ec);
+      beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_receive, ec);
     }
   });
 }
 
-void http_session::do_read() {
+template <class Stream>
+void http_session<Stream>::do_read() {
   if (reading_ || read_closed_ || closed_) return;
   // Read ahead only within the pipelining bounds; a connection always gets one request.
   if (!queue_.empty() &&
@@ -71,56 +79,69 @@ void http_session::do_read() {
     return;
   }
   reading_ = true;
-  if (buffer_.size() > 0) return read_request();  // the next request has begun already
+  if (buffer_.size() > 0) return read_request(limits_.read_timeout);  // the next one has begun
+  if constexpr (std::is_same_v<Stream, tls_stream>) {
+    // TLS may already hold the next request, read off the socket with the handshake or an
+    // earlier record, where the socket's readiness cannot show it: read at once, the header
+    // under the idle timeout (the body then under the read timeout).
+    return read_request(limits_.idle_timeout);
+  }
   // Wait, under the idle timeout, for the first byte of the next request.
   // (The timer may fire just as the wait succeeds, its handler already queued: `idle_waiting_`
   // keeps it from cancelling the request read that follows.)
   idle_waiting_ = true;
   idle_timer_.expires_after(limits_.idle_timeout);
-  idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+  idle_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
     beast::error_code ignored;
-    if (!ec && self->idle_waiting_) self->stream_.socket().cancel(ignored);
+    if (!ec && self->idle_waiting_) beast::get_lowest_layer(self->stream_).socket().cancel(ignored);
   });
-  stream_.socket().async_wait(tcp::socket::wait_read,
-                              [self = shared_from_this()](beast::error_code ec) {
-                                self->idle_waiting_ = false;
-                                self->idle_timer_.cancel();
-                                if (ec == net::error::operation_aborted) ec = beast::error::timeout;
-                                if (ec) return self->on_read(ec, 0);
-                                self->read_request();
-                              });
+  beast::get_lowest_layer(stream_).socket().async_wait(
+      tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
+        self->idle_waiting_ = false;
+        self->idle_timer_.cancel();
+        if (ec == net::error::operation_aborted) ec = beast::error::timeout;
+        if (ec) return self->on_read(ec, 0);
+        self->read_request(self->limits_.read_timeout);
+      });
 }
 
-void http_session::read_request() {
+template <class Stream>
+void http_session<Stream>::read_request(std::chrono::milliseconds header_timeout) {
   parser_.emplace();
   parser_->body_limit(limits_.body_limit);
-  stream_.expires_after(limits_.read_timeout);
-  http::async_read_header(stream_, buffer_, *parser_,
-                          beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+  beast::get_lowest_layer(stream_).expires_after(header_timeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&http_session<Stream>::on_header, this->shared_from_this()));
 }
 
 // A client that sent "Expect: 100-continue" waits for an interim answer before the body. It
 // can only be sent when no earlier response is owed (interim answers must not overtake them);
 // otherwise the client sends its body after its own short wait.
-void http_session::on_header(beast::error_code ec, std::size_t bytes) {
+template <class Stream>
+void http_session<Stream>::on_header(beast::error_code ec, std::size_t bytes) {
   if (ec) return on_read(ec, bytes);
   const bool expects_continue = beast::iequals(parser_->get()[http::field::expect], "100-continue");
   if (!expects_continue || writing_ || !queue_.empty()) return read_body();
   writing_ = true;
   http::async_write(stream_, continue_,
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                       self->writing_ = false;
                       if (ec) return self->on_read(ec, 0);
                       self->read_body();
                     });
 }
 
-void http_session::read_body() {
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+template <class Stream>
+void http_session<Stream>::read_body() {
+  beast::get_lowest_layer(stream_).expires_after(limits_.read_timeout);
+  http::async_read(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&http_session<Stream>::on_read, this->shared_from_this()));
 }
 
-void http_session::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   reading_ = false;
   if (ec && stopping_) {  // a read cut short by a graceful stop: no answer, just close
     read_closed_ = true;
@@ -170,14 +191,15 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   queued_bytes_ += s->bytes;
   queue_.push_back(s);
   if (!req.keep_alive() || router::is_push_request(req)) read_closed_ = true;
-  router_.route(std::move(req), [self = shared_from_this(), s](router::response_fn make) {
+  router_.route(std::move(req), [self = this->shared_from_this(), s](router::response_fn make) {
     net::dispatch(self->executor_,
                   [self, s, make = std::move(make)] { self->on_response(s, make()); });
   });
   do_read();
 }
 
-void http_session::on_response(const std::shared_ptr<slot>& s, router::routed routed) {
+template <class Stream>
+void http_session<Stream>::on_response(const std::shared_ptr<slot>& s, router::routed routed) {
   if (closed_) return;
   queued_bytes_ = queued_bytes_ - s->bytes + routed.res.body().size();
   s->bytes = routed.res.body().size();
@@ -188,30 +210,33 @@ void http_session::on_response(const std::shared_ptr<slot>& s, router::routed ro
 
 // The connection becomes a push session: everything owed before has been written, and
 // nothing was read after the request (see on_read).
-void http_session::start_push() {
+template <class Stream>
+void http_session<Stream>::start_push() {
   auto s = queue_.front();
   queue_.clear();
   closed_ = true;
   http::response<http::empty_body> header{std::move(s->res->base())};
   header.erase(http::field::content_length);
-  auto session =
-      std::make_shared<push_session>(std::move(stream_), std::move(header), std::move(s->push),
-                                     router_.stats(), limits_.push_write_timeout);
+  auto session = std::make_shared<push_session<Stream>>(std::move(stream_), std::move(header),
+                                                        std::move(s->push), router_.stats(),
+                                                        limits_.push_write_timeout);
   registry_.add(session);
   session->start();
 }
 
-void http_session::start_websocket() {
+template <class Stream>
+void http_session<Stream>::start_websocket() {
   closed_ = true;
-  auto session = std::make_shared<websocket_session>(std::move(stream_), std::move(upgrade_->req),
-                                                     std::move(upgrade_->feed), router_.stats(),
-                                                     limits_.subscribers);
+  auto session = std::make_shared<websocket_session<Stream>>(
+      std::move(stream_), std::move(upgrade_->req), std::move(upgrade_->feed), router_.stats(),
+      limits_.subscribers);
   upgrade_.reset();
   registry_.add(session);
   session->start();
 }
 
-void http_session::do_write() {
+template <class Stream>
+void http_session<Stream>::do_write() {
   if (writing_ || closed_ || queue_.empty() || !queue_.front()->res) return;
   if (queue_.front()->push) return start_push();
   writing_ = true;
@@ -219,12 +244,14 @@ void http_session::do_write() {
   const bool close =
       res.need_eof() || (read_closed_ && queue_.size() == 1 && !reading_ && !upgrade_);
   if (close) res.keep_alive(false);
-  stream_.expires_after(limits_.read_timeout);
-  http::async_write(stream_, res,
-                    beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
+  beast::get_lowest_layer(stream_).expires_after(limits_.read_timeout);
+  http::async_write(
+      stream_, res,
+      beast::bind_front_handler(&http_session<Stream>::on_write, this->shared_from_this(), close));
 }
 
-void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+template <class Stream>
+void http_session<Stream>::on_write(bool close, beast::error_code ec, std::size_t) {
   writing_ = false;
   queued_bytes_ -= queue_.front()->bytes;
   queue_.pop_front();
@@ -235,16 +262,20 @@ void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
   do_read();
 }
 
-void http_session::reject(http::status status, std::string type, std::string message) {
+template <class Stream>
+void http_session<Stream>::reject(http::status status, std::string type, std::string message) {
   read_closed_ = true;
   auto s = std::make_shared<slot>();
   response res{status, 11};
   res.set(http::field::server, "spated");
-  res.set(http::field::content_type, "application/x-amz-json-1.1");
   res.keep_alive(false);
   api::api_error e{type, std::move(message), static_cast<unsigned>(status), "message"};
   if (type == "SerializationException") e.message_key = "Message";
-  res.body() = api::error_body(e);
+  // In the codec the request named, when its header got that far.
+  auto answer = api::encode_error(
+      e, parser_ ? parser_->get()[http::field::content_type] : beast::string_view{});
+  res.set(http::field::content_type, answer.content_type);
+  res.body() = std::move(answer.body);
   res.prepare_payload();
   s->bytes = res.body().size();
   queued_bytes_ += s->bytes;
@@ -253,13 +284,17 @@ void http_session::reject(http::status status, std::string type, std::string mes
   do_write();
 }
 
-void http_session::do_close() {
+template <class Stream>
+void http_session<Stream>::do_close() {
   if (closed_) return;
   closed_ = true;
   idle_timer_.cancel();  // its wait holds the session
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.close();
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream_).close();
 }
+
+template class http_session<session_stream>;
+template class http_session<tls_stream>;
 
 }  // namespace spate::server

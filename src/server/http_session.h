@@ -12,11 +12,13 @@
 // and a WebSocket upgrade to GET /v1/subscribe (websocket_session). Nothing is read after
 // either.
 //
-// Lifecycle: created by the listener, kept alive by the shared_ptrs its pending operations
-// hold; it ends when the peer closes, on an error or timeout, after stop(), or when it hands
-// its connection to a push session.
-// Thread safety: all state lives on the session's io_context thread; stop() may be called
-// from any thread.
+// The session is a template over its stream: plain TCP (session_stream) or TLS (tls_stream);
+// both are instantiated in http_session.cc.
+//
+// Lifecycle: created by the listener once connection_sniffer.h has found HTTP/1.1, kept alive by
+// the shared_ptrs its pending operations hold; it ends when the peer closes, on an error or
+// timeout, after stop(), or when it hands its connection to a push session. Thread safety: all
+// state lives on the session's io_context thread; stop() may be called from any thread.
 #pragma once
 
 #include "server/net.h"
@@ -32,7 +34,9 @@
 namespace spate::server {
 
 struct session_limits {
-  std::size_t body_limit = 8u << 20;       // admits the largest legal PutRecords (5 MiB as base64)
+  // Admits the largest legal request: PutRecords or PutRecord with 10 MiB of data and keys
+  // (UpdateMaxRecordSize) is about 13.4 MiB as base64 JSON, 14.2 MiB with escaped keys.
+  std::size_t body_limit = 16u << 20;
   std::size_t pipeline_limit = 16;         // requests read ahead of their answers
   std::size_t pipeline_bytes = 32u << 20;  // request and answer bodies held per connection
   std::chrono::milliseconds read_timeout{60'000};   // to receive a request once it began
@@ -41,9 +45,11 @@ struct session_limits {
   subscriber_limits subscribers;                          // WebSocket subscribers' buffers
 };
 
-class http_session final : public stoppable, public std::enable_shared_from_this<http_session> {
+template <class Stream>
+class http_session final : public stoppable,
+                           public std::enable_shared_from_this<http_session<Stream>> {
  public:
-  http_session(session_socket&& socket, router& router, session_registry& registry,
+  http_session(Stream&& stream, router& router, session_registry& registry,
                const session_limits& limits);
   ~http_session();
 
@@ -63,7 +69,7 @@ class http_session final : public stoppable, public std::enable_shared_from_this
   };
 
   void do_read();
-  void read_request();
+  void read_request(std::chrono::milliseconds header_timeout);
   void on_header(beast::error_code ec, std::size_t bytes);
   void read_body();
   void on_read(beast::error_code ec, std::size_t bytes);
@@ -76,7 +82,7 @@ class http_session final : public stoppable, public std::enable_shared_from_this
   void do_close();
 
   session_executor executor_;  // the connection's, kept when the stream is handed over
-  session_stream stream_;
+  Stream stream_;
   net::steady_timer idle_timer_;
   beast::flat_buffer buffer_;
   router& router_;

@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace spate::server {
 namespace net = boost::asio;
@@ -18,4 +19,8 @@ using tcp = boost::asio::ip::tcp;
 using session_executor = net::io_context::executor_type;
 using session_socket = tcp::socket::rebind_executor<session_executor>::other;
 using session_stream = beast::basic_stream<tcp, session_executor>;
+// A connection that began with a TLS handshake (server/tls.h); the sessions are templates over
+// the two stream types and reach the TCP layer through beast::get_lowest_layer().
+using tls_stream = beast::ssl_stream<session_stream>;
+
 }  // namespace spate::server

@@ -8,9 +8,10 @@ namespace {
 constexpr auto no_throw = net::as_tuple(net::use_awaitable);
 }
 
-push_session::push_session(session_stream&& stream, http::response<http::empty_body>&& header,
-                           std::shared_ptr<api::push_source> source, metrics& stats,
-                           std::chrono::milliseconds write_timeout)
+template <class Stream>
+push_session<Stream>::push_session(Stream&& stream, http::response<http::empty_body>&& header,
+                                   std::shared_ptr<api::push_source> source, metrics& stats,
+                                   std::chrono::milliseconds write_timeout)
     : stream_(std::move(stream)),
       header_(std::move(header)),
       source_(std::move(source)),
@@ -21,50 +22,57 @@ push_session::push_session(session_stream&& stream, http::response<http::empty_b
   stats_.subscriber_opened(metrics::subscriber_kind::event_stream);
 }
 
-push_session::~push_session() {
+template <class Stream>
+push_session<Stream>::~push_session() {
   stats_.subscriber_closed(metrics::subscriber_kind::event_stream);
   stats_.connection_closed();
 }
 
-void push_session::start() {
-  install_waker(*source_, shared_from_this());
-  net::co_spawn(stream_.get_executor(), run(), [self = shared_from_this()](std::exception_ptr e) {
-    if (e) log::error("event stream session failed");
-  });
+template <class Stream>
+void push_session<Stream>::start() {
+  install_waker(*source_, this->shared_from_this());
+  net::co_spawn(stream_.get_executor(), run(),
+                [self = this->shared_from_this()](std::exception_ptr e) {
+                  if (e) log::error("event stream session failed");
+                });
 }
 
-void push_session::stop() {
-  net::post(stream_.get_executor(), [self = shared_from_this()] { self->end(); });
+template <class Stream>
+void push_session<Stream>::stop() {
+  net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end(); });
 }
 
 // Releases the source at once (it holds engine resources that must go before the engine
 // closes), wakes the loop and closes the connection.
-void push_session::end() {
+template <class Stream>
+void push_session<Stream>::end() {
   if (ended_) return;
   ended_ = true;
   source_.reset();
   wake_timer_.cancel();
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-  stream_.close();
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(stream_).close();
 }
 
 // The client sends nothing more; reading tells when it goes away (end of file or reset).
-net::awaitable<void> push_session::watch_peer() {
+template <class Stream>
+net::awaitable<void> push_session<Stream>::watch_peer() {
   char scratch[4096];
   for (;;) {
-    auto [ec, n] = co_await stream_.socket().async_read_some(net::buffer(scratch), no_throw);
+    auto [ec, n] = co_await stream_.async_read_some(net::buffer(scratch), no_throw);
     if (ec || ended_) break;
   }
   end();
 }
 
-net::awaitable<void> push_session::run() {
-  auto self = shared_from_this();
+template <class Stream>
+net::awaitable<void> push_session<Stream>::run() {
+  auto self = this->shared_from_this();
   header_.chunked(true);
   header_.keep_alive(false);
   http::response_serializer<http::empty_body> serializer{header_};
-  stream_.expires_after(write_timeout_);
+  beast::get_lowest_layer(stream_).expires_after(write_timeout_);
   if (auto [ec, n] = co_await http::async_write_header(stream_, serializer, no_throw); ec) {
     end();
     co_return;
@@ -81,22 +89,25 @@ net::awaitable<void> push_session::run() {
       if (status != api::push_source::status::message) break;
     }
     if (!chunk.empty()) {
-      stream_.expires_after(write_timeout_);
+      beast::get_lowest_layer(stream_).expires_after(write_timeout_);
       auto [ec, n] =
           co_await net::async_write(stream_, http::make_chunk(net::buffer(chunk)), no_throw);
       if (ec || ended_) break;
     }
     if (status == api::push_source::status::finished) {
-      stream_.expires_after(write_timeout_);
+      beast::get_lowest_layer(stream_).expires_after(write_timeout_);
       co_await net::async_write(stream_, http::make_chunk_last(), no_throw);
       break;
     }
     if (status == api::push_source::status::message || !chunk.empty()) continue;
-    stream_.expires_never();
+    beast::get_lowest_layer(stream_).expires_never();
     wake_timer_.expires_at(source_->deadline());
     co_await wake_timer_.async_wait(no_throw);
   }
   end();
 }
+
+template class push_session<session_stream>;
+template class push_session<tls_stream>;
 
 }  // namespace spate::server

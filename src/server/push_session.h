@@ -7,6 +7,7 @@
 // (the records wait in the log), and producers and other subscribers are unaffected. A chunk
 // holds at most `chunk_bytes` of messages (plus one).
 //
+// A template over the connection's stream (plain or TLS), like http_session.
 // Lifecycle: created by the http_session that read the request, which hands over its socket;
 // it ends when the source finishes, the peer closes, a write fails or times out, or stop().
 // Thread safety: all state lives on the connection's I/O thread; stop() from any thread.
@@ -23,11 +24,13 @@
 
 namespace spate::server {
 
-class push_session final : public stoppable, public std::enable_shared_from_this<push_session> {
+template <class Stream>
+class push_session final : public stoppable,
+                           public std::enable_shared_from_this<push_session<Stream>> {
  public:
   static constexpr std::size_t chunk_bytes = 256u << 10;
 
-  push_session(session_stream&& stream, http::response<http::empty_body>&& header,
+  push_session(Stream&& stream, http::response<http::empty_body>&& header,
                std::shared_ptr<api::push_source> source, metrics& stats,
                std::chrono::milliseconds write_timeout);
   ~push_session() override;
@@ -42,7 +45,7 @@ class push_session final : public stoppable, public std::enable_shared_from_this
   net::awaitable<void> watch_peer();
   void end();
 
-  session_stream stream_;
+  Stream stream_;
   http::response<http::empty_body> header_;
   std::shared_ptr<api::push_source> source_;  // released as soon as the session ends
   metrics& stats_;

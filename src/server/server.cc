@@ -2,6 +2,7 @@
 #include "server/server.h"
 
 #include "common/log.h"
+#include "server/connection_sniffer.h"
 
 namespace spate::server {
 namespace {
@@ -17,17 +18,18 @@ std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned threads) {
 
 server::server(const server_options& options, engine::engine& engine)
     : options_(options),
-      metrics_(api::dispatcher::action_names()),
+      metrics_(api::dispatcher::action_names(), &engine),
       dispatcher_(
           engine, metrics_,
           [this](std::function<void()> task) { net::post(control_, std::move(task)); },
           options.push),
-      router_(dispatcher_, metrics_),
+      router_(dispatcher_, metrics_, options.auth),
       contexts_(make_contexts(options.threads)),
       acceptor_(*contexts_.front()),
       signals_(*contexts_.front(), SIGINT, SIGTERM),
       accept_retry_(*contexts_.front()) {
   for (auto& ctx : contexts_) keep_running_.push_back(net::make_work_guard(*ctx));
+  if (options_.tls.enabled()) tls_ = make_tls_context(options_.tls, &tls_certificate_);
 }
 
 server::~server() {
@@ -74,10 +76,7 @@ void server::on_accept(beast::error_code ec, session_socket socket) {
     return do_accept();
   }
   socket.set_option(tcp::no_delay(true), ec);
-  auto session =
-      std::make_shared<http_session>(std::move(socket), router_, sessions_, options_.limits);
-  sessions_.add(session);
-  session->start();
+  serve_connection(std::move(socket), {router_, sessions_, options_.limits, tls_});
   do_accept();
 }
 

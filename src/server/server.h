@@ -1,5 +1,6 @@
 // server: the spated process's network side: the acceptor, the I/O threads, the control
-// thread, the session registry and graceful shutdown.
+// thread, the session registry and graceful shutdown. Each accepted connection goes to
+// connection_sniffer.h, which finds its protocol (HTTP/1.1, h2c, TLS with h2 or HTTP/1.1).
 //
 // `threads` I/O threads each run an io_context of their own (the first also runs the acceptor
 // and signals); connections are dealt to them in turn and stay there.
@@ -17,6 +18,7 @@
 #include "server/net.h"
 #include "server/router.h"
 #include "server/session_registry.h"
+#include "server/tls.h"
 
 #include <atomic>
 #include <cstddef>
@@ -36,6 +38,8 @@ struct server_options {
   api::push_limits push;  // SubscribeToShard's lifetime and heartbeat, pushed message size
   std::size_t max_connections = 10'000;             // more are accepted and closed at once
   std::chrono::milliseconds drain_timeout{10'000};  // longest wait for in-flight requests
+  tls_options tls;  // enabled: the port also accepts TLS (h2 or HTTP/1.1 by ALPN)
+  std::shared_ptr<const sigv4_verifier> auth;  // set: every Kinesis request must be signed
 };
 
 class server {
@@ -43,11 +47,15 @@ class server {
   server(const server_options& options, engine::engine& engine);
   ~server();
 
+  // Throws std::runtime_error when the TLS configuration cannot be loaded.
   // Binds and listens; errors as values (address in use, bad host).
   result<void> listen();
   // The bound port (useful with port 0).
   unsigned short port() const;
   std::size_t threads() const { return contexts_.size(); }
+  bool tls() const { return tls_ != nullptr; }
+  // The self-signed certificate clients should trust ("" unless --tls-self-signed).
+  const std::string& self_signed_certificate() const { return tls_certificate_; }
   // Runs until SIGINT/SIGTERM or stop(); then drains sessions and returns.
   void run();
   void stop();
@@ -76,6 +84,8 @@ class server {
   net::signal_set signals_;
   net::steady_timer accept_retry_;
   session_registry sessions_;
+  std::shared_ptr<net::ssl::context> tls_;  // null without TLS
+  std::string tls_certificate_;             // the self-signed certificate's path, if made
   std::atomic<bool> stopping_{false};
 };
 

@@ -13,10 +13,11 @@ constexpr std::size_t catch_up_bytes = 1u << 20;
 namespace websocket = beast::websocket;
 }  // namespace
 
-websocket_session::websocket_session(session_stream&& stream,
-                                     http::request<http::string_body>&& upgrade,
-                                     std::shared_ptr<api::websocket_feed> feed, metrics& stats,
-                                     const subscriber_limits& limits)
+template <class Stream>
+websocket_session<Stream>::websocket_session(Stream&& stream,
+                                             http::request<http::string_body>&& upgrade,
+                                             std::shared_ptr<api::websocket_feed> feed,
+                                             metrics& stats, const subscriber_limits& limits)
     : ws_(std::move(stream)),
       upgrade_(std::move(upgrade)),
       feed_(std::move(feed)),
@@ -28,20 +29,23 @@ websocket_session::websocket_session(session_stream&& stream,
   stats_.subscriber_opened(metrics::subscriber_kind::websocket);
 }
 
-websocket_session::~websocket_session() {
+template <class Stream>
+websocket_session<Stream>::~websocket_session() {
   stats_.subscriber_closed(metrics::subscriber_kind::websocket);
   stats_.connection_closed();
 }
 
-void websocket_session::start() {
-  install_waker(*feed_, shared_from_this());
-  net::co_spawn(ws_.get_executor(), run(), [self = shared_from_this()](std::exception_ptr e) {
+template <class Stream>
+void websocket_session<Stream>::start() {
+  install_waker(*feed_, this->shared_from_this());
+  net::co_spawn(ws_.get_executor(), run(), [self = this->shared_from_this()](std::exception_ptr e) {
     if (e) log::error("websocket session failed");
   });
 }
 
-void websocket_session::stop() {
-  net::post(ws_.get_executor(), [self = shared_from_this()] {
+template <class Stream>
+void websocket_session<Stream>::stop() {
+  net::post(ws_.get_executor(), [self = this->shared_from_this()] {
     if (self->ended_) return;
     if (!self->closing_) {  // (a session already closing keeps its reason)
       self->closing_ =
@@ -55,13 +59,15 @@ void websocket_session::stop() {
 }
 
 // A client that does not read cannot take the close frame either: cut it off after `wait`.
-void websocket_session::end_after(std::chrono::steady_clock::duration wait) {
+template <class Stream>
+void websocket_session<Stream>::end_after(std::chrono::steady_clock::duration wait) {
   auto cut = std::make_shared<net::steady_timer>(ws_.get_executor(), wait);
-  cut->async_wait([self = shared_from_this(), cut](beast::error_code) { self->end(); });
+  cut->async_wait([self = this->shared_from_this(), cut](beast::error_code) { self->end(); });
 }
 
 // Drops what is queued, except a message being written (the write refers to it).
-void websocket_session::drop_queue() {
+template <class Stream>
+void websocket_session<Stream>::drop_queue() {
   const std::size_t keep = writing_ && !queue_.empty() ? 1 : 0;
   while (queue_.size() > keep) {
     queued_bytes_ -= queue_.back().size();
@@ -69,12 +75,14 @@ void websocket_session::drop_queue() {
   }
 }
 
-void websocket_session::on_wake() {
+template <class Stream>
+void websocket_session<Stream>::on_wake() {
   fill();
   wake_timer_.cancel();
 }
 
-void websocket_session::fill() {
+template <class Stream>
+void websocket_session<Stream>::fill() {
   // Catching up, a message or two ahead of the socket is enough to keep it busy; live, the
   // whole buffer may fill while the subscriber takes in a burst.
   const std::size_t cap =
@@ -85,7 +93,7 @@ void websocket_session::fill() {
       if (live_ && !behind_) {
         behind_ = true;
         lag_timer_.expires_after(limits_.lag_grace);
-        lag_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        lag_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
           if (!ec && self->behind_) self->close_slow();
         });
       }
@@ -114,7 +122,8 @@ void websocket_session::fill() {
   }
 }
 
-void websocket_session::close_slow() {
+template <class Stream>
+void websocket_session<Stream>::close_slow() {
   if (closing_ || ended_) return;
   log::info("closing a slow WebSocket subscriber: {} bytes queued for over {} ms", queued_bytes_,
             limits_.lag_grace.count());
@@ -129,7 +138,8 @@ void websocket_session::close_slow() {
   end_after(std::chrono::seconds(5));
 }
 
-void websocket_session::end() {
+template <class Stream>
+void websocket_session<Stream>::end() {
   if (ended_) return;
   ended_ = true;
   feed_.reset();
@@ -142,7 +152,8 @@ void websocket_session::end() {
 }
 
 // Messages from the client are read (so pings, pongs and its close are processed) and ignored.
-net::awaitable<void> websocket_session::read_loop() {
+template <class Stream>
+net::awaitable<void> websocket_session<Stream>::read_loop() {
   beast::flat_buffer buffer;
   for (;;) {
     auto [ec, n] = co_await ws_.async_read(buffer, no_throw);
@@ -152,8 +163,9 @@ net::awaitable<void> websocket_session::read_loop() {
   end();
 }
 
-net::awaitable<void> websocket_session::run() {
-  auto self = shared_from_this();
+template <class Stream>
+net::awaitable<void> websocket_session<Stream>::run() {
+  auto self = this->shared_from_this();
   beast::get_lowest_layer(ws_).expires_never();
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.idle_timeout = std::chrono::seconds(60);
@@ -192,5 +204,8 @@ net::awaitable<void> websocket_session::run() {
   }
   end();
 }
+
+template class websocket_session<session_stream>;
+template class websocket_session<tls_stream>;
 
 }  // namespace spate::server

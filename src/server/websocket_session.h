@@ -14,6 +14,7 @@
 // when the stream is deleted), 1001 when the server shuts down, and the client's close.
 // Dead peers are found by WebSocket pings (Beast's suggested server timeouts).
 //
+// A template over the connection's stream (plain or TLS), like http_session.
 // Thread safety: all state lives on the connection's I/O thread; stop() from any thread.
 #pragma once
 
@@ -23,6 +24,7 @@
 #include "server/session_registry.h"
 
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <chrono>
 #include <deque>
@@ -37,10 +39,11 @@ struct subscriber_limits {
   std::chrono::milliseconds lag_grace{3'000};
 };
 
+template <class Stream>
 class websocket_session final : public stoppable,
-                                public std::enable_shared_from_this<websocket_session> {
+                                public std::enable_shared_from_this<websocket_session<Stream>> {
  public:
-  websocket_session(session_stream&& stream, http::request<http::string_body>&& upgrade,
+  websocket_session(Stream&& stream, http::request<http::string_body>&& upgrade,
                     std::shared_ptr<api::websocket_feed> feed, metrics& stats,
                     const subscriber_limits& limits);
   ~websocket_session() override;
@@ -60,7 +63,7 @@ class websocket_session final : public stoppable,
   void end_after(std::chrono::steady_clock::duration wait);
   void end();
 
-  beast::websocket::stream<session_stream> ws_;
+  beast::websocket::stream<Stream> ws_;
   http::request<http::string_body> upgrade_;
   std::shared_ptr<api::websocket_feed> feed_;  // released as soon as the session ends
   metrics& stats_;

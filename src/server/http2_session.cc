@@ -1,0 +1,517 @@
+// http2_session: nghttp2 callbacks -> router -> nghttp2 responses, on one I/O thread.
+#include "server/http2_session.h"
+
+#include "api/errors.h"
+#include "common/log.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+namespace spate::server {
+namespace {
+
+constexpr std::size_t read_chunk = 64u << 10;
+constexpr std::size_t write_batch = 256u << 10;  // bytes gathered from nghttp2 per write
+constexpr std::size_t push_chunk = 256u << 10;   // event-stream bytes pulled at once
+constexpr auto stop_grace = std::chrono::seconds(2);
+
+// Headers that HTTP/2 forbids (connection-specific; RFC 9113 section 8.2.2).
+bool connection_specific(std::string_view name) {
+  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
+         name == "transfer-encoding" || name == "upgrade";
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view as_view(const std::uint8_t* p, std::size_t n) {
+  return {reinterpret_cast<const char*>(p), n};
+}
+
+}  // namespace
+
+template <class Stream>
+struct http2_session<Stream>::exchange {
+  exchange(std::int32_t stream_id, session_executor ex) : id(stream_id), wake_timer(ex) {}
+  ~exchange() {
+    if (subscriber_stats)
+      subscriber_stats->subscriber_closed(metrics::subscriber_kind::event_stream);
+  }
+
+  std::int32_t id;
+  request req;
+  std::string method, path, authority;
+  std::size_t header_bytes = 0;
+  bool header_too_large = false;
+  bool body_too_large = false;
+  bool complete = false;  // END_STREAM arrived: the request is whole
+  std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
+  std::size_t held = 0;  // what this exchange counts in the session's held_bytes_
+  // The answer's body, or the pushed bytes pulled but not yet sent.
+  std::string body;
+  std::size_t sent = 0;
+  std::shared_ptr<api::push_source> push;  // a pushed answer, until it finishes or stops
+  net::steady_timer wake_timer;            // a deferred push waits for its deadline here
+  metrics* subscriber_stats = nullptr;     // set while this exchange counts as a subscriber
+};
+
+template <class Stream>
+http2_session<Stream>::http2_session(Stream&& stream, router& router, const session_limits& limits)
+    : stream_(std::move(stream)),
+      router_(router),
+      limits_(limits),
+      read_buffer_(read_chunk),
+      idle_timer_(stream_.get_executor()),
+      request_timer_(stream_.get_executor()),
+      write_timer_(stream_.get_executor()) {
+  router_.stats().connection_opened();
+  nghttp2_session_callbacks* callbacks = nullptr;
+  nghttp2_session_callbacks_new(&callbacks);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(callbacks, &on_header);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &on_data_chunk);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &on_frame_recv);
+  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &on_stream_close);
+  nghttp2_session* session = nullptr;
+  nghttp2_session_server_new(&session, callbacks, this);
+  nghttp2_session_callbacks_del(callbacks);
+  h2_.reset(session);
+}
+
+template <class Stream>
+http2_session<Stream>::~http2_session() {
+  exchanges_.clear();  // before the nghttp2 session, whose callbacks they never run again
+  router_.stats().connection_closed();
+}
+
+template <class Stream>
+void http2_session<Stream>::start() {
+  net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+    beast::get_lowest_layer(self->stream_).expires_never();  // this session keeps its own timers
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, max_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<std::uint32_t>(stream_window)},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, max_header_list_bytes},
+    };
+    nghttp2_submit_settings(self->h2_.get(), NGHTTP2_FLAG_NONE, settings, std::size(settings));
+    nghttp2_session_set_local_window_size(self->h2_.get(), NGHTTP2_FLAG_NONE, 0, connection_window);
+    self->arm_idle_timer();
+    self->do_write();
+    self->do_read();
+  });
+}
+
+template <class Stream>
+void http2_session<Stream>::stop() {
+  net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+    if (self->closed_ || self->stopping_) return;
+    self->stopping_ = true;
+    // No new streams; those already begun are answered. Pushed answers end now (their sources
+    // hold engine resources that must go before the engine closes).
+    nghttp2_submit_goaway(self->h2_.get(), NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(self->h2_.get()),
+                          NGHTTP2_NO_ERROR, nullptr, 0);
+    for (auto& [id, x] : self->exchanges_) {
+      if (x->push) {
+        x->push.reset();
+        nghttp2_session_resume_data(self->h2_.get(), id);
+      }
+    }
+    auto grace = std::make_shared<net::steady_timer>(self->stream_.get_executor(), stop_grace);
+    grace->async_wait([self, grace](beast::error_code) { self->close(); });
+    self->do_write();
+  });
+}
+
+// --- nghttp2 callbacks -------------------------------------------------------------------
+
+template <class Stream>
+int http2_session<Stream>::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame,
+                                            void* user_data) {
+  auto& self = *static_cast<http2_session*>(user_data);
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  const std::int32_t id = frame->hd.stream_id;
+  self.exchanges_[id] = std::make_unique<exchange>(id, self.stream_.get_executor());
+  self.idle_timer_.cancel();
+  self.watch_request_deadlines();
+  return 0;
+}
+
+template <class Stream>
+int http2_session<Stream>::on_header(nghttp2_session*, const nghttp2_frame* frame,
+                                     const std::uint8_t* name, std::size_t name_len,
+                                     const std::uint8_t* value, std::size_t value_len, std::uint8_t,
+                                     void* user_data) {
+  auto& self = *static_cast<http2_session*>(user_data);
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  exchange* x = self.find(frame->hd.stream_id);
+  if (!x) return 0;
+  x->header_bytes += name_len + value_len + 32;  // as SETTINGS_MAX_HEADER_LIST_SIZE counts
+  if (x->header_bytes > max_header_list_bytes) {
+    x->header_too_large = true;
+    return 0;
+  }
+  const auto n = as_view(name, name_len);
+  const auto v = as_view(value, value_len);
+  if (n == ":method") {
+    x->method = v;
+  } else if (n == ":path") {
+    x->path = v;
+  } else if (n == ":authority") {
+    x->authority = v;
+  } else if (!n.starts_with(':')) {
+    x->req.insert(n, v);
+  }
+  return 0;
+}
+
+template <class Stream>
+int http2_session<Stream>::on_data_chunk(nghttp2_session* session, std::uint8_t,
+                                         std::int32_t stream_id, const std::uint8_t* data,
+                                         std::size_t len, void* user_data) {
+  auto& self = *static_cast<http2_session*>(user_data);
+  exchange* x = self.find(stream_id);
+  if (!x || x->body_too_large) return 0;
+  std::string& body = x->req.body();
+  if (body.size() + len > self.limits_.body_limit) {
+    // Too large: the rest is dropped and the request answered 413 once it ends.
+    x->body_too_large = true;
+    self.arriving_bytes_ -= body.size();
+    std::string().swap(body);
+    return 0;
+  }
+  if (self.arriving_bytes_ + len > 2 * self.limits_.pipeline_bytes) {
+    self.arriving_bytes_ -= body.size();
+    std::string().swap(body);
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_ENHANCE_YOUR_CALM);
+    return 0;
+  }
+  body.append(reinterpret_cast<const char*>(data), len);
+  self.arriving_bytes_ += len;
+  return 0;
+}
+
+template <class Stream>
+int http2_session<Stream>::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame,
+                                         void* user_data) {
+  auto& self = *static_cast<http2_session*>(user_data);
+  const bool ends = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (!ends || (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)) return 0;
+  exchange* x = self.find(frame->hd.stream_id);
+  if (x && !x->complete) self.request_complete(*x);
+  return 0;
+}
+
+template <class Stream>
+int http2_session<Stream>::on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t,
+                                           void* user_data) {
+  auto& self = *static_cast<http2_session*>(user_data);
+  auto it = self.exchanges_.find(stream_id);
+  if (it == self.exchanges_.end()) return 0;
+  exchange& x = *it->second;
+  if (!x.complete) self.arriving_bytes_ -= x.req.body().size();
+  self.held_bytes_ -= x.held;
+  self.exchanges_.erase(it);
+  if (self.exchanges_.empty()) self.arm_idle_timer();
+  return 0;
+}
+
+template <class Stream>
+ssize_t http2_session<Stream>::read_body(nghttp2_session*, std::int32_t stream_id,
+                                         std::uint8_t* buf, std::size_t length,
+                                         std::uint32_t* data_flags, nghttp2_data_source*,
+                                         void* user_data) {
+  auto& self = *static_cast<http2_session*>(user_data);
+  exchange* x = self.find(stream_id);
+  if (!x) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  if (x->subscriber_stats) return self.pull_pushed(*x, buf, length, data_flags);
+  const std::size_t n = std::min(length, x->body.size() - x->sent);
+  std::memcpy(buf, x->body.data() + x->sent, n);
+  x->sent += n;
+  if (x->sent == x->body.size()) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+// --- requests and answers ----------------------------------------------------------------
+
+template <class Stream>
+typename http2_session<Stream>::exchange* http2_session<Stream>::find(std::int32_t stream_id) {
+  auto it = exchanges_.find(stream_id);
+  return it == exchanges_.end() ? nullptr : it->second.get();
+}
+
+template <class Stream>
+void http2_session<Stream>::request_complete(exchange& x) {
+  x.complete = true;
+  const std::size_t size = x.req.body().size();
+  arriving_bytes_ -= size;
+  held_bytes_ += size;
+  x.held = size;
+  if (x.header_too_large) {
+    return answer_error(x, 431, "SerializationException", "Request headers exceed the limit.");
+  }
+  if (x.body_too_large) {
+    return answer_error(
+        x, 413, "SerializationException",
+        "Request body exceeds the limit of " + std::to_string(limits_.body_limit) + " bytes.");
+  }
+  request& req = x.req;
+  const auto verb = http::string_to_verb(x.method);
+  if (verb == http::verb::unknown) {
+    req.method_string(x.method);
+  } else {
+    req.method(verb);
+  }
+  req.target(x.path);
+  req.version(11);
+  if (!x.authority.empty() && req.find(http::field::host) == req.end()) {
+    req.set(http::field::host, x.authority);
+  }
+  std::weak_ptr<http2_session> weak = this->shared_from_this();
+  const std::int32_t id = x.id;
+  router_.route(std::move(req), [weak, id, ex = stream_.get_executor()](router::response_fn make) {
+    // Answers are submitted from a fresh handler, never from inside an nghttp2 callback.
+    net::post(ex, [weak, id, make = std::move(make)] {
+      if (auto self = weak.lock()) self->answer(id, make());
+    });
+  });
+}
+
+template <class Stream>
+void http2_session<Stream>::answer(std::int32_t stream_id, router::routed routed) {
+  exchange* x = find(stream_id);
+  if (!x || closed_) return;  // the client reset the stream meanwhile
+  held_bytes_ -= x->held;
+  x->body = std::move(routed.res.body());
+  x->held = x->body.size();
+  held_bytes_ += x->held;
+  if (routed.push) {
+    x->push = std::move(routed.push);
+    x->subscriber_stats = &router_.stats();
+    x->subscriber_stats->subscriber_opened(metrics::subscriber_kind::event_stream);
+    // Wake-ups come from any thread; they fold into one resume on this one.
+    auto posted = std::make_shared<std::atomic<bool>>(false);
+    std::weak_ptr<http2_session> weak = this->shared_from_this();
+    x->push->set_waker([weak, posted, stream_id, ex = stream_.get_executor()] {
+      if (posted->exchange(true, std::memory_order_acq_rel)) return;
+      net::post(ex, [weak, posted, stream_id] {
+        posted->store(false, std::memory_order_release);
+        if (auto self = weak.lock()) self->resume(stream_id);
+      });
+    });
+    if (stopping_) x->push.reset();
+  }
+  submit(*x, routed.res, x->subscriber_stats || !x->body.empty());
+  do_write();
+}
+
+template <class Stream>
+void http2_session<Stream>::answer_error(exchange& x, unsigned status, std::string type,
+                                         std::string message) {
+  api::api_error e{std::move(type), std::move(message), status, "Message"};
+  response res{static_cast<http::status>(status), 11};
+  res.set(http::field::server, "spated");
+  auto encoded = api::encode_error(e, x.req[http::field::content_type]);
+  res.set(http::field::content_type, encoded.content_type);
+  res.body() = std::move(encoded.body);
+  res.prepare_payload();
+  held_bytes_ -= x.held;
+  x.body = std::move(res.body());
+  x.held = x.body.size();
+  held_bytes_ += x.held;
+  submit(x, res, true);
+}
+
+template <class Stream>
+void http2_session<Stream>::submit(exchange& x, const response& res, bool with_body) {
+  const std::string status = std::to_string(res.result_int());
+  std::vector<std::pair<std::string, std::string_view>> fields;
+  fields.reserve(16);
+  for (const auto& field : res) {
+    std::string name = lowercase(field.name_string());
+    if (connection_specific(name) || (x.subscriber_stats && name == "content-length")) continue;
+    fields.emplace_back(std::move(name), field.value());
+  }
+  std::vector<nghttp2_nv> nv;
+  nv.reserve(fields.size() + 1);
+  auto add = [&nv](std::string_view n, std::string_view v) {
+    nv.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(n.data())),
+                  reinterpret_cast<std::uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
+                  NGHTTP2_NV_FLAG_NONE});  // nghttp2 copies names and values
+  };
+  add(":status", status);
+  for (const auto& [name, value] : fields) add(name, value);
+  nghttp2_data_provider provider{};
+  provider.read_callback = &read_body;
+  nghttp2_submit_response(h2_.get(), x.id, nv.data(), nv.size(), with_body ? &provider : nullptr);
+}
+
+// Hands nghttp2 pushed bytes as flow control allows; defers when the source is idle, until
+// its waker or deadline resumes the stream.
+template <class Stream>
+ssize_t http2_session<Stream>::pull_pushed(exchange& x, std::uint8_t* buf, std::size_t length,
+                                           std::uint32_t* data_flags) {
+  if (x.sent == x.body.size()) {
+    x.body.clear();
+    x.sent = 0;
+    if (x.push) {
+      auto status = api::push_source::status::idle;
+      while (x.body.size() < push_chunk) {
+        status = x.push->pull(x.body);
+        if (status != api::push_source::status::message) break;
+      }
+      if (status == api::push_source::status::finished) x.push.reset();
+    }
+    if (x.body.empty()) {
+      if (!x.push) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        return 0;
+      }
+      std::weak_ptr<http2_session> weak = this->shared_from_this();
+      x.wake_timer.expires_at(x.push->deadline());
+      x.wake_timer.async_wait([weak, id = x.id](beast::error_code ec) {
+        if (auto self = weak.lock(); self && !ec) self->resume(id);
+      });
+      return NGHTTP2_ERR_DEFERRED;
+    }
+  }
+  const std::size_t n = std::min(length, x.body.size() - x.sent);
+  std::memcpy(buf, x.body.data() + x.sent, n);
+  x.sent += n;
+  if (x.sent == x.body.size() && !x.push) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+template <class Stream>
+void http2_session<Stream>::resume(std::int32_t stream_id) {
+  if (closed_ || !find(stream_id)) return;
+  nghttp2_session_resume_data(h2_.get(), stream_id);
+  do_write();
+}
+
+// A request must arrive whole within read_timeout of its first frame.
+template <class Stream>
+void http2_session<Stream>::watch_request_deadlines() {
+  if (request_timer_armed_ || closed_) return;
+  auto earliest = std::chrono::steady_clock::time_point::max();
+  for (const auto& [id, x] : exchanges_) {
+    if (!x->complete) earliest = std::min(earliest, x->began + limits_.read_timeout);
+  }
+  if (earliest == std::chrono::steady_clock::time_point::max()) return;
+  request_timer_armed_ = true;
+  request_timer_.expires_at(earliest);
+  std::weak_ptr<http2_session> weak = this->shared_from_this();
+  request_timer_.async_wait([weak](beast::error_code ec) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->request_timer_armed_ = false;
+    if (ec || self->closed_) return;
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [id, x] : self->exchanges_) {
+      if (!x->complete && x->began + self->limits_.read_timeout <= now) {
+        nghttp2_submit_rst_stream(self->h2_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      }
+    }
+    self->do_write();
+    self->watch_request_deadlines();
+  });
+}
+
+// A connection without streams may idle for idle_timeout; then it is told GOAWAY and closed.
+template <class Stream>
+void http2_session<Stream>::arm_idle_timer() {
+  if (closed_) return;
+  idle_timer_.expires_after(limits_.idle_timeout);
+  std::weak_ptr<http2_session> weak = this->shared_from_this();
+  idle_timer_.async_wait([weak](beast::error_code ec) {
+    auto self = weak.lock();
+    if (!self || ec || self->closed_ || !self->exchanges_.empty()) return;
+    nghttp2_session_terminate_session(self->h2_.get(), NGHTTP2_NO_ERROR);
+    self->do_write();
+  });
+}
+
+// --- the socket --------------------------------------------------------------------------
+
+template <class Stream>
+void http2_session<Stream>::do_read() {
+  if (reading_ || closed_) return;
+  if (held_bytes_ >= limits_.pipeline_bytes) return;  // resumed as answers are written
+  if (!nghttp2_session_want_read(h2_.get())) {
+    if (!writing_ && !nghttp2_session_want_write(h2_.get())) close();
+    return;
+  }
+  reading_ = true;
+  stream_.async_read_some(net::buffer(read_buffer_),
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          });
+}
+
+template <class Stream>
+void http2_session<Stream>::on_read(beast::error_code ec, std::size_t bytes) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) return close();  // the peer went away: nothing owed can reach it
+  const ssize_t used = nghttp2_session_mem_recv(h2_.get(), read_buffer_.data(), bytes);
+  if (used < 0) {
+    log::debug("HTTP/2 connection dropped: {}", nghttp2_strerror(static_cast<int>(used)));
+    return close();
+  }
+  do_write();
+  do_read();
+}
+
+template <class Stream>
+void http2_session<Stream>::do_write() {
+  if (writing_ || closed_) return;
+  write_buffer_.clear();
+  while (write_buffer_.size() < write_batch) {
+    const std::uint8_t* data = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(h2_.get(), &data);
+    if (n < 0) return close();
+    if (n == 0) break;
+    write_buffer_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+  }
+  if (write_buffer_.empty()) {
+    if (!nghttp2_session_want_read(h2_.get()) && !nghttp2_session_want_write(h2_.get())) close();
+    return;
+  }
+  writing_ = true;
+  // A peer that stops taking bytes is cut off, as on HTTP/1.1.
+  write_timer_.expires_after(limits_.push_write_timeout);
+  write_timer_.async_wait([weak = std::weak_ptr(this->shared_from_this())](beast::error_code ec) {
+    if (auto self = weak.lock(); self && !ec && self->writing_) self->close();
+  });
+  net::async_write(stream_, net::buffer(write_buffer_),
+                   [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->writing_ = false;
+                     self->write_timer_.cancel();
+                     if (ec) return self->close();
+                     self->do_write();
+                     self->do_read();
+                   });
+}
+
+template <class Stream>
+void http2_session<Stream>::close() {
+  if (closed_) return;
+  closed_ = true;
+  idle_timer_.cancel();
+  request_timer_.cancel();
+  write_timer_.cancel();
+  exchanges_.clear();  // releases pushed answers' sources at once
+  beast::error_code ec;
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(stream_).close();
+}
+
+template class http2_session<session_stream>;
+template class http2_session<tls_stream>;
+
+}  // namespace spate::server

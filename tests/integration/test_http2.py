@@ -1,0 +1,444 @@
+"""HTTP/2 and TLS on spated's one port: the AWS SDK for JavaScript v3 with its default HTTP/2
+transport (h2c and h2 over TLS), curl, a python3-h2 client for what SDKs never do on purpose
+(many streams at once, PING, a flow-control violation, oversized bodies, stalled requests,
+GOAWAY at shutdown), and boto3 over https with the self-signed certificate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import boto3
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import pytest
+from botocore.config import Config
+
+from spate_harness import (
+    ACCESS_KEY,
+    CBOR_CONTENT_TYPE,
+    cbor_dumps,
+    cbor_loads,
+    REGION,
+    REPO_ROOT,
+    SECRET_KEY,
+    TARGET_PREFIX,
+    spated_binary,
+    unique_stream_name,
+)
+
+JS_SDK = REPO_ROOT / ".cache" / "js-sdk" / "node_modules"
+JS_SCENARIO = REPO_ROOT / "tests" / "js" / "kinesis_sdk_v3.cjs"
+
+
+def run_js_sdk(endpoint: str, ca_file: Path | None = None) -> dict:
+    assert (JS_SDK / "@aws-sdk" / "client-kinesis").is_dir(), (
+        f"the JS SDK is not installed in {JS_SDK}: run scripts/install-js-sdk.sh (make deps)"
+    )
+    env = dict(os.environ, NODE_PATH=str(JS_SDK), NODE_NO_WARNINGS="1")
+    if ca_file:
+        env["NODE_EXTRA_CA_CERTS"] = str(ca_file)
+    done = subprocess.run(
+        ["node", str(JS_SCENARIO), endpoint, unique_stream_name("js")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, f"JS SDK scenario failed:\n{done.stdout}\n{done.stderr}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def protocol_count(server, protocol: str) -> float:
+    return server.metrics().get(f'spate_connections_total{{protocol="{protocol}"}}', 0)
+
+
+# --------------------------------------------------------------------------------------------
+# A small HTTP/2 client over python3-h2
+# --------------------------------------------------------------------------------------------
+
+
+class H2Client:
+    """One HTTP/2 connection (h2c by prior knowledge, or h2 over TLS when `tls` is given)."""
+
+    def __init__(self, port: int, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"):
+        raw = socket.create_connection((host, port), timeout=10)
+        if tls:
+            raw = tls.wrap_socket(raw, server_hostname=host)
+            assert raw.selected_alpn_protocol() == "h2"
+        self.sock = raw
+        self.authority = f"{host}:{port}"
+        self.conn = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
+        )
+        self.conn.initiate_connection()
+        self.flush()
+        self.responses: dict[int, dict] = {}
+        self.terminated: h2.events.ConnectionTerminated | None = None
+        self.pings: list[bytes] = []
+
+    def flush(self) -> None:
+        data = self.conn.data_to_send()
+        if data:
+            self.sock.sendall(data)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def start(self, action: str | None, body: bytes = b"", *, method: str = "POST",
+              path: str = "/", end: bool = True,
+              content_type: str = "application/x-amz-json-1.1") -> int:
+        headers = [(":method", method), (":path", path), (":scheme", "http"),
+                   (":authority", self.authority)]
+        if action:
+            headers += [("content-type", content_type),
+                        ("x-amz-target", f"{TARGET_PREFIX}.{action}")]
+        sid = self.conn.get_next_available_stream_id()
+        self.responses[sid] = {"status": None, "headers": {}, "body": b"", "ended": False,
+                               "reset": None}
+        self.conn.send_headers(sid, headers, end_stream=end and not body)
+        self.flush()
+        if body:
+            self.send_body(sid, body, end=end)
+        return sid
+
+    def send_body(self, sid: int, body: bytes, end: bool = True) -> None:
+        view = memoryview(body)
+        while view:
+            window = min(self.conn.local_flow_control_window(sid), self.conn.max_outbound_frame_size)
+            if window <= 0:
+                self.pump(lambda: self.conn.local_flow_control_window(sid) > 0)
+                continue
+            chunk, view = view[:window], view[window:]
+            self.conn.send_data(sid, bytes(chunk), end_stream=end and not view)
+            self.flush()
+
+    def pump(self, until, timeout: float = 20.0) -> None:
+        """Reads and handles frames until `until()` holds or the connection ends."""
+        deadline = time.monotonic() + timeout
+        while not until():
+            if self.terminated:
+                return
+            assert time.monotonic() < deadline, "timed out waiting for the server"
+            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(1 << 16)
+            except socket.timeout:
+                continue
+            if not data:
+                return
+            for event in self.conn.receive_data(data):
+                self.handle(event)
+            self.flush()
+
+    def handle(self, event) -> None:
+        if isinstance(event, h2.events.ResponseReceived):
+            r = self.responses[event.stream_id]
+            r["headers"] = dict(event.headers)
+            r["status"] = int(r["headers"][":status"])
+        elif isinstance(event, h2.events.DataReceived):
+            self.responses[event.stream_id]["body"] += event.data
+            self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+        elif isinstance(event, h2.events.StreamEnded):
+            self.responses[event.stream_id]["ended"] = True
+        elif isinstance(event, h2.events.StreamReset):
+            self.responses[event.stream_id]["reset"] = event.error_code
+        elif isinstance(event, h2.events.ConnectionTerminated):
+            self.terminated = event
+        elif isinstance(event, h2.events.PingAckReceived):
+            self.pings.append(event.ping_data)
+
+    def wait(self, sid: int, timeout: float = 20.0) -> dict:
+        r = self.responses[sid]
+        self.pump(lambda: r["ended"] or r["reset"] is not None, timeout)
+        return r
+
+    def call(self, action: str, params: dict | None = None) -> tuple[int, dict]:
+        sid = self.start(action, json.dumps(params or {}).encode())
+        r = self.wait(sid)
+        return r["status"], json.loads(r["body"] or b"{}")
+
+
+def tls_client_context(ca_file: Path) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=str(ca_file))
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    return ctx
+
+
+def curl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["curl", "-sS", "--max-time", "10", *args], capture_output=True,
+                          text=True, timeout=20)
+
+
+# --------------------------------------------------------------------------------------------
+# The JS SDK, unchanged
+# --------------------------------------------------------------------------------------------
+
+
+def test_js_sdk_v3_over_h2c(server):
+    before = protocol_count(server, "h2c")
+    seen = run_js_sdk(server.endpoint)
+    assert seen["ok"] and seen["records"] == 21 and seen["pushed"] > 21
+    # Its default handler spoke HTTP/2 to the plain endpoint.
+    assert protocol_count(server, "h2c") > before
+
+
+def test_js_sdk_v3_over_tls(spated_factory):
+    server = spated_factory(extra_args=["--tls-self-signed"])
+    cert = server.data_dir / "tls" / "self-signed.crt"
+    before = protocol_count(server, "h2")
+    seen = run_js_sdk(f"https://localhost:{server.port}", ca_file=cert)
+    assert seen["ok"]
+    assert protocol_count(server, "h2") > before
+
+
+# --------------------------------------------------------------------------------------------
+# One port: HTTP/1.1, h2c, https and h2
+# --------------------------------------------------------------------------------------------
+
+
+def test_curl_speaks_http1_and_h2c_on_one_port(server):
+    body = "{}"
+    for flag, version in (("--http1.1", "1.1"), ("--http2-prior-knowledge", "2")):
+        done = curl(flag, "-X", "POST", "-H", f"X-Amz-Target: {TARGET_PREFIX}.ListStreams",
+                    "-H", "Content-Type: application/x-amz-json-1.1", "-d", body,
+                    "-w", "\n%{http_code} %{http_version}", f"{server.endpoint}/")
+        assert done.returncode == 0, done.stderr
+        payload, status = done.stdout.rsplit("\n", 1)
+        assert status == f"200 {version}"
+        assert "StreamNames" in json.loads(payload)
+
+
+def test_nghttp_client_and_h2_errors_are_kinesis_shaped(server):
+    done = subprocess.run(
+        ["nghttp", "-n", "-s", f"{server.endpoint}/healthz"], capture_output=True, text=True,
+        timeout=20)
+    assert done.returncode == 0, done.stderr
+    c = H2Client(server.port)
+    try:
+        status, body = c.call("DescribeStream", {"StreamName": "no-such-stream"})
+        assert status == 400 and body["__type"] == "ResourceNotFoundException"
+        status, body = c.call("NoSuchAction")
+        assert status == 400 and body["__type"] == "UnknownOperationException"
+        # Broken JSON on one stream does not disturb the connection.
+        sid = c.start("ListStreams", b"{not json")
+        r = c.wait(sid)
+        assert r["status"] == 400 and json.loads(r["body"])["__type"] == "SerializationException"
+        assert c.call("ListStreams")[0] == 200
+    finally:
+        c.close()
+
+
+def test_many_concurrent_streams_on_one_connection(server, stream):
+    name = stream(shards=2)
+    c = H2Client(server.port)
+    try:
+        assert c.call("ListStreams")[0] == 200  # the server's SETTINGS are in
+        max_streams = c.conn.remote_settings.max_concurrent_streams
+        assert max_streams >= 100
+        ids = [c.start("PutRecord", json.dumps(
+            {"StreamName": name, "PartitionKey": f"k{i}", "Data": "eA=="}).encode())
+            for i in range(100)]
+        c.pump(lambda: all(c.responses[i]["ended"] for i in ids))
+        answers = [json.loads(c.responses[i]["body"]) for i in ids]
+        assert all(c.responses[i]["status"] == 200 for i in ids)
+        assert len({a["SequenceNumber"] for a in answers}) == 100
+    finally:
+        c.close()
+    kinesis = server.client()
+    total = 0
+    for shard in kinesis.list_shards(StreamName=name)["Shards"]:
+        it = kinesis.get_shard_iterator(StreamName=name, ShardId=shard["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        total += len(kinesis.get_records(ShardIterator=it)["Records"])
+    assert total == 100
+
+
+def test_cbor_over_h2_as_the_java_sdk_sends_it(server, stream):
+    name = stream(shards=1)
+    c = H2Client(server.port)
+    try:
+        sid = c.start("PutRecord", cbor_dumps({"StreamName": name, "PartitionKey": "k",
+                                               "Data": b"\x00binary\xff"}),
+                      content_type=CBOR_CONTENT_TYPE)
+        r = c.wait(sid)
+        assert r["status"] == 200 and r["headers"]["content-type"] == CBOR_CONTENT_TYPE
+        put = cbor_loads(r["body"])
+        sid = c.start("GetShardIterator", cbor_dumps({
+            "StreamName": name, "ShardId": put["ShardId"], "ShardIteratorType": "TRIM_HORIZON"}),
+            content_type=CBOR_CONTENT_TYPE)
+        iterator = cbor_loads(c.wait(sid)["body"])["ShardIterator"]
+        sid = c.start("GetRecords", cbor_dumps({"ShardIterator": iterator}),
+                      content_type=CBOR_CONTENT_TYPE)
+        records = cbor_loads(c.wait(sid)["body"])["Records"]
+        assert [r["Data"] for r in records] == [b"\x00binary\xff"]
+        # Errors, the dispatcher's and the session's own (a body over the limit), are CBOR too.
+        sid = c.start("DescribeStream", cbor_dumps({"StreamName": "no-such-stream"}),
+                      content_type=CBOR_CONTENT_TYPE)
+        r = c.wait(sid)
+        assert r["status"] == 400 and r["headers"]["content-type"] == CBOR_CONTENT_TYPE
+        assert cbor_loads(r["body"])["__type"] == "ResourceNotFoundException"
+        sid = c.start("PutRecords", b"\xa0" * (16 * 1024 * 1024 + 1),
+                      content_type=CBOR_CONTENT_TYPE)
+        r = c.wait(sid, timeout=60)
+        assert r["status"] == 413 and r["headers"]["content-type"] == CBOR_CONTENT_TYPE
+        assert cbor_loads(r["body"])["__type"] == "SerializationException"
+    finally:
+        c.close()
+
+
+def test_ping_is_answered(server):
+    c = H2Client(server.port)
+    try:
+        c.conn.ping(b"spate-01")
+        c.flush()
+        c.pump(lambda: bool(c.pings))
+        assert c.pings == [b"spate-01"]
+    finally:
+        c.close()
+
+
+def test_flow_control_violation_ends_the_connection_and_the_server_serves_on(server):
+    c = H2Client(server.port)
+    try:
+        assert c.call("ListStreams")[0] == 200
+        # WINDOW_UPDATE on the connection taking its window past 2^31-1 (RFC 9113 6.9.1).
+        c.sock.sendall(struct.pack(">I", 4)[1:] + bytes([0x8, 0]) + struct.pack(">I", 0)
+                       + struct.pack(">I", 0x7FFFFFFF))
+        c.pump(lambda: c.terminated is not None)
+        assert c.terminated is not None
+        assert c.terminated.error_code == h2.errors.ErrorCodes.FLOW_CONTROL_ERROR
+    finally:
+        c.close()
+    again = H2Client(server.port)
+    try:
+        assert again.call("ListStreams")[0] == 200
+    finally:
+        again.close()
+
+
+def test_body_over_the_limit_gets_413_on_its_stream_only(server):
+    c = H2Client(server.port)
+    try:
+        sid = c.start("PutRecords", b"x" * (16 * 1024 * 1024 + 1))
+        r = c.wait(sid, timeout=60)
+        assert r["status"] == 413
+        assert json.loads(r["body"])["__type"] == "SerializationException"
+        assert c.call("ListStreams")[0] == 200
+    finally:
+        c.close()
+
+
+def test_stalled_request_is_reset_and_idle_connection_told_goaway(spated_factory):
+    server = spated_factory(extra_args=["--read-timeout-ms", "500", "--idle-timeout-ms", "1500"])
+    c = H2Client(server.port)
+    try:
+        sid = c.start("ListStreams", b'{"Lim', end=False)  # the body never ends
+        r = c.wait(sid, timeout=10)
+        assert r["reset"] == h2.errors.ErrorCodes.CANCEL
+        started = time.monotonic()
+        c.pump(lambda: c.terminated is not None, timeout=10)
+        assert c.terminated is not None
+        assert c.terminated.error_code == h2.errors.ErrorCodes.NO_ERROR
+        assert 0.5 < time.monotonic() - started < 5
+    finally:
+        c.close()
+
+
+def test_shutdown_sends_goaway_and_finishes_cleanly(spated_factory):
+    server = spated_factory()
+    c = H2Client(server.port)
+    try:
+        assert c.call("CreateStream", {"StreamName": "before-stop", "ShardCount": 1})[0] == 200
+        os.kill(server.pid, signal.SIGTERM)
+        c.pump(lambda: c.terminated is not None, timeout=10)
+        assert c.terminated is not None
+        assert c.terminated.error_code == h2.errors.ErrorCodes.NO_ERROR
+        assert server.proc.wait(timeout=15) == 0
+    finally:
+        c.close()
+
+
+# --------------------------------------------------------------------------------------------
+# TLS
+# --------------------------------------------------------------------------------------------
+
+
+def test_tls_self_signed_serves_boto3_curl_and_h2_beside_plain_http(spated_factory):
+    server = spated_factory(extra_args=["--tls-self-signed"])
+    cert = server.data_dir / "tls" / "self-signed.crt"
+    assert cert.is_file()
+    key = server.data_dir / "tls" / "self-signed.key"
+    assert key.stat().st_mode & 0o077 == 0, "the key must not be readable by others"
+
+    kinesis = boto3.session.Session(
+        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+    ).client("kinesis", endpoint_url=f"https://localhost:{server.port}", verify=str(cert),
+             config=Config(retries={"total_max_attempts": 1}))
+    name = unique_stream_name("tls")
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name,
+                                             WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    put = kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"over tls")
+    it = kinesis.get_shard_iterator(StreamName=name, ShardId=put["ShardId"],
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [r["Data"] for r in kinesis.get_records(ShardIterator=it)["Records"]] == [b"over tls"]
+    assert protocol_count(server, "http1_tls") >= 1
+
+    for flag, version in (("--http1.1", "1.1"), ("--http2", "2")):
+        done = curl("--cacert", str(cert), flag, "-w", " %{http_version}",
+                    f"https://localhost:{server.port}/healthz")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"ok\n {version}"
+    # An untrusted certificate is refused by the client, as it should be.
+    assert curl(f"https://localhost:{server.port}/healthz").returncode != 0
+
+    c = H2Client(server.port, tls=tls_client_context(cert), host="localhost")
+    try:
+        status, body = c.call("DescribeStreamSummary", {"StreamName": name})
+        assert status == 200 and body["StreamDescriptionSummary"]["StreamName"] == name
+    finally:
+        c.close()
+    # Plain HTTP/1.1 and h2c still work on the same port.
+    assert server.client().list_streams()["StreamNames"] == [name]
+    plain = H2Client(server.port)
+    try:
+        assert plain.call("ListStreams")[0] == 200
+    finally:
+        plain.close()
+
+    # The pair is kept: a restart serves the same certificate.
+    before = cert.read_bytes()
+    server.stop()
+    server.start()
+    assert cert.read_bytes() == before
+
+
+def test_tls_with_given_files_and_bad_configuration(spated_factory, tmp_path):
+    made = spated_factory(extra_args=["--tls-self-signed"])
+    cert = made.data_dir / "tls" / "self-signed.crt"
+    key = made.data_dir / "tls" / "self-signed.key"
+    made.stop()
+    server = spated_factory(extra_args=["--tls-cert", str(cert), "--tls-key", str(key)])
+    done = curl("--cacert", str(cert), "-w", " %{http_version}",
+                f"https://127.0.0.1:{server.port}/healthz")
+    assert done.returncode == 0 and done.stdout.startswith("ok"), done.stderr
+
+    missing = tmp_path / "missing.pem"
+    for args, says in (
+        (["--tls-cert", str(missing), "--tls-key", str(key)], "cannot load the TLS certificate"),
+        (["--tls-cert", str(cert)], "both --tls-cert and --tls-key"),
+        (["--tls-self-signed", "--tls-cert", str(cert), "--tls-key", str(key)], "exclude"),
+    ):
+        bad = spated_factory(start=False, extra_args=args)
+        proc = subprocess.run([str(spated_binary()), *bad.args],
+                              capture_output=True, text=True, timeout=20)
+        assert proc.returncode != 0
+        assert says in proc.stderr, proc.stderr
