@@ -3,12 +3,16 @@
 # were measured on. Benchmarks write to $TMPDIR (default /tmp) and clean up after themselves.
 #
 # Parts:
-#   1. the storage engine micro-benchmarks (spate-storage-bench), on real files;
+#   1. the storage engine micro-benchmarks (spate-storage-bench), on real files, and the wire
+#      codecs' cost per record, JSON against CBOR (spate-codec-bench);
 #   2. push latency over loopback: spate-push-bench puts records into spated at fixed rates
 #      and measures how long they take to reach subscribers over a WebSocket subscription,
 #      SubscribeToShard event streams and GetRecords polling, one fresh spated per workload;
 #   2b. the client library's consumer (no-op handler, checkpoints every second) against raw
 #      GetRecords through the same client, on one spated (spate-consumer-bench);
+#   2c. PutRecords over HTTP/2 against HTTP/1.1 on spated, same requests, same load tool
+#      (h2load from nghttp2-client, which speaks both): HTTP/2 on one connection with many
+#      streams and on many connections, HTTP/1.1 on as many connections;
 #   3. end to end over HTTP/1.1 on loopback: spate-bench drives spated and kinesalite (the
 #      Kinesis emulator most people use, installed from npm into a temporary folder) with the
 #      same workloads, one fresh server per workload, and a table sets the two side by side.
@@ -16,7 +20,8 @@
 # Environment: SPATE_BENCH_SECONDS (measured seconds per workload, default 8),
 # SPATE_BENCH_WARMUP (default 2), SPATE_BENCH_FILL (records read back by GetRecords, default
 # 200000), SPATE_BENCH_SKIP_STORAGE=1, SPATE_BENCH_SKIP_PUSH=1, SPATE_BENCH_SKIP_CONSUMER=1,
-# SPATE_BENCH_SKIP_KINESALITE=1 (skip part 1, 2, 2b or 3); SPATE_BENCH_CONSUMER_RECORDS (2000000).
+# SPATE_BENCH_SKIP_HTTP2=1, SPATE_BENCH_SKIP_KINESALITE=1 (skip part 1, 2, 2b, 2c or 3);
+# SPATE_BENCH_CONSUMER_RECORDS (2000000).
 set -euo pipefail
 build_dir="${1:-build}"
 seconds="${SPATE_BENCH_SECONDS:-8}"
@@ -32,6 +37,9 @@ echo
 if [ "${SPATE_BENCH_SKIP_STORAGE:-0}" != 1 ]; then
   echo "== storage engine (one shard, 100-byte records, real files)"
   "$build_dir/bin/spate-storage-bench" --benchmark_counters_tabular=true
+  echo
+  echo "== wire codecs: JSON 1.1 against CBOR 1.1 per record (500 records of 100 bytes)"
+  "$build_dir/bin/spate-codec-bench" --benchmark_counters_tabular=true
   echo
 fi
 
@@ -306,6 +314,70 @@ if [ "${SPATE_BENCH_SKIP_CONSUMER:-0}" != 1 ]; then
   fi
   echo "Raw GetRecords: one thread per shard, Limit 10,000, the typed client's decoding only."
   echo "Consumer: leases, de-aggregation check, a no-op handler, SQLite checkpoints every second."
+  echo
+fi
+
+# --- part 2c: HTTP/2 against HTTP/1.1 -----------------------------------------------------------
+if [ "${SPATE_BENCH_SKIP_HTTP2:-0}" != 1 ]; then
+  echo "== PutRecords over HTTP/2 and HTTP/1.1 (h2load): batches of 500 x 100 bytes, 4 shards, fsync batch"
+  if ! command -v h2load >/dev/null; then
+    echo "h2load (nghttp2-client) is missing; no HTTP/2 figures."
+  else
+    body="$work/put-records.json"
+    python3 - "$body" <<'EOF'
+import base64, json, os, sys
+records = [{"PartitionKey": f"key-{i}", "Data": base64.b64encode(os.urandom(100)).decode()}
+           for i in range(500)]
+open(sys.argv[1], "w").write(json.dumps({"StreamName": "h2-bench", "Records": records}))
+EOF
+    http2_json="$work/http2.jsonl"
+    : >"$http2_json"
+    # label|h2load flags; every workload keeps 16 requests in flight.
+    for workload in "HTTP/1.1, 16 connections|--h1 -c 16" \
+                    "HTTP/2, 1 connection x 16 streams|-c 1 -m 16" \
+                    "HTTP/2, 16 connections|-c 16 -m 1" \
+                    "HTTP/2, 4 connections x 4 streams|-c 4 -m 4"; do
+      label="${workload%%|*}"
+      flags="${workload#*|}"
+      start_server spated-batch || continue
+      curl -sS -o /dev/null -X POST -H 'X-Amz-Target: Kinesis_20131202.CreateStream' \
+        -H 'Content-Type: application/x-amz-json-1.1' \
+        -d '{"StreamName":"h2-bench","ShardCount":4}' "$endpoint/"
+      # shellcheck disable=SC2086
+      h2load $flags -D "$seconds" --warm-up-time "$warmup" -d "$body" \
+        -H 'x-amz-target: Kinesis_20131202.PutRecords' \
+        -H 'content-type: application/x-amz-json-1.1' "$endpoint/" >"$work/h2load.out" 2>&1 || true
+      rss_kib="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo 0)"
+      stop_server "$server_pid"
+      python3 - "$label" "$rss_kib" "$work/h2load.out" >>"$http2_json" <<'EOF'
+import json, re, sys
+label, rss_kib, out = sys.argv[1], int(sys.argv[2] or 0), open(sys.argv[3]).read()
+rate = re.search(r"finished in [^,]+, ([0-9.]+) req/s", out)
+codes = re.search(r"status codes: (\d+) 2xx, \d+ 3xx, (\d+) 4xx, (\d+) 5xx", out)
+mean = re.search(r"time for request:\s+\S+\s+\S+\s+(\S+)", out)
+ok = bool(rate and codes and codes.group(2) == "0" and codes.group(3) == "0")
+print(json.dumps({"label": label, "ok": ok, "req_s": float(rate.group(1)) if rate else 0.0,
+                  "mean": mean.group(1) if mean else "?", "rss_mib": rss_kib / 1024,
+                  "tail": "" if ok else out[-400:]}))
+EOF
+    done
+    python3 - "$http2_json" <<'EOF'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+print(f"{'workload':<36} {'records/s':>12} {'mean latency':>13} {'peak RSS':>12}")
+for r in rows:
+    if not r["ok"]:
+        print(f"{r['label']:<36} FAILED: {r['tail']}")
+        continue
+    print(f"{r['label']:<36} {r['req_s'] * 500:>12,.0f} {r['mean']:>13} {r['rss_mib']:>8.1f} MiB")
+base = next((r for r in rows if r["label"].startswith("HTTP/1.1") and r["ok"]), None)
+for r in rows:
+    if base and r["ok"] and r is not base:
+        ratio = r["req_s"] / base["req_s"]
+        verdict = "PASS" if ratio >= 0.9 else "FAIL"
+        print(f"{r['label']} / HTTP/1.1: {ratio:.2f}x (target >= 0.90: {verdict})")
+EOF
+  fi
   echo
 fi
 

@@ -1,0 +1,104 @@
+// Wire codec benchmarks (make bench): what a record costs to decode and encode in JSON 1.1
+// against CBOR 1.1, on the two documents that carry records. Decoding is a PutRecords request
+// of 500 records of 100 bytes (the producers' hot request) into the codec-independent value;
+// encoding is a GetRecords answer of 500 such records (the readers' hot answer) from a value.
+// Items per second are records per second; the ratio of the JSON and CBOR rows is the cost of
+// one codec against the other. (JSON PutRecords normally takes json_fast_path.h instead of
+// the value tree; CBOR always takes the tree, so the tree-to-tree rows compare like with like.)
+#include "api/cbor_codec.h"
+#include "api/json_codec.h"
+#include "api/value.h"
+#include "common/base64.h"
+
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+namespace spate::api {
+namespace {
+
+constexpr int records = 500;
+constexpr std::size_t record_size = 100;
+
+std::string payload(int i) {
+  return std::string(record_size, static_cast<char>('a' + i % 26));
+}
+
+// The PutRecords request as a codec would decode it: data as a blob for CBOR, base64 text
+// for JSON (which carries blobs as strings).
+value put_records_request(bool base64_data) {
+  value list = value::array();
+  for (int i = 0; i < records; ++i) {
+    const std::string data = payload(i);
+    list.push(
+        value::object()
+            .add("Data", base64_data ? value::string(base64::encode(data)) : value::blob(data))
+            .add("PartitionKey", value::string("partition-key-" + std::to_string(i))));
+  }
+  return value::object().add("StreamName", value::string("bench")).add("Records", std::move(list));
+}
+
+value get_records_answer() {
+  value list = value::array();
+  for (int i = 0; i < records; ++i) {
+    list.push(value::object()
+                  .add("SequenceNumber",
+                       value::string("4963200000000000000000000000000000000000000000000000" +
+                                     std::to_string(1000 + i)))
+                  .add("ApproximateArrivalTimestamp", value::timestamp(1'764'000'000'000 + i))
+                  .add("Data", value::blob(payload(i)))
+                  .add("PartitionKey", value::string("partition-key-" + std::to_string(i))));
+  }
+  return value::object()
+      .add("Records", std::move(list))
+      .add("NextShardIterator", value::string(std::string(200, 'i')))
+      .add("MillisBehindLatest", value::integer(0));
+}
+
+void BM_DecodePutRecords_Json(benchmark::State& state) {
+  const std::string body = encode_json(put_records_request(true));
+  for (auto _ : state) benchmark::DoNotOptimize(decode_json(body));
+  state.SetItemsProcessed(state.iterations() * records);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+
+void BM_DecodePutRecords_Cbor(benchmark::State& state) {
+  const std::string body = encode_cbor(put_records_request(false));
+  for (auto _ : state) benchmark::DoNotOptimize(decode_cbor(body));
+  state.SetItemsProcessed(state.iterations() * records);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+
+void BM_EncodeGetRecords_Json(benchmark::State& state) {
+  const value answer = get_records_answer();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    encode_json(answer, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * records);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size()));
+}
+
+void BM_EncodeGetRecords_Cbor(benchmark::State& state) {
+  const value answer = get_records_answer();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    encode_cbor(answer, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * records);
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size()));
+}
+
+BENCHMARK(BM_DecodePutRecords_Json);
+BENCHMARK(BM_DecodePutRecords_Cbor);
+BENCHMARK(BM_EncodeGetRecords_Json);
+BENCHMARK(BM_EncodeGetRecords_Cbor);
+
+}  // namespace
+}  // namespace spate::api
+
+BENCHMARK_MAIN();
