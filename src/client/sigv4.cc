@@ -15,6 +15,7 @@
 // verifier; this file keeps botocore's choices of what to sign.
 #include "client/sigv4.h"
 
+#include "common/ascii.h"
 #include "common/sigv4.h"
 
 #include <algorithm>
@@ -29,15 +30,8 @@ namespace {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
+using ascii::lower;
+using ascii::lowercase;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),

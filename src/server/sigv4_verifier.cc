@@ -2,6 +2,7 @@
 // signed headers, rebuild the canonical request and compare signatures in constant time.
 #include "server/sigv4_verifier.h"
 
+#include "common/ascii.h"
 #include "common/sigv4.h"
 
 #include <algorithm>
@@ -20,15 +21,7 @@ constexpr std::string_view signature_mismatch =
 constexpr std::size_t key_cache_limit = 4096;  // entries; cleared when full (keys rotate daily)
 constexpr long max_presign_expires = 604'800;  // seconds: one week, as AWS allows
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
+using ascii::lowercase;
 
 // What a request says about who signed it, from either the header or the query.
 struct presented {
