@@ -101,6 +101,12 @@ int main(int argc, char** argv) {
                  "Bytes queued for one WebSocket subscriber; a subscriber that stays this far "
                  "behind the live end for --subscriber-lag-ms is closed (1008)")
       ->capture_default_str();
+  std::int64_t push_write_timeout_ms = net_options.limits.push_write_timeout.count();
+  app.add_option("--push-write-timeout-ms", push_write_timeout_ms,
+                 "Cut off a SubscribeToShard reader that takes nothing for this long (its "
+                 "HTTP/1.1 writes stall, or its HTTP/2 window stays shut)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}))
+      ->capture_default_str();
   std::int64_t subscriber_lag_ms = net_options.limits.subscribers.lag_grace.count();
   app.add_option("--subscriber-lag-ms", subscriber_lag_ms,
                  "How long a WebSocket subscriber may stay a full buffer behind")
@@ -168,6 +174,7 @@ int main(int argc, char** argv) {
   net_options.limits.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
   net_options.limits.subscribers.buffer_bytes = subscriber_buffer;
   net_options.limits.subscribers.lag_grace = std::chrono::milliseconds(subscriber_lag_ms);
+  net_options.limits.push_write_timeout = std::chrono::milliseconds(push_write_timeout_ms);
   net_options.push.subscription_lifetime = std::chrono::milliseconds(subscription_ms);
   net_options.push.heartbeat = std::chrono::milliseconds(heartbeat_ms);
 

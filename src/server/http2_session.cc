@@ -2,6 +2,7 @@
 #include "server/http2_session.h"
 
 #include "api/errors.h"
+#include "common/ascii.h"
 #include "common/log.h"
 
 #include <algorithm>
@@ -22,13 +23,6 @@ bool connection_specific(std::string_view name) {
          name == "transfer-encoding" || name == "upgrade";
 }
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string_view as_view(const std::uint8_t* p, std::size_t n) {
   return {reinterpret_cast<const char*>(p), n};
 }
@@ -37,7 +31,8 @@ std::string_view as_view(const std::uint8_t* p, std::size_t n) {
 
 template <class Stream>
 struct http2_session<Stream>::exchange {
-  exchange(std::int32_t stream_id, session_executor ex) : id(stream_id), wake_timer(ex) {}
+  exchange(std::int32_t stream_id, session_executor ex)
+      : id(stream_id), wake_timer(ex), stall_timer(ex) {}
   ~exchange() {
     if (subscriber_stats)
       subscriber_stats->subscriber_closed(metrics::subscriber_kind::event_stream);
@@ -50,14 +45,17 @@ struct http2_session<Stream>::exchange {
   bool header_too_large = false;
   bool body_too_large = false;
   bool complete = false;  // END_STREAM arrived: the request is whole
+  bool reset = false;     // we reset the stream; nghttp2 closes it once the RST is out
   std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
-  std::size_t held = 0;  // what this exchange counts in the session's held_bytes_
+  std::size_t held = 0;  // the answer's bytes, counted in the session's held_bytes_
   // The answer's body, or the pushed bytes pulled but not yet sent.
   std::string body;
   std::size_t sent = 0;
   std::shared_ptr<api::push_source> push;  // a pushed answer, until it finishes or stops
   net::steady_timer wake_timer;            // a deferred push waits for its deadline here
-  metrics* subscriber_stats = nullptr;     // set while this exchange counts as a subscriber
+  net::steady_timer stall_timer;           // a push whose reader's window stays shut
+  std::chrono::steady_clock::time_point last_taken = std::chrono::steady_clock::now();
+  metrics* subscriber_stats = nullptr;  // set while this exchange counts as a subscriber
 };
 
 template <class Stream>
@@ -136,6 +134,14 @@ int http2_session<Stream>::on_begin_headers(nghttp2_session*, const nghttp2_fram
   auto& self = *static_cast<http2_session*>(user_data);
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   const std::int32_t id = frame->hd.stream_id;
+  // Over the connection's budget (requests still with the router, answers not yet written,
+  // bodies arriving): the stream is refused, which a client may retry (RFC 9113 8.7). Reading
+  // goes on, so WINDOW_UPDATEs and the answers that free the budget keep flowing.
+  if (self.routed_ >= max_streams ||
+      self.routed_bytes_ + self.held_bytes_ + self.arriving_bytes_ >= self.limits_.pipeline_bytes) {
+    nghttp2_submit_rst_stream(self.h2_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+    return 0;
+  }
   self.exchanges_[id] = std::make_unique<exchange>(id, self.stream_.get_executor());
   self.idle_timer_.cancel();
   self.watch_request_deadlines();
@@ -250,8 +256,6 @@ void http2_session<Stream>::request_complete(exchange& x) {
   x.complete = true;
   const std::size_t size = x.req.body().size();
   arriving_bytes_ -= size;
-  held_bytes_ += size;
-  x.held = size;
   if (x.header_too_large) {
     return answer_error(x, 431, "SerializationException", "Request headers exceed the limit.");
   }
@@ -272,20 +276,35 @@ void http2_session<Stream>::request_complete(exchange& x) {
   if (!x.authority.empty() && req.find(http::field::host) == req.end()) {
     req.set(http::field::host, x.authority);
   }
+  // A request counts against the budget until its answer is back, even if the client resets
+  // its stream meanwhile: resets cannot pile up work in the router.
+  ++routed_;
+  routed_bytes_ += size;
   std::weak_ptr<http2_session> weak = this->shared_from_this();
   const std::int32_t id = x.id;
-  router_.route(std::move(req), [weak, id, ex = stream_.get_executor()](router::response_fn make) {
-    // Answers are submitted from a fresh handler, never from inside an nghttp2 callback.
-    net::post(ex, [weak, id, make = std::move(make)] {
-      if (auto self = weak.lock()) self->answer(id, make());
-    });
-  });
+  router_.route(std::move(req),
+                [weak, id, size, ex = stream_.get_executor()](router::response_fn make) {
+                  // Answers are submitted from a fresh handler, never from inside an nghttp2
+                  // callback.
+                  net::post(ex, [weak, id, size, make = std::move(make)] {
+                    auto self = weak.lock();
+                    if (!self) return;
+                    --self->routed_;
+                    self->routed_bytes_ -= size;
+                    self->answer(id, make());
+                  });
+                });
 }
 
 template <class Stream>
 void http2_session<Stream>::answer(std::int32_t stream_id, router::routed routed) {
   exchange* x = find(stream_id);
   if (!x || closed_) return;  // the client reset the stream meanwhile
+  if (routed.push && stopping_) {
+    // A pushed answer that would start after stop() never will (as on HTTP/1.1).
+    routed.push.reset();
+    routed.res.result(http::status::service_unavailable);
+  }
   held_bytes_ -= x->held;
   x->body = std::move(routed.res.body());
   x->held = x->body.size();
@@ -304,7 +323,7 @@ void http2_session<Stream>::answer(std::int32_t stream_id, router::routed routed
         if (auto self = weak.lock()) self->resume(stream_id);
       });
     });
-    if (stopping_) x->push.reset();
+    watch_push_progress(stream_id);
   }
   submit(*x, routed.res, x->subscriber_stats || !x->body.empty());
   do_write();
@@ -333,7 +352,7 @@ void http2_session<Stream>::submit(exchange& x, const response& res, bool with_b
   std::vector<std::pair<std::string, std::string_view>> fields;
   fields.reserve(16);
   for (const auto& field : res) {
-    std::string name = lowercase(field.name_string());
+    std::string name = ascii::lowercase(field.name_string());
     if (connection_specific(name) || (x.subscriber_stats && name == "content-length")) continue;
     fields.emplace_back(std::move(name), field.value());
   }
@@ -383,8 +402,38 @@ ssize_t http2_session<Stream>::pull_pushed(exchange& x, std::uint8_t* buf, std::
   const std::size_t n = std::min(length, x.body.size() - x.sent);
   std::memcpy(buf, x.body.data() + x.sent, n);
   x.sent += n;
+  x.last_taken = std::chrono::steady_clock::now();
   if (x.sent == x.body.size() && !x.push) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
   return static_cast<ssize_t>(n);
+}
+
+// A pushed stream whose reader keeps its flow-control window shut takes nothing; after
+// push_write_timeout of that it is reset, releasing its source, as HTTP/1.1 cuts off a reader
+// that takes nothing.
+template <class Stream>
+void http2_session<Stream>::watch_push_progress(std::int32_t stream_id) {
+  exchange* x = find(stream_id);
+  if (!x || closed_) return;
+  std::weak_ptr<http2_session> weak = this->shared_from_this();
+  x->stall_timer.expires_after(limits_.push_write_timeout);
+  x->stall_timer.async_wait([weak, stream_id](beast::error_code ec) {
+    auto self = weak.lock();
+    if (!self || ec || self->closed_) return;
+    exchange* x = self->find(stream_id);
+    if (!x) return;
+    nghttp2_session* h2 = self->h2_.get();
+    const bool window_shut = nghttp2_session_get_stream_remote_window_size(h2, stream_id) <= 0 ||
+                             nghttp2_session_get_remote_window_size(h2) <= 0;
+    const auto idle = std::chrono::steady_clock::now() - x->last_taken;
+    if (window_shut && idle >= self->limits_.push_write_timeout) {
+      x->reset = true;
+      x->push.reset();
+      nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+      self->do_write();
+      return;
+    }
+    self->watch_push_progress(stream_id);
+  });
 }
 
 template <class Stream>
@@ -400,7 +449,7 @@ void http2_session<Stream>::watch_request_deadlines() {
   if (request_timer_armed_ || closed_) return;
   auto earliest = std::chrono::steady_clock::time_point::max();
   for (const auto& [id, x] : exchanges_) {
-    if (!x->complete) earliest = std::min(earliest, x->began + limits_.read_timeout);
+    if (!x->complete && !x->reset) earliest = std::min(earliest, x->began + limits_.read_timeout);
   }
   if (earliest == std::chrono::steady_clock::time_point::max()) return;
   request_timer_armed_ = true;
@@ -413,7 +462,8 @@ void http2_session<Stream>::watch_request_deadlines() {
     if (ec || self->closed_) return;
     const auto now = std::chrono::steady_clock::now();
     for (const auto& [id, x] : self->exchanges_) {
-      if (!x->complete && x->began + self->limits_.read_timeout <= now) {
+      if (!x->complete && !x->reset && x->began + self->limits_.read_timeout <= now) {
+        x->reset = true;
         nghttp2_submit_rst_stream(self->h2_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
       }
     }
@@ -441,7 +491,6 @@ void http2_session<Stream>::arm_idle_timer() {
 template <class Stream>
 void http2_session<Stream>::do_read() {
   if (reading_ || closed_) return;
-  if (held_bytes_ >= limits_.pipeline_bytes) return;  // resumed as answers are written
   if (!nghttp2_session_want_read(h2_.get())) {
     if (!writing_ && !nghttp2_session_want_write(h2_.get())) close();
     return;

@@ -12,13 +12,17 @@
 //
 // Bounds (session_limits): a request body over `body_limit` is answered 413 and dropped;
 // header blocks are limited by SETTINGS_MAX_HEADER_LIST_SIZE; at most `max_streams` streams
-// at once (SETTINGS_MAX_CONCURRENT_STREAMS). Bytes held for the connection come in two
-// budgets: bodies still arriving (a stream that would take them over `2 * pipeline_bytes` is
-// reset with ENHANCE_YOUR_CALM), and complete requests plus answers not yet written (over
-// `pipeline_bytes`, the session stops reading until answers drain, as HTTP/1.1 does). A
-// request that has begun must end within `read_timeout`; a connection with no stream is
-// closed after `idle_timeout` (GOAWAY first). stop() sends GOAWAY, ends pushed streams, lets
-// answers already owed go out, and closes within two seconds.
+// at once (SETTINGS_MAX_CONCURRENT_STREAMS). The session never stops reading (the peer's
+// WINDOW_UPDATEs must get through for answers to drain); its budget is enforced on new
+// streams instead: while requests with the router (counted until answered, even if the
+// client reset them), answers not yet written and bodies arriving add up to `pipeline_bytes`,
+// or `max_streams` requests are with the router, new streams are refused (REFUSED_STREAM,
+// safe to retry); a body that would take the arriving bytes over `2 * pipeline_bytes` resets
+// its stream (ENHANCE_YOUR_CALM). A request that has begun must end within `read_timeout`; a
+// pushed stream whose reader keeps its window shut for `push_write_timeout` is reset; a
+// connection with no stream is closed after `idle_timeout` (GOAWAY first). stop() sends
+// GOAWAY, ends pushed streams, answers a SubscribeToShard not yet started 503, lets answers
+// already owed go out, and closes within two seconds.
 //
 // WebSocket subscriptions stay on HTTP/1.1.
 //
@@ -84,6 +88,7 @@ class http2_session final : public stoppable,
   ssize_t pull_pushed(exchange& x, std::uint8_t* buf, std::size_t length,
                       std::uint32_t* data_flags);
   void resume(std::int32_t stream_id);
+  void watch_push_progress(std::int32_t stream_id);
   void watch_request_deadlines();
   void arm_idle_timer();
 
@@ -100,7 +105,9 @@ class http2_session final : public stoppable,
   std::vector<std::uint8_t> read_buffer_;
   std::string write_buffer_;
   std::size_t arriving_bytes_ = 0;  // bodies of requests not yet complete
-  std::size_t held_bytes_ = 0;      // complete requests and answers not yet written
+  std::size_t routed_ = 0;          // requests with the router, not answered yet
+  std::size_t routed_bytes_ = 0;    // their bodies
+  std::size_t held_bytes_ = 0;      // answers not yet written
   net::steady_timer idle_timer_;
   net::steady_timer request_timer_;  // the earliest deadline of a request still arriving
   net::steady_timer write_timer_;    // a write the peer does not take within push_write_timeout

@@ -5,6 +5,9 @@
 #include "server/push_session.h"
 
 namespace spate::server {
+namespace {
+constexpr std::size_t first_read_bytes = 4096;  // a TLS connection's wait for its next request
+}  // namespace
 
 template <class Stream>
 http_session<Stream>::http_session(Stream&& stream, router& router, session_registry& registry,
@@ -79,12 +82,19 @@ void http_session<Stream>::do_read() {
     return;
   }
   reading_ = true;
-  if (buffer_.size() > 0) return read_request(limits_.read_timeout);  // the next one has begun
+  if (buffer_.size() > 0) return read_request();  // the next request has begun already
   if constexpr (std::is_same_v<Stream, tls_stream>) {
     // TLS may already hold the next request, read off the socket with the handshake or an
-    // earlier record, where the socket's readiness cannot show it: read at once, the header
-    // under the idle timeout (the body then under the read timeout).
-    return read_request(limits_.idle_timeout);
+    // earlier record, where the socket's readiness cannot show it: read its first bytes
+    // through TLS under the idle timeout, then the rest under the read timeout.
+    beast::get_lowest_layer(stream_).expires_after(limits_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(first_read_bytes),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->on_read(ec, 0);
+                              self->read_request();
+                            });
+    return;
   }
   // Wait, under the idle timeout, for the first byte of the next request.
   // (The timer may fire just as the wait succeeds, its handler already queued: `idle_waiting_`
@@ -101,15 +111,15 @@ void http_session<Stream>::do_read() {
         self->idle_timer_.cancel();
         if (ec == net::error::operation_aborted) ec = beast::error::timeout;
         if (ec) return self->on_read(ec, 0);
-        self->read_request(self->limits_.read_timeout);
+        self->read_request();
       });
 }
 
 template <class Stream>
-void http_session<Stream>::read_request(std::chrono::milliseconds header_timeout) {
+void http_session<Stream>::read_request() {
   parser_.emplace();
   parser_->body_limit(limits_.body_limit);
-  beast::get_lowest_layer(stream_).expires_after(header_timeout);
+  beast::get_lowest_layer(stream_).expires_after(limits_.read_timeout);
   http::async_read_header(
       stream_, buffer_, *parser_,
       beast::bind_front_handler(&http_session<Stream>::on_header, this->shared_from_this()));
@@ -134,7 +144,6 @@ void http_session<Stream>::on_header(beast::error_code ec, std::size_t bytes) {
 
 template <class Stream>
 void http_session<Stream>::read_body() {
-  beast::get_lowest_layer(stream_).expires_after(limits_.read_timeout);
   http::async_read(
       stream_, buffer_, *parser_,
       beast::bind_front_handler(&http_session<Stream>::on_read, this->shared_from_this()));
@@ -157,9 +166,10 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
     return reject(http::status::request_header_fields_too_large, "SerializationException",
                   "Request headers exceed the limit.");
   }
+  // (A TLS peer that closes without close_notify ends its stream "truncated": a close too.)
   if (ec == http::error::end_of_stream || ec == net::error::eof ||
-      ec == net::error::connection_reset || ec == beast::error::timeout ||
-      ec == net::error::operation_aborted) {
+      ec == net::ssl::error::stream_truncated || ec == net::error::connection_reset ||
+      ec == beast::error::timeout || ec == net::error::operation_aborted) {
     read_closed_ = true;
     if (queue_.empty() && !writing_) do_close();
     return;

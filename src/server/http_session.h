@@ -37,8 +37,8 @@ struct session_limits {
   // Admits the largest legal request: PutRecords or PutRecord with 10 MiB of data and keys
   // (UpdateMaxRecordSize) is about 13.4 MiB as base64 JSON, 14.2 MiB with escaped keys.
   std::size_t body_limit = 16u << 20;
-  std::size_t pipeline_limit = 16;         // requests read ahead of their answers
-  std::size_t pipeline_bytes = 32u << 20;  // request and answer bodies held per connection
+  std::size_t pipeline_limit = 16;                  // requests read ahead of their answers
+  std::size_t pipeline_bytes = 32u << 20;           // request and answer bodies held per connection
   std::chrono::milliseconds read_timeout{60'000};   // to receive a request once it began
   std::chrono::milliseconds idle_timeout{300'000};  // between requests on a keep-alive connection
   std::chrono::milliseconds push_write_timeout{300'000};  // a pushed chunk must be taken within
@@ -69,7 +69,7 @@ class http_session final : public stoppable,
   };
 
   void do_read();
-  void read_request(std::chrono::milliseconds header_timeout);
+  void read_request();
   void on_header(beast::error_code ec, std::size_t bytes);
   void read_body();
   void on_read(beast::error_code ec, std::size_t bytes);

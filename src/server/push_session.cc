@@ -58,6 +58,8 @@ void push_session<Stream>::end() {
 // The client sends nothing more; reading tells when it goes away (end of file or reset).
 template <class Stream>
 net::awaitable<void> push_session<Stream>::watch_peer() {
+  // This read waits as long as the subscription lasts: no timeout (the writes keep theirs).
+  beast::get_lowest_layer(stream_).expires_never();
   char scratch[4096];
   for (;;) {
     auto [ec, n] = co_await stream_.async_read_some(net::buffer(scratch), no_throw);

@@ -99,9 +99,10 @@ void make_self_signed(const fs::path& key_path, const fs::path& cert_path) {
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
-  // Its own trust anchor: clients pass the file as their CA bundle.
-  add_extension(cert.get(), NID_basic_constraints, "critical,CA:TRUE");
-  add_extension(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign");
+  // An end-entity certificate that is its own trust anchor (clients pass the file as their CA
+  // bundle); not a CA, so verifiers that refuse a CA used as a server certificate accept it.
+  add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
+  add_extension(cert.get(), NID_key_usage, "critical,digitalSignature");
   add_extension(cert.get(), NID_ext_key_usage, "serverAuth");
   add_extension(cert.get(), NID_subject_key_identifier, "hash");
   add_extension(cert.get(), NID_authority_key_identifier, "keyid:always");

@@ -202,6 +202,22 @@ def test_idle_subscription_gets_heartbeats_with_the_continuation(spated_factory)
     sub.close()
 
 
+def test_a_reading_subscriber_outlives_the_write_timeout(spated_factory):
+    """The stall cut-off is for writes the reader does not take, not for the subscription's
+    own wait for the client to go away: a subscriber that keeps reading stays served."""
+    server = spated_factory(extra_args=["--heartbeat-ms", "200", "--push-write-timeout-ms", "800"])
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    wait_active(kinesis, "s")
+    sub = Subscription(kinesis, _consumer(kinesis, "s"))
+    started = time.time()
+    events = 0
+    while time.time() - started < 3:
+        assert sub.next(timeout=2) is not None, f"cut off after {events} events: {sub.error}"
+        events += 1
+    sub.close()
+
+
 def test_end_of_a_closed_shard_has_children_and_no_continuation(kinesis, stream):
     name = stream(shards=1)
     arn = _consumer(kinesis, name)

@@ -294,6 +294,62 @@ def test_cbor_over_h2_as_the_java_sdk_sends_it(server, stream):
         c.close()
 
 
+def test_rapid_resets_do_not_pile_up_work_and_the_connection_serves_on(server):
+    c = H2Client(server.port)
+    try:
+        assert c.call("ListStreams")[0] == 200
+        body = json.dumps({"StreamName": "no-such-stream"}).encode()
+        for _ in range(400):  # HEADERS, DATA with END_STREAM, then RST_STREAM at once
+            sid = c.start("DescribeStream", body)
+            c.conn.reset_stream(sid)
+            c.flush()
+        c.conn.ping(b"reset-ok")
+        c.flush()
+        c.pump(lambda: bool(c.pings))
+        assert c.terminated is None
+        assert c.call("ListStreams")[0] == 200
+    finally:
+        c.close()
+    assert server.metrics()['spate_open_connections'] <= 2
+
+
+def test_subscriber_that_keeps_its_window_shut_is_reset(spated_factory):
+    server = spated_factory(extra_args=["--push-write-timeout-ms", "1000"])
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName="s",
+                                             WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    arn = kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamARN"]
+    consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="c")
+    consumer_arn = consumer["Consumer"]["ConsumerARN"]
+    for i in range(20):
+        kinesis.put_records(StreamName="s", Records=[
+            {"PartitionKey": f"k{j}", "Data": b"x" * 1000} for j in range(100)])
+    c = H2Client(server.port)
+    try:
+        # The stream's window (64 KiB) is never opened again, the connection's is wide: the
+        # answer stalls on its own stream once 64 KiB are in flight.
+        c.conn.increment_flow_control_window(16 << 20)
+        c.flush()
+        sid = c.start("SubscribeToShard", json.dumps({
+            "ConsumerARN": consumer_arn, "ShardId": "shardId-000000000000",
+            "StartingPosition": {"Type": "TRIM_HORIZON"}}).encode())
+        r = c.responses[sid]
+        c.handle = lambda event, orig=c.handle: (  # take data without acknowledging it
+            r.__setitem__("body", r["body"] + event.data)
+            if isinstance(event, h2.events.DataReceived) else orig(event))
+        c.pump(lambda: r["status"] == 200, timeout=10)
+        assert server.metrics()['spate_subscribers{kind="event_stream"}'] == 1
+        started = time.monotonic()
+        c.pump(lambda: r["reset"] is not None or r["ended"], timeout=15)
+        assert r["reset"] == h2.errors.ErrorCodes.CANCEL
+        assert 0.9 < time.monotonic() - started < 8
+        assert server.metrics()['spate_subscribers{kind="event_stream"}'] == 0
+        assert c.call("ListStreams")[0] == 200  # the connection itself is fine
+    finally:
+        c.close()
+
+
 def test_ping_is_answered(server):
     c = H2Client(server.port)
     try:
