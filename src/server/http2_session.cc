@@ -169,7 +169,10 @@ int http2_session<Stream>::on_header(nghttp2_session*, const nghttp2_frame* fram
   } else if (n == ":path") {
     x->path = v;
   } else if (n == ":authority") {
+    // Kept as a field as well: HTTP/2 clients (the JS SDK v3) sign ":authority" in place of
+    // Host, and the signature check must find it by that name.
     x->authority = v;
+    x->req.insert(n, v);
   } else if (!n.starts_with(':')) {
     x->req.insert(n, v);
   }

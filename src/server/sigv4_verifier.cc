@@ -257,7 +257,9 @@ std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
   auto is_signed = [&signed_names](std::string_view name) {
     return std::find(signed_names.begin(), signed_names.end(), name) != signed_names.end();
   };
-  if (!is_signed("host")) {
+  // HTTP/2 clients (the JS SDK v3) sign the :authority pseudo-header in place of Host; the
+  // HTTP/2 session passes it on as a field of that name.
+  if (!is_signed("host") && !is_signed(":authority")) {
     return api::invalid_signature(
         "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }

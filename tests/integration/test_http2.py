@@ -199,6 +199,19 @@ def test_js_sdk_v3_over_tls(spated_factory):
     assert protocol_count(server, "h2") > before
 
 
+def test_js_sdk_v3_signatures_pass_the_verifier(spated_factory, tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_text("spate spate\n")  # the scenario's credentials
+    server = spated_factory(extra_args=["--auth", "sigv4", "--credentials", str(keys)])
+    assert run_js_sdk(server.endpoint)["ok"]
+    keys.write_text("spate not-the-secret\n")
+    wrong = spated_factory(extra_args=["--auth", "sigv4", "--credentials", str(keys)])
+    env = dict(os.environ, NODE_PATH=str(JS_SDK), NODE_NO_WARNINGS="1")
+    done = subprocess.run(["node", str(JS_SCENARIO), wrong.endpoint, "refused"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "InvalidSignatureException" in done.stderr, done.stderr
+
+
 # --------------------------------------------------------------------------------------------
 # One port: HTTP/1.1, h2c, https and h2
 # --------------------------------------------------------------------------------------------
