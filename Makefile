@@ -1,6 +1,6 @@
 # Spate: the two commands of the README, and the steps they are made of.
 #   make run   install dependencies, build, start spated on the embedded default
-#   make test  install dependencies, build, run every test (ctest + pytest)
+#   make test  install dependencies (and the JS SDK the tests run), build, run every test
 #   make bench install dependencies, build, run the benchmarks
 
 BUILD_DIR ?= build
@@ -8,12 +8,15 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all deps configure build test unit-test py-test run bench clean format
+.PHONY: all deps test-deps configure build test unit-test py-test run bench clean format
 
 all: build
 
 deps:
 	bash scripts/install-deps.sh
+
+# What only the tests need on top: the AWS SDK for JavaScript v3, from npm.
+test-deps: deps
 	bash scripts/install-js-sdk.sh
 
 configure:
@@ -31,7 +34,7 @@ py-test: build
 	else echo "py-test: no pytest suites yet"; fi
 
 # pytest first, so ctest's summary line closes the output CI reads.
-test: deps
+test: test-deps
 	$(MAKE) py-test
 	$(MAKE) unit-test
 
