@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -22,33 +23,30 @@ constexpr std::uint64_t max_int64 = std::numeric_limits<std::int64_t>::max();
 // far more memory than the document holds; beyond this, storage grows with what is decoded.
 constexpr std::size_t max_reserve = 256;
 
-std::string_view description(cbor_errc e) {
-  switch (e) {
-    case cbor_errc::truncated:
-      return "the document ends inside an item";
-    case cbor_errc::bad_additional_info:
-      return "reserved or misplaced additional information";
-    case cbor_errc::trailing_bytes:
-      return "bytes follow the top-level item";
-    case cbor_errc::non_string_map_key:
-      return "a map key is not a text string";
-    case cbor_errc::too_deep:
-      return "items nest too deeply";
-    case cbor_errc::unexpected_break:
-      return "a break outside an indefinite-length item";
-    case cbor_errc::bad_chunk:
-      return "an indefinite-length string holds a chunk that is not a definite string of its "
-             "type";
-    case cbor_errc::invalid_utf8:
-      return "a text string is not valid UTF-8";
-    case cbor_errc::bad_simple_value:
-      return "an unsupported simple value";
-    case cbor_errc::bad_timestamp:
-      return "tag 1 must hold a number of epoch milliseconds within range";
-    case cbor_errc::bad_bignum:
-      return "a bignum tag must hold a byte string";
-  }
-  return "malformed";
+// Each error's name and what it means, in cbor_errc's order (truncated is 1).
+struct errc_text {
+  std::string_view name;
+  std::string_view description;
+};
+constexpr std::array<errc_text, 11> errc_texts = {{
+    {"truncated", "the document ends inside an item"},
+    {"bad_additional_info", "reserved or misplaced additional information"},
+    {"trailing_bytes", "bytes follow the top-level item"},
+    {"non_string_map_key", "a map key is not a text string"},
+    {"too_deep", "items nest too deeply"},
+    {"unexpected_break", "a break outside an indefinite-length item"},
+    {"bad_chunk",
+     "an indefinite-length string holds a chunk that is not a definite string of its type"},
+    {"invalid_utf8", "a text string is not valid UTF-8"},
+    {"bad_simple_value", "an unsupported simple value"},
+    {"bad_timestamp", "tag 1 must hold a number of epoch milliseconds within range"},
+    {"bad_bignum", "a bignum tag must hold a byte string"},
+}};
+static_assert(static_cast<std::size_t>(cbor_errc::bad_bignum) == errc_texts.size());
+
+const errc_text* text_of(cbor_errc e) {
+  const auto i = static_cast<std::size_t>(e);
+  return i >= 1 && i <= errc_texts.size() ? &errc_texts[i - 1] : nullptr;
 }
 
 double half_to_double(std::uint16_t h) {
@@ -375,35 +373,14 @@ void put_integer(std::string& out, std::int64_t i) {
 }  // namespace
 
 std::string_view cbor_errc_name(cbor_errc e) {
-  switch (e) {
-    case cbor_errc::truncated:
-      return "truncated";
-    case cbor_errc::bad_additional_info:
-      return "bad_additional_info";
-    case cbor_errc::trailing_bytes:
-      return "trailing_bytes";
-    case cbor_errc::non_string_map_key:
-      return "non_string_map_key";
-    case cbor_errc::too_deep:
-      return "too_deep";
-    case cbor_errc::unexpected_break:
-      return "unexpected_break";
-    case cbor_errc::bad_chunk:
-      return "bad_chunk";
-    case cbor_errc::invalid_utf8:
-      return "invalid_utf8";
-    case cbor_errc::bad_simple_value:
-      return "bad_simple_value";
-    case cbor_errc::bad_timestamp:
-      return "bad_timestamp";
-    case cbor_errc::bad_bignum:
-      return "bad_bignum";
-  }
-  return "unknown";
+  const errc_text* t = text_of(e);
+  return t ? t->name : "unknown";
 }
 
 std::string cbor_error::message() const {
-  return fmt::format("CBOR {} at byte {}: {}", cbor_errc_name(code), offset, description(code));
+  const errc_text* t = text_of(code);
+  return fmt::format("CBOR {} at byte {}: {}", cbor_errc_name(code), offset,
+                     t ? t->description : std::string_view("malformed"));
 }
 
 std::optional<value> decode_cbor(std::string_view body, cbor_error* error) {
