@@ -65,8 +65,10 @@ def _note_use(request, server: Spated) -> None:
 
 
 @pytest.fixture(scope="module")
-def _module_server(tmp_path_factory):
-    server = Spated(tmp_path_factory.mktemp("spated"))
+def _module_server(tmp_path_factory, request):
+    """A module may set SPATED_FLAGS (a list of extra spated arguments) for its shared server."""
+    flags = list(getattr(request.module, "SPATED_FLAGS", ()))
+    server = Spated(tmp_path_factory.mktemp("spated"), extra_args=flags)
     try:
         server.start()
         yield server

@@ -25,7 +25,6 @@ from spate_harness import (
     CBOR_CONTENT_TYPE,
     JSON_CONTENT_TYPE,
     KinesisError,
-    Spated,
     b64,
     cbor_api,
     cbor_call,
@@ -54,17 +53,8 @@ def covers(*actions: str):
     return lambda f: f
 
 
-@pytest.fixture(scope="module")
-def _module_server(tmp_path_factory):
-    """Idle subscriptions get an event every 200 ms, so the subscription tests read quickly."""
-    server = Spated(tmp_path_factory.mktemp("spated"), extra_args=["--heartbeat-ms", "200"])
-    try:
-        server.start()
-        yield server
-        if server.running():
-            server.stop()
-    finally:
-        server.kill_if_running()
+# Idle subscriptions get an event every 200 ms, so the subscription tests read quickly.
+SPATED_FLAGS = ["--heartbeat-ms", "200"]
 
 
 def served_actions(server) -> list[str]:

@@ -20,24 +20,15 @@ import time
 import pytest
 from botocore.exceptions import ClientError, EventStreamError
 
-from spate_harness import Spated, expect_error, stream_arn, wait_active
+from spate_harness import expect_error, stream_arn, wait_active
 
 SHARD0 = "shardId-000000000000"
 _END = object()
 
 
-@pytest.fixture(scope="module")
-def _module_server(tmp_path_factory):
-    """This module's spated sends idle events every 200 ms: a Python client blocked reading a
-    subscription only lets go of its socket (so the server sees it close) when data arrives."""
-    server = Spated(tmp_path_factory.mktemp("spated"), extra_args=["--heartbeat-ms", "200"])
-    try:
-        server.start()
-        yield server
-        if server.running():
-            server.stop()
-    finally:
-        server.kill_if_running()
+# This module's spated sends idle events every 200 ms: a Python client blocked reading a
+# subscription only lets go of its socket (so the server sees it close) when data arrives.
+SPATED_FLAGS = ["--heartbeat-ms", "200"]
 
 
 class Subscription:
