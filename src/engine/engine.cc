@@ -59,16 +59,19 @@ std::size_t stream_snapshot::open_shard_count() const {
 engine::engine(const engine_options& options, secret key)
     : options_(options),
       key_(std::move(key)),
+      fs_(options.file_system ? *options.file_system : own_fs_),
       committer_(options.fsync),
       claims_(std::make_shared<claim_table>()) {}
 
 result<std::unique_ptr<engine>> engine::open(const engine_options& options) {
   std::error_code ec;
-  std::filesystem::create_directories(options.data_dir + "/streams", ec);
+  std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return ec;
   SPATE_TRY(auto key, secret::load_or_create(options.data_dir + "/server.key"));
   std::unique_ptr<engine> e(new engine(options, std::move(key)));
+  SPATE_TRY_VOID(e->fs_.create_dirs(options.data_dir + "/streams"));
   SPATE_TRY(e->catalog_, metadata::catalog::open(options.data_dir + "/catalog.db"));
+  if (options.catalog_faults) e->catalog_->set_fault_hook(options.catalog_faults);
   SPATE_TRY_VOID(e->load());
   e->maintenance_ = std::thread([raw = e.get()] { raw->maintenance_loop(); });
   return e;
@@ -149,14 +152,28 @@ result<void> engine::load() {
   }
   for (const auto& name : finish_deleting) remove_stream_now(name);
 
-  // Remove directories of streams the catalog no longer has (a crash during a delete).
-  std::error_code ec;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(options_.data_dir + "/streams", ec)) {
-    const std::string dir = entry.path().string();
-    bool known = false;
-    for (const auto& [name, stream] : streams_) known = known || stream->dir == dir;
-    if (!known) std::filesystem::remove_all(entry.path(), ec);
+  // Remove what the catalog does not know: directories of streams it no longer has (a crash
+  // during a delete, or during a create before its catalog row), and of shards a crash during
+  // a reshard made before the catalog took them.
+  const std::string streams_dir = options_.data_dir + "/streams";
+  SPATE_TRY(auto stream_dirs, fs_.list(streams_dir));
+  for (const auto& entry : stream_dirs) {
+    const std::string dir = streams_dir + "/" + entry;
+    const stream_state* known = nullptr;
+    for (const auto& [name, stream] : streams_) {
+      if (stream->dir == dir) known = stream.get();
+    }
+    if (!known) {
+      (void)fs_.remove_tree(dir);
+      continue;
+    }
+    auto shard_dirs = fs_.list(dir);
+    if (!shard_dirs) continue;
+    for (const auto& shard_dir : *shard_dirs) {
+      bool listed = false;
+      for (const auto& shard : known->shards) listed = listed || shard->id == shard_dir;
+      if (!listed) (void)fs_.remove_tree(dir + "/" + shard_dir);
+    }
   }
   return {};
 }
@@ -323,13 +340,20 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
     shard.created_ms = record.created_ms;
     shards.push_back(shard);
   }
-  if (auto r = catalog_->create_stream(record, shards); !r) {
-    return internal_failure("creating stream " + name, r.error());
-  }
+  // All or nothing: the logs first, then the catalog row that makes the stream exist. A
+  // failure at either step removes what was made, so the name stays free and a restart finds
+  // nothing (a crash between the two leaves only files, which the next start removes).
   for (const auto& shard : shards) {
     auto state = open_shard(*stream, shard);
-    if (!state) return internal_failure("creating shard log", state.error());
+    if (!state) {
+      discard_shards(stream->shards, stream->dir, true);
+      return internal_failure("creating shard log", state.error());
+    }
     stream->shards.push_back(std::move(*state));
+  }
+  if (auto r = catalog_->create_stream(record, shards); !r) {
+    discard_shards(stream->shards, stream->dir, true);
+    return internal_failure("creating stream " + name, r.error());
   }
   stream->rebuild_routing();
   {
@@ -409,8 +433,7 @@ void engine::remove_stream_now(const std::string& name) {
     log::error("removing stream {} from the catalog failed: {}", name, r.error().message());
   }
   for (auto& shard : stream->shards) (void)shard->log->close();
-  std::error_code ec;
-  std::filesystem::remove_all(stream->dir, ec);
+  (void)fs_.remove_tree(stream->dir);
 }
 
 outcome<stream_snapshot> engine::describe(std::string_view name) const {
@@ -619,10 +642,14 @@ outcome<void> engine::update_stream_mode(const std::string& name, stream_mode mo
 // power loss that takes unacknowledged records from a parent's tail leaves its log ending
 // before its ending position, which readers treat as the end of the shard all the same.
 outcome<void> engine::apply_reshard(stream_state& stream, const reshard_plan& plan) {
+  // As for a new stream: the children's logs first, then the catalog; a failure removes them.
   std::vector<std::shared_ptr<shard_state>> children;
   for (const auto& shard : plan.new_shards) {
     auto state = open_shard(stream, shard);
-    if (!state) return internal_failure("creating shard log", state.error());
+    if (!state) {
+      discard_shards(children, stream.dir, false);
+      return internal_failure("creating shard log", state.error());
+    }
     children.push_back(std::move(*state));
   }
   std::unique_lock lock(stream.mu);
@@ -634,6 +661,8 @@ outcome<void> engine::apply_reshard(stream_state& stream, const reshard_plan& pl
   updated.next_shard_index += static_cast<shard_index>(plan.new_shards.size());
   if (options_.update_stream_ms > 0) updated.status = stream_status::updating;
   if (auto r = catalog_->reshard(updated, closing, plan.new_shards); !r) {
+    lock.unlock();
+    discard_shards(children, stream.dir, false);
     return internal_failure("resharding", r.error());
   }
   stream.record = updated;
@@ -648,6 +677,16 @@ outcome<void> engine::apply_reshard(stream_state& stream, const reshard_plan& pl
   for (const auto& c : closing) stream.shards[c.index]->watchers->notify();
   finish_update_later(stream.record.name, options_.update_stream_ms);
   return {};
+}
+
+void engine::discard_shards(std::vector<std::shared_ptr<shard_state>>& made,
+                            const std::string& stream_dir, bool whole_stream_dir) {
+  for (auto& shard : made) {
+    (void)shard->log->close();
+    if (!whole_stream_dir) (void)fs_.remove_tree(shard->log->dir());
+  }
+  made.clear();
+  if (whole_stream_dir) (void)fs_.remove_tree(stream_dir);
 }
 
 void engine::finish_update_later(const std::string& name, std::int64_t delay_ms) {
@@ -863,7 +902,8 @@ outcome<storage::position> engine::start_in(const stream_state& stream, std::str
   return shard->log->start_position();
 }
 
-outcome<records_page> engine::get_records(std::string_view text, std::size_t limit) const {
+outcome<records_page> engine::get_records(std::string_view text, std::size_t limit,
+                                          std::size_t max_bytes) const {
   const auto it = decode_shard_iterator(key_, text);
   if (!it) return failure{failure_kind::invalid_argument, "Invalid ShardIterator."};
   const std::int64_t now = now_ms();
@@ -878,7 +918,8 @@ outcome<records_page> engine::get_records(std::string_view text, std::size_t lim
                              .stream_created_ms = it->stream_created_ms,
                              .shard = it->shard,
                              .from = it->pos,
-                             .max_records = limit}));
+                             .max_records = limit,
+                             .max_bytes = max_bytes}));
   if (page.end_of_shard) return page;  // children, no next iterator
   page.next_iterator = encode_shard_iterator(
       key_, {it->stream_name, it->stream_created_ms, it->shard, page.batch.next, now});

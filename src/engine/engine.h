@@ -67,6 +67,12 @@ struct engine_options {
   std::int64_t consumer_ms = 0;              // time a consumer spends CREATING and DELETING
   std::uint64_t segment_size = 128u << 20;
   write_limits shard_write_limits;  // per shard; zero: unlimited (see write_budget.h)
+  // Test seams for fault injection (production leaves both empty): the file system the shard
+  // logs are written through (null: the engine's own POSIX one), and a hook the catalog calls
+  // between the statements of each change, returning true to fail it there as a disk error
+  // would (metadata/catalog.h).
+  storage::file_system* file_system = nullptr;
+  std::function<bool(std::string_view step)> catalog_faults;
 };
 
 // A consistent copy of one stream's catalog state.
@@ -120,6 +126,9 @@ struct records_page {
 
 enum class retention_change { increase, decrease };
 
+// What one GetRecords returns at most (AWS: 10 MiB).
+inline constexpr std::size_t max_get_records_bytes = 10u << 20;
+
 // AWS's bounds on UpdateMaxRecordSize (KiB of data plus partition key per record).
 inline constexpr int min_record_size_kib = 1024;
 inline constexpr int max_record_size_kib = 10240;
@@ -151,7 +160,7 @@ struct shard_read {
   metadata::shard_index shard = 0;
   storage::position from = 0;
   std::size_t max_records = 10'000;
-  std::size_t max_bytes = 10u << 20;
+  std::size_t max_bytes = max_get_records_bytes;
 };
 
 // Wakes a subscriber. Called on the thread that made the change (the group committer's, a
@@ -303,7 +312,10 @@ class engine {
                     put_callback done);
 
   outcome<std::string> get_shard_iterator(const iterator_request& request) const;
-  outcome<records_page> get_records(std::string_view iterator, std::size_t limit) const;
+  // Reads up to `limit` records and about `max_bytes` of record bytes (at least one record,
+  // whatever its size, when any is there).
+  outcome<records_page> get_records(std::string_view iterator, std::size_t limit,
+                                    std::size_t max_bytes = max_get_records_bytes) const;
 
   // The position a reader of `shard` starts at (what an iterator of that request points to).
   outcome<storage::position> start_position(std::string_view stream, metadata::shard_index shard,
@@ -336,6 +348,10 @@ class engine {
   outcome<std::shared_ptr<stream_state>> find_or_fail(std::string_view name) const;
   outcome<std::shared_ptr<stream_state>> find_active(std::string_view name) const;
   outcome<void> apply_reshard(stream_state& stream, const reshard_plan& plan);
+  // Closes shard logs made for a change that failed and removes their directories, so a
+  // failed create or reshard leaves nothing behind.
+  void discard_shards(std::vector<std::shared_ptr<shard_state>>& made,
+                      const std::string& stream_dir, bool whole_stream_dir);
   outcome<void> store_record(stream_state& stream, const metadata::stream_record& updated,
                              std::string_view doing);
   void finish_update_later(const std::string& name, std::int64_t delay_ms);
@@ -359,7 +375,8 @@ class engine {
 
   const engine_options options_;
   const secret key_;
-  storage::posix_file_system fs_;
+  storage::posix_file_system own_fs_;
+  storage::file_system& fs_;            // own_fs_, or engine_options::file_system
   storage::group_committer committer_;  // after fs_: must be destroyed before it
   std::unique_ptr<metadata::catalog> catalog_;
 

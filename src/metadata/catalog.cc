@@ -1,6 +1,7 @@
 // SQLite-backed catalog: schema, statements and one transaction per change.
 #include "metadata/catalog.h"
 
+#include "common/incident.h"
 #include "metadata/errc.h"
 
 #include <sqlite3.h>
@@ -88,6 +89,30 @@ constexpr added_column columns_of_3[] = {
 };
 
 // One prepared statement, finalized on destruction. Errors surface from step().
+// A failed write of the catalog is an incident an operator must see (incident.h) when it is
+// the disk's or the file's fault, not the request's (a constraint, a missing row). Returns the
+// error for the caller.
+std::error_code write_failure(int rc) {
+  switch (rc & 0xff) {  // the primary result code
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_NOMEM:
+    case SQLITE_PERM:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      incident::report(incident::kind::catalog_write_failed, "writing the catalog failed",
+                       sqlite_error(rc));
+      break;
+    default:
+      break;
+  }
+  return sqlite_error(rc);
+}
+
 class statement {
  public:
   statement(sqlite3* db, const char* sql) {
@@ -119,7 +144,7 @@ class statement {
   int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
   result<void> run() {
     int rc = step();
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return sqlite_error(rc);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return write_failure(rc);
     return {};
   }
 
@@ -146,12 +171,12 @@ class transaction {
     if (rc_ == SQLITE_OK && !committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
   result<void> begun() const {
-    if (rc_ != SQLITE_OK) return sqlite_error(rc_);
+    if (rc_ != SQLITE_OK) return write_failure(rc_);
     return {};
   }
   result<void> commit() {
     int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return sqlite_error(rc);
+    if (rc != SQLITE_OK) return write_failure(rc);
     committed_ = true;
     return {};
   }
@@ -317,6 +342,17 @@ result<std::unique_ptr<catalog>> catalog::open(const std::string& path) {
     statement insert(db, "INSERT INTO schema_version(version) VALUES (?)");
     SPATE_TRY_VOID(insert.bind(1, std::int64_t{schema_version}).run());
   }
+  // A catalog that opens but cannot be written (a full disk, a read-only file) would let the
+  // server start and then fail every CreateStream: prove a write goes through now.
+  {
+    transaction probe(db);
+    SPATE_TRY_VOID(probe.begun());
+    {
+      statement touch(db, "UPDATE schema_version SET version = version");
+      SPATE_TRY_VOID(touch.run());
+    }
+    SPATE_TRY_VOID(probe.commit());
+  }
   return c;
 }
 
@@ -326,13 +362,14 @@ result<void> catalog::exec(const char* sql) {
   return {};
 }
 
-void catalog::set_fault_hook(std::function<void(std::string_view)> hook) {
+void catalog::set_fault_hook(std::function<bool(std::string_view)> hook) {
   std::lock_guard lock(mu_);
   fault_hook_ = std::move(hook);
 }
 
-void catalog::step(std::string_view name) {
-  if (fault_hook_) fault_hook_(name);
+result<void> catalog::step(std::string_view name) {
+  if (fault_hook_ && fault_hook_(name)) return write_failure(SQLITE_IOERR);
+  return {};
 }
 
 result<void> catalog::write_stream_row(const stream_record& s, bool insert) {
@@ -383,7 +420,7 @@ result<void> catalog::insert_shards(std::string_view stream,
         .bind(8, sh.ending_position)
         .bind(9, sh.created_ms);
     SPATE_TRY_VOID(st.run());
-    step("shard inserted");
+    SPATE_TRY_VOID(step("shard inserted"));
   }
   return {};
 }
@@ -394,13 +431,13 @@ result<void> catalog::create_stream(const stream_record& stream,
   transaction tx(db_);
   SPATE_TRY_VOID(tx.begun());
   SPATE_TRY_VOID(write_stream_row(stream, /*insert=*/true));
-  step("stream inserted");
+  SPATE_TRY_VOID(step("stream inserted"));
   SPATE_TRY_VOID(insert_shards(stream.name, shards));
   for (const auto& [key, value] : stream.tags) {
     statement st(db_, "INSERT INTO tags(stream, key, value) VALUES (?, ?, ?)");
     SPATE_TRY_VOID(st.bind(1, stream.name).bind(2, key).bind(3, value).run());
   }
-  step("before commit");
+  SPATE_TRY_VOID(step("before commit"));
   return tx.commit();
 }
 
@@ -471,7 +508,7 @@ result<void> catalog::update_stream(const stream_record& stream) {
   transaction tx(db_);
   SPATE_TRY_VOID(tx.begun());
   SPATE_TRY_VOID(write_stream_row(stream, /*insert=*/false));
-  step("before commit");
+  SPATE_TRY_VOID(step("before commit"));
   return tx.commit();
 }
 
@@ -482,7 +519,7 @@ result<void> catalog::delete_stream(std::string_view name) {
   statement st(db_, "DELETE FROM streams WHERE name = ?");
   SPATE_TRY_VOID(st.bind(1, name).run());
   if (sqlite3_changes(db_) == 0) return errc::stream_not_found;
-  step("before commit");
+  SPATE_TRY_VOID(step("before commit"));
   return tx.commit();
 }
 
@@ -527,7 +564,7 @@ result<void> catalog::put_consumer(const consumer_record& c) {
                      .bind(4, to_string(c.status))
                      .bind(5, c.created_ms)
                      .run());
-  step("before commit");
+  SPATE_TRY_VOID(step("before commit"));
   return tx.commit();
 }
 
@@ -537,7 +574,7 @@ result<void> catalog::delete_consumer(std::string_view stream, std::string_view 
   SPATE_TRY_VOID(tx.begun());
   statement st(db_, "DELETE FROM consumers WHERE stream = ? AND name = ?");
   SPATE_TRY_VOID(st.bind(1, stream).bind(2, name).run());
-  step("consumer removed");
+  SPATE_TRY_VOID(step("consumer removed"));
   statement policy(db_, "DELETE FROM policies WHERE stream = ? AND consumer = ?");
   SPATE_TRY_VOID(policy.bind(1, stream).bind(2, name).run());
   return tx.commit();
@@ -552,7 +589,7 @@ result<void> catalog::put_policy(const policy_record& p) {
                "INSERT INTO policies(arn, stream, consumer, policy) VALUES (?1, ?2, ?3, ?4) "
                "ON CONFLICT(arn) DO UPDATE SET stream = ?2, consumer = ?3, policy = ?4");
   SPATE_TRY_VOID(st.bind(1, p.arn).bind(2, p.stream).bind(3, p.consumer).bind(4, p.policy).run());
-  step("before commit");
+  SPATE_TRY_VOID(step("before commit"));
   return tx.commit();
 }
 
@@ -644,10 +681,10 @@ result<void> catalog::reshard(const stream_record& stream,
                        .bind(3, std::int64_t{c.index})
                        .run());
     if (sqlite3_changes(db_) == 0) return errc::shard_not_found;
-    step("shard closed");
+    SPATE_TRY_VOID(step("shard closed"));
   }
   SPATE_TRY_VOID(insert_shards(stream.name, children));
-  step("before commit");
+  SPATE_TRY_VOID(step("before commit"));
   return tx.commit();
 }
 
@@ -662,7 +699,7 @@ result<void> catalog::put_tags(std::string_view stream,
                  "INSERT INTO tags(stream, key, value) VALUES (?, ?, ?) "
                  "ON CONFLICT(stream, key) DO UPDATE SET value = excluded.value");
     SPATE_TRY_VOID(st.bind(1, stream).bind(2, key).bind(3, value).run());
-    step("tag written");
+    SPATE_TRY_VOID(step("tag written"));
   }
   return tx.commit();
 }
@@ -675,7 +712,7 @@ result<void> catalog::remove_tags(std::string_view stream, const std::vector<std
   for (const auto& key : keys) {
     statement st(db_, "DELETE FROM tags WHERE stream = ? AND key = ?");
     SPATE_TRY_VOID(st.bind(1, stream).bind(2, key).run());
-    step("tag removed");
+    SPATE_TRY_VOID(step("tag removed"));
   }
   return tx.commit();
 }

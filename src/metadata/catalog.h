@@ -166,8 +166,9 @@ class catalog {
   result<void> put_account_settings(const account_settings& settings);
 
   // Test hook: called with a step name between the statements of every transaction, so a crash
-  // test can end the process in the middle of one.
-  void set_fault_hook(std::function<void(std::string_view step)> hook);
+  // test can end the process in the middle of one, and a fault test can fail the change there
+  // (return true: the change fails with SQLITE_IOERR and is rolled back, as a disk error would).
+  void set_fault_hook(std::function<bool(std::string_view step)> hook);
 
  private:
   explicit catalog(sqlite3* db);
@@ -176,11 +177,11 @@ class catalog {
   result<void> insert_shards(std::string_view stream, const std::vector<shard_record>& shards);
   result<std::map<std::string, std::string>> load_tags(std::string_view stream);
   result<void> write_stream_row(const stream_record& stream, bool insert);
-  void step(std::string_view name);
+  result<void> step(std::string_view name);
 
   std::mutex mu_;
   sqlite3* db_;  // owned; closed by the destructor
-  std::function<void(std::string_view)> fault_hook_;
+  std::function<bool(std::string_view)> fault_hook_;
 };
 
 }  // namespace spate::metadata

@@ -320,6 +320,7 @@ TEST_F(CatalogTest, CrashInTheMiddleOfCreateLeavesNoTrace) {
     int shards_written = 0;
     (*c)->set_fault_hook([&](std::string_view step) {
       if (step == "shard inserted" && ++shards_written == 3) _exit(42);
+      return false;
     });
     (void)(*c)->create_stream(make_stream("torn", 5), make_shards(5));
   });
@@ -341,6 +342,7 @@ TEST_F(CatalogTest, CrashInTheMiddleOfReshardKeepsTheOldTopology) {
     auto c = catalog::open(path_);
     (*c)->set_fault_hook([](std::string_view step) {
       if (step == "shard closed") _exit(42);
+      return false;
     });
     auto halves = split_evenly(2);
     auto next = s;

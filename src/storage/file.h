@@ -57,6 +57,8 @@ class file_system {
   virtual result<void> rename(const std::string& from, const std::string& to) = 0;
   // Creates `dir` and any missing parents; succeeds if it exists.
   virtual result<void> create_dirs(const std::string& dir) = 0;
+  // Removes `dir` and everything under it; succeeds if it does not exist.
+  virtual result<void> remove_tree(const std::string& dir) = 0;
   // Makes the entries of `dir` (creations, removals, renames) durable.
   virtual result<void> sync_dir(const std::string& dir) = 0;
   virtual bool exists(const std::string& path) = 0;

@@ -122,6 +122,17 @@ result<void> mem_file_system::create_dirs(const std::string& dir) {
   return {};
 }
 
+result<void> mem_file_system::remove_tree(const std::string& dir) {
+  std::lock_guard lock(mu_);
+  auto under = [&dir](const std::string& path) {
+    return path == dir ||
+           (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+  };
+  std::erase_if(live_, [&](const auto& entry) { return under(entry.first); });
+  std::erase_if(dirs_, under);
+  return {};
+}
+
 result<void> mem_file_system::sync_dir(const std::string& dir) {
   std::lock_guard lock(mu_);
   if (!dirs_.count(dir)) return sys(ENOENT);

@@ -28,6 +28,7 @@ class mem_file_system final : public file_system {
   result<void> remove(const std::string& path) override;
   result<void> rename(const std::string& from, const std::string& to) override;
   result<void> create_dirs(const std::string& dir) override;
+  result<void> remove_tree(const std::string& dir) override;
   result<void> sync_dir(const std::string& dir) override;
   bool exists(const std::string& path) override;
 

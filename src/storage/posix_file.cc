@@ -1,6 +1,10 @@
 // POSIX files: every append is one or more pwrite calls at the tracked end of file.
 #include "storage/posix_file.h"
 
+#include "common/incident.h"
+
+#include <fmt/format.h>
+
 #include <atomic>
 #include <cerrno>
 #include <dirent.h>
@@ -12,9 +16,21 @@
 namespace spate::storage {
 namespace {
 
+// What an operator must hear of a failed file operation (incident.h): descriptors running
+// out, a full disk, I/O errors. Returns `ec` for chaining.
+std::error_code note_failure(std::error_code ec, std::string_view doing, const std::string& path) {
+  if (ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system) {
+    incident::report(incident::kind::descriptors_exhausted, fmt::format("{} {}", doing, path), ec);
+  } else if (ec != std::errc::no_such_file_or_directory && ec != std::errc::file_exists) {
+    incident::report(incident::of_write_error(ec), fmt::format("{} {}", doing, path), ec);
+  }
+  return ec;
+}
+
 class posix_file final : public file {
  public:
-  posix_file(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+  posix_file(int fd, std::uint64_t size, std::string path)
+      : fd_(fd), size_(size), path_(std::move(path)) {}
   ~posix_file() override { ::close(fd_); }
   posix_file(const posix_file&) = delete;
   posix_file& operator=(const posix_file&) = delete;
@@ -25,7 +41,7 @@ class posix_file final : public file {
       ssize_t n = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return last_system_error();
+        return note_failure(last_system_error(), "writing", path_);
       }
       bytes.remove_prefix(static_cast<std::size_t>(n));
       offset += static_cast<std::uint64_t>(n);
@@ -41,7 +57,7 @@ class posix_file final : public file {
       ssize_t n = ::pread(fd_, dst + done, dst_size - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return last_system_error();
+        return note_failure(last_system_error(), "reading", path_);
       }
       if (n == 0) break;
       done += static_cast<std::size_t>(n);
@@ -51,13 +67,19 @@ class posix_file final : public file {
 
   result<void> sync() override {
     while (::fdatasync(fd_) != 0) {
-      if (errno != EINTR) return last_system_error();
+      if (errno != EINTR) {
+        const auto ec = last_system_error();
+        incident::report(incident::kind::sync_failed, "syncing " + path_, ec);
+        return ec;
+      }
     }
     return {};
   }
 
   result<void> truncate(std::uint64_t size) override {
-    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return last_system_error();
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      return note_failure(last_system_error(), "truncating", path_);
+    }
     size_.store(size, std::memory_order_release);
     return {};
   }
@@ -67,6 +89,7 @@ class posix_file final : public file {
  private:
   const int fd_;
   std::atomic<std::uint64_t> size_;
+  const std::string path_;  // for the operator's messages
 };
 
 }  // namespace
@@ -76,14 +99,14 @@ result<std::unique_ptr<file>> posix_file_system::open(const std::string& path, o
   if (mode == open_mode::create_new) flags |= O_CREAT | O_EXCL;
   if (mode == open_mode::create_or_open) flags |= O_CREAT;
   int fd = ::open(path.c_str(), flags, 0644);
-  if (fd < 0) return last_system_error();
+  if (fd < 0) return note_failure(last_system_error(), "opening", path);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     auto ec = last_system_error();
     ::close(fd);
     return ec;
   }
-  return std::unique_ptr<file>(new posix_file(fd, static_cast<std::uint64_t>(st.st_size)));
+  return std::unique_ptr<file>(new posix_file(fd, static_cast<std::uint64_t>(st.st_size), path));
 }
 
 result<std::vector<std::string>> posix_file_system::list(const std::string& dir) {
@@ -111,7 +134,14 @@ result<void> posix_file_system::rename(const std::string& from, const std::strin
 result<void> posix_file_system::create_dirs(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return ec;
+  if (ec) return note_failure(ec, "creating directory", dir);
+  return {};
+}
+
+result<void> posix_file_system::remove_tree(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return note_failure(ec, "removing", dir);
   return {};
 }
 
@@ -121,7 +151,10 @@ result<void> posix_file_system::sync_dir(const std::string& dir) {
   int rc = ::fsync(fd);
   auto ec = rc != 0 ? last_system_error() : std::error_code{};
   ::close(fd);
-  if (ec) return ec;
+  if (ec) {
+    incident::report(incident::kind::sync_failed, "syncing directory " + dir, ec);
+    return ec;
+  }
   return {};
 }
 
