@@ -1,6 +1,9 @@
 // secret: key file handling and HMAC-SHA256 through OpenSSL.
 #include "engine/secret.h"
 
+#include "common/log.h"
+#include "common/private_file.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -9,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace spate::engine {
@@ -19,8 +23,13 @@ secret::secret(std::string_view key_bytes) {
 
 result<secret> secret::load_or_create(const std::string& path) {
   std::array<unsigned char, 32> key{};
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd >= 0) {
+    // A key others can read is tightened to 0600 (as written since this rule).
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && ::fchmod(fd, 0600) == 0) {
+      log::warn("{} was readable by others (mode {:03o}); it is 0600 now", path, st.st_mode & 0777);
+    }
     const ssize_t n = ::read(fd, key.data(), key.size());
     const auto read_error = last_system_error();
     ::close(fd);
@@ -31,16 +40,8 @@ result<secret> secret::load_or_create(const std::string& path) {
     if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
       return std::make_error_code(std::errc::io_error);
     }
-    const std::string temp = path + ".tmp";
-    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return last_system_error();
-    const bool written =
-        ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-    const auto write_error = last_system_error();
-    ::close(fd);
-    if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
-      return written ? last_system_error() : write_error;
-    }
+    SPATE_TRY_VOID(write_private_file(
+        path, std::string_view(reinterpret_cast<const char*>(key.data()), key.size())));
   } else {
     return last_system_error();
   }

@@ -1,6 +1,8 @@
 // tls: context set-up, the self-signed pair, and ALPN.
 #include "server/tls.h"
 
+#include "common/private_file.h"
+
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -8,11 +10,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <cstdio>
-#include <fcntl.h>
 #include <filesystem>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace spate::server {
 namespace {
@@ -51,9 +50,6 @@ struct pkey_free {
 struct x509_free {
   void operator()(X509* x) const { X509_free(x); }
 };
-struct file_close {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
 
 void add_extension(X509* cert, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -64,16 +60,14 @@ void add_extension(X509* cert, int nid, const char* value) {
   X509_EXTENSION_free(ext);
 }
 
-// Opens `path` for writing with `mode` permissions (the key must not be world-readable).
-std::unique_ptr<std::FILE, file_close> open_for_writing(const fs::path& path, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) fail("cannot write " + path.string());
-  std::FILE* f = ::fdopen(fd, "w");
-  if (!f) {
-    ::close(fd);
-    fail("cannot write " + path.string());
-  }
-  return std::unique_ptr<std::FILE, file_close>(f);
+// The PEM text that `write` puts into a memory BIO.
+template <class Write>
+std::string pem_text(Write write, const std::string& what) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  if (!bio || !write(bio.get())) fail("cannot encode " + what);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(size));
 }
 
 // Writes a fresh key and certificate to `key_path` and `cert_path` (each through a temporary
@@ -109,20 +103,21 @@ void make_self_signed(const fs::path& key_path, const fs::path& cert_path) {
   add_extension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
   if (!X509_sign(cert.get(), key.get(), EVP_sha256())) fail("cannot sign the certificate");
 
-  const fs::path key_tmp = key_path.string() + ".tmp";
-  const fs::path cert_tmp = cert_path.string() + ".tmp";
-  {
-    auto f = open_for_writing(key_tmp, 0600);
-    if (!PEM_write_PrivateKey(f.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr)) {
-      fail("cannot write " + key_tmp.string());
-    }
+  // Each file goes through a fresh temporary file (never a planted name or link) and a rename:
+  // the key is 0600 from its first byte; the certificate is public.
+  const std::string key_pem = pem_text(
+      [&](BIO* out) {
+        return PEM_write_bio_PrivateKey(out, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+      },
+      "the private key");
+  const std::string cert_pem =
+      pem_text([&](BIO* out) { return PEM_write_bio_X509(out, cert.get()); }, "the certificate");
+  if (auto r = write_private_file(key_path.string(), key_pem, 0600); !r) {
+    fail("cannot write " + key_path.string() + ": " + r.error().message());
   }
-  {
-    auto f = open_for_writing(cert_tmp, 0644);
-    if (!PEM_write_X509(f.get(), cert.get())) fail("cannot write " + cert_tmp.string());
+  if (auto r = write_private_file(cert_path.string(), cert_pem, 0644); !r) {
+    fail("cannot write " + cert_path.string() + ": " + r.error().message());
   }
-  fs::rename(key_tmp, key_path);
-  fs::rename(cert_tmp, cert_path);
 }
 
 }  // namespace
