@@ -14,6 +14,7 @@ namespace spate::api {
 namespace {
 
 constexpr std::size_t max_listed_errors = 10;
+constexpr double max_timestamp_millis = 8.64e15;
 
 std::string lower_first(std::string_view name) {
   std::string out(name);
@@ -358,6 +359,10 @@ std::optional<schema_error> normalize_member(value& v, const member& m, number_t
       }
       if (k == value::kind::timestamp) v = value::integer(v.as_integer());
       if (k == value::kind::number) {
+        if (!std::isfinite(v.as_number())) {
+          return serialization(
+              fmt::format("'{}' can not be converted to an Integer", v.as_number()));
+        }
         const double d = std::floor(v.as_number());
         v = value::integer(d >= INT32_MAX   ? INT32_MAX
                            : d <= INT32_MIN ? INT32_MIN
@@ -409,14 +414,29 @@ std::optional<schema_error> normalize_member(value& v, const member& m, number_t
         return serialization(
             fmt::format("{} can not be converted to milliseconds since epoch", type_name(k)));
       }
-      if (k == value::kind::timestamp) {
-        v = value::integer(v.as_integer());
-      } else if (numbers == number_time::epoch_millis) {
-        v = value::integer(k == value::kind::integer
+      {
+        // Milliseconds since the epoch, within what a Java Instant or a JavaScript Date can
+        // hold (+/- 8.64e15 ms, about 275,000 years): NaN, infinities and anything beyond
+        // are refused, never converted (a double out of int64's range is undefined there).
+        double millis = 0;
+        if (k == value::kind::timestamp ||
+            (k == value::kind::integer && numbers == number_time::epoch_millis)) {
+          millis = static_cast<double>(v.as_integer());
+        } else if (numbers == number_time::epoch_millis) {
+          millis = v.as_number();
+        } else {
+          millis = v.as_number() * 1000.0;
+        }
+        if (!std::isfinite(millis) || std::fabs(millis) > max_timestamp_millis) {
+          return serialization(
+              fmt::format("'{}' can not be converted to milliseconds since epoch: out of range",
+                          v.type() == value::kind::number ? fmt::format("{}", v.as_number())
+                                                          : std::to_string(v.as_integer())));
+        }
+        v = value::integer(k == value::kind::timestamp || (k == value::kind::integer &&
+                                                           numbers == number_time::epoch_millis)
                                ? v.as_integer()
-                               : static_cast<std::int64_t>(std::llround(v.as_number())));
-      } else {
-        v = value::integer(static_cast<std::int64_t>(std::llround(v.as_number() * 1000.0)));
+                               : static_cast<std::int64_t>(std::llround(millis)));
       }
       return std::nullopt;
     case member_type::list:
