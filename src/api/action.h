@@ -17,6 +17,7 @@
 #include "api/push_source.h"
 #include "api/schema.h"
 #include "api/value.h"
+#include "common/memory_budget.h"
 #include "engine/engine.h"
 
 #include <chrono>
@@ -50,6 +51,9 @@ struct action_context {
   engine::engine& engine;
   traffic_observer& traffic;
   push_limits push;
+  // The server's budget for answers queued to readers (null: unbounded, as in unit tests);
+  // actions that produce large answers reserve from it before reading (budgets.h).
+  memory_budget* responses = nullptr;
 };
 
 // A response body written token by token when it is encoded (for large answers), with a
@@ -57,6 +61,9 @@ struct action_context {
 struct body_writer {
   std::function<void(encoder&)> write;
   std::size_t size_hint = 0;
+  // The response budget's grant taken before the answer's records were read (GetRecords),
+  // if any; it travels with the encoded answer until it is written, resized to its size.
+  std::shared_ptr<memory_budget::reservation> reserved;
 };
 // A long-lived answer that pushes messages (SubscribeToShard).
 struct push_reply {

@@ -50,6 +50,10 @@ http_reply encode_reply(reply r, std::string_view action_name, wire_codec codec)
       cbor_encoder encoder(out.body);
       writer->write(encoder);
     }
+    if (writer->reserved) {
+      writer->reserved->resize(out.body.size());
+      out.reserved = std::move(writer->reserved);
+    }
     return out;
   }
   const value& v = std::get<value>(r);
@@ -81,13 +85,27 @@ std::variant<value, api_error> decode_body(std::string_view body, wire_codec cod
 }  // namespace
 
 dispatcher::dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control,
-                       push_limits push)
-    : ctx_{engine, traffic, push}, run_control_(std::move(run_control)) {}
+                       push_limits push, memory_budget* responses)
+    : ctx_{engine, traffic, push, responses}, run_control_(std::move(run_control)) {}
 
 std::vector<std::string_view> dispatcher::action_names() {
   std::vector<std::string_view> names;
   for (const action* a : all_actions()) names.push_back(a->name);
   return names;
+}
+
+std::optional<http_reply> dispatcher::check_envelope(std::string_view target,
+                                                     std::string_view content_type) {
+  if (codec_for_content_type(content_type)) return std::nullopt;
+  if (target.empty() || target.find('.') == std::string_view::npos) {
+    return http_reply{403,
+                      "application/xml",
+                      "<AccessDeniedException>\n  <Message>Unable to determine service/operation "
+                      "name to be authorized</Message>\n</AccessDeniedException>\n",
+                      {},
+                      true};
+  }
+  return http_reply{404, "application/xml", "<UnknownOperationException/>\n", {}, true};
 }
 
 void dispatcher::handle(std::string_view target, std::string_view content_type,
@@ -97,22 +115,11 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
     finished([r = std::move(r)]() mutable { return std::move(r); });
   };
   const action* a = find_action(target);
-  const std::optional<wire_codec> known_codec = codec_for_content_type(content_type);
-
-  if (!known_codec) {
-    if (target.empty() || target.find('.') == std::string_view::npos) {
-      done({403,
-            "application/xml",
-            "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to "
-            "be authorized</Message>\n</AccessDeniedException>\n",
-            {},
-            true});
-    } else {
-      done({404, "application/xml", "<UnknownOperationException/>\n", {}, true});
-    }
+  if (auto refused = check_envelope(target, content_type)) {
+    done(std::move(*refused));
     return;
   }
-  const wire_codec codec = *known_codec;
+  const wire_codec codec = *codec_for_content_type(content_type);
   // JSON tolerates whitespace around nothing; for CBOR (where ' ' is the integer -1) only an
   // empty body is blank.
   const bool blank = codec == wire_codec::json

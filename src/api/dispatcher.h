@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,9 @@ struct http_reply {
   std::string_view action;  // the action's name, or "" when none was identified
   bool error = false;
   std::shared_ptr<push_source> push;  // set for a pushed answer: the body is its messages
+  // The response budget's grant the action took for this answer (body_writer::reserved),
+  // resized to the body; null when the action took none.
+  std::shared_ptr<memory_budget::reservation> reserved;
 };
 
 class dispatcher {
@@ -36,11 +40,17 @@ class dispatcher {
   using encode_fn = std::function<http_reply()>;
 
   dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control,
-             push_limits push = {});
+             push_limits push = {}, memory_budget* responses = nullptr);
   action_context& context() { return ctx_; }
 
   void handle(std::string_view target, std::string_view content_type, std::string_view body,
               std::function<void(encode_fn)> done);
+
+  // The envelope checks that need no body (a Content-Type Kinesis does not accept): the
+  // answer AWS gives, or nullopt. handle() runs them first; the server also runs them as soon
+  // as a request's header arrives, so such a request's body is never held.
+  static std::optional<http_reply> check_envelope(std::string_view target,
+                                                  std::string_view content_type);
 
   // Every action name, in table order (metrics use it to pre-create series).
   static std::vector<std::string_view> action_names();

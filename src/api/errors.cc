@@ -48,6 +48,10 @@ api_error internal_failure() {
   return {"InternalFailure", {}, 500};
 }
 
+api_error service_unavailable(std::string message) {
+  return {"ServiceUnavailable", std::move(message), 503};
+}
+
 api_error missing_authentication_token() {
   return {"MissingAuthenticationTokenException", "Missing Authentication Token"};
 }

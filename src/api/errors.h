@@ -25,6 +25,9 @@ api_error invalid_argument(std::string message);
 api_error resource_not_found(std::string message);
 api_error unknown_operation();
 api_error internal_failure();
+// The server sheds load (a memory budget is spent, or a request waited too long for its
+// turn): HTTP 503, which every AWS SDK retries with backoff.
+api_error service_unavailable(std::string message);
 
 // Authentication (SigV4) failures, as Kinesis answers them (HTTP 400, before any action).
 api_error missing_authentication_token();             // no Authorization, no presigned query

@@ -1,5 +1,6 @@
 // spated: the Spate server. Parses flags, opens the engine on the data directory, serves the
 // Kinesis API until SIGINT/SIGTERM, then drains, syncs and exits 0.
+#include "common/directory_lock.h"
 #include "common/log.h"
 #include "engine/engine.h"
 #include "server/credentials.h"
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <memory>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <thread>
 
 namespace {
@@ -83,7 +85,43 @@ int main(int argc, char** argv) {
                  "Close a keep-alive connection that sends no new request for this long")
       ->capture_default_str();
   app.add_option("--max-connections", net_options.max_connections,
-                 "Client connections served at once; more are closed on arrival")
+                 "Client connections served at once; at the limit a new connection closes the "
+                 "one idle the longest, or is closed itself when none is idle")
+      ->capture_default_str();
+  app.add_option("--max-inflight-bytes", net_options.memory.request_bytes,
+                 "Request bodies held in memory at once, server-wide (HTTP/1.1 and HTTP/2 "
+                 "alike): reserved when a request's header arrives, before its body is read; a "
+                 "request that does not fit is answered 503 ServiceUnavailable (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--max-response-bytes", net_options.memory.response_bytes,
+                 "Answers held in memory for readers that have not taken them yet, "
+                 "server-wide; GetRecords reads less, or answers 503, when it is short "
+                 "(0: no limit)")
+      ->capture_default_str();
+  app.add_option("--max-subscriber-bytes", net_options.memory.subscriber_bytes,
+                 "Messages queued to push subscribers (WebSocket and SubscribeToShard), "
+                 "server-wide, beside each subscriber's --subscriber-buffer-bytes; live "
+                 "subscribers holding more than their share when it is spent are closed "
+                 "(1008) after --subscriber-lag-ms (0: no limit)")
+      ->capture_default_str();
+  std::int64_t admission_target_ms = net_options.admission.target.count();
+  app.add_option("--admission-target-ms", admission_target_ms,
+                 "Overload: when every Kinesis request of a whole interval waited longer than "
+                 "this for its turn, the queue serves the newest first and sheds waits beyond "
+                 "--admission-overload-wait-ms with 503")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{60'000}))
+      ->capture_default_str();
+  std::int64_t admission_max_wait_ms = net_options.admission.max_wait.count();
+  app.add_option("--admission-max-wait-ms", admission_max_wait_ms,
+                 "The longest a Kinesis request waits for its turn when the server is not "
+                 "overloaded; longer waits are answered 503")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{600'000}))
+      ->capture_default_str();
+  std::int64_t admission_overload_wait_ms = net_options.admission.overload_wait.count();
+  app.add_option("--admission-overload-wait-ms", admission_overload_wait_ms,
+                 "The longest a Kinesis request waits for its turn while the server is "
+                 "overloaded")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{600'000}))
       ->capture_default_str();
   app.add_option("--consumer-ms", options.consumer_ms,
                  "Time a registered consumer stays CREATING, and a deregistered one DELETING")
@@ -121,8 +159,8 @@ int main(int argc, char** argv) {
                  "Request authentication: none (accept unsigned requests; local development) or "
                  "sigv4 (every Kinesis request and WebSocket subscription must carry an AWS "
                  "Signature Version 4 by a key in --credentials, scoped to --region and service "
-                 "kinesis, within --auth-max-skew-s of the server's clock; /healthz and /metrics "
-                 "stay open)")
+                 "kinesis, within --auth-max-skew-s of the server's clock; /healthz stays open, "
+                 "and /metrics unless --metrics-auth)")
       ->check(CLI::IsMember({"none", "sigv4"}))
       ->capture_default_str();
   std::int64_t auth_max_skew_s = 900;
@@ -131,6 +169,9 @@ int main(int argc, char** argv) {
                  "clock, either way (default 15 minutes; AWS Kinesis itself allows 300)")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  app.add_flag("--metrics-auth", net_options.metrics_auth,
+               "With --auth sigv4: GET /metrics (which names streams) must be signed too "
+               "(/healthz stays open)");
   std::string credentials_file;
   app.add_option("--credentials", credentials_file,
                  "With --auth sigv4: file of accepted keys, one 'ACCESS_KEY_ID SECRET_ACCESS_KEY' "
@@ -153,6 +194,11 @@ int main(int argc, char** argv) {
       log::error("--auth sigv4 needs --credentials FILE (one 'ACCESS_KEY_ID SECRET' a line)");
       return 1;
     }
+    // Secret keys readable by others are as good as published.
+    if (struct stat st{}; ::stat(credentials_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      log::warn("--credentials {} is readable by {} (mode {:03o}): chmod 600 it", credentials_file,
+                (st.st_mode & 007) != 0 ? "others" : "its group", st.st_mode & 0777);
+    }
     auto keys = server::credential_store::load(credentials_file);
     if (auto* message = std::get_if<std::string>(&keys)) {
       log::error("--auth sigv4: {}", *message);
@@ -168,6 +214,10 @@ int main(int argc, char** argv) {
   } else if (!credentials_file.empty()) {
     log::warn("--credentials {} is ignored: --auth is none", credentials_file);
   }
+  if (net_options.metrics_auth && !net_options.auth) {
+    log::error("--metrics-auth needs --auth sigv4 (there are no keys to check /metrics against)");
+    return 1;
+  }
   options.fsync = *storage::parse_fsync_policy(fsync);
   raise_descriptor_limit();
   net_options.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
@@ -175,9 +225,26 @@ int main(int argc, char** argv) {
   net_options.limits.subscribers.buffer_bytes = subscriber_buffer;
   net_options.limits.subscribers.lag_grace = std::chrono::milliseconds(subscriber_lag_ms);
   net_options.limits.push_write_timeout = std::chrono::milliseconds(push_write_timeout_ms);
+  net_options.admission.target = std::chrono::milliseconds(admission_target_ms);
+  net_options.admission.max_wait = std::chrono::milliseconds(admission_max_wait_ms);
+  net_options.admission.overload_wait = std::chrono::milliseconds(admission_overload_wait_ms);
   net_options.push.subscription_lifetime = std::chrono::milliseconds(subscription_ms);
   net_options.push.heartbeat = std::chrono::milliseconds(heartbeat_ms);
 
+  // Listening comes first: a server that cannot listen (the port is taken) exits before it
+  // touches the data directory. Then the directory's lock, before anything inside it.
+  auto listener = server::server::open_listener(net_options.host, net_options.port);
+  if (!listener) {
+    log::error("cannot listen on {}:{}: {}", net_options.host, net_options.port,
+               listener.error().message());
+    return 1;
+  }
+  net_options.listener = *listener;
+  auto lock = directory_lock::acquire(options.data_dir);
+  if (auto* refused = std::get_if<std::string>(&lock)) {
+    log::error("{}", *refused);
+    return 1;
+  }
   auto engine = engine::engine::open(options);
   if (!engine) {
     log::error("cannot open data directory {}: {}", options.data_dir, engine.error().message());

@@ -18,6 +18,7 @@ constexpr std::size_t preface_decides_at = 3;
 constexpr auto partial_retry = std::chrono::milliseconds(5);
 
 class connection_sniffer final : public stoppable,
+                                 public evictable,
                                  public std::enable_shared_from_this<connection_sniffer> {
  public:
   connection_sniffer(session_socket&& socket, const connection_context& context)
@@ -35,9 +36,16 @@ class connection_sniffer final : public stoppable,
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
   }
 
+  void evict() override {
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->waiting_) self->close();
+    });
+  }
+
  private:
   void wait_readable() {
     waiting_ = true;
+    if (!idle_token_) idle_token_.emplace(context_.idle.enter(weak_from_this()));
     timer_.expires_at(decide_by_);
     timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec && self->waiting_) self->close();
@@ -45,6 +53,7 @@ class connection_sniffer final : public stoppable,
     socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
       self->waiting_ = false;
       self->timer_.cancel();
+      self->idle_token_.reset();
       if (ec || self->closed_) return self->close();
       self->inspect();
     });
@@ -74,13 +83,14 @@ class connection_sniffer final : public stoppable,
       return;
     }
     if (got.starts_with(h2_preface.substr(0, preface_decides_at))) {
-      return hand_over(metrics::protocol::h2c,
-                       std::make_shared<http2_session<session_stream>>(
-                           session_stream(std::move(socket_)), context_.routes, context_.limits));
+      return hand_over(
+          metrics::protocol::h2c,
+          std::make_shared<http2_session<session_stream>>(
+              session_stream(std::move(socket_)), context_.routes, context_.idle, context_.limits));
     }
     hand_over(metrics::protocol::http1, std::make_shared<http_session<session_stream>>(
                                             session_stream(std::move(socket_)), context_.routes,
-                                            context_.sessions, context_.limits));
+                                            context_.sessions, context_.idle, context_.limits));
   }
 
   void start_tls() {
@@ -91,15 +101,15 @@ class connection_sniffer final : public stoppable,
           if (ec || self->closed_) return self->close();
           beast::get_lowest_layer(*self->tls_).expires_never();
           if (alpn_protocol(*self->tls_) == "h2") {
-            return self->hand_over(
-                metrics::protocol::h2,
-                std::make_shared<http2_session<tls_stream>>(
-                    std::move(*self->tls_), self->context_.routes, self->context_.limits));
+            return self->hand_over(metrics::protocol::h2,
+                                   std::make_shared<http2_session<tls_stream>>(
+                                       std::move(*self->tls_), self->context_.routes,
+                                       self->context_.idle, self->context_.limits));
           }
           self->hand_over(metrics::protocol::http1_tls,
                           std::make_shared<http_session<tls_stream>>(
                               std::move(*self->tls_), self->context_.routes,
-                              self->context_.sessions, self->context_.limits));
+                              self->context_.sessions, self->context_.idle, self->context_.limits));
         });
   }
 
@@ -115,6 +125,7 @@ class connection_sniffer final : public stoppable,
   void close() {
     if (closed_) return;
     closed_ = true;
+    idle_token_.reset();
     timer_.cancel();
     beast::error_code ec;
     if (tls_) {
@@ -130,6 +141,7 @@ class connection_sniffer final : public stoppable,
   std::chrono::steady_clock::time_point decide_by_;  // the first byte's deadline
   std::optional<std::chrono::steady_clock::time_point> partial_deadline_;  // a partial preface's
   std::optional<tls_stream> tls_;                                          // during the handshake
+  std::optional<idle_connections::token> idle_token_;  // while waiting for the first byte
   bool waiting_ = false;
   bool closed_ = false;
 };

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstring>
 
 namespace spate::server {
@@ -15,6 +16,7 @@ namespace {
 constexpr std::size_t read_chunk = 64u << 10;
 constexpr std::size_t write_batch = 256u << 10;  // bytes gathered from nghttp2 per write
 constexpr std::size_t push_chunk = 256u << 10;   // event-stream bytes pulled at once
+constexpr auto push_budget_retry = std::chrono::milliseconds(20);  // the budget had no room
 constexpr auto stop_grace = std::chrono::seconds(2);
 
 // Headers that HTTP/2 forbids (connection-specific; RFC 9113 section 8.2.2).
@@ -46,6 +48,9 @@ struct http2_session<Stream>::exchange {
   bool body_too_large = false;
   bool complete = false;  // END_STREAM arrived: the request is whole
   bool reset = false;     // we reset the stream; nghttp2 closes it once the RST is out
+  bool refused = false;   // answered before its body: the rest of the body is dropped
+  // The request body's share of the request budget, then the answer's of the response budget.
+  memory_budget::reservation budget;
   std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
   std::size_t held = 0;  // the answer's bytes, counted in the session's held_bytes_
   // The answer's body, or the pushed bytes pulled but not yet sent.
@@ -59,9 +64,11 @@ struct http2_session<Stream>::exchange {
 };
 
 template <class Stream>
-http2_session<Stream>::http2_session(Stream&& stream, router& router, const session_limits& limits)
+http2_session<Stream>::http2_session(Stream&& stream, router& router, idle_connections& idle,
+                                     const session_limits& limits)
     : stream_(std::move(stream)),
       router_(router),
+      idle_(idle),
       limits_(limits),
       read_buffer_(read_chunk),
       idle_timer_(stream_.get_executor()),
@@ -75,6 +82,7 @@ http2_session<Stream>::http2_session(Stream&& stream, router& router, const sess
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &on_data_chunk);
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &on_frame_recv);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &on_frame_send);
   nghttp2_session* session = nullptr;
   nghttp2_session_server_new(&session, callbacks, this);
   nghttp2_session_callbacks_del(callbacks);
@@ -101,6 +109,16 @@ void http2_session<Stream>::start() {
     self->arm_idle_timer();
     self->do_write();
     self->do_read();
+  });
+}
+
+template <class Stream>
+void http2_session<Stream>::evict() {
+  net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+    if (self->closed_ || self->stopping_ || !self->exchanges_.empty()) return;
+    self->idle_token_.reset();
+    nghttp2_session_terminate_session(self->h2_.get(), NGHTTP2_NO_ERROR);
+    self->do_write();
   });
 }
 
@@ -144,6 +162,7 @@ int http2_session<Stream>::on_begin_headers(nghttp2_session*, const nghttp2_fram
   }
   self.exchanges_[id] = std::make_unique<exchange>(id, self.stream_.get_executor());
   self.idle_timer_.cancel();
+  self.idle_token_.reset();
   self.watch_request_deadlines();
   return 0;
 }
@@ -185,19 +204,33 @@ int http2_session<Stream>::on_data_chunk(nghttp2_session* session, std::uint8_t,
                                          std::size_t len, void* user_data) {
   auto& self = *static_cast<http2_session*>(user_data);
   exchange* x = self.find(stream_id);
-  if (!x || x->body_too_large) return 0;
+  if (!x || x->body_too_large || x->refused) return 0;
   std::string& body = x->req.body();
   if (body.size() + len > self.limits_.body_limit) {
     // Too large: the rest is dropped and the request answered 413 once it ends.
     x->body_too_large = true;
     self.arriving_bytes_ -= body.size();
     std::string().swap(body);
+    x->budget.release();
     return 0;
   }
   if (self.arriving_bytes_ + len > 2 * self.limits_.pipeline_bytes) {
     self.arriving_bytes_ -= body.size();
     std::string().swap(body);
+    x->budget.release();
     nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_ENHANCE_YOUR_CALM);
+    return 0;
+  }
+  // A body longer than its reservation (no content-length was given) grows it first; when
+  // the request budget has no more, the request is answered 503 and its body dropped.
+  const std::size_t need = body.size() + len;
+  if (need > x->budget.bytes() &&
+      !x->budget.grow(std::max(need - x->budget.bytes(), body_granule))) {
+    self.arriving_bytes_ -= body.size();
+    std::string().swap(body);
+    x->budget.release();
+    self.router_.stats().request_done({}, true, 0);
+    self.refuse(*x, self.router_.body_refused(x->req));
     return 0;
   }
   body.append(reinterpret_cast<const char*>(data), len);
@@ -209,10 +242,29 @@ template <class Stream>
 int http2_session<Stream>::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame,
                                          void* user_data) {
   auto& self = *static_cast<http2_session*>(user_data);
-  const bool ends = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-  if (!ends || (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)) return 0;
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
   exchange* x = self.find(frame->hd.stream_id);
-  if (x && !x->complete) self.request_complete(*x);
+  if (!x) return 0;
+  const bool ends = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+    self.header_complete(*x, ends);
+  }
+  if (ends && !x->complete) self.request_complete(*x);
+  return 0;
+}
+
+// Once our whole answer to a refused request is out while its body is still coming, the
+// client is told to stop sending it (RFC 9113 section 8.1: RST_STREAM with NO_ERROR).
+template <class Stream>
+int http2_session<Stream>::on_frame_send(nghttp2_session* session, const nghttp2_frame* frame,
+                                         void* user_data) {
+  auto& self = *static_cast<http2_session*>(user_data);
+  if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
+  exchange* x = self.find(frame->hd.stream_id);
+  if (x && x->refused && !x->complete && !x->reset) {
+    x->reset = true;
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, x->id, NGHTTP2_NO_ERROR);
+  }
   return 0;
 }
 
@@ -254,19 +306,10 @@ typename http2_session<Stream>::exchange* http2_session<Stream>::find(std::int32
   return it == exchanges_.end() ? nullptr : it->second.get();
 }
 
+// The request's header is whole: it becomes a beast request header, and the router decides,
+// before any of the body is taken in, whether it goes on (with its body's reservation).
 template <class Stream>
-void http2_session<Stream>::request_complete(exchange& x) {
-  x.complete = true;
-  const std::size_t size = x.req.body().size();
-  arriving_bytes_ -= size;
-  if (x.header_too_large) {
-    return answer_error(x, 431, "SerializationException", "Request headers exceed the limit.");
-  }
-  if (x.body_too_large) {
-    return answer_error(
-        x, 413, "SerializationException",
-        "Request body exceeds the limit of " + std::to_string(limits_.body_limit) + " bytes.");
-  }
+void http2_session<Stream>::header_complete(exchange& x, bool ends_stream) {
   request& req = x.req;
   const auto verb = http::string_to_verb(x.method);
   if (verb == http::verb::unknown) {
@@ -279,13 +322,59 @@ void http2_session<Stream>::request_complete(exchange& x) {
   if (!x.authority.empty() && req.find(http::field::host) == req.end()) {
     req.set(http::field::host, x.authority);
   }
+  if (x.header_too_large) return;  // answered 431 once the request ends
+  std::optional<std::uint64_t> length;
+  if (ends_stream) {
+    length = 0;
+  } else if (const auto declared = req.find(http::field::content_length); declared != req.end()) {
+    // nghttp2 has checked it is a number and will hold the DATA to it.
+    std::uint64_t n = 0;
+    const auto text = declared->value();
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec == std::errc() && end == text.data() + text.size()) length = n;
+  }
+  if (length && *length > limits_.body_limit) {
+    x.body_too_large = true;  // answered 413 once the request ends; nothing is held
+    return;
+  }
+  auto verdict = router_.check_header(req, length);
+  if (verdict.refusal) return refuse(x, std::move(*verdict.refusal));
+  x.budget = std::move(verdict.body);
+}
+
+// Answers a request before (the rest of) its body; what still arrives of it is dropped.
+template <class Stream>
+void http2_session<Stream>::refuse(exchange& x, response res) {
+  x.refused = true;
+  held_bytes_ -= x.held;
+  x.body = std::move(res.body());
+  x.held = x.body.size();
+  held_bytes_ += x.held;
+  x.budget = router_.memory().responses.charge(x.held);
+  submit(x, res, true);
+}
+
+template <class Stream>
+void http2_session<Stream>::request_complete(exchange& x) {
+  x.complete = true;
+  const std::size_t size = x.req.body().size();
+  arriving_bytes_ -= size;
+  if (x.refused) return;  // answered already
+  if (x.header_too_large) {
+    return answer_error(x, 431, "SerializationException", "Request headers exceed the limit.");
+  }
+  if (x.body_too_large) {
+    return answer_error(
+        x, 413, "SerializationException",
+        "Request body exceeds the limit of " + std::to_string(limits_.body_limit) + " bytes.");
+  }
   // A request counts against the budget until its answer is back, even if the client resets
   // its stream meanwhile: resets cannot pile up work in the router.
   ++routed_;
   routed_bytes_ += size;
   std::weak_ptr<http2_session> weak = this->shared_from_this();
   const std::int32_t id = x.id;
-  router_.route(std::move(req),
+  router_.route(std::move(x.req), stream_.get_executor(),
                 [weak, id, size, ex = stream_.get_executor()](router::response_fn make) {
                   // Answers are submitted from a fresh handler, never from inside an nghttp2
                   // callback.
@@ -312,6 +401,7 @@ void http2_session<Stream>::answer(std::int32_t stream_id, router::routed routed
   x->body = std::move(routed.res.body());
   x->held = x->body.size();
   held_bytes_ += x->held;
+  x->budget = std::move(routed.held);  // the request's body is gone; the answer's bytes count
   if (routed.push) {
     x->push = std::move(routed.push);
     x->subscriber_stats = &router_.stats();
@@ -346,6 +436,7 @@ void http2_session<Stream>::answer_error(exchange& x, unsigned status, std::stri
   x.body = std::move(res.body());
   x.held = x.body.size();
   held_bytes_ += x.held;
+  x.budget = router_.memory().responses.charge(x.held);
   submit(x, res, true);
 }
 
@@ -379,15 +470,25 @@ template <class Stream>
 ssize_t http2_session<Stream>::pull_pushed(exchange& x, std::uint8_t* buf, std::size_t length,
                                            std::uint32_t* data_flags) {
   if (x.sent == x.body.size()) {
-    x.body.clear();
+    std::string().swap(x.body);  // its memory goes back with the reservation
+    x.budget.release();
     x.sent = 0;
+    bool budget_short = false;
     if (x.push) {
-      auto status = api::push_source::status::idle;
-      while (x.body.size() < push_chunk) {
-        status = x.push->pull(x.body);
-        if (status != api::push_source::status::message) break;
+      // The pulled bytes count against the subscribers budget until they are sent.
+      if (auto room =
+              router_.memory().subscribers.try_reserve(push_chunk + max_pushed_message_bytes)) {
+        auto status = api::push_source::status::idle;
+        while (x.body.size() < push_chunk) {
+          status = x.push->pull(x.body);
+          if (status != api::push_source::status::message) break;
+        }
+        if (status == api::push_source::status::finished) x.push.reset();
+        room->shrink_to(x.body.capacity());
+        x.budget = std::move(*room);
+      } else {
+        budget_short = true;
       }
-      if (status == api::push_source::status::finished) x.push.reset();
     }
     if (x.body.empty()) {
       if (!x.push) {
@@ -395,7 +496,8 @@ ssize_t http2_session<Stream>::pull_pushed(exchange& x, std::uint8_t* buf, std::
         return 0;
       }
       std::weak_ptr<http2_session> weak = this->shared_from_this();
-      x.wake_timer.expires_at(x.push->deadline());
+      x.wake_timer.expires_at(budget_short ? std::chrono::steady_clock::now() + push_budget_retry
+                                           : x.push->deadline());
       x.wake_timer.async_wait([weak, id = x.id](beast::error_code ec) {
         if (auto self = weak.lock(); self && !ec) self->resume(id);
       });
@@ -479,6 +581,7 @@ void http2_session<Stream>::watch_request_deadlines() {
 template <class Stream>
 void http2_session<Stream>::arm_idle_timer() {
   if (closed_) return;
+  idle_token_ = idle_.enter(this->weak_from_this());
   idle_timer_.expires_after(limits_.idle_timeout);
   std::weak_ptr<http2_session> weak = this->shared_from_this();
   idle_timer_.async_wait([weak](beast::error_code ec) {
@@ -554,6 +657,7 @@ template <class Stream>
 void http2_session<Stream>::close() {
   if (closed_) return;
   closed_ = true;
+  idle_token_.reset();
   idle_timer_.cancel();
   request_timer_.cancel();
   write_timer_.cancel();

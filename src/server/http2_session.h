@@ -10,6 +10,13 @@
 // push_source only when flow control lets nghttp2 ask for more, so a slow reader is paced by
 // its own window and costs no memory.
 //
+// Each request's header is checked by the router (router.h: check_header) as soon as it is
+// whole, before its body is taken in: a refused request is answered at once, what arrives of
+// its body is dropped, and the client is told to stop sending it (RST_STREAM NO_ERROR once the
+// answer is out). An admitted body holds a reservation of the server-wide request budget (its
+// content-length, or grown as DATA arrives when none was given: when the budget has no more,
+// the request is answered 503); answers hold their share of the response budget until sent.
+//
 // Bounds (session_limits): a request body over `body_limit` is answered 413 and dropped;
 // header blocks are limited by SETTINGS_MAX_HEADER_LIST_SIZE; at most `max_streams` streams
 // at once (SETTINGS_MAX_CONCURRENT_STREAMS). The session never stops reading (the peer's
@@ -20,7 +27,8 @@
 // safe to retry); a body that would take the arriving bytes over `2 * pipeline_bytes` resets
 // its stream (ENHANCE_YOUR_CALM). A request that has begun must end within `read_timeout`; a
 // pushed stream whose reader keeps its window shut for `push_write_timeout` is reset; a
-// connection with no stream is closed after `idle_timeout` (GOAWAY first). stop() sends
+// connection with no stream is closed after `idle_timeout` (GOAWAY first), and is idle
+// (idle_connections.h) meanwhile: at --max-connections it may be closed sooner. stop() sends
 // GOAWAY, ends pushed streams, answers a SubscribeToShard not yet started 503, lets answers
 // already owed go out, and closes within two seconds.
 //
@@ -31,6 +39,7 @@
 #pragma once
 
 #include "server/http_session.h"
+#include "server/idle_connections.h"
 #include "server/net.h"
 #include "server/router.h"
 #include "server/session_registry.h"
@@ -46,6 +55,7 @@ namespace spate::server {
 
 template <class Stream>
 class http2_session final : public stoppable,
+                            public evictable,
                             public std::enable_shared_from_this<http2_session<Stream>> {
  public:
   static constexpr std::uint32_t max_streams = 128;
@@ -53,11 +63,14 @@ class http2_session final : public stoppable,
   static constexpr std::int32_t stream_window = 1 << 20;       // per stream, as advertised
   static constexpr std::int32_t connection_window = 16 << 20;  // for the whole connection
 
-  http2_session(Stream&& stream, router& router, const session_limits& limits);
+  http2_session(Stream&& stream, router& router, idle_connections& idle,
+                const session_limits& limits);
   ~http2_session() override;
 
   void start();
   void stop() override;
+  // GOAWAY and close if the connection still has no stream (idle_connections.h).
+  void evict() override;
   session_executor executor() { return stream_.get_executor(); }
 
  private:
@@ -74,6 +87,7 @@ class http2_session final : public stoppable,
   static int on_data_chunk(nghttp2_session*, std::uint8_t flags, std::int32_t stream_id,
                            const std::uint8_t* data, std::size_t len, void* user_data);
   static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
+  static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
   static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code,
                              void* user_data);
   static ssize_t read_body(nghttp2_session*, std::int32_t stream_id, std::uint8_t* buf,
@@ -81,6 +95,8 @@ class http2_session final : public stoppable,
                            void* user_data);
 
   exchange* find(std::int32_t stream_id);
+  void header_complete(exchange& x, bool ends_stream);
+  void refuse(exchange& x, response res);
   void request_complete(exchange& x);
   void answer(std::int32_t stream_id, router::routed routed);
   void answer_error(exchange& x, unsigned status, std::string type, std::string message);
@@ -99,6 +115,8 @@ class http2_session final : public stoppable,
 
   Stream stream_;
   router& router_;
+  idle_connections& idle_;
+  idle_connections::token idle_token_;  // listed while the connection has no stream
   const session_limits limits_;
   std::unique_ptr<nghttp2_session, session_deleter> h2_;
   std::map<std::int32_t, std::unique_ptr<exchange>> exchanges_;

@@ -9,6 +9,9 @@
 #include "server/metrics.h"
 
 #include "engine/shard_metrics.h"
+#include "server/admission.h"
+#include "server/budgets.h"
+#include "server/idle_connections.h"
 
 #include <fmt/format.h>
 
@@ -42,8 +45,9 @@ std::string label(std::string_view v) {
 
 }  // namespace
 
-metrics::metrics(std::vector<std::string_view> action_names, const engine::engine* engine)
-    : engine_(engine) {
+metrics::metrics(std::vector<std::string_view> action_names, const engine::engine* engine,
+                 const budgets* memory, const admission* queue, const idle_connections* idle)
+    : engine_(engine), memory_(memory), queue_(queue), idle_(idle) {
   for (auto name : action_names) {
     actions_.push_back(std::make_unique<action_counters>());
     actions_.back()->name = std::string(name);
@@ -136,6 +140,57 @@ void render_shard_metrics(const engine::engine* source, std::string& out) {
   }
 }
 
+void render_budgets(const budgets* memory, std::string& out) {
+  if (!memory) return;
+  auto it = std::back_inserter(out);
+  const memory_budget* all[] = {&memory->requests, &memory->responses, &memory->subscribers};
+  const std::pair<const char*, const char*> series[] = {
+      {"used_bytes", "Bytes held now under the budget."},
+      {"limit_bytes", "The budget's limit (0: unlimited)."},
+      {"peak_bytes", "The most bytes held at once since the start."},
+  };
+  for (const auto& [name, help] : series) {
+    fmt::format_to(it, "# HELP spate_memory_budget_{0} {1}\n# TYPE spate_memory_budget_{0} gauge\n",
+                   name, help);
+    for (const memory_budget* b : all) {
+      const std::size_t value = name[0] == 'u'   ? b->used()
+                                : name[0] == 'l' ? b->limit()
+                                                 : b->peak();
+      fmt::format_to(it, "spate_memory_budget_{}{{budget=\"{}\"}} {}\n", name, b->name(), value);
+    }
+  }
+  out +=
+      "# HELP spate_memory_budget_refusals_total Reservations refused for lack of room.\n"
+      "# TYPE spate_memory_budget_refusals_total counter\n";
+  for (const memory_budget* b : all) {
+    fmt::format_to(it, "spate_memory_budget_refusals_total{{budget=\"{}\"}} {}\n", b->name(),
+                   b->refusals());
+  }
+}
+
+void render_admission(const admission* queue, std::string& out) {
+  if (!queue) return;
+  const auto s = queue->stats();
+  fmt::format_to(
+      std::back_inserter(out),
+      "# HELP spate_admission_active Kinesis requests running or about to run.\n"
+      "# TYPE spate_admission_active gauge\nspate_admission_active {}\n"
+      "# HELP spate_admission_queued Kinesis requests waiting for their turn.\n"
+      "# TYPE spate_admission_queued gauge\nspate_admission_queued {}\n"
+      "# HELP spate_admission_overloaded 1 while the queue stands (served newest "
+      "first).\n"
+      "# TYPE spate_admission_overloaded gauge\nspate_admission_overloaded {}\n"
+      "# HELP spate_admission_admitted_total Kinesis requests let through.\n"
+      "# TYPE spate_admission_admitted_total counter\nspate_admission_admitted_total {}\n"
+      "# HELP spate_admission_shed_total Kinesis requests answered 503 unserved.\n"
+      "# TYPE spate_admission_shed_total counter\nspate_admission_shed_total {}\n"
+      "# HELP spate_admission_last_wait_seconds The last admitted request's wait.\n"
+      "# TYPE spate_admission_last_wait_seconds gauge\n"
+      "spate_admission_last_wait_seconds {}\n",
+      s.active, s.queued, s.overloaded ? 1 : 0, s.admitted, s.shed,
+      static_cast<double>(s.last_sojourn_us) / 1e6);
+}
+
 }  // namespace
 
 std::string metrics::render() const {
@@ -209,6 +264,20 @@ std::string metrics::render() const {
                  "spate_slow_subscribers_closed_total {}\n",
                  subscribers_[0].load(), subscribers_[1].load(), slow_closed_.load());
   render_shard_metrics(engine_, out);
+  render_budgets(memory_, out);
+  render_admission(queue_, out);
+  fmt::format_to(it,
+                 "# HELP spate_idle_connections_evicted_total Idle connections closed to make "
+                 "room for new ones at --max-connections.\n"
+                 "# TYPE spate_idle_connections_evicted_total counter\n"
+                 "spate_idle_connections_evicted_total {}\n",
+                 evicted_.load());
+  if (idle_) {
+    fmt::format_to(it,
+                   "# HELP spate_idle_connections Connections waiting for their client to speak.\n"
+                   "# TYPE spate_idle_connections gauge\nspate_idle_connections {}\n",
+                   idle_->size());
+  }
   fmt::format_to(it,
                  "# HELP spate_resident_memory_bytes Resident set size of the server.\n"
                  "# TYPE spate_resident_memory_bytes gauge\nspate_resident_memory_bytes {}\n",

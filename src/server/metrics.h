@@ -5,7 +5,12 @@
 // spate_request_duration_seconds (histogram), spate_open_connections,
 // spate_connections_total{protocol} (http1, http1_tls, h2c, h2),
 // spate_subscribers{kind} (open push subscriptions: event_stream, websocket),
-// spate_slow_subscribers_closed_total, spate_resident_memory_bytes.
+// spate_slow_subscribers_closed_total, spate_resident_memory_bytes; the memory budgets
+// (budgets.h) as spate_memory_budget_{used,limit,peak}_bytes{budget} and
+// spate_memory_budget_refusals_total{budget}; admission (admission.h) as
+// spate_admission_{active,queued,overloaded} gauges, spate_admission_{admitted,shed}_total
+// and spate_admission_last_wait_seconds; connections closed to make room for new ones as
+// spate_idle_connections_evicted_total, and those idle now as spate_idle_connections.
 //
 // Thread safety: every method may be called from any thread. Action counters are lock-free;
 // per-stream counters take a shared lock (exclusive only to add a stream's first series).
@@ -27,12 +32,18 @@
 
 namespace spate::server {
 
+struct budgets;
+class admission;
+class idle_connections;
+
 class metrics final : public api::traffic_observer {
  public:
-  // `engine` (optional) is sampled for the enhanced-monitoring series; it must outlive the
-  // renders (the server stops serving before its engine closes).
+  // `engine` (optional) is sampled for the enhanced-monitoring series, `memory` and `queue`
+  // (optional) for the budgets and admission series; they must outlive the renders (the
+  // server stops serving before its engine closes).
   explicit metrics(std::vector<std::string_view> action_names,
-                   const engine::engine* engine = nullptr);
+                   const engine::engine* engine = nullptr, const budgets* memory = nullptr,
+                   const admission* queue = nullptr, const idle_connections* idle = nullptr);
 
   // One finished request; `action` empty when the request named none.
   void request_done(std::string_view action, bool error, std::int64_t micros);
@@ -51,6 +62,7 @@ class metrics final : public api::traffic_observer {
   void subscriber_opened(subscriber_kind k) { subscribers_[index(k)].fetch_add(1); }
   void subscriber_closed(subscriber_kind k) { subscribers_[index(k)].fetch_sub(1); }
   void slow_subscriber_closed() { slow_closed_.fetch_add(1, std::memory_order_relaxed); }
+  void idle_connection_evicted() { evicted_.fetch_add(1, std::memory_order_relaxed); }
   std::int64_t subscribers(subscriber_kind k) const { return subscribers_[index(k)].load(); }
 
   void records_in(std::string_view stream, std::uint64_t records, std::uint64_t bytes) override;
@@ -78,6 +90,9 @@ class metrics final : public api::traffic_observer {
   stream_counters& stream(std::string_view name);
 
   const engine::engine* engine_;
+  const budgets* memory_;
+  const admission* queue_;
+  const idle_connections* idle_;
   std::vector<std::unique_ptr<action_counters>> actions_;  // fixed after construction; last: other
   mutable std::shared_mutex streams_mu_;
   std::map<std::string, std::unique_ptr<stream_counters>, std::less<>> streams_;
@@ -88,6 +103,7 @@ class metrics final : public api::traffic_observer {
   std::array<std::atomic<std::int64_t>, 2> subscribers_{};
   std::array<std::atomic<std::uint64_t>, 4> protocols_{};
   std::atomic<std::uint64_t> slow_closed_{0};
+  std::atomic<std::uint64_t> evicted_{0};
 };
 
 }  // namespace spate::server

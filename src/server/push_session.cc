@@ -2,20 +2,23 @@
 #include "server/push_session.h"
 
 #include "common/log.h"
+#include "server/budgets.h"
 
 namespace spate::server {
 namespace {
 constexpr auto no_throw = net::as_tuple(net::use_awaitable);
-}
+constexpr auto budget_retry = std::chrono::milliseconds(20);
+}  // namespace
 
 template <class Stream>
 push_session<Stream>::push_session(Stream&& stream, http::response<http::empty_body>&& header,
                                    std::shared_ptr<api::push_source> source, metrics& stats,
-                                   std::chrono::milliseconds write_timeout)
+                                   memory_budget& budget, std::chrono::milliseconds write_timeout)
     : stream_(std::move(stream)),
       header_(std::move(header)),
       source_(std::move(source)),
       stats_(stats),
+      budget_(budget),
       write_timeout_(write_timeout),
       wake_timer_(stream_.get_executor()) {
   stats_.connection_opened();
@@ -84,18 +87,27 @@ net::awaitable<void> push_session<Stream>::run() {
   std::string chunk;
   for (;;) {
     if (ended_) co_return;
-    chunk.clear();
+    auto room = budget_.try_reserve(chunk_bytes + max_pushed_message_bytes);
+    if (!room) {
+      beast::get_lowest_layer(stream_).expires_never();
+      wake_timer_.expires_after(budget_retry);
+      co_await wake_timer_.async_wait(no_throw);
+      continue;
+    }
     auto status = api::push_source::status::idle;
     while (chunk.size() < chunk_bytes) {
       status = source_->pull(chunk);
       if (status != api::push_source::status::message) break;
     }
+    room->shrink_to(chunk.capacity());
     if (!chunk.empty()) {
       beast::get_lowest_layer(stream_).expires_after(write_timeout_);
       auto [ec, n] =
           co_await net::async_write(stream_, http::make_chunk(net::buffer(chunk)), no_throw);
       if (ec || ended_) break;
     }
+    std::string().swap(chunk);  // its memory goes back with the reservation
+    room->release();
     if (status == api::push_source::status::finished) {
       beast::get_lowest_layer(stream_).expires_after(write_timeout_);
       co_await net::async_write(stream_, http::make_chunk_last(), no_throw);

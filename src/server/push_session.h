@@ -5,7 +5,10 @@
 // The session pulls from its source only when its previous chunk has been written, so a
 // subscriber that reads slowly is served at its own pace: nothing queues up in the server
 // (the records wait in the log), and producers and other subscribers are unaffected. A chunk
-// holds at most `chunk_bytes` of messages (plus one).
+// holds at most `chunk_bytes` of messages (plus one), and is pulled only once the server-wide
+// subscribers budget (budgets.h) has granted room for it; when the budget has none, the session
+// waits and tries again shortly (the records wait in the log), and the chunk's memory is given
+// back once it is written.
 //
 // A template over the connection's stream (plain or TLS), like http_session.
 // Lifecycle: created by the http_session that read the request, which hands over its socket;
@@ -14,6 +17,7 @@
 #pragma once
 
 #include "api/push_source.h"
+#include "common/memory_budget.h"
 #include "server/metrics.h"
 #include "server/net.h"
 #include "server/session_registry.h"
@@ -31,7 +35,7 @@ class push_session final : public stoppable,
   static constexpr std::size_t chunk_bytes = 256u << 10;
 
   push_session(Stream&& stream, http::response<http::empty_body>&& header,
-               std::shared_ptr<api::push_source> source, metrics& stats,
+               std::shared_ptr<api::push_source> source, metrics& stats, memory_budget& budget,
                std::chrono::milliseconds write_timeout);
   ~push_session() override;
 
@@ -49,6 +53,7 @@ class push_session final : public stoppable,
   http::response<http::empty_body> header_;
   std::shared_ptr<api::push_source> source_;  // released as soon as the session ends
   metrics& stats_;
+  memory_budget& budget_;
   const std::chrono::milliseconds write_timeout_;
   net::steady_timer wake_timer_;  // waits for the source's waker or deadline
   bool ended_ = false;

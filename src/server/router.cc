@@ -46,11 +46,58 @@ response error_response(const request& req, const api::api_error& e) {
   return res;
 }
 
+response unavailable(const request& req, std::string message) {
+  return error_response(req, api::service_unavailable(std::move(message)));
+}
+
 }  // namespace
 
-router::router(api::dispatcher& dispatcher, metrics& metrics,
-               std::shared_ptr<const sigv4_verifier> auth)
-    : dispatcher_(dispatcher), metrics_(metrics), auth_(std::move(auth)) {}
+router::router(api::dispatcher& dispatcher, metrics& metrics, budgets& budgets,
+               admission& admission, router_options options)
+    : dispatcher_(dispatcher),
+      metrics_(metrics),
+      budgets_(budgets),
+      admission_(admission),
+      options_(std::move(options)) {}
+
+router::header_verdict router::check_header(const request& header,
+                                            std::optional<std::uint64_t> body_length) {
+  header_verdict verdict;
+  const bool kinesis = header.method() == http::verb::post;
+  if (kinesis && options_.auth) {
+    if (auto rejected = options_.auth->check_headers(header)) {
+      metrics_.request_done({}, true, 0);
+      log::debug("- {} before the body ({})", rejected->status, rejected->type);
+      verdict.refusal = error_response(header, *rejected);
+      verdict.refusal->keep_alive(false);
+      verdict.close = true;  // an unauthenticated client gets nothing more on this connection
+      return verdict;
+    }
+  }
+  if (kinesis) {
+    if (auto refused = api::dispatcher::check_envelope(header["X-Amz-Target"],
+                                                       header[http::field::content_type])) {
+      metrics_.request_done({}, true, 0);
+      verdict.refusal = make_response(header, refused->status, std::move(refused->content_type),
+                                      std::move(refused->body));
+      return verdict;
+    }
+  }
+  const std::uint64_t want = body_length ? *body_length : body_granule;
+  if (want == 0) return verdict;
+  if (auto granted = budgets_.requests.try_reserve(want)) {
+    verdict.body = std::move(*granted);
+    return verdict;
+  }
+  metrics_.request_done({}, true, 0);
+  verdict.refusal = body_refused(header);
+  return verdict;
+}
+
+response router::body_refused(const request& header) {
+  return unavailable(header,
+                     "The server is holding as many request bodies as it may; retry later.");
+}
 
 bool router::is_subscription(const request& req) {
   const auto target = req.target();
@@ -64,8 +111,8 @@ bool router::is_push_request(const request& req) {
 
 std::variant<std::shared_ptr<api::websocket_feed>, response> router::subscribe(const request& req) {
   std::string target(req.target());
-  if (auth_) {
-    if (auto rejected = auth_->verify(req)) {
+  if (options_.auth) {
+    if (auto rejected = options_.auth->verify(req)) {
       log::debug("subscription rejected: {}", rejected->type);
       response res = error_response(req, *rejected);
       res.keep_alive(false);
@@ -83,14 +130,18 @@ std::variant<std::shared_ptr<api::websocket_feed>, response> router::subscribe(c
   return res;
 }
 
-void router::route(request&& req, std::function<void(response_fn)> done) {
+void router::route(request&& req, session_executor executor,
+                   std::function<void(response_fn)> done) {
   auto ready = [&done](response res) {
-    done([res = std::move(res)]() mutable { return routed{std::move(res), nullptr}; });
+    done([res = std::move(res)]() mutable { return routed{std::move(res), nullptr, {}}; });
   };
   if (req.method() == http::verb::get && req.target() == "/healthz") {
     return ready(make_response(req, 200, "text/plain", "ok\n"));
   }
   if (req.method() == http::verb::get && req.target() == "/metrics") {
+    if (options_.metrics_auth && options_.auth) {
+      if (auto rejected = options_.auth->verify(req)) return ready(error_response(req, *rejected));
+    }
     return ready(make_response(req, 200, "text/plain; version=0.0.4", metrics_.render()));
   }
   if (req.method() != http::verb::post) {
@@ -99,18 +150,35 @@ void router::route(request&& req, std::function<void(response_fn)> done) {
         "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be "
         "authorized</Message>\n</AccessDeniedException>\n"));
   }
+  // Kinesis work waits for its turn; a request shed meanwhile is answered 503.
+  auto owned = std::make_shared<request>(std::move(req));
+  auto shared_done = std::make_shared<std::function<void(response_fn)>>(std::move(done));
+  admission_.submit(
+      executor, [this, owned, shared_done] { dispatch(owned, std::move(*shared_done)); },
+      [this, owned, shared_done] {
+        metrics_.request_done({}, true, 0);
+        response res = unavailable(*owned, "The server is overloaded; retry later.");
+        (*shared_done)([res = std::move(res)]() mutable {
+          return routed{std::move(res), nullptr, {}};
+        });
+      });
+}
+
+void router::dispatch(std::shared_ptr<request> owned, std::function<void(response_fn)> done) {
+  auto ready = [&done](response res) {
+    done([res = std::move(res)]() mutable { return routed{std::move(res), nullptr, {}}; });
+  };
   const auto started = std::chrono::steady_clock::now();
-  if (auth_) {
-    if (auto rejected = auth_->verify(req)) {
+  if (options_.auth) {
+    if (auto rejected = options_.auth->verify(*owned)) {
       const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
       metrics_.request_done({}, true, micros);
       log::debug("- {} {} us ({})", rejected->status, micros, rejected->type);
-      return ready(error_response(req, *rejected));
+      return ready(error_response(*owned, *rejected));
     }
   }
-  auto owned = std::make_shared<request>(std::move(req));
   dispatcher_.handle(
       (*owned)["X-Amz-Target"], (*owned)[http::field::content_type], owned->body(),
       [this, owned, started, done = std::move(done)](api::dispatcher::encode_fn encode) {
@@ -125,7 +193,14 @@ void router::route(request&& req, std::function<void(response_fn)> done) {
           response res = make_response(*owned, reply.status, std::move(reply.content_type),
                                        std::move(reply.body));
           res.set("x-amzn-RequestId", request_id());
-          return routed{std::move(res), std::move(reply.push)};
+          // The answer's bytes count against the response budget until it is written.
+          memory_budget::reservation held;
+          if (reply.reserved) {
+            held = std::move(*reply.reserved);
+          } else {
+            held = budgets_.responses.charge(res.body().size());
+          }
+          return routed{std::move(res), std::move(reply.push), std::move(held)};
         });
       });
 }

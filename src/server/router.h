@@ -4,22 +4,39 @@
 // only a header plus the push source its body comes from. WebSocket subscription requests
 // (GET /v1/subscribe) are opened here too, before the session upgrades.
 //
-// Authentication: with a sigv4_verifier (spated --auth sigv4) every Kinesis POST and every
-// subscription is verified here, before anything else reads it, so that every transport that
-// hands its requests to route() (HTTP/1.1, HTTP/2) is covered by the one check. A rejected
-// request gets its AWS error and nothing else runs. GET /healthz and /metrics stay open.
+// Two steps, for every transport (HTTP/1.1, HTTP/2):
+// 1. check_header(), as soon as a request's header has arrived and before any of its body is
+//    read: the signature's presence and shape (with --auth sigv4), the envelope checks that
+//    need no body (a Content-Type Kinesis does not take), and a reservation of the body's
+//    bytes from the server-wide request budget (budgets.h). A refused request is answered
+//    without its body ever being held.
+// 2. route(), once the body is in: /healthz and /metrics are answered at once (they never
+//    queue behind Kinesis work); Kinesis requests go through admission (admission.h), then
+//    the full signature check, then the dispatcher.
+// Answers carry a reservation from the response budget (charged for what they hold) until
+// the session has written them.
 //
-// Thread safety: route() may be called from any thread.
+// Authentication: with a sigv4_verifier (spated --auth sigv4) every Kinesis POST and every
+// subscription is verified here, before anything else reads it. A rejected request gets its
+// AWS error and nothing else runs. GET /healthz stays open; GET /metrics too unless
+// `metrics_auth`, when it must be signed like any request.
+//
+// Thread safety: every method may be called from any thread.
 #pragma once
 
 #include "api/dispatcher.h"
 #include "api/websocket_feed.h"
+#include "common/memory_budget.h"
+#include "server/admission.h"
+#include "server/budgets.h"
 #include "server/metrics.h"
 #include "server/net.h"
 #include "server/sigv4_verifier.h"
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <variant>
 
 namespace spate::server {
@@ -27,15 +44,33 @@ namespace spate::server {
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
+struct router_options {
+  std::shared_ptr<const sigv4_verifier> auth;  // null: requests are not authenticated
+  bool metrics_auth = false;                   // GET /metrics must be signed too (needs auth)
+};
+
 class router {
  public:
-  // `auth` null: requests are not authenticated (spated --auth none).
-  router(api::dispatcher& dispatcher, metrics& metrics,
-         std::shared_ptr<const sigv4_verifier> auth = nullptr);
+  router(api::dispatcher& dispatcher, metrics& metrics, budgets& budgets, admission& admission,
+         router_options options = {});
+
+  // What a session does with a request whose header has arrived.
+  struct header_verdict {
+    std::optional<response> refusal;  // answer this instead, after reading past the body
+    bool close = false;               // and close the connection once it is written
+    memory_budget::reservation body;  // admitted: the body's bytes, held until answered
+  };
+  // `body_length`: the declared length (Content-Length), or nullopt when the body's length is
+  // not known in advance (chunked; HTTP/2 without content-length), which reserves
+  // body_granule to begin with; the session grows it as bytes arrive.
+  header_verdict check_header(const request& header, std::optional<std::uint64_t> body_length);
+  // The answer to a request whose body outgrew what the request budget could give it.
+  response body_refused(const request& header);
 
   struct routed {
     response res;
     std::shared_ptr<api::push_source> push;  // set: `res` is the header of a pushed answer
+    memory_budget::reservation held;         // the response budget's share for `res`
   };
   // Produces the response; the session calls it on its own strand.
   using response_fn = std::function<routed()>;
@@ -49,15 +84,21 @@ class router {
   std::variant<std::shared_ptr<api::websocket_feed>, response> subscribe(const request& req);
 
   // `done` may be called on any thread (the group committer's included); it should only
-  // move the response_fn to the session's strand and call it there.
-  void route(request&& req, std::function<void(response_fn)> done);
+  // move the response_fn to the session's strand and call it there. Kinesis work runs on
+  // `executor` (the session's) when admission lets it.
+  void route(request&& req, session_executor executor, std::function<void(response_fn)> done);
 
   metrics& stats() { return metrics_; }
+  budgets& memory() { return budgets_; }
 
  private:
+  void dispatch(std::shared_ptr<request> req, std::function<void(response_fn)> done);
+
   api::dispatcher& dispatcher_;
   metrics& metrics_;
-  const std::shared_ptr<const sigv4_verifier> auth_;
+  budgets& budgets_;
+  admission& admission_;
+  const router_options options_;
 };
 
 }  // namespace spate::server

@@ -1,14 +1,26 @@
 // server: accept loop, threads, signals and draining.
 #include "server/server.h"
 
+#include "common/incident.h"
 #include "common/log.h"
 #include "server/connection_sniffer.h"
+
+#include <sys/socket.h>
 
 namespace spate::server {
 namespace {
 
+unsigned io_threads(unsigned configured) {
+  return configured ? configured : std::max(1u, std::thread::hardware_concurrency());
+}
+
+admission_options with_slots(admission_options o, unsigned threads) {
+  if (o.max_active == 0) o.max_active = 2 * io_threads(threads);
+  return o;
+}
+
 std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned threads) {
-  const unsigned n = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n = io_threads(threads);
   std::vector<std::unique_ptr<net::io_context>> contexts;
   for (unsigned i = 0; i < n; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
   return contexts;
@@ -18,12 +30,14 @@ std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned threads) {
 
 server::server(const server_options& options, engine::engine& engine)
     : options_(options),
-      metrics_(api::dispatcher::action_names(), &engine),
+      budgets_(options.memory),
+      admission_(with_slots(options.admission, options.threads)),
+      metrics_(api::dispatcher::action_names(), &engine, &budgets_, &admission_, &idle_),
       dispatcher_(
           engine, metrics_,
           [this](std::function<void()> task) { net::post(control_, std::move(task)); },
-          options.push),
-      router_(dispatcher_, metrics_, options.auth),
+          options.push, &budgets_.responses),
+      router_(dispatcher_, metrics_, budgets_, admission_, {options.auth, options.metrics_auth}),
       contexts_(make_contexts(options.threads)),
       acceptor_(*contexts_.front()),
       signals_(*contexts_.front(), SIGINT, SIGTERM),
@@ -40,15 +54,35 @@ void server::join_control() {
   control_.join();
 }
 
-result<void> server::listen() {
+result<int> server::open_listener(const std::string& host, unsigned short port) {
   beast::error_code ec;
-  const auto address = net::ip::make_address(options_.host, ec);
+  const auto address = net::ip::make_address(host, ec);
   if (ec) return std::error_code(ec.value(), std::system_category());
-  const tcp::endpoint endpoint(address, options_.port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  const tcp::endpoint endpoint(address, port);
+  net::io_context scratch;
+  tcp::acceptor acceptor(scratch);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return std::error_code(ec.value(), std::system_category());
+  const int fd = acceptor.release(ec);
+  if (ec) return std::error_code(ec.value(), std::system_category());
+  return fd;
+}
+
+result<void> server::listen() {
+  int fd = options_.listener;
+  if (fd < 0) {
+    SPATE_TRY(fd, open_listener(options_.host, options_.port));
+  }
+  sockaddr_storage bound{};
+  socklen_t size = sizeof bound;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &size) != 0) {
+    return last_system_error();
+  }
+  beast::error_code ec;
+  acceptor_.assign(bound.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
   if (ec) return std::error_code(ec.value(), std::system_category());
   return {};
 }
@@ -66,22 +100,39 @@ void server::on_accept(beast::error_code ec, session_socket socket) {
   if (stopping_) return;  // the socket closes as it goes out of scope
   if (ec) {
     if (ec == net::error::operation_aborted) return;
-    // Out of descriptors, most likely: the listener stays readable, so retrying at once would
-    // spin. Wait a little; sessions closing meanwhile free descriptors.
+    if (ec == net::error::no_descriptors || ec == std::errc::too_many_files_open_in_system) {
+      // Out of descriptors: the listener stays readable, so retrying at once would spin.
+      // Closing an idle connection frees one; otherwise wait for sessions to end.
+      incident::report(incident::kind::descriptors_exhausted, "accepting a connection failed", ec);
+      return accept_later(make_room("out of descriptors") ? std::chrono::milliseconds(5)
+                                                          : std::chrono::milliseconds(100));
+    }
     log::warn("accept failed: {}; retrying in 100 ms", ec.message());
-    return accept_later();
+    return accept_later(std::chrono::milliseconds(100));
   }
-  if (metrics_.open_connections() >= static_cast<std::int64_t>(options_.max_connections)) {
-    socket.close(ec);  // over the connection limit: refuse by closing at once
+  if (metrics_.open_connections() >= static_cast<std::int64_t>(options_.max_connections) &&
+      !make_room("at --max-connections")) {
+    socket.close(ec);  // over the limit with nobody idle: refuse by closing at once
     return do_accept();
   }
   socket.set_option(tcp::no_delay(true), ec);
-  serve_connection(std::move(socket), {router_, sessions_, options_.limits, tls_});
+  serve_connection(std::move(socket), {router_, sessions_, idle_, options_.limits, tls_});
   do_accept();
 }
 
-void server::accept_later() {
-  accept_retry_.expires_after(std::chrono::milliseconds(100));
+bool server::make_room(std::string_view why) {
+  if (!idle_.evict_oldest()) return false;
+  metrics_.idle_connection_evicted();
+  if (auto held_back = eviction_lines_.allow()) {
+    log::warn("{}: closed the longest-idle connection to make room for a new one{}", why,
+              *held_back ? " (and " + std::to_string(*held_back) + " more since the last line)"
+                         : std::string());
+  }
+  return true;
+}
+
+void server::accept_later(std::chrono::milliseconds wait) {
+  accept_retry_.expires_after(wait);
   accept_retry_.async_wait([this](beast::error_code ec) {
     if (!ec && !stopping_) do_accept();
   });

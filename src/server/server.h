@@ -12,8 +12,12 @@
 #pragma once
 
 #include "api/dispatcher.h"
+#include "common/log.h"
 #include "engine/engine.h"
+#include "server/admission.h"
+#include "server/budgets.h"
 #include "server/http_session.h"
+#include "server/idle_connections.h"
 #include "server/metrics.h"
 #include "server/net.h"
 #include "server/router.h"
@@ -36,10 +40,16 @@ struct server_options {
   unsigned threads = 0;  // 0: one per core
   session_limits limits;
   api::push_limits push;  // SubscribeToShard's lifetime and heartbeat, pushed message size
-  std::size_t max_connections = 10'000;             // more are accepted and closed at once
+  // At the limit a new connection closes the one idle the longest (idle_connections.h), or is
+  // closed at once when none is idle.
+  std::size_t max_connections = 10'000;
   std::chrono::milliseconds drain_timeout{10'000};  // longest wait for in-flight requests
   tls_options tls;  // enabled: the port also accepts TLS (h2 or HTTP/1.1 by ALPN)
   std::shared_ptr<const sigv4_verifier> auth;  // set: every Kinesis request must be signed
+  bool metrics_auth = false;                   // GET /metrics must be signed too
+  int listener = -1;      // a socket open_listener() made: listen() adopts it instead of binding
+  budget_options memory;  // server-wide memory budgets (budgets.h)
+  admission_options admission;  // max_active 0: two per I/O thread (admission.h)
 };
 
 class server {
@@ -47,8 +57,13 @@ class server {
   server(const server_options& options, engine::engine& engine);
   ~server();
 
+  // A listening socket on host:port, made before anything else (the data directory included)
+  // is touched, so that a server that cannot listen leaves nothing behind. The descriptor is
+  // the caller's until it passes it in server_options::listener.
+  static result<int> open_listener(const std::string& host, unsigned short port);
+
   // Throws std::runtime_error when the TLS configuration cannot be loaded.
-  // Binds and listens; errors as values (address in use, bad host).
+  // Binds and listens (or adopts options.listener); errors as values (address in use, bad host).
   result<void> listen();
   // The bound port (useful with port 0).
   unsigned short port() const;
@@ -67,12 +82,16 @@ class server {
  private:
   void do_accept();
   void on_accept(beast::error_code ec, session_socket socket);
-  void accept_later();  // after an accept error (out of descriptors), retry shortly
+  void accept_later(std::chrono::milliseconds wait);  // after an accept error, retry shortly
+  // Closes the connection idle the longest to make room; false when none is idle.
+  bool make_room(std::string_view why);
   void begin_shutdown();
   void stop_contexts();  // lets every I/O thread's run() return
 
   const server_options options_;
   // Declared before the io_context: handlers destroyed with it may still touch these.
+  budgets budgets_;
+  admission admission_;
   metrics metrics_;
   api::dispatcher dispatcher_;
   router router_;
@@ -84,6 +103,8 @@ class server {
   net::signal_set signals_;
   net::steady_timer accept_retry_;
   session_registry sessions_;
+  idle_connections idle_;
+  log::throttle eviction_lines_;  // "closed an idle connection to make room", once a second
   std::shared_ptr<net::ssl::context> tls_;  // null without TLS
   std::string tls_certificate_;             // the self-signed certificate's path, if made
   std::atomic<bool> stopping_{false};

@@ -23,8 +23,10 @@ constexpr long max_presign_expires = 604'800;  // seconds: one week, as AWS allo
 
 using ascii::lowercase;
 
+}  // namespace
+
 // What a request says about who signed it, from either the header or the query.
-struct presented {
+struct sigv4_verifier::presented_signature {
   std::string algorithm;
   std::string credential;
   std::string signed_headers;
@@ -34,6 +36,8 @@ struct presented {
   std::optional<long> expires;  // presigned only
   bool presigned = false;
 };
+
+namespace {
 
 // Splits "AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=x;y, Signature=z" into its scheme and
 // key=value parameters; separators are commas and white space, in any number.
@@ -72,6 +76,23 @@ const std::string* find(const std::vector<std::pair<std::string, std::string>>& 
 std::string duration_text(std::chrono::seconds d) {
   if (d.count() % 60 == 0) return std::to_string(d.count() / 60) + " min.";
   return std::to_string(d.count()) + " sec.";
+}
+
+// The values of every field named `name`, trimmed and joined with commas (SigV4's canonical
+// form), or nullopt when there is none.
+std::optional<std::string> header_value(const sigv4_verifier::request& req, std::string_view name) {
+  std::optional<std::string> joined;
+  for (auto [it, end] = req.equal_range(name); it != end; ++it) {
+    const std::string value =
+        sigv4::trim_all(std::string_view(it->value().data(), it->value().size()));
+    if (joined) {
+      *joined += ',';
+      *joined += value;
+    } else {
+      joined = value;
+    }
+  }
+  return joined;
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -125,14 +146,31 @@ std::string sigv4_verifier::strip_presign_parameters(std::string_view target) {
   return out;
 }
 
-std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
+// Everything of a request's signature that can be checked without its body: steps 1 to 4,
+// and what step 5 (the signature over the canonical request) needs.
+struct sigv4_verifier::examined {
+  std::string_view path, query;
+  std::vector<std::pair<std::string, std::string>> query_pairs;
+  presented_signature p;
+  std::string request_stamp;
+  std::vector<std::string> signed_names;
+  std::string access_key_id, date, region, service;
+  std::string secret;
+};
+
+std::variant<api::api_error, sigv4_verifier::examined> sigv4_verifier::examine(
+    const request& req) const {
+  examined e;
   const std::string_view target(req.target().data(), req.target().size());
-  std::string_view path = target, query;
+  std::string_view& path = e.path;
+  std::string_view& query = e.query;
+  path = target;
   if (const auto q = target.find('?'); q != std::string_view::npos) {
     path = target.substr(0, q);
     query = target.substr(q + 1);
   }
-  const auto query_pairs = sigv4::parse_query(query);
+  e.query_pairs = sigv4::parse_query(query);
+  const auto& query_pairs = e.query_pairs;
   const bool query_auth = find(query_pairs, "X-Amz-Algorithm") != nullptr;
   const auto authorization_field = req.find(http::field::authorization);
   const bool header_auth = authorization_field != req.end();
@@ -151,23 +189,8 @@ std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
     return api::missing_authentication_token();
   }
 
-  auto header_value = [&req](std::string_view name) -> std::optional<std::string> {
-    std::optional<std::string> joined;
-    for (auto [it, end] = req.equal_range(name); it != end; ++it) {
-      const std::string value =
-          sigv4::trim_all(std::string_view(it->value().data(), it->value().size()));
-      if (joined) {
-        *joined += ',';
-        *joined += value;
-      } else {
-        joined = value;
-      }
-    }
-    return joined;
-  };
-
   // 2. Are all the parts there?
-  presented p;
+  presented_signature& p = e.p;
   if (header_auth) {
     const auto params = authorization_parameters(authorization, p.algorithm);
     std::string missing;
@@ -177,9 +200,9 @@ std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
         missing += "Authorization header requires '" + std::string(name) + "' parameter. ";
       }
     }
-    if (auto date = header_value("x-amz-date")) {
+    if (auto date = header_value(req, "x-amz-date")) {
       p.date = *date;
-    } else if (auto http_date = header_value("date")) {
+    } else if (auto http_date = header_value(req, "date")) {
       p.date = *http_date;
       p.date_from_date_header = true;
     } else {
@@ -232,7 +255,8 @@ std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
     return api::incomplete_signature("Date must be in ISO-8601 'basic format'. Got '" + p.date +
                                      "'. See http://en.wikipedia.org/wiki/ISO_8601");
   }
-  const std::string request_stamp = sigv4::amz_timestamp(*request_time);
+  e.request_stamp = sigv4::amz_timestamp(*request_time);
+  const std::string& request_stamp = e.request_stamp;
 
   // 3. Is it current, and does it sign what it must?
   const auto server_time = std::chrono::time_point_cast<std::chrono::seconds>(now());
@@ -250,7 +274,7 @@ std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
         sigv4::amz_timestamp(server_time) + " + " + duration_text(options_.max_skew) + ")");
   }
 
-  std::vector<std::string> signed_names;
+  std::vector<std::string>& signed_names = e.signed_names;
   for (const auto name : split(p.signed_headers, ';')) {
     if (!name.empty()) signed_names.push_back(lowercase(name));
   }
@@ -269,6 +293,15 @@ std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
   }
   if (!p.presigned && p.date_from_date_header && !is_signed("date")) {
     return api::invalid_signature("'Date' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  // What the request asks for must be signed too, or a captured request could be re-aimed at
+  // another action (X-Amz-Target) or decoded differently (Content-Type).
+  for (const std::string_view name : {"x-amz-target", "content-type"}) {
+    if (req.find(name) != req.end() && !is_signed(name)) {
+      return api::invalid_signature(
+          "'" + std::string(name == "x-amz-target" ? "X-Amz-Target" : "Content-Type") +
+          "' must be a 'SignedHeader' in the AWS Authorization.");
+    }
   }
 
   if (p.algorithm != sigv4::algorithm) {
@@ -313,26 +346,50 @@ std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
   // 4. Whose key is it?
   const auto secret = keys_.secret(access_key_id);
   if (!secret) return api::unrecognized_client();
+  // Temporary credentials are STS's; a security token cannot belong to a key in the file.
+  if (req.find("X-Amz-Security-Token") != req.end() ||
+      find(query_pairs, "X-Amz-Security-Token") != nullptr) {
+    return api::unrecognized_client();
+  }
+  e.access_key_id = access_key_id;
+  e.date = date;
+  e.region = region;
+  e.service = service;
+  e.secret = *secret;
+  return e;
+}
+
+std::optional<api::api_error> sigv4_verifier::check_headers(const request& req) const {
+  auto examined_request = examine(req);
+  if (auto* refused = std::get_if<api::api_error>(&examined_request)) return std::move(*refused);
+  return std::nullopt;
+}
+
+std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
+  auto examined_request = examine(req);
+  if (auto* refused = std::get_if<api::api_error>(&examined_request)) return std::move(*refused);
+  const examined& e = std::get<examined>(examined_request);
+  const presented_signature& p = e.p;
 
   // 5. Does the signature match?
   std::vector<sigv4::header> headers;
-  headers.reserve(signed_names.size());
-  for (const auto& name : signed_names) {
-    headers.emplace_back(name, header_value(name).value_or(std::string()));
+  headers.reserve(e.signed_names.size());
+  for (const auto& name : e.signed_names) {
+    headers.emplace_back(name, header_value(req, name).value_or(std::string()));
   }
   const std::string canonical_headers = sigv4::canonical_headers(headers);
   const std::string names = sigv4::signed_header_names(headers);
-  const std::string canonical_uri = sigv4::canonical_uri(path);
+  const std::string canonical_uri = sigv4::canonical_uri(e.path);
   const std::string canonical_query =
-      sigv4::canonical_query(query, p.presigned ? "X-Amz-Signature" : "");
+      sigv4::canonical_query(e.query, p.presigned ? "X-Amz-Signature" : "");
   const std::string method(req.method_string().data(), req.method_string().size());
-  const std::string key = signing_key(access_key_id, *secret, date);
-  const std::string scope_text = sigv4::credential_scope(date, region, service);
+  const std::string key = signing_key(e.access_key_id, e.secret, e.date);
+  const std::string scope_text = sigv4::credential_scope(e.date, e.region, e.service);
 
   auto matches = [&](std::string_view payload_hash, std::string& canonical, std::string& sts) {
     canonical = sigv4::canonical_request(method, canonical_uri, canonical_query, canonical_headers,
                                          names, payload_hash);
-    sts = sigv4::string_to_sign(request_stamp, scope_text, canonical);
+    sts = sigv4::string_to_sign(e.request_stamp, scope_text, canonical);
     return sigv4::constant_time_equal(sigv4::signature(key, sts), p.signature);
   };
   std::string canonical, sts;
@@ -347,12 +404,6 @@ std::optional<api::api_error> sigv4_verifier::verify(const request& req) const {
                                   "\n\nThe Canonical String for this request should have been\n'" +
                                   canonical + "'\n\nThe String-to-Sign should have been\n'" + sts +
                                   "'\n");
-  }
-
-  // Temporary credentials are STS's; a security token cannot belong to a key in the file.
-  if (req.find("X-Amz-Security-Token") != req.end() ||
-      find(query_pairs, "X-Amz-Security-Token") != nullptr) {
-    return api::unrecognized_client();
   }
   return std::nullopt;
 }

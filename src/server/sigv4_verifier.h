@@ -12,9 +12,10 @@
 // the error type and message Kinesis gives (all HTTP 400):
 //   1. no credentials at all                  MissingAuthenticationTokenException
 //   2. missing parts, bad date, bad algorithm IncompleteSignatureException
-//   3. clock skew beyond `max_skew` (5 min on Kinesis, 15 by default in spated), Host/X-Amz-Date
-//   unsigned, wrong
-//      credential scope (date, region, service, terminator)    InvalidSignatureException
+//   3. clock skew beyond `max_skew` (5 min on Kinesis, 15 by default in spated); Host or
+//      X-Amz-Date unsigned; X-Amz-Target or Content-Type present but unsigned (a captured
+//      request could otherwise be re-aimed at another action); wrong credential scope (date,
+//      region, service, terminator)                            InvalidSignatureException
 //   4. unknown access key (or any security token: spated has no temporary credentials)
 //                                                               UnrecognizedClientException
 //   5. signature mismatch                     InvalidSignatureException (with the canonical
@@ -23,6 +24,8 @@
 // S3: an X-Amz-Content-SHA256 header that differs (or UNSIGNED-PAYLOAD) makes the signature
 // fail. The one exception is a presigned request without a body, where UNSIGNED-PAYLOAD (what
 // S3-style presigners write) is accepted too, there being nothing to tamper with.
+// Steps 1 to 4 need only the header: check_headers() runs them as soon as a request's header
+// has arrived, so an unauthenticated client is refused before its body is read.
 //
 // Thread safety: verify() may be called from any thread at once; the signing-key cache is
 // guarded by a mutex.
@@ -39,6 +42,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 
 namespace spate::server {
 
@@ -60,11 +64,18 @@ class sigv4_verifier {
 
   // nullopt when `req` is signed by a known key; otherwise the error to answer with.
   std::optional<api::api_error> verify(const request& req) const;
+  // Steps 1 to 4 only: what can be checked before the body arrives (the signature's presence
+  // and shape, its time, scope and signed headers, the key). A request that passes may still
+  // fail verify(); one that fails here is refused before a byte of its body is read.
+  std::optional<api::api_error> check_headers(const request& req) const;
 
   // `target` without the presigning parameters (X-Amz-*), for handlers that parse the rest.
   static std::string strip_presign_parameters(std::string_view target);
 
  private:
+  struct presented_signature;
+  struct examined;
+  std::variant<api::api_error, examined> examine(const request& req) const;
   std::chrono::system_clock::time_point now() const;
   // kSigning for (key, date), derived once per day and cached (region and service are fixed).
   std::string signing_key(std::string_view access_key_id, std::string_view secret,

@@ -2,6 +2,7 @@
 #include "server/websocket_session.h"
 
 #include "common/log.h"
+#include "server/budgets.h"
 #include "server/push_session.h"
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@ namespace spate::server {
 namespace {
 constexpr auto no_throw = net::as_tuple(net::use_awaitable);
 constexpr std::size_t catch_up_bytes = 1u << 20;
+constexpr auto budget_retry = std::chrono::milliseconds(20);
 namespace websocket = beast::websocket;
 }  // namespace
 
@@ -17,14 +19,17 @@ template <class Stream>
 websocket_session<Stream>::websocket_session(Stream&& stream,
                                              http::request<http::string_body>&& upgrade,
                                              std::shared_ptr<api::websocket_feed> feed,
-                                             metrics& stats, const subscriber_limits& limits)
+                                             metrics& stats, memory_budget& budget,
+                                             const subscriber_limits& limits)
     : ws_(std::move(stream)),
       upgrade_(std::move(upgrade)),
       feed_(std::move(feed)),
       stats_(stats),
+      budget_(budget),
       limits_(limits),
       wake_timer_(ws_.get_executor()),
-      lag_timer_(ws_.get_executor()) {
+      lag_timer_(ws_.get_executor()),
+      retry_timer_(ws_.get_executor()) {
   stats_.connection_opened();
   stats_.subscriber_opened(metrics::subscriber_kind::websocket);
 }
@@ -70,7 +75,7 @@ template <class Stream>
 void websocket_session<Stream>::drop_queue() {
   const std::size_t keep = writing_ && !queue_.empty() ? 1 : 0;
   while (queue_.size() > keep) {
-    queued_bytes_ -= queue_.back().size();
+    queued_bytes_ -= queue_.back().message.size();
     queue_.pop_back();
   }
 }
@@ -90,20 +95,31 @@ void websocket_session<Stream>::fill() {
   while (feed_ && !feed_done_ && !closing_) {
     if (queued_bytes_ >= cap) {
       // Full with (perhaps) more to come: a live subscriber is now behind; its grace starts.
-      if (live_ && !behind_) {
-        behind_ = true;
-        lag_timer_.expires_after(limits_.lag_grace);
-        lag_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
-          if (!ec && self->behind_) self->close_slow();
-        });
-      }
+      if (live_) start_lag_grace();
       return;
+    }
+    // Room in the server-wide budget first, for the largest message the feed may give.
+    auto room = budget_.try_reserve(max_pushed_message_bytes);
+    if (!room) {
+      const auto subscribers =
+          std::max<std::int64_t>(1, stats_.subscribers(metrics::subscriber_kind::websocket));
+      const std::size_t fair_share = budget_.limit() / static_cast<std::size_t>(subscribers);
+      // Holding more than its share, a live subscriber is behind; one that has drained below
+      // it is not at fault for the budget being spent, whatever its earlier lag.
+      if (live_ && queued_bytes_ > fair_share) {
+        start_lag_grace();
+      } else if (behind_) {
+        behind_ = false;
+        lag_timer_.cancel();
+      }
+      return retry_later();
     }
     std::string message;
     const auto status = feed_->pull(message);
     if (status == api::push_source::status::message) {
+      room->shrink_to(message.size());
       queued_bytes_ += message.size();
-      queue_.push_back(std::move(message));
+      queue_.push_back({std::move(message), std::move(*room)});
       continue;
     }
     if (status == api::push_source::status::idle) {
@@ -120,6 +136,31 @@ void websocket_session<Stream>::fill() {
     closing_ = websocket::close_reason(static_cast<websocket::close_code>(feed_->close_code()),
                                        reason.substr(0, 123));
   }
+}
+
+// A live subscriber that cannot take what is waiting for it: after `lag_grace` of that, it is
+// closed, unless it catches up first (fill() finds the feed idle and cancels the timer).
+template <class Stream>
+void websocket_session<Stream>::start_lag_grace() {
+  if (behind_) return;
+  behind_ = true;
+  lag_timer_.expires_after(limits_.lag_grace);
+  lag_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+    if (!ec && self->behind_) self->close_slow();
+  });
+}
+
+// The budget had no room: try again shortly (others' queues drain or are cut meanwhile).
+template <class Stream>
+void websocket_session<Stream>::retry_later() {
+  if (retrying_) return;
+  retrying_ = true;
+  retry_timer_.expires_after(budget_retry);
+  retry_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+    self->retrying_ = false;
+    if (ec || self->ended_) return;
+    self->on_wake();
+  });
 }
 
 template <class Stream>
@@ -146,6 +187,7 @@ void websocket_session<Stream>::end() {
   drop_queue();
   wake_timer_.cancel();
   lag_timer_.cancel();
+  retry_timer_.cancel();
   beast::error_code ec;
   beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
   beast::get_lowest_layer(ws_).close();
@@ -187,10 +229,10 @@ net::awaitable<void> websocket_session<Stream>::run() {
     fill();
     if (!queue_.empty()) {
       writing_ = true;
-      auto [ec, n] = co_await ws_.async_write(net::buffer(queue_.front()), no_throw);
+      auto [ec, n] = co_await ws_.async_write(net::buffer(queue_.front().message), no_throw);
       writing_ = false;
       if (ec || ended_) break;
-      queued_bytes_ -= queue_.front().size();
+      queued_bytes_ -= queue_.front().message.size();
       queue_.pop_front();
       continue;
     }

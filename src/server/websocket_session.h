@@ -10,6 +10,13 @@
 // no producer or other subscriber ever waits for it (the records it missed stay in the log; it can
 // reconnect).
 //
+// Server-wide, every subscriber's queued messages count against the subscribers budget
+// (budgets.h): a message is pulled only once the budget has granted room for the largest one.
+// A subscriber the budget turns away waits and tries again shortly; if it is live and already
+// holds more than its fair share of the budget (the limit divided among the subscribers), it
+// is behind as if its own buffer were full, and is closed (1008) after `lag_grace` the same way.
+// So a crowd of subscribers that never read is cut off while those that read are not.
+//
 // Other endings: the feed's own (1000 at the end of a one-shard subscription's closed shard or
 // when the stream is deleted), 1001 when the server shuts down, and the client's close.
 // Dead peers are found by WebSocket pings (Beast's suggested server timeouts).
@@ -19,6 +26,7 @@
 #pragma once
 
 #include "api/websocket_feed.h"
+#include "common/memory_budget.h"
 #include "server/metrics.h"
 #include "server/net.h"
 #include "server/session_registry.h"
@@ -45,7 +53,7 @@ class websocket_session final : public stoppable,
  public:
   websocket_session(Stream&& stream, http::request<http::string_body>&& upgrade,
                     std::shared_ptr<api::websocket_feed> feed, metrics& stats,
-                    const subscriber_limits& limits);
+                    memory_budget& budget, const subscriber_limits& limits);
   ~websocket_session() override;
 
   void start();
@@ -58,6 +66,8 @@ class websocket_session final : public stoppable,
   net::awaitable<void> read_loop();
   // Pulls from the feed into the queue as the policy allows (see above).
   void fill();
+  void start_lag_grace();
+  void retry_later();
   void close_slow();
   void drop_queue();
   void end_after(std::chrono::steady_clock::duration wait);
@@ -67,15 +77,22 @@ class websocket_session final : public stoppable,
   http::request<http::string_body> upgrade_;
   std::shared_ptr<api::websocket_feed> feed_;  // released as soon as the session ends
   metrics& stats_;
+  memory_budget& budget_;  // the server's, for every subscriber's queue
   const subscriber_limits limits_;
-  net::steady_timer wake_timer_;  // the writer waits on it for messages
-  net::steady_timer lag_timer_;   // runs while a live subscriber is behind
-  std::deque<std::string> queue_;
+  net::steady_timer wake_timer_;   // the writer waits on it for messages
+  net::steady_timer lag_timer_;    // runs while a live subscriber is behind
+  net::steady_timer retry_timer_;  // a subscriber the budget turned away tries again
+  struct queued {
+    std::string message;
+    memory_budget::reservation held;
+  };
+  std::deque<queued> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;    // queue_.front() is being written
   bool live_ = false;       // the feed has been idle once: the subscriber caught up
   bool behind_ = false;     // live, with the queue full and more records waiting
   bool feed_done_ = false;  // the feed finished; close once the queue is written
+  bool retrying_ = false;   // retry_timer_ is armed
   std::optional<beast::websocket::close_reason> closing_;  // why the session closes
   bool ended_ = false;
 };

@@ -9,6 +9,31 @@ namespace {
 
 constexpr std::int64_t default_limit = 10000;
 
+// Memory an answer of `data` record bytes takes while it is built: the records as read, and
+// their encoding (base64 in JSON, four bytes for three), plus the members around them.
+constexpr std::size_t answer_bytes(std::size_t data) {
+  return data + data / 3 * 4 + (64u << 10);
+}
+// Below this much record data a read is not worth making: the answer is 503 instead.
+constexpr std::size_t min_read_bytes = 256u << 10;
+
+// Reserves the response budget for a read before any record is read: the whole 10 MiB when
+// the budget has room, else as much as it has; `max_bytes` becomes what the grant covers.
+// Null (nothing to hold) without a budget; nullopt when the budget is too short to read.
+std::optional<std::shared_ptr<memory_budget::reservation>> reserve_answer(action_context& ctx,
+                                                                          std::size_t& max_bytes) {
+  if (!ctx.responses) return std::shared_ptr<memory_budget::reservation>();
+  if (auto whole = ctx.responses->try_reserve(answer_bytes(max_bytes))) {
+    return std::make_shared<memory_budget::reservation>(std::move(*whole));
+  }
+  const std::size_t room = ctx.responses->available();
+  if (room < answer_bytes(min_read_bytes)) return std::nullopt;
+  auto part = ctx.responses->try_reserve(room);
+  if (!part) return std::nullopt;            // others took it meanwhile
+  max_bytes = (room - (64u << 10)) / 7 * 3;  // inverts answer_bytes()
+  return std::make_shared<memory_budget::reservation>(std::move(*part));
+}
+
 const shape request{{
     {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = 10000},
     {.name = "ShardIterator", .required = true, .min_length = 1, .max_length = 512},
@@ -30,7 +55,14 @@ void write_page(const engine::records_page& page, encoder& out) {
 
 void handle(action_context& ctx, value& req, responder respond) {
   const auto limit = static_cast<std::size_t>(get_integer(req, "Limit").value_or(default_limit));
-  auto page = ctx.engine.get_records(*get_string(req, "ShardIterator"), limit);
+  std::size_t max_bytes = engine::max_get_records_bytes;
+  auto reserved = reserve_answer(ctx, max_bytes);
+  if (!reserved) {
+    return respond(service_unavailable(
+        "The server is holding too many answers for readers that have not taken them yet; "
+        "retry later."));
+  }
+  auto page = ctx.engine.get_records(*get_string(req, "ShardIterator"), limit, max_bytes);
   if (!page) return respond(from_failure(page.error()));
   if (const std::string* arn = get_string(req, "StreamARN")) {
     auto named = ctx.engine.stream_name_from_arn(*arn);
@@ -44,7 +76,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   ctx.traffic.records_out(page->stream_name, page->batch.records.size(), page->batch.bytes);
   auto shared = std::make_shared<engine::records_page>(std::move(*page));
   const std::size_t hint = encoded_size_hint(*shared);
-  respond(body_writer{[page = std::move(shared)](encoder& out) { write_page(*page, out); }, hint});
+  respond(body_writer{[page = std::move(shared)](encoder& out) { write_page(*page, out); }, hint,
+                      std::move(*reserved)});
 }
 
 }  // namespace
