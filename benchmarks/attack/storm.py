@@ -538,15 +538,14 @@ async def gather_bounded(coros, timeout: float) -> list:
     tasks = [asyncio.ensure_future(c) for c in coros]
     if tasks:
         await asyncio.wait(tasks, timeout=timeout)
-    results = []
     for t in tasks:
-        if t.done():
-            results.append(t.exception() or t.result())
-        else:
+        if not t.done():
             t.cancel()
-            results.append(asyncio.TimeoutError())
     await asyncio.gather(*tasks, return_exceptions=True)
-    return results
+    # Read the outcome only now: a task cancelled just as its last wait ended may still have
+    # finished normally (asyncio.wait_for can swallow the cancellation).
+    return [asyncio.TimeoutError() if t.cancelled() else (t.exception() or t.result())
+            for t in tasks]
 
 
 def count_states(conns: list[AsyncConn | None]) -> dict:
@@ -1002,7 +1001,7 @@ async def scenario_idle_connections(ctx: Context) -> dict:
 async def scenario_bursts(ctx: Context) -> dict:
     args = ctx.args
     ctx.load_start()
-    peaks, settled, outcomes = [], [], []
+    peaks, settled, outcomes, open_after = [], [], [], []
     for _ in range(args.bursts):
         t0 = time.monotonic()
         opened, summary = await h1_stall_wave(ctx, args.burst_conns)
@@ -1015,9 +1014,13 @@ async def scenario_bursts(ctx: Context) -> dict:
         ctx.close_socks()
         await asyncio.sleep(args.burst_settle_s)  # the measurement: RSS once things settle
         settled.append(round(ctx.rss_mb()))
+        m = await asyncio.to_thread(_metrics_safe, ctx.port)
+        open_after.append(int(m.get("spate_open_connections", -1)))
     ctx.load_end()
-    return {"bursts": args.bursts, "conns": args.burst_conns, "peak_mb_each": peaks,
-            "settled_mb_after_each": settled, "send_outcomes": outcomes}
+    return {"bursts": args.bursts, "conns": args.burst_conns, "burst_settle_s": args.burst_settle_s,
+            "peak_mb_each": peaks,
+            "settled_mb_after_each": settled, "open_connections_when_settled": open_after,
+            "send_outcomes": outcomes}
 
 
 # ------------------------------------------------------------------------------------------
@@ -1161,7 +1164,9 @@ NOTES = {
                                   f"{r.get('states_at_end')}; server nofile "
                                   f"{r.get('server_nofile')}",
     "bursts": lambda r: f"peaks {r.get('peak_mb_each')} MB; settled "
-                        f"{r.get('settled_mb_after_each')} MB",
+                        f"{r.get('settled_mb_after_each')} MB {r.get('burst_settle_s')}s after "
+                        f"closing (open connections then: "
+                        f"{r.get('open_connections_when_settled')})",
 }
 
 
@@ -1183,7 +1188,8 @@ def table(results: list[dict]) -> str:
         rows.append((
             r["scenario"], str(r.get("rss_start_mb", "")), str(r.get("rss_peak_mb", "")),
             str(r.get("vmhwm_mb", "")), str(r.get("cpu_s", "")),
-            f"{h.get('p50_ms')}/{h.get('p99_ms')}/{h.get('max_ms')}" if h else "",
+            "/".join("-" if h.get(k) is None else str(h[k])
+                     for k in ("p50_ms", "p99_ms", "max_ms")) if h else "",
             f"{h.get('fail')}/{h.get('n')}" if h else "", note))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = []
