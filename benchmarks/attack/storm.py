@@ -1047,7 +1047,7 @@ def scenario_plan(args) -> list[tuple[str, object, list[str]]]:
         elif name == "big_producers":
             plan.append((f"big_producers[{args.producers}]", scenario_big_producers, []))
         elif name == "never_read_getrecords":
-            plan.append((f"never_read_getrecords[{args.gr_readers}]",
+            plan.append((f"never_read_getrecords[{args.gr_readers}x{args.gr_pipeline}]",
                          scenario_never_read_getrecords, []))
         elif name == "never_read_ws":
             plan.append((f"never_read_ws[{args.ws_subscribers}]", scenario_never_read_ws, []))
@@ -1211,6 +1211,8 @@ def parse_args(argv=None):
                         "healthz_under_load, idle_connections, bursts")
     p.add_argument("--json", action="store_true", help="print one JSON line per scenario")
     p.add_argument("--out", help="also append the JSON lines to this file")
+    p.add_argument("--report", nargs="+", metavar="JSONL",
+                   help="run nothing: print the table of JSON lines saved by earlier runs")
     p.add_argument("--workdir", default=None, help="where temporary data dirs go (default /tmp)")
     p.add_argument("--keep", action="store_true", help="keep data dirs and server logs")
     p.add_argument("--verbose", action="store_true")
@@ -1276,6 +1278,13 @@ def main(argv=None) -> int:
         probe_child(int(port), path, float(interval), float(timeout), float(metrics_every))
         return 0
     args = parse_args(argv)
+    if args.report:
+        saved = []
+        for path in args.report:
+            with open(path) as f:
+                saved += [json.loads(line) for line in f if line.strip()]
+        print(table(saved))
+        return 0
     if not os.access(args.spated, os.X_OK):
         raise SystemExit(f"no executable spated at {args.spated}")
     # Idle-connection storms need more descriptors than the usual 1024, here and in the
