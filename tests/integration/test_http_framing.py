@@ -73,7 +73,7 @@ def _smuggled(hint: str) -> tuple[str, bytes]:
     return name, _create_stream_request(name)
 
 
-def _list_streams_head(framing: list[str], action: str = "ListStreams") -> bytes:
+def _request_head(framing: list[str], action: str = "ListStreams") -> bytes:
     """The header of a POST / whose framing fields are `framing`, written as they are (each
     item is one or more raw header lines without the final CRLF)."""
     lines = [
@@ -175,7 +175,7 @@ def _assert_refused_and_closed(server, framing: list[str], body_prefix: bytes = 
     answer, 400; the connection closed; the smuggled stream does not exist."""
     name, smuggled = _smuggled(hint)
     framing = [line.replace("{n}", str(len(smuggled))) for line in framing]
-    raw = _list_streams_head(framing) + body_prefix + smuggled
+    raw = _request_head(framing) + body_prefix + smuggled
     responses, closed, leftover = _send_and_read_until_closed(server, raw)
     exists = _stream_exists(server, name)
     seen = [(status, body[:200]) for status, _, body in responses]
@@ -297,7 +297,7 @@ def test_content_length_repeated_with_one_value(server, lines):
     the connection stays usable; or (b) 400, the connection closed, and the CreateStream never
     ran. Anything else (another length, a kept connection after 400) is a framing bug."""
     name = f"pipelined-{uuid.uuid4().hex[:10]}"
-    raw = _list_streams_head(lines) + b"{}" + _create_stream_request(name)
+    raw = _request_head(lines) + b"{}" + _create_stream_request(name)
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=CLOSE_TIMEOUT_S)
     try:
         sock.sendall(raw)
@@ -332,7 +332,7 @@ def test_content_length_repeated_with_one_value(server, lines):
         assert len(responses) == 2 and responses[1][0] == 200, responses
         # The connection is still usable.
         follow = json.dumps({"StreamName": name}).encode()
-        sock.sendall(_list_streams_head([f"Content-Length: {len(follow)}"],
+        sock.sendall(_request_head([f"Content-Length: {len(follow)}"],
                                         action="DescribeStreamSummary") + follow)
         deadline = time.monotonic() + CLOSE_TIMEOUT_S
         data = b""
@@ -379,7 +379,7 @@ def test_chunked_request_is_served_and_the_connection_stays_usable(server):
     create = json.dumps({"StreamName": name, "ShardCount": 1}).encode()
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
     try:
-        sock.sendall(_list_streams_head(["Transfer-Encoding: chunked"], action="CreateStream")
+        sock.sendall(_request_head(["Transfer-Encoding: chunked"], action="CreateStream")
                      + _chunked(create))
         (status, headers, body), = _read_n_responses(sock, 1)
         assert status == 200, body
@@ -387,9 +387,9 @@ def test_chunked_request_is_served_and_the_connection_stays_usable(server):
         # The same connection: a chunked request with a plain one pipelined right behind it.
         describe = json.dumps({"StreamName": name}).encode()
         sock.sendall(
-            _list_streams_head(["Transfer-Encoding: chunked"], action="DescribeStreamSummary")
+            _request_head(["Transfer-Encoding: chunked"], action="DescribeStreamSummary")
             + _chunked(describe)
-            + _list_streams_head([f"Content-Length: {len(describe)}"],
+            + _request_head([f"Content-Length: {len(describe)}"],
                                  action="DescribeStreamSummary")
             + describe)
         answers = _read_n_responses(sock, 2)
@@ -405,11 +405,11 @@ def test_chunked_with_trailer_and_extension_is_served(server):
     """Chunk extensions and an (empty-valued) trailer section are part of valid chunked framing
     (RFC 9112 §7.1.1, §7.1.2); they must not end the connection."""
     body = b"{}"
-    raw = (_list_streams_head(["Transfer-Encoding: chunked"])
+    raw = (_request_head(["Transfer-Encoding: chunked"])
            + b"2;name=value\r\n" + body + b"\r\n0\r\nX-Trailer: t\r\n\r\n")
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
     try:
-        sock.sendall(raw + _list_streams_head(["Content-Length: 2"]) + body)
+        sock.sendall(raw + _request_head(["Content-Length: 2"]) + body)
         answers = _read_n_responses(sock, 2)
         assert [a[0] for a in answers] == [200, 200], answers
     finally:
