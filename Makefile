@@ -2,13 +2,18 @@
 #   make run   install dependencies, build, start spated on the embedded default
 #   make test  install dependencies (and the JS SDK the tests run), build, run every test
 #   make bench install dependencies, build, run the benchmarks
+#   make fuzz  build the libFuzzer targets (clang, build-fuzz/) and run each FUZZ_SECONDS
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 5
 
-.PHONY: all deps test-deps configure build test unit-test py-test run bench clean format
+.PHONY: all deps test-deps configure build test unit-test py-test run bench clean format \
+        fuzz-build fuzz fuzz-check
 
 all: build
 
@@ -32,6 +37,20 @@ py-test: build
 	@if ls tests/compat/test_*.py tests/integration/test_*.py >/dev/null 2>&1; then \
 	  SPATE_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q tests; \
 	else echo "py-test: no pytest suites yet"; fi
+
+# The fuzz targets and only the libraries they need, instrumented (clang; see fuzz/).
+fuzz-build: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DSPATE_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+
+# Each target for FUZZ_SECONDS on its seeds; new inputs are kept in $(FUZZ_DIR)/fuzz-corpus/.
+fuzz: fuzz-build
+	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# Every seed replayed, then each target for FUZZ_CHECK_SECONDS: what make test runs.
+fuzz-check: fuzz-build
+	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_CHECK_SECONDS) replay
 
 # pytest first, so ctest's summary line closes the output CI reads.
 test: test-deps
