@@ -25,24 +25,30 @@ bool get_string(simdjson::dom::element e, std::string_view& out) {
   return e.get(out) == simdjson::SUCCESS;
 }
 
-// One Records entry, with the constraints of put_records.cc's entry shape.
+// One Records entry, with the constraints of put_records.cc's entry shape. A member given
+// twice is declined, here as in the request: the generic path reads the first of duplicates
+// (value::find), so taking the last would put other records than it does.
 bool read_entry(simdjson::dom::element e, entry_fields& out) {
   simdjson::dom::object object;
   if (e.get(object) != simdjson::SUCCESS) return false;
-  bool has_key = false, has_data = false;
+  bool has_key = false, has_data = false, has_hash_key = false;
   for (auto field : object) {
     if (field.key == "PartitionKey") {
-      if (!get_string(field.value, out.partition_key)) return false;
+      if (has_key || !get_string(field.value, out.partition_key)) return false;
       const auto chars = static_cast<std::int64_t>(utf8_length(out.partition_key));
       if (chars < 1 || chars > actions::max_partition_key_chars) return false;
       has_key = true;
     } else if (field.key == "Data") {
-      if (!get_string(field.value, out.data_base64)) return false;
+      if (has_data || !get_string(field.value, out.data_base64)) return false;
       has_data = true;
     } else if (field.key == "ExplicitHashKey") {
       std::string_view key;
-      if (!get_string(field.value, key) || !matches_pattern(pattern::hash_key, key)) return false;
+      if (has_hash_key || !get_string(field.value, key) ||
+          !matches_pattern(pattern::hash_key, key)) {
+        return false;
+      }
       out.explicit_hash_key = key;
+      has_hash_key = true;
     } else {
       return false;
     }
@@ -75,17 +81,17 @@ bool parse_put_records_json(std::string_view body, parsed_put_records& out) {
   for (auto field : root) {
     std::string_view text;
     if (field.key == "Records") {
-      if (field.value.get(list) != simdjson::SUCCESS) return false;
+      if (has_records || field.value.get(list) != simdjson::SUCCESS) return false;
       has_records = true;
     } else if (field.key == "StreamName") {
-      if (!get_string(field.value, text) ||
+      if (out.stream_name || !get_string(field.value, text) ||
           static_cast<std::int64_t>(text.size()) > max_stream_name_chars ||
           !matches_pattern(pattern::name, text)) {
         return false;
       }
       out.stream_name.emplace(text);
     } else if (field.key == "StreamARN") {
-      if (!get_string(field.value, text) || text.empty() ||
+      if (out.stream_arn || !get_string(field.value, text) || text.empty() ||
           static_cast<std::int64_t>(utf8_length(text)) > max_stream_arn_chars ||
           !matches_pattern(pattern::stream_arn, text)) {
         return false;
