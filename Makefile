@@ -63,9 +63,10 @@ test-sanitize: deps
 	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target $(UNIT_TEST_TARGETS)
 	cd $(SANITIZE_DIR) && UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
-# pytest first, so ctest's summary line closes the output CI reads.
+# pytest first, so ctest's summary line closes the output CI reads; the fuzz check between.
 test: test-deps
 	$(MAKE) py-test
+	$(MAKE) fuzz-check
 	$(MAKE) unit-test
 
 run: deps build
