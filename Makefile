@@ -2,13 +2,23 @@
 #   make run   install dependencies, build, start spated on the embedded default
 #   make test  install dependencies (and the JS SDK the tests run), build, run every test
 #   make bench install dependencies, build, run the benchmarks
+#   make fuzz  build the libFuzzer targets (clang, build-fuzz/) and run each FUZZ_SECONDS
+#   make test-sanitize  the C++ unit tests built with ASan and UBSan (g++, build-sanitize/)
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 5
+SANITIZE_DIR ?= build-sanitize
+# Every ctest binary, and spated, which the client tests start.
+UNIT_TEST_TARGETS = common_tests storage_tests metadata_tests engine_tests api_tests server_tests \
+                    push_bench_tests bench_tests client_tests spated
 
-.PHONY: all deps test-deps configure build test unit-test py-test run bench clean format
+.PHONY: all deps test-deps configure build test unit-test py-test run bench clean format \
+        fuzz-build fuzz fuzz-check test-sanitize
 
 all: build
 
@@ -33,9 +43,30 @@ py-test: build
 	  SPATE_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q tests; \
 	else echo "py-test: no pytest suites yet"; fi
 
-# pytest first, so ctest's summary line closes the output CI reads.
+# The fuzz targets and only the libraries they need, instrumented (clang; see fuzz/).
+fuzz-build: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DSPATE_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+
+# Each target for FUZZ_SECONDS on its seeds; new inputs are kept in $(FUZZ_DIR)/fuzz-corpus/.
+fuzz: fuzz-build
+	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# Every seed replayed, then each target for FUZZ_CHECK_SECONDS: what make test runs.
+fuzz-check: fuzz-build
+	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_CHECK_SECONDS) replay
+
+# The C++ unit tests under AddressSanitizer and UBSan (any undefined behaviour fails a test).
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPATE_SANITIZE=ON
+	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target $(UNIT_TEST_TARGETS)
+	cd $(SANITIZE_DIR) && UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# pytest first, so ctest's summary line closes the output CI reads; the fuzz check between.
 test: test-deps
 	$(MAKE) py-test
+	$(MAKE) fuzz-check
 	$(MAKE) unit-test
 
 run: deps build

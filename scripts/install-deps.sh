@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-boto3 python3-websockets awscli redis-server
   python3-h2 nghttp2-client curl python3-cbor2
+  # fuzzing: clang with libFuzzer and the sanitizer runtimes (make fuzz, make fuzz-check)
+  clang libclang-rt-14-dev
 )
 
 missing=()

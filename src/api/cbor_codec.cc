@@ -220,10 +220,13 @@ class decoder {
     }
     head key;
     if (!read_head(key)) return false;
-    value::member m;
-    if (!string_body(key, m.first)) return false;
-    if (!item(m.second, depth + 1)) return false;
-    members.push_back(std::move(m));
+    // Key and value apart, not a default-constructed value::member: clang 14 with libstdc++ 12
+    // (the fuzz build) takes value as not default-constructible inside pair's constructor.
+    std::string name;
+    if (!string_body(key, name)) return false;
+    value v;
+    if (!item(v, depth + 1)) return false;
+    members.emplace_back(std::move(name), std::move(v));
     return true;
   }
 

@@ -1,15 +1,42 @@
 // json_fast_path: PutRecords decoded straight from JSON into records, without a value tree,
 // for the request every producer sends: a Records array of well-formed entries and a stream
-// name or ARN. Anything else (an unknown or null member, a wrong type, any constraint the
-// schema would report) makes it decline, and the generic path (schema.h) answers instead, so
-// both paths give identical answers and errors are written in one place only.
+// name or ARN. Anything else (an unknown, repeated or null member, a wrong type, any
+// constraint the schema would report) makes it decline, and the generic path (schema.h) answers
+// instead, so both paths give identical answers and errors are written in one place only.
 #pragma once
 
 #include "api/action.h"
 
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace spate::api {
+
+// A PutRecords body the fast path accepted: every member passed the schema's constraints and
+// every Data is decoded. The record fields are views into `bytes`, which this object owns, so
+// it can be neither copied nor moved; refill it with another parse instead.
+struct parsed_put_records {
+  struct record {
+    std::string_view partition_key;
+    std::optional<std::string_view> explicit_hash_key;
+    std::string_view data;  // decoded
+  };
+  std::optional<std::string> stream_name;
+  std::optional<std::string> stream_arn;
+  std::vector<record> records;  // in request order
+  std::string bytes;            // the decoded data and the keys the records view
+
+  parsed_put_records() = default;
+  parsed_put_records(const parsed_put_records&) = delete;
+  parsed_put_records& operator=(const parsed_put_records&) = delete;
+};
+
+// Reads `body` into `out` without touching the engine; false (leaving `out` unspecified) to
+// decline it, for the generic path to answer. The record checks of actions::check_record
+// (hash-key range, record size) are not made here: they answer with errors of their own.
+bool parse_put_records_json(std::string_view body, parsed_put_records& out);
 
 // True if the request was handled (and `respond` will be called); false to decline.
 bool try_put_records_json(std::string_view body, action_context& ctx, const responder& respond);

@@ -1,4 +1,5 @@
-// websocket_feed: query parsing and the JSON batches of WebSocket subscriptions.
+// websocket_feed: query parsing (pure, so fuzz/websocket_query.cc can drive it) and the JSON
+// batches of WebSocket subscriptions.
 #include "api/websocket_feed.h"
 
 #include "api/actions/common.h"
@@ -159,14 +160,12 @@ void write_message(const engine::records_page& page, std::string& out) {
 
 }  // namespace
 
-std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
-    action_context& ctx, std::string_view target) {
+std::variant<engine::reader_options, api_error> parse_subscribe_target(std::string_view target) {
   auto query = parse_query(target);
   if (auto* e = std::get_if<api_error>(&query)) return std::move(*e);
   auto& q = std::get<subscribe_query>(query);
   engine::reader_options options;
   options.stream = *q.stream;
-  options.max_bytes = ctx.push.max_message_bytes;
   if (q.shard) {
     auto index = metadata::parse_shard_id(*q.shard);
     if (!index) {
@@ -178,6 +177,15 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   auto start = parse_from(q.from, options.shard.has_value());
   if (auto* e = std::get_if<api_error>(&start)) return std::move(*e);
   options.start = std::get<engine::start_request>(start);
+  return options;
+}
+
+std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
+    action_context& ctx, std::string_view target) {
+  auto parsed = parse_subscribe_target(target);
+  if (auto* e = std::get_if<api_error>(&parsed)) return std::move(*e);
+  auto& options = std::get<engine::reader_options>(parsed);
+  options.max_bytes = ctx.push.max_message_bytes;
   std::shared_ptr<websocket_feed> feed(new websocket_feed(ctx));
   auto reader = engine::stream_reader::open(ctx.engine, options, &feed->waker_);
   if (!reader) return from_failure(reader.error());

@@ -27,9 +27,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <variant>
 
 namespace spate::api {
+
+// The reader a subscription's request target asks for (stream, shard and start position),
+// checked as open() checks it but without touching the engine; max_bytes is left for open().
+std::variant<engine::reader_options, api_error> parse_subscribe_target(std::string_view target);
 
 class websocket_feed final : public push_source {
  public:

@@ -42,7 +42,8 @@ int number(std::string_view s) {
 }
 
 // Seconds since the epoch of a broken-down UTC time, or nullopt when a field is out of range
-// (timegm() would silently normalize 31 February into March).
+// (timegm() would silently normalize 31 February into March) or the time is one system_clock
+// cannot hold.
 std::optional<std::chrono::system_clock::time_point> from_utc(int year, int month, int day,
                                                               int hour, int minute, int second) {
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) {
@@ -52,8 +53,16 @@ std::optional<std::chrono::system_clock::time_point> from_utc(int year, int mont
                                         std::chrono::month{unsigned(month)},
                                         std::chrono::day{unsigned(day)}};
   if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days{ymd} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
-         std::chrono::seconds{second};
+  const std::chrono::sys_seconds t = std::chrono::sys_days{ymd} + std::chrono::hours{hour} +
+                                     std::chrono::minutes{minute} + std::chrono::seconds{second};
+  // system_clock counts nanoseconds in 64 bits: 1677 to 2262. A time outside that is refused
+  // rather than overflowing into undefined behaviour (found by fuzz/sigv4_request.cc).
+  using clock_time = std::chrono::system_clock::time_point;
+  if (t < std::chrono::ceil<std::chrono::seconds>(clock_time::min()) ||
+      t > std::chrono::floor<std::chrono::seconds>(clock_time::max())) {
+    return std::nullopt;
+  }
+  return clock_time(t);
 }
 
 }  // namespace

@@ -60,6 +60,10 @@ TEST(SigV4Common, AmzTimestampRoundTrips) {
   EXPECT_FALSE(parse_amz_timestamp("2015-08-30T12:36:00Z"));
   EXPECT_FALSE(parse_amz_timestamp("20150231T123600Z")) << "31 February";
   EXPECT_FALSE(parse_amz_timestamp("20150830T246000Z"));
+  // Beyond what system_clock's nanoseconds hold (1677..2262): refused, not overflowed.
+  EXPECT_FALSE(parse_amz_timestamp("24150830T123600Z"));
+  EXPECT_FALSE(parse_amz_timestamp("00010101T000000Z"));
+  EXPECT_TRUE(parse_amz_timestamp("22620101T000000Z"));
 }
 
 TEST(SigV4Common, HttpDatesInUtcParse) {
@@ -67,6 +71,7 @@ TEST(SigV4Common, HttpDatesInUtcParse) {
   EXPECT_EQ(parse_http_date("Sun, 30 Aug 2015 12:36:00 -0000"), suite_time);
   EXPECT_FALSE(parse_http_date("Sun, 30 Aug 2015 12:36:00 +0200"));
   EXPECT_FALSE(parse_http_date("Sun, 30 Foo 2015 12:36:00 GMT"));
+  EXPECT_FALSE(parse_http_date("Sun, 30 Aug 30000 12:36:00 GMT"));
   EXPECT_FALSE(parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT trailing"));
 }
 

@@ -315,5 +315,18 @@ TEST_F(RecoveryTest, NewerFormatVersionIsRefused) {
   EXPECT_EQ(reopen().error(), errc::unsupported_version);
 }
 
+// Found by fuzz/segment_recovery.cc: a header (with a good CRC) whose header size runs past the
+// end of the file made the segment's size that header size, past what the file holds.
+TEST_F(RecoveryTest, HeaderSizePastTheEndOfTheFileIsRefused) {
+  write_records(2);
+  std::string b = bytes();
+  coding::put_u32(b.data() + 12, static_cast<std::uint32_t>(b.size() + 1));
+  coding::put_u32(b.data() + fmt::segment_header_crc_offset,
+                  crc32c::mask(crc32c::value(b.data(), fmt::segment_header_crc_offset)));
+  set_bytes(b);
+  EXPECT_EQ(reopen().error(), errc::bad_segment_header);
+  EXPECT_EQ(bytes(), b) << "a refused segment is left as it was";
+}
+
 }  // namespace
 }  // namespace spate::storage

@@ -112,6 +112,10 @@ result<std::shared_ptr<segment>> segment::open(file_system& fs, const std::strin
     first_frame = fmt::segment_header_size;
     (void)fs.remove(file_path(dir, base, segment_file_kind::index));
   }
+  // A header that says the first frame starts past the end of the file is no header a writer
+  // made (it goes out whole, and is synced, before any record): recovering from there would
+  // give the segment a size past its file.
+  if (*first_frame > data.size()) return errc::bad_segment_header;
 
   // Trust the index file up to the size it records, if it is intact and fits; scan the rest.
   std::uint64_t scan_from = *first_frame;
