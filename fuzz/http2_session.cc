@@ -19,6 +19,9 @@
 
 #include "api/dispatcher.h"
 #include "engine/engine.h"
+#include "server/admission.h"
+#include "server/budgets.h"
+#include "server/idle_connections.h"
 #include "server/metrics.h"
 #include "server/net.h"
 #include "server/router.h"
@@ -51,6 +54,9 @@ constexpr std::string_view client_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 struct world {
   std::string dir;
   std::unique_ptr<engine::engine> engine;
+  server::budgets memory{server::budget_options{}};
+  server::admission queue{server::admission_options{}};
+  server::idle_connections idle;
   std::unique_ptr<server::metrics> stats;
   std::unique_ptr<api::dispatcher> dispatcher;
   std::unique_ptr<server::router> router;
@@ -86,11 +92,13 @@ world& make_world() {
   }
   w->engine = std::move(*opened);
   if (!w->engine->create_stream("fuzz", 2, metadata::stream_mode::provisioned, {})) std::abort();
-  w->stats = std::make_unique<server::metrics>(api::dispatcher::action_names(), w->engine.get());
+  w->stats = std::make_unique<server::metrics>(api::dispatcher::action_names(), w->engine.get(),
+                                               &w->memory, &w->queue, &w->idle);
   w->dispatcher = std::make_unique<api::dispatcher>(
       *w->engine, *w->stats,
-      [w](std::function<void()> task) { net::post(w->ioc, std::move(task)); });
-  w->router = std::make_unique<server::router>(*w->dispatcher, *w->stats);
+      [w](std::function<void()> task) { net::post(w->ioc, std::move(task)); }, api::push_limits{},
+      &w->memory.responses);
+  w->router = std::make_unique<server::router>(*w->dispatcher, *w->stats, w->memory, w->queue);
   w->acceptor.open(tcp::v4());
   w->acceptor.bind({net::ip::make_address_v4("127.0.0.1"), 0});
   w->acceptor.listen();
@@ -127,7 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::weak_ptr<server::http2_session<server::session_stream>> session;
   {
     auto s = std::make_shared<server::http2_session<server::session_stream>>(
-        server::session_stream(std::move(accepted)), *w.router, w.limits);
+        server::session_stream(std::move(accepted)), *w.router, w.idle, w.limits);
     session = s;
     s->start();
   }

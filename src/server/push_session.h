@@ -65,6 +65,7 @@ class push_session final : public stoppable,
 template <class Session>
 void install_waker(api::push_source& source, const std::shared_ptr<Session>& session) {
   struct wake_state {
+    wake_state(session_executor e, std::weak_ptr<Session> s) : executor(e), session(std::move(s)) {}
     session_executor executor;
     std::weak_ptr<Session> session;
     std::atomic<bool> posted{false};
