@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 
 namespace spate::api {
@@ -68,9 +69,9 @@ class decoder {
  public:
   explicit decoder(std::string_view in) : in_(in) {}
 
-  std::optional<value> document(cbor_error* error) {
+  std::optional<value> document(const decode_guide& guide, cbor_error* error) {
     value out;
-    if (item(out, 0) && pos_ != in_.size()) fail(cbor_errc::trailing_bytes, pos_);
+    if (item(out, 0, guide) && pos_ != in_.size()) fail(cbor_errc::trailing_bytes, pos_);
     if (failed_) {
       if (error) *error = error_;
       return std::nullopt;
@@ -141,6 +142,86 @@ class decoder {
     return true;
   }
 
+  // Moves past a definite string's bytes (whose head was just read), checking them as
+  // take_bytes does, without copying them.
+  bool skip_bytes(const head& h) {
+    if (h.arg > left()) return fail(cbor_errc::truncated, h.start);
+    const auto n = static_cast<std::size_t>(h.arg);
+    if (h.major == major_text && !simdjson::validate_utf8(in_.data() + pos_, n)) {
+      return fail(cbor_errc::invalid_utf8, h.start);
+    }
+    pos_ += n;
+    return true;
+  }
+
+  bool skip_string(const head& h) {
+    if (!h.indef) return skip_bytes(h);
+    for (;;) {
+      if (left() == 0) return fail(cbor_errc::truncated, pos_);
+      if (at_break()) {
+        ++pos_;
+        return true;
+      }
+      head chunk;
+      if (!read_head(chunk)) return false;
+      if (chunk.major != h.major || chunk.indef) return fail(cbor_errc::bad_chunk, chunk.start);
+      if (!skip_bytes(chunk)) return false;
+    }
+  }
+
+  // Moves past one whole item without building anything (what the guide does not ask for).
+  // The document must still be well-formed; tag contents are not interpreted.
+  bool skip(std::size_t depth) {
+    head h;
+    if (!read_head(h)) return false;
+    switch (h.major) {
+      case major_unsigned:
+      case major_negative:
+        return true;
+      case major_bytes:
+      case major_text:
+        return skip_string(h);
+      case major_array:
+      case major_map: {
+        if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
+        const bool is_map = h.major == major_map;
+        auto element = [&] {
+          if (is_map) {
+            if (left() == 0) return fail(cbor_errc::truncated, pos_);
+            if ((static_cast<std::uint8_t>(in_[pos_]) >> 5) != major_text) {
+              return fail(cbor_errc::non_string_map_key, pos_);
+            }
+            head key;
+            if (!read_head(key) || !skip_string(key)) return false;
+          }
+          return skip(depth + 1);
+        };
+        if (!h.indef) {
+          if (h.arg > (is_map ? left() / 2 : left())) return fail(cbor_errc::truncated, h.start);
+          for (std::uint64_t i = 0; i < h.arg; ++i) {
+            if (!element()) return false;
+          }
+          return true;
+        }
+        for (;;) {
+          if (left() == 0) return fail(cbor_errc::truncated, pos_);
+          if (at_break()) {
+            ++pos_;
+            return true;
+          }
+          if (!element()) return false;
+        }
+      }
+      case major_tag:
+        if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
+        return skip(depth + 1);
+      default: {
+        value ignored;
+        return simple(h, ignored);
+      }
+    }
+  }
+
   bool string_body(const head& h, std::string& out) {
     if (!h.indef) return take_bytes(h, out);
     for (;;) {
@@ -156,7 +237,7 @@ class decoder {
     }
   }
 
-  bool item(value& out, std::size_t depth) {
+  bool item(value& out, std::size_t depth, const decode_guide& guide) {
     head h;
     if (!read_head(h)) return false;
     switch (h.major) {
@@ -177,26 +258,33 @@ class decoder {
         return true;
       }
       case major_array:
-        return array(h, out, depth);
+        return array(h, out, depth, guide);
       case major_map:
-        return map(h, out, depth);
+        return map(h, out, depth, guide);
       case major_tag:
-        return tag(h, out, depth);
+        return tag(h, out, depth, guide);
       default:
         return simple(h, out);
     }
   }
 
-  bool array(const head& h, value& out, std::size_t depth) {
+  // A list: the elements the guide keeps are built, the rest skipped (decode_guide.h).
+  bool array(const head& h, value& out, std::size_t depth, const decode_guide& guide) {
     if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
+    const auto sub = guide.item();
+    const std::size_t keep = sub ? guide.max_items() : 0;
     std::vector<value> items;
+    auto element = [&] {
+      if (items.size() >= keep) return skip(depth + 1);
+      items.emplace_back();
+      return item(items.back(), depth + 1, *sub);
+    };
     if (!h.indef) {
       // Every element takes at least one byte: a count beyond the bytes left cannot be.
       if (h.arg > left()) return fail(cbor_errc::truncated, h.start);
-      items.reserve(std::min<std::size_t>(static_cast<std::size_t>(h.arg), max_reserve));
+      items.reserve(std::min({static_cast<std::size_t>(h.arg), max_reserve, keep}));
       for (std::uint64_t i = 0; i < h.arg; ++i) {
-        items.emplace_back();
-        if (!item(items.back(), depth + 1)) return false;
+        if (!element()) return false;
       }
     } else {
       for (;;) {
@@ -205,15 +293,15 @@ class decoder {
           ++pos_;
           break;
         }
-        items.emplace_back();
-        if (!item(items.back(), depth + 1)) return false;
+        if (!element()) return false;
       }
     }
     out = value::array(std::move(items));
     return true;
   }
 
-  bool map_member(std::vector<value::member>& members, std::size_t depth) {
+  bool map_member(std::vector<value::member>& members, std::size_t depth,
+                  const decode_guide& guide) {
     if (left() == 0) return fail(cbor_errc::truncated, pos_);
     if ((static_cast<std::uint8_t>(in_[pos_]) >> 5) != major_text) {
       return fail(cbor_errc::non_string_map_key, pos_);
@@ -224,21 +312,27 @@ class decoder {
     // (the fuzz build) takes value as not default-constructible inside pair's constructor.
     std::string name;
     if (!string_body(key, name)) return false;
+    const auto sub = guide.member(name);
+    const bool keep =
+        sub && members.size() < guide.max_items() &&
+        !(guide.skips_repeats() && std::any_of(members.begin(), members.end(),
+                                               [&](const auto& m) { return m.first == name; }));
+    if (!keep) return skip(depth + 1);
     value v;
-    if (!item(v, depth + 1)) return false;
+    if (!item(v, depth + 1, *sub)) return false;
     members.emplace_back(std::move(name), std::move(v));
     return true;
   }
 
-  bool map(const head& h, value& out, std::size_t depth) {
+  bool map(const head& h, value& out, std::size_t depth, const decode_guide& guide) {
     if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
     std::vector<value::member> members;
     if (!h.indef) {
       // A member takes at least two bytes.
       if (h.arg > left() / 2) return fail(cbor_errc::truncated, h.start);
-      members.reserve(std::min<std::size_t>(static_cast<std::size_t>(h.arg), max_reserve));
+      members.reserve(std::min({static_cast<std::size_t>(h.arg), max_reserve, guide.max_items()}));
       for (std::uint64_t i = 0; i < h.arg; ++i) {
-        if (!map_member(members, depth)) return false;
+        if (!map_member(members, depth, guide)) return false;
       }
     } else {
       for (;;) {
@@ -247,17 +341,17 @@ class decoder {
           ++pos_;
           break;
         }
-        if (!map_member(members, depth)) return false;
+        if (!map_member(members, depth, guide)) return false;
       }
     }
     out = value::object(std::move(members));
     return true;
   }
 
-  bool tag(const head& h, value& out, std::size_t depth) {
+  bool tag(const head& h, value& out, std::size_t depth, const decode_guide& guide) {
     if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
     value content;
-    if (!item(content, depth + 1)) return false;
+    if (!item(content, depth + 1, guide)) return false;
     switch (h.arg) {
       case 1: {  // epoch time, in AWS's milliseconds (see the header)
         if (content.type() == value::kind::integer) {
@@ -386,8 +480,13 @@ std::string cbor_error::message() const {
                      t ? t->description : std::string_view("malformed"));
 }
 
+std::optional<value> decode_cbor(std::string_view body, const decode_guide& guide,
+                                 cbor_error* error) {
+  return decoder(body).document(guide, error);
+}
+
 std::optional<value> decode_cbor(std::string_view body, cbor_error* error) {
-  return decoder(body).document(error);
+  return decode_cbor(body, decode_guide::everything(), error);
 }
 
 void cbor_encoder::item() {

@@ -43,6 +43,7 @@
 // Thread safety: decode_cbor may be called concurrently; an encoder belongs to one response.
 #pragma once
 
+#include "api/decode_guide.h"
 #include "api/encoder.h"
 #include "api/value.h"
 
@@ -83,7 +84,12 @@ struct cbor_error {
   std::string message() const;
 };
 
-// Decodes one CBOR item that must fill `body` exactly.
+// Decodes one CBOR item that must fill `body` exactly, building what `guide` asks for
+// (decode_guide.h): what it skips is walked for well-formedness but never built, so a body
+// costs memory for what the action reads only.
+std::optional<value> decode_cbor(std::string_view body, const decode_guide& guide,
+                                 cbor_error* error = nullptr);
+// The whole document (decode_guide::everything()).
 std::optional<value> decode_cbor(std::string_view body, cbor_error* error = nullptr);
 
 void encode_cbor(const value& v, std::string& out);

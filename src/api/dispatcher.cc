@@ -66,21 +66,27 @@ http_reply encode_reply(reply r, std::string_view action_name, wire_codec codec)
   return out;
 }
 
-// The request body as a value, or the SerializationException to answer.
-std::variant<value, api_error> decode_body(std::string_view body, wire_codec codec) {
+// The request body as a value (as much of it as `guide` asks for), or the
+// SerializationException to answer.
+std::variant<value, api_error> decode_body(std::string_view body, wire_codec codec,
+                                           const decode_guide& guide) {
   std::optional<value> request;
   std::string problem;
   if (codec == wire_codec::json) {
     json_error parse_error;
-    request = decode_json(body, &parse_error);
+    request = decode_json(body, guide, &parse_error);
   } else {
     cbor_error parse_error;
-    request = decode_cbor(body, &parse_error);
+    request = decode_cbor(body, guide, &parse_error);
     if (!request) problem = parse_error.message();
   }
   if (!request || !request->is_object()) return serialization_error(std::move(problem));
   return std::move(*request);
 }
+
+// What an unknown action's body is decoded into: nothing (it is only checked to be a
+// well-formed document, for the error AWS gives first).
+const shape no_members{};
 
 }  // namespace
 
@@ -134,11 +140,16 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
       return encode_reply(std::move(*r), a->name, codec);
     });
   };
+  if (codec == wire_codec::json && json_elements_bound(body) > max_json_elements) {
+    // Far more elements than any Kinesis request holds: refused before parsing (json_codec.h).
+    done(error_reply(serialization_error(), a ? a->name : "", codec));
+    return;
+  }
   if (a == &actions::put_records && codec == wire_codec::json) {
     // The common producer request skips the value tree; it declines anything unusual.
     if (try_put_records_json(body, ctx_, respond)) return;
   }
-  auto decoded = decode_body(body, codec);
+  auto decoded = decode_body(body, codec, decode_guide::object(a ? *a->request : no_members));
   if (auto* e = std::get_if<api_error>(&decoded)) {
     done(error_reply(*e, a ? a->name : "", codec));
     return;

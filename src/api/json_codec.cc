@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -13,25 +14,47 @@
 namespace spate::api {
 namespace {
 
-value from_dom(simdjson::dom::element e) {
+value from_dom(simdjson::dom::element e, const decode_guide& guide);
+
+// A container where the guide expects a scalar keeps its kind, not its contents.
+value shallow(simdjson::dom::element_type t) {
+  return t == simdjson::dom::element_type::ARRAY ? value::array() : value::object();
+}
+
+value from_dom(simdjson::dom::element e, const decode_guide& guide) {
   using simdjson::dom::element_type;
   switch (e.type()) {
     case element_type::OBJECT: {
       simdjson::dom::object object;
       if (e.get(object) != simdjson::SUCCESS) return value();
       std::vector<value::member> members;
-      members.reserve(object.size());
+      const std::size_t keep = guide.max_items();
+      if (keep == 0) return value::object();
       for (auto field : object) {
-        members.emplace_back(std::string(field.key), from_dom(field.value));
+        if (members.size() >= keep) break;
+        const auto sub = guide.member(field.key);
+        if (!sub) continue;
+        if (guide.skips_repeats() &&
+            std::any_of(members.begin(), members.end(),
+                        [&](const value::member& m) { return m.first == field.key; })) {
+          continue;
+        }
+        members.emplace_back(std::string(field.key), from_dom(field.value, *sub));
       }
       return value::object(std::move(members));
     }
     case element_type::ARRAY: {
       simdjson::dom::array array;
       if (e.get(array) != simdjson::SUCCESS) return value();
+      const auto sub = guide.item();
+      if (!sub) return shallow(element_type::ARRAY);
       std::vector<value> items;
-      items.reserve(array.size());
-      for (auto item : array) items.push_back(from_dom(item));
+      const std::size_t keep = guide.max_items();
+      items.reserve(std::min(array.size(), keep));
+      for (auto item : array) {
+        if (items.size() >= keep) break;
+        items.push_back(from_dom(item, *sub));
+      }
       return value::array(std::move(items));
     }
     case element_type::STRING:
@@ -52,16 +75,40 @@ value from_dom(simdjson::dom::element e) {
 
 }  // namespace
 
-std::optional<value> decode_json(std::string_view body, json_error* error) {
+std::size_t json_elements_bound(std::string_view body) {
+  return static_cast<std::size_t>(std::count(body.begin(), body.end(), ',') +
+                                  std::count(body.begin(), body.end(), '[') +
+                                  std::count(body.begin(), body.end(), '{'));
+}
+
+void release_large_parser(simdjson::dom::parser& parser) {
+  if (parser.capacity() > retained_parser_capacity) {
+    (void)parser.allocate(retained_parser_capacity);
+  }
+}
+
+std::optional<value> decode_json(std::string_view body, const decode_guide& guide,
+                                 json_error* error) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return value::object();
+  if (json_elements_bound(body) > max_json_elements) {
+    if (error) error->message = "too many elements";
+    return std::nullopt;
+  }
   thread_local simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
   auto parsed = parser.parse(padded);
   if (parsed.error()) {
     if (error) error->message = simdjson::error_message(parsed.error());
+    release_large_parser(parser);
     return std::nullopt;
   }
-  return from_dom(parsed.value_unsafe());
+  value out = from_dom(parsed.value_unsafe(), guide);
+  release_large_parser(parser);
+  return out;
+}
+
+std::optional<value> decode_json(std::string_view body, json_error* error) {
+  return decode_json(body, decode_guide::everything(), error);
 }
 
 namespace {

@@ -8,6 +8,7 @@
 // Thread safety: decode uses a parser per thread; both functions may be called concurrently.
 #pragma once
 
+#include "api/decode_guide.h"
 #include "api/encoder.h"
 #include "api/value.h"
 
@@ -15,14 +16,36 @@
 #include <string>
 #include <string_view>
 
+namespace simdjson::dom {
+class parser;
+}
+
 namespace spate::api {
 
 struct json_error {
   std::string message;  // what simdjson reported, for the server log
 };
 
-// Parses `body`; an empty body is an empty object, as AWS treats it.
+// What a document may hold: every element takes a ',' or opens with '[' or '{' (but the first),
+// so counting those bytes (json_elements_bound) before parsing bounds the parser's work and
+// memory by a small multiple of this cap, whatever the body's size. The largest legal request
+// (PutRecords: 500 records of three members, partition keys of 256 commas each) stays well
+// below it; a document beyond it is refused as malformed without being parsed.
+inline constexpr std::size_t max_json_elements = 300'000;
+// An upper bound on the elements of `body` (counts the bytes above, inside strings too).
+std::size_t json_elements_bound(std::string_view body);
+
+// Parses `body` into what `guide` asks for (decode_guide.h); an empty body is an empty object,
+// as AWS treats it. Refuses documents over max_json_elements.
+std::optional<value> decode_json(std::string_view body, const decode_guide& guide,
+                                 json_error* error = nullptr);
+// The whole document (decode_guide::everything()).
 std::optional<value> decode_json(std::string_view body, json_error* error = nullptr);
+
+// A parser that took in a large document gives its buffers back (they would stay with the
+// thread otherwise): parsers kept per thread call this after each parse.
+inline constexpr std::size_t retained_parser_capacity = 1u << 20;
+void release_large_parser(simdjson::dom::parser& parser);
 
 void encode_json(const value& v, std::string& out);
 std::string encode_json(const value& v);

@@ -5,6 +5,7 @@
 
 #include "api/actions/common.h"
 #include "api/actions/put_records.h"
+#include "api/json_codec.h"
 #include "api/schema.h"
 #include "common/base64.h"
 
@@ -65,13 +66,14 @@ std::size_t decoded_size(std::string_view b64) {
 
 }  // namespace
 
-bool parse_put_records_json(std::string_view body, parsed_put_records& out) {
+namespace {
+
+bool parse_with(simdjson::dom::parser& parser, std::string_view body, parsed_put_records& out) {
   out.stream_name.reset();
   out.stream_arn.reset();
   out.records.clear();
   out.bytes.clear();
 
-  thread_local simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
   simdjson::dom::object root;
   if (parser.parse(padded).get(root) != simdjson::SUCCESS) return false;
@@ -145,6 +147,16 @@ bool parse_put_records_json(std::string_view body, parsed_put_records& out) {
     }
   }
   return true;
+}
+
+}  // namespace
+
+bool parse_put_records_json(std::string_view body, parsed_put_records& out) {
+  // (The caller bounds the document's elements first: json_codec.h, max_json_elements.)
+  thread_local simdjson::dom::parser parser;
+  const bool parsed = parse_with(parser, body, out);  // copies all it keeps out of the parser
+  release_large_parser(parser);
+  return parsed;
 }
 
 bool try_put_records_json(std::string_view body, action_context& ctx, const responder& respond) {
