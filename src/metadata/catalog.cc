@@ -358,7 +358,7 @@ result<std::unique_ptr<catalog>> catalog::open(const std::string& path) {
 
 result<void> catalog::exec(const char* sql) {
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return sqlite_error(rc);
+  if (rc != SQLITE_OK) return write_failure(rc);  // (schema and pragmas: writes too)
   return {};
 }
 

@@ -8,6 +8,7 @@
 // per-shard counters (engine/shard_metrics.h).
 #include "server/metrics.h"
 
+#include "common/incident.h"
 #include "engine/shard_metrics.h"
 #include "server/admission.h"
 #include "server/budgets.h"
@@ -266,6 +267,15 @@ std::string metrics::render() const {
   render_shard_metrics(engine_, out);
   render_budgets(memory_, out);
   render_admission(queue_, out);
+  out +=
+      "# HELP spate_incidents_total Failures of the machine under the server: full disk, I/O "
+      "errors, failed syncs, exhausted descriptors, catalog writes.\n"
+      "# TYPE spate_incidents_total counter\n";
+  for (std::size_t k = 0; k < incident::kind_count; ++k) {
+    const auto kind = static_cast<incident::kind>(k);
+    fmt::format_to(it, "spate_incidents_total{{kind=\"{}\"}} {}\n", incident::name(kind),
+                   incident::count(kind));
+  }
   fmt::format_to(it,
                  "# HELP spate_idle_connections_evicted_total Idle connections closed to make "
                  "room for new ones at --max-connections.\n"

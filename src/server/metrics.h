@@ -10,7 +10,9 @@
 // spate_memory_budget_refusals_total{budget}; admission (admission.h) as
 // spate_admission_{active,queued,overloaded} gauges, spate_admission_{admitted,shed}_total
 // and spate_admission_last_wait_seconds; connections closed to make room for new ones as
-// spate_idle_connections_evicted_total, and those idle now as spate_idle_connections.
+// spate_idle_connections_evicted_total, and those idle now as spate_idle_connections;
+// spate_incidents_total{kind} (common/incident.h: disk_full, io_error, sync_failed,
+// descriptors_exhausted, catalog_write_failed).
 //
 // Thread safety: every method may be called from any thread. Action counters are lock-free;
 // per-stream counters take a shared lock (exclusive only to add a stream's first series).

@@ -11,9 +11,10 @@ InvalidSignatureException, a truncated Authorization an IncompleteSignatureExcep
 credential scoped to another region an InvalidSignatureException (all HTTP 400, AWS's JSON
 shape); after each refusal the server keeps serving and nothing was written (a refused
 PutRecord leaves the shard empty, a refused CreateStream creates nothing); /healthz and
-/metrics stay open; a WebSocket subscription needs a presigned URL (botocore's
-SigV4QueryAuth) and a tampered one is refused before the upgrade; and `--auth none` (the
-default) still accepts unsigned requests.
+/metrics stay open (with --metrics-auth, /metrics needs a signed GET); an X-Amz-Target or
+Content-Type left out of the signature is refused; a WebSocket subscription needs a presigned
+URL (botocore's SigV4QueryAuth) and a tampered one is refused before the upgrade; and
+`--auth none` (the default) still accepts unsigned requests.
 """
 
 from __future__ import annotations
@@ -461,3 +462,65 @@ def test_refusals_of_cbor_requests_are_cbor(auth_server):
     body = cbor2.loads(data)
     assert body["__type"] == "MissingAuthenticationTokenException"
     assert body["message"] == "Missing Authentication Token"
+
+
+@pytest.mark.parametrize("unsigned", ["X-Amz-Target", "Content-Type"])
+def test_target_and_content_type_must_be_signed(auth_server, auth_stream, unsigned):
+    """A request whose X-Amz-Target (or Content-Type) was left out of the signature could be
+    re-aimed at another action by whoever captured it: refused, and nothing runs."""
+    target = TARGET + ("DeleteStream" if unsigned == "X-Amz-Target" else "PutRecord")
+
+    def add_after_signing(headers, body):
+        headers = dict(headers)
+        headers[unsigned] = target if unsigned == "X-Amz-Target" else JSON
+        return headers, body
+
+    # Sign a request that lacks the header, then add it: it is present but unsigned.
+    body = json.dumps({"StreamName": auth_stream}).encode()
+    others = {"Content-Type": JSON, "X-Amz-Target": target}
+    del others[unsigned]
+    request = AWSRequest(method="POST", url=auth_server.endpoint + "/", data=body, headers=others)
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "kinesis", REGION).add_auth(request)
+    headers, body = add_after_signing(dict(request.headers.items()), body)
+    conn = http.client.HTTPConnection("127.0.0.1", auth_server.port, timeout=30)
+    try:
+        conn.request("POST", "/", body=body, headers=headers)
+        response = conn.getresponse()
+        result = response.status, json.loads(response.read())
+    finally:
+        conn.close()
+    assert_refused(result, "InvalidSignatureException",
+                   message=f"'{unsigned}' must be a 'SignedHeader' in the AWS Authorization.")
+    assert client(auth_server).describe_stream_summary(
+        StreamName=auth_stream)["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
+
+
+def test_metrics_auth_requires_a_signed_get(spated_factory, tmp_path):
+    keys = tmp_path / "spated-keys"
+    keys.write_text(f"{ACCESS_KEY} {SECRET_KEY}\n")
+    keys.chmod(0o600)
+    server = spated_factory(extra_args=["--auth", "sigv4", "--credentials", str(keys),
+                                        "--metrics-auth"])
+    status, body = http_get(server.endpoint, "/metrics")
+    assert status == 400
+    assert json.loads(body)["__type"] == "MissingAuthenticationTokenException"
+    assert http_get(server.endpoint, "/healthz")[0] == 200  # health stays open
+    request = AWSRequest(method="GET", url=server.endpoint + "/metrics")
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "kinesis", REGION).add_auth(request)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request("GET", "/metrics", headers=dict(request.headers.items()))
+        response = conn.getresponse()
+        text = response.read().decode()
+    finally:
+        conn.close()
+    assert response.status == 200
+    assert "spate_requests_total" in text
+
+
+def test_metrics_auth_without_auth_refuses_to_start(tmp_path):
+    result = subprocess.run([str(build_dir() / "bin" / "spated"), "--port", "0", "--data-dir",
+                             str(tmp_path / "data"), "--metrics-auth"],
+                            capture_output=True, text=True, timeout=20)
+    assert result.returncode == 1
+    assert "--metrics-auth needs --auth sigv4" in result.stderr
