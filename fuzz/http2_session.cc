@@ -92,8 +92,9 @@ world& make_world() {
   }
   w->engine = std::move(*opened);
   if (!w->engine->create_stream("fuzz", 2, metadata::stream_mode::provisioned, {})) std::abort();
-  w->stats = std::make_unique<server::metrics>(api::dispatcher::action_names(), w->engine.get(),
-                                               &w->memory, &w->queue, &w->idle);
+  w->stats = std::make_unique<server::metrics>(
+      api::dispatcher::action_names(),
+      server::metrics_sources{w->engine.get(), &w->memory, &w->queue, &w->idle});
   w->dispatcher = std::make_unique<api::dispatcher>(
       *w->engine, *w->stats,
       [w](std::function<void()> task) { net::post(w->ioc, std::move(task)); }, api::push_limits{},

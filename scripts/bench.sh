@@ -15,13 +15,22 @@
 #      streams and on many connections, HTTP/1.1 on as many connections;
 #   3. end to end over HTTP/1.1 on loopback: spate-bench drives spated and kinesalite (the
 #      Kinesis emulator most people use, installed from npm into a temporary folder) with the
-#      same workloads, one fresh server per workload, and a table sets the two side by side.
+#      same workloads, one fresh server per workload, and a table sets the two side by side;
+#   4. overload: the sustainable PutRecords rate (spate-bench, closed loop), then an open-loop
+#      load (spate-overload-bench) at that rate and at ten times it: goodput, the latency of
+#      what succeeds, and the server's RSS against its memory budgets;
+#   5. attack storms (benchmarks/attack/storm.py): memory, CPU and /healthz under the storms of
+#      benchmarks/attack/BEFORE.md, each on a fresh spated;
+#   6. soak: a steady PutRecords load for SPATE_BENCH_SOAK_MINUTES (30): RSS sampled every 5 s
+#      must stay flat within 5% after the warm-up, with no error.
 #
 # Environment: SPATE_BENCH_SECONDS (measured seconds per workload, default 8),
 # SPATE_BENCH_WARMUP (default 2), SPATE_BENCH_FILL (records read back by GetRecords, default
 # 200000), SPATE_BENCH_SKIP_STORAGE=1, SPATE_BENCH_SKIP_PUSH=1, SPATE_BENCH_SKIP_CONSUMER=1,
-# SPATE_BENCH_SKIP_HTTP2=1, SPATE_BENCH_SKIP_KINESALITE=1 (skip part 1, 2, 2b, 2c or 3);
-# SPATE_BENCH_CONSUMER_RECORDS (2000000).
+# SPATE_BENCH_SKIP_HTTP2=1, SPATE_BENCH_SKIP_KINESALITE=1, SPATE_BENCH_SKIP_OVERLOAD=1,
+# SPATE_BENCH_SKIP_STORMS=1, SPATE_BENCH_SKIP_SOAK=1 (skip part 1, 2, 2b, 2c, 3, 4, 5 or 6);
+# SPATE_BENCH_CONSUMER_RECORDS (2000000); SPATE_BENCH_SOAK_MINUTES (30);
+# SPATE_BENCH_SOAK_RATE (records/s of the soak, 20000).
 set -euo pipefail
 build_dir="${1:-build}"
 seconds="${SPATE_BENCH_SECONDS:-8}"
@@ -382,13 +391,14 @@ EOF
 fi
 
 # --- part 3: spated and kinesalite side by side ------------------------------------------------
-if [ "${SPATE_BENCH_SKIP_KINESALITE:-0}" = 1 ]; then exit 0; fi
+# (a function, so that a run without it still goes on to the parts after)
+end_to_end() {
 
 echo "== end to end: spated and kinesalite, same workloads, same run (spate-bench, HTTP/1.1 on loopback)"
 bench_tool="$build_dir/bin/spate-bench"
 if [ ! -x "$bench_tool" ]; then
   echo "spate-bench is not built ($bench_tool); no end-to-end figures."
-  exit 0
+  return 0
 fi
 have_spated=1
 if [ ! -x "$spated" ]; then
@@ -578,3 +588,124 @@ if fsync:
     print(f"fdatasync on this disk (200-byte appends, 1 ms apart): p50 {fsync['p50'] / 1e3:.3f} ms, "
           f"p99 {fsync['p99'] / 1e3:.3f} ms, p99.9 {fsync['p999'] / 1e3:.3f} ms")
 EOF
+}
+if [ "${SPATE_BENCH_SKIP_KINESALITE:-0}" != 1 ]; then end_to_end; fi
+
+# --- part 4: overload ---------------------------------------------------------------------------
+if [ "${SPATE_BENCH_SKIP_OVERLOAD:-0}" != 1 ]; then
+  echo
+  echo "== overload: PutRecords (500 x 100 B, 4 shards, fsync batch) at the sustainable rate and at 10x it"
+  overload_tool="$build_dir/bin/spate-overload-bench"
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  peak_json="$work/overload-peak.json"
+  echo '{}' >"$peak_json"
+  if start_server spated-batch; then
+    "$build_dir/bin/spate-bench" --endpoint "$endpoint" --shards 4 --concurrency 16 \
+      --duration "$seconds" --warmup "$warmup" --json >"$peak_json" || echo '{}' >"$peak_json"
+    stop_server "$server_pid"
+  fi
+  peak_rps="$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1])).get("requests_per_s", 0)))' "$peak_json")"
+  : >"$work/overload.jsonl"
+  for factor in 1 10; do
+    if [ "$peak_rps" -gt 0 ] && start_server spated-batch; then
+      "$overload_tool" --endpoint "$endpoint" --rate $((peak_rps * factor)) --connections 1000 \
+        --timeout-ms 2000 --duration "$seconds" --warmup "$warmup" --server-pid "$server_pid" \
+        --label "${factor}x" --json >>"$work/overload.jsonl" || echo "spate-overload-bench failed"
+      stop_server "$server_pid"
+    fi
+  done
+  python3 - "$peak_json" "$work/overload.jsonl" <<'EOF'
+import json, sys
+peak = json.load(open(sys.argv[1]))
+runs = {}
+for line in open(sys.argv[2]):
+    line = line.strip()
+    if line:
+        r = json.loads(line)
+        runs[r["label"]] = r
+print(f"closed loop, 16 connections: {peak.get('records_per_s', 0):,.0f} records/s "
+      f"({peak.get('requests_per_s', 0):,.0f} requests/s): the sustainable rate")
+print(f"{'offered':>8} {'req/s':>8} {'goodput rec/s':>14} {'ack':>7} {'503':>7} {'timeout':>8} "
+      f"{'dropped':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'RSS MiB':>8} {'cores':>6}")
+for label in ("1x", "10x"):
+    r = runs.get(label)
+    if not r:
+        print(f"{label:>8} (no run)")
+        continue
+    lat = r["latency_ms"]
+    print(f"{label:>8} {r['offered_requests_per_s']:>8,.0f} {r['goodput_records_per_s']:>14,.0f} "
+          f"{r['acknowledged']:>7} {r['unavailable']:>7} {r['timed_out']:>8} {r['dropped']:>8} "
+          f"{lat['p50']:>8.1f} {lat['p99']:>8.1f} {lat['max']:>8.1f} {r['server_peak_rss_mib']:>8.1f} "
+          f"{r['server_cores']:>6.2f}")
+one, ten = runs.get("1x"), runs.get("10x")
+best = max(peak.get("records_per_s", 0), one["goodput_records_per_s"] if one else 0)
+if ten and best > 0:
+    ratio = ten["goodput_records_per_s"] / best
+    budgets_mib = 3 * 256
+    def check(text, ok):
+        print(f"  {'met    ' if ok else 'NOT MET'} {text}")
+    print("targets at 10x the sustainable load")
+    check(f"goodput >= 80% of the peak (the better of closed loop and open loop at 1x, "
+          f"{best:,.0f} records/s): {ratio:.0%}", ratio >= 0.8)
+    check(f"p99 of acknowledged requests < 1 s: {ten['latency_ms']['p99']:.0f} ms",
+          ten["latency_ms"]["p99"] < 1000)
+    check(f"server RSS under its memory budgets ({budgets_mib} MiB by default): "
+          f"{ten['server_peak_rss_mib']:.0f} MiB", ten["server_peak_rss_mib"] < budgets_mib)
+print("Open loop: requests fall due at the offered rate; one in flight per connection (1000); a")
+print("request due with no free connection is dropped (counted), one unanswered after 2 s is")
+print("given up. Latency runs from the moment a request fell due.")
+EOF
+fi
+
+# --- part 5: attack storms ----------------------------------------------------------------------
+if [ "${SPATE_BENCH_SKIP_STORMS:-0}" != 1 ]; then
+  echo
+  echo "== attack storms (benchmarks/attack/storm.py; before the hardening: benchmarks/attack/BEFORE.md)"
+  storm_out="$work/storms.jsonl"
+  storm="$(dirname "$0")/../benchmarks/attack/storm.py"
+  python3 "$storm" --spated "$spated" --scenario all --workdir "$work" --json --out "$storm_out" \
+    >/dev/null || echo "storm.py failed"
+  python3 "$storm" --report "$storm_out" || true
+fi
+
+# --- part 6: soak -------------------------------------------------------------------------------
+if [ "${SPATE_BENCH_SKIP_SOAK:-0}" != 1 ]; then
+  soak_minutes="${SPATE_BENCH_SOAK_MINUTES:-30}"
+  soak_rate="${SPATE_BENCH_SOAK_RATE:-20000}"
+  echo
+  echo "== soak: PutRecords at $soak_rate records/s for $soak_minutes minutes (fsync batch), RSS every 5 s"
+  if start_server spated-batch; then
+    python3 - "$build_dir/bin/spate-bench" "$endpoint" "$server_pid" "$soak_minutes" "$soak_rate" <<'EOF'
+import json, subprocess, sys, time
+tool, endpoint, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+minutes, rate = float(sys.argv[4]), int(sys.argv[5])
+def rss_mib():
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+seconds = minutes * 60
+load = subprocess.Popen([tool, "--endpoint", endpoint, "--shards", "4", "--concurrency", "8",
+                         "--rate", str(rate), "--warmup", "0", "--duration", str(seconds),
+                         "--json"], stdout=subprocess.PIPE, text=True)
+samples = []
+start = time.monotonic()
+while load.poll() is None:
+    samples.append((time.monotonic() - start, rss_mib()))
+    time.sleep(5)
+result = json.loads(load.stdout.read() or "{}")
+warm = [m for t, m in samples if t >= min(120, seconds * 0.1)] or [m for _, m in samples]
+lo, hi = min(warm), max(warm)
+by_minute = [round(m) for t, m in samples if int(t) % 60 < 5]
+print(f"RSS after the warm-up: min {lo:.1f} MiB, max {hi:.1f} MiB, spread {(hi - lo) / lo:.1%}; "
+      f"first sample {samples[0][1]:.1f} MiB, last {samples[-1][1]:.1f} MiB")
+print(f"RSS each minute (MiB): {by_minute}")
+errors = result.get("failed_requests", -1) + result.get("failed_records", 0)
+print(f"load: {result.get('records_per_s', 0):,.0f} records/s acknowledged, PutRecords p99 "
+      f"{result.get('latency_us', {}).get('p99', 0) / 1e3:.2f} ms, errors {errors}")
+ok = (hi - lo) / lo <= 0.05 and errors == 0
+print(f"  {'met    ' if ok else 'NOT MET'} RSS flat within 5% after the warm-up, no error")
+EOF
+    stop_server "$server_pid"
+  fi
+fi

@@ -53,12 +53,20 @@ class http_connection {
   // (Node's keep-alive timeout is 5 s), so the request is sent once more on a new connection,
   // as HTTP clients do.
   net::awaitable<call_result<http_reply*>> async_call(std::string_view request) {
+    abandoned_ = false;
     for (int attempt = 0;; ++attempt) {
       const bool reused = socket_.is_open() && served_ > 0;
       bool answered = false;
       auto out = co_await attempt_call(request, answered);
-      if (out || !reused || answered || attempt > 0) co_return out;
+      if (out || !reused || answered || attempt > 0 || abandoned_) co_return out;
     }
+  }
+
+  // Gives up on the call in flight (a client's timeout): the connection closes, the call
+  // fails at once and is not sent again.
+  void abandon() {
+    abandoned_ = true;
+    close();
   }
 
   void close() {
@@ -133,6 +141,7 @@ class http_connection {
   http_reply reply_;
   std::uint64_t connects_ = 0;
   std::uint64_t served_ = 0;  // answers read on the current socket
+  bool abandoned_ = false;    // abandon() was called during the current call
 };
 
 }  // namespace spate::bench

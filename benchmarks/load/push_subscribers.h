@@ -22,10 +22,10 @@
 // thread reads (or, for the window, sets) while the run goes on.
 #pragma once
 
-#include "common/event_stream.h"
 #include "benchmarks/load/http_connection.h"
 #include "benchmarks/load/latency_histogram.h"
 #include "benchmarks/load/push_wire.h"
+#include "common/event_stream.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>

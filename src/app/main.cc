@@ -104,6 +104,11 @@ int main(int argc, char** argv) {
                  "subscribers holding more than their share when it is spent are closed "
                  "(1008) after --subscriber-lag-ms (0: no limit)")
       ->capture_default_str();
+  app.add_option("--admission-slots", net_options.admission.max_active,
+                 "Kinesis requests in progress at once (from their body's first byte to their "
+                 "hand-off to the commit); more wait for their turn, their bodies unread")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+      ->capture_default_str();
   std::int64_t admission_target_ms = net_options.admission.target.count();
   app.add_option("--admission-target-ms", admission_target_ms,
                  "Overload: when every Kinesis request of a whole interval waited longer than "
@@ -189,6 +194,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   log::init(level);
+  server::memory_trimmer::tune_allocator();
   if (auth == "sigv4") {
     if (credentials_file.empty()) {
       log::error("--auth sigv4 needs --credentials FILE (one 'ACCESS_KEY_ID SECRET' a line)");

@@ -29,7 +29,7 @@ class AdmissionTest : public ::testing::Test {
 TEST_F(AdmissionTest, RunsInlineWhileASlotIsFree) {
   admission gate({.max_active = 2});
   gate.submit(
-      executor(), [&] { ran_.push_back(1); }, [&] { refused_.push_back(1); });
+      executor(), [&](admission::ticket) { ran_.push_back(1); }, [&] { refused_.push_back(1); });
   EXPECT_EQ(ran_, std::vector<int>{1});  // no post needed
   EXPECT_EQ(gate.stats().active, 0u);
   EXPECT_EQ(gate.stats().admitted, 1u);
@@ -39,12 +39,12 @@ TEST_F(AdmissionTest, WaitersRunInArrivalOrderWhenTheQueueDrainsQuickly) {
   admission gate({.max_active = 1});
   gate.submit(
       executor(),
-      [&] {
+      [&](admission::ticket) {
         ran_.push_back(0);
         // While the only slot is taken, three more arrive and wait.
         for (int i = 1; i <= 3; ++i) {
           gate.submit(
-              executor(), [this, i] { ran_.push_back(i); }, [] {});
+              executor(), [this, i](admission::ticket) { ran_.push_back(i); }, [] {});
         }
         EXPECT_EQ(gate.stats().queued, 3u);
       },
@@ -64,11 +64,11 @@ TEST_F(AdmissionTest, AStandingQueueIsServedNewestFirstAndItsOldestShed) {
   constexpr int waiting = 30;
   gate.submit(
       executor(),
-      [&] {
+      [&](admission::ticket) {
         for (int i = 1; i <= waiting; ++i) {
           gate.submit(
               executor(),
-              [this, i] {
+              [this, i](admission::ticket) {
                 ran_.push_back(i);
                 std::this_thread::sleep_for(3ms);  // each request's work
               },
@@ -91,14 +91,32 @@ TEST_F(AdmissionTest, AStandingQueueIsServedNewestFirstAndItsOldestShed) {
   EXPECT_EQ(gate.stats().shed, refused_.size());
 }
 
+TEST_F(AdmissionTest, ASlotIsHeldUntilItsTicketGoes) {
+  admission gate({.max_active = 1});
+  admission::ticket kept;
+  gate.submit(
+      executor(), [&](admission::ticket t) { kept = std::move(t); }, [] {});
+  ASSERT_TRUE(kept);
+  gate.submit(
+      executor(), [this](admission::ticket) { ran_.push_back(2); }, [] {});
+  drain();
+  EXPECT_TRUE(ran_.empty());  // the first still holds the only slot
+  EXPECT_EQ(gate.stats().queued, 1u);
+  kept.release();
+  drain();
+  EXPECT_EQ(ran_, std::vector<int>{2});
+  EXPECT_EQ(gate.stats().active, 0u);
+}
+
 TEST_F(AdmissionTest, AFullQueueRefusesAtOnce) {
   admission gate({.max_active = 1, .max_queue = 2});
   gate.submit(
       executor(),
-      [&] {
+      [&](admission::ticket) {
         for (int i = 1; i <= 4; ++i) {
           gate.submit(
-              executor(), [this, i] { ran_.push_back(i); }, [this, i] { refused_.push_back(i); });
+              executor(), [this, i](admission::ticket) { ran_.push_back(i); },
+              [this, i] { refused_.push_back(i); });
         }
       },
       [] {});

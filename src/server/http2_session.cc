@@ -337,9 +337,11 @@ void http2_session<Stream>::header_complete(exchange& x, bool ends_stream) {
     x.body_too_large = true;  // answered 413 once the request ends; nothing is held
     return;
   }
-  auto verdict = router_.check_header(req, length);
+  auto verdict = router_.check_header(req);
   if (verdict.refusal) return refuse(x, std::move(*verdict.refusal));
-  x.budget = std::move(verdict.body);
+  auto reserved = router_.reserve_body(req, length);
+  if (auto* refused = std::get_if<response>(&reserved)) return refuse(x, std::move(*refused));
+  x.budget = std::move(std::get<memory_budget::reservation>(reserved));
 }
 
 // Answers a request before (the rest of) its body; what still arrives of it is dropped.

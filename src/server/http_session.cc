@@ -11,6 +11,8 @@ namespace spate::server {
 namespace {
 constexpr std::size_t first_read_bytes = 4096;      // a TLS connection's wait for its next request
 constexpr std::size_t body_read_bytes = 64u << 10;  // the most one read adds to a body
+// A refused request's body is read past (keeping the connection) only up to this size.
+constexpr std::uint64_t max_discarded_body = 1u << 20;
 // What a refused connection is read for before it closes (see linger()).
 constexpr std::size_t linger_bytes = 1u << 20;
 constexpr auto linger_time = std::chrono::seconds(2);
@@ -189,32 +191,44 @@ void http_session<Stream>::on_header(beast::error_code ec) {
     return reject(http::status::bad_request, "SerializationException",
                   "Malformed HTTP request: " + *problem);
   }
-  const bool has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
-  auto verdict = router_.check_header(
+  auto verdict = router_.check_header(header);
+  if (verdict.refusal) return refuse(std::move(*verdict.refusal), verdict.close);
+  if (!verdict.kinesis) return admitted();
+  // Kinesis work waits for its turn before its body is read (admission.h); meanwhile the body
+  // stays in the kernel and nothing else is read on this connection.
+  router_.admit(
+      executor_,
+      [self = this->shared_from_this()](admission::ticket slot) {
+        self->slot_ = std::move(slot);
+        self->admitted();
+      },
+      [self = this->shared_from_this()] {
+        if (!self->parser_ || self->closed_) return;  // the session ended meanwhile
+        self->refuse(self->router_.overloaded(self->parser_->get()), false);
+      });
+}
+
+// The request may go on: its body's bytes are reserved, then read.
+template <class Stream>
+void http_session<Stream>::admitted() {
+  if (closed_ || !parser_) {
+    slot_.release();
+    return;
+  }
+  const request& header = parser_->get();
+  auto reserved = router_.reserve_body(
       header, parser_->chunked()
                   ? std::nullopt
                   : std::optional<std::uint64_t>(parser_->content_length().value_or(0)));
-  const bool expects_continue = beast::iequals(header[http::field::expect], "100-continue");
-  if (verdict.refusal) {
-    parser_content_type_ = std::string(header[http::field::content_type]);
-    if (!has_body) {
-      parser_.reset();
-      return queue_answer(std::move(*verdict.refusal), verdict.close);
-    }
-    // A client waiting for "100 Continue" sends its body only if told to, so the connection
-    // cannot know whether a body follows; an unauthenticated one gets no more of our reading.
-    // Either way: answer and close (lingering a little, so the answer is not lost to a reset).
-    if (verdict.close || expects_continue) {
-      parser_.reset();
-      linger_ = true;
-      return queue_answer(std::move(*verdict.refusal), true);
-    }
-    return refuse_before_body(std::move(*verdict.refusal));
+  if (auto* refused = std::get_if<response>(&reserved)) {
+    slot_.release();
+    return refuse(std::move(*refused), false);
   }
-  body_ = std::move(verdict.body);
+  body_ = std::move(std::get<memory_budget::reservation>(reserved));
   // A client that sent "Expect: 100-continue" waits for an interim answer before the body. It
   // can only be sent when no earlier response is owed (interim answers must not overtake them);
   // otherwise the client sends its body after its own short wait.
+  const bool expects_continue = beast::iequals(header[http::field::expect], "100-continue");
   if (!expects_continue || writing_ || !queue_.empty()) return read_body();
   writing_ = true;
   http::async_write(stream_, continue_,
@@ -223,6 +237,33 @@ void http_session<Stream>::on_header(beast::error_code ec) {
                       if (ec) return self->on_read(ec, 0);
                       self->read_body();
                     });
+}
+
+// Answers a request instead of serving it, before its body was read.
+template <class Stream>
+void http_session<Stream>::refuse(response refusal, bool close) {
+  const request& header = parser_->get();
+  parser_content_type_ = std::string(header[http::field::content_type]);
+  const bool has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
+  if (!has_body) {
+    parser_.reset();
+    return queue_answer(std::move(refusal), close);
+  }
+  // A client waiting for "100 Continue" sends its body only if told to, so the connection
+  // cannot know whether a body follows; an unauthenticated one gets no more of our reading;
+  // and a large (or chunked) body is not worth reading just to drop it (a refused storm of
+  // 5 MB producers would have the server read gigabytes for nothing). Then: answer and
+  // close, lingering a little so the answer is not lost to a reset; the client retries on a
+  // new connection. A small body is read past, and the connection kept.
+  const bool expects_continue = beast::iequals(header[http::field::expect], "100-continue");
+  const bool small_body =
+      !parser_->chunked() && parser_->content_length().value_or(0) <= max_discarded_body;
+  if (close || expects_continue || !small_body) {
+    parser_.reset();
+    linger_ = true;
+    return queue_answer(std::move(refusal), true);
+  }
+  refuse_before_body(std::move(refusal));
 }
 
 // A request refused after its header is answered at once, in its turn; its body is read and
@@ -310,7 +351,8 @@ void http_session<Stream>::on_body_some(beast::error_code ec) {
 template <class Stream>
 void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   reading_ = false;
-  if (ec && stopping_) {  // a read cut short by a graceful stop: no answer, just close
+  if (ec) slot_.release();  // a request that will not be served gives its turn back
+  if (ec && stopping_) {    // a read cut short by a graceful stop: no answer, just close
     read_closed_ = true;
     body_.release();
     if (queue_.empty() && !writing_) do_close();
@@ -364,11 +406,15 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   queued_bytes_ += s->bytes;
   queue_.push_back(s);
   if (!req.keep_alive() || router::is_push_request(req)) read_closed_ = true;
-  router_.route(
-      std::move(req), executor_, [self = this->shared_from_this(), s](router::response_fn make) {
-        net::dispatch(self->executor_,
-                      [self, s, make = std::move(make)] { self->on_response(s, make()); });
-      });
+  auto done = [self = this->shared_from_this(), s](router::response_fn make) {
+    net::dispatch(self->executor_,
+                  [self, s, make = std::move(make)] { self->on_response(s, make()); });
+  };
+  if (slot_) {
+    router_.route(std::move(req), std::move(slot_), std::move(done));
+  } else {
+    router_.route(std::move(req), executor_, std::move(done));
+  }
   do_read();
 }
 
@@ -440,6 +486,7 @@ void http_session<Stream>::on_write(bool close, beast::error_code ec, std::size_
 template <class Stream>
 void http_session<Stream>::reject(http::status status, std::string type, std::string message) {
   body_.release();
+  slot_.release();
   response res{status, 11};
   res.set(http::field::server, "spated");
   api::api_error e{type, std::move(message), static_cast<unsigned>(status), "message"};

@@ -9,11 +9,14 @@
 //
 // Each request's header is read whole and checked before any body byte: framing that could be
 // read two ways (http_framing.h) is answered 400 and the connection closed; then the router's
-// check_header() decides (signature shape, envelope, and the body's reservation from the
-// server-wide request budget). A request refused there is answered at once while its body is
-// read and dropped (discard_body: it must be read past for the connection to be reused);
-// unauthenticated (or waiting for "100 Continue"), it is answered and the connection closed
-// without reading the body, after a short linger so that the answer is not lost to a reset.
+// check_header() decides (signature shape, envelope); a Kinesis request then waits for its
+// turn (admission.h) with its body left unread in the kernel, and once admitted reserves the
+// body's bytes from the server-wide request budget (a 503 when it has no room). A request
+// refused at any of these steps is answered at once; a small body (up
+// to 1 MiB) is read and dropped meanwhile (discard_body: it must be read past for the
+// connection to be reused); a larger or chunked one, an unauthenticated request, or one waiting
+// for "100 Continue", is answered and the connection closed without reading the body, after a
+// short linger so that the answer is not lost to a reset.
 // A chunked body grows its reservation as it arrives and is cut off (503, close) when the
 // budget has no more. Answers hold their share of the response budget until written.
 //
@@ -93,6 +96,8 @@ class http_session final : public stoppable,
   void read_request();
   void read_header();
   void on_header(beast::error_code ec);
+  void admitted();
+  void refuse(response refusal, bool close);
   void refuse_before_body(response refusal);
   void on_discarded(beast::error_code ec);
   void push_answer(response res);
@@ -121,6 +126,7 @@ class http_session final : public stoppable,
   std::optional<upgrade> upgrade_;  // a WebSocket subscription waiting for earlier answers
   std::optional<http::request_parser<http::string_body>> parser_;
   memory_budget::reservation body_;  // the request being read: its body's reservation
+  admission::ticket slot_;           // the request being read: its turn (admission.h)
   // A request refused after its header: its answer is queued at once and its body is read
   // into nothing meanwhile.
   std::optional<http::request_parser<discard_body>> discard_;

@@ -13,6 +13,7 @@
 #include "server/admission.h"
 #include "server/budgets.h"
 #include "server/idle_connections.h"
+#include "server/memory_trimmer.h"
 
 #include <fmt/format.h>
 
@@ -46,9 +47,8 @@ std::string label(std::string_view v) {
 
 }  // namespace
 
-metrics::metrics(std::vector<std::string_view> action_names, const engine::engine* engine,
-                 const budgets* memory, const admission* queue, const idle_connections* idle)
-    : engine_(engine), memory_(memory), queue_(queue), idle_(idle) {
+metrics::metrics(std::vector<std::string_view> action_names, metrics_sources sources)
+    : sources_(sources) {
   for (auto name : action_names) {
     actions_.push_back(std::make_unique<action_counters>());
     actions_.back()->name = std::string(name);
@@ -264,9 +264,9 @@ std::string metrics::render() const {
                  "# TYPE spate_slow_subscribers_closed_total counter\n"
                  "spate_slow_subscribers_closed_total {}\n",
                  subscribers_[0].load(), subscribers_[1].load(), slow_closed_.load());
-  render_shard_metrics(engine_, out);
-  render_budgets(memory_, out);
-  render_admission(queue_, out);
+  render_shard_metrics(sources_.engine, out);
+  render_budgets(sources_.memory, out);
+  render_admission(sources_.queue, out);
   out +=
       "# HELP spate_incidents_total Failures of the machine under the server: full disk, I/O "
       "errors, failed syncs, exhausted descriptors, catalog writes.\n"
@@ -282,11 +282,22 @@ std::string metrics::render() const {
                  "# TYPE spate_idle_connections_evicted_total counter\n"
                  "spate_idle_connections_evicted_total {}\n",
                  evicted_.load());
-  if (idle_) {
+  if (sources_.idle) {
     fmt::format_to(it,
                    "# HELP spate_idle_connections Connections waiting for their client to speak.\n"
                    "# TYPE spate_idle_connections gauge\nspate_idle_connections {}\n",
-                   idle_->size());
+                   sources_.idle->size());
+  }
+  if (sources_.trimmer) {
+    fmt::format_to(it,
+                   "# HELP spate_memory_trims_total Times freed heap memory was given back to "
+                   "the system.\n"
+                   "# TYPE spate_memory_trims_total counter\nspate_memory_trims_total {}\n"
+                   "# HELP spate_memory_trimmed_bytes_total Resident bytes those trims gave "
+                   "back.\n"
+                   "# TYPE spate_memory_trimmed_bytes_total counter\n"
+                   "spate_memory_trimmed_bytes_total {}\n",
+                   sources_.trimmer->trims(), sources_.trimmer->released_bytes());
   }
   fmt::format_to(it,
                  "# HELP spate_resident_memory_bytes Resident set size of the server.\n"

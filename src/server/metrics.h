@@ -12,7 +12,8 @@
 // and spate_admission_last_wait_seconds; connections closed to make room for new ones as
 // spate_idle_connections_evicted_total, and those idle now as spate_idle_connections;
 // spate_incidents_total{kind} (common/incident.h: disk_full, io_error, sync_failed,
-// descriptors_exhausted, catalog_write_failed).
+// descriptors_exhausted, catalog_write_failed); memory given back after bursts as
+// spate_memory_trims_total and spate_memory_trimmed_bytes_total (memory_trimmer.h).
 //
 // Thread safety: every method may be called from any thread. Action counters are lock-free;
 // per-stream counters take a shared lock (exclusive only to add a stream's first series).
@@ -37,15 +38,21 @@ namespace spate::server {
 struct budgets;
 class admission;
 class idle_connections;
+class memory_trimmer;
+
+// What /metrics samples besides its own counters; each may be null. They must outlive the
+// renders (the server stops serving before its engine closes).
+struct metrics_sources {
+  const engine::engine* engine = nullptr;  // enhanced-monitoring series
+  const budgets* memory = nullptr;
+  const admission* queue = nullptr;
+  const idle_connections* idle = nullptr;
+  const memory_trimmer* trimmer = nullptr;
+};
 
 class metrics final : public api::traffic_observer {
  public:
-  // `engine` (optional) is sampled for the enhanced-monitoring series, `memory` and `queue`
-  // (optional) for the budgets and admission series; they must outlive the renders (the
-  // server stops serving before its engine closes).
-  explicit metrics(std::vector<std::string_view> action_names,
-                   const engine::engine* engine = nullptr, const budgets* memory = nullptr,
-                   const admission* queue = nullptr, const idle_connections* idle = nullptr);
+  explicit metrics(std::vector<std::string_view> action_names, metrics_sources sources = {});
 
   // One finished request; `action` empty when the request named none.
   void request_done(std::string_view action, bool error, std::int64_t micros);
@@ -91,10 +98,7 @@ class metrics final : public api::traffic_observer {
   static std::size_t index(subscriber_kind k) { return static_cast<std::size_t>(k); }
   stream_counters& stream(std::string_view name);
 
-  const engine::engine* engine_;
-  const budgets* memory_;
-  const admission* queue_;
-  const idle_connections* idle_;
+  const metrics_sources sources_;
   std::vector<std::unique_ptr<action_counters>> actions_;  // fixed after construction; last: other
   mutable std::shared_mutex streams_mu_;
   std::map<std::string, std::unique_ptr<stream_counters>, std::less<>> streams_;

@@ -60,11 +60,11 @@ router::router(api::dispatcher& dispatcher, metrics& metrics, budgets& budgets,
       admission_(admission),
       options_(std::move(options)) {}
 
-router::header_verdict router::check_header(const request& header,
-                                            std::optional<std::uint64_t> body_length) {
+router::header_verdict router::check_header(const request& header) {
   header_verdict verdict;
-  const bool kinesis = header.method() == http::verb::post;
-  if (kinesis && options_.auth) {
+  verdict.kinesis = header.method() == http::verb::post;
+  if (!verdict.kinesis) return verdict;
+  if (options_.auth) {
     if (auto rejected = options_.auth->check_headers(header)) {
       metrics_.request_done({}, true, 0);
       log::debug("- {} before the body ({})", rejected->status, rejected->type);
@@ -74,24 +74,32 @@ router::header_verdict router::check_header(const request& header,
       return verdict;
     }
   }
-  if (kinesis) {
-    if (auto refused = api::dispatcher::check_envelope(header["X-Amz-Target"],
-                                                       header[http::field::content_type])) {
-      metrics_.request_done({}, true, 0);
-      verdict.refusal = make_response(header, refused->status, std::move(refused->content_type),
-                                      std::move(refused->body));
-      return verdict;
-    }
+  if (auto refused = api::dispatcher::check_envelope(header["X-Amz-Target"],
+                                                     header[http::field::content_type])) {
+    metrics_.request_done({}, true, 0);
+    verdict.refusal = make_response(header, refused->status, std::move(refused->content_type),
+                                    std::move(refused->body));
   }
-  const std::uint64_t want = body_length ? *body_length : body_granule;
-  if (want == 0) return verdict;
-  if (auto granted = budgets_.requests.try_reserve(want)) {
-    verdict.body = std::move(*granted);
-    return verdict;
-  }
-  metrics_.request_done({}, true, 0);
-  verdict.refusal = body_refused(header);
   return verdict;
+}
+
+std::variant<memory_budget::reservation, response> router::reserve_body(
+    const request& header, std::optional<std::uint64_t> length) {
+  const std::uint64_t want = length ? *length : body_granule;
+  if (want == 0) return memory_budget::reservation();
+  if (auto granted = budgets_.requests.try_reserve(want)) return std::move(*granted);
+  metrics_.request_done({}, true, 0);
+  return body_refused(header);
+}
+
+void router::admit(session_executor executor, std::function<void(admission::ticket)> admitted,
+                   std::function<void()> shed) {
+  admission_.submit(executor, std::move(admitted), std::move(shed));
+}
+
+response router::overloaded(const request& header) {
+  metrics_.request_done({}, true, 0);
+  return unavailable(header, "The server is overloaded; retry later.");
 }
 
 response router::body_refused(const request& header) {
@@ -154,14 +162,23 @@ void router::route(request&& req, session_executor executor,
   auto owned = std::make_shared<request>(std::move(req));
   auto shared_done = std::make_shared<std::function<void(response_fn)>>(std::move(done));
   admission_.submit(
-      executor, [this, owned, shared_done] { dispatch(owned, std::move(*shared_done)); },
+      executor,
+      [this, owned, shared_done](admission::ticket slot) {
+        dispatch(owned, std::move(*shared_done));
+        slot.release();  // the synchronous work is done; the commit is not waited for
+      },
       [this, owned, shared_done] {
-        metrics_.request_done({}, true, 0);
-        response res = unavailable(*owned, "The server is overloaded; retry later.");
+        response res = overloaded(*owned);
         (*shared_done)([res = std::move(res)]() mutable {
           return routed{std::move(res), nullptr, {}};
         });
       });
+}
+
+void router::route(request&& req, admission::ticket admitted,
+                   std::function<void(response_fn)> done) {
+  dispatch(std::make_shared<request>(std::move(req)), std::move(done));
+  admitted.release();
 }
 
 void router::dispatch(std::shared_ptr<request> owned, std::function<void(response_fn)> done) {

@@ -4,15 +4,18 @@
 // only a header plus the push source its body comes from. WebSocket subscription requests
 // (GET /v1/subscribe) are opened here too, before the session upgrades.
 //
-// Two steps, for every transport (HTTP/1.1, HTTP/2):
+// The steps, for every transport (HTTP/1.1, HTTP/2):
 // 1. check_header(), as soon as a request's header has arrived and before any of its body is
-//    read: the signature's presence and shape (with --auth sigv4), the envelope checks that
-//    need no body (a Content-Type Kinesis does not take), and a reservation of the body's
-//    bytes from the server-wide request budget (budgets.h). A refused request is answered
+//    read: the signature's presence and shape (with --auth sigv4) and the envelope checks
+//    that need no body (a Content-Type Kinesis does not take). A refused request is answered
 //    without its body ever being held.
-// 2. route(), once the body is in: /healthz and /metrics are answered at once (they never
-//    queue behind Kinesis work); Kinesis requests go through admission (admission.h), then
-//    the full signature check, then the dispatcher.
+// 2. admit(): a Kinesis request waits for its turn (admission.h). HTTP/1.1 asks before the
+//    body is read; HTTP/2, whose bodies arrive multiplexed, once it is in (route() asks then).
+// 3. reserve_body(): the body's bytes from the server-wide request budget (budgets.h), or a
+//    503 when the budget has no room.
+// 4. route(), once the body is in: /healthz and /metrics are answered at once (they never
+//    queue behind Kinesis work); Kinesis requests get the full signature check, then the
+//    dispatcher.
 // Answers carry a reservation from the response budget (charged for what they hold) until
 // the session has written them.
 //
@@ -56,16 +59,26 @@ class router {
 
   // What a session does with a request whose header has arrived.
   struct header_verdict {
-    std::optional<response> refusal;  // answer this instead, after reading past the body
+    std::optional<response> refusal;  // answer this instead of reading the body
     bool close = false;               // and close the connection once it is written
-    memory_budget::reservation body;  // admitted: the body's bytes, held until answered
+    bool kinesis = false;             // Kinesis work: it goes through admission
   };
-  // `body_length`: the declared length (Content-Length), or nullopt when the body's length is
-  // not known in advance (chunked; HTTP/2 without content-length), which reserves
-  // body_granule to begin with; the session grows it as bytes arrive.
-  header_verdict check_header(const request& header, std::optional<std::uint64_t> body_length);
+  header_verdict check_header(const request& header);
+
+  // The body's share of the request budget: `length` is the declared length (Content-Length),
+  // or nullopt when it is not known in advance (chunked; HTTP/2 without content-length),
+  // which reserves body_granule to begin with; the session grows it as bytes arrive. The
+  // answer to give instead when the budget has no room.
+  std::variant<memory_budget::reservation, response> reserve_body(
+      const request& header, std::optional<std::uint64_t> length);
   // The answer to a request whose body outgrew what the request budget could give it.
   response body_refused(const request& header);
+
+  // Waits for the request's turn (admission.h): `admitted` gets the slot, or `shed` runs.
+  void admit(session_executor executor, std::function<void(admission::ticket)> admitted,
+             std::function<void()> shed);
+  // The answer to a request shed by admission.
+  response overloaded(const request& header);
 
   struct routed {
     response res;
@@ -84,9 +97,12 @@ class router {
   std::variant<std::shared_ptr<api::websocket_feed>, response> subscribe(const request& req);
 
   // `done` may be called on any thread (the group committer's included); it should only
-  // move the response_fn to the session's strand and call it there. Kinesis work runs on
-  // `executor` (the session's) when admission lets it.
+  // move the response_fn to the session's strand and call it there. Kinesis work waits for
+  // admission first and then runs on `executor` (the session's)...
   void route(request&& req, session_executor executor, std::function<void(response_fn)> done);
+  // ...unless the session was admitted already (HTTP/1.1, before reading the body): the work
+  // runs now, and the slot is given back once it has.
+  void route(request&& req, admission::ticket admitted, std::function<void(response_fn)> done);
 
   metrics& stats() { return metrics_; }
   budgets& memory() { return budgets_; }

@@ -15,7 +15,7 @@ unsigned io_threads(unsigned configured) {
 }
 
 admission_options with_slots(admission_options o, unsigned threads) {
-  if (o.max_active == 0) o.max_active = 2 * io_threads(threads);
+  if (o.max_active == 0) o.max_active = 32 * io_threads(threads);
   return o;
 }
 
@@ -32,7 +32,8 @@ server::server(const server_options& options, engine::engine& engine)
     : options_(options),
       budgets_(options.memory),
       admission_(with_slots(options.admission, options.threads)),
-      metrics_(api::dispatcher::action_names(), &engine, &budgets_, &admission_, &idle_),
+      metrics_(api::dispatcher::action_names(),
+               {&engine, &budgets_, &admission_, &idle_, &trimmer_}),
       dispatcher_(
           engine, metrics_,
           [this](std::function<void()> task) { net::post(control_, std::move(task)); },
@@ -41,13 +42,17 @@ server::server(const server_options& options, engine::engine& engine)
       contexts_(make_contexts(options.threads)),
       acceptor_(*contexts_.front()),
       signals_(*contexts_.front(), SIGINT, SIGTERM),
-      accept_retry_(*contexts_.front()) {
+      accept_retry_(*contexts_.front()),
+      trimmer_(*contexts_.front(),
+               [this](std::function<void()> task) { net::post(control_, std::move(task)); }) {
   for (auto& ctx : contexts_) keep_running_.push_back(net::make_work_guard(*ctx));
+  admission_.run_timer_on(contexts_.front()->get_executor());
   if (options_.tls.enabled()) tls_ = make_tls_context(options_.tls, &tls_certificate_);
 }
 
 server::~server() {
   join_control();
+  admission_.drop_timer();  // before the io_context it runs on
 }
 
 void server::join_control() {
@@ -143,6 +148,7 @@ void server::run() {
     if (!ec) begin_shutdown();
   });
   do_accept();
+  trimmer_.start();
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < contexts_.size(); ++i) {
     threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
@@ -168,6 +174,7 @@ void server::begin_shutdown() {
   acceptor_.close(ec);
   signals_.cancel(ec);
   accept_retry_.cancel();
+  trimmer_.stop();
   // Sessions that a connection hands over to from now on are stopped as they register.
   for (auto& s : sessions_.close()) s->stop();
   auto& main = *contexts_.front();

@@ -18,6 +18,7 @@
 #include "server/budgets.h"
 #include "server/http_session.h"
 #include "server/idle_connections.h"
+#include "server/memory_trimmer.h"
 #include "server/metrics.h"
 #include "server/net.h"
 #include "server/router.h"
@@ -49,7 +50,7 @@ struct server_options {
   bool metrics_auth = false;                   // GET /metrics must be signed too
   int listener = -1;      // a socket open_listener() made: listen() adopts it instead of binding
   budget_options memory;  // server-wide memory budgets (budgets.h)
-  admission_options admission;  // max_active 0: two per I/O thread (admission.h)
+  admission_options admission;  // max_active 0: 32 per I/O thread (admission.h)
 };
 
 class server {
@@ -104,6 +105,7 @@ class server {
   net::steady_timer accept_retry_;
   session_registry sessions_;
   idle_connections idle_;
+  memory_trimmer trimmer_;
   log::throttle eviction_lines_;  // "closed an idle connection to make room", once a second
   std::shared_ptr<net::ssl::context> tls_;  // null without TLS
   std::string tls_certificate_;             // the self-signed certificate's path, if made

@@ -95,7 +95,7 @@ void websocket_session<Stream>::fill() {
   while (feed_ && !feed_done_ && !closing_) {
     if (queued_bytes_ >= cap) {
       // Full with (perhaps) more to come: a live subscriber is now behind; its grace starts.
-      if (live_) start_lag_grace();
+      if (live_) start_lag_grace(lag_reason::own_buffer);
       return;
     }
     // Room in the server-wide budget first, for the largest message the feed may give.
@@ -107,7 +107,7 @@ void websocket_session<Stream>::fill() {
       // Holding more than its share, a live subscriber is behind; one that has drained below
       // it is not at fault for the budget being spent, whatever its earlier lag.
       if (live_ && queued_bytes_ > fair_share) {
-        start_lag_grace();
+        start_lag_grace(lag_reason::server_budget);
       } else if (behind_) {
         behind_ = false;
         lag_timer_.cancel();
@@ -141,12 +141,26 @@ void websocket_session<Stream>::fill() {
 // A live subscriber that cannot take what is waiting for it: after `lag_grace` of that, it is
 // closed, unless it catches up first (fill() finds the feed idle and cancels the timer).
 template <class Stream>
-void websocket_session<Stream>::start_lag_grace() {
-  if (behind_) return;
+void websocket_session<Stream>::start_lag_grace(lag_reason why) {
+  if (behind_) {
+    // Its own full buffer is the stricter judgement: it wins over the budget's.
+    if (why == lag_reason::own_buffer) lag_reason_ = why;
+    return;
+  }
   behind_ = true;
+  lag_reason_ = why;
   lag_timer_.expires_after(limits_.lag_grace);
   lag_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
-    if (!ec && self->behind_) self->close_slow();
+    if (ec || !self->behind_) return;
+    // Holding more than its share of a spent budget is only a fault if the subscriber is not
+    // reading: one whose writes go on is not what keeps the budget spent. Judge again later.
+    const auto since_progress = std::chrono::steady_clock::now() - self->last_progress_;
+    if (self->lag_reason_ == lag_reason::server_budget &&
+        since_progress < self->limits_.lag_grace) {
+      self->behind_ = false;
+      return self->fill();
+    }
+    self->close_slow();
   });
 }
 
@@ -232,6 +246,7 @@ net::awaitable<void> websocket_session<Stream>::run() {
       auto [ec, n] = co_await ws_.async_write(net::buffer(queue_.front().message), no_throw);
       writing_ = false;
       if (ec || ended_) break;
+      last_progress_ = std::chrono::steady_clock::now();
       queued_bytes_ -= queue_.front().message.size();
       queue_.pop_front();
       continue;

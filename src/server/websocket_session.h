@@ -12,10 +12,10 @@
 //
 // Server-wide, every subscriber's queued messages count against the subscribers budget
 // (budgets.h): a message is pulled only once the budget has granted room for the largest one.
-// A subscriber the budget turns away waits and tries again shortly; if it is live and already
-// holds more than its fair share of the budget (the limit divided among the subscribers), it
-// is behind as if its own buffer were full, and is closed (1008) after `lag_grace` the same way.
-// So a crowd of subscribers that never read is cut off while those that read are not.
+// A subscriber the budget turns away waits and tries again shortly; if it is live, already
+// holds more than its fair share of the budget (the limit divided among the subscribers) and
+// has written nothing for `lag_grace`, it is closed (1008) as a slow subscriber. So a crowd of
+// subscribers that never read is cut off while those that read are not.
 //
 // Other endings: the feed's own (1000 at the end of a one-shard subscription's closed shard or
 // when the stream is deleted), 1001 when the server shuts down, and the client's close.
@@ -66,7 +66,10 @@ class websocket_session final : public stoppable,
   net::awaitable<void> read_loop();
   // Pulls from the feed into the queue as the policy allows (see above).
   void fill();
-  void start_lag_grace();
+  // Why a live subscriber is behind: its own buffer is full, or it holds more than its share
+  // of the server's spent subscribers budget (then only if its writes have stalled too).
+  enum class lag_reason { own_buffer, server_budget };
+  void start_lag_grace(lag_reason why);
   void retry_later();
   void close_slow();
   void drop_queue();
@@ -93,6 +96,8 @@ class websocket_session final : public stoppable,
   bool behind_ = false;     // live, with the queue full and more records waiting
   bool feed_done_ = false;  // the feed finished; close once the queue is written
   bool retrying_ = false;   // retry_timer_ is armed
+  lag_reason lag_reason_ = lag_reason::own_buffer;
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
   std::optional<beast::websocket::close_reason> closing_;  // why the session closes
   bool ended_ = false;
 };

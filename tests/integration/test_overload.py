@@ -123,14 +123,15 @@ def test_a_body_that_does_not_fit_is_refused_at_once_and_the_connection_stays_us
     wait_active(kinesis, "s")
     assert budget(server, "requests", "limit_bytes") == 4 * MIB
 
-    # A holds 3 MiB of the budget: its header declared that much, its body stalls.
+    # A holds 3.5 MiB of the budget: its header declared that much, its body stalls.
     holder = connect(server)
-    holder.sendall(request_head(server, "PutRecords", 3 * MIB) + b"{" * 1000)
+    holder.sendall(request_head(server, "PutRecords", 3 * MIB + MIB // 2) + b"{" * 1000)
     wait_for(lambda: budget(server, "requests", "used_bytes") >= 3 * MIB, what="A's reservation")
 
-    # B's 2 MiB body does not fit: answered 503 ServiceUnavailable, body read past.
-    body = put_records_body("s", 2, 700_000)
-    assert len(body) > MIB
+    # B's 900 KB body does not fit in what is left: answered 503 ServiceUnavailable, its body
+    # read past and dropped, the connection kept.
+    body = put_records_body("s", 2, 330_000)
+    assert MIB // 2 < len(body) <= MIB
     b = connect(server)
     b.sendall(request_head(server, "PutRecords", len(body), signed_body=body) + body)
     status, headers, answer = read_response(b)
@@ -146,6 +147,16 @@ def test_a_body_that_does_not_fit_is_refused_at_once_and_the_connection_stays_us
     b.sendall(request_head(server, "ListStreams", len(small), signed_body=small) + small)
     status, _, answer = read_response(b)
     assert status == 200 and "s" in json.loads(answer)["StreamNames"]
+
+    # A larger body is not read just to be dropped: answered 503, then the connection closes.
+    large = put_records_body("s", 4, 330_000)
+    c = connect(server)
+    c.sendall(request_head(server, "PutRecords", len(large), signed_body=large))
+    status, headers, answer = read_response(c)
+    assert status == 503 and headers.get("connection", "").lower() == "close"
+    c.settimeout(10)
+    assert c.recv(100) == b""
+    c.close()
 
     # Once A is gone its reservation is back, and B's body fits.
     holder.close()
@@ -167,15 +178,19 @@ def test_a_storm_of_stalled_large_bodies_stays_within_the_budget(spated_factory)
     chunk = b"[" * (256 * 1024)
     conns = []
     try:
-        # 24 clients x 8 MB declared: six times the budget. Each sends 7.5 MB and stalls.
+        # 24 clients x 8 MB declared: six times the budget. Each sends 7.5 MB and stalls (or
+        # is refused and closed before that).
         def storm(i):
             s = connect(server, timeout=30)
             conns.append(s)
             s.sendall(request_head(server, "PutRecords", declared))
             left = sent
-            while left > 0:
-                s.sendall(chunk[: min(len(chunk), left)])
-                left -= min(len(chunk), left)
+            try:
+                while left > 0:
+                    s.sendall(chunk[: min(len(chunk), left)])
+                    left -= min(len(chunk), left)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused: answered 503 and closed, its body never read
 
         threads = [threading.Thread(target=storm, args=(i,)) for i in range(24)]
         for t in threads:
@@ -261,9 +276,10 @@ def test_getrecords_answers_nobody_takes_are_bounded_by_the_response_budget(smal
 
 
 def test_subscribers_that_never_read_are_cut_at_the_global_budget(spated_factory):
-    server = spated_factory(extra_args=["--max-subscriber-bytes", str(4 * MIB),
+    # 16 MiB: room for eight subscribers' largest messages (each pull reserves 2 MiB first).
+    server = spated_factory(extra_args=["--max-subscriber-bytes", str(16 * MIB),
                                         "--subscriber-buffer-bytes", str(64 * MIB),
-                                        "--subscriber-lag-ms", "500"])
+                                        "--subscriber-lag-ms", "2000"])
     kinesis = server.client()
     kinesis.create_stream(StreamName="w", ShardCount=1)
     wait_active(kinesis, "w")
@@ -302,7 +318,7 @@ def test_subscribers_that_never_read_are_cut_at_the_global_budget(spated_factory
                 if closed >= 10 and sent >= 400:
                     break
             assert server.metrics()["spate_slow_subscribers_closed_total"] >= 10
-            assert budget(server, "subscribers", "peak_bytes") <= 4 * MIB + 2 * MIB
+            assert budget(server, "subscribers", "peak_bytes") <= 16 * MIB
             while received < sent:
                 message = await asyncio.wait_for(reader.recv(), 10)
                 received += len(json.loads(message)["records"])
@@ -312,6 +328,20 @@ def test_subscribers_that_never_read_are_cut_at_the_global_budget(spated_factory
 
     sent, received = asyncio.run(scenario())
     assert received == sent
+
+
+def server_has_read(server, client: socket.socket) -> bool:
+    """Whether the server's end of `client`'s connection has nothing left unread (from the
+    kernel's table of TCP sockets: the receive queue of the socket on the server's port whose
+    peer is `client`)."""
+    local = f"0100007F:{server.port:04X}"
+    peer = f"0100007F:{client.getsockname()[1]:04X}"
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == local and fields[2] == peer:
+                return int(fields[4].split(":")[1], 16) == 0
+    return False
 
 
 def list_streams(server, s: socket.socket) -> int:
@@ -365,6 +395,7 @@ def test_with_nobody_idle_a_new_connection_is_closed(spated_factory):
 
     wait_for(lambda: idle_now() == 0, what="both clients mid-request")
     watcher.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # the watcher is busy too
+    wait_for(lambda: server_has_read(server, watcher), what="the watcher's bytes taken in")
     extra = connect(server)
     extra.settimeout(5)
     try:
@@ -379,4 +410,34 @@ def test_with_nobody_idle_a_new_connection_is_closed(spated_factory):
     status, _, text = read_response(watcher)
     assert status == 200 and "spate_idle_connections_evicted_total 0" in text.decode()
     for s in busy + [watcher]:
+        s.close()
+
+
+def test_kinesis_work_waits_for_its_turn_but_health_never_does(spated_factory):
+    """With one admission slot held by a request whose body stalls, the next Kinesis request
+    waits with its body unread and is shed with a 503 once it has waited too long; /healthz and
+    /metrics are answered at once all along."""
+    server = spated_factory(extra_args=["--admission-slots", "1",
+                                        "--admission-max-wait-ms", "3000"])
+    holder = connect(server)
+    holder.sendall(request_head(server, "PutRecords", 1000) + b"{")  # admitted, then stalls
+    wait_for(lambda: server.metrics()["spate_admission_active"] == 1, what="the held slot")
+
+    waiting = connect(server)
+    waiting.sendall(request_head(server, "ListStreams", 2))  # its 2-byte body never sent
+    wait_for(lambda: server.metrics()["spate_admission_queued"] == 1, what="a queued request")
+    # Health is answered while the Kinesis request still waits (it is never queued).
+    assert http_get(server.endpoint, "/healthz", timeout=5)[0] == 200
+    assert server.metrics()["spate_admission_queued"] == 1
+    waiting.settimeout(30)
+    status, _, answer = read_response(waiting)  # shed without its body having been read
+    assert status == 503
+    assert json.loads(answer)["__type"] == "ServiceUnavailable"
+    assert server.metrics()["spate_admission_shed_total"] >= 1
+
+    holder.close()
+    wait_for(lambda: server.metrics()["spate_admission_active"] == 0, what="the slot back")
+    fresh = connect(server)
+    assert list_streams(server, fresh) == 200
+    for s in (waiting, fresh):
         s.close()
