@@ -111,6 +111,19 @@ def proc_open_files_limit(pid: int) -> str:
     return "?"
 
 
+
+def kill_by_pid(proc: subprocess.Popen, wait_s: float) -> None:
+    """SIGKILL `proc` by its PID (if it still runs) and reap it, waiting at most `wait_s`."""
+    if proc.poll() is None:
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        pass
+
 class Sampler(threading.Thread):
     """VmRSS every `interval` seconds; kills the server past `limit_kb` (0: no limit)."""
 
@@ -241,15 +254,7 @@ class Prober:
             start_new_session=True)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
+        kill_by_pid(self.proc, 10)
 
     def results(self) -> tuple[list[dict], list[dict]]:
         probes, metrics = [], []
@@ -341,17 +346,8 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def kill(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            pass
+        if self.proc is not None:
+            kill_by_pid(self.proc, 15)
 
     def log_tail(self, limit: int = 1500) -> str:
         try:

@@ -129,44 +129,18 @@ class decoder {
 
   bool at_break() const { return left() > 0 && in_[pos_] == break_byte; }
 
-  // Appends a definite string's bytes (whose head was just read) to `out`.
-  bool take_bytes(const head& h, std::string& out) {
+  // Appends a definite string's bytes (whose head was just read) to `out`, or only checks them
+  // and moves past when `out` is null (a string the guide skips).
+  bool take_bytes(const head& h, std::string* out) {
     if (h.arg > left()) return fail(cbor_errc::truncated, h.start);
     const auto n = static_cast<std::size_t>(h.arg);
     const std::string_view chunk = in_.substr(pos_, n);
     if (h.major == major_text && !simdjson::validate_utf8(chunk.data(), chunk.size())) {
       return fail(cbor_errc::invalid_utf8, h.start);
     }
-    out.append(chunk);
+    if (out) out->append(chunk);
     pos_ += n;
     return true;
-  }
-
-  // Moves past a definite string's bytes (whose head was just read), checking them as
-  // take_bytes does, without copying them.
-  bool skip_bytes(const head& h) {
-    if (h.arg > left()) return fail(cbor_errc::truncated, h.start);
-    const auto n = static_cast<std::size_t>(h.arg);
-    if (h.major == major_text && !simdjson::validate_utf8(in_.data() + pos_, n)) {
-      return fail(cbor_errc::invalid_utf8, h.start);
-    }
-    pos_ += n;
-    return true;
-  }
-
-  bool skip_string(const head& h) {
-    if (!h.indef) return skip_bytes(h);
-    for (;;) {
-      if (left() == 0) return fail(cbor_errc::truncated, pos_);
-      if (at_break()) {
-        ++pos_;
-        return true;
-      }
-      head chunk;
-      if (!read_head(chunk)) return false;
-      if (chunk.major != h.major || chunk.indef) return fail(cbor_errc::bad_chunk, chunk.start);
-      if (!skip_bytes(chunk)) return false;
-    }
   }
 
   // Moves past one whole item without building anything (what the guide does not ask for).
@@ -180,7 +154,7 @@ class decoder {
         return true;
       case major_bytes:
       case major_text:
-        return skip_string(h);
+        return string_body(h, nullptr);
       case major_array:
       case major_map: {
         if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
@@ -192,7 +166,7 @@ class decoder {
               return fail(cbor_errc::non_string_map_key, pos_);
             }
             head key;
-            if (!read_head(key) || !skip_string(key)) return false;
+            if (!read_head(key) || !string_body(key, nullptr)) return false;
           }
           return skip(depth + 1);
         };
@@ -222,7 +196,7 @@ class decoder {
     }
   }
 
-  bool string_body(const head& h, std::string& out) {
+  bool string_body(const head& h, std::string* out) {
     if (!h.indef) return take_bytes(h, out);
     for (;;) {
       if (left() == 0) return fail(cbor_errc::truncated, pos_);
@@ -252,7 +226,7 @@ class decoder {
       case major_bytes:
       case major_text: {
         std::string text;
-        if (!string_body(h, text)) return false;
+        if (!string_body(h, &text)) return false;
         out =
             h.major == major_bytes ? value::blob(std::move(text)) : value::string(std::move(text));
         return true;
@@ -311,7 +285,7 @@ class decoder {
     // Key and value apart, not a default-constructed value::member: clang 14 with libstdc++ 12
     // (the fuzz build) takes value as not default-constructible inside pair's constructor.
     std::string name;
-    if (!string_body(key, name)) return false;
+    if (!string_body(key, &name)) return false;
     const auto sub = guide.member(name);
     const bool keep =
         sub && members.size() < guide.max_items() &&

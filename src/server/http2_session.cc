@@ -348,6 +348,12 @@ void http2_session<Stream>::header_complete(exchange& x, bool ends_stream) {
 template <class Stream>
 void http2_session<Stream>::refuse(exchange& x, response res) {
   x.refused = true;
+  answer_now(x, std::move(res));
+}
+
+// An answer the session makes itself (a refusal, an error), held and charged as any answer.
+template <class Stream>
+void http2_session<Stream>::answer_now(exchange& x, response res) {
   held_bytes_ -= x.held;
   x.body = std::move(res.body());
   x.held = x.body.size();
@@ -434,12 +440,7 @@ void http2_session<Stream>::answer_error(exchange& x, unsigned status, std::stri
   res.set(http::field::content_type, encoded.content_type);
   res.body() = std::move(encoded.body);
   res.prepare_payload();
-  held_bytes_ -= x.held;
-  x.body = std::move(res.body());
-  x.held = x.body.size();
-  held_bytes_ += x.held;
-  x.budget = router_.memory().responses.charge(x.held);
-  submit(x, res, true);
+  answer_now(x, std::move(res));
 }
 
 template <class Stream>

@@ -97,6 +97,7 @@ class http2_session final : public stoppable,
   exchange* find(std::int32_t stream_id);
   void header_complete(exchange& x, bool ends_stream);
   void refuse(exchange& x, response res);
+  void answer_now(exchange& x, response res);
   void request_complete(exchange& x);
   void answer(std::int32_t stream_id, router::routed routed);
   void answer_error(exchange& x, unsigned status, std::string type, std::string message);
