@@ -140,7 +140,7 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
       return encode_reply(std::move(*r), a->name, codec);
     });
   };
-  if (codec == wire_codec::json && json_elements_bound(body) > max_json_elements) {
+  if (codec == wire_codec::json && !json_elements_within_bounds(body)) {
     // Far more elements than any Kinesis request holds: refused before parsing (json_codec.h).
     done(error_reply(serialization_error(), a ? a->name : "", codec));
     return;

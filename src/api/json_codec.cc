@@ -76,9 +76,17 @@ value from_dom(simdjson::dom::element e, const decode_guide& guide) {
 }  // namespace
 
 std::size_t json_elements_bound(std::string_view body) {
-  return static_cast<std::size_t>(std::count(body.begin(), body.end(), ',') +
-                                  std::count(body.begin(), body.end(), '[') +
-                                  std::count(body.begin(), body.end(), '{'));
+  // One branch-free pass the compiler vectorizes (three std::count passes cost 12% of an
+  // HTTP/2 PutRecords run's CPU).
+  std::size_t n = 0;
+  for (const char c : body) n += static_cast<std::size_t>((c == ',') | (c == '[') | (c == '{'));
+  return n;
+}
+
+bool json_elements_within_bounds(std::string_view body) {
+  // Below this size the parser's work and memory are small whatever the document holds.
+  constexpr std::size_t unchecked_body = 1u << 20;
+  return body.size() <= unchecked_body || json_elements_bound(body) <= max_json_elements;
 }
 
 void release_large_parser(simdjson::dom::parser& parser) {
@@ -90,7 +98,7 @@ void release_large_parser(simdjson::dom::parser& parser) {
 std::optional<value> decode_json(std::string_view body, const decode_guide& guide,
                                  json_error* error) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return value::object();
-  if (json_elements_bound(body) > max_json_elements) {
+  if (!json_elements_within_bounds(body)) {
     if (error) error->message = "too many elements";
     return std::nullopt;
   }

@@ -26,14 +26,18 @@ struct json_error {
   std::string message;  // what simdjson reported, for the server log
 };
 
-// What a document may hold: every element takes a ',' or opens with '[' or '{' (but the first),
-// so counting those bytes (json_elements_bound) before parsing bounds the parser's work and
-// memory by a small multiple of this cap, whatever the body's size. The largest legal request
+// What a document over 1 MiB may hold: every element takes a ',' or opens with '[' or '{' (but
+// the first), so counting those bytes (json_elements_bound) before parsing bounds the parser's
+// work and memory by a small multiple of this cap, whatever the body's size (a smaller body
+// bounds them itself). The largest legal request
 // (PutRecords: 500 records of three members, partition keys of 256 commas each) stays well
 // below it; a document beyond it is refused as malformed without being parsed.
 inline constexpr std::size_t max_json_elements = 300'000;
 // An upper bound on the elements of `body` (counts the bytes above, inside strings too).
 std::size_t json_elements_bound(std::string_view body);
+// Whether `body` may be parsed: at most max_json_elements, or small enough (1 MiB) that the
+// count is not worth taking.
+bool json_elements_within_bounds(std::string_view body);
 
 // Parses `body` into what `guide` asks for (decode_guide.h); an empty body is an empty object,
 // as AWS treats it. Refuses documents over max_json_elements.
