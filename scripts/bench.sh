@@ -663,9 +663,10 @@ if [ "${SPATE_BENCH_SKIP_STORMS:-0}" != 1 ]; then
   echo "== attack storms (benchmarks/attack/storm.py; before the hardening: benchmarks/attack/BEFORE.md)"
   storm_out="$work/storms.jsonl"
   storm="$(dirname "$0")/../benchmarks/attack/storm.py"
-  python3 "$storm" --spated "$spated" --scenario all --workdir "$work" --json --out "$storm_out" \
-    >/dev/null || echo "storm.py failed"
-  python3 "$storm" --report "$storm_out" || true
+  # Debian's Python: it sees python3-h2, -websockets and -cbor2 (a python3 earlier on PATH may not).
+  /usr/bin/python3 "$storm" --spated "$spated" --scenario all --workdir "$work" --json \
+    --out "$storm_out" >/dev/null || echo "storm.py failed"
+  /usr/bin/python3 "$storm" --report "$storm_out" || true
 fi
 
 # --- part 6: soak -------------------------------------------------------------------------------
