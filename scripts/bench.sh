@@ -266,7 +266,7 @@ print("shard allow: at most ~50,000 records/s per shard, so at 100,000 records/s
 print("only its delivery rate is shown.")
 
 print()
-print("targets (shared DESIGN.md, 2-core machine)")
+print("targets (2-core machine)")
 def run_of(transport, subscribers, rate):
     r = runs.get((transport, subscribers, rate))
     if r is None:
@@ -569,7 +569,7 @@ if have_spated:
     rps = lambda r: r["records_per_s"]
     p99 = lambda r: r["latency_us"]["p99"] / 1e3
     print()
-    print("targets (shared DESIGN.md, 2-core machine)")
+    print("targets (2-core machine)")
     def check(text, ok):
         print(f"  {'met    ' if ok else 'NOT MET' if ok is not None else 'n/a    '} {text}")
     best_put = max([v for v in (val(w, "spated-batch", rps) for w in workloads if w.startswith("PutRecords")) if v] or [0])
