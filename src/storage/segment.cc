@@ -172,7 +172,9 @@ std::int64_t segment::max_arrival() const {
 }
 
 result<void> segment::append(const encoded_batch& batch) {
-  if (failed_.load(std::memory_order_acquire)) return errc::log_closed;
+  if (failed_.load(std::memory_order_acquire) || sealed_.load(std::memory_order_acquire)) {
+    return errc::log_closed;
+  }
   const std::uint64_t start = file_->size();
   if (auto written = file_->append(batch.frames); !written) {
     if (!file_->truncate(start)) failed_.store(true, std::memory_order_release);
@@ -193,16 +195,18 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
   // What readers may see, taken once: bytes past `end` may be mid-write.
   std::uint64_t end;
   position next;
-  std::uint64_t offset;  // the frame to scan from
   {
     std::lock_guard lock(mu_);
     end = size_;
     next = next_;
-    auto entry = index_.floor_position(from);
-    offset = entry ? entry->offset : fmt::segment_header_size;
   }
   out.next = std::max(out.next, from);
   if (from >= next) return {};
+  const std::optional<index_entry> entry = floor_position(from);
+  std::uint64_t offset = entry ? entry->offset : fmt::segment_header_size;  // frame to scan from
+  // Whether the first frame at `offset` is still to be checked against the entry: an index
+  // file damaged after it was trusted must cost a full scan, never a wrong answer.
+  bool check_entry = entry.has_value();
 
   const std::size_t chunk = read_chunk_size(limits, options_.index_interval);
   std::size_t min_want = 0;  // set when one frame is larger than a chunk
@@ -217,8 +221,14 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
     std::size_t cursor = 0;
     bool used = false;
     bool full = false;
+    bool entry_wrong = false;
     while (cursor < bytes.size()) {
       decoded_frame frame = decode_frame(bytes.substr(cursor));
+      if (check_entry && frame.status != frame_status::incomplete) {
+        check_entry = false;
+        entry_wrong = frame.status != frame_status::ok || frame.record.pos != entry->pos;
+        if (entry_wrong) break;
+      }
       if (frame.status == frame_status::incomplete) break;  // continues in the next chunk
       if (frame.status == frame_status::skipped) {
         cursor += frame.frame_size;
@@ -240,17 +250,27 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
       }
       cursor += frame.frame_size;
     }
-    if (used) out.buffers.push_back(std::move(buffer));
-    if (full || out.next >= next) return {};
-    if (cursor == 0) {
+    if (cursor == 0 && !entry_wrong && !full) {
       // The frame at `offset` is larger than a chunk: read it whole on the next round.
-      if (bytes.size() < fmt::frame_header_size) return errc::corruption;
       const std::size_t frame_size =
-          fmt::frame_header_size + coding::get_u32(bytes.data() + fmt::frame_length_offset);
-      if (frame_size <= want || frame_size > end - offset) return errc::corruption;
-      min_want = frame_size;
+          bytes.size() < fmt::frame_header_size
+              ? 0
+              : fmt::frame_header_size + coding::get_u32(bytes.data() + fmt::frame_length_offset);
+      if (frame_size > want && frame_size <= end - offset) {
+        min_want = frame_size;
+        continue;
+      }
+      if (!check_entry) return errc::corruption;
+      entry_wrong = true;  // no frame of that length starts at the entry's offset
+    }
+    if (entry_wrong) {
+      check_entry = false;
+      offset = fmt::segment_header_size;
+      min_want = 0;
       continue;
     }
+    if (used) out.buffers.push_back(std::move(buffer));
+    if (full || out.next >= next) return {};
     min_want = 0;
     offset += cursor;
   }
@@ -258,19 +278,28 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
 }
 
 result<std::optional<position>> segment::find_time(std::int64_t arrival_ms) const {
-  position from;
   position next;
   {
     std::lock_guard lock(mu_);
     if (max_arrival_ < arrival_ms) return std::optional<position>{};
-    auto entry = index_.floor_time(arrival_ms);
-    from = entry ? entry->pos : base_;
     next = next_;
   }
-  // The answer lies within about one index interval of the entry.
+  const std::optional<index_entry> entry = floor_time(arrival_ms);
+  position from = entry ? entry->pos : base_;
+  // The answer lies within about one index interval of the entry, whose record arrived
+  // before `arrival_ms`; one that did not means a damaged index file: scan from the start.
+  bool check_entry = entry.has_value();
   while (from < next) {
     read_batch batch;
     SPATE_TRY_VOID(read(from, read_limits{256, 1u << 20}, batch));
+    if (check_entry) {
+      check_entry = false;
+      if (batch.records.empty() || batch.records.front().pos != entry->pos ||
+          batch.records.front().arrival_ms >= arrival_ms) {
+        from = base_;
+        continue;
+      }
+    }
     for (const auto& r : batch.records) {
       if (r.arrival_ms >= arrival_ms) return std::optional<position>(r.pos);
     }
@@ -278,6 +307,48 @@ result<std::optional<position>> segment::find_time(std::int64_t arrival_ms) cons
     from = batch.next;
   }
   return std::optional<position>{};
+}
+
+std::optional<index_entry> segment::floor_position(position pos) const {
+  {
+    std::lock_guard lock(mu_);
+    if (!index_on_disk_) return index_.floor_position(pos);
+  }
+  return look_up_in_index_file(
+      [pos](const index_file_reader& reader) { return reader.floor_position(pos); });
+}
+
+std::optional<index_entry> segment::floor_time(std::int64_t arrival_ms) const {
+  {
+    std::lock_guard lock(mu_);
+    if (!index_on_disk_) return index_.floor_time(arrival_ms);
+  }
+  return look_up_in_index_file(
+      [arrival_ms](const index_file_reader& reader) { return reader.floor_time(arrival_ms); });
+}
+
+template <typename Lookup>
+std::optional<index_entry> segment::look_up_in_index_file(Lookup lookup) const {
+  std::uint32_t count;
+  std::uint64_t end;
+  position next;
+  {
+    std::lock_guard lock(mu_);  // sealed: none of these change any more
+    count = index_file_entries_;
+    end = size_;
+    next = next_;
+  }
+  auto f = fs_.open(file_path(dir_, base_, segment_file_kind::index), open_mode::open_existing);
+  if (!f) return std::nullopt;  // removed by retention under a reader, or lost
+  auto reader = index_file_reader::open(**f, count);
+  if (!reader) return std::nullopt;
+  auto found = lookup(*reader);
+  if (!found || !*found) return std::nullopt;
+  const index_entry& e = **found;
+  if (e.offset < fmt::segment_header_size || e.offset >= end || e.pos < base_ || e.pos >= next) {
+    return std::nullopt;
+  }
+  return e;
 }
 
 result<void> segment::sync() {
@@ -302,6 +373,10 @@ result<void> segment::sync() {
 
 result<void> segment::write_index_file() {
   std::lock_guard index_lock(index_file_mu_);
+  return write_index_file_locked();
+}
+
+result<void> segment::write_index_file_locked() {
   if (removed_) return {};  // a seal that ran after retention removed the segment
   std::string contents;
   {
@@ -313,6 +388,24 @@ result<void> segment::write_index_file() {
       fs_.write_file_atomically(file_path(dir_, base_, segment_file_kind::index), contents));
   index_written_.store(true, std::memory_order_release);
   return {};
+}
+
+result<void> segment::seal() {
+  sealed_.store(true, std::memory_order_release);
+  std::lock_guard index_lock(index_file_mu_);
+  if (removed_) return {};
+  if (!index_written_.load(std::memory_order_acquire)) SPATE_TRY_VOID(write_index_file_locked());
+  std::lock_guard lock(mu_);
+  if (next_ == base_ || index_on_disk_) return {};  // an empty segment has no index at all
+  index_file_entries_ = static_cast<std::uint32_t>(index_.entries().size());
+  index_.release();
+  index_on_disk_ = true;
+  return {};
+}
+
+std::size_t segment::resident_index_entries() const {
+  std::lock_guard lock(mu_);
+  return index_.entries().size();
 }
 
 void segment::remove_index_file() {

@@ -2,8 +2,9 @@
 //
 // Lifecycle: `create` (a new, empty active segment) or `open` (an existing one, recovered by
 // scanning from its last trusted point, recovery.h) -> appends while it is the active segment
-// -> sealed when the log rolls to a new segment (synced, then its index file is written) ->
-// removed by retention. A segment is shared (std::shared_ptr) between the log, readers and
+// -> sealed when the log rolls to a new segment (synced, then its index file is written and
+// lookups move to that file, so a sealed segment holds no index in memory) -> removed by
+// retention. A segment is shared (std::shared_ptr) between the log, readers and
 // queued syncs, so removal while a read is in flight is safe: the file stays open until the
 // last reference goes.
 //
@@ -106,6 +107,12 @@ class segment final : public syncable {
 
   // Writes `<base>.idx` describing the segment as it is now (call after a sync).
   result<void> write_index_file();
+  // Ends appends for good (call after a sync): writes the index file if it has none, then
+  // answers lookups from that file and frees the index held in memory. If the file cannot be
+  // written, lookups stay in memory and the error is returned; appends are refused either way.
+  result<void> seal();
+  // Index entries held in memory: none once sealed.
+  std::size_t resident_index_entries() const;
   // Whether write_index_file has run since the last append.
   bool has_index_file() const { return index_written_.load(std::memory_order_acquire); }
   // Removes the index file, if any (an active segment must not keep a stale one).
@@ -116,6 +123,16 @@ class segment final : public syncable {
  private:
   segment(file_system& fs, std::string dir, position base, std::unique_ptr<file> f,
           const segment_options& options);
+
+  // The index entry to start a scan from, looked up in memory or, once sealed, in the index
+  // file. An entry that does not fit the segment, or a file that cannot be read, gives
+  // nullopt: scan from the start, slower but right.
+  std::optional<index_entry> floor_position(position pos) const;
+  std::optional<index_entry> floor_time(std::int64_t arrival_ms) const;
+  template <typename Lookup>
+  std::optional<index_entry> look_up_in_index_file(Lookup lookup) const;
+
+  result<void> write_index_file_locked();  // index_file_mu_ held
 
   file_system& fs_;
   const std::string dir_;
@@ -128,13 +145,16 @@ class segment final : public syncable {
   std::uint64_t size_ = 0;                 // guarded by mu_: bytes readers may read
   position next_ = 0;                      // guarded by mu_
   std::int64_t max_arrival_ = no_arrival;  // guarded by mu_
-  segment_index index_;                    // guarded by mu_
+  segment_index index_;                    // guarded by mu_; empty once index_on_disk_
+  bool index_on_disk_ = false;             // guarded by mu_: lookups read the index file
+  std::uint32_t index_file_entries_ = 0;   // guarded by mu_: entries in the index file
 
   position positions_seen_end_ = 0;  // set once by open
   std::atomic<std::uint64_t> synced_size_{0};
   std::atomic<bool> dir_synced_{false};
   std::atomic<bool> failed_{false};
   std::atomic<bool> index_written_{false};
+  std::atomic<bool> sealed_{false};
 
   // Serialises index file writes (a seal on the committer thread against close) with removal.
   std::mutex index_file_mu_;

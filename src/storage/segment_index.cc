@@ -1,4 +1,4 @@
-// Sparse index lookups and the index file codec.
+// Sparse index lookups in memory and in an index file, and the index file codec.
 #include "storage/segment_index.h"
 
 #include "common/coding.h"
@@ -76,6 +76,50 @@ result<index_file_contents> segment_index::decode_file(std::string_view bytes,
                                   static_cast<std::int64_t>(coding::get_u64(e + 16))});
   }
   return out;
+}
+
+result<index_file_reader> index_file_reader::open(const file& f, std::uint32_t count) {
+  const std::uint64_t expected = fmt::index_header_size +
+                                 std::uint64_t{count} * fmt::index_entry_size +
+                                 fmt::index_trailer_size;
+  if (f.size() != expected) return errc::bad_segment_header;
+  return index_file_reader(f, count);
+}
+
+result<index_entry> index_file_reader::entry_at(std::uint32_t i) const {
+  char e[fmt::index_entry_size];
+  SPATE_TRY(auto got, file_->read_at(fmt::index_header_size + std::uint64_t{i} * sizeof e, e,
+                                     sizeof e));
+  if (got != sizeof e) return errc::bad_segment_header;
+  return index_entry{coding::get_u64(e), coding::get_u64(e + 8),
+                     static_cast<std::int64_t>(coding::get_u64(e + 16))};
+}
+
+template <typename Before>
+result<std::optional<index_entry>> index_file_reader::last_where(Before before) const {
+  // Invariant: entries [0, low) satisfy `before`, entries [high, count) do not.
+  std::uint32_t low = 0;
+  std::uint32_t high = count_;
+  std::optional<index_entry> found;
+  while (low < high) {
+    const std::uint32_t mid = low + (high - low) / 2;
+    SPATE_TRY(auto e, entry_at(mid));
+    if (before(e)) {
+      found = e;
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  return found;
+}
+
+result<std::optional<index_entry>> index_file_reader::floor_position(position pos) const {
+  return last_where([pos](const index_entry& e) { return e.pos <= pos; });
+}
+
+result<std::optional<index_entry>> index_file_reader::floor_time(std::int64_t arrival_ms) const {
+  return last_where([arrival_ms](const index_entry& e) { return e.arrival_ms < arrival_ms; });
 }
 
 }  // namespace spate::storage

@@ -6,10 +6,14 @@
 // position P" and "where is the first record at or after time T": each lookup returns the
 // entry to start scanning from.
 //
+// A sealed segment does not keep its index in memory: `index_file_reader` answers the same
+// lookups from the index file on disk, so memory does not grow with the data retained.
+//
 // Thread safety: none; the owning segment guards it with its mutex.
 #pragma once
 
 #include "common/result.h"
+#include "storage/file.h"
 #include "storage/record.h"
 
 #include <cstdint>
@@ -52,6 +56,9 @@ class segment_index {
 
   const std::vector<index_entry>& entries() const { return entries_; }
 
+  // Frees the entries (the index lives on in its file).
+  void release() { std::vector<index_entry>().swap(entries_); }
+
   // Index file encoding; see record_format.h.
   std::string encode_file(position base, position next, std::uint64_t trusted_size,
                           std::int64_t max_arrival) const;
@@ -69,6 +76,32 @@ struct index_file_contents {
   std::uint64_t trusted_size = 0;
   std::int64_t max_arrival = no_arrival;
   segment_index index{0};
+};
+
+// Lookups in an index file without loading it: a binary search that reads one 24-byte entry
+// per step (15 reads for the 32,768 entries of a full 128 MiB segment). The file's checksum
+// covers the whole file and is checked when the file is first trusted (segment::open or
+// written by this process), not here; callers check what an entry claims against the
+// segment itself.
+class index_file_reader {
+ public:
+  // Fails with errc::bad_segment_header unless `f` has exactly the size of an index file of
+  // `count` entries.
+  static result<index_file_reader> open(const file& f, std::uint32_t count);
+
+  // As segment_index::floor_position and floor_time.
+  result<std::optional<index_entry>> floor_position(position pos) const;
+  result<std::optional<index_entry>> floor_time(std::int64_t arrival_ms) const;
+
+ private:
+  index_file_reader(const file& f, std::uint32_t count) : file_(&f), count_(count) {}
+  result<index_entry> entry_at(std::uint32_t i) const;
+  // The last entry for which `before` holds (it must hold for a prefix of the entries).
+  template <typename Before>
+  result<std::optional<index_entry>> last_where(Before before) const;
+
+  const file* file_;
+  std::uint32_t count_;
 };
 
 }  // namespace spate::storage

@@ -1,6 +1,7 @@
 #include "storage/segment_index.h"
 
 #include "storage/errc.h"
+#include "storage/mem_file.h"
 
 #include <gtest/gtest.h>
 
@@ -68,6 +69,59 @@ TEST(SegmentIndex, CorruptFileIsRejected) {
   EXPECT_EQ(segment_index::decode_file(bytes.substr(0, bytes.size() - 1), 100).error(),
             errc::bad_segment_header);
   EXPECT_EQ(segment_index::decode_file("", 100).error(), errc::bad_segment_header);
+}
+
+// The index file read in place gives the same answers as the index in memory.
+TEST(IndexFileReader, AnswersAsTheIndexInMemory) {
+  auto index = index_every_100_bytes();
+  mem_file_system fs;
+  ASSERT_TRUE(fs.create_dirs("/d"));
+  ASSERT_TRUE(fs.write_file_atomically("/d/x.idx", index.encode_file(0, 50, 2040, 490)));
+  auto f = fs.open("/d/x.idx", open_mode::open_existing);
+  ASSERT_TRUE(f);
+  auto reader = index_file_reader::open(**f, static_cast<std::uint32_t>(index.entries().size()));
+  ASSERT_TRUE(reader);
+  for (position p = 0; p < 60; ++p) {
+    auto on_disk = reader->floor_position(p);
+    ASSERT_TRUE(on_disk);
+    EXPECT_EQ(*on_disk, index.floor_position(p)) << p;
+  }
+  for (std::int64_t t = -5; t < 520; t += 3) {
+    auto on_disk = reader->floor_time(t);
+    ASSERT_TRUE(on_disk);
+    EXPECT_EQ(*on_disk, index.floor_time(t)) << t;
+  }
+}
+
+TEST(IndexFileReader, RefusesAFileOfTheWrongSize) {
+  auto index = index_every_100_bytes();
+  mem_file_system fs;
+  ASSERT_TRUE(fs.create_dirs("/d"));
+  ASSERT_TRUE(fs.write_file_atomically("/d/x.idx", index.encode_file(0, 50, 2040, 490)));
+  auto f = fs.open("/d/x.idx", open_mode::open_existing);
+  ASSERT_TRUE(f);
+  const auto count = static_cast<std::uint32_t>(index.entries().size());
+  EXPECT_EQ(index_file_reader::open(**f, count + 1).error(), errc::bad_segment_header);
+  EXPECT_EQ(index_file_reader::open(**f, count - 1).error(), errc::bad_segment_header);
+}
+
+TEST(IndexFileReader, EmptyIndexHasNoFloor) {
+  mem_file_system fs;
+  ASSERT_TRUE(fs.create_dirs("/d"));
+  ASSERT_TRUE(fs.write_file_atomically("/d/x.idx", segment_index(100).encode_file(0, 0, 40, 0)));
+  auto f = fs.open("/d/x.idx", open_mode::open_existing);
+  ASSERT_TRUE(f);
+  auto reader = index_file_reader::open(**f, 0);
+  ASSERT_TRUE(reader);
+  EXPECT_FALSE(*reader->floor_position(7));
+  EXPECT_FALSE(*reader->floor_time(7));
+}
+
+TEST(SegmentIndex, ReleaseFreesTheEntries) {
+  auto index = index_every_100_bytes();
+  index.release();
+  EXPECT_TRUE(index.entries().empty());
+  EXPECT_EQ(index.entries().capacity(), 0u);
 }
 
 }  // namespace

@@ -82,6 +82,14 @@ result<std::unique_ptr<shard_log>> shard_log::open(file_system& fs, std::string 
       log->segments_.push_back(std::move(fresh));
     }
   }
+  // Every segment but the active one is sealed: synced first unless its index file is
+  // already trusted (an index must never describe bytes a power loss could take), then it
+  // keeps no index in memory. A segment whose sync or index file fails keeps its index in
+  // memory, which costs memory but no correctness.
+  for (std::size_t i = 0; i + 1 < log->segments_.size(); ++i) {
+    const auto& seg = log->segments_[i];
+    if (seg->has_index_file() || seg->sync()) (void)seg->seal();
+  }
   return log;
 }
 
@@ -93,6 +101,12 @@ std::vector<std::shared_ptr<segment>> shard_log::segments_snapshot() const {
 std::size_t shard_log::segment_count() const {
   std::lock_guard lock(segments_mu_);
   return segments_.size();
+}
+
+std::size_t shard_log::resident_index_entries() const {
+  std::size_t entries = 0;
+  for (const auto& seg : segments_snapshot()) entries += seg->resident_index_entries();
+  return entries;
 }
 
 namespace {
@@ -176,9 +190,9 @@ result<void> shard_log::roll(std::int64_t now) {
     segments_.push_back(fresh);
   }
   // Seal the old segment off the append path: once it is synced, its index file lets the
-  // next open skip scanning it.
+  // next open skip scanning it and lets lookups leave memory.
   committer_.request_sync(old, [old](std::error_code ec) {
-    if (!ec) (void)old->write_index_file();
+    if (!ec) (void)old->seal();
   });
   return {};
 }

@@ -96,6 +96,9 @@ class shard_log {
   result<void> remove_files();
 
   std::size_t segment_count() const;
+  // Index entries held in memory: the active segment's only, as sealed segments look up in
+  // their index files.
+  std::size_t resident_index_entries() const;
   const std::string& dir() const { return dir_; }
 
  private:

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <thread>
 
@@ -190,6 +191,56 @@ TEST_F(ShardLogTest, CleanCloseLeavesIndexForEverySegment) {
   }
   EXPECT_EQ(segments, indexes);
   EXPECT_FALSE(log->append(std::span<const record_input>{}, 1)) << "closed logs refuse appends";
+}
+
+// Memory must not grow with the data retained: only the active segment keeps its index in
+// memory (at most one entry per index interval of a segment).
+TEST_F(ShardLogTest, SealedSegmentsKeepNoIndexInMemory) {
+  const std::size_t one_segment = options_.segment_size / options_.segment.index_interval + 1;
+  auto log = open_log();
+  for (position p = 0; p < 600; p += 10) append_range(*log, p, 10, 100 + p);
+  ASSERT_GT(log->segment_count(), 5u);
+  // Sealing runs on the committer thread once each old segment is synced.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (log->resident_index_entries() > one_segment &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_LE(log->resident_index_entries(), one_segment);
+  expect_all(*log, 0, 600);
+  expect_all(*log, 257, 600);
+  EXPECT_EQ(*log->find_time(100 + 300), 300u);
+  EXPECT_EQ(*log->find_time(100 + 301), 310u);
+}
+
+TEST_F(ShardLogTest, ReopenSealsEveryOldSegmentEvenWithoutIndexFiles) {
+  const std::size_t one_segment = options_.segment_size / options_.segment.index_interval + 1;
+  {
+    auto log = open_log();
+    for (position p = 0; p < 600; p += 10) append_range(*log, p, 10, 100 + p);
+    ASSERT_TRUE(log->close());
+  }
+  std::size_t segments = 0;
+  for (const auto& name : *fs_.list(dir_)) {
+    auto parsed = segment_file_name::parse(name);
+    ASSERT_TRUE(parsed) << name;
+    if (parsed->kind == segment_file_kind::index) {
+      ASSERT_TRUE(fs_.remove(join_path(dir_, name)));
+    } else {
+      ++segments;
+    }
+  }
+  auto log = open_log();
+  EXPECT_LE(log->resident_index_entries(), one_segment);
+  std::size_t indexes = 0;
+  for (const auto& name : *fs_.list(dir_)) {
+    indexes += segment_file_name::parse(name)->kind == segment_file_kind::index;
+  }
+  EXPECT_EQ(indexes, segments - 1) << "every sealed segment wrote its index file again";
+  expect_all(*log, 0, 600);
+  EXPECT_EQ(*log->find_time(100 + 455), 460u);
+  append_range(*log, 600, 10, 700);
+  expect_all(*log, 0, 610);
 }
 
 TEST_F(ShardLogTest, RetentionRemovesWholeExpiredSegmentsOnly) {
