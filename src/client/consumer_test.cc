@@ -394,6 +394,21 @@ TEST(Consumer, LatestStartsWhereTheGroupFirstLookedEvenForALaterOwner) {
     ASSERT_TRUE(eventually([&] { return !c.stats().owned_shards.empty(); }));
     c.stop();  // no record seen: nothing but the start point to remember
   }
+  // The start point is "LATEST:<ms>", the millisecond after the group's first look (records
+  // of that millisecond itself may predate the look). Put the new records once it has come,
+  // or on a fast machine they can share the look's millisecond and rightly be left out.
+  auto entries = store->list(group_key("app", "s"));
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  const std::string start = (*entries)[0].checkpoint;
+  const std::string_view prefix = checkpoint_latest_prefix;
+  ASSERT_EQ(start.compare(0, prefix.size(), prefix), 0) << start;
+  const std::int64_t start_ms = std::stoll(start.substr(prefix.size()));
+  ASSERT_TRUE(eventually([&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count() >= start_ms;
+  }));
   put(*fake, 0, 30, "new");  // arrives while nobody reads
   journal second;
   consumer c(fake, o, second.handler("b"));
