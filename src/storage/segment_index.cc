@@ -12,6 +12,14 @@ namespace spate::storage {
 
 namespace fmt = record_format;
 
+void segment_index::thin_oldest_dense() {
+  const auto first = entries_.begin() + static_cast<std::ptrdiff_t>(thinned_);
+  auto kept = first;
+  for (std::size_t i = 0; i < dense_entries; i += thin_factor) *kept++ = first[i];
+  entries_.erase(kept, first + dense_entries);
+  thinned_ += dense_entries / thin_factor;
+}
+
 std::optional<index_entry> segment_index::floor_position(position pos) const {
   auto it = std::upper_bound(entries_.begin(), entries_.end(), pos,
                              [](position p, const index_entry& e) { return p < e.pos; });
@@ -75,6 +83,7 @@ result<index_file_contents> segment_index::decode_file(std::string_view bytes,
     out.index.entries_.push_back({coding::get_u64(e), coding::get_u64(e + 8),
                                   static_cast<std::int64_t>(coding::get_u64(e + 16))});
   }
+  out.index.thinned_ = count;  // entries added later count from here
   return out;
 }
 

@@ -1,10 +1,16 @@
 // segment_index: the sparse position and time index of one segment.
 //
 // One entry is kept for the first record of the segment and then for the first record at or
-// beyond every `interval` bytes, so the index costs 24 bytes per `interval` of log. Because
-// arrival times never decrease within a shard, the same entries answer both "where is
-// position P" and "where is the first record at or after time T": each lookup returns the
-// entry to start scanning from.
+// beyond every `interval` bytes. Because arrival times never decrease within a shard, the same
+// entries answer both "where is position P" and "where is the first record at or after time
+// T": each lookup returns the entry to start scanning from.
+//
+// Only the newest entries stay that dense: readers at the tail (subscribers, consumers that
+// keep up) look up there on every read, and scan at most one interval. Whenever 2 x
+// `dense_entries` dense entries have piled up, the oldest `dense_entries` of them are thinned
+// to one in `thin_factor`: a catch-up read scans up to 16 intervals once, then reads on. So a
+// full 128 MiB segment at 4 KiB intervals holds at most ~4,000 entries (96 KiB) instead of
+// 32,768 (768 KiB), and memory per active shard stays small and nearly constant.
 //
 // A sealed segment does not keep its index in memory: `index_file_reader` answers the same
 // lookups from the index file on disk, so memory does not grow with the data retained.
@@ -39,12 +45,16 @@ struct index_file_contents;
 
 class segment_index {
  public:
+  static constexpr std::size_t dense_entries = 1024;
+  static constexpr std::size_t thin_factor = 16;
+
   explicit segment_index(std::uint64_t interval) : interval_(interval) {}
 
   // Offers a record that was just appended at `offset`; keeps it if it starts a new interval.
   void add(position pos, std::uint64_t offset, std::int64_t arrival_ms) {
     if (entries_.empty() || offset - entries_.back().offset >= interval_) {
       entries_.push_back({pos, offset, arrival_ms});
+      if (entries_.size() - thinned_ >= 2 * dense_entries) thin_oldest_dense();
     }
   }
 
@@ -57,7 +67,10 @@ class segment_index {
   const std::vector<index_entry>& entries() const { return entries_; }
 
   // Frees the entries (the index lives on in its file).
-  void release() { std::vector<index_entry>().swap(entries_); }
+  void release() {
+    std::vector<index_entry>().swap(entries_);
+    thinned_ = 0;
+  }
 
   // Index file encoding; see record_format.h.
   std::string encode_file(position base, position next, std::uint64_t trusted_size,
@@ -66,8 +79,11 @@ class segment_index {
   static result<index_file_contents> decode_file(std::string_view bytes, std::uint64_t interval);
 
  private:
+  void thin_oldest_dense();
+
   std::uint64_t interval_;
   std::vector<index_entry> entries_;
+  std::size_t thinned_ = 0;  // entries_[0, thinned_) are thinned; the rest are dense
 };
 
 struct index_file_contents {

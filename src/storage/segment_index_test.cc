@@ -71,6 +71,40 @@ TEST(SegmentIndex, CorruptFileIsRejected) {
   EXPECT_EQ(segment_index::decode_file("", 100).error(), errc::bad_segment_header);
 }
 
+// A full segment's index stays small: the newest entries dense, older ones one in 16.
+TEST(SegmentIndex, ThinsOlderEntriesAndKeepsTheNewestDense) {
+  segment_index index(100);
+  constexpr position records = 200000;  // 40 bytes each: 8 MB of log, 80,000 intervals
+  for (position p = 0; p < records; ++p) {
+    index.add(p, 40 + p * 40, static_cast<std::int64_t>(p / 10));
+  }
+  const auto& e = index.entries();
+  const std::size_t dense_everywhere = records * 40 / 120 + 1;  // one entry per 3 records
+  EXPECT_LE(e.size(), 2 * segment_index::dense_entries +
+                          dense_everywhere / segment_index::thin_factor + 1);
+  EXPECT_GE(e.size(), segment_index::dense_entries);
+  EXPECT_EQ(e.front().pos, 0u) << "the segment's first record always has an entry";
+  for (std::size_t i = 1; i < e.size(); ++i) {
+    const std::uint64_t gap = e[i].offset - e[i - 1].offset;
+    EXPECT_GE(gap, 100u);
+    EXPECT_LE(gap, 120u * segment_index::thin_factor) << i;
+  }
+  for (std::size_t i = e.size() - segment_index::dense_entries; i < e.size(); ++i) {
+    EXPECT_LT(e[i].offset - e[i - 1].offset, 140u) << "newest entries stay dense: " << i;
+  }
+  for (position p = 0; p < records; p += 97) {
+    auto at = index.floor_position(p);
+    ASSERT_TRUE(at) << p;
+    EXPECT_LE(at->pos, p);
+    EXPECT_LE(p - at->pos, 3 * segment_index::thin_factor) << p;
+    auto before = index.floor_time(static_cast<std::int64_t>(p / 10));
+    if (p >= 10) {
+      ASSERT_TRUE(before) << p;
+      EXPECT_LT(before->arrival_ms, static_cast<std::int64_t>(p / 10));
+    }
+  }
+}
+
 // The index file read in place gives the same answers as the index in memory.
 TEST(IndexFileReader, AnswersAsTheIndexInMemory) {
   auto index = index_every_100_bytes();
