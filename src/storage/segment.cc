@@ -241,6 +241,8 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
         if (out.records.size() >= limits.max_records ||
             (!out.records.empty() && out.bytes + record_bytes > limits.max_bytes)) {
           full = true;
+          std::lock_guard lock(mu_);
+          resume_at_ = index_entry{r.pos, offset + cursor, r.arrival_ms};
           break;
         }
         out.records.push_back(r);
@@ -309,13 +311,29 @@ result<std::optional<position>> segment::find_time(std::int64_t arrival_ms) cons
   return std::optional<position>{};
 }
 
+namespace {
+
+// Of two places to scan from, the one nearer to (and not past) the position sought.
+std::optional<index_entry> nearer(std::optional<index_entry> a, std::optional<index_entry> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return a->pos >= b->pos ? a : b;
+}
+
+}  // namespace
+
 std::optional<index_entry> segment::floor_position(position pos) const {
+  std::optional<index_entry> resume;
   {
     std::lock_guard lock(mu_);
-    if (!index_on_disk_) return index_.floor_position(pos);
+    if (resume_at_ && resume_at_->pos <= pos) resume = resume_at_;
+    if (!index_on_disk_) return nearer(index_.floor_position(pos), resume);
   }
-  return look_up_in_index_file(
-      [pos](const index_file_reader& reader) { return reader.floor_position(pos); });
+  if (resume && resume->pos == pos) return resume;  // a sequential read: no file to open
+  return nearer(look_up_in_index_file([pos](const index_file_reader& reader) {
+                  return reader.floor_position(pos);
+                }),
+                resume);
 }
 
 std::optional<index_entry> segment::floor_time(std::int64_t arrival_ms) const {

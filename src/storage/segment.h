@@ -148,6 +148,9 @@ class segment final : public syncable {
   segment_index index_;                    // guarded by mu_; empty once index_on_disk_
   bool index_on_disk_ = false;             // guarded by mu_: lookups read the index file
   std::uint32_t index_file_entries_ = 0;   // guarded by mu_: entries in the index file
+  // Where the last read that stopped inside this segment would go on, so that the next
+  // sequential read (a consumer catching up) starts there with no lookup and no scan.
+  mutable std::optional<index_entry> resume_at_;  // guarded by mu_
 
   position positions_seen_end_ = 0;  // set once by open
   std::atomic<std::uint64_t> synced_size_{0};

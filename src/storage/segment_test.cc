@@ -165,6 +165,36 @@ TEST_F(SegmentTest, IndexFileDamagedAfterSealingCostsAScanNotAWrongAnswer) {
   expect_every_time_lookup_right();
 }
 
+// Readers taking turns, each reading on from where it stopped: every one gets its own
+// records in order, whatever the last read left behind to resume from.
+TEST_F(SegmentTest, InterleavedSequentialReadersEachGetEveryRecordOnce) {
+  ASSERT_TRUE(seg_->seal());
+  ASSERT_TRUE(fs_.remove(std::string(index_path)));  // only the resume point and scans remain
+  position cursors[3] = {0, 100, 250};
+  std::vector<position> seen[3];
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (int r = 0; r < 3; ++r) {
+      if (cursors[r] >= record_count) continue;
+      read_batch batch;
+      ASSERT_TRUE(seg_->read(cursors[r], read_limits{static_cast<std::size_t>(3 + r), 1u << 20},
+                             batch));
+      ASSERT_FALSE(batch.records.empty());
+      for (const auto& rec : batch.records) {
+        EXPECT_EQ(rec.data, data_for(rec.pos));
+        seen[r].push_back(rec.pos);
+      }
+      cursors[r] = batch.next;
+      progress = true;
+    }
+  }
+  const position starts[3] = {0, 100, 250};
+  for (int r = 0; r < 3; ++r) {
+    ASSERT_EQ(seen[r].size(), record_count - starts[r]) << r;
+    for (std::size_t i = 0; i < seen[r].size(); ++i) EXPECT_EQ(seen[r][i], starts[r] + i);
+  }
+}
+
 TEST_F(SegmentTest, SealingAnEmptySegmentWritesNothing) {
   auto empty = segment::create(fs_, "/shard", record_count, 5000, options_);
   ASSERT_TRUE(empty);
