@@ -35,7 +35,7 @@ load() {
 load 2 >/dev/null
 sleep 6
 rss0=$(rss_kb); log0=$(log_bytes)
-rate=$(load "$seconds" | /usr/bin/python3 -c 'import json, sys; print(f"{json.load(sys.stdin)[\"records_per_s\"]:,.0f}")')
+rate=$(load "$seconds" | /usr/bin/python3 -c 'import json, sys; print(format(json.load(sys.stdin)["records_per_s"], ",.0f"))')
 sleep 6
 rss1=$(rss_kb); log1=$(log_bytes)
 echo "load: $rate records/s for $seconds s"
