@@ -95,7 +95,7 @@ struct index_file_contents {
 };
 
 // Lookups in an index file without loading it: a binary search that reads one 24-byte entry
-// per step (15 reads for the 32,768 entries of a full 128 MiB segment). The file's checksum
+// per step (12 reads for the ~4,000 entries of a full 128 MiB segment). The file's checksum
 // covers the whole file and is checked when the file is first trusted (segment::open or
 // written by this process), not here; callers check what an entry claims against the
 // segment itself.
