@@ -29,6 +29,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <csignal>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +39,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <pthread.h>
 #include <string_view>
 
 namespace {
@@ -117,6 +120,26 @@ world& get_world() {
   return w;
 }
 
+// libFuzzer checks for timeouts from a SIGALRM handler installed without SA_RESTART, so a
+// blocking call the signal lands in fails with EINTR ("connect: Interrupted system call" ended
+// a run once). The signal is held off across the blocking connect and accept, and delivered
+// right after.
+class alarm_held {
+ public:
+  alarm_held() {
+    sigset_t alarm;
+    sigemptyset(&alarm);
+    sigaddset(&alarm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alarm, &previous_);
+  }
+  ~alarm_held() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  alarm_held(const alarm_held&) = delete;
+  alarm_held& operator=(const alarm_held&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -128,8 +151,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   tcp::socket client(w.ioc);
   server::session_socket accepted(w.ioc.get_executor());
-  client.connect(w.acceptor.local_endpoint());
-  w.acceptor.accept(accepted);
+  {
+    alarm_held held;
+    client.connect(w.acceptor.local_endpoint());
+    w.acceptor.accept(accepted);
+  }
   // Resets on close (no TIME_WAIT): a run makes thousands of connections.
   client.set_option(net::socket_base::linger(true, 0));
 
