@@ -629,7 +629,8 @@ def test_put_records_over_ten_mib(kinesis, endpoint, stream):
 
 
 def test_expired_iterator(spated_factory):
-    server = spated_factory(iterator_ttl_ms=500)
+    ttl_s = 0.5
+    server = spated_factory(iterator_ttl_ms=int(ttl_s * 1000))
     kinesis = server.client()
     kinesis.create_stream(StreamName="ttl", ShardCount=1)
     wait_active(kinesis, "ttl")
@@ -637,8 +638,10 @@ def test_expired_iterator(spated_factory):
     it = kinesis.get_shard_iterator(StreamName="ttl", ShardId=shard_id(0),
                                     ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     fresh = kinesis.get_records(ShardIterator=it)  # within the TTL: fine
+    fresh_answered = time.monotonic()  # both iterators were made before this instant
     assert len(fresh["Records"]) == 1
-    time.sleep(1.0)
+    # Expiry is a property of time itself: wait until the TTL has surely run out for both.
+    time.sleep(max(0.0, fresh_answered + ttl_s + 0.2 - time.monotonic()))
     with pytest.raises(kinesis.exceptions.ExpiredIteratorException) as e:
         kinesis.get_records(ShardIterator=it)
     assert e.value.response["Error"]["Message"].startswith(
@@ -647,13 +650,21 @@ def test_expired_iterator(spated_factory):
     with pytest.raises(kinesis.exceptions.ExpiredIteratorException):
         kinesis.get_records(ShardIterator=fresh["NextShardIterator"])
 
-    # A NextShardIterator is a new iterator with its own lifetime.
+    # A NextShardIterator is a new iterator with its own lifetime: a chain of them, each used
+    # soon after it was given, keeps reading long after the first one's TTL ran out.
     it = kinesis.get_shard_iterator(StreamName="ttl", ShardId=shard_id(0),
                                     ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    for _ in range(4):
-        time.sleep(0.3)
-        resp = kinesis.get_records(ShardIterator=it)
+    first_made = time.monotonic()
+    seen = []
+    steps = 0
+    while time.monotonic() < first_made + 3 * ttl_s:
+        resp = kinesis.get_records(ShardIterator=it)  # ExpiredIteratorException fails the test
+        seen += [r["Data"] for r in resp["Records"]]
         it = resp["NextShardIterator"]
+        steps += 1
+        time.sleep(0.1)  # pacing only: each iterator is used well within its own TTL
+    assert steps >= 4
+    assert seen == [b"x"], "the chain read the one record, once"
 
 
 def _flip(text: str, index: int) -> str:
