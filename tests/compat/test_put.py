@@ -18,6 +18,7 @@ import random
 import pytest
 
 from spate_harness import (
+    ACCOUNT_ID,
     MAX_HASH_KEY,
     api,
     expect_error,
@@ -28,6 +29,7 @@ from spate_harness import (
     shard_for_key,
     shard_id,
     shard_range,
+    wait_active,
 )
 
 KEYS = (
@@ -217,3 +219,40 @@ def test_every_record_is_readable_from_its_shard(kinesis, stream, shards):
         for r in records:
             got[r["SequenceNumber"]] = (shard_id(i), r["PartitionKey"], r["Data"])
     assert got == sent
+
+
+def test_throttled_records_fail_one_by_one_on_the_wire(spated_factory):
+    """With a per-shard write limit (--shard-write-records 500, a spated flag), one PutRecords of
+    1,000 records to one shard partly fails: HTTP 200, FailedRecordCount equal to the entries
+    that carry ErrorCode ProvisionedThroughputExceededException and AWS's message naming the
+    shard, stream and account, no SequenceNumber on those; every other entry is stored, and
+    only those are read back, byte for byte. Read here with boto3, not our own client."""
+    server = spated_factory(extra_args=["--shard-write-records", "500"])
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="limited", ShardCount=1)
+    wait_active(kinesis, "limited")
+    records = [{"PartitionKey": f"k{i}", "Data": b"r%04d" % i} for i in range(500)]
+    answers = []
+    for _ in range(2):
+        out = kinesis.put_records(StreamName="limited", Records=records)
+        assert out["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert len(out["Records"]) == len(records)
+        failed = [r for r in out["Records"] if "ErrorCode" in r]
+        assert out["FailedRecordCount"] == len(failed)
+        answers.append(out["Records"])
+    every = answers[0] + answers[1]
+    failed = [r for r in every if "ErrorCode" in r]
+    assert 0 < len(failed) < len(every), "the limit must refuse some of 1,000 records, not all"
+    for r in failed:
+        assert r["ErrorCode"] == "ProvisionedThroughputExceededException"
+        assert r["ErrorMessage"] == (f"Rate exceeded for shard {shard_id(0)} in stream limited "
+                                     f"under account {ACCOUNT_ID}.")
+        assert "SequenceNumber" not in r and "ShardId" not in r
+    stored = []
+    for entry, answer in zip(records + records, every):
+        if "ErrorCode" not in answer:
+            assert answer["ShardId"] == shard_id(0)
+            assert_sequence_number(answer["SequenceNumber"])
+            stored.append((answer["SequenceNumber"], entry["Data"]))
+    got, _ = read_shard(kinesis, "limited", shard_id(0))
+    assert [(r["SequenceNumber"], r["Data"]) for r in got] == stored
