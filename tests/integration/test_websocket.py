@@ -215,6 +215,31 @@ def _stalled_websocket(port, path) -> socket.socket:
     return sock
 
 
+def _close_frame_after_draining(sock: socket.socket, timeout: float = 20.0):
+    """Reads a stalled WebSocket client's socket to its end and walks the server's frames (never
+    masked) from the first; returns (code, reason) of the close frame, or None if none came."""
+    sock.settimeout(timeout)
+    data = bytearray()
+    while True:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            break
+        data += chunk
+    at = 0
+    while at + 2 <= len(data):
+        opcode, length = data[at] & 0x0F, data[at + 1] & 0x7F
+        at += 2
+        if length == 126:
+            length, at = int.from_bytes(data[at:at + 2], "big"), at + 2
+        elif length == 127:
+            length, at = int.from_bytes(data[at:at + 8], "big"), at + 8
+        payload = bytes(data[at:at + length])
+        at += length
+        if opcode == 0x8:
+            return int.from_bytes(payload[:2], "big"), payload[2:].decode()
+    return None
+
+
 def _stalled_event_stream(port, consumer_arn) -> socket.socket:
     """A SubscribeToShard client that sends its request and never reads the answer."""
     from spate_harness import sign_headers
@@ -291,6 +316,11 @@ def test_slow_subscribers_cannot_hurt_anyone(spated_factory):
     assert loaded / batches < 2 * baseline / 20 + 0.05
     # The stalled SubscribeToShard reader is still served at its own pace, not cut off.
     assert metrics['spate_subscribers{kind="event_stream"}'] == 1
+    # The stalled WebSocket client, reading at last, finds the data it was sent and then a
+    # close frame that says why.
+    code, reason = _close_frame_after_draining(stalled_ws) or (None, None)
+    assert code == 1008, reason
+    assert reason.startswith(f"subscriber too slow: over {1 << 20} bytes behind"), reason
     stalled_efo.close()
     stalled_ws.close()
     assert http_get(server.endpoint, "/healthz")[0] == 200
