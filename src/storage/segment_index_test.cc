@@ -105,15 +105,22 @@ TEST(SegmentIndex, ThinsOlderEntriesAndKeepsTheNewestDense) {
   }
 }
 
+// Writes `index` as an index file on `fs` and opens it for reading.
+std::unique_ptr<file> index_file_of(mem_file_system& fs, const segment_index& index) {
+  EXPECT_TRUE(fs.create_dirs("/d"));
+  EXPECT_TRUE(fs.write_file_atomically("/d/x.idx", index.encode_file(0, 50, 2040, 490)));
+  auto f = fs.open("/d/x.idx", open_mode::open_existing);
+  EXPECT_TRUE(f);
+  return f ? std::move(*f) : nullptr;
+}
+
 // The index file read in place gives the same answers as the index in memory.
 TEST(IndexFileReader, AnswersAsTheIndexInMemory) {
   auto index = index_every_100_bytes();
   mem_file_system fs;
-  ASSERT_TRUE(fs.create_dirs("/d"));
-  ASSERT_TRUE(fs.write_file_atomically("/d/x.idx", index.encode_file(0, 50, 2040, 490)));
-  auto f = fs.open("/d/x.idx", open_mode::open_existing);
+  auto f = index_file_of(fs, index);
   ASSERT_TRUE(f);
-  auto reader = index_file_reader::open(**f, static_cast<std::uint32_t>(index.entries().size()));
+  auto reader = index_file_reader::open(*f, static_cast<std::uint32_t>(index.entries().size()));
   ASSERT_TRUE(reader);
   for (position p = 0; p < 60; ++p) {
     auto on_disk = reader->floor_position(p);
@@ -130,22 +137,18 @@ TEST(IndexFileReader, AnswersAsTheIndexInMemory) {
 TEST(IndexFileReader, RefusesAFileOfTheWrongSize) {
   auto index = index_every_100_bytes();
   mem_file_system fs;
-  ASSERT_TRUE(fs.create_dirs("/d"));
-  ASSERT_TRUE(fs.write_file_atomically("/d/x.idx", index.encode_file(0, 50, 2040, 490)));
-  auto f = fs.open("/d/x.idx", open_mode::open_existing);
+  auto f = index_file_of(fs, index);
   ASSERT_TRUE(f);
   const auto count = static_cast<std::uint32_t>(index.entries().size());
-  EXPECT_EQ(index_file_reader::open(**f, count + 1).error(), errc::bad_segment_header);
-  EXPECT_EQ(index_file_reader::open(**f, count - 1).error(), errc::bad_segment_header);
+  EXPECT_EQ(index_file_reader::open(*f, count + 1).error(), errc::bad_segment_header);
+  EXPECT_EQ(index_file_reader::open(*f, count - 1).error(), errc::bad_segment_header);
 }
 
 TEST(IndexFileReader, EmptyIndexHasNoFloor) {
   mem_file_system fs;
-  ASSERT_TRUE(fs.create_dirs("/d"));
-  ASSERT_TRUE(fs.write_file_atomically("/d/x.idx", segment_index(100).encode_file(0, 0, 40, 0)));
-  auto f = fs.open("/d/x.idx", open_mode::open_existing);
+  auto f = index_file_of(fs, segment_index(100));
   ASSERT_TRUE(f);
-  auto reader = index_file_reader::open(**f, 0);
+  auto reader = index_file_reader::open(*f, 0);
   ASSERT_TRUE(reader);
   EXPECT_FALSE(*reader->floor_position(7));
   EXPECT_FALSE(*reader->floor_time(7));
