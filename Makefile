@@ -13,6 +13,8 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 5
 SANITIZE_DIR ?= build-sanitize
+# pytest-xdist workers: most suites wait on servers and sockets, so more workers than cores pay.
+PYTEST_WORKERS ?= 4
 # Every ctest binary, and spated, which the client tests start.
 UNIT_TEST_TARGETS = common_tests storage_tests metadata_tests engine_tests api_tests server_tests \
                     push_bench_tests bench_tests client_tests spated
@@ -42,7 +44,8 @@ unit-test: build
 py-test: build
 	@ls tests/compat/test_*.py tests/integration/test_*.py >/dev/null 2>&1 || \
 	  { echo "py-test: no test_*.py under tests/compat or tests/integration" >&2; exit 1; }
-	SPATE_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q tests
+	SPATE_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q -n $(PYTEST_WORKERS) \
+	  --dist loadfile --durations=10 tests
 
 # The fuzz targets and only the libraries they need, instrumented (clang; see fuzz/).
 fuzz-build: deps

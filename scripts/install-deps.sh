@@ -13,7 +13,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-boto3 python3-websockets awscli redis-server
-  python3-h2 nghttp2-client curl python3-cbor2
+  python3-h2 nghttp2-client curl python3-cbor2 python3-pytest-xdist python3-pytest-timeout
   # fuzzing: clang with libFuzzer and the sanitizer runtimes (make fuzz, make fuzz-check)
   clang libclang-rt-14-dev
 )

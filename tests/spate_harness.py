@@ -86,11 +86,41 @@ def spated_binary() -> Path:
     return build_dir() / "bin" / "spated"
 
 
+# Ports for servers come from a block of its own per pytest-xdist worker, below Linux's
+# ephemeral range (32768-60999) where clients' ports come from, and are handed out in turn, so
+# two workers never pick the same port and a port is not reused while an old server on it may
+# still be stopping (a client would otherwise reach another test's server).
+_PORT_BLOCK = 1400
+_PORT_BASE = 21000
+_port_lock = threading.Lock()
+_port_next: int | None = None
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    digits = worker[2:] if worker.startswith("gw") else ""
+    return int(digits) % 8 if digits.isdigit() else 0
+
+
 def free_port() -> int:
-    """A loopback port that was free a moment ago (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, from this worker's block (see _PORT_BLOCK)."""
+    global _port_next
+    first = _PORT_BASE + _worker_index() * _PORT_BLOCK
+    with _port_lock:
+        if _port_next is None:
+            # A different start per process, so consecutive runs do not meet each other's
+            # sockets in TIME_WAIT.
+            _port_next = (os.getpid() * 7) % _PORT_BLOCK
+        for _ in range(_PORT_BLOCK):
+            port = first + _port_next
+            _port_next = (_port_next + 1) % _PORT_BLOCK
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise OSError(f"no free loopback port in {first}..{first + _PORT_BLOCK - 1}")
 
 
 # Every Spated object that ever started a process; the atexit hook and the failure report use it.
