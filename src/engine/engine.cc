@@ -956,7 +956,8 @@ outcome<records_page> engine::read(const shard_read& request) const {
   auto batch = shard->log->read(from, limits);
   if (!batch) {
     if (batch.error() != storage::errc::position_trimmed) {
-      return internal_failure("reading " + shard->id, batch.error());
+      return internal_failure(fmt::format("reading {} at position {}", shard->id, from),
+                              batch.error());
     }
     batch = shard->log->read(shard->log->start_position(), limits);
     if (!batch) return internal_failure("reading " + shard->id, batch.error());

@@ -234,7 +234,14 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
         cursor += frame.frame_size;
         continue;
       }
-      if (frame.status != frame_status::ok) return errc::corruption;
+      if (frame.status != frame_status::ok) {
+        // Damage inside bytes published to readers: the records before it are served, the
+        // batch ends there, and the read that starts at the damage gets the error. Nothing
+        // after it is ever served around it.
+        if (out.records.empty()) return errc::corruption;
+        if (used) out.buffers.push_back(std::move(buffer));
+        return {};
+      }
       const record_view& r = frame.record;
       if (r.pos >= from) {
         const std::size_t record_bytes = r.partition_key.size() + r.data.size();

@@ -299,6 +299,31 @@ TEST_F(ShardLogTest, HoleInActiveSegmentIsReportedAndPositionsAreNotReused) {
   EXPECT_EQ(append_range(**log, 40, 1, 200).first, 40u);
 }
 
+TEST_F(ShardLogTest, DamageBehindATrustedIndexEndsReadsThereAndIsNamed) {
+  {
+    auto log = open_log();
+    append_range(*log, 0, 60, 100);
+    ASSERT_EQ(log->segment_count(), 1u);
+    ASSERT_TRUE(log->close());  // index file written: the reopen trusts it and scans nothing
+  }
+  const std::string seg = dir_ + "/00000000000000000000.seg";
+  std::string bytes = fs_.contents(seg);
+  const std::size_t at = bytes.find(data_for(30));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 40] ^= 0x5a;  // bit rot inside record 30's data
+  fs_.set_contents(seg, bytes);
+
+  std::vector<corruption_report> reports;
+  auto log = shard_log::open(fs_, dir_, options_, committer_,
+                             [&](const corruption_report& r) { reports.push_back(r); });
+  ASSERT_TRUE(log);
+  EXPECT_TRUE(reports.empty()) << "a trusted index means no scan on open";
+  expect_all(**log, 0, 30);  // every record before the damage, and the batch ends there
+  expect_all(**log, 12, 30);
+  EXPECT_EQ((*log)->read(30, {}).error(), errc::corruption) << "the damaged record is refused";
+  EXPECT_EQ((*log)->read(29, read_limits{1, 1u << 20})->records.at(0).pos, 29u);
+}
+
 TEST_F(ShardLogTest, OversizedRecordIsRejectedBeforeWriting) {
   auto log = open_log();
   std::string key(70000, 'k');

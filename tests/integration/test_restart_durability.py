@@ -14,6 +14,7 @@ streams caught mid-transition (CREATING, DELETING, UPDATING) finish it after a r
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import time
@@ -21,7 +22,9 @@ import time
 import pytest
 
 from spate_harness import (
+    ServerError,
     api,
+    signed_call,
     list_all_shards,
     read_shard,
     shard_id,
@@ -377,29 +380,103 @@ def test_torn_or_padded_tail_is_end_of_log(spated_factory, damage, how):
     assert _read_disk(server) == expected + [(new["SequenceNumber"], b"after")]
 
 
-@pytest.mark.parametrize("how", ["stop", "kill"])
-def test_corruption_in_the_middle_is_never_served_or_skipped(spated_factory, how):
-    """A flipped byte inside an older record: the server may refuse to start, refuse the read
-    or stop at the damaged record, but it never returns the damaged bytes and never returns
-    records after it while leaving it out."""
+def _damage_record(segment, index):
+    """Flips one byte inside the data of the record whose marker is `index`."""
+    raw = bytearray(segment.read_bytes())
+    at = raw.find(b"MARK-%05d-" % index)
+    assert at > 0, f"record {index} is not in {segment}"
+    raw[at + 100] ^= 0xFF
+    segment.write_bytes(bytes(raw))
+
+
+def _read_until_refused(server):
+    """Reads the shard from TRIM_HORIZON until a GetRecords answer is an error; returns the
+    records read and the error (None if the end was reached without one)."""
+    kinesis = server.client()
+    it = kinesis.get_shard_iterator(
+        StreamName="disk", ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    got = []
+    for _ in range(100):
+        status, body = signed_call(
+            server.endpoint, "GetRecords", {"ShardIterator": it, "Limit": 25}
+        )
+        if status != 200:
+            return got, (status, body)
+        got += [(r["SequenceNumber"], base64.b64decode(r["Data"])) for r in body["Records"]]
+        if not body["Records"] and body.get("MillisBehindLatest") == 0:
+            return got, None
+        it = body["NextShardIterator"]
+    raise AssertionError(f"no end and no error after 100 reads ({len(got)} records)")
+
+
+def test_corruption_found_by_recovery_cuts_the_active_segment_there(spated_factory):
+    """A flipped byte in an older record of the active segment, found by the scan of an
+    unclean restart (SIGKILL: the active segment has no index file): recovery reports it with
+    the file and offset and cuts the segment there, since after a power loss the unsynced end of
+    the active segment may hold a lost page before pages that survived
+    (docs/format/segment_format.md). The server serves exactly the records before the damaged
+    one, never its bytes and never anything after it, and new records get positions past every
+    one the cut-away bytes held."""
     server = spated_factory()
     acked, segments = _single_shard_with_markers(server, 60)
-    getattr(server, how)()
-    active = segments[-1]
-    raw = bytearray(active.read_bytes())
-    at = raw.find(b"MARK-%05d-" % 30)
-    assert at > 0
-    raw[at + 100] ^= 0xFF
-    active.write_bytes(bytes(raw))
-    try:
-        server.start()
-    except AssertionError:
-        return  # refusing to start on a corrupt log is a legitimate policy
-    try:
-        got = _read_disk(server)
-    except Exception:  # noqa: BLE001 - an error answer is a legitimate policy too
-        got = None
-    if got is not None:
-        assert got == acked[: len(got)], "records were skipped or damaged bytes were served"
-        assert len(got) <= 30, "the damaged record was served as if intact"
+    server.kill()
+    assert len(segments) == 1, "the damage must fall in the active segment"
+    _damage_record(segments[0], 30)
+    server.start()
+    log = server.log_path.read_text(errors="replace")
+    assert f"corruption in {segments[0]} at offset" in log, server.log_tail()
+    assert _read_disk(server) == acked[:30]
+    new = server.client().put_record(StreamName="disk", Data=b"after", PartitionKey="k")
+    assert int(new["SequenceNumber"]) > int(acked[-1][0]), "a cut-away position was reused"
+    assert _read_disk(server) == acked[:30] + [(new["SequenceNumber"], b"after")]
+
+
+@pytest.mark.parametrize("where", ["active", "sealed"])
+def test_corruption_behind_a_trusted_index_is_served_up_to_and_refused_at(spated_factory, where):
+    """A flipped byte in a record of a segment whose index file a clean stop wrote (so the
+    restart trusts it and scans nothing, as it does for every sealed segment): the server starts
+    and serves every record before the damaged one, and the read that reaches it is answered
+    500 InternalFailure naming the shard and the corruption, every time: the damaged bytes are
+    never served and the records after them are never served around them."""
+    extra = ["--segment-size", "65536"] if where == "sealed" else []
+    server = spated_factory(extra_args=extra)
+    count = 600 if where == "sealed" else 60
+    acked, _ = _single_shard_with_markers(server, count)
+    server.stop()
+    segments = sorted(server.data_dir.rglob("*.seg"))
+    if where == "sealed":
+        assert len(segments) >= 3, "the damage must fall in a sealed segment"
+    else:
+        assert len(segments) == 1
+    assert all(seg.with_suffix(".idx").exists() for seg in segments)
+    _damage_record(segments[0], 30)
+    server.start()
+    for _ in range(2):
+        got, error = _read_until_refused(server)
+        assert got == acked[:30]
+        assert error is not None, "the read went past the damaged record"
+        status, body = error
+        assert status == 500 and body["__type"] == "InternalFailure", error
+        assert "reading shardId-000000000000 at position" in body["message"], error
+        assert "corrupt record frame" in body["message"], error
     assert server.running()
+
+
+def test_corruption_in_a_sealed_segment_without_its_index_refuses_to_start(spated_factory):
+    """A flipped byte in a sealed segment whose index file is gone, so the restart scans it:
+    a sealed segment was synced whole when it was sealed, so no crash explains damage before
+    its end. spated refuses to start rather than serve around the hole, and its log names the
+    file and the offset."""
+    server = spated_factory(extra_args=["--segment-size", "65536"])
+    _single_shard_with_markers(server, 600)
+    server.stop()
+    segments = sorted(server.data_dir.rglob("*.seg"))
+    assert len(segments) >= 3, "the damage must fall in a sealed segment"
+    _damage_record(segments[0], 30)
+    segments[0].with_suffix(".idx").unlink()
+    with pytest.raises(ServerError, match="before /healthz answered"):
+        server.start()
+    assert not server.running()
+    log = server.log_path.read_text(errors="replace")
+    assert f"corruption in {segments[0]} at offset" in log, server.log_tail()
