@@ -16,6 +16,8 @@ What lives here (conftest.py turns the first items into pytest fixtures):
   milliseconds both ways, `cbor_loads` reads them so).
 - Kinesis helpers: stream ARNs, MD5 hash keys, hash-range coverage checks, reading a shard to
   its end, the AWS validation-message format.
+- `wait_until(predicate, timeout, what)`: waits for a condition instead of sleeping, failing
+  with a message that names what never happened.
 
 Nothing here talks to anything but 127.0.0.1.
 """
@@ -359,6 +361,25 @@ def parse_prometheus(text: str) -> dict[str, float]:
             parts = parts[1:]
         samples[name] = float(parts[0])
     return samples
+
+
+def wait_until(predicate, timeout: float, what, interval: float = 0.05) -> Any:
+    """Calls `predicate()` until it returns something truthy, and returns that.
+
+    Fails with an AssertionError naming `what` (a string, or a function returning one, called
+    only then so that it can describe the state at the deadline) once `timeout` seconds have
+    passed. The predicate may itself raise to give up early, say when the process it watches
+    has exited or the connection it reads has closed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            text = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {text}")
+        time.sleep(interval)
 
 
 # --------------------------------------------------------------------------------------------
