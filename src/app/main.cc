@@ -68,6 +68,15 @@ int main(int argc, char** argv) {
   app.add_option("--iterator-ttl-ms", options.iterator_ttl_ms,
                  "Lifetime of shard iterators (AWS: 300000)")
       ->capture_default_str();
+  app.add_option("--retention-check-ms", options.retention_check_ms,
+                 "How often expired log segments are removed")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}))
+      ->capture_default_str();
+  app.add_option("--retention-hour-ms", options.retention_hour_ms,
+                 "Length of one hour of a stream's retention period; shorten it only for tests "
+                 "and demos, where 24 hours of retention then pass in seconds")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3'600'000}))
+      ->capture_default_str();
   app.add_option("--segment-size", options.segment_size, "Bytes per log segment before rolling")
       ->capture_default_str();
   app.add_option("--shard-write-records", options.shard_write_limits.records_per_second,

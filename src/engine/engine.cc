@@ -1033,7 +1033,7 @@ void engine::apply_retention() {
   for (const auto& stream : streams) {
     std::shared_lock lock(stream->mu);
     const std::int64_t retention_ms =
-        static_cast<std::int64_t>(stream->record.retention_hours) * 3'600'000;
+        static_cast<std::int64_t>(stream->record.retention_hours) * options_.retention_hour_ms;
     for (const auto& shard : stream->shards) {
       if (auto r = shard->log->apply_retention(now, retention_ms); !r) {
         log::error("retention on {} failed: {}", shard->log->dir(), r.error().message());

@@ -64,6 +64,8 @@ struct engine_options {
   std::int64_t update_stream_ms = 0;  // time a changed stream spends UPDATING
   std::int64_t iterator_ttl_ms = 300'000;
   std::int64_t retention_check_ms = 60'000;  // how often retention runs
+  // One hour of a stream's retention period; shorter only in tests, so retention runs in seconds.
+  std::int64_t retention_hour_ms = 3'600'000;
   std::int64_t consumer_ms = 0;              // time a consumer spends CREATING and DELETING
   std::uint64_t segment_size = 128u << 20;
   write_limits shard_write_limits;  // per shard; zero: unlimited (see write_budget.h)

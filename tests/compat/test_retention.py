@@ -4,15 +4,20 @@ Proves: the default is 24 h; increases and decreases take effect and show in Des
 DescribeStreamSummary; the range is 24..8760 inclusive (both ends accepted); an equal value is
 a no-op; the wrong direction, values out of range and unknown streams are
 InvalidArgumentException / ResourceNotFoundException with AWS's messages; records stay readable
-after the retention changes.
+after the retention changes; and, on a server whose retention hour is shortened, retention
+removes old records and their segment files over time, while reads of trimmed positions start
+at the trim horizon.
 """
 
 from __future__ import annotations
 
+import datetime
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
-from spate_harness import read_shard, shard_id
+from spate_harness import read_shard, shard_id, wait_active
 
 
 def _retention(kinesis, name) -> int:
@@ -117,3 +122,58 @@ def test_records_survive_retention_changes(kinesis, stream):
     kinesis.decrease_stream_retention_period(StreamName=name, RetentionPeriodHours=24)
     records, _ = read_shard(kinesis, name, shard_id(0))
     assert [r["Data"] for r in records] == [b"0", b"1", b"2", b"3", b"4"]
+
+
+def test_retention_removes_old_records_over_time(spated_factory):
+    """With one retention hour shortened to 100 ms (`--retention-hour-ms`), the default 24 hours
+    pass in 2.4 s (the checks after the trim take far less, so the new record outlives them): the old records' segment files go, a TRIM_HORIZON read returns only what came
+    after, and every way of naming a trimmed position (an iterator issued before, AT_ and
+    AFTER_SEQUENCE_NUMBER of a trimmed record, AT_TIMESTAMP before it) reads from the trim
+    horizon instead of failing; sequence numbers go on from where they were."""
+    server = spated_factory(
+        extra_args=["--retention-hour-ms", "100", "--retention-check-ms", "20",
+                    "--segment-size", "4096"]
+    )
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="aging", ShardCount=1)
+    wait_active(kinesis, "aging")
+    old = [
+        kinesis.put_record(StreamName="aging", Data=b"old-%03d" % i + b"o" * 100,
+                           PartitionKey="k")["SequenceNumber"]
+        for i in range(100)
+    ]
+    shard_dir = next(p for p in server.data_dir.rglob(shard_id(0)) if p.is_dir())
+    assert len(list(shard_dir.glob("*.seg"))) > 2, "the old records must span segments"
+    stale = kinesis.get_shard_iterator(
+        StreamName="aging", ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+
+    deadline = time.monotonic() + 30
+    while read_shard(kinesis, "aging", shard_id(0))[0]:
+        assert time.monotonic() < deadline, "records past retention were never removed"
+        time.sleep(0.05)
+    assert len(list(shard_dir.glob("*.seg"))) == 1, "expired segment files must be deleted"
+
+    new = kinesis.put_record(StreamName="aging", Data=b"new", PartitionKey="k")
+    assert int(new["SequenceNumber"]) > int(old[-1])
+    records, _ = read_shard(kinesis, "aging", shard_id(0))
+    assert [r["Data"] for r in records] == [b"new"]
+
+    def first_read(iterator):
+        return [r["SequenceNumber"] for r in
+                kinesis.get_records(ShardIterator=iterator, Limit=10)["Records"]]
+
+    assert first_read(stale) == [new["SequenceNumber"]]
+    for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        it = kinesis.get_shard_iterator(
+            StreamName="aging", ShardId=shard_id(0), ShardIteratorType=kind,
+            StartingSequenceNumber=old[10],
+        )["ShardIterator"]
+        assert first_read(it) == [new["SequenceNumber"]], kind
+    it = kinesis.get_shard_iterator(
+        StreamName="aging", ShardId=shard_id(0), ShardIteratorType="AT_TIMESTAMP",
+        Timestamp=before,
+    )["ShardIterator"]
+    assert first_read(it) == [new["SequenceNumber"]]
+    assert server.running()
