@@ -1,0 +1,196 @@
+// engine_storage_test: what readers and writers see when the disk is slow or fails, on a real
+// engine over a fault-injecting file system (tests/testutil/faulty_file_system.h).
+// - The commit point: under --fsync batch no reader (GetRecords, and the stream_reader behind
+//   SubscribeToShard and the WebSocket feed) sees a record before the sync covering it ends,
+//   and the put is acknowledged only then.
+// - EIO on fsync: the put fails with an internal failure, its records are never served, the
+//   shard refuses further appends (the kernel may have dropped the pages), other streams go on,
+//   and a restart serves every acknowledged record and takes writes again.
+// - ENOSPC on write: the put fails, the log is cut back, and the next put succeeds at the next
+//   position.
+#include "engine/engine.h"
+#include "engine/stream_reader.h"
+#include "storage/posix_file.h"
+#include "testutil/faulty_file_system.h"
+#include "testutil/temp_dir.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace spate::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct quiet_listener final : shard_listener {
+  void shard_changed() noexcept override {}
+};
+
+class EngineStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+  void TearDown() override {
+    faulty_.clear();  // a held sync must not keep the engine's committer from closing
+    engine_.reset();
+  }
+
+  void open() {
+    engine_.reset();
+    options_.data_dir = dir_.path();
+    options_.fsync = storage::fsync_policy::batch;
+    options_.file_system = &faulty_;
+    auto e = engine::open(options_);
+    ASSERT_TRUE(e) << e.error().message();
+    engine_ = std::move(*e);
+  }
+
+  // Starts a put of `data` and returns the future of its one result.
+  std::future<put_result> put_async(const std::string& stream, const std::string& data) {
+    auto done = std::make_shared<std::promise<put_result>>();
+    auto future = done->get_future();
+    storage::record_input record{"key", std::nullopt, data};
+    auto r = engine_->put(stream, std::span(&record, 1),
+                          [done](std::vector<put_result>& results, std::uint32_t) {
+                            done->set_value(results.front());
+                          });
+    EXPECT_TRUE(r) << r.error().message;
+    return future;
+  }
+  put_result put(const std::string& stream, const std::string& data) {
+    return put_async(stream, data).get();
+  }
+
+  // The data of every record GetRecords returns from TRIM_HORIZON of shard 0 now.
+  std::vector<std::string> read_all(const std::string& stream) {
+    auto it = engine_->get_shard_iterator({stream, 0, iterator_type::trim_horizon, {}, 0});
+    EXPECT_TRUE(it);
+    if (!it) return {};
+    auto page = engine_->get_records(*it, 10000);
+    EXPECT_TRUE(page) << page.error().message;
+    std::vector<std::string> out;
+    if (page) {
+      for (const auto& r : page->batch.records) out.emplace_back(r.data);
+    }
+    return out;
+  }
+
+  static std::vector<std::string> drain(stream_reader& reader) {
+    std::vector<std::string> out;
+    for (;;) {
+      auto page = reader.read();
+      EXPECT_TRUE(page);
+      if (!page || !*page) return out;
+      for (const auto& r : (*page)->batch.records) out.emplace_back(r.data);
+    }
+  }
+
+  // Waits (a generous 20 s bound; it takes microseconds) until a sync is held.
+  void wait_for_held_sync() {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (faulty_.syncs_waiting() == 0) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no sync was ever started";
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+
+  testutil::temp_dir dir_;
+  storage::posix_file_system posix_;
+  testutil::faulty_file_system faulty_{posix_};
+  engine_options options_;
+  std::unique_ptr<engine> engine_;
+};
+
+TEST_F(EngineStorageTest, NoReaderSeesARecordBeforeItsSyncEnds) {
+  ASSERT_TRUE(engine_->create_stream("s", 1, metadata::stream_mode::provisioned, {}));
+  put("s", "synced");
+  quiet_listener listener;
+  auto shard_reader = stream_reader::open(*engine_, {.stream = "s", .shard = 0}, &listener);
+  auto stream_reader = stream_reader::open(*engine_, {.stream = "s"}, &listener);
+  ASSERT_TRUE(shard_reader && stream_reader);
+  EXPECT_EQ(drain(**shard_reader), std::vector<std::string>{"synced"});
+  EXPECT_EQ(drain(**stream_reader), std::vector<std::string>{"synced"});
+
+  faulty_.hold_syncs();
+  auto pending = put_async("s", "held");
+  wait_for_held_sync();  // appended to the file, its sync waiting
+  EXPECT_EQ(pending.wait_for(0ms), std::future_status::timeout) << "acknowledged before its sync";
+  EXPECT_EQ(read_all("s"), std::vector<std::string>{"synced"});
+  EXPECT_TRUE(drain(**shard_reader).empty());
+  EXPECT_TRUE(drain(**stream_reader).empty());
+  auto latest = engine_->get_shard_iterator({"s", 0, iterator_type::latest, {}, 0});
+  ASSERT_TRUE(latest);
+
+  faulty_.release_syncs();
+  const put_result acked = pending.get();
+  ASSERT_FALSE(acked.error) << acked.error->message;
+  EXPECT_EQ(read_all("s"), (std::vector<std::string>{"synced", "held"}));
+  EXPECT_EQ(drain(**shard_reader), std::vector<std::string>{"held"});
+  EXPECT_EQ(drain(**stream_reader), std::vector<std::string>{"held"});
+  // LATEST taken while the record was not committed comes before it.
+  auto page = engine_->get_records(*latest, 10);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->batch.records.size(), 1u);
+  EXPECT_EQ(page->batch.records[0].data, "held");
+}
+
+TEST_F(EngineStorageTest, AFailedSyncFailsThePutAndNothingUnacknowledgedIsServed) {
+  ASSERT_TRUE(engine_->create_stream("s", 1, metadata::stream_mode::provisioned, {}));
+  ASSERT_TRUE(engine_->create_stream("other", 1, metadata::stream_mode::provisioned, {}));
+  put("s", "before");
+  put("other", "before");
+
+  faulty_.fail_syncs(EIO);
+  const put_result failed = put("s", "lost");
+  ASSERT_TRUE(failed.error);
+  EXPECT_EQ(failed.error->kind, failure_kind::internal);
+  EXPECT_NE(failed.error->message.find("syncing shardId-000000000000"), std::string::npos)
+      << failed.error->message;
+  faulty_.fail_syncs(0);
+  EXPECT_EQ(read_all("s"), std::vector<std::string>{"before"});
+  // The kernel may have dropped the pages a failed fdatasync covered: no later sync of this log
+  // can prove anything, so it takes no more writes until it is reopened.
+  const put_result refused = put("s", "after");
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->kind, failure_kind::internal);
+  EXPECT_EQ(read_all("s"), std::vector<std::string>{"before"});
+  // Other streams are not affected.
+  EXPECT_FALSE(put("other", "after").error);
+  EXPECT_EQ(read_all("other"), (std::vector<std::string>{"before", "after"}));
+
+  engine_->close();
+  open();
+  const auto recovered = read_all("s");
+  ASSERT_FALSE(recovered.empty());
+  EXPECT_EQ(recovered.front(), "before") << "an acknowledged record was lost";
+  const put_result again = put("s", "after restart");
+  ASSERT_FALSE(again.error) << again.error->message;
+  EXPECT_EQ(read_all("s").back(), "after restart");
+}
+
+TEST_F(EngineStorageTest, AFailedWriteFailsThePutAndTheNextOneSucceeds) {
+  ASSERT_TRUE(engine_->create_stream("s", 1, metadata::stream_mode::provisioned, {}));
+  const put_result first = put("s", "one");
+  faulty_.fail_appends(ENOSPC);
+  const put_result failed = put("s", "no room");
+  ASSERT_TRUE(failed.error);
+  EXPECT_EQ(failed.error->kind, failure_kind::internal);
+  EXPECT_NE(failed.error->message.find("No space left on device"), std::string::npos)
+      << failed.error->message;
+  faulty_.fail_appends(0);
+  const put_result next = put("s", "two");
+  ASSERT_FALSE(next.error) << next.error->message;
+  EXPECT_EQ(next.pos, first.pos + 1) << "the failed write left a hole";
+  EXPECT_EQ(read_all("s"), (std::vector<std::string>{"one", "two"}));
+  engine_->close();
+  open();
+  EXPECT_EQ(read_all("s"), (std::vector<std::string>{"one", "two"}));
+}
+
+}  // namespace
+}  // namespace spate::engine
