@@ -13,6 +13,9 @@
 #   2c. PutRecords over HTTP/2 against HTTP/1.1 on spated, same requests, same load tool
 #      (h2load from nghttp2-client, which speaks both): HTTP/2 on one connection with many
 #      streams and on many connections, HTTP/1.1 on as many connections;
+#   2d. producers beside stalled subscribers (benchmarks/push/slow_subscribers.py): PutRecords
+#      time per batch with a WebSocket and a SubscribeToShard subscriber that never read (and
+#      one that reads) against nobody subscribed, on a fresh spated;
 #   3. end to end over HTTP/1.1 on loopback: spate-bench drives spated and kinesalite (the
 #      Kinesis emulator most people use, installed from npm into a temporary folder) with the
 #      same workloads, one fresh server per workload, and a table sets the two side by side;
@@ -27,8 +30,9 @@
 # Environment: SPATE_BENCH_SECONDS (measured seconds per workload, default 8),
 # SPATE_BENCH_WARMUP (default 2), SPATE_BENCH_FILL (records read back by GetRecords, default
 # 200000), SPATE_BENCH_SKIP_STORAGE=1, SPATE_BENCH_SKIP_PUSH=1, SPATE_BENCH_SKIP_CONSUMER=1,
-# SPATE_BENCH_SKIP_HTTP2=1, SPATE_BENCH_SKIP_KINESALITE=1, SPATE_BENCH_SKIP_OVERLOAD=1,
-# SPATE_BENCH_SKIP_STORMS=1, SPATE_BENCH_SKIP_SOAK=1 (skip part 1, 2, 2b, 2c, 3, 4, 5 or 6);
+# SPATE_BENCH_SKIP_HTTP2=1, SPATE_BENCH_SKIP_SLOW_SUBSCRIBERS=1, SPATE_BENCH_SKIP_KINESALITE=1,
+# SPATE_BENCH_SKIP_OVERLOAD=1, SPATE_BENCH_SKIP_STORMS=1, SPATE_BENCH_SKIP_SOAK=1 (skip part 1,
+# 2, 2b, 2c, 2d, 3, 4, 5 or 6);
 # SPATE_BENCH_CONSUMER_RECORDS (2000000); SPATE_BENCH_SOAK_MINUTES (30);
 # SPATE_BENCH_SOAK_RATE (records/s of the soak, 20000).
 set -euo pipefail
@@ -390,6 +394,19 @@ for r in rows:
         verdict = "PASS" if ratio >= 0.9 else "FAIL"
         print(f"{r['label']} / HTTP/1.1: {ratio:.2f}x (target >= 0.90: {verdict})")
 EOF
+  fi
+  echo
+fi
+
+# --- part 2d: producers beside stalled subscribers ---------------------------------------------
+if [ "${SPATE_BENCH_SKIP_SLOW_SUBSCRIBERS:-0}" != 1 ]; then
+  echo "== producers beside stalled subscribers (benchmarks/push/slow_subscribers.py): fsync batch, loopback"
+  if [ ! -x "$spated" ]; then
+    echo "spated is not built ($spated); no figures."
+  else
+    # Debian's Python: it sees python3-websockets (a python3 earlier on PATH may not).
+    /usr/bin/python3 "$(dirname "$0")/../benchmarks/push/slow_subscribers.py" --spated "$spated" \
+      --workdir "$work" || echo "slow_subscribers.py failed"
   fi
   echo
 fi
