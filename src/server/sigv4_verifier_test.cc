@@ -1,7 +1,8 @@
 // Tests of the SigV4 verifier: requests botocore signed (fixed vectors, made with
 // tests/tools/botocore_sign.py and SigV4QueryAuth at 2015-08-30T12:36:00Z) pass; then each
-// field of a good request is tampered with on its own and must fail with the error type and
-// message Kinesis gives; clock skew is checked at both limits, both ways.
+// field of such a request is tampered with on its own and must fail with the error type and
+// message Kinesis gives; clock skew is checked at both limits, both ways. Variants botocore
+// cannot sign (wrong scopes, missing headers) come from a helper shown to sign as botocore does.
 #include "server/sigv4_verifier.h"
 
 #include "common/sigv4.h"
@@ -91,11 +92,23 @@ class SigV4VerifierTest : public testing::Test {
                 ", SignedHeaders=" + sigv4::signed_header_names(headers) + ", Signature=" + sig);
   }
 
-  static request signed_put_record() {
+  // put_record() as botocore's SigV4Auth signed it (tests/tools/botocore_sign.py at
+  // suite_stamp with `key_id`'s key): the good request every tampering test starts from, so
+  // that none of them rests on the signing code the verifier itself uses.
+  static request botocore_signed_put_record(std::string_view key_id = akid) {
     request req = put_record();
-    sign(req);
+    req.set("X-Amz-Date", suite_stamp);
+    const std::string_view signature =
+        key_id == akid ? "3d795207630097826330dc54f5942ee21ba93f8772a2283745616f3daf1c74d0"
+                       : "5361a0900d139687ef2c98e042a30ca7a8d134fd670756af424e02e144041f23";
+    req.set(http::field::authorization,
+            "AWS4-HMAC-SHA256 Credential=" + std::string(key_id) +
+                "/20150830/us-east-1/kinesis/aws4_request, "
+                "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" +
+                std::string(signature));
     return req;
   }
+  static request signed_put_record() { return botocore_signed_put_record(); }
 
   void expect_error(const request& req, std::string_view type, std::string_view message = {}) {
     const auto e = verifier_.verify(req);
@@ -124,14 +137,22 @@ class SigV4VerifierTest : public testing::Test {
 // --- good requests --------------------------------------------------------------------------
 
 TEST_F(SigV4VerifierTest, BotocoreSignedPutRecordPasses) {
-  request req = put_record();
-  req.set("X-Amz-Date", suite_stamp);
-  req.set(http::field::authorization,
-          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kinesis/aws4_request, "
-          "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
-          "Signature=3d795207630097826330dc54f5942ee21ba93f8772a2283745616f3daf1c74d0");
+  request req = botocore_signed_put_record();
   expect_ok(req);
   expect_ok(req);  // the second time from the signing-key cache
+  expect_ok(botocore_signed_put_record("AKIDOTHER"));
+}
+
+// The helper that signs the variants botocore cannot make (other scopes, other signed headers,
+// unknown keys) signs exactly as botocore does where botocore can: same headers, same bytes.
+TEST_F(SigV4VerifierTest, TheTestSigningHelperAgreesWithBotocore) {
+  for (const char* key_id : {akid, "AKIDOTHER"}) {
+    request ours = put_record();
+    sign(ours, key_id, key_id == std::string_view(akid) ? secret : "other");
+    const request botocore = botocore_signed_put_record(key_id);
+    EXPECT_EQ(ours[http::field::authorization], botocore[http::field::authorization]) << key_id;
+    EXPECT_EQ(ours["X-Amz-Date"], botocore["X-Amz-Date"]);
+  }
 }
 
 TEST_F(SigV4VerifierTest, BotocorePresignedSubscriptionPasses) {
@@ -261,8 +282,7 @@ TEST_F(SigV4VerifierTest, UnknownKeyIsUnrecognizedClient) {
 }
 
 TEST_F(SigV4VerifierTest, SecondKeyInTheFileIsAccepted) {
-  request req = put_record();
-  sign(req, "AKIDOTHER", "other");
+  request req = botocore_signed_put_record("AKIDOTHER");
   expect_ok(req);
   sign(req, "AKIDOTHER", secret);
   expect_mismatch(req);
