@@ -18,15 +18,121 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
 
-from spate_harness import build_dir, unique_stream_name
+from spate_harness import build_dir, unique_stream_name, wait_until
 
 
 def spate_bin() -> str:
     return str(build_dir() / "bin" / "spate")
+
+
+class Follower:
+    """`spate --endpoint ENDPOINT tail -f ARGS...` in the background; a thread collects the
+    lines it prints."""
+
+    def __init__(self, endpoint: str, *args: str) -> None:
+        self.proc = subprocess.Popen([spate_bin(), "--endpoint", endpoint, "tail", "-f", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            with self._lock:
+                self._lines.append(line.rstrip("\n"))
+
+    def lines(self) -> list[str]:
+        with self._lock:
+            return list(self._lines)
+
+    def wait_for(self, predicate, timeout: float, what: str) -> list[str]:
+        """Waits until `predicate(lines printed so far)` holds and returns those lines; fails at
+        once, with the follower's error, if it exits first."""
+        def check():
+            if predicate(self.lines()):
+                return True
+            if self.proc.poll() is not None:
+                self._reader.join(5)  # what it printed before exiting counts
+                if predicate(self.lines()):
+                    return True
+                raise AssertionError(
+                    f"spate tail -f exited with {self.proc.returncode} while waiting for {what}; "
+                    f"stderr {self.proc.stderr.read()!r}, last lines {self.lines()[-5:]}")
+            return False
+
+        wait_until(check, timeout, lambda: f"{what}; last lines printed {self.lines()[-5:]}")
+        return self.lines()
+
+    def go_live(self, put_marker, shards: list[str], timeout: float = 30.0) -> None:
+        """Puts marker records until the follower has printed one from each of `shards`:
+        `put_marker(shard, n)` puts `marker-<shard>-<n>` where that shard holds it. A follower
+        that started at LATEST may take its position after some markers, so a new one goes in
+        every half second. Once a shard's marker is printed, the follower reads that shard at
+        its tip: whatever is put there next, it prints."""
+        deadline = time.monotonic() + timeout
+        for shard in shards:
+            prefix = f"marker-{shard}-"
+            for n in range(10_000):
+                put_marker(shard, n)
+                try:
+                    self.wait_for(lambda lines: any(l.startswith(prefix) for l in lines),
+                                  min(0.5, max(0.0, deadline - time.monotonic())),
+                                  f"a marker record from {shard}")
+                    break
+                except AssertionError:
+                    if self.proc.poll() is not None or time.monotonic() >= deadline:
+                        raise
+
+    def stop(self) -> int:
+        """SIGINT, as a person would press Ctrl-C; returns the exit status."""
+        self.proc.send_signal(signal.SIGINT)
+        code = self.proc.wait(timeout=15)
+        self._reader.join(5)
+        return code
+
+    def kill_if_running(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+@pytest.fixture
+def follow():
+    """`follow(endpoint, *tail_args)` -> a started Follower; killed by PID at teardown."""
+    started: list[Follower] = []
+
+    def start(endpoint: str, *args: str) -> Follower:
+        started.append(Follower(endpoint, *args))
+        return started[-1]
+
+    yield start
+    for follower in started:
+        follower.kill_if_running()
+
+
+def _marker_putter(kinesis, stream: str):
+    """put_marker for Follower.go_live: shard-0000... of a 1- or 2-shard stream by explicit
+    hash key (CreateStream splits the key space evenly, so 2**127 starts shard 1)."""
+    first_key = {"shardId-000000000000": 0, "shardId-000000000001": 2**127}
+
+    def put(shard: str, n: int) -> None:
+        kinesis.put_record(StreamName=stream, PartitionKey="marker",
+                           ExplicitHashKey=str(first_key[shard]),
+                           Data=f"marker-{shard}-{n}".encode())
+
+    return put
+
+
+def _without_markers(lines: list[str]) -> list[str]:
+    return [l for l in lines if not l.startswith("marker-")]
 
 
 @pytest.fixture
@@ -81,30 +187,24 @@ def test_put_and_tail_in_every_format(spate):
     assert len(spate("tail", name, "--from", past, "--idle", "500").stdout.splitlines()) == 1002
 
 
-def test_tail_follow_across_a_split(spate, endpoint, tmp_path):
+def test_tail_follow_across_a_split(spate, endpoint, kinesis, follow):
     name = unique_stream_name()
     spate("streams", "create", name, "--shards", "1")
-    out = open(tmp_path / "tail.out", "w+")
-    follower = subprocess.Popen([spate_bin(), "--endpoint", endpoint, "tail", "-f", name, "--from", "latest"],
-                                stdout=out, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(1.5)  # the follower has found the shard and sits at its tip
-        spate("put", name, "before-split", "-k", "k")
-        split = spate("reshard", "split", name, "shardId-000000000000").stdout
-        assert split.count("shardId-") == 2
-        spate("put", name, *[f"after-{i}" for i in range(20)])
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            out.seek(0)
-            got = out.read().splitlines()
-            if len(got) >= 21:
-                break
-            time.sleep(0.1)
-        assert sorted(got) == sorted(["before-split"] + [f"after-{i}" for i in range(20)])
-    finally:
-        follower.send_signal(signal.SIGINT)
-        assert follower.wait(timeout=15) == 0
-        out.close()
+    follower = follow(endpoint, name, "--from", "latest")
+    follower.go_live(_marker_putter(kinesis, name), ["shardId-000000000000"])
+    spate("put", name, "before-split", "-k", "k")
+    split = spate("reshard", "split", name, "shardId-000000000000").stdout
+    assert split.count("shardId-") == 2
+    after = [f"after-{i}" for i in range(20)]
+    spate("put", name, *after)
+    lines = follower.wait_for(lambda lines: len(_without_markers(lines)) >= 21, 30,
+                              "the 21 records put after the marker")
+    got = _without_markers(lines)
+    assert sorted(got) == sorted(["before-split"] + after)
+    assert got[0] == "before-split", "a child shard's records came before its parent's"
+    assert lines[:len(lines) - len(got)] == [l for l in lines if l.startswith("marker-")], (
+        "a marker came after the records put once the follower was live")
+    assert follower.stop() == 0
 
 
 def test_reshard_merge_and_scale(spate):
@@ -207,54 +307,44 @@ def test_help_is_printed_with_exit_zero(args):
 # --- tail -f ends with one clear line when it cannot go on -----------------------------------
 
 
-def test_tail_follow_exits_when_the_stream_is_deleted(spate, endpoint):
+def test_tail_follow_exits_when_the_stream_is_deleted(spate, endpoint, kinesis, follow):
     name = unique_stream_name()
     spate("streams", "create", name, "--shards", "2")
-    follower = subprocess.Popen([spate_bin(), "--endpoint", endpoint, "tail", "-f", name],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(1.5)  # following: both shards are being read
-        assert follower.poll() is None, follower.stderr.read()
-        deleted_at = time.monotonic()
-        spate("streams", "delete", name)
-        code = follower.wait(timeout=10)
-        took = time.monotonic() - deleted_at
-        err = follower.stderr.read()
-        assert code == 1, err
-        assert err.count("\n") == 1, err
-        assert err.startswith("spate: ResourceNotFoundException"), err
-        assert took < 5, f"took {took:.1f} s to notice the deletion"
-    finally:
-        if follower.poll() is None:
-            follower.kill()
-            follower.wait()
+    follower = follow(endpoint, name)
+    # Following: both shards are being read.
+    follower.go_live(_marker_putter(kinesis, name), ["shardId-000000000000", "shardId-000000000001"])
+    deleted_at = time.monotonic()
+    spate("streams", "delete", name)
+    code = follower.proc.wait(timeout=10)
+    took = time.monotonic() - deleted_at
+    err = follower.proc.stderr.read()
+    assert code == 1, err
+    assert err.count("\n") == 1, err
+    assert err.startswith("spate: ResourceNotFoundException"), err
+    assert took < 5, f"took {took:.1f} s to notice the deletion"
 
 
-def test_tail_follow_exits_when_the_endpoint_is_unreachable(spated_factory):
+def test_tail_follow_exits_when_the_endpoint_is_unreachable(spated_factory, follow):
     server = spated_factory()
     name = unique_stream_name()
     created = subprocess.run([spate_bin(), "--endpoint", server.endpoint, "streams", "create", name,
                               "--shards", "1"], capture_output=True, text=True, timeout=30)
     assert created.returncode == 0, created.stderr
-    follower = subprocess.Popen([spate_bin(), "--endpoint", server.endpoint, "tail", "-f", name],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(1.5)
-        assert follower.poll() is None, follower.stderr.read()
-        server.stop()
-        gone_at = time.monotonic()
-        code = follower.wait(timeout=30)
-        took = time.monotonic() - gone_at
-        err = follower.stderr.read()
-        assert code == 1, err
-        assert err.count("\n") == 1, err
-        assert err.startswith("spate: ConnectionError"), err
-        assert "no answer from the endpoint" in err, err
-        assert 4 <= took < 15, f"gave up after {took:.1f} s (the bound is 5 s)"
-    finally:
-        if follower.poll() is None:
-            follower.kill()
-            follower.wait()
+    follower = follow(server.endpoint, name)
+    follower.go_live(_marker_putter(server.client(), name), ["shardId-000000000000"])
+    stopping_at = time.monotonic()
+    server.stop()
+    stopped_at = time.monotonic()
+    code = follower.proc.wait(timeout=30)
+    exited_at = time.monotonic()
+    err = follower.proc.stderr.read()
+    assert code == 1, err
+    assert err.count("\n") == 1, err
+    assert err.startswith("spate: ConnectionError"), err
+    assert "no answer from the endpoint" in err, err
+    # It had answers until the server began to stop, and gives up after 5 s without one.
+    assert exited_at - stopping_at >= 4, f"gave up {exited_at - stopping_at:.1f} s after the stop began"
+    assert exited_at - stopped_at < 15, f"gave up {exited_at - stopped_at:.1f} s after the server exited"
 
 
 # --- checkpoints reads a store, never creates one -------------------------------------------
