@@ -33,6 +33,13 @@ namespace {
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
+// Timing in these tests: a lower bound checks that a timeout is honoured (a clock cannot run
+// early); an upper bound only tells the behaviour under test from the wrong one (no timeout at
+// all, or another timeout that the test sets far longer), with seconds to spare, because ctest
+// -j runs these on two busy cores. No bound measures speed: that is make bench's job.
+constexpr long wrong_timeout_ms = 60'000;  // the other timeout, where a test needs one
+constexpr long generous_ms = 20'000;       // well above any honest answer, well below that
+
 // --- helpers --------------------------------------------------------------------------------
 
 client_options test_options(const std::string& endpoint) {
@@ -310,7 +317,6 @@ TEST(Transport, SequentialRequestsReuseOneConnection) {
     ASSERT_TRUE(r.ok()) << i << ": " << r.err().to_string();
     ASSERT_EQ(r->status, 200);
   }
-  EXPECT_LT(elapsed_ms(start), 10'000);
   EXPECT_EQ(open_connections(t), 1);
 }
 
@@ -402,14 +408,15 @@ TEST(Transport, StaleConnectionIsRetriedOnceOnAFreshOne) {
 
 TEST(Transport, ClosedPortIsConnectionErrorAtOnce) {
   const int port = testutil::free_loopback_port();
-  const client_options o = test_options("http://127.0.0.1:" + std::to_string(port));
+  client_options o = test_options("http://127.0.0.1:" + std::to_string(port));
+  o.connect_timeout = std::chrono::milliseconds(wrong_timeout_ms);  // "at once": not after this
   transport t(endpoint_of(o.endpoint), o);
   const auto start = steady::now();
   auto r = t.send(get_request("/"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().code, client_error::connection) << r.err().to_string();
   EXPECT_EQ(r.err().http_status, 0);
-  EXPECT_LT(elapsed_ms(start), 1000);
+  EXPECT_LT(elapsed_ms(start), generous_ms);
 }
 
 TEST(Transport, SilentServerGivesRequestTimeout) {
@@ -423,7 +430,7 @@ TEST(Transport, SilentServerGivesRequestTimeout) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().code, client_error::timeout) << r.err().to_string();
   EXPECT_GE(took, 250);
-  EXPECT_LT(took, 2000);
+  EXPECT_LT(took, generous_ms) << "no request timeout";
 }
 
 TEST(Transport, ServerClosingWithoutAnswerIsConnectionError) {
@@ -464,6 +471,7 @@ TEST(Transport, ConnectTimeoutIsConnectionError) {
   std::this_thread::sleep_for(50ms);
   client_options o = test_options(full.endpoint());
   o.connect_timeout = 300ms;
+  o.request_timeout = std::chrono::milliseconds(wrong_timeout_ms);
   transport t(endpoint_of(o.endpoint), o);
   const auto start = steady::now();
   auto r = t.send(get_request("/"));
@@ -473,7 +481,7 @@ TEST(Transport, ConnectTimeoutIsConnectionError) {
   EXPECT_EQ(r.err().code, client_error::connection) << r.err().to_string();
   EXPECT_NE(r.err().message.find("within 300 ms"), std::string::npos) << r.err().to_string();
   EXPECT_GE(took, 250);
-  EXPECT_LT(took, 2000);
+  EXPECT_LT(took, generous_ms);
 }
 
 TEST(Transport, TlsWithTheServersCaFileSendsSniAndSucceeds) {
@@ -532,13 +540,14 @@ TEST(Transport, HttpsToPlainHttpPortFailsClearly) {
   testutil::spated_process spated;
   client_options o = test_options("https://127.0.0.1:" + std::to_string(spated.port()));
   o.verify_tls = false;
+  o.request_timeout = std::chrono::milliseconds(wrong_timeout_ms);
   transport t(endpoint_of(o.endpoint), o);
   const auto start = steady::now();
   auto r = t.send(get_request("/healthz"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().code, client_error::connection) << r.err().to_string();
   EXPECT_NE(r.err().message.find("TLS"), std::string::npos) << r.err().to_string();
-  EXPECT_LT(elapsed_ms(start), 2000 + 1000);
+  EXPECT_LT(elapsed_ms(start), generous_ms) << "failed only when a timeout ran out";
 }
 
 TEST(Transport, MissingCaFileIsReportedByEveryCall) {
@@ -640,7 +649,7 @@ TEST(Transport, StreamingStopsWhenTheSinkSaysSo) {
       5000ms);
   ASSERT_TRUE(r.ok()) << r.err().to_string();
   EXPECT_EQ(calls, 1);
-  const auto deadline = steady::now() + 2s;
+  const auto deadline = steady::now() + std::chrono::milliseconds(generous_ms);
   while (!client_closed && steady::now() < deadline) std::this_thread::sleep_for(10ms);
   EXPECT_TRUE(client_closed.load());
 }
@@ -652,7 +661,8 @@ TEST(Transport, StreamingIdleTimeoutBetweenPieces) {
     char c;
     (void)::read(fd, &c, 1);  // stall until the client gives up
   });
-  const client_options o = test_options(server.endpoint());
+  client_options o = test_options(server.endpoint());
+  o.request_timeout = std::chrono::milliseconds(wrong_timeout_ms);
   transport t(endpoint_of(o.endpoint), o);
   int calls = 0;
   const auto start = steady::now();
@@ -668,7 +678,7 @@ TEST(Transport, StreamingIdleTimeoutBetweenPieces) {
   EXPECT_EQ(r.err().code, client_error::timeout) << r.err().to_string();
   EXPECT_EQ(calls, 1);
   EXPECT_GE(took, 250);
-  EXPECT_LT(took, 3000);
+  EXPECT_LT(took, generous_ms);
 }
 
 TEST(Transport, QuietStreamEndsAtOnceWhenTheSinkSaysSoOnATick) {
@@ -678,7 +688,8 @@ TEST(Transport, QuietStreamEndsAtOnceWhenTheSinkSaysSoOnATick) {
     char c;
     (void)::read(fd, &c, 1);  // never sends more
   });
-  const client_options o = test_options(server.endpoint());
+  client_options o = test_options(server.endpoint());
+  o.request_timeout = std::chrono::milliseconds(wrong_timeout_ms);
   transport t(endpoint_of(o.endpoint), o);
   std::string got;
   int ticks = 0;
@@ -690,12 +701,12 @@ TEST(Transport, QuietStreamEndsAtOnceWhenTheSinkSaysSoOnATick) {
         ticks += piece.empty() ? 1 : 0;
         return ticks < 2;  // give up on the second quiet tick
       },
-      30'000ms);
+      std::chrono::milliseconds(wrong_timeout_ms));
   const long took = elapsed_ms(start);
   EXPECT_TRUE(r.ok()) << r.err().to_string();
   EXPECT_EQ(got, "one");
   EXPECT_GE(took, 300);
-  EXPECT_LT(took, 2000) << "the stream was not cancelled; it waited for the idle timeout";
+  EXPECT_LT(took, generous_ms) << "the stream was not cancelled; it waited for the idle timeout";
 }
 
 TEST(Transport, SinkExceptionReachesTheCallerAndTheTransportStaysUsable) {
