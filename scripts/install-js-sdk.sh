@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
 # Installs the AWS SDK for JavaScript v3's Kinesis client from the npm registry into
 # .cache/js-sdk/ (ignored by git), for the tests that run it unchanged against spated
-# (tests/js/). The version is pinned so a test run is repeatable; no package.json or lock file
-# is written. Idempotent: an installed copy of the pinned version is kept.
+# (tests/js/). The version is pinned per Node.js major version, so a test run is repeatable
+# and the client supports the installed Node: releases from 3.968.0 on require Node 20, and
+# Debian 12's own nodejs is 18.x. No package.json or lock file is written. Idempotent: an
+# installed copy of the chosen version is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-version=3.1143.0
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+extra=()
+if [ "$node_major" -ge 20 ]; then
+  version=3.1143.0
+elif [ "$node_major" -ge 18 ]; then
+  version=3.967.0  # the last release whose engines field accepts Node 18
+  # Its dependency range (^3.0.0) would pull a release of this one that requires Node 20.
+  extra=(@aws-sdk/util-locate-window@3.965.0)
+else
+  echo "install-js-sdk: Node.js 18 or newer is needed (found: $(node --version 2>&1 || true))" >&2
+  exit 1
+fi
 dir=.cache/js-sdk
 manifest="$dir/node_modules/@aws-sdk/client-kinesis/package.json"
 
 if [ -f "$manifest" ] && grep -q "\"version\": \"$version\"" "$manifest"; then
-  echo "install-js-sdk: @aws-sdk/client-kinesis $version present"
+  echo "install-js-sdk: @aws-sdk/client-kinesis $version present (Node $node_major)"
   exit 0
 fi
-echo "install-js-sdk: installing @aws-sdk/client-kinesis $version into $dir"
+echo "install-js-sdk: installing @aws-sdk/client-kinesis $version into $dir (Node $node_major)"
+rm -rf "$dir"
 mkdir -p "$dir"
 npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-  "@aws-sdk/client-kinesis@$version"
+  --engine-strict "@aws-sdk/client-kinesis@$version" "${extra[@]}"
