@@ -53,25 +53,39 @@ class Subscription:
         self.events.put(_END)
 
     def next(self, timeout=10.0):
-        item = self.events.get(timeout=timeout)
+        """The next event, or None once the stream has ended; fails if none comes in time."""
+        try:
+            item = self.events.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            raise AssertionError(f"no event within {timeout:.1f} s") from None
         return None if item is _END else item
 
     def records(self, count, timeout=10.0):
-        """Events until `count` records arrived; returns (records, events)."""
+        """Events until `count` records arrived; returns (records, events). Fails if the stream
+        ends first or `timeout` seconds pass."""
         records, events = [], []
-        deadline = time.time() + timeout
+        deadline = time.monotonic() + timeout
         while len(records) < count:
-            event = self.next(max(0.1, deadline - time.time()))
+            left = deadline - time.monotonic()
+            assert left > 0, f"{len(records)} of {count} records in {timeout} s"
+            event = self.next(left)
             assert event is not None, f"stream ended after {len(records)} records: {self.error}"
             events.append(event)
             records += event["Records"]
         return records, events
 
     def until_end(self, timeout=10.0):
+        """Every event until the stream ends; fails if it has not ended within `timeout`
+        seconds (heartbeats keep coming while it lasts, so no single wait would notice)."""
         events = []
-        while (event := self.next(timeout)) is not None:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, f"the subscription did not end within {timeout} s ({len(events)} events)"
+            event = self.next(left)
+            if event is None:
+                return events
             events.append(event)
-        return events
 
     def close(self):
         self.response["EventStream"].close()
@@ -121,14 +135,17 @@ def test_history_then_live_from_trim_horizon(kinesis, stream):
     sub.close()
 
 
-def _subscribe_when_free(kinesis, arn, **position):
-    """Subscribes, waiting while the previous subscription of the pair is still being closed."""
-    deadline = time.time() + 10
+def _subscribe_when_free(kinesis, arn, timeout=10.0, **position):
+    """Subscribes, retrying while the consumer and shard are taken (ResourceInUseException:
+    the previous subscription of the pair is still being closed, or is younger than 5 s),
+    until `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
             return Subscription(kinesis, arn, **position)
         except ClientError as e:
-            if e.response["Error"]["Code"] != "ResourceInUseException" or time.time() > deadline:
+            if (e.response["Error"]["Code"] != "ResourceInUseException"
+                    or time.monotonic() > deadline):
                 raise
             time.sleep(0.1)
 
@@ -243,6 +260,7 @@ def test_subscription_ends_after_its_lifetime(spated_factory):
 def test_one_subscription_per_consumer_and_shard(kinesis, stream):
     name = stream(shards=2)
     arn = _consumer(kinesis, name)
+    first_requested = time.monotonic()
     first = Subscription(kinesis, arn)
     with pytest.raises(ClientError) as e:
         Subscription(kinesis, arn)
@@ -252,9 +270,11 @@ def test_one_subscription_per_consumer_and_shard(kinesis, stream):
     # Another shard, or another consumer, is another pair.
     Subscription(kinesis, arn, shard="shardId-000000000001").close()
     Subscription(kinesis, _consumer(kinesis, name, "other")).close()
-    # After 5 s a new subscription takes over; the first ends with ResourceInUseException.
-    time.sleep(5.1)
-    second = Subscription(kinesis, arn)
+    # Until 5 s after the first began, the pair stays taken; then a new subscription takes
+    # over, and the first ends with ResourceInUseException.
+    second = _subscribe_when_free(kinesis, arn, timeout=20)
+    # (>= 5 s less a millisecond: the server counts whole milliseconds)
+    assert time.monotonic() - first_requested >= 4.999, "taken over within 5 s"
     first.until_end()
     assert isinstance(first.error, EventStreamError)
     assert first.error.response["Error"]["Code"] == "ResourceInUseException"
