@@ -32,6 +32,7 @@ from spate_harness import (
     list_all_shards,
     sign_headers,
     wait_active,
+    wait_until,
 )
 
 CYCLES = 6
@@ -130,7 +131,7 @@ def _read_everything(server, shards):
             assert status == 200, body
             it = body["ShardIterator"]
             records = []
-            while True:
+            for _ in range(10_000):
                 status, body = client.call("GetRecords", {"ShardIterator": it, "Limit": 10000})
                 assert status == 200, body
                 records += [(r["SequenceNumber"], r["PartitionKey"], base64.b64decode(r["Data"]))
@@ -138,10 +139,26 @@ def _read_everything(server, shards):
                 if not body["Records"] and body.get("MillisBehindLatest", 0) == 0:
                     break
                 it = body["NextShardIterator"]
+            else:
+                raise AssertionError(f"reading {sid} did not catch up in 10,000 GetRecords calls")
             out[sid] = records
     finally:
         client.close()
     return out
+
+
+def _writing(ledger: Ledger, records: int, writers: list[threading.Thread], errors: list[str]):
+    """A wait_until predicate: the writers have had `records` more records acknowledged than
+    when it was made (it gives up at once if every writer has stopped)."""
+    start = len(ledger.acked)
+
+    def check() -> bool:
+        if len(ledger.acked) >= start + records:
+            return True
+        assert any(t.is_alive() for t in writers), f"every writer stopped: {errors}"
+        return False
+
+    return check
 
 
 def _verify(server, ledger: Ledger, shard_ids):
@@ -186,9 +203,12 @@ def test_sigkill_loses_no_acknowledged_record(spated_factory, fsync):
                              args=(server, ledger, stop, f"{seed}-{cycle}-{w}", w != 2, errors))
             for w in range(3)
         ]
+        writing = _writing(ledger, 40, threads, errors)
         for t in threads:
             t.start()
-        time.sleep(rng.uniform(0.2, 1.0))
+        # Mid-write: once the writers are under way, at a random moment.
+        wait_until(writing, 30, "the writers' first 40 acknowledged records")
+        time.sleep(rng.uniform(0.0, 0.8))
         server.kill()  # SIGKILL mid-write
         stop.set()
         for t in threads:
@@ -237,9 +257,10 @@ def test_sigterm_during_writes_is_graceful(spated_factory):
                                     args=(server, ledger, stop, f"term-{cycle}-{w}", w != 2,
                                           errors))
                    for w in range(3)]
+        writing = _writing(ledger, 40, threads, errors)
         for t in threads:
             t.start()
-        time.sleep(0.4)
+        wait_until(writing, 30, "the writers' first 40 acknowledged records")
         server.stop()  # SIGTERM mid-write; asserts exit code 0
         stop.set()
         for t in threads:
