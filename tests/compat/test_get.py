@@ -24,6 +24,7 @@ from spate_harness import (
     assert_sequence_number,
     read_shard,
     shard_id,
+    wait_until,
 )
 
 
@@ -331,13 +332,27 @@ def test_tailing_readers_see_every_record_once_while_writers_write(kinesis, stre
     readers = [threading.Thread(target=reader, args=(sid,)) for sid in seen]
     for t in writers + readers:
         t.start()
-    time.sleep(2.0)
+
+    def acked_counts() -> list[int]:
+        with lock:
+            return [len(v) for v in acked.values()]
+
+    def written() -> bool:
+        if min(acked_counts()) >= 2000:
+            return True
+        assert any(t.is_alive() for t in writers), f"every writer stopped: {errors}"
+        return False
+
+    # The writers go on until each shard holds a fair amount, however slow the machine.
+    wait_until(written, 60, lambda: f"2000 acknowledged records per shard, have {acked_counts()}")
     stop.set()
     for t in writers:
         t.join(30)
+        assert not t.is_alive(), "a writer hung"
     writers_done.set()
     for t in readers:
         t.join(60)
+        assert not t.is_alive(), f"a reader is still reading: {errors}"
     assert not errors, errors
     for sid in seen:
         want = sorted(acked[sid], key=lambda r: int(r[0]))
