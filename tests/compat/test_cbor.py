@@ -595,8 +595,12 @@ def test_consumers_and_subscribe_to_shard_push_cbor_events(server):
         assert headers[":content-type"] == CBOR_CONTENT_TYPE
         assert payload == {}
         records = []
+        deadline = time.monotonic() + 15  # heartbeats every 200 ms: no single read times out
         while len(records) < len(sent):
-            headers, event = sub.next()
+            assert time.monotonic() < deadline, f"{len(records)} of {len(sent)} records in 15 s"
+            message = sub.next()
+            assert message is not None, f"the stream ended after {len(records)} records"
+            headers, event = message
             assert headers[":message-type"] == "event"
             assert headers[":event-type"] == "SubscribeToShardEvent"
             assert headers[":content-type"] == CBOR_CONTENT_TYPE
@@ -607,7 +611,9 @@ def test_consumers_and_subscribe_to_shard_push_cbor_events(server):
         assert all(near_now(r["ApproximateArrivalTimestamp"]) for r in records)
         # Deregistering the consumer ends the subscription with a CBOR exception event.
         assert cbor_api(endpoint, "DeregisterStreamConsumer", ConsumerARN=consumer) == {}
+        deadline = time.monotonic() + 15
         while True:
+            assert time.monotonic() < deadline, "no exception event within 15 s"
             message = sub.next()
             assert message is not None, "the stream ended without an exception event"
             headers, payload = message
@@ -644,7 +650,9 @@ def test_json_subscription_events_stay_json(server):
         buffer = EventStreamBuffer()
         seen = []
         while len(seen) < 2:
-            buffer.add_data(resp.read1(65536))
+            data = resp.read1(65536)
+            assert data, f"the stream ended after {len(seen)} messages"
+            buffer.add_data(data)
             seen += list(buffer)
         assert seen[0].headers[":content-type"] == "application/json"
         assert seen[0].payload == b"{}"
