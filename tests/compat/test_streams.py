@@ -420,9 +420,10 @@ def test_concurrent_creates_of_one_name(kinesis):
 
 
 def test_concurrent_reshards_of_one_stream(spated_factory):
-    """Two reshards race (the stream stays UPDATING for a while): one wins, the other is
+    """Two reshards race (the stream stays UPDATING for 5 s, far longer than the two requests
+    take to arrive even on a busy machine): one wins, the other is
     ResourceInUseException, and the shard map is consistent afterwards."""
-    server = spated_factory(update_stream_ms=500)
+    server = spated_factory(update_stream_ms=5000)
     kinesis = server.client()
     kinesis.create_stream(StreamName="race", ShardCount=2)
     wait_active(kinesis, "race")
