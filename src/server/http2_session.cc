@@ -204,7 +204,9 @@ int http2_session<Stream>::on_data_chunk(nghttp2_session* session, std::uint8_t,
                                          std::size_t len, void* user_data) {
   auto& self = *static_cast<http2_session*>(user_data);
   exchange* x = self.find(stream_id);
-  if (!x || x->body_too_large || x->refused) return 0;
+  // A request whose header list was over the limit holds no reservation: its body is dropped
+  // and it is answered 431 once it ends (not 503, as growing a reservation it never had would).
+  if (!x || x->body_too_large || x->refused || x->header_too_large) return 0;
   std::string& body = x->req.body();
   if (body.size() + len > self.limits_.body_limit) {
     // Too large: the rest is dropped and the request answered 413 once it ends.
