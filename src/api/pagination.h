@@ -1,6 +1,7 @@
-// pagination: the NextToken strings of ListStreams and ListShards. A token is sealed with the
-// server secret (engine/shard_iterator.h), names the action it belongs to, and carries the
-// issue time (tokens expire after 300 s, as on AWS) and the fields needed to resume.
+// pagination: the NextToken strings of ListStreams, ListShards and ListStreamConsumers. A token
+// is sealed with the server secret (engine/shard_iterator.h), names the action it belongs to,
+// and carries the issue time (the actions refuse tokens older than the engine's
+// next_token_ttl_ms, `--next-token-ttl-ms`: 300 s, as on AWS) and the fields needed to resume.
 #pragma once
 
 #include "engine/secret.h"
@@ -12,8 +13,6 @@
 #include <vector>
 
 namespace spate::api {
-
-inline constexpr std::int64_t next_token_ttl_ms = 300'000;
 
 struct page_token {
   std::int64_t issued_ms = 0;

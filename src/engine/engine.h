@@ -63,6 +63,8 @@ struct engine_options {
   std::int64_t delete_stream_ms = 0;  // time a deleted stream spends DELETING
   std::int64_t update_stream_ms = 0;  // time a changed stream spends UPDATING
   std::int64_t iterator_ttl_ms = 300'000;
+  // Lifetime of the NextTokens of ListStreams, ListShards and ListStreamConsumers (AWS: 300 s).
+  std::int64_t next_token_ttl_ms = 300'000;
   std::int64_t retention_check_ms = 60'000;  // how often retention runs
   // One hour of a stream's retention period; shorter only in tests, so retention runs in seconds.
   std::int64_t retention_hour_ms = 3'600'000;

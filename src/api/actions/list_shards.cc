@@ -95,7 +95,7 @@ void handle(action_context& ctx, value& req, responder respond) {
     if (!parsed || parsed->fields.size() != 6) {
       return respond(invalid_argument("NextToken is improperly formatted."));
     }
-    if (now_ms() - parsed->issued_ms > next_token_ttl_ms) {
+    if (now_ms() - parsed->issued_ms > ctx.engine.options().next_token_ttl_ms) {
       return respond(api_error{"ExpiredNextTokenException", "The NextToken has expired."});
     }
     auto& f = parsed->fields;

@@ -32,7 +32,7 @@ void handle(action_context& ctx, value& req, responder respond) {
     if (!parsed || parsed->fields.size() != 2 || parsed->fields[0] != *stream) {
       return respond(invalid_argument("NextToken is improperly formatted."));
     }
-    if (now_ms() - parsed->issued_ms > next_token_ttl_ms) {
+    if (now_ms() - parsed->issued_ms > ctx.engine.options().next_token_ttl_ms) {
       return respond(api_error{"ExpiredNextTokenException", "The NextToken has expired."});
     }
     skip = std::stoul(parsed->fields[1]);
