@@ -3,6 +3,10 @@
 //   S <mono_ns> <shard>                 started processing a shard
 //   E <mono_ns> <shard>                 stopped processing it
 //   R <mono_ns> <shard> <seq> <key> <data>   handled a record
+//   W <mono_ns> <shard> <version> <owner> <pending_owner> <checkpoint>
+//                                       the store took this worker's write of a shard's entry
+//                                       (empty fields as "-"), logged once the store answered
+//   F <mono_ns> <list|cas>              a store call failed (unreachable store, say)
 // where mono_ns is CLOCK_MONOTONIC (shared by every process on the machine), so the test can
 // order the events of several workers. SIGTERM/SIGINT stop it cleanly (final checkpoints,
 // leases released) with exit 0; SIGKILL is the crash case.
@@ -13,9 +17,12 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -36,6 +43,46 @@ const char* arg(int argc, char** argv, const char* name, const char* fallback) {
   }
   return fallback;
 }
+
+// Passes every call to the real store and logs the writes it took and the calls that failed,
+// so a test sees each checkpoint and lease change as stored, not only as attempted.
+class logging_store final : public spate::client::checkpointer {
+ public:
+  logging_store(std::shared_ptr<spate::client::checkpointer> inner,
+                std::function<void(const std::string&)> line)
+      : inner_(std::move(inner)), line_(std::move(line)) {}
+
+  spate::client::outcome<std::vector<spate::client::shard_lease>> list(
+      const std::string& group) override {
+    auto r = inner_->list(group);
+    if (!r.ok()) line_("F " + std::to_string(mono_ns()) + " list\n");
+    return r;
+  }
+
+  spate::client::outcome<bool> compare_and_set(const std::string& group,
+                                               const spate::client::shard_lease& entry,
+                                               std::uint64_t expected_version) override {
+    auto r = inner_->compare_and_set(group, entry, expected_version);
+    if (!r.ok()) {
+      line_("F " + std::to_string(mono_ns()) + " cas\n");
+    } else if (*r) {
+      line_("W " + std::to_string(mono_ns()) + " " + entry.shard_id + " " +
+            std::to_string(expected_version + 1) + " " + field(entry.owner) + " " +
+            field(entry.pending_owner) + " " + field(entry.checkpoint) + "\n");
+    }
+    return r;
+  }
+
+  spate::client::outcome<void> clear(const std::string& group) override {
+    return inner_->clear(group);
+  }
+
+ private:
+  static std::string field(const std::string& s) { return s.empty() ? "-" : s; }
+
+  std::shared_ptr<spate::client::checkpointer> inner_;
+  std::function<void(const std::string&)> line_;
+};
 
 }  // namespace
 
@@ -70,7 +117,7 @@ int main(int argc, char** argv) {
   options.application = arg(argc, argv, "--app", "test-app");
   options.stream.stream_name = stream;
   options.worker_id = arg(argc, argv, "--worker-id", "");
-  options.checkpoints = *store;
+  options.checkpoints = std::make_shared<logging_store>(*store, line);
   options.efo_consumer_arn = arg(argc, argv, "--efo-consumer", "");
   options.lease_duration =
       std::chrono::milliseconds(std::stol(arg(argc, argv, "--lease-ms", "3000")));

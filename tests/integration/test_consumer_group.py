@@ -1,5 +1,6 @@
 """A consumer group of real worker processes (build/bin/spate-test-worker, the client
-library's consumer) against a real spated, while the stream is split and merged under load.
+library's consumer) against a real spated: while the stream is split and merged under load,
+and while a live worker steals shards from another.
 
 Proves, for the SQLite and the Redis checkpointer (a real redis-server on a free port):
 - three workers share the shards; every acknowledged record is handled at least once;
@@ -9,13 +10,20 @@ Proves, for the SQLite and the Redis checkpointer (a real redis-server on a free
   stops processing a shard, with CLOCK_MONOTONIC times shared by all processes);
 - killing a worker with SIGKILL hands its shards to the others within the lease timeout;
 - stopping every worker cleanly and starting new ones resumes from the checkpoints: nothing
-  missed, nothing handled twice.
+  missed, nothing handled twice;
+- a worker started beside a live one that holds every shard gets its fair share by handovers
+  within a bounded time, every record handled exactly once, both checkpointing
+  (test_live_worker_steals_its_fair_share).
+
+Each worker also logs every entry write its store took (W lines, see group_worker.cc), which
+is how the tests know the checkpoints as stored, not only as attempted.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -24,47 +32,72 @@ from pathlib import Path
 
 import pytest
 
-from spate_harness import build_dir, free_port, wait_active
+from spate_harness import build_dir, free_port, shard_id, wait_active
 
 LEASE_MS = 2000
+CHECKPOINT_MS = 300
 KEYS = [f"key-{i}" for i in range(16)]
 
 
 class Redis:
-    """A redis-server of the test's own on a free loopback port, no persistence."""
+    """A redis-server of the test's own on a free loopback port. Without `appendonly` it keeps
+    nothing on disk; with it, every write is in the append-only file (fsync on every write)
+    before Redis answers, so a SIGKILLed server restarted by start() has every write it
+    acknowledged."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, appendonly: bool = False) -> None:
         self.port = free_port()
-        self.log = open(workdir / "redis.log", "wb")
+        self.workdir = workdir
+        self.appendonly = appendonly
+        self.log = open(workdir / "redis.log", "ab")
+        self.proc: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Starts the server on its port (again) and waits until it answers PING."""
+        assert self.proc is None or self.proc.poll() is not None, "redis-server is running"
+        persistence = (["--appendonly", "yes", "--appendfsync", "always"] if self.appendonly
+                       else ["--appendonly", "no"])
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(workdir)],
+             *persistence, "--dir", str(self.workdir)],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
-            if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout.strip() == b"PONG":
+            if self.cli("ping").strip() == "PONG":
                 return
+            assert self.proc.poll() is None, "redis-server exited at start"
             time.sleep(0.05)
         raise AssertionError("redis-server did not start")
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
+    def cli(self, *args: str) -> str:
+        return subprocess.run(["redis-cli", "-p", str(self.port), "--raw", *args],
+                              capture_output=True, timeout=10).stdout.decode()
+
+    def kill(self) -> None:
+        """SIGKILL by PID: nothing is flushed beyond what every write already fsynced."""
+        if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+    def stop(self) -> None:
+        self.kill()
         self.log.close()
 
 
 class Worker:
     """One spate-test-worker process and its event log."""
 
-    def __init__(self, name: str, endpoint: str, stream: str, store: str, workdir: Path) -> None:
+    def __init__(self, name: str, endpoint: str, stream: str, store: str, workdir: Path,
+                 lease_ms: int = LEASE_MS) -> None:
         self.name = name
         self.log_path = workdir / f"worker-{name}.log"
         self.stderr = open(workdir / f"worker-{name}.stderr", "wb")
+        self.started_at = time.monotonic_ns()
         self.proc = subprocess.Popen(
             [str(build_dir() / "bin" / "spate-test-worker"), "--endpoint", endpoint, "--stream", stream,
              "--store", store, "--worker-id", name, "--log", str(self.log_path),
-             "--lease-ms", str(LEASE_MS), "--checkpoint-ms", "300"],
+             "--lease-ms", str(lease_ms), "--checkpoint-ms", str(CHECKPOINT_MS)],
             stderr=self.stderr)
         self.killed_at: int | None = None
 
@@ -83,18 +116,43 @@ class Worker:
             self.proc.wait()
         self.stderr.close()
 
+    def complete_lines(self) -> list[str]:
+        """The log's lines, without a last one still being written (no newline yet): a torn
+        line can have the right number of fields with a number or a datum cut short."""
+        if not self.log_path.exists():
+            return []
+        return self.log_path.read_text(errors="replace").split("\n")[:-1]
+
     def events(self) -> list[tuple]:
         """(kind, mono_ns, shard, key, data) for each complete log line."""
         out = []
-        if not self.log_path.exists():
-            return out
-        for line in self.log_path.read_text(errors="replace").splitlines():
+        for line in self.complete_lines():
             parts = line.split(" ")
             if parts[0] in ("S", "E") and len(parts) == 3:
                 out.append((parts[0], int(parts[1]), parts[2], None, None))
             elif parts[0] == "R" and len(parts) == 6:
                 out.append(("R", int(parts[1]), parts[2], parts[4], parts[5]))
         return out
+
+    def lines(self, kind: str) -> list[list[str]]:
+        """The fields after the kind of every complete line of that kind, mono_ns as int."""
+        width = {"R": 5, "W": 6, "F": 2, "S": 2, "E": 2}[kind]
+        out = []
+        for line in self.complete_lines():
+            parts = line.split(" ")
+            if parts[0] == kind and len(parts) == width + 1:
+                out.append([int(parts[1]), *parts[2:]])
+        return out
+
+    def handled_records(self) -> list[tuple[int, str, int, str]]:
+        """(mono_ns, shard, sequence number, data) of every record handled."""
+        return [(t, shard, int(seq), data) for t, shard, seq, _, data in self.lines("R")]
+
+    def writes(self) -> list[tuple[int, str, int, str, str, str]]:
+        """(mono_ns, shard, version, owner, pending_owner, checkpoint) of every entry write the
+        store took from this worker ("" for an empty field)."""
+        return [(t, shard, int(version), *(("" if f == "-" else f) for f in rest))
+                for t, shard, version, *rest in self.lines("W")]
 
 
 class Producer:
@@ -198,6 +256,70 @@ def processing(worker: Worker) -> set[str]:
     return now
 
 
+def wait_for(condition, timeout: float, what: str):
+    """Polls `condition` until it is true (and returns its value) or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"not within {timeout:.1f}s: {what}"
+        time.sleep(0.05)
+
+
+def handled_on(workers: list[Worker], since: int) -> set[str]:
+    """Shards with a record handled after `since` (CLOCK_MONOTONIC ns)."""
+    return {shard for w in workers for t, shard, _, _ in w.handled_records() if t > since}
+
+
+def read_store(uri: str, group: str) -> dict[str, dict]:
+    """{shard: entry fields} as the checkpoint store holds them, read without the client."""
+    if uri.startswith("sqlite:"):
+        db = sqlite3.connect(f"file:{uri[len('sqlite:'):]}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT shard_id, checkpoint, owner, pending_owner, version "
+                              "FROM shard_leases WHERE grp = ?", (group,)).fetchall()
+        finally:
+            db.close()
+        return {r[0]: {"checkpoint": r[1] or "", "owner": r[2] or "",
+                       "pending_owner": r[3] or "", "version": int(r[4])} for r in rows}
+    port = uri.rsplit(":", 1)[1]
+    cli = ["redis-cli", "-p", port, "--raw"]
+    shards = subprocess.run([*cli, "ZRANGE", f"spate:{{{group}}}:shards", "0", "-1"],
+                            capture_output=True, check=True).stdout.decode().split()
+    out = {}
+    for shard in shards:
+        fields = subprocess.run([*cli, "HGETALL", f"spate:{{{group}}}:lease:{shard}"],
+                                capture_output=True, check=True).stdout.decode().split("\n")
+        entry = dict(zip(fields[0::2], fields[1::2]))
+        out[shard] = {"checkpoint": entry["checkpoint"], "owner": entry["owner"],
+                      "pending_owner": entry["pending_owner"], "version": int(entry["version"])}
+    return out
+
+
+def last_handled(workers: list[Worker]) -> dict[str, int]:
+    """shard -> the largest sequence number handled on it by any worker."""
+    out: dict[str, int] = {}
+    for w in workers:
+        for _, shard, seq, _ in w.handled_records():
+            out[shard] = max(out.get(shard, 0), seq)
+    return out
+
+
+def check_final_checkpoints(uri: str, group: str, workers: list[Worker], shards: set[str]):
+    """After every worker stopped cleanly: each shard's entry holds the last record handled on
+    it and names no worker, as owner or as requester of a handover (stop() releases its leases
+    and withdraws its requests)."""
+    entries = read_store(uri, group)
+    last = last_handled(workers)
+    for shard in shards:
+        entry = entries[shard]
+        assert entry["checkpoint"] == str(last[shard]), (
+            f"{shard}: stored checkpoint {entry['checkpoint']}, last handled {last[shard]}")
+        assert entry["owner"] == "" and entry["pending_owner"] == "", (
+            f"{shard} still names a worker after every worker stopped: {entry}")
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 def store(request, tmp_path):
     if request.param == "sqlite":
@@ -226,7 +348,11 @@ def test_group_reshards_hands_over_and_resumes(spated_factory, store, tmp_path):
     try:
         a, b, c = spawn("a"), spawn("b"), spawn("c")
         producer.start()
-        time.sleep(2)
+        # Conditions rather than fixed pauses: each stage waits until its shards have records
+        # handled (so every new shard is really processed under load before the next step).
+        wait_for(lambda: len([w for w in workers if processing(w)]) >= 2
+                 and handled_on(workers, 0) >= {shard_id(0), shard_id(1)},
+                 10, "the workers share the shards and handle records of both")
 
         # Split shard 0 at its midpoint, then merge its upper child with shard 1, under load.
         shards = kinesis.list_shards(StreamName="group")["Shards"]
@@ -234,11 +360,15 @@ def test_group_reshards_hands_over_and_resumes(spated_factory, store, tmp_path):
         kinesis.split_shard(StreamName="group", ShardToSplit="shardId-000000000000",
                             NewStartingHashKey=str(lo + (hi - lo) // 2 + 1))
         wait_active(kinesis, "group")
-        time.sleep(2)
+        split_at = time.monotonic_ns()
+        wait_for(lambda: handled_on(workers, split_at) >= {shard_id(2), shard_id(3)},
+                 10 + LEASE_MS / 1000, "records of both children of the split are handled")
         kinesis.merge_shards(StreamName="group", ShardToMerge="shardId-000000000003",
                              AdjacentShardToMerge="shardId-000000000001")
         wait_active(kinesis, "group")
-        time.sleep(2)
+        merged_at = time.monotonic_ns()
+        wait_for(lambda: shard_id(4) in handled_on(workers, merged_at),
+                 10 + LEASE_MS / 1000, "records of the merged shard are handled")
         producer.stop()
 
         seen = wait_all_handled(workers, producer.acked)
@@ -251,10 +381,11 @@ def test_group_reshards_hands_over_and_resumes(spated_factory, store, tmp_path):
         assert len(by_worker) >= 2, f"one worker did everything: {dict(by_worker)}"
 
         # Kill a worker that holds shards; the others take them within the lease timeout.
-        deadline = time.time() + 10
-        while not processing(a) and time.time() < deadline:
-            time.sleep(0.1)
-        victim = a if processing(a) else (b if processing(b) else c)
+        # (This used to wait up to 10 s for worker a in particular to hold a shard; after the
+        # merge a often holds none, and those 10 s were a third of the test's time.)
+        holders = wait_for(lambda: [w for w in (a, b, c) if processing(w)], 10,
+                           "a worker holds a shard")
+        victim = holders[0]
         orphaned = processing(victim)
         assert orphaned, "no worker holds a shard"
         victim.kill()
@@ -306,3 +437,99 @@ def test_group_reshards_hands_over_and_resumes(spated_factory, store, tmp_path):
         producer.stop()
         for w in workers:
             w.cleanup()
+
+
+def test_live_worker_steals_its_fair_share(spated_factory, store, tmp_path):
+    """Lease stealing between two live workers (no kill, no expiry). Worker A runs alone and
+    takes all four shards; worker B starts and asks A for shards until it holds its fair share
+    (two). consumer.h's contract: the owner hands a shard over at its next renewal, after its
+    reader stopped and checkpointed, so a shard is never processed by two live workers, and the
+    new owner resumes right after the handover checkpoint. So, asserted:
+    - B holds two shards and A the other two within 2 lease durations of B's start (each
+      shard: B's request, A's renewal round, B's balancing round, every lease/3 each), and the
+      split then stays put (no shard starts or stops again until the workers are stopped);
+    - every stolen shard went through a handover written by A (owner = b, checkpoint = the last
+      record A handled on it) after B had asked (pending_owner = b); A never stopped the shards
+      it kept;
+    - every acknowledged record is handled exactly once across A and B (the handover
+      checkpoint is exact, so not even the at-least-once allowance is used), per key in write
+      order, and no shard is processed by both at once;
+    - after the split, each worker keeps storing advancing checkpoints of the shards it holds;
+      after a clean stop the store holds, for each shard, the last record handled and no owner.
+    """
+    server = spated_factory()
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="steal", ShardCount=4)
+    wait_active(kinesis, "steal")
+    shards = {shard_id(i) for i in range(4)}
+    lease_s = LEASE_MS / 1000
+    producer = Producer(kinesis, "steal")
+    workers: list[Worker] = []
+    try:
+        producer.start()
+        a = Worker("a", server.endpoint, "steal", store, tmp_path)
+        workers.append(a)
+        wait_for(lambda: processing(a) == shards, 10, "A alone takes every shard")
+        wait_for(lambda: {s for _, s, _, _ in a.handled_records()} == shards, 10,
+                 "A handles records of every shard")
+
+        b = Worker("b", server.endpoint, "steal", store, tmp_path)
+        workers.append(b)
+        wait_for(lambda: len(processing(a)) == 2 and len(processing(b)) == 2,
+                 4 * lease_s + 5, "B holds two shards and A two")
+        settled = time.monotonic_ns()
+        took = (settled - b.started_at) / 1e9
+        assert took < 2 * lease_s + 2, f"B took {took:.1f}s to get its fair share"
+        print(f"B had its fair share {took:.2f}s after it started")
+        stolen, kept = processing(b), processing(a)
+        assert stolen | kept == shards and not stolen & kept
+
+        # Handovers by the live owner, each after B asked for it; the kept shards never paused.
+        a_writes, b_writes = a.writes(), b.writes()
+        a_stops = {shard: t for kind, t, shard, _, _ in a.events() if kind == "E"}
+        assert not kept & set(a_stops), f"A stopped a shard it kept: {kept & set(a_stops)}"
+        for shard in stolen:
+            asked = [t for t, s, _, owner, pending, _ in b_writes
+                     if s == shard and owner == "a" and pending == "b"]
+            handed = [(t, cp) for t, s, _, owner, pending, cp in a_writes
+                      if s == shard and owner == "b" and pending == ""]
+            assert asked and handed, f"{shard} did not go through a request and a handover"
+            assert min(asked) < handed[0][0]
+            before = [seq for t, s, seq, _ in a.handled_records() if s == shard]
+            assert handed[0][1] == str(max(before)), (
+                f"{shard} handed over at checkpoint {handed[0][1]}, A last handled {max(before)}")
+            assert a_stops[shard] <= handed[0][0], f"{shard} handed over before A stopped it"
+
+        # Both keep checkpointing the shards they hold.
+        def advancing(w: Worker, shard: str) -> list[int]:
+            return [int(cp) for t, s, _, owner, _, cp in w.writes()
+                    if s == shard and t > settled and owner == w.name and cp.isdigit()]
+
+        wait_for(lambda: all(len(set(advancing(a if s in kept else b, s))) >= 3 for s in shards),
+                 10, "each owner stores three new checkpoints of each shard it holds")
+        for s in shards:
+            cps = advancing(a if s in kept else b, s)
+            assert cps == sorted(cps), f"{s}: checkpoints went backwards: {cps}"
+
+        producer.stop()
+        seen = wait_all_handled(workers, producer.acked)
+        moves = [(w.name, kind, shard) for w in workers for kind, t, shard, _, _ in w.events()
+                 if kind in ("S", "E") and t > settled]
+        assert not moves, f"shards moved again after the split settled: {moves}"
+        assert a.stop() == 0 and b.stop() == 0
+        check_no_overlap(workers, time.monotonic_ns())
+        seen = handled(workers)
+        twice = {d: h for d, h in seen.items() if len(h) != 1}
+        assert not twice, f"{len(twice)} records handled more than once, e.g. {list(twice.items())[:3]}"
+        missing = [d for d in producer.acked if d not in seen]
+        assert not missing, f"{len(missing)} records never handled"
+        check_key_order(seen)
+        for w, mine in ((a, kept), (b, stolen)):
+            late = {s for t, s, _, _ in w.handled_records() if t > settled}
+            assert late == mine, f"{w.name} handled {late} after the split, holds {mine}"
+        check_final_checkpoints(store, "test-app/steal", workers, shards)
+    finally:
+        producer.stop()
+        for w in workers:
+            w.cleanup()
+
