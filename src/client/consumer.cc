@@ -12,7 +12,9 @@
 //    lease_duration, so it stops within 5/6 of one - before anyone can see the lease expire,
 //    unless the handler itself holds the reader longer than that;
 //  - a handover (pending_owner set) happens in the coordinator: stop and join the reader, then
-//    one write that stores the last checkpoint and names the new owner.
+//    one write that stores the last checkpoint and names the new owner. A request is for the
+//    owner it was made to: a worker taking a free or expired lease drops it, and a worker
+//    that stops withdraws its own (and frees leases handed to it that it never took).
 //
 // Giving up: the coordinator alone decides. ListShards answering ResourceNotFoundException
 // means the stream is gone, and the consumer fails with that error (a reader meeting it only
@@ -189,11 +191,38 @@ struct consumer::impl {
         if (r.ok() && *r && !w->last_sequence.empty()) ++checkpoints;
       }
     }
+    withdraw(remaining);
     {
       std::lock_guard lock(mu);
       stopped = true;
     }
     done_cv.notify_all();
+  }
+
+  // At stop, after our own leases are settled: withdraws our handover requests and frees the
+  // leases handed to us that we never took, so no owner hands a shard to us, and no shard
+  // waits for us, once we are gone. Best effort (the store may be unreachable); a request
+  // racing the owner's handover is retried on the entry as it then stands.
+  void withdraw(const std::map<std::string, std::unique_ptr<shard_worker>>& settled) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      auto entries = options.checkpoints->list(group);
+      if (!entries.ok()) return;
+      bool conflict = false;
+      for (const auto& e : *entries) {
+        if (settled.count(e.shard_id)) continue;
+        const bool asked = e.pending_owner == options.worker_id;
+        const bool handed = e.owner == options.worker_id;
+        if (!asked && !handed) continue;
+        shard_lease next = e;
+        if (asked) next.pending_owner.clear();
+        if (handed) next.owner.clear();
+        next.renewed_ms = wall_ms();
+        auto r = options.checkpoints->compare_and_set(group, next, e.version);
+        if (!r.ok()) return;
+        conflict = conflict || !*r;
+      }
+      if (!conflict) return;
+    }
   }
 
   outcome<void> wait() {
@@ -539,9 +568,13 @@ struct consumer::impl {
     auto w = std::make_unique<shard_worker>();
     w->shard_id = stored.shard_id;
     w->entry = stored;
+    // A handover request is addressed to the owner. Taking a free or expired lease voids one
+    // left for a previous owner (its requester may be gone; it asks again if it still needs a
+    // shard): kept, it would make us hand the shard to that requester at our first renewal.
+    const bool ours_before = stored.owner == options.worker_id;
     auto r = write(*w, [&](shard_lease& e) {
       e.owner = options.worker_id;
-      if (e.pending_owner == options.worker_id) e.pending_owner.clear();
+      if (!ours_before || e.pending_owner == options.worker_id) e.pending_owner.clear();
     });
     if (!r.ok() || !*r) return false;
     w->start_checkpoint = w->entry.checkpoint;

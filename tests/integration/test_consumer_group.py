@@ -1,6 +1,6 @@
 """A consumer group of real worker processes (build/bin/spate-test-worker, the client
 library's consumer) against a real spated: while the stream is split and merged under load,
-and while a live worker steals shards from another.
+while a live worker steals shards from another, and while its Redis store dies and comes back.
 
 Proves, for the SQLite and the Redis checkpointer (a real redis-server on a free port):
 - three workers share the shards; every acknowledged record is handled at least once;
@@ -13,7 +13,14 @@ Proves, for the SQLite and the Redis checkpointer (a real redis-server on a free
   missed, nothing handled twice;
 - a worker started beside a live one that holds every shard gets its fair share by handovers
   within a bounded time, every record handled exactly once, both checkpointing
-  (test_live_worker_steals_its_fair_share).
+  (test_live_worker_steals_its_fair_share);
+and for Redis alone, that a redis-server SIGKILLed under two live workers and restarted with
+its append-only file loses no checkpoint, never lets two workers process a shard at once, and
+the group recovers within a lease duration (test_redis_restart_under_live_group); and that a
+handover request never outlives the workers it concerns: a stopped worker withdraws its own
+(test_stopped_worker_leaves_no_handover_request_behind), and one left on a free lease does
+not make the next owner give its shard away
+(test_stale_handover_request_does_not_misdirect_the_next_owner).
 
 Each worker also logs every entry write its store took (W lines, see group_worker.cc), which
 is how the tests know the checkpoints as stored, not only as attempted.
@@ -107,8 +114,16 @@ class Worker:
         self.proc.wait()
 
     def stop(self) -> int:
-        os.kill(self.proc.pid, signal.SIGTERM)
-        return self.proc.wait(timeout=20)
+        """SIGTERM and wait; an exit other than 0 fails with what the worker wrote to stderr
+        (it may have exited long before, e.g. when it could not open its store)."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+        code = self.proc.wait(timeout=20)
+        if code != 0:
+            self.stderr.flush()
+            text = (self.log_path.parent / f"worker-{self.name}.stderr").read_text(errors="replace")
+            raise AssertionError(f"worker {self.name} exited with {code}: {text.strip()}")
+        return code
 
     def cleanup(self) -> None:
         if self.proc.poll() is None:
@@ -533,3 +548,244 @@ def test_live_worker_steals_its_fair_share(spated_factory, store, tmp_path):
         for w in workers:
             w.cleanup()
 
+
+@pytest.mark.parametrize("outage", ["brief", "past-lease"])
+def test_redis_restart_under_live_group(spated_factory, tmp_path, outage):
+    """redis-server SIGKILLed under two live workers while records flow, and restarted on the
+    same port. It runs with an append-only file fsynced on every write, so it comes back with
+    every write it acknowledged: that is the case the client must handle (a Redis that comes
+    back empty has lost the checkpoints themselves, and no client can get them back).
+    "brief": restarted at once; "past-lease": restarted only after every reader stopped and
+    no lease was renewed for longer than a lease duration, so every lease has expired. Asserted:
+    - no shard is ever processed by two workers at once (their start/stop log), before,
+      during or after the outage;
+    - past-lease: each reader stops by itself within 5/6 of a lease duration of the last
+      write the store took for its shard (consumer.h: half a lease_duration without a write,
+      noticed within a third of one), so nothing is processed while the store is away;
+    - the group recovers: within a lease duration (+2 s) of Redis answering again every shard
+      is processed again, records of every shard are handled again, and both workers store
+      checkpoints again;
+    - no checkpoint is lost: for each shard, let C be the checkpoint of the last write the
+      store acknowledged before it died; every record handled on that shard after the restart
+      comes after C, and every record handled twice (the at-least-once allowance) comes after
+      C too: nothing up to a stored checkpoint is ever handled again;
+    - nothing is missed (every acknowledged record handled, per key in write order), and after
+      a clean stop the store holds each shard's last handled record and names no worker.
+    """
+    redis = Redis(tmp_path, appendonly=True)
+    store = f"redis://127.0.0.1:{redis.port}"
+    server = spated_factory()
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="outage", ShardCount=4)
+    wait_active(kinesis, "outage")
+    shards = {shard_id(i) for i in range(4)}
+    lease_s = LEASE_MS / 1000
+    producer = Producer(kinesis, "outage")
+    workers: list[Worker] = []
+
+    def stored_checkpoints(before: int | None = None) -> dict[str, tuple[int, int]]:
+        """shard -> (version, checkpoint) of the newest numeric checkpoint the store took."""
+        out: dict[str, tuple[int, int]] = {}
+        for w in workers:
+            for t, shard, version, _, _, cp in w.writes():
+                if cp.isdigit() and (before is None or t < before):
+                    out[shard] = max(out.get(shard, (0, 0)), (version, int(cp)))
+        return out
+
+    try:
+        producer.start()
+        a = Worker("a", server.endpoint, "outage", store, tmp_path)
+        b = Worker("b", server.endpoint, "outage", store, tmp_path)
+        workers += [a, b]
+        wait_for(lambda: len(processing(a)) == 2 and len(processing(b)) == 2, 4 * lease_s + 5,
+                 "the two workers share the four shards")
+        wait_for(lambda: set(stored_checkpoints()) == shards, 10,
+                 "every shard has a stored checkpoint")
+
+        killed_at = time.monotonic_ns()
+        redis.kill()
+        if outage == "past-lease":
+            wait_for(lambda: not processing(a) and not processing(b), lease_s + 5,
+                     "every reader stops while the store is away")
+            for w in workers:
+                last_write: dict[str, int] = {}
+                for t, shard, _, _, _, _ in w.writes():
+                    if t < killed_at:
+                        last_write[shard] = t
+                for kind, t, shard, _, _ in w.events():
+                    if kind == "E" and t > killed_at:
+                        late = (t - last_write[shard]) / 1e9
+                        assert late < 5 / 6 * lease_s + 0.5, (
+                            f"{w.name} processed {shard} {late:.2f}s after its last write")
+            last_any = max(t for w in workers for t, *_ in w.writes() if t < killed_at)
+            wait_for(lambda: time.monotonic_ns() - last_any > 1.2 * LEASE_MS * 1e6,
+                     lease_s + 5, "every lease has gone unrenewed for longer than a lease")
+        redis.start()
+        back_at = time.monotonic_ns()
+
+        def recovered() -> bool:
+            if processing(a) | processing(b) != shards:
+                return False
+            fresh = {s for w in workers for t, s, _, _ in w.handled_records() if t > back_at}
+            return fresh == shards
+
+        wait_for(recovered, lease_s + 2, "every shard processed again, records handled again")
+        recovered_s = (time.monotonic_ns() - back_at) / 1e9
+        wait_for(lambda: all(any(t > back_at and owner == w.name and cp.isdigit()
+                                 for t, _, _, owner, _, cp in w.writes()) for w in workers),
+                 3 * lease_s + 5, "both workers store checkpoints again")
+
+        producer.stop()
+        seen = wait_all_handled(workers, producer.acked)
+        assert a.stop() == 0 and b.stop() == 0
+        check_no_overlap(workers, time.monotonic_ns())
+        check_key_order(seen)
+
+        before = {shard: cp for shard, (_, cp) in stored_checkpoints(killed_at).items()}
+        assert set(before) == shards
+        by_data: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
+        for w in workers:
+            for t, shard, seq, data in w.handled_records():
+                by_data[data].append((t, shard, seq))
+                if t > back_at:
+                    assert seq > before[shard], (
+                        f"{w.name} handled {shard} record {seq} after the restart, at or before "
+                        f"the checkpoint {before[shard]} the store had taken")
+        again = {d: h for d, h in by_data.items() if len(h) > 1}
+        for data, handlings in again.items():
+            _, shard, seq = handlings[0]
+            assert seq > before[shard], f"{data} ({shard} {seq}) handled twice, not after {before[shard]}"
+        check_final_checkpoints(store, "test-app/outage", workers, shards)
+        print(f"{outage}: recovered {recovered_s:.2f}s after Redis came back; "
+              f"{len(producer.acked)} records, {len(again)} handled twice")
+    finally:
+        producer.stop()
+        for w in workers:
+            w.cleanup()
+        redis.stop()
+
+
+def test_stale_handover_request_does_not_misdirect_the_next_owner(spated_factory, tmp_path):
+    """A handover request can outlive both workers it concerns: B asks owner A for a shard
+    (pending_owner = b), A stops cleanly and releases the lease (owner empty, the request
+    still there), then B dies without withdrawing it (SIGKILL; a clean stop withdraws it, see
+    the next test). test_redis_restart_under_live_group left its store in that state before
+    the client was fixed. The request was addressed to an owner that no longer holds the lease, so the
+    next worker that takes the free lease must keep it: not stop its reader at its first
+    renewal and hand the shard to the requester (who may be gone for good, leaving the shard
+    unprocessed until that phantom lease expires). The state is written into the SQLite store
+    directly, so the case is deterministic; asserted: worker C takes the shard, keeps
+    processing it through several renewals without stopping, never writes another owner, and
+    handles every record."""
+    server = spated_factory()
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="stale", ShardCount=1)
+    wait_active(kinesis, "stale")
+    db_path = tmp_path / "checkpoints.db"
+    store = f"sqlite:{db_path}"
+    producer = Producer(kinesis, "stale")
+    workers: list[Worker] = []
+    try:
+        for _ in range(5):
+            producer.put_batch()
+        a = Worker("a", server.endpoint, "stale", store, tmp_path)
+        workers.append(a)
+        wait_all_handled(workers, producer.acked)
+        assert a.stop() == 0
+        assert read_store(store, "test-app/stale")[shard_id(0)]["owner"] == ""
+        db = sqlite3.connect(db_path)
+        try:
+            with db:
+                changed = db.execute(
+                    "UPDATE shard_leases SET pending_owner = 'b', version = version + 1 "
+                    "WHERE grp = 'test-app/stale' AND shard_id = ?", (shard_id(0),)).rowcount
+            assert changed == 1
+        finally:
+            db.close()
+
+        producer.start()
+        c = Worker("c", server.endpoint, "stale", store, tmp_path)
+        workers.append(c)
+        wait_for(lambda: processing(c) == {shard_id(0)}, 10, "C takes the free lease")
+        started = max(t for kind, t, _, _, _ in c.events() if kind == "S")
+        wait_for(lambda: sum(1 for t, *_ in c.writes() if t > started) >= 6
+                 or any(kind == "E" for kind, *_ in c.events()),
+                 3 * LEASE_MS / 1000 + 5, "C renews and checkpoints its lease")
+        stops = [t for kind, t, *_ in c.events() if kind == "E"]
+        others = [(owner, pending) for _, _, _, owner, pending, _ in c.writes()
+                  if owner != "c" or pending]
+        assert not stops and not others, (
+            f"C stopped the shard ({len(stops)}x) and wrote {others} for a stale request")
+        producer.stop()
+        wait_all_handled(workers, producer.acked)
+        assert c.stop() == 0
+    finally:
+        producer.stop()
+        for w in workers:
+            w.cleanup()
+
+
+def test_stopped_worker_leaves_no_handover_request_behind(spated_factory, store, tmp_path):
+    """A worker that stops must not leave a handover request to be honoured after it is gone:
+    B asks owner A for a shard (pending_owner = b) and is stopped cleanly before A's next
+    renewal, where A would hand the shard over. Handed to the stopped B, the shard would sit
+    unprocessed until that lease expired; consumer.h's stop() "releases the leases so other
+    workers take them at once". Leases of 9 s (A renews every 3 s) leave time to stop B
+    between its request and A's renewal. Asserted: within a renewal period and 2 s of B's exit
+    (well under a lease), A processes all four shards and the store names B nowhere, as owner
+    or as requester; then A keeps all four through another renewal round, and every record is
+    handled once. (No records are written once B starts, so that A's writes are renewals.)"""
+    lease_ms = 9000
+    server = spated_factory()
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="withdraw", ShardCount=4)
+    wait_active(kinesis, "withdraw")
+    shards = {shard_id(i) for i in range(4)}
+    producer = Producer(kinesis, "withdraw")
+    workers: list[Worker] = []
+
+    def b_named() -> list[tuple[str, dict]]:
+        return [(s, e) for s, e in read_store(store, "test-app/withdraw").items()
+                if "b" in (e["owner"], e["pending_owner"])]
+
+    def caught_up() -> bool:
+        stored = {s: cp for _, s, _, _, _, cp in a.writes()}
+        last = last_handled(workers)
+        return set(last) == shards and all(stored.get(s) == str(last[s]) for s in shards)
+
+    try:
+        # No writes once B starts: from then on every write of A's is a renewal (or a
+        # handover), so "A wrote every entry again" marks one of its renewal rounds.
+        for _ in range(5):
+            producer.put_batch()
+        a = Worker("a", server.endpoint, "withdraw", store, tmp_path, lease_ms=lease_ms)
+        workers.append(a)
+        wait_for(lambda: processing(a) == shards, 10, "A alone takes every shard")
+        wait_all_handled(workers, producer.acked)
+        wait_for(caught_up, 10, "A checkpoints the last record of every shard")
+        b = Worker("b", server.endpoint, "withdraw", store, tmp_path, lease_ms=lease_ms)
+        workers.append(b)
+        wait_for(lambda: any(owner == "a" and pending == "b"
+                             for _, _, _, owner, pending, _ in b.writes()),
+                 10, "B asks A for a shard")
+        assert b.stop() == 0
+        b_gone = time.monotonic_ns()
+        wait_for(lambda: processing(a) == shards and not b_named(), lease_ms / 3000 + 2,
+                 "A holds every shard and the store no longer names B")
+        settled = time.monotonic_ns()
+        wait_for(lambda: all(any(t > settled and sh == s for t, sh, *_ in a.writes())
+                             for s in shards),
+                 lease_ms / 3000 + 5, "A writes every entry again")
+        assert processing(a) == shards and not b_named(), b_named()
+        handed = [s for t, s, _, owner, _, _ in a.writes() if t > b_gone and owner == "b"]
+        assert not handed, f"A handed {handed} to B after B had stopped"
+        seen = handled(workers)
+        assert a.stop() == 0
+        twice = [d for d, h in seen.items() if len(h) > 1]
+        assert not twice, f"{len(twice)} records handled twice, e.g. {twice[:3]}"
+        check_no_overlap(workers, time.monotonic_ns())
+        check_final_checkpoints(store, "test-app/withdraw", workers, shards)
+    finally:
+        producer.stop()
+        for w in workers:
+            w.cleanup()
