@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cctype>
@@ -441,6 +443,34 @@ TEST(SqliteCheckpointerTest, FileIsWalWithSchemaVersionOne) {
   ASSERT_TRUE(store.ok()) << store.err().to_string();
   EXPECT_EQ(read_pragma(path, "journal_mode"), "wal");
   EXPECT_EQ(read_pragma(path, "user_version"), "1");
+}
+
+// Workers of one group start together, in processes of their own, and each creates the store:
+// none may fail. (Switching a new file to WAL can answer "database is locked" at once, without
+// waiting for the busy timeout, when another process is switching it too.)
+TEST(SqliteCheckpointerTest, ManyProcessesOpeningANewFileAllSucceed) {
+  testutil::temp_dir dir;
+  for (int round = 0; round < 30; ++round) {
+    const std::string path = dir.file("race-" + std::to_string(round) + ".db");
+    std::vector<pid_t> children;
+    for (int i = 0; i < 6; ++i) {
+      const pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        auto store = make_sqlite_checkpointer(path);
+        if (!store.ok()) std::fprintf(stderr, "%s\n", store.err().to_string().c_str());
+        std::_Exit(store.ok() ? 0 : 1);
+      }
+      children.push_back(pid);
+    }
+    int failed = 0;
+    for (const pid_t pid : children) {
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      failed += WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    }
+    ASSERT_EQ(failed, 0) << "round " << round << ": openers failed (their errors above)";
+  }
 }
 
 TEST(SqliteCheckpointerTest, NewerSchemaVersionIsRefused) {

@@ -1,6 +1,8 @@
 // sqlite_checkpointer: the checkpointer kept in one SQLite file, the default store. The
 // processes of one machine can share the file: it is opened in WAL mode (readers never block
-// the writer) with a 5 s busy timeout (a writer waits for another instead of failing), and
+// the writer) with a 5 s busy timeout (a writer waits for another instead of failing; the
+// switch of a new file to WAL, which SQLite refuses at once when it is busy, is retried as long),
+// and
 // every operation is one auto-committed statement, so a compare-and-set is atomic across
 // connections and processes. Opened with store_open::existing_only it creates nothing: the
 // file must exist and carry the schema below, or the open fails before anything is written.
@@ -25,11 +27,13 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace spate::client {
@@ -249,7 +253,7 @@ class sqlite_checkpointer final : public checkpointer {
       }
       return prepare_statements();
     }
-    if (outcome<void> r = exec("PRAGMA journal_mode = WAL", "enabling WAL"); !r) return r;
+    if (outcome<void> r = enable_wal(); !r) return r;
     if (outcome<void> r = exec("PRAGMA synchronous = NORMAL", "setting synchronous"); !r) {
       return r;
     }
@@ -262,6 +266,22 @@ class sqlite_checkpointer final : public checkpointer {
     }
     if (outcome<void> r = exec("COMMIT", "committing the schema"); !r) return r;
     return prepare_statements();
+  }
+
+  // Switching a new file to WAL needs it to itself for a moment; while another process is
+  // switching or creating it too, SQLite can answer SQLITE_BUSY at once instead of calling the
+  // busy handler (waiting could deadlock). Retried until the busy timeout has passed.
+  outcome<void> enable_wal() {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+    for (;;) {
+      const int rc = sqlite3_exec(db_.get(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+      if (rc == SQLITE_OK) return ok_t{};
+      if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) {
+        return failure("enabling WAL");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 
   outcome<void> prepare_statements() {

@@ -102,7 +102,8 @@ class consumer {
   // Starts the coordinator and returns; readers start as leases are taken.
   void start();
   // Stops every reader, writes final checkpoints, releases the leases so other workers take
-  // them at once, and returns. Idempotent. Called from a handler or on_shard callback it only
+  // them at once, withdraws this worker's requests for others' shards (and frees any lease
+  // handed to it that it had not taken yet), and returns. Idempotent. Called from a handler or on_shard callback it only
   // requests the stop (no waiting on itself); the owner's stop() or destructor finishes it.
   void stop();
   // Blocks until a stop is requested or the consumer fails (see above); returns the failure,
