@@ -350,12 +350,32 @@ def list_streams(server, s: socket.socket) -> int:
     return read_response(s)[0]
 
 
+def idle_connections_seen_from(s: socket.socket) -> int:
+    """spate_idle_connections, asked on `s` (busy while it asks, so not counted itself)."""
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, _, text = read_response(s)
+    assert status == 200
+    for line in text.decode().splitlines():
+        if line.startswith("spate_idle_connections "):
+            return int(float(line.split()[1]))
+    raise AssertionError("/metrics has no spate_idle_connections")
+
+
 def test_a_new_connection_closes_the_longest_idle_one_at_the_limit(spated_factory):
     server = spated_factory(extra_args=["--max-connections", "3"])
-    # Three keep-alive connections, each served once and then idle, oldest first.
+    # Three keep-alive connections, each served once and then idle, oldest first. A connection
+    # rejoins the idle list only after its answer is written, on its own thread, so before the
+    # next one is used the test waits (asking on that next one) until the server counts every
+    # earlier one idle: the idle order is then the order of the list, whatever the scheduling.
     held = []
-    for _ in range(3):
+    for k in range(3):
         held.append(connect(server))
+        for _ in range(200):
+            if idle_connections_seen_from(held[-1]) == k:
+                break
+            time.sleep(0.01)
+        else:
+            raise AssertionError(f"the server never counted the {k} earlier connections idle")
         assert list_streams(server, held[-1]) == 200
     # A fourth client is served: the longest-idle connection made room for it.
     newcomer = connect(server)
