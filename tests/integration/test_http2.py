@@ -92,6 +92,12 @@ class H2Client:
     def close(self) -> None:
         self.sock.close()
 
+    def __enter__(self) -> "H2Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def start(self, action: str | None, body: bytes = b"", *, method: str = "POST",
               path: str = "/", end: bool = True,
               content_type: str = "application/x-amz-json-1.1") -> int:
@@ -100,21 +106,34 @@ class H2Client:
         if action:
             headers += [("content-type", content_type),
                         ("x-amz-target", f"{TARGET_PREFIX}.{action}")]
+        return self.open_stream(headers, body, end=end)
+
+    def open_stream(self, headers: list[tuple[str, str]], body: bytes = b"", *,
+                    end: bool = True, flush: bool = True) -> int:
+        """Opens a stream with exactly `headers` (then `body`) and returns its id. With
+        flush=False the HEADERS frames stay in conn.data_to_send(), for a test to inspect
+        (and send) them itself; `body` must then be empty."""
         sid = self.conn.get_next_available_stream_id()
         self.responses[sid] = {"status": None, "headers": {}, "body": b"", "ended": False,
                                "reset": None}
         self.conn.send_headers(sid, headers, end_stream=end and not body)
-        self.flush()
+        if flush:
+            self.flush()
         if body:
             self.send_body(sid, body, end=end)
         return sid
 
     def send_body(self, sid: int, body: bytes, end: bool = True) -> None:
+        """Sends `body` as flow control allows; stops early if the server ends or resets the
+        stream, or the connection, first."""
+        r = self.responses[sid]
         view = memoryview(body)
-        while view:
-            window = min(self.conn.local_flow_control_window(sid), self.conn.max_outbound_frame_size)
+        while view and not (r["ended"] or r["reset"] is not None or self.terminated):
+            window = min(self.conn.local_flow_control_window(sid),
+                         self.conn.max_outbound_frame_size)
             if window <= 0:
-                self.pump(lambda: self.conn.local_flow_control_window(sid) > 0)
+                self.pump(lambda: self.conn.local_flow_control_window(sid) > 0 or r["ended"]
+                          or r["reset"] is not None)
                 continue
             chunk, view = view[:window], view[window:]
             self.conn.send_data(sid, bytes(chunk), end_stream=end and not view)

@@ -28,13 +28,21 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 
 import h2.errors
 import h2.events
 import h2.settings
 
-from spate_harness import JSON_CONTENT_TYPE, TARGET_PREFIX, b64, http_get
+from spate_harness import (
+    JSON_CONTENT_TYPE,
+    TARGET_PREFIX,
+    b64,
+    http_get,
+    read_shard,
+    shard_id,
+    wait_active,
+    wait_until,
+)
 from test_http2 import H2Client
 
 MAX_STREAMS = 128
@@ -42,42 +50,13 @@ MAX_HEADER_LIST = 65536
 TOO_LARGE = {"__type": "SerializationException", "Message": "Request headers exceed the limit."}
 
 
-def wait_for(condition, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def base_headers(c: H2Client, action: str) -> list[tuple[str, str]]:
     return [(":method", "POST"), (":path", "/"), (":scheme", "http"), (":authority", c.authority),
             ("content-type", JSON_CONTENT_TYPE), ("x-amz-target", f"{TARGET_PREFIX}.{action}")]
 
 
-def send(c: H2Client, headers: list[tuple[str, str]], body: bytes = b"", end: bool = True) -> int:
-    """Opens a stream with exactly `headers` (and `body`); returns its id."""
-    sid = c.conn.get_next_available_stream_id()
-    c.responses[sid] = {"status": None, "headers": {}, "body": b"", "ended": False,
-                        "reset": None}
-    c.conn.send_headers(sid, headers, end_stream=end and not body)
-    c.flush()
-    r = c.responses[sid]
-    view = memoryview(body)
-    while view and not (r["ended"] or r["reset"] is not None or c.terminated):
-        window = min(c.conn.local_flow_control_window(sid), c.conn.max_outbound_frame_size)
-        if window <= 0:
-            c.pump(lambda: c.conn.local_flow_control_window(sid) > 0 or r["ended"]
-                   or r["reset"] is not None)
-            continue
-        chunk, view = view[:window], view[window:]
-        c.conn.send_data(sid, bytes(chunk), end_stream=end and not view)
-        c.flush()
-    return sid
-
-
 def get(c: H2Client, path: str) -> int:
-    return send(c, [(":method", "GET"), (":path", path), (":scheme", "http"),
-                    (":authority", c.authority)])
+    return c.start(None, method="GET", path=path)
 
 
 def list_size(headers: list[tuple[str, str]]) -> int:
@@ -90,27 +69,15 @@ def assert_serves(c: H2Client) -> None:
     assert status == 200 and "StreamNames" in body, (status, body)
 
 
-def make_stream(server, name: str) -> None:
-    kinesis = server.client()
-    kinesis.create_stream(StreamName=name, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name,
-                                             WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
-
-
-def stored(server, name: str) -> list[bytes]:
-    kinesis = server.client()
-    it = kinesis.get_shard_iterator(StreamName=name, ShardId="shardId-000000000000",
-                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    return [r["Data"] for r in kinesis.get_records(ShardIterator=it)["Records"]]
-
-
 # --------------------------------------------------------------------------------------------
 # Concurrent streams
 # --------------------------------------------------------------------------------------------
 
 
 def test_streams_beyond_the_limit_before_the_settings_ack_are_refused(server):
-    make_stream(server, "early")
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="early", ShardCount=1)
+    wait_active(kinesis, "early")
     c = H2Client(server.port)  # preface sent; the server's SETTINGS not read, so not acked
     try:
         ids, rests = [], []
@@ -142,7 +109,7 @@ def test_streams_beyond_the_limit_before_the_settings_ack_are_refused(server):
     # Stored: the 128 accepted first attempts and the two retries, nothing of the refused.
     expected = [b"first-%03d" % i for i in range(MAX_STREAMS)]
     expected += [b"retry-%03d" % i for i in (MAX_STREAMS, MAX_STREAMS + 1)]
-    got = stored(server, "early")
+    got = [r["Data"] for r in read_shard(kinesis, "early", shard_id(0))[0]]
     assert len(got) == MAX_STREAMS + 2
     assert sorted(got) == sorted(expected)
 
@@ -161,12 +128,12 @@ def test_requests_with_the_server_count_until_answered_even_when_reset(spated_fa
                        b"Content-Type: application/x-amz-json-1.1\r\n"
                        b"X-Amz-Target: Kinesis_20131202.ListStreams\r\n"
                        b"Content-Length: 100\r\n\r\n{")
-        wait_for(lambda: server.metrics()["spate_admission_active"] == 1, "the held slot")
+        wait_until(lambda: server.metrics()["spate_admission_active"] == 1, 20, "the held slot")
         healthz = get(c, "/healthz")  # never queued: the SETTINGS exchange completes meanwhile
         assert c.wait(healthz)["status"] == 200
         ids = [c.start("ListStreams", b"{}") for _ in range(MAX_STREAMS)]
-        wait_for(lambda: server.metrics()["spate_admission_queued"] == MAX_STREAMS,
-                 "128 queued requests")
+        wait_until(lambda: server.metrics()["spate_admission_queued"] == MAX_STREAMS, 20,
+                   "128 queued requests")
         for sid in ids:
             c.conn.reset_stream(sid)
         c.flush()
@@ -180,14 +147,15 @@ def test_requests_with_the_server_count_until_answered_even_when_reset(spated_fa
         assert server.metrics()["spate_admission_queued"] == MAX_STREAMS
 
         holder.close()  # the slot comes back; the 128 are served, their answers dropped
-        wait_for(lambda: server.metrics()["spate_admission_queued"] == 0, "the queue drained")
+        wait_until(lambda: server.metrics()["spate_admission_queued"] == 0, 20,
+                   "the queue drained")
 
         def served_again() -> bool:
             r = c.wait(get(c, "/healthz"))
             assert r["status"] == 200 or r["reset"] == h2.errors.ErrorCodes.REFUSED_STREAM, r
             return r["status"] == 200
 
-        wait_for(served_again, "a new stream served on the same connection")
+        wait_until(served_again, 20, "a new stream served on the same connection")
         assert c.terminated is None
         assert_serves(c)
     finally:
@@ -196,9 +164,7 @@ def test_requests_with_the_server_count_until_answered_even_when_reset(spated_fa
 
 
 def test_a_client_over_the_acknowledged_limit_loses_only_its_own_connection(server):
-    bystander = H2Client(server.port)
-    c = H2Client(server.port)
-    try:
+    with H2Client(server.port) as bystander, H2Client(server.port) as c:
         assert_serves(bystander)
         assert_serves(c)  # SETTINGS exchanged and acknowledged both ways
         assert c.conn.remote_settings.max_concurrent_streams == MAX_STREAMS
@@ -220,15 +186,9 @@ def test_a_client_over_the_acknowledged_limit_loses_only_its_own_connection(serv
             pass
         # Everyone else is served.
         assert_serves(bystander)
-        fresh = H2Client(server.port)
-        try:
+        with H2Client(server.port) as fresh:
             assert_serves(fresh)
-        finally:
-            fresh.close()
         assert http_get(server.endpoint, "/healthz")[0] == 200
-    finally:
-        c.close()
-        bystander.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,64 +212,50 @@ def padded(c: H2Client, total: int, get_health: bool = False) -> list[tuple[str,
 
 
 def test_header_list_at_the_limit_is_served_and_one_byte_more_is_431(server):
-    c = H2Client(server.port)
-    try:
+    with H2Client(server.port) as c:
         assert_serves(c)
         assert c.conn.remote_settings.max_header_list_size == MAX_HEADER_LIST
         # A POST with a body, and a GET with END_STREAM on its HEADERS.
         for body, health in ((b"{}", False), (b"", True)):
-            ok = c.wait(send(c, padded(c, MAX_HEADER_LIST, health), body))
+            ok = c.wait(c.open_stream(padded(c, MAX_HEADER_LIST, health), body))
             assert ok["status"] == 200, ok
             assert ok["body"] == b"ok\n" if health else "StreamNames" in json.loads(ok["body"])
-            over = c.wait(send(c, padded(c, MAX_HEADER_LIST + 1, health), body))
+            over = c.wait(c.open_stream(padded(c, MAX_HEADER_LIST + 1, health), body))
             assert over["status"] == 431, over
             assert over["headers"]["content-type"] == JSON_CONTENT_TYPE
             assert json.loads(over["body"]) == TOO_LARGE
             assert over["reset"] is None and c.terminated is None
         # The refusals were on their streams only.
         assert_serves(c)
-    finally:
-        c.close()
 
 
 def test_a_large_body_after_an_oversized_header_list_is_dropped_and_answered_431(server):
-    c = H2Client(server.port)
-    try:
+    with H2Client(server.port) as c:
         assert_serves(c)
         body = json.dumps({"StreamName": "x" * 100, "Limit": 1}).encode() + b" " * (3 << 20)
-        r = c.wait(send(c, padded(c, MAX_HEADER_LIST + 1000), body), timeout=60)
+        r = c.wait(c.open_stream(padded(c, MAX_HEADER_LIST + 1000), body), timeout=60)
         assert r["status"] == 431, r
         assert json.loads(r["body"]) == TOO_LARGE
         assert_serves(c)
-    finally:
-        c.close()
 
 
 def test_hpack_bomb_is_counted_decoded_and_refused(server):
-    c = H2Client(server.port)
-    try:
+    with H2Client(server.port) as c:
         assert_serves(c)
         # One 4,000-byte field, then 1,000 references to it in HPACK's dynamic table.
         headers = base_headers(c, "ListStreams") + [("x-bomb", "b" * 4000)] * 1000
         assert list_size(headers) > 4_000_000
-        sid = c.conn.get_next_available_stream_id()
-        c.responses[sid] = {"status": None, "headers": {}, "body": b"", "ended": False,
-                            "reset": None}
-        c.conn.send_headers(sid, headers, end_stream=True)
+        sid = c.open_stream(headers, flush=False)
         wire = c.conn.data_to_send()
         assert len(wire) < 16384, "the bomb should fit one HEADERS frame"
         c.sock.sendall(wire)
         r = c.wait(sid)
         assert r["status"] == 431 and json.loads(r["body"]) == TOO_LARGE, r
         assert_serves(c)
-    finally:
-        c.close()
 
 
 def test_header_block_over_eight_continuations_ends_only_its_connection(server):
-    bystander = H2Client(server.port)
-    c = H2Client(server.port)
-    try:
+    with H2Client(server.port) as bystander, H2Client(server.port) as c:
         assert_serves(bystander)
         assert_serves(c)
         # Header values HPACK cannot shrink: 40 fields of 4 KB of distinct bytes each, about
@@ -317,10 +263,7 @@ def test_header_block_over_eight_continuations_ends_only_its_connection(server):
         headers = base_headers(c, "ListStreams") + [
             (f"x-noise-{i:02d}", "".join(chr(33 + (i * 7 + j * 13) % 94) for j in range(4000)))
             for i in range(40)]
-        sid = c.conn.get_next_available_stream_id()
-        c.responses[sid] = {"status": None, "headers": {}, "body": b"", "ended": False,
-                            "reset": None}
-        c.conn.send_headers(sid, headers, end_stream=True)
+        c.open_stream(headers, flush=False)
         wire = c.conn.data_to_send()
         assert len(wire) > 9 * 16384 + 9 * 9
         try:
@@ -339,11 +282,5 @@ def test_header_block_over_eight_continuations_ends_only_its_connection(server):
         assert not any(isinstance(e, h2.events.ResponseReceived) for e in events), events
         # Other connections are served, and new ones too.
         assert_serves(bystander)
-        fresh = H2Client(server.port)
-        try:
+        with H2Client(server.port) as fresh:
             assert_serves(fresh)
-        finally:
-            fresh.close()
-    finally:
-        c.close()
-        bystander.close()
