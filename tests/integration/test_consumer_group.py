@@ -39,9 +39,10 @@ from pathlib import Path
 
 import pytest
 
-from spate_harness import build_dir, free_port, shard_id, wait_active
+from spate_harness import build_dir, free_port, shard_id, wait_active, wait_until
 
 LEASE_MS = 2000
+LEASE_S = LEASE_MS / 1000
 CHECKPOINT_MS = 300
 KEYS = [f"key-{i}" for i in range(16)]
 
@@ -209,6 +210,14 @@ class Producer:
             self.thread.join()
 
 
+def new_stream(server, name: str, shard_count: int) -> tuple[Producer, set[str]]:
+    """A new ACTIVE stream on `server`, a Producer for it (not started), and its shard ids."""
+    kinesis = server.client()
+    kinesis.create_stream(StreamName=name, ShardCount=shard_count)
+    wait_active(kinesis, name)
+    return Producer(kinesis, name), {shard_id(i) for i in range(shard_count)}
+
+
 def handled(workers: list[Worker]) -> dict[str, list[tuple[int, str]]]:
     """data -> [(time, worker)] for every handling of every record."""
     out: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -274,17 +283,6 @@ def processing(worker: Worker) -> set[str]:
         elif kind == "E":
             now.discard(shard)
     return now
-
-
-def wait_for(condition, timeout: float, what: str):
-    """Polls `condition` until it is true (and returns its value) or `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not within {timeout:.1f}s: {what}"
-        time.sleep(0.05)
 
 
 def handled_on(workers: list[Worker], since: int) -> set[str]:
@@ -364,9 +362,8 @@ def store(request, tmp_path):
 
 def test_group_reshards_hands_over_and_resumes(spated_factory, store, tmp_path):
     server = spated_factory()
-    kinesis = server.client()
-    kinesis.create_stream(StreamName="group", ShardCount=2)
-    wait_active(kinesis, "group")
+    producer, _ = new_stream(server, "group", 2)
+    kinesis = producer.kinesis
     workers: list[Worker] = []
 
     def spawn(name: str) -> Worker:
@@ -374,13 +371,12 @@ def test_group_reshards_hands_over_and_resumes(spated_factory, store, tmp_path):
         workers.append(w)
         return w
 
-    producer = Producer(kinesis, "group")
     try:
         a, b, c = spawn("a"), spawn("b"), spawn("c")
         producer.start()
         # Conditions rather than fixed pauses: each stage waits until its shards have records
         # handled (so every new shard is really processed under load before the next step).
-        wait_for(lambda: len([w for w in workers if processing(w)]) >= 2
+        wait_until(lambda: len([w for w in workers if processing(w)]) >= 2
                  and handled_on(workers, 0) >= {shard_id(0), shard_id(1)},
                  10, "the workers share the shards and handle records of both")
 
@@ -391,13 +387,13 @@ def test_group_reshards_hands_over_and_resumes(spated_factory, store, tmp_path):
                             NewStartingHashKey=str(lo + (hi - lo) // 2 + 1))
         wait_active(kinesis, "group")
         split_at = time.monotonic_ns()
-        wait_for(lambda: handled_on(workers, split_at) >= {shard_id(2), shard_id(3)},
+        wait_until(lambda: handled_on(workers, split_at) >= {shard_id(2), shard_id(3)},
                  10 + LEASE_MS / 1000, "records of both children of the split are handled")
         kinesis.merge_shards(StreamName="group", ShardToMerge="shardId-000000000003",
                              AdjacentShardToMerge="shardId-000000000001")
         wait_active(kinesis, "group")
         merged_at = time.monotonic_ns()
-        wait_for(lambda: shard_id(4) in handled_on(workers, merged_at),
+        wait_until(lambda: shard_id(4) in handled_on(workers, merged_at),
                  10 + LEASE_MS / 1000, "records of the merged shard are handled")
         producer.stop()
 
@@ -413,7 +409,7 @@ def test_group_reshards_hands_over_and_resumes(spated_factory, store, tmp_path):
         # Kill a worker that holds shards; the others take them within the lease timeout.
         # (This used to wait up to 10 s for worker a in particular to hold a shard; after the
         # merge a often holds none, and those 10 s were a third of the test's time.)
-        holders = wait_for(lambda: [w for w in (a, b, c) if processing(w)], 10,
+        holders = wait_until(lambda: [w for w in (a, b, c) if processing(w)], 10,
                            "a worker holds a shard")
         victim = holders[0]
         orphaned = processing(victim)
@@ -489,28 +485,23 @@ def test_live_worker_steals_its_fair_share(spated_factory, store, tmp_path):
       after a clean stop the store holds, for each shard, the last record handled and no owner.
     """
     server = spated_factory()
-    kinesis = server.client()
-    kinesis.create_stream(StreamName="steal", ShardCount=4)
-    wait_active(kinesis, "steal")
-    shards = {shard_id(i) for i in range(4)}
-    lease_s = LEASE_MS / 1000
-    producer = Producer(kinesis, "steal")
+    producer, shards = new_stream(server, "steal", 4)
     workers: list[Worker] = []
     try:
         producer.start()
         a = Worker("a", server.endpoint, "steal", store, tmp_path)
         workers.append(a)
-        wait_for(lambda: processing(a) == shards, 10, "A alone takes every shard")
-        wait_for(lambda: {s for _, s, _, _ in a.handled_records()} == shards, 10,
+        wait_until(lambda: processing(a) == shards, 10, "A alone takes every shard")
+        wait_until(lambda: {s for _, s, _, _ in a.handled_records()} == shards, 10,
                  "A handles records of every shard")
 
         b = Worker("b", server.endpoint, "steal", store, tmp_path)
         workers.append(b)
-        wait_for(lambda: len(processing(a)) == 2 and len(processing(b)) == 2,
-                 4 * lease_s + 5, "B holds two shards and A two")
+        wait_until(lambda: len(processing(a)) == 2 and len(processing(b)) == 2,
+                 4 * LEASE_S + 5, "B holds two shards and A two")
         settled = time.monotonic_ns()
         took = (settled - b.started_at) / 1e9
-        assert took < 2 * lease_s + 2, f"B took {took:.1f}s to get its fair share"
+        assert took < 2 * LEASE_S + 2, f"B took {took:.1f}s to get its fair share"
         print(f"B had its fair share {took:.2f}s after it started")
         stolen, kept = processing(b), processing(a)
         assert stolen | kept == shards and not stolen & kept
@@ -536,7 +527,7 @@ def test_live_worker_steals_its_fair_share(spated_factory, store, tmp_path):
             return [int(cp) for t, s, _, owner, _, cp in w.writes()
                     if s == shard and t > settled and owner == w.name and cp.isdigit()]
 
-        wait_for(lambda: all(len(set(advancing(a if s in kept else b, s))) >= 3 for s in shards),
+        wait_until(lambda: all(len(set(advancing(a if s in kept else b, s))) >= 3 for s in shards),
                  10, "each owner stores three new checkpoints of each shard it holds")
         for s in shards:
             cps = advancing(a if s in kept else b, s)
@@ -593,12 +584,7 @@ def test_redis_restart_under_live_group(spated_factory, tmp_path, outage):
     redis = Redis(tmp_path, appendonly=True)
     store = f"redis://127.0.0.1:{redis.port}"
     server = spated_factory()
-    kinesis = server.client()
-    kinesis.create_stream(StreamName="outage", ShardCount=4)
-    wait_active(kinesis, "outage")
-    shards = {shard_id(i) for i in range(4)}
-    lease_s = LEASE_MS / 1000
-    producer = Producer(kinesis, "outage")
+    producer, shards = new_stream(server, "outage", 4)
     workers: list[Worker] = []
 
     def stored_checkpoints(before: int | None = None) -> dict[str, tuple[int, int]]:
@@ -615,15 +601,15 @@ def test_redis_restart_under_live_group(spated_factory, tmp_path, outage):
         a = Worker("a", server.endpoint, "outage", store, tmp_path)
         b = Worker("b", server.endpoint, "outage", store, tmp_path)
         workers += [a, b]
-        wait_for(lambda: len(processing(a)) == 2 and len(processing(b)) == 2, 4 * lease_s + 5,
+        wait_until(lambda: len(processing(a)) == 2 and len(processing(b)) == 2, 4 * LEASE_S + 5,
                  "the two workers share the four shards")
-        wait_for(lambda: set(stored_checkpoints()) == shards, 10,
+        wait_until(lambda: set(stored_checkpoints()) == shards, 10,
                  "every shard has a stored checkpoint")
 
         killed_at = time.monotonic_ns()
         redis.kill()
         if outage == "past-lease":
-            wait_for(lambda: not processing(a) and not processing(b), lease_s + 5,
+            wait_until(lambda: not processing(a) and not processing(b), LEASE_S + 5,
                      "every reader stops while the store is away")
             for w in workers:
                 last_write: dict[str, int] = {}
@@ -633,11 +619,11 @@ def test_redis_restart_under_live_group(spated_factory, tmp_path, outage):
                 for kind, t, shard, _, _ in w.events():
                     if kind == "E" and t > killed_at:
                         late = (t - last_write[shard]) / 1e9
-                        assert late < 5 / 6 * lease_s + 0.5, (
+                        assert late < 5 / 6 * LEASE_S + 0.5, (
                             f"{w.name} processed {shard} {late:.2f}s after its last write")
             last_any = max(t for w in workers for t, *_ in w.writes() if t < killed_at)
-            wait_for(lambda: time.monotonic_ns() - last_any > 1.2 * LEASE_MS * 1e6,
-                     lease_s + 5, "every lease has gone unrenewed for longer than a lease")
+            wait_until(lambda: time.monotonic_ns() - last_any > 1.2 * LEASE_MS * 1e6,
+                     LEASE_S + 5, "every lease has gone unrenewed for longer than a lease")
         redis.start()
         back_at = time.monotonic_ns()
 
@@ -647,11 +633,11 @@ def test_redis_restart_under_live_group(spated_factory, tmp_path, outage):
             fresh = {s for w in workers for t, s, _, _ in w.handled_records() if t > back_at}
             return fresh == shards
 
-        wait_for(recovered, lease_s + 2, "every shard processed again, records handled again")
+        wait_until(recovered, LEASE_S + 2, "every shard processed again, records handled again")
         recovered_s = (time.monotonic_ns() - back_at) / 1e9
-        wait_for(lambda: all(any(t > back_at and owner == w.name and cp.isdigit()
+        wait_until(lambda: all(any(t > back_at and owner == w.name and cp.isdigit()
                                  for t, _, _, owner, _, cp in w.writes()) for w in workers),
-                 3 * lease_s + 5, "both workers store checkpoints again")
+                 3 * LEASE_S + 5, "both workers store checkpoints again")
 
         producer.stop()
         seen = wait_all_handled(workers, producer.acked)
@@ -696,12 +682,9 @@ def test_stale_handover_request_does_not_misdirect_the_next_owner(spated_factory
     processing it through several renewals without stopping, never writes another owner, and
     handles every record."""
     server = spated_factory()
-    kinesis = server.client()
-    kinesis.create_stream(StreamName="stale", ShardCount=1)
-    wait_active(kinesis, "stale")
+    producer, _ = new_stream(server, "stale", 1)
     db_path = tmp_path / "checkpoints.db"
     store = f"sqlite:{db_path}"
-    producer = Producer(kinesis, "stale")
     workers: list[Worker] = []
     try:
         for _ in range(5):
@@ -724,9 +707,9 @@ def test_stale_handover_request_does_not_misdirect_the_next_owner(spated_factory
         producer.start()
         c = Worker("c", server.endpoint, "stale", store, tmp_path)
         workers.append(c)
-        wait_for(lambda: processing(c) == {shard_id(0)}, 10, "C takes the free lease")
+        wait_until(lambda: processing(c) == {shard_id(0)}, 10, "C takes the free lease")
         started = max(t for kind, t, _, _, _ in c.events() if kind == "S")
-        wait_for(lambda: sum(1 for t, *_ in c.writes() if t > started) >= 6
+        wait_until(lambda: sum(1 for t, *_ in c.writes() if t > started) >= 6
                  or any(kind == "E" for kind, *_ in c.events()),
                  3 * LEASE_MS / 1000 + 5, "C renews and checkpoints its lease")
         stops = [t for kind, t, *_ in c.events() if kind == "E"]
@@ -755,11 +738,7 @@ def test_stopped_worker_leaves_no_handover_request_behind(spated_factory, store,
     handled once. (No records are written once B starts, so that A's writes are renewals.)"""
     lease_ms = 9000
     server = spated_factory()
-    kinesis = server.client()
-    kinesis.create_stream(StreamName="withdraw", ShardCount=4)
-    wait_active(kinesis, "withdraw")
-    shards = {shard_id(i) for i in range(4)}
-    producer = Producer(kinesis, "withdraw")
+    producer, shards = new_stream(server, "withdraw", 4)
     workers: list[Worker] = []
 
     def b_named() -> list[tuple[str, dict]]:
@@ -778,20 +757,20 @@ def test_stopped_worker_leaves_no_handover_request_behind(spated_factory, store,
             producer.put_batch()
         a = Worker("a", server.endpoint, "withdraw", store, tmp_path, lease_ms=lease_ms)
         workers.append(a)
-        wait_for(lambda: processing(a) == shards, 10, "A alone takes every shard")
+        wait_until(lambda: processing(a) == shards, 10, "A alone takes every shard")
         wait_all_handled(workers, producer.acked)
-        wait_for(caught_up, 10, "A checkpoints the last record of every shard")
+        wait_until(caught_up, 10, "A checkpoints the last record of every shard")
         b = Worker("b", server.endpoint, "withdraw", store, tmp_path, lease_ms=lease_ms)
         workers.append(b)
-        wait_for(lambda: any(owner == "a" and pending == "b"
+        wait_until(lambda: any(owner == "a" and pending == "b"
                              for _, _, _, owner, pending, _ in b.writes()),
                  10, "B asks A for a shard")
         assert b.stop() == 0
         b_gone = time.monotonic_ns()
-        wait_for(lambda: processing(a) == shards and not b_named(), lease_ms / 3000 + 2,
+        wait_until(lambda: processing(a) == shards and not b_named(), lease_ms / 3000 + 2,
                  "A holds every shard and the store no longer names B")
         settled = time.monotonic_ns()
-        wait_for(lambda: all(any(t > settled and sh == s for t, sh, *_ in a.writes())
+        wait_until(lambda: all(any(t > settled and sh == s for t, sh, *_ in a.writes())
                              for s in shards),
                  lease_ms / 3000 + 5, "A writes every entry again")
         assert processing(a) == shards and not b_named(), b_named()
