@@ -20,6 +20,7 @@
 #include <chrono>
 #include <future>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -78,6 +79,13 @@ class EngineStorageTest : public ::testing::Test {
       for (const auto& r : page->batch.records) out.emplace_back(r.data);
     }
     return out;
+  }
+
+  // `r` failed as an I/O failure does: an internal failure whose message contains `says`.
+  static void expect_internal(const put_result& r, std::string_view says = {}) {
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->kind, failure_kind::internal);
+    EXPECT_NE(r.error->message.find(says), std::string::npos) << r.error->message;
   }
 
   static std::vector<std::string> drain(stream_reader& reader) {
@@ -146,18 +154,12 @@ TEST_F(EngineStorageTest, AFailedSyncFailsThePutAndNothingUnacknowledgedIsServed
   put("other", "before");
 
   faulty_.fail_syncs(EIO);
-  const put_result failed = put("s", "lost");
-  ASSERT_TRUE(failed.error);
-  EXPECT_EQ(failed.error->kind, failure_kind::internal);
-  EXPECT_NE(failed.error->message.find("syncing shardId-000000000000"), std::string::npos)
-      << failed.error->message;
+  expect_internal(put("s", "lost"), "syncing shardId-000000000000");
   faulty_.fail_syncs(0);
   EXPECT_EQ(read_all("s"), std::vector<std::string>{"before"});
   // The kernel may have dropped the pages a failed fdatasync covered: no later sync of this log
   // can prove anything, so it takes no more writes until it is reopened.
-  const put_result refused = put("s", "after");
-  ASSERT_TRUE(refused.error);
-  EXPECT_EQ(refused.error->kind, failure_kind::internal);
+  expect_internal(put("s", "after"));
   EXPECT_EQ(read_all("s"), std::vector<std::string>{"before"});
   // Other streams are not affected.
   EXPECT_FALSE(put("other", "after").error);
@@ -177,11 +179,7 @@ TEST_F(EngineStorageTest, AFailedWriteFailsThePutAndTheNextOneSucceeds) {
   ASSERT_TRUE(engine_->create_stream("s", 1, metadata::stream_mode::provisioned, {}));
   const put_result first = put("s", "one");
   faulty_.fail_appends(ENOSPC);
-  const put_result failed = put("s", "no room");
-  ASSERT_TRUE(failed.error);
-  EXPECT_EQ(failed.error->kind, failure_kind::internal);
-  EXPECT_NE(failed.error->message.find("No space left on device"), std::string::npos)
-      << failed.error->message;
+  expect_internal(put("s", "no room"), "No space left on device");
   faulty_.fail_appends(0);
   const put_result next = put("s", "two");
   ASSERT_FALSE(next.error) << next.error->message;
