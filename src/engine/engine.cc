@@ -1032,8 +1032,7 @@ void engine::apply_retention() {
   const std::int64_t now = now_ms();
   for (const auto& stream : streams) {
     std::shared_lock lock(stream->mu);
-    const std::int64_t retention_ms =
-        static_cast<std::int64_t>(stream->record.retention_hours) * options_.retention_hour_ms;
+    const std::int64_t retention_ms = this->retention_ms(stream->record);
     for (const auto& shard : stream->shards) {
       if (auto r = shard->log->apply_retention(now, retention_ms); !r) {
         log::error("retention on {} failed: {}", shard->log->dir(), r.error().message());

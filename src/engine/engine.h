@@ -233,6 +233,10 @@ class engine {
   void close();
 
   const engine_options& options() const { return options_; }
+  // How long `stream` keeps records: its retention hours, of --retention-hour-ms each.
+  std::int64_t retention_ms(const metadata::stream_record& stream) const {
+    return static_cast<std::int64_t>(stream.retention_hours) * options_.retention_hour_ms;
+  }
   const secret& key() const { return key_; }
   std::string stream_arn(std::string_view name) const;
   // The stream name of an ARN of this account and region, or a failure naming the ARN.

@@ -17,7 +17,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from spate_harness import read_shard, shard_id, wait_active
+from spate_harness import read_shard, shard_id, wait_active, wait_until
 
 
 def _retention(kinesis, name) -> int:
@@ -177,3 +177,28 @@ def test_retention_removes_old_records_over_time(spated_factory):
     )["ShardIterator"]
     assert first_read(it) == [new["SequenceNumber"]]
     assert server.running()
+
+
+def test_list_shards_trim_horizon_follows_the_retention_period(spated_factory):
+    """ListShards' FROM_TRIM_HORIZON and AT_TRIM_HORIZON filters use the same retention period
+    as the removal of records (here 24 hours of 100 ms): a parent closed by a split drops out
+    once its end is older than the retention period, and the trim horizon then falls in the
+    children's lifetime."""
+    server = spated_factory(extra_args=["--retention-hour-ms", "100"])
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="split", ShardCount=1)
+    wait_active(kinesis, "split")
+    kinesis.split_shard(StreamName="split", ShardToSplit=shard_id(0),
+                        NewStartingHashKey=str(2**127))
+    wait_active(kinesis, "split")
+
+    def listed(kind: str) -> list[str]:
+        shards = kinesis.list_shards(StreamName="split", ShardFilter={"Type": kind})["Shards"]
+        return [s["ShardId"] for s in shards]
+
+    children = [shard_id(1), shard_id(2)]
+    assert listed("FROM_TRIM_HORIZON") == [shard_id(0)] + children
+    assert listed("AT_TRIM_HORIZON") == [shard_id(0)]
+    wait_until(lambda: listed("FROM_TRIM_HORIZON") == children, 30,
+               "the closed parent to fall behind the trim horizon")
+    assert listed("AT_TRIM_HORIZON") == children

@@ -50,12 +50,10 @@ std::int64_t closed_at(const engine::stream_snapshot& snap, const metadata::shar
   return at == INT64_MAX ? shard.created_ms : at;
 }
 
+// `trim_horizon`: the arrival time before which retention has removed the stream's records.
 bool passes(const shard_filter& f, const engine::stream_snapshot& snap,
-            const metadata::shard_record& shard, std::int64_t now) {
+            const metadata::shard_record& shard, std::int64_t trim_horizon) {
   const bool open = shard.is_open();
-  const std::int64_t trim_horizon =
-      std::max(now - static_cast<std::int64_t>(snap.stream.retention_hours) * 3'600'000,
-               snap.stream.created_ms);
   auto open_at = [&](std::int64_t t) {
     return shard.created_ms <= t && (open || closed_at(snap, shard) >= t);
   };
@@ -146,14 +144,15 @@ void handle(action_context& ctx, value& req, responder respond) {
   }
   const auto max = static_cast<std::size_t>(
       std::min(get_integer(req, "MaxResults").value_or(default_max_results), default_max_results));
-  const std::int64_t now = now_ms();
+  const std::int64_t trim_horizon =
+      std::max(now_ms() - ctx.engine.retention_ms(snap->stream), snap->stream.created_ms);
   value shards = value::array();
   bool more = false;
   std::string last;
   for (const auto& shard : snap->shards) {
     const std::string id = metadata::shard_id(shard.index);
     if (!after.empty() && !shard_after(shard.index, after)) continue;
-    if (!passes(filter, *snap, shard, now)) continue;
+    if (!passes(filter, *snap, shard, trim_horizon)) continue;
     if (shards.items().size() == max) {
       more = true;
       break;
