@@ -215,14 +215,18 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
         static_cast<std::size_t>(std::min<std::uint64_t>(std::max(chunk, min_want), end - offset));
     auto buffer = std::make_unique<char[]>(want);
     SPATE_TRY(auto got, file_->read_at(offset, buffer.get(), want));
-    if (got != want) return errc::corruption;  // shorter than the bytes published to readers
     const std::string_view bytes(buffer.get(), got);
 
     std::size_t cursor = 0;
     bool used = false;
     bool full = false;
     bool entry_wrong = false;
-    while (cursor < bytes.size()) {
+    // Damage inside bytes published to readers (a file shorter than them, a frame that fails
+    // its checks, a length that runs past them): the records before it are served and the
+    // batch ends there; the read that starts at the damage gets the error. Nothing after it is
+    // ever served around it.
+    bool damaged = got != want;
+    while (!damaged && cursor < bytes.size()) {
       decoded_frame frame = decode_frame(bytes.substr(cursor));
       if (check_entry && frame.status != frame_status::incomplete) {
         check_entry = false;
@@ -235,12 +239,8 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
         continue;
       }
       if (frame.status != frame_status::ok) {
-        // Damage inside bytes published to readers: the records before it are served, the
-        // batch ends there, and the read that starts at the damage gets the error. Nothing
-        // after it is ever served around it.
-        if (out.records.empty()) return errc::corruption;
-        if (used) out.buffers.push_back(std::move(buffer));
-        return {};
+        damaged = true;
+        break;
       }
       const record_view& r = frame.record;
       if (r.pos >= from) {
@@ -259,7 +259,7 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
       }
       cursor += frame.frame_size;
     }
-    if (cursor == 0 && !entry_wrong && !full) {
+    if (cursor == 0 && !entry_wrong && !full && !damaged) {
       // The frame at `offset` is larger than a chunk: read it whole on the next round.
       const std::size_t frame_size =
           bytes.size() < fmt::frame_header_size
@@ -269,8 +269,11 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
         min_want = frame_size;
         continue;
       }
-      if (!check_entry) return errc::corruption;
-      entry_wrong = true;  // no frame of that length starts at the entry's offset
+      if (check_entry) {
+        entry_wrong = true;  // no frame of that length starts at the entry's offset
+      } else {
+        damaged = true;
+      }
     }
     if (entry_wrong) {
       check_entry = false;
@@ -279,7 +282,8 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
       continue;
     }
     if (used) out.buffers.push_back(std::move(buffer));
-    if (full || out.next >= next) return {};
+    if (damaged && out.records.empty()) return errc::corruption;
+    if (damaged || full || out.next >= next) return {};
     min_want = 0;
     offset += cursor;
   }

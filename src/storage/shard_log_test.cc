@@ -2,9 +2,11 @@
 // reopen, write failures, and readers running beside an appender.
 #include "storage/shard_log.h"
 
+#include "common/coding.h"
 #include "storage/errc.h"
 #include "storage/mem_file.h"
 #include "storage/posix_file.h"
+#include "storage/record_format.h"
 #include "storage/segment_name.h"
 #include "testutil/temp_dir.h"
 
@@ -322,6 +324,25 @@ TEST_F(ShardLogTest, DamageBehindATrustedIndexEndsReadsThereAndIsNamed) {
   expect_all(**log, 12, 30);
   EXPECT_EQ((*log)->read(30, {}).error(), errc::corruption) << "the damaged record is refused";
   EXPECT_EQ((*log)->read(29, read_limits{1, 1u << 20})->records.at(0).pos, 29u);
+}
+
+TEST_F(ShardLogTest, ALengthRunningPastTheEndBehindATrustedIndexEndsReadsThereToo) {
+  {
+    auto log = open_log();
+    append_range(*log, 0, 60, 100);
+    ASSERT_TRUE(log->close());
+  }
+  const std::string seg = dir_ + "/00000000000000000000.seg";
+  std::string bytes = fs_.contents(seg);
+  // Record 30's frame starts where record 29's data (the end of its payload) ends; its length
+  // becomes one that runs past the end of the file, which a frame that fails its checks is not.
+  const std::size_t frame = bytes.find(data_for(29)) + data_for(29).size();
+  coding::put_u32(bytes.data() + frame + record_format::frame_length_offset, 1u << 20);
+  fs_.set_contents(seg, bytes);
+
+  auto log = open_log();
+  expect_all(*log, 0, 30);
+  EXPECT_EQ(log->read(30, {}).error(), errc::corruption);
 }
 
 TEST_F(ShardLogTest, OversizedRecordIsRejectedBeforeWriting) {
