@@ -7,6 +7,7 @@ What lives here (conftest.py turns the first items into pytest fixtures):
   restarts on the same port and data directory. Every started process is remembered so that
   teardown (and an atexit hook, as a last resort) kills it by PID whatever happened.
 - `kinesis_client(endpoint)`: a boto3 client with fake credentials and no retries.
+- `write_credentials(path, pairs)`: a `spated --credentials` file.
 - `raw_call(...)`: one raw HTTP POST (http.client), for malformed-input tests; SigV4-signed over
   the exact bytes sent unless `sign=False`.
 - `signed_call(...)` / `api(...)`: SigV4-signed JSON requests built by hand, for parameters
@@ -387,10 +388,12 @@ def wait_until(predicate, timeout: float, what, interval: float = 0.05) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def kinesis_client(endpoint: str, **config: Any):
-    """boto3 Kinesis client for `endpoint`: fake credentials, us-east-1, no retries."""
+def kinesis_client(endpoint: str, *, key: str = ACCESS_KEY, secret: str = SECRET_KEY,
+                   region: str = REGION, verify: str | None = None, **config: Any):
+    """boto3 Kinesis client for `endpoint`: fake credentials (or `key`/`secret`), us-east-1
+    (or `region`), no retries; `verify`: the CA file for an https endpoint."""
     session = boto3.session.Session(
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+        aws_access_key_id=key, aws_secret_access_key=secret, region_name=region
     )
     options = dict(
         retries={"mode": "standard", "total_max_attempts": 1},
@@ -398,7 +401,8 @@ def kinesis_client(endpoint: str, **config: Any):
         read_timeout=60,
     )
     options.update(config)
-    return session.client("kinesis", endpoint_url=endpoint, config=Config(**options))
+    return session.client("kinesis", endpoint_url=endpoint, verify=verify,
+                          config=Config(**options))
 
 
 def _host_port(endpoint: str) -> tuple[str, int]:
@@ -408,14 +412,24 @@ def _host_port(endpoint: str) -> tuple[str, int]:
     return m.group(1), int(m.group(2))
 
 
-_SIGNER = SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "kinesis", REGION)
-
-
-def sign_headers(endpoint: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:
-    """Headers plus X-Amz-Date and an AWS SigV4 Authorization over exactly `body`."""
+def sign_headers(endpoint: str, body: bytes, headers: dict[str, str], *,
+                 key: str = ACCESS_KEY, secret: str = SECRET_KEY,
+                 region: str = REGION) -> dict[str, str]:
+    """Headers plus X-Amz-Date and an AWS SigV4 Authorization over exactly `body`, for
+    POST `endpoint`/ (signed with the fake credentials, or with `key`/`secret`/`region`)."""
     request = AWSRequest(method="POST", url=endpoint.rstrip("/") + "/", data=body, headers=headers)
-    _SIGNER.add_auth(request)
+    SigV4Auth(Credentials(key, secret), "kinesis", region).add_auth(request)
     return dict(request.headers.items())
+
+
+def write_credentials(path: Path, pairs: Iterable[tuple[str, str]],
+                      mode: int | None = None) -> Path:
+    """Writes a `spated --credentials` file, one `ACCESS_KEY SECRET` line per pair (and
+    chmods it to `mode`, if given); returns `path`."""
+    path.write_text("".join(f"{key} {secret}\n" for key, secret in pairs))
+    if mode is not None:
+        path.chmod(mode)
+    return path
 
 
 def parse_body(data: bytes) -> Any:

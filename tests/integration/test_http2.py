@@ -35,6 +35,7 @@ from spate_harness import (
     TARGET_PREFIX,
     spated_binary,
     unique_stream_name,
+    write_credentials,
 )
 
 JS_SDK = REPO_ROOT / ".cache" / "js-sdk" / "node_modules"
@@ -185,9 +186,10 @@ class H2Client:
         return r["status"], json.loads(r["body"] or b"{}")
 
 
-def tls_client_context(ca_file: Path) -> ssl.SSLContext:
+def tls_client_context(ca_file: Path,
+                       alpn: tuple[str, ...] = ("h2", "http/1.1")) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=str(ca_file))
-    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    ctx.set_alpn_protocols(list(alpn))
     return ctx
 
 
@@ -219,11 +221,10 @@ def test_js_sdk_v3_over_tls(spated_factory):
 
 
 def test_js_sdk_v3_signatures_pass_the_verifier(spated_factory, tmp_path):
-    keys = tmp_path / "keys"
-    keys.write_text("spate spate\n")  # the scenario's credentials
+    keys = write_credentials(tmp_path / "keys", [("spate", "spate")])  # the JS scenario's key
     server = spated_factory(extra_args=["--auth", "sigv4", "--credentials", str(keys)])
     assert run_js_sdk(server.endpoint)["ok"]
-    keys.write_text("spate not-the-secret\n")
+    write_credentials(keys, [("spate", "not-the-secret")])
     wrong = spated_factory(extra_args=["--auth", "sigv4", "--credentials", str(keys)])
     env = dict(os.environ, NODE_PATH=str(JS_SDK), NODE_NO_WARNINGS="1")
     done = subprocess.run(["node", str(JS_SCENARIO), wrong.endpoint, "refused"], env=env,

@@ -29,17 +29,27 @@ import subprocess
 import types
 from unittest import mock
 
-import boto3
 import botocore.auth
 import pytest
 import websockets
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from spate_harness import build_dir, http_get, unique_stream_name, wait_active
+from spate_harness import (
+    CBOR_CONTENT_TYPE,
+    build_dir,
+    http_get,
+    kinesis_client,
+    raw_exchange,
+    read_shard,
+    shard_id,
+    sign_headers,
+    unique_stream_name,
+    wait_active,
+    write_credentials,
+)
 
 ACCESS_KEY = "AKIASPATETEST0000001"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSPATETEST"
@@ -51,10 +61,16 @@ JSON = "application/x-amz-json-1.1"
 MISMATCH = ("The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method. Consult the service "
             "documentation for details.")
+UNRECOGNIZED = {"__type": "UnrecognizedClientException",
+                "message": "The security token included in the request is invalid."}
+MISSING = {"__type": "MissingAuthenticationTokenException",
+           "message": "Missing Authentication Token"}
 
 
 @pytest.fixture
 def auth_server(spated_factory, tmp_path):
+    # Written by hand, not with write_credentials: a comment, a blank line and a tab are part
+    # of the file's format too.
     keys = tmp_path / "spated-keys"
     keys.write_text(f"# spated test keys\n{ACCESS_KEY} {SECRET_KEY}\n\n{OTHER_KEY}\t{OTHER_SECRET}\n")
     return spated_factory(create_stream_ms=0,
@@ -62,11 +78,7 @@ def auth_server(spated_factory, tmp_path):
 
 
 def client(server, key=ACCESS_KEY, secret=SECRET_KEY, region=REGION):
-    session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
-                                    region_name=region)
-    return session.client("kinesis", endpoint_url=server.endpoint, config=Config(
-        retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5,
-        read_timeout=30))
+    return kinesis_client(server.endpoint, key=key, secret=secret, region=region)
 
 
 def post(server, action, params, *, key=ACCESS_KEY, secret=SECRET_KEY, region=REGION,
@@ -77,10 +89,9 @@ def post(server, action, params, *, key=ACCESS_KEY, secret=SECRET_KEY, region=RE
     body = json.dumps(params).encode()
     headers = {"Content-Type": JSON, "X-Amz-Target": TARGET + action}
     if sign:
-        request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers=headers)
-        signer = SigV4Auth(Credentials(key, secret), "kinesis", region)
+        credentials = dict(key=key, secret=secret, region=region)
         if at is None:
-            signer.add_auth(request)
+            headers = sign_headers(server.endpoint, body, headers, **credentials)
         else:
             class Fixed(datetime.datetime):
                 @classmethod
@@ -88,18 +99,17 @@ def post(server, action, params, *, key=ACCESS_KEY, secret=SECRET_KEY, region=RE
                     return at
             with mock.patch.object(botocore.auth, "datetime",
                                    types.SimpleNamespace(datetime=Fixed)):
-                signer.add_auth(request)
-        headers = dict(request.headers.items())
+                headers = sign_headers(server.endpoint, body, headers, **credentials)
     if tamper:
         headers, body = tamper(headers, body)
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        conn.request("POST", "/", body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        return response.status, json.loads(data) if data else None
-    finally:
-        conn.close()
+    return send(server, headers, body)
+
+
+def send(server, headers, body: bytes):
+    """POST / with exactly `headers` and `body`; returns (status, parsed body or None)."""
+    status, _, data = raw_exchange(server.endpoint, None, body, content_type=None,
+                                   headers=headers, sign=False)
+    return status, json.loads(data) if data else None
 
 
 def assert_refused(result, type_, message=None, startswith=None):
@@ -113,9 +123,7 @@ def assert_refused(result, type_, message=None, startswith=None):
 
 
 def shard_records(kinesis, name):
-    it = kinesis.get_shard_iterator(StreamName=name, ShardId="shardId-000000000000",
-                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    return kinesis.get_records(ShardIterator=it)["Records"]
+    return read_shard(kinesis, name, shard_id(0))[0]
 
 
 @pytest.fixture
@@ -156,9 +164,8 @@ def test_unknown_key_is_unrecognized_client(auth_server, auth_stream):
     with pytest.raises(ClientError) as raised:
         client(auth_server, key="AKIAUNKNOWN000000000").put_record(
             StreamName=auth_stream, PartitionKey="k", Data=b"x")
-    assert raised.value.response["Error"] == {
-        "Code": "UnrecognizedClientException",
-        "Message": "The security token included in the request is invalid."}
+    assert raised.value.response["Error"] == {"Code": UNRECOGNIZED["__type"],
+                                              "Message": UNRECOGNIZED["message"]}
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert shard_records(client(auth_server), auth_stream) == []
 
@@ -203,8 +210,7 @@ def test_stale_signature_is_expired_past_15_minutes_by_default(auth_server, auth
 
 
 def test_skew_window_can_be_kinesis_own_5_minutes(spated_factory, tmp_path):
-    keys = tmp_path / "keys-5min"
-    keys.write_text(f"{ACCESS_KEY} {SECRET_KEY}\n")
+    keys = write_credentials(tmp_path / "keys-5min", [(ACCESS_KEY, SECRET_KEY)])
     server = spated_factory(extra_args=["--auth", "sigv4", "--credentials", str(keys),
                                         "--auth-max-skew-s", "300"])
     name = unique_stream_name("skew")
@@ -449,16 +455,10 @@ def test_curl_signer_over_http1_and_h2c(auth_server, version):
 def test_refusals_of_cbor_requests_are_cbor(auth_server):
     import cbor2
 
-    conn = http.client.HTTPConnection("127.0.0.1", auth_server.port, timeout=30)
-    try:
-        conn.request("POST", "/", body=cbor2.dumps({}), headers={
-            "Content-Type": "application/x-amz-cbor-1.1", "X-Amz-Target": TARGET + "ListStreams"})
-        response = conn.getresponse()
-        data = response.read()
-    finally:
-        conn.close()
-    assert response.status == 400
-    assert response.getheader("Content-Type") == "application/x-amz-cbor-1.1"
+    status, headers, data = raw_exchange(auth_server.endpoint, "ListStreams", cbor2.dumps({}),
+                                         content_type=CBOR_CONTENT_TYPE, sign=False)
+    assert status == 400
+    assert headers.get("Content-Type") == CBOR_CONTENT_TYPE
     body = cbor2.loads(data)
     assert body["__type"] == "MissingAuthenticationTokenException"
     assert body["message"] == "Missing Authentication Token"
@@ -479,26 +479,16 @@ def test_target_and_content_type_must_be_signed(auth_server, auth_stream, unsign
     body = json.dumps({"StreamName": auth_stream}).encode()
     others = {"Content-Type": JSON, "X-Amz-Target": target}
     del others[unsigned]
-    request = AWSRequest(method="POST", url=auth_server.endpoint + "/", data=body, headers=others)
-    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "kinesis", REGION).add_auth(request)
-    headers, body = add_after_signing(dict(request.headers.items()), body)
-    conn = http.client.HTTPConnection("127.0.0.1", auth_server.port, timeout=30)
-    try:
-        conn.request("POST", "/", body=body, headers=headers)
-        response = conn.getresponse()
-        result = response.status, json.loads(response.read())
-    finally:
-        conn.close()
-    assert_refused(result, "InvalidSignatureException",
+    signed = sign_headers(auth_server.endpoint, body, others, key=ACCESS_KEY, secret=SECRET_KEY)
+    headers, body = add_after_signing(signed, body)
+    assert_refused(send(auth_server, headers, body), "InvalidSignatureException",
                    message=f"'{unsigned}' must be a 'SignedHeader' in the AWS Authorization.")
     assert client(auth_server).describe_stream_summary(
         StreamName=auth_stream)["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
 
 
 def test_metrics_auth_requires_a_signed_get(spated_factory, tmp_path):
-    keys = tmp_path / "spated-keys"
-    keys.write_text(f"{ACCESS_KEY} {SECRET_KEY}\n")
-    keys.chmod(0o600)
+    keys = write_credentials(tmp_path / "spated-keys", [(ACCESS_KEY, SECRET_KEY)], mode=0o600)
     server = spated_factory(extra_args=["--auth", "sigv4", "--credentials", str(keys),
                                         "--metrics-auth"])
     status, body = http_get(server.endpoint, "/metrics")
