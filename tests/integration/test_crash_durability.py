@@ -63,17 +63,21 @@ class RawClient:
 
 
 class Ledger:
-    """What the writers sent: acknowledged records and those whose fate is unknown."""
+    """What the writers sent: acknowledged records and those whose fate is unknown (also used
+    by test_reshard_crash, which gives the time each acknowledged record's request was sent)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.acked: dict[bytes, tuple[str, str, str]] = {}  # data -> (shard, seq, key)
+        self.sent: dict[bytes, float] = {}  # data -> when its request was sent, if given
         self.unknown: set[bytes] = set()
 
-    def ack(self, data: bytes, shard: str, seq: str, key: str) -> None:
+    def ack(self, data: bytes, shard: str, seq: str, key: str, sent: float | None = None) -> None:
         with self.lock:
-            assert data not in self.acked
+            assert data not in self.acked and data not in self.unknown
             self.acked[data] = (shard, seq, key)
+            if sent is not None:
+                self.sent[data] = sent
 
     def maybe(self, items) -> None:
         with self.lock:
@@ -147,18 +151,35 @@ def _read_everything(server, shards):
     return out
 
 
-def _writing(ledger: Ledger, records: int, writers: list[threading.Thread], errors: list[str]):
-    """A wait_until predicate: the writers have had `records` more records acknowledged than
-    when it was made (it gives up at once if every writer has stopped)."""
+def _start_writers(server, ledger: Ledger, seed: str):
+    """Starts three writers (`seed`-0 and -1 with PutRecords, -2 with PutRecord) and returns
+    (their stop event, the threads, their error list) once they have had 40 more records
+    acknowledged (giving up at once if every writer has stopped)."""
+    stop = threading.Event()
+    errors: list[str] = []
+    threads = [threading.Thread(target=_writer, daemon=True,
+                                args=(server, ledger, stop, f"{seed}-{w}", w != 2, errors))
+               for w in range(3)]
     start = len(ledger.acked)
+    for t in threads:
+        t.start()
 
-    def check() -> bool:
-        if len(ledger.acked) >= start + records:
+    def writing() -> bool:
+        if len(ledger.acked) >= start + 40:
             return True
-        assert any(t.is_alive() for t in writers), f"every writer stopped: {errors}"
+        assert any(t.is_alive() for t in threads), f"every writer stopped: {errors}"
         return False
 
-    return check
+    wait_until(writing, 30, "the writers' first 40 acknowledged records")
+    return stop, threads, errors
+
+
+def _join_writers(stop: threading.Event, threads: list[threading.Thread], what: str) -> None:
+    """Tells the writers to stop and waits for them; `what` happened to the server."""
+    stop.set()
+    for t in threads:
+        t.join(15)
+        assert not t.is_alive(), f"a writer hung after the server {what}"
 
 
 def _verify(server, ledger: Ledger, shard_ids):
@@ -196,24 +217,11 @@ def test_sigkill_loses_no_acknowledged_record(spated_factory, fsync):
     deadline = time.monotonic() + 30  # per mode: keeps the suite's wall time bounded
 
     for cycle in range(CYCLES):
-        stop = threading.Event()
-        errors: list[str] = []
-        threads = [
-            threading.Thread(target=_writer, daemon=True,
-                             args=(server, ledger, stop, f"{seed}-{cycle}-{w}", w != 2, errors))
-            for w in range(3)
-        ]
-        writing = _writing(ledger, 40, threads, errors)
-        for t in threads:
-            t.start()
         # Mid-write: once the writers are under way, at a random moment.
-        wait_until(writing, 30, "the writers' first 40 acknowledged records")
+        stop, threads, errors = _start_writers(server, ledger, f"{seed}-{cycle}")
         time.sleep(rng.uniform(0.0, 0.8))
         server.kill()  # SIGKILL mid-write
-        stop.set()
-        for t in threads:
-            t.join(15)
-            assert not t.is_alive(), "a writer hung after the server was killed"
+        _join_writers(stop, threads, "was killed")
         assert not errors, errors
 
         server.start()
@@ -251,21 +259,9 @@ def test_sigterm_during_writes_is_graceful(spated_factory):
     shard_ids = [s["ShardId"] for s in list_all_shards(kinesis, STREAM)]
     ledger = Ledger()
     for cycle in range(3):
-        stop = threading.Event()
-        errors: list[str] = []
-        threads = [threading.Thread(target=_writer, daemon=True,
-                                    args=(server, ledger, stop, f"term-{cycle}-{w}", w != 2,
-                                          errors))
-                   for w in range(3)]
-        writing = _writing(ledger, 40, threads, errors)
-        for t in threads:
-            t.start()
-        wait_until(writing, 30, "the writers' first 40 acknowledged records")
+        stop, threads, errors = _start_writers(server, ledger, f"term-{cycle}")
         server.stop()  # SIGTERM mid-write; asserts exit code 0
-        stop.set()
-        for t in threads:
-            t.join(15)
-            assert not t.is_alive(), "a writer hung after the server stopped"
+        _join_writers(stop, threads, "stopped")
         # A request caught by the shutdown may fail on the transport (recorded as unknown) or
         # be refused with a retryable 503, but never with an internal failure.
         for e in errors:
