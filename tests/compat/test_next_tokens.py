@@ -26,15 +26,16 @@ from spate_harness import (
     stream_arn,
     unique_stream_name,
     wait_active,
+    wait_until,
 )
 
 TTL_MS = 2000
 EXPIRED = {"__type": "ExpiredNextTokenException", "message": "The NextToken has expired."}
 
 
-def _setup(server) -> dict:
-    """Two streams (the first with three shards and two consumers) on `server`, and a first
-    page of each listing with its NextToken."""
+def _setup(server) -> list[str]:
+    """Two streams (the first with three shards and two consumers) on `server`; their names,
+    sorted."""
     kinesis = server.client()
     names = sorted(unique_stream_name("tok") for _ in range(2))
     kinesis.create_stream(StreamName=names[0], ShardCount=3)
@@ -43,7 +44,7 @@ def _setup(server) -> dict:
         wait_active(kinesis, name)
     for consumer in ("c0", "c1"):
         kinesis.register_stream_consumer(StreamARN=stream_arn(names[0]), ConsumerName=consumer)
-    return {"kinesis": kinesis, "names": names}
+    return names
 
 
 def _first_pages(server, names) -> dict[str, tuple[dict, dict]]:
@@ -70,41 +71,46 @@ SECOND_PAGE = {"ListShards": ["shardId-000000000001", "shardId-000000000002"],
                "ListStreamConsumers": ["c1"]}
 
 
+def _assert_second_pages(server, names, pages) -> None:
+    """Each first page's NextToken (`pages` as from _first_pages) gives the rest of its listing
+    of _setup's streams `names`."""
+    for action, (base, first) in pages.items():
+        page = api(server.endpoint, action, **base, NextToken=first["NextToken"])
+        assert _items(action, page) == SECOND_PAGE.get(action, [names[1]]), (action, page)
+
+
 def test_tokens_expire_after_the_configured_lifetime(spated_factory):
     server = spated_factory(extra_args=["--next-token-ttl-ms", str(TTL_MS)])
     default = spated_factory()  # AWS's 300 s
-    names = _setup(server)["names"]
-    default_names = _setup(default)["names"]
+    names = _setup(server)
+    default_names = _setup(default)
     default_pages = _first_pages(default, default_names)
     issued = time.monotonic()  # no later than the server's issue time of the tokens below
     pages = _first_pages(server, names)
-    tokens = {}
-    for action, (base, first) in pages.items():
-        token = first["NextToken"]
-        assert isinstance(token, str) and token
-        tokens[action] = token
-        # Within the lifetime the token is good, and good again.
-        for _ in range(2):
-            page = api(server.endpoint, action, **base, NextToken=token)
-            expected = SECOND_PAGE.get(action, [names[1]])
-            assert _items(action, page) == expected, (action, page)
+    tokens = {action: first["NextToken"] for action, (_, first) in pages.items()}
+    assert all(isinstance(token, str) and token for token in tokens.values()), tokens
+    # Within the lifetime the tokens are good, and good again.
+    for _ in range(2):
+        _assert_second_pages(server, names, pages)
     assert time.monotonic() - issued < TTL_MS / 1000, "too slow to check the tokens while good"
 
     # Once the lifetime has passed each token is refused, never before.
     expired_at = {}
-    deadline = issued + TTL_MS / 1000 + 15
-    while len(expired_at) < len(tokens):
-        assert time.monotonic() < deadline, f"tokens never expired: {sorted(expired_at)}"
+
+    def all_expired() -> bool:
+        """Tries each token not yet refused, and notes when it is refused."""
         for action, token in tokens.items():
             if action in expired_at:
                 continue
             base = pages[action][0]
             status, body = signed_call(server.endpoint, action, dict(base, NextToken=token))
-            if status == 200:
-                continue
-            assert (status, body) == (400, EXPIRED), (action, status, body)
-            expired_at[action] = time.monotonic()
-        time.sleep(0.05)
+            if status != 200:
+                assert (status, body) == (400, EXPIRED), (action, status, body)
+                expired_at[action] = time.monotonic()
+        return len(expired_at) == len(tokens)
+
+    wait_until(all_expired, TTL_MS / 1000 + 15,
+               lambda: f"the tokens to expire (expired: {sorted(expired_at)})")
     for action, when in expired_at.items():
         assert when - issued >= TTL_MS / 1000, f"{action}'s token expired early"
 
@@ -119,13 +125,9 @@ def test_tokens_expire_after_the_configured_lifetime(spated_factory):
                                               NextToken=tokens["ListStreamConsumers"])
     assert raised.value.response["Error"]["Code"] == "ExpiredNextTokenException"
     # A fresh first page gives a good token again.
-    for action, (base, first) in _first_pages(server, names).items():
-        page = api(server.endpoint, action, **base, NextToken=first["NextToken"])
-        assert _items(action, page) == SECOND_PAGE.get(action, [names[1]]), action
+    _assert_second_pages(server, names, _first_pages(server, names))
     # Without the flag (AWS's 300 s), tokens issued before the short-lived ones are still good.
-    for action, (base, first) in default_pages.items():
-        page = api(default.endpoint, action, **base, NextToken=first["NextToken"])
-        assert _items(action, page) == SECOND_PAGE.get(action, [default_names[1]]), action
+    _assert_second_pages(default, default_names, default_pages)
 
 
 def _tampered(token: str) -> list[str]:
@@ -139,8 +141,8 @@ def _tampered(token: str) -> list[str]:
 def test_tokens_the_server_did_not_make_are_invalid_argument(spated_factory):
     server = spated_factory()
     other = spated_factory()  # its own data directory, so its own key
-    names = _setup(server)["names"]
-    other_names = _setup(other)["names"]
+    names = _setup(server)
+    other_names = _setup(other)
     pages = _first_pages(server, names)
     foreign = {action: first["NextToken"]
                for action, (_, first) in _first_pages(other, other_names).items()}
@@ -159,7 +161,7 @@ def test_tokens_the_server_did_not_make_are_invalid_argument(spated_factory):
 
 def test_a_consumer_token_is_bound_to_its_stream(spated_factory):
     server = spated_factory()
-    names = _setup(server)["names"]
+    names = _setup(server)
     kinesis = server.client()
     kinesis.register_stream_consumer(StreamARN=stream_arn(names[1]), ConsumerName="d0")
     kinesis.register_stream_consumer(StreamARN=stream_arn(names[1]), ConsumerName="d1")
