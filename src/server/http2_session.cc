@@ -49,6 +49,10 @@ struct http2_session<Stream>::exchange {
   bool complete = false;  // END_STREAM arrived: the request is whole
   bool reset = false;     // we reset the stream; nghttp2 closes it once the RST is out
   bool refused = false;   // answered before its body: the rest of the body is dropped
+  // The body is taken in, against `budget`: set once the router admitted the request and its
+  // reservation was made, cleared whenever the rest of the body is to be dropped. Any request
+  // that never got that far (header list too large, body too large, refused) drops its body.
+  bool taking_body = false;
   // The request body's share of the request budget, then the answer's of the response budget.
   memory_budget::reservation budget;
   std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
@@ -204,13 +208,12 @@ int http2_session<Stream>::on_data_chunk(nghttp2_session* session, std::uint8_t,
                                          std::size_t len, void* user_data) {
   auto& self = *static_cast<http2_session*>(user_data);
   exchange* x = self.find(stream_id);
-  // A request whose header list was over the limit holds no reservation: its body is dropped
-  // and it is answered 431 once it ends (not 503, as growing a reservation it never had would).
-  if (!x || x->body_too_large || x->refused || x->header_too_large) return 0;
+  if (!x || !x->taking_body) return 0;
   std::string& body = x->req.body();
   if (body.size() + len > self.limits_.body_limit) {
     // Too large: the rest is dropped and the request answered 413 once it ends.
     x->body_too_large = true;
+    x->taking_body = false;
     self.arriving_bytes_ -= body.size();
     std::string().swap(body);
     x->budget.release();
@@ -220,6 +223,7 @@ int http2_session<Stream>::on_data_chunk(nghttp2_session* session, std::uint8_t,
     self.arriving_bytes_ -= body.size();
     std::string().swap(body);
     x->budget.release();
+    x->taking_body = false;
     nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_ENHANCE_YOUR_CALM);
     return 0;
   }
@@ -344,12 +348,14 @@ void http2_session<Stream>::header_complete(exchange& x, bool ends_stream) {
   auto reserved = router_.reserve_body(req, length);
   if (auto* refused = std::get_if<response>(&reserved)) return refuse(x, std::move(*refused));
   x.budget = std::move(std::get<memory_budget::reservation>(reserved));
+  x.taking_body = true;
 }
 
 // Answers a request before (the rest of) its body; what still arrives of it is dropped.
 template <class Stream>
 void http2_session<Stream>::refuse(exchange& x, response res) {
   x.refused = true;
+  x.taking_body = false;
   answer_now(x, std::move(res));
 }
 
