@@ -1,17 +1,17 @@
 // engine_storage_test: what readers and writers see when the disk is slow or fails, on a real
-// engine over a fault-injecting file system (tests/testutil/faulty_file_system.h).
+// engine whose shard logs live in the in-memory file system, which injects the faults
+// (storage/mem_file.h); the catalog stays on disk.
 // - The commit point: under --fsync batch no reader (GetRecords, and the stream_reader behind
 //   SubscribeToShard and the WebSocket feed) sees a record before the sync covering it ends,
 //   and the put is acknowledged only then.
 // - EIO on fsync: the put fails with an internal failure, its records are never served, the
 //   shard refuses further appends (the kernel may have dropped the pages), other streams go on,
 //   and a restart serves every acknowledged record and takes writes again.
-// - ENOSPC on write: the put fails, the log is cut back, and the next put succeeds at the next
-//   position.
+// - ENOSPC on write (a torn write: a prefix lands first): the put fails, the log is cut back,
+//   and the next put succeeds at the next position.
 #include "engine/engine.h"
 #include "engine/stream_reader.h"
-#include "storage/posix_file.h"
-#include "testutil/faulty_file_system.h"
+#include "storage/mem_file.h"
 #include "testutil/temp_dir.h"
 
 #include <fmt/format.h>
@@ -37,7 +37,7 @@ class EngineStorageTest : public ::testing::Test {
  protected:
   void SetUp() override { open(); }
   void TearDown() override {
-    faulty_.clear();  // a held sync must not keep the engine's committer from closing
+    fs_.clear_faults();  // a held sync must not keep the engine's committer from closing
     engine_.reset();
   }
 
@@ -45,7 +45,7 @@ class EngineStorageTest : public ::testing::Test {
     engine_.reset();
     options_.data_dir = dir_.path();
     options_.fsync = storage::fsync_policy::batch;
-    options_.file_system = &faulty_;
+    options_.file_system = &fs_;
     auto e = engine::open(options_);
     ASSERT_TRUE(e) << e.error().message();
     engine_ = std::move(*e);
@@ -101,15 +101,14 @@ class EngineStorageTest : public ::testing::Test {
   // Waits (a generous 20 s bound; it takes microseconds) until a sync is held.
   void wait_for_held_sync() {
     const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (faulty_.syncs_waiting() == 0) {
+    while (fs_.syncs_waiting() == 0) {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no sync was ever started";
       std::this_thread::sleep_for(1ms);
     }
   }
 
   testutil::temp_dir dir_;
-  storage::posix_file_system posix_;
-  testutil::faulty_file_system faulty_{posix_};
+  storage::mem_file_system fs_;
   engine_options options_;
   std::unique_ptr<engine> engine_;
 };
@@ -124,7 +123,7 @@ TEST_F(EngineStorageTest, NoReaderSeesARecordBeforeItsSyncEnds) {
   EXPECT_EQ(drain(**shard_reader), std::vector<std::string>{"synced"});
   EXPECT_EQ(drain(**stream_reader), std::vector<std::string>{"synced"});
 
-  faulty_.hold_syncs();
+  fs_.hold_syncs();
   auto pending = put_async("s", "held");
   wait_for_held_sync();  // appended to the file, its sync waiting
   EXPECT_EQ(pending.wait_for(0ms), std::future_status::timeout) << "acknowledged before its sync";
@@ -134,7 +133,7 @@ TEST_F(EngineStorageTest, NoReaderSeesARecordBeforeItsSyncEnds) {
   auto latest = engine_->get_shard_iterator({"s", 0, iterator_type::latest, {}, 0});
   ASSERT_TRUE(latest);
 
-  faulty_.release_syncs();
+  fs_.release_syncs();
   const put_result acked = pending.get();
   ASSERT_FALSE(acked.error) << acked.error->message;
   EXPECT_EQ(read_all("s"), (std::vector<std::string>{"synced", "held"}));
@@ -153,9 +152,9 @@ TEST_F(EngineStorageTest, AFailedSyncFailsThePutAndNothingUnacknowledgedIsServed
   put("s", "before");
   put("other", "before");
 
-  faulty_.fail_syncs(EIO);
+  fs_.fail_syncs(true);
   expect_internal(put("s", "lost"), "syncing shardId-000000000000");
-  faulty_.fail_syncs(0);
+  fs_.fail_syncs(false);
   EXPECT_EQ(read_all("s"), std::vector<std::string>{"before"});
   // The kernel may have dropped the pages a failed fdatasync covered: no later sync of this log
   // can prove anything, so it takes no more writes until it is reopened.
@@ -178,9 +177,9 @@ TEST_F(EngineStorageTest, AFailedSyncFailsThePutAndNothingUnacknowledgedIsServed
 TEST_F(EngineStorageTest, AFailedWriteFailsThePutAndTheNextOneSucceeds) {
   ASSERT_TRUE(engine_->create_stream("s", 1, metadata::stream_mode::provisioned, {}));
   const put_result first = put("s", "one");
-  faulty_.fail_appends(ENOSPC);
+  fs_.fail_appends_after(10);  // the next append writes 10 bytes, then fails with ENOSPC
   expect_internal(put("s", "no room"), "No space left on device");
-  faulty_.fail_appends(0);
+  fs_.clear_faults();
   const put_result next = put("s", "two");
   ASSERT_FALSE(next.error) << next.error->message;
   EXPECT_EQ(next.pos, first.pos + 1) << "the failed write left a hole";

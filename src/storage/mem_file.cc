@@ -49,6 +49,7 @@ class mem_file final : public file {
   }
 
   result<void> sync() override {
+    fs_.wait_while_held();
     if (fs_.syncs_fail()) return sys(EIO);
     std::lock_guard lock(node_->mu);
     node_->synced = node_->data.size();
@@ -185,10 +186,38 @@ void mem_file_system::fail_syncs(bool fail) {
   fail_syncs_ = fail;
 }
 
-void mem_file_system::clear_faults() {
+void mem_file_system::hold_syncs() {
   std::lock_guard lock(mu_);
-  append_budget_.reset();
-  fail_syncs_ = false;
+  holding_ = true;
+}
+
+void mem_file_system::release_syncs() {
+  {
+    std::lock_guard lock(mu_);
+    holding_ = false;
+  }
+  held_cv_.notify_all();
+}
+
+int mem_file_system::syncs_waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_;
+}
+
+void mem_file_system::wait_while_held() {
+  std::unique_lock lock(mu_);
+  ++waiting_;
+  held_cv_.wait(lock, [&] { return !holding_; });
+  --waiting_;
+}
+
+void mem_file_system::clear_faults() {
+  {
+    std::lock_guard lock(mu_);
+    append_budget_.reset();
+    fail_syncs_ = false;
+  }
+  release_syncs();
 }
 
 std::uint64_t mem_file_system::admit_append(std::uint64_t want) {

@@ -4,7 +4,8 @@
 // to the bytes its last `sync` covered and restores every directory to its last `sync_dir`
 // (files created since vanish, files removed since come back); `crash_image()` gives the same
 // picture as a copy while the original keeps running. It can also fail writes part
-// way (a torn write: a prefix lands, then ENOSPC) and fail syncs with EIO.
+// way (a torn write: a prefix lands, then ENOSPC), fail syncs with EIO, and hold syncs until
+// released (a slow disk), for tests of what readers see while a sync is in flight.
 //
 // Thread safety: all methods may be called concurrently; `simulate_crash` requires that no
 // other call is in progress.
@@ -12,6 +13,7 @@
 
 #include "storage/file.h"
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -46,6 +48,11 @@ class mem_file_system final : public file_system {
   void fail_appends_after(std::uint64_t bytes);
   // Every later sync fails with EIO while `fail` is true.
   void fail_syncs(bool fail);
+  // File syncs wait from now on until release_syncs(); syncs_waiting() counts those waiting.
+  void hold_syncs();
+  void release_syncs();
+  int syncs_waiting() const;
+  // Clears every fault, releasing held syncs.
   void clear_faults();
 
   // Test access to raw bytes, for corrupting files in place.
@@ -59,6 +66,7 @@ class mem_file_system final : public file_system {
   // Returns the number of bytes of a `want`-byte append that the fault budget admits.
   std::uint64_t admit_append(std::uint64_t want);
   bool syncs_fail() const;
+  void wait_while_held();
 
   mutable std::mutex mu_;
   std::set<std::string> dirs_;
@@ -66,6 +74,9 @@ class mem_file_system final : public file_system {
   std::map<std::string, std::shared_ptr<node>> durable_;  // path -> file, as a crash would leave
   std::optional<std::uint64_t> append_budget_;
   bool fail_syncs_ = false;
+  std::condition_variable held_cv_;  // with mu_
+  bool holding_ = false;
+  int waiting_ = 0;
 };
 
 }  // namespace spate::storage
