@@ -28,7 +28,11 @@ if [ -f "$manifest" ] && grep -q "\"version\": \"$version\"" "$manifest"; then
   exit 0
 fi
 echo "install-js-sdk: installing @aws-sdk/client-kinesis $version into $dir (Node $node_major)"
+# Into a fresh folder first: a failed install (offline, refused) leaves the old copy in place.
+mkdir -p .cache
+staging=$(mktemp -d .cache/js-sdk.XXXXXX)
+trap 'rm -rf "$staging"' EXIT
+npm install --prefix "$staging" --no-save --no-package-lock --no-audit --no-fund \
+  --loglevel=error --engine-strict "@aws-sdk/client-kinesis@$version" "${extra[@]}"
 rm -rf "$dir"
-mkdir -p "$dir"
-npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-  --engine-strict "@aws-sdk/client-kinesis@$version" "${extra[@]}"
+mv "$staging" "$dir"

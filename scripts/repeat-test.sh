@@ -12,21 +12,30 @@ out=$(mktemp -d /tmp/spate-repeat.XXXXXX)
 clone="$out/clone"
 git clone -q "$repo" "$clone"
 echo "repeat-test: $(git -C "$clone" rev-parse --short HEAD), logs in $out"
+side_pid=""
+# The side build runs in a process group of its own, so that stopping it stops make, cmake and
+# ninja with it, also when this script is interrupted.
+stop_side() {
+  if [ -n "$side_pid" ]; then
+    kill -TERM -- "-$side_pid" 2>/dev/null
+    wait "$side_pid" 2>/dev/null
+    side_pid=""
+  fi
+}
+trap 'stop_side' EXIT
+trap 'stop_side; exit 130' INT TERM
 for ((i = 1; i <= runs + beside; i++)); do
-  side_pid=""
   if ((i > runs)); then
-    git clone -q "$repo" "$out/side-$i"
-    (cd "$out/side-$i" && while true; do rm -rf build; make build JOBS=2 >/dev/null 2>&1; done) &
+    [ -d "$out/side" ] || git clone -q "$repo" "$out/side"
+    setsid bash -c 'cd "$1" && while true; do rm -rf build; make build JOBS=2 >/dev/null 2>&1; done' \
+      side "$out/side" &
     side_pid=$!
   fi
   start=$(date +%s)
   (cd "$clone" && make test >"$out/run-$i.log" 2>&1)
   rc=$?
   took=$(($(date +%s) - start))
-  if [ -n "$side_pid" ]; then
-    pkill -P "$side_pid" 2>/dev/null; kill "$side_pid" 2>/dev/null; pkill -f "$out/side-$i" 2>/dev/null
-    wait "$side_pid" 2>/dev/null
-  fi
+  stop_side
   pytest=$(grep -E "(passed|failed).* in [0-9.]+s" "$out/run-$i.log" | tail -1)
   ctest=$(grep -E "tests (passed|failed)" "$out/run-$i.log" | tail -1)
   echo "run $i$( ((i > runs)) && echo ' (beside a build)'): exit $rc in ${took}s | pytest: ${pytest:-?} | ctest: ${ctest:-?}"
