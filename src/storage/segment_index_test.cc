@@ -105,10 +105,14 @@ TEST(SegmentIndex, ThinsOlderEntriesAndKeepsTheNewestDense) {
   }
 }
 
-// Writes `index` as an index file on `fs` and opens it for reading.
-std::unique_ptr<file> index_file_of(mem_file_system& fs, const segment_index& index) {
+// Writes `index` as an index file on `fs`, with a header for a segment of records [0, next),
+// and opens it for reading.
+std::unique_ptr<file> index_file_of(mem_file_system& fs, const segment_index& index,
+                                    position next = 50, std::uint64_t trusted_size = 2040,
+                                    std::int64_t max_arrival = 490) {
   EXPECT_TRUE(fs.create_dirs("/d"));
-  EXPECT_TRUE(fs.write_file_atomically("/d/x.idx", index.encode_file(0, 50, 2040, 490)));
+  EXPECT_TRUE(fs.write_file_atomically(
+      "/d/x.idx", index.encode_file(0, next, trusted_size, max_arrival)));
   auto f = fs.open("/d/x.idx", open_mode::open_existing);
   EXPECT_TRUE(f);
   return f ? std::move(*f) : nullptr;
@@ -146,7 +150,8 @@ TEST(IndexFileReader, RefusesAFileOfTheWrongSize) {
 
 TEST(IndexFileReader, EmptyIndexHasNoFloor) {
   mem_file_system fs;
-  auto f = index_file_of(fs, segment_index(100));
+  auto f = index_file_of(fs, segment_index(100), /*next=*/0, /*trusted_size=*/40,
+                         /*max_arrival=*/0);
   ASSERT_TRUE(f);
   auto reader = index_file_reader::open(*f, 0);
   ASSERT_TRUE(reader);
