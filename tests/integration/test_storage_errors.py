@@ -3,9 +3,10 @@ tmpfs (mounted by the test; it needs root, as `make test` has on Debian 12).
 
 Proves: when the disk fills, PutRecord is answered 500 InternalFailure naming the shard and
 "No space left on device", and PutRecords fails those records in a 200 answer (per-record
-InternalFailure with AWS's "Internal Service Failure", exact FailedRecordCount); the server stays up and serves every record it
-acknowledged; once there is room again, writes succeed with sequence numbers after every earlier
-one; and a restart serves exactly the acknowledged records. (EIO on write and fsync, which no
+InternalFailure with AWS's "Internal Service Failure", exact FailedRecordCount); the server
+stays up and serves every record it acknowledged; once there is room again, writes succeed
+with sequence numbers after every earlier one; and a restart serves exactly the acknowledged
+records. (EIO on write and fsync, which no
 tmpfs produces, is tested at the engine level: src/engine/engine_storage_test.cc.)
 """
 
@@ -22,10 +23,11 @@ from spate_harness import http_get, read_shard, shard_id, wait_active
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    """A 3 MiB tmpfs at tmp_path/disk; yields (path, resize(size))."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
+def server_on_small_disk(spated_factory):
+    """A spated (not started) whose data directory is a 3 MiB tmpfs; yields (server,
+    resize(size))."""
+    server = spated_factory(start=False)
+    mount_point = server.data_dir
     result = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(mount_point)],
         capture_output=True, text=True,
@@ -39,15 +41,20 @@ def small_disk(tmp_path):
         subprocess.run(["mount", "-o", f"remount,size={size}", str(mount_point)], check=True)
 
     try:
-        yield mount_point, resize
+        yield server, resize
     finally:
+        server.kill_if_running()
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
-def test_a_full_disk_fails_writes_cleanly_and_recovers(spated_factory, small_disk):
-    disk, resize = small_disk
-    server = spated_factory(start=False)
-    server.args[server.args.index("--data-dir") + 1] = str(disk)
+def stored(kinesis) -> list[tuple[str, bytes]]:
+    """(sequence number, data) of every record of the stream "full", in order."""
+    records, _ = read_shard(kinesis, "full", shard_id(0))
+    return [(r["SequenceNumber"], r["Data"]) for r in records]
+
+
+def test_a_full_disk_fails_writes_cleanly_and_recovers(server_on_small_disk):
+    server, resize = server_on_small_disk
     server.start()
     kinesis = server.client()
     kinesis.create_stream(StreamName="full", ShardCount=1)
@@ -83,16 +90,13 @@ def test_a_full_disk_fails_writes_cleanly_and_recovers(spated_factory, small_dis
         assert "SequenceNumber" not in entry and "ShardId" not in entry
 
     assert http_get(server.endpoint, "/healthz")[0] == 200
-    records, _ = read_shard(kinesis, "full", shard_id(0))
-    assert [(r["SequenceNumber"], r["Data"]) for r in records] == acked
+    assert stored(kinesis) == acked
 
     resize("64m")
     after = kinesis.put_record(StreamName="full", Data=b"room again", PartitionKey="k")
     assert int(after["SequenceNumber"]) > int(acked[-1][0])
     expected = acked + [(after["SequenceNumber"], b"room again")]
-    records, _ = read_shard(kinesis, "full", shard_id(0))
-    assert [(r["SequenceNumber"], r["Data"]) for r in records] == expected
+    assert stored(kinesis) == expected
 
     server.restart()
-    records, _ = read_shard(server.client(), "full", shard_id(0))
-    assert [(r["SequenceNumber"], r["Data"]) for r in records] == expected
+    assert stored(server.client()) == expected
