@@ -28,10 +28,7 @@ import pytest
 import websockets
 
 from spate_harness import (
-    KinesisError,
-    api,
     http_get,
-    parse_prometheus,
     stream_arn,
     wait_active,
     wait_until,
@@ -217,11 +214,6 @@ def test_bad_subscriptions_are_refused_before_the_upgrade(server, stream, query,
     assert http_get(server.endpoint, "/healthz")[0] == 200
 
 
-def _rss(server) -> float:
-    return parse_prometheus(http_get(server.endpoint, "/metrics")[1].decode())[
-        "spate_resident_memory_bytes"]
-
-
 def _stalled_websocket(port, path) -> socket.socket:
     """A WebSocket client that completes the handshake and then never reads."""
     sock = socket.socket()
@@ -285,7 +277,7 @@ def _stalled_event_stream(port, consumer_arn) -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 10)
     sock.connect(("127.0.0.1", port))
-    lines = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
+    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")]
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
     return sock
@@ -322,7 +314,7 @@ def test_slow_subscribers_cannot_hurt_anyone(spated_factory):
     wait_active(kinesis, name)
     consumer = kinesis.register_stream_consumer(StreamARN=stream_arn(name), ConsumerName="lazy")
     _produce(kinesis, name, 20)  # warm-up: the server's buffers for this load exist before RSS
-    rss_before = _rss(server)
+    rss_before = server.metrics()["spate_resident_memory_bytes"]
 
     batches = 120  # 60 MB
     total = batches * 500
