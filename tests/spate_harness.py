@@ -422,6 +422,43 @@ def sign_headers(endpoint: str, body: bytes, headers: dict[str, str], *,
     return dict(request.headers.items())
 
 
+def stalled_websocket(port: int, path: str) -> socket.socket:
+    """A WebSocket client of `path` that completes the handshake and then never reads (a small
+    receive buffer, so that the server's writes back up soon)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 10)
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", port))
+    key = base64.b64encode(b"stalled-client!!").decode()
+    sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                  f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        byte = sock.recv(1)
+        assert byte, f"the server closed the connection during the handshake: {head!r}"
+        head += byte
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def stalled_event_stream(port: int, consumer_arn: str,
+                         shard: str = "shardId-000000000000") -> socket.socket:
+    """A SubscribeToShard client (signed, from LATEST) that sends its request and never reads
+    the answer (a small receive buffer, as stalled_websocket)."""
+    body = json.dumps({"ConsumerARN": consumer_arn, "ShardId": shard,
+                       "StartingPosition": {"Type": "LATEST"}}).encode()
+    headers = sign_headers(f"http://127.0.0.1:{port}", body, {
+        "X-Amz-Target": f"{TARGET_PREFIX}.SubscribeToShard", "Content-Type": JSON_CONTENT_TYPE})
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 10)
+    sock.connect(("127.0.0.1", port))
+    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    return sock
+
+
 def write_credentials(path: Path, pairs: Iterable[tuple[str, str]],
                       mode: int | None = None) -> Path:
     """Writes a `spated --credentials` file, one `ACCESS_KEY SECRET` line per pair (and

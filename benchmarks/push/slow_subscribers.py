@@ -47,6 +47,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+# The test harness's server, waits and stalled subscribers (tests/spate_harness.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from spate_harness import (  # noqa: E402
+    Spated,
+    stalled_event_stream,
+    stalled_websocket,
+    wait_until,
+)
 
 HOST = "127.0.0.1"
 JSON_CT = "application/x-amz-json-1.1"
@@ -60,14 +70,8 @@ GOAL = 2.0
 
 
 # ------------------------------------------------------------------------------------------
-# The server and requests to it
+# Requests to the server
 # ------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def kill_by_pid(proc: subprocess.Popen | None) -> None:
@@ -76,79 +80,13 @@ def kill_by_pid(proc: subprocess.Popen | None) -> None:
         proc.wait(10)
 
 
-class Server:
-    def __init__(self, spated: str, workdir: str) -> None:
-        self.port = free_port()
-        self.log_path = os.path.join(workdir, "spated.log")
-        data = os.path.join(workdir, "data")
-        os.mkdir(data)
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [spated, "--host", HOST, "--port", str(self.port), "--data-dir", data,
-                 "--fsync", "batch", "--subscriber-buffer-bytes", str(BUFFER_BYTES),
-                 "--subscriber-lag-ms", str(LAG_MS), "--log-level", "warn"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"spated exited with {self.proc.returncode}: {self.log_tail()}")
-            try:
-                if self.get("/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"spated did not answer /healthz in 20 s: {self.log_tail()}")
-            time.sleep(0.05)
-
-    def log_tail(self) -> str:
-        with open(self.log_path, "rb") as f:
-            return f.read()[-1000:].decode("utf-8", "replace")
-
-    def get(self, path: str) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        finally:
-            conn.close()
-
-    def metrics(self) -> dict[str, float]:
-        status, body = self.get("/metrics")
-        if status != 200:
-            raise RuntimeError(f"/metrics answered {status}")
-        out = {}
-        for line in body.decode().splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            # "name{labels} value" or "name value"
-            if "}" in line:
-                cut = line.index("}") + 1
-                name, rest = line[:cut], line[cut:]
-            else:
-                name, _, rest = line.partition(" ")
-            out[name] = float(rest.split()[0])
-        return out
-
-    def wait_metrics(self, predicate, what: str, timeout: float = 20) -> dict[str, float]:
-        deadline = time.monotonic() + timeout
-        while True:
-            metrics = self.metrics()
-            if predicate(metrics):
-                return metrics
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"timed out after {timeout} s waiting for {what}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                kill_by_pid(self.proc)
+def start_server(spated: str, workdir: str) -> Spated:
+    """spated (the binary given) on a free loopback port, --fsync batch, small subscriber
+    buffers, a data directory under `workdir`."""
+    os.environ["SPATE_BUILD_DIR"] = str(Path(spated).resolve().parents[1])  # <build>/bin/spated
+    server = Spated(Path(workdir), extra_args=[
+        "--subscriber-buffer-bytes", str(BUFFER_BYTES), "--subscriber-lag-ms", str(LAG_MS)])
+    return server.start()
 
 
 class Kinesis:
@@ -171,51 +109,9 @@ class Kinesis:
         self.conn.close()
 
 
-def wait_for(check, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
 # ------------------------------------------------------------------------------------------
-# Subscribers
+# The reading subscriber
 # ------------------------------------------------------------------------------------------
-
-
-def stalled_websocket(port: int) -> socket.socket:
-    """Completes a WebSocket handshake for the whole stream from LATEST, then never reads."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 10)
-    sock.settimeout(10)
-    sock.connect((HOST, port))
-    key = base64.b64encode(b"stalled-client!!").decode()
-    sock.sendall((f"GET /v1/subscribe?stream={STREAM} HTTP/1.1\r\nHost: {HOST}\r\n"
-                  f"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        byte = sock.recv(1)
-        if not byte:
-            raise RuntimeError(f"the server closed the WebSocket handshake: {head!r}")
-        head += byte
-    if not head.startswith(b"HTTP/1.1 101"):
-        raise RuntimeError(f"WebSocket upgrade refused: {head!r}")
-    return sock
-
-
-def stalled_event_stream(port: int, consumer_arn: str) -> socket.socket:
-    """Sends SubscribeToShard (shard 0, LATEST) and never reads the answer."""
-    body = json.dumps({"ConsumerARN": consumer_arn, "ShardId": "shardId-000000000000",
-                       "StartingPosition": {"Type": "LATEST"}}).encode()
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 10)
-    sock.connect((HOST, port))
-    sock.sendall((f"POST / HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Length: {len(body)}\r\n"
-                  f"Content-Type: {JSON_CT}\r\nX-Amz-Target: {TARGET}.SubscribeToShard\r\n\r\n"
-                  ).encode() + body)
-    return sock
 
 
 async def read_subscription(url: str, count: int, timeout: float) -> int:
@@ -276,17 +172,23 @@ def run(args) -> dict:
     server = reader = None
     stalled: list[socket.socket] = []
     try:
-        server = Server(args.spated, workdir)
+        server = start_server(args.spated, workdir)
         control, producer = Kinesis(server.port), Kinesis(server.port)
         control.call("CreateStream", {"StreamName": STREAM, "ShardCount": 2})
-        wait_for(lambda: control.call("DescribeStreamSummary", {"StreamName": STREAM})[
-            "StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE", "the stream to be ACTIVE")
-        arn = control.call("DescribeStreamSummary", {"StreamName": STREAM})[
-            "StreamDescriptionSummary"]["StreamARN"]
+
+        def active_summary() -> dict | None:
+            summary = control.call("DescribeStreamSummary", {"StreamName": STREAM})[
+                "StreamDescriptionSummary"]
+            return summary if summary["StreamStatus"] == "ACTIVE" else None
+
+        def subscribers(kind: str) -> float:
+            return server.metrics().get(f'spate_subscribers{{kind="{kind}"}}', 0)
+
+        arn = wait_until(active_summary, 30, "the stream to be ACTIVE")["StreamARN"]
         consumer = control.call("RegisterStreamConsumer", {
             "StreamARN": arn, "ConsumerName": "lazy"})["Consumer"]["ConsumerARN"]
-        wait_for(lambda: control.call("DescribeStreamConsumer", {"ConsumerARN": consumer})[
-            "ConsumerDescription"]["ConsumerStatus"] == "ACTIVE", "the consumer to be ACTIVE")
+        wait_until(lambda: control.call("DescribeStreamConsumer", {"ConsumerARN": consumer})[
+            "ConsumerDescription"]["ConsumerStatus"] == "ACTIVE", 30, "the consumer to be ACTIVE")
 
         n = args.batches
         bodies = batch_bodies(args.warmup + 4 * n, 0)
@@ -305,12 +207,11 @@ def run(args) -> dict:
         reading = produce(producer, next(runs))
 
         rss_before = server.metrics()["spate_resident_memory_bytes"]
-        stalled.append(stalled_websocket(server.port))
+        stalled.append(stalled_websocket(server.port, f"/v1/subscribe?stream={STREAM}"))
         stalled.append(stalled_event_stream(server.port, consumer))
         # Every subscription has taken its position (LATEST) before the first loaded batch.
-        server.wait_metrics(lambda m: m.get('spate_subscribers{kind="websocket"}') == 2 and
-                            m.get('spate_subscribers{kind="event_stream"}') == 1,
-                            "the three subscriptions in /metrics")
+        wait_until(lambda: subscribers("websocket") == 2 and subscribers("event_stream") == 1,
+                   20, "the three subscriptions in /metrics")
         loaded = produce(producer, next(runs))
         rss_after = server.metrics()["spate_resident_memory_bytes"]
         try:
@@ -320,18 +221,16 @@ def run(args) -> dict:
             out = "(still reading)"
         reader_result = (out.strip().splitlines() or ["(no answer)"])[-1]
         try:
-            server.wait_metrics(lambda m: m.get("spate_slow_subscribers_closed_total", 0) >= 1,
-                                "the stalled WebSocket subscriber to be closed",
-                                timeout=LAG_MS / 1000 + 10)
-        except RuntimeError:
+            wait_until(lambda: server.metrics().get("spate_slow_subscribers_closed_total", 0) >= 1,
+                       LAG_MS / 1000 + 10, "the stalled WebSocket subscriber to be closed")
+        except AssertionError:
             pass  # reported below from the count
         closed_slow = server.metrics().get("spate_slow_subscribers_closed_total", 0)
         for sock in stalled:
             sock.close()
         stalled.clear()
-        server.wait_metrics(lambda m: m.get('spate_subscribers{kind="websocket"}', 0) == 0 and
-                            m.get('spate_subscribers{kind="event_stream"}', 0) == 0,
-                            "the subscriptions to end")
+        wait_until(lambda: subscribers("websocket") == 0 and subscribers("event_stream") == 0,
+                   20, "the subscriptions to end")
         after = produce(producer, next(runs))
         control.close()
         producer.close()
@@ -347,7 +246,7 @@ def run(args) -> dict:
             sock.close()
         kill_by_pid(reader)
         if server is not None:
-            kill_by_pid(server.proc)
+            server.kill_if_running()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -392,7 +291,7 @@ def main() -> int:
         return asyncio.run(read_subscription(args.read[0], int(args.read[1]), args.read_timeout))
     try:
         result = run(args)
-    except (RuntimeError, OSError, http.client.HTTPException) as e:
+    except (RuntimeError, AssertionError, OSError, http.client.HTTPException) as e:
         print(f"slow_subscribers.py: {e}", file=sys.stderr)
         return 1
     report(result)

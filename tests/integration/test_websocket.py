@@ -29,6 +29,8 @@ import websockets
 
 from spate_harness import (
     http_get,
+    stalled_event_stream,
+    stalled_websocket,
     stream_arn,
     wait_active,
     wait_until,
@@ -214,25 +216,6 @@ def test_bad_subscriptions_are_refused_before_the_upgrade(server, stream, query,
     assert http_get(server.endpoint, "/healthz")[0] == 200
 
 
-def _stalled_websocket(port, path) -> socket.socket:
-    """A WebSocket client that completes the handshake and then never reads."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 10)
-    sock.settimeout(10)
-    sock.connect(("127.0.0.1", port))
-    key = base64.b64encode(b"stalled-client!!").decode()
-    sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
-                  f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        byte = sock.recv(1)
-        assert byte, f"the server closed the connection during the handshake: {head!r}"
-        head += byte
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return sock
-
-
 def _close_frame_after_draining(sock: socket.socket, timeout: float = 20.0):
     """Reads a stalled WebSocket client's socket to its end (the server must close it within
     `timeout` seconds) and walks the server's frames (never masked) from the first; returns
@@ -263,24 +246,6 @@ def _close_frame_after_draining(sock: socket.socket, timeout: float = 20.0):
         if opcode == 0x8:
             return int.from_bytes(payload[:2], "big"), payload[2:].decode()
     return None
-
-
-def _stalled_event_stream(port, consumer_arn) -> socket.socket:
-    """A SubscribeToShard client that sends its request and never reads the answer."""
-    from spate_harness import sign_headers
-
-    body = json.dumps({"ConsumerARN": consumer_arn, "ShardId": "shardId-000000000000",
-                       "StartingPosition": {"Type": "LATEST"}}).encode()
-    headers = sign_headers(f"http://127.0.0.1:{port}", body, {
-        "X-Amz-Target": "Kinesis_20131202.SubscribeToShard",
-        "Content-Type": "application/x-amz-json-1.1"})
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 10)
-    sock.connect(("127.0.0.1", port))
-    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
-    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")]
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-    return sock
 
 
 def _produce(kinesis, name, batches, first=0):
@@ -348,8 +313,8 @@ def test_slow_subscribers_cannot_hurt_anyone(spated_factory):
     reader.start()
     assert ready.wait(20), "the fast subscriber did not connect"
     assert not failures, failures
-    stalled_ws = _stalled_websocket(server.port, f"/v1/subscribe?stream={name}")
-    stalled_efo = _stalled_event_stream(server.port, consumer["Consumer"]["ConsumerARN"])
+    stalled_ws = stalled_websocket(server.port, f"/v1/subscribe?stream={name}")
+    stalled_efo = stalled_event_stream(server.port, consumer["Consumer"]["ConsumerARN"])
     # Every subscription's start position (LATEST) is taken before the first record is put.
     wait_until(lambda: _subscribers(server) == {"websocket": 2, "event_stream": 1}, 20,
                lambda: f"the three subscriptions, have {_subscribers(server)}")
@@ -408,8 +373,8 @@ def test_shutdown_with_subscribers_is_prompt_and_clean(spated_factory):
     wait_active(kinesis, "s")
     consumer = kinesis.register_stream_consumer(StreamARN=stream_arn("s"), ConsumerName="c")
     kinesis.put_record(StreamName="s", PartitionKey="k", Data=b"kept")
-    stalled = _stalled_websocket(server.port, "/v1/subscribe?stream=s")
-    efo = _stalled_event_stream(server.port, consumer["Consumer"]["ConsumerARN"])
+    stalled = stalled_websocket(server.port, "/v1/subscribe?stream=s")
+    efo = stalled_event_stream(server.port, consumer["Consumer"]["ConsumerARN"])
 
     async def run():
         async with websockets.connect(_ws_url(server, stream="s")) as ws:
