@@ -1,6 +1,7 @@
 // pagination: token layout "action \n issued_ms \n field \n field ...", sealed.
 #include "api/pagination.h"
 
+#include "api/action.h"
 #include "common/clock.h"
 #include "engine/shard_iterator.h"
 
@@ -40,6 +41,20 @@ std::optional<page_token> parse_page_token(const engine::secret& key, std::strin
   }
   out.fields.assign(parts.begin() + 2, parts.end());
   return out;
+}
+
+std::variant<std::vector<std::string>, api_error> open_page_token(
+    action_context& ctx, std::string_view action, std::string_view token, std::size_t fields,
+    std::optional<std::string_view> first_field) {
+  auto parsed = parse_page_token(ctx.engine.key(), action, token);
+  if (!parsed || parsed->fields.size() != fields ||
+      (first_field && parsed->fields[0] != *first_field)) {
+    return invalid_argument("NextToken is improperly formatted.");
+  }
+  if (now_ms() - parsed->issued_ms > ctx.engine.options().next_token_ttl_ms) {
+    return api_error{"ExpiredNextTokenException", "The NextToken has expired."};
+  }
+  return std::move(parsed->fields);
 }
 
 }  // namespace spate::api

@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   app.add_option("--next-token-ttl-ms", options.next_token_ttl_ms,
                  "Lifetime of the NextTokens of ListStreams, ListShards and ListStreamConsumers; "
                  "an older one is ExpiredNextTokenException (AWS: 300000)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}))
       ->capture_default_str();
   app.add_option("--retention-check-ms", options.retention_check_ms,
                  "How often expired log segments are removed")

@@ -89,14 +89,9 @@ void handle(action_context& ctx, value& req, responder respond) {
           "Cannot define ExclusiveStartShardId, StreamCreationTimestamp, ShardFilter or "
           "StreamName if NextToken is defined."));
     }
-    auto parsed = parse_page_token(key, "ListShards", *token);
-    if (!parsed || parsed->fields.size() != 6) {
-      return respond(invalid_argument("NextToken is improperly formatted."));
-    }
-    if (now_ms() - parsed->issued_ms > ctx.engine.options().next_token_ttl_ms) {
-      return respond(api_error{"ExpiredNextTokenException", "The NextToken has expired."});
-    }
-    auto& f = parsed->fields;
+    auto opened = open_page_token(ctx, "ListShards", *token, 6);
+    if (auto* e = std::get_if<api_error>(&opened)) return respond(std::move(*e));
+    auto& f = std::get<std::vector<std::string>>(opened);
     name = f[0];
     std::int64_t c = 0;
     std::from_chars(f[1].data(), f[1].data() + f[1].size(), c);

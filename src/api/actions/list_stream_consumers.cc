@@ -4,7 +4,6 @@
 #include "api/actions/common.h"
 #include "api/actions/consumers.h"
 #include "api/pagination.h"
-#include "common/clock.h"
 
 namespace spate::api::actions {
 namespace {
@@ -28,14 +27,9 @@ void handle(action_context& ctx, value& req, responder respond) {
       return respond(
           invalid_argument("NextToken and StreamCreationTimestamp cannot be provided together."));
     }
-    auto parsed = parse_page_token(ctx.engine.key(), "ListStreamConsumers", *token);
-    if (!parsed || parsed->fields.size() != 2 || parsed->fields[0] != *stream) {
-      return respond(invalid_argument("NextToken is improperly formatted."));
-    }
-    if (now_ms() - parsed->issued_ms > ctx.engine.options().next_token_ttl_ms) {
-      return respond(api_error{"ExpiredNextTokenException", "The NextToken has expired."});
-    }
-    skip = std::stoul(parsed->fields[1]);
+    auto opened = open_page_token(ctx, "ListStreamConsumers", *token, 2, *stream);
+    if (auto* e = std::get_if<api_error>(&opened)) return respond(std::move(*e));
+    skip = std::stoul(std::get<std::vector<std::string>>(opened)[1]);
   }
   // StreamCreationTimestamp is epoch seconds (with milliseconds) on the wire.
   auto consumers = ctx.engine.list_consumers(*stream, created.value_or(0));

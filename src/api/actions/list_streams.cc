@@ -3,7 +3,6 @@
 #include "api/actions/actions.h"
 #include "api/actions/common.h"
 #include "api/pagination.h"
-#include "common/clock.h"
 
 namespace spate::api::actions {
 namespace {
@@ -23,14 +22,9 @@ const shape request{{
 void handle(action_context& ctx, value& req, responder respond) {
   std::string after;
   if (const std::string* token = get_string(req, "NextToken")) {
-    auto parsed = parse_page_token(ctx.engine.key(), "ListStreams", *token);
-    if (!parsed || parsed->fields.size() != 1) {
-      return respond(invalid_argument("NextToken is improperly formatted."));
-    }
-    if (now_ms() - parsed->issued_ms > ctx.engine.options().next_token_ttl_ms) {
-      return respond(api_error{"ExpiredNextTokenException", "The NextToken has expired."});
-    }
-    after = parsed->fields[0];
+    auto opened = open_page_token(ctx, "ListStreams", *token, 1);
+    if (auto* e = std::get_if<api_error>(&opened)) return respond(std::move(*e));
+    after = std::move(std::get<std::vector<std::string>>(opened)[0]);
   } else if (const std::string* start = get_string(req, "ExclusiveStartStreamName")) {
     after = *start;
   }
