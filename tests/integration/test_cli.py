@@ -14,6 +14,7 @@ and run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -75,19 +76,30 @@ class Follower:
         that started at LATEST may take its position after some markers, so a new one goes in
         every half second. Once a shard's marker is printed, the follower reads that shard at
         its tip: whatever is put there next, it prints."""
-        deadline = time.monotonic() + timeout
         for shard in shards:
             prefix = f"marker-{shard}-"
-            for n in range(10_000):
-                put_marker(shard, n)
-                try:
-                    self.wait_for(lambda lines: any(l.startswith(prefix) for l in lines),
-                                  min(0.5, max(0.0, deadline - time.monotonic())),
-                                  f"a marker record from {shard}")
-                    break
-                except AssertionError:
-                    if self.proc.poll() is not None or time.monotonic() >= deadline:
-                        raise
+            markers = itertools.count()
+            next_put = 0.0
+
+            def printed(lines: list[str]) -> bool:
+                nonlocal next_put
+                if any(line.startswith(prefix) for line in lines):
+                    return True
+                if time.monotonic() >= next_put:
+                    put_marker(shard, next(markers))
+                    next_put = time.monotonic() + 0.5
+                return False
+
+            self.wait_for(printed, timeout, f"a marker record from {shard}")
+
+    def failed_with_one_line(self, timeout: float) -> str:
+        """Waits for the follower to exit, asserts it failed (status 1) with exactly one line on
+        stderr, and returns that line."""
+        code = self.proc.wait(timeout=timeout)
+        err = self.proc.stderr.read()
+        assert code == 1, err
+        assert err.count("\n") == 1, err
+        return err
 
     def stop(self) -> int:
         """SIGINT, as a person would press Ctrl-C; returns the exit status."""
@@ -315,11 +327,8 @@ def test_tail_follow_exits_when_the_stream_is_deleted(spate, endpoint, kinesis, 
     follower.go_live(_marker_putter(kinesis, name), ["shardId-000000000000", "shardId-000000000001"])
     deleted_at = time.monotonic()
     spate("streams", "delete", name)
-    code = follower.proc.wait(timeout=10)
+    err = follower.failed_with_one_line(timeout=10)
     took = time.monotonic() - deleted_at
-    err = follower.proc.stderr.read()
-    assert code == 1, err
-    assert err.count("\n") == 1, err
     assert err.startswith("spate: ResourceNotFoundException"), err
     assert took < 5, f"took {took:.1f} s to notice the deletion"
 
@@ -335,11 +344,8 @@ def test_tail_follow_exits_when_the_endpoint_is_unreachable(spated_factory, foll
     stopping_at = time.monotonic()
     server.stop()
     stopped_at = time.monotonic()
-    code = follower.proc.wait(timeout=30)
+    err = follower.failed_with_one_line(timeout=30)
     exited_at = time.monotonic()
-    err = follower.proc.stderr.read()
-    assert code == 1, err
-    assert err.count("\n") == 1, err
     assert err.startswith("spate: ConnectionError"), err
     assert "no answer from the endpoint" in err, err
     # It had answers until the server began to stop, and gives up after 5 s without one.
