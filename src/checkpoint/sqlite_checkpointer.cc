@@ -22,11 +22,13 @@
 // Thread safety: one connection per object; its prepared statements are reused under a mutex,
 // so every method may be called from any thread.
 #include "checkpoint/parents_field.h"
+#include "client/backoff.h"
 
 #include <spate/client/checkpointer.h>
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -40,6 +42,9 @@ namespace spate::client {
 namespace {
 
 constexpr int busy_timeout_ms = 5000;
+// Backoff between attempts to switch a new file to WAL: up to 5 ms at first, up to 100 ms later.
+const retry_options wal_retry{.base_delay = std::chrono::milliseconds(5),
+                              .max_delay = std::chrono::milliseconds(100)};
 constexpr int schema_version = 1;
 
 struct database_closer {
@@ -270,17 +275,18 @@ class sqlite_checkpointer final : public checkpointer {
 
   // Switching a new file to WAL needs it to itself for a moment; while another process is
   // switching or creating it too, SQLite can answer SQLITE_BUSY at once instead of calling the
-  // busy handler (waiting could deadlock). Retried until the busy timeout has passed.
+  // busy handler (waiting could deadlock). Retried, after jittered backoffs so that processes
+  // opening together spread apart, until the busy timeout has passed.
   outcome<void> enable_wal() {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
-    for (;;) {
-      const int rc = sqlite3_exec(db_.get(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
-      if (rc == SQLITE_OK) return ok_t{};
-      if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) {
-        return failure("enabling WAL");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int retry = 0;; ++retry) {
+      outcome<void> r = exec("PRAGMA journal_mode = WAL", "enabling WAL");
+      if (r || sqlite3_errcode(db_.get()) != SQLITE_BUSY) return r;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return r;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          detail::backoff_delay(wal_retry, retry), deadline - now));
     }
   }
 
