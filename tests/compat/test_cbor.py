@@ -986,14 +986,20 @@ def plain(item: Item) -> Any:
     return item.value
 
 
+def cbor_exchange(endpoint: str, action: str, params: dict, status: int) -> tuple[Item, bytes]:
+    """One CBOR request whose answer must have `status` and the CBOR content type; returns the
+    answer's items and its bytes."""
+    got, headers, data = raw_exchange(endpoint, action, cbor_dumps(params),
+                                      content_type=CBOR_CONTENT_TYPE)
+    headers = {k.lower(): v for k, v in headers.items()}
+    assert (got, headers.get("content-type")) == (status, CBOR_CONTENT_TYPE), (got, data)
+    return read_items(data), data
+
+
 def model_answer(endpoint: str, action: str, **params) -> tuple[Item, dict, bytes]:
     """One CBOR exchange whose 200 answer must be the action's output shape, item by item.
     Returns the answer's items, its cbor2 decoding and its bytes."""
-    status, headers, data = raw_exchange(endpoint, action, cbor_dumps(params),
-                                         content_type=CBOR_CONTENT_TYPE)
-    headers = {k.lower(): v for k, v in headers.items()}
-    assert (status, headers.get("content-type")) == (200, CBOR_CONTENT_TYPE), (status, data)
-    items = read_items(data)
+    items, data = cbor_exchange(endpoint, action, params, 200)
     problems = wire_problems(items, MODEL_OUTPUTS[action], action)
     assert not problems, "\n".join(problems)
     decoded = cbor_loads(data)
@@ -1141,12 +1147,7 @@ def test_list_streams_and_describe_limits_answers_follow_the_model(endpoint):
 
 def test_error_answer_follows_the_protocol(endpoint):
     missing = unique_stream_name("cbor-model-missing")
-    status, headers, data = raw_exchange(endpoint, "DescribeStreamSummary",
-                                         cbor_dumps({"StreamName": missing}),
-                                         content_type=CBOR_CONTENT_TYPE)
-    headers = {k.lower(): v for k, v in headers.items()}
-    assert (status, headers.get("content-type")) == (400, CBOR_CONTENT_TYPE), (status, data)
-    items = read_items(data)
+    items, data = cbor_exchange(endpoint, "DescribeStreamSummary", {"StreamName": missing}, 400)
     assert (items.major, items.tags) == (5, ()), items
     assert {k: _kind(v) for k, v in items.value.items()} == {"__type": TEXT, "message": TEXT}
     body = cbor_loads(data)
