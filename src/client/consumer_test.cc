@@ -2,6 +2,7 @@
 // by workers of one group (with handover and expiry), KPL de-aggregation and handler
 // failures - on fake_stream (in process, no server) and once against a real spated.
 #include "testutil/child_process.h"
+#include "testutil/eventually.h"
 
 #include <spate/client/consumer.h>
 #include <spate/client/fake_stream.h>
@@ -21,6 +22,7 @@ namespace spate::client {
 namespace {
 
 using namespace std::chrono_literals;
+using testutil::eventually;
 
 // What a handler saw, shared by the workers of a test.
 struct journal {
@@ -59,15 +61,6 @@ struct journal {
     return records.size();
   }
 };
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
 
 std::shared_ptr<fake_stream> make_fake(int shards) {
   auto fake = std::make_shared<fake_stream>();

@@ -2,6 +2,7 @@
 // iterator expiry, retention over time and stream-scoped errors.
 #include "engine/engine.h"
 
+#include "testutil/eventually.h"
 #include "testutil/temp_dir.h"
 
 #include <fmt/format.h>
@@ -105,17 +106,6 @@ TEST_F(EngineTest, ExpiredIteratorsAreRefused) {
   EXPECT_EQ(page.error().kind, failure_kind::expired_iterator);
 }
 
-// Waits up to 20 s (a generous bound: retention runs every few milliseconds here) for `done`.
-template <class Predicate>
-bool eventually(Predicate done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
-
 TEST_F(EngineTest, RetentionTrimsOverTimeAndTrimmedPositionsReadFromTheHorizon) {
   engine_->close();
   engine_.reset();
@@ -136,7 +126,9 @@ TEST_F(EngineTest, RetentionTrimsOverTimeAndTrimmedPositionsReadFromTheHorizon) 
   ASSERT_TRUE(stale);
   ASSERT_EQ(read_all("s", 0).size(), 100u);
 
-  ASSERT_TRUE(eventually([&] { return read_all("s", 0).empty(); }))
+  // 20 s: a generous bound, as retention runs every few milliseconds here.
+  ASSERT_TRUE(
+      testutil::eventually([&] { return read_all("s", 0).empty(); }, std::chrono::seconds(20)))
       << "records older than the retention period were never removed";
   const auto after = put("s", "k", "new");
   EXPECT_EQ(after.pos, first.pos + 100) << "positions go on after trimmed records";
