@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -213,11 +214,10 @@ struct consumer::impl {
         const bool asked = e.pending_owner == options.worker_id;
         const bool handed = e.owner == options.worker_id;
         if (!asked && !handed) continue;
-        shard_lease next = e;
-        if (asked) next.pending_owner.clear();
-        if (handed) next.owner.clear();
-        next.renewed_ms = wall_ms();
-        auto r = options.checkpoints->compare_and_set(group, next, e.version);
+        auto r = cas_entry(e, [&](shard_lease& next) {
+          if (asked) next.pending_owner.clear();
+          if (handed) next.owner.clear();
+        });
         if (!r.ok()) return;
         conflict = conflict || !*r;
       }
@@ -258,21 +258,32 @@ struct consumer::impl {
 
   // ---- writes to one entry ----
 
+  // One compare-and-set: `expected` with `change` applied and renewed_ms stamped, stored if the
+  // entry is still at expected's version. The entry as now stored (its new version included);
+  // nullopt when another write came first; an error when the store failed.
+  template <class F>
+  outcome<std::optional<shard_lease>> cas_entry(const shard_lease& expected, F&& change) {
+    shard_lease next = expected;
+    change(next);
+    next.renewed_ms = wall_ms();
+    auto stored = options.checkpoints->compare_and_set(group, next, expected.version);
+    if (!stored.ok()) return stored.err();
+    if (!*stored) return std::optional<shard_lease>();
+    ++next.version;
+    return std::optional<shard_lease>(std::move(next));
+  }
+
   // Applies `change` to our view of the entry and stores it. False when the lease is no longer
   // ours (then `lost` is set); an error when the store failed.
   template <class F>
   outcome<bool> write(shard_worker& w, F&& change) {
     std::lock_guard lock(w.write_mu);
     for (int attempt = 0; attempt < 5; ++attempt) {
-      shard_lease next = w.entry;
-      change(next);
-      next.renewed_ms = wall_ms();
       const auto started_at = clock::now();
-      auto stored = options.checkpoints->compare_and_set(group, next, w.entry.version);
+      auto stored = cas_entry(w.entry, change);
       if (!stored.ok()) return stored.err();
       if (*stored) {
-        w.entry = std::move(next);
-        ++w.entry.version;
+        w.entry = std::move(**stored);
         w.last_write_ok = started_at.time_since_epoch().count();
         return true;
       }
@@ -554,10 +565,7 @@ struct consumer::impl {
     }
     for (const auto& e : entries) {
       if (e.owner == busiest->first && e.pending_owner.empty() && !finished.count(e.shard_id)) {
-        shard_lease ask = e;
-        ask.pending_owner = options.worker_id;
-        ask.renewed_ms = wall_ms();
-        (void)options.checkpoints->compare_and_set(group, ask, e.version);
+        (void)cas_entry(e, [&](shard_lease& ask) { ask.pending_owner = options.worker_id; });
         return;
       }
     }
