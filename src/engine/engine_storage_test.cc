@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "engine/stream_reader.h"
 #include "storage/mem_file.h"
+#include "testutil/eventually.h"
 #include "testutil/temp_dir.h"
 
 #include <fmt/format.h>
@@ -100,11 +101,8 @@ class EngineStorageTest : public ::testing::Test {
 
   // Waits (a generous 20 s bound; it takes microseconds) until a sync is held.
   void wait_for_held_sync() {
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (fs_.syncs_waiting() == 0) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no sync was ever started";
-      std::this_thread::sleep_for(1ms);
-    }
+    ASSERT_TRUE(testutil::eventually([&] { return fs_.syncs_waiting() > 0; }, 20s))
+        << "no sync was ever started";
   }
 
   testutil::temp_dir dir_;
