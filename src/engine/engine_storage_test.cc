@@ -22,7 +22,6 @@
 #include <future>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace spate::engine {
