@@ -4,9 +4,12 @@
 #   make bench install dependencies, build, run the benchmarks
 #   make fuzz  build the libFuzzer targets (clang, build-fuzz/) and run each FUZZ_SECONDS
 #   make test-sanitize  the C++ unit tests built with ASan and UBSan (g++, build-sanitize/)
+#   make install  spated, spate, the client library, its headers, CMake package and pkg-config
+#                 file under PREFIX (default /usr/local; DESTDIR honoured)
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
+PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 FUZZ_DIR ?= build-fuzz
@@ -17,9 +20,9 @@ SANITIZE_DIR ?= build-sanitize
 PYTEST_WORKERS ?= 4
 # Every ctest binary, and spated, which the client tests start.
 UNIT_TEST_TARGETS = common_tests storage_tests metadata_tests engine_tests api_tests server_tests \
-                    push_bench_tests bench_tests client_tests spated
+                    bench_tests client_tests spated
 
-.PHONY: all deps test-deps configure build test unit-test py-test run bench clean format \
+.PHONY: all deps test-deps configure build install test unit-test py-test run bench clean format \
         fuzz-build fuzz fuzz-check test-sanitize
 
 all: build
@@ -36,6 +39,10 @@ configure:
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# cmake --install reads DESTDIR from the environment, so `make install DESTDIR=/tmp/root` stages.
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --no-tests=error -j $(JOBS)

@@ -1,0 +1,115 @@
+"""`make install`, and outside programs built against what it installed.
+
+Proves: `make install PREFIX=/opt/spate DESTDIR=STAGE` puts spated, spate, the client library,
+its headers, the CMake package and spate-client.pc under STAGE/opt/spate (PREFIX and DESTDIR
+both honoured); the installed `spate` runs from there (it finds the installed library, not the
+build tree's); a CMake project using `find_package(spate)` and `spate::client`, and a program
+compiled with `pkg-config --cflags --libs spate-client` alone, both build against the staged
+install, link its library, and create, put to, read from and delete a stream on a real spated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from spate_harness import REPO_ROOT, build_dir, unique_stream_name
+
+PREFIX = "/opt/spate"
+OUTSIDE_PROGRAM = REPO_ROOT / "tests" / "outside_program"
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, **kwargs)
+    assert done.returncode == 0, f"{cmd} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def build_type() -> str:
+    """The build folder's CMAKE_BUILD_TYPE, so that make's configure step leaves it as it is."""
+    cache = (build_dir() / "CMakeCache.txt").read_text()
+    found = re.search(r"^CMAKE_BUILD_TYPE:\w+=(\w*)$", cache, re.MULTILINE)
+    return found.group(1) if found and found.group(1) else "Release"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """`make install` into a staging root; returns the installed prefix inside it."""
+    stage = tmp_path_factory.mktemp("stage")
+    run(["make", "--no-print-directory", "install", f"BUILD_DIR={build_dir()}",
+         f"BUILD_TYPE={build_type()}", f"PREFIX={PREFIX}", f"DESTDIR={stage}"], cwd=REPO_ROOT)
+    return stage / PREFIX.lstrip("/")
+
+
+def library_dir(prefix: Path) -> Path:
+    found = sorted(prefix.glob("lib*/**/libspate-client.so"))
+    assert found, f"no libspate-client.so under {prefix}"
+    return found[0].parent
+
+
+def outside_env(endpoint: str) -> dict[str, str]:
+    return {**os.environ, "AWS_ENDPOINT_URL": endpoint}
+
+
+def linked_client_library(binary: Path) -> Path:
+    """Where the dynamic loader finds libspate-client for `binary` (ldd, paths resolved)."""
+    linked = run(["ldd", str(binary)]).stdout
+    found = re.search(r"libspate-client\.so\S* => (\S+)", linked)
+    assert found, f"{binary} does not link libspate-client: {linked}"
+    return Path(found.group(1)).resolve()
+
+
+def check_outside_program(binary: Path, prefix: Path, endpoint: str) -> None:
+    """The program links the installed library and does its round trip against spated."""
+    assert linked_client_library(binary).parent == library_dir(prefix).resolve()
+    stream = unique_stream_name("outside")
+    done = run([str(binary), stream], env=outside_env(endpoint))
+    shard, sequence, data = done.stdout.strip().split(" ", 2)
+    assert shard == "shardId-000000000000"
+    assert re.fullmatch(r"[1-9][0-9]*", sequence)
+    assert data == "hello from outside"
+
+
+def test_make_install_puts_every_part_under_destdir_and_prefix(installed):
+    for part in ["bin/spated", "bin/spate", "include/spate/client/client.h",
+                 "include/spate/client/producer.h", "include/spate/client/consumer.h"]:
+        assert (installed / part).is_file(), part
+    lib = library_dir(installed)
+    assert (lib / "cmake" / "spate" / "spateConfig.cmake").is_file()
+    assert (lib / "cmake" / "spate" / "spateConfigVersion.cmake").is_file()
+    assert (lib / "pkgconfig" / "spate-client.pc").is_file()
+
+
+def test_installed_cli_runs_on_the_installed_library(installed, endpoint):
+    spate = installed / "bin" / "spate"
+    assert linked_client_library(spate).parent == library_dir(installed).resolve()
+    stream = unique_stream_name("installed-cli")
+    run([str(spate), "--endpoint", endpoint, "streams", "create", stream, "--shards", "1"])
+    listed = run([str(spate), "--endpoint", endpoint, "streams", "list"]).stdout
+    assert stream in listed.split()
+    run([str(spate), "--endpoint", endpoint, "streams", "delete", stream])
+
+
+def test_cmake_find_package_program(installed, endpoint, tmp_path):
+    build = tmp_path / "build"
+    run(["cmake", "-S", str(OUTSIDE_PROGRAM), "-B", str(build), "-G", "Ninja",
+         f"-DCMAKE_PREFIX_PATH={installed}"])
+    run(["cmake", "--build", str(build)])
+    check_outside_program(build / "outside_program", installed, endpoint)
+
+
+def test_pkg_config_program(installed, endpoint, tmp_path):
+    env = {**os.environ, "PKG_CONFIG_PATH": str(library_dir(installed) / "pkgconfig")}
+    flags = run(["pkg-config", "--cflags", "--libs", "spate-client"], env=env).stdout.split()
+    libdir = run(["pkg-config", "--variable=libdir", "spate-client"], env=env).stdout.strip()
+    assert Path(libdir).resolve() == library_dir(installed).resolve()
+    binary = tmp_path / "outside_program"
+    compiler = shutil.which("c++") or "g++"
+    run([compiler, "-std=c++20", "-O1", str(OUTSIDE_PROGRAM / "main.cc"), "-o", str(binary),
+         *flags, f"-Wl,-rpath,{Path(libdir).resolve()}"])
+    check_outside_program(binary, installed, endpoint)
