@@ -67,26 +67,26 @@ push_source::status shard_subscription::pull(std::string& out) {
   if (done_) return status::finished;
   const auto now = clock::now();
   if (now >= ends_at_) {
-    done_ = true;
+    finish();
     return status::finished;
   }
   if (claim_->superseded()) {
-    done_ = true;
+    finish();
     append_exception(out, {"ResourceInUseException",
                            "Another subscription for consumer " + consumer_.arn + " and shard " +
-                               metadata::shard_id(shard_) + " has taken over this one."});
+                               kinesis::shard_id(shard_) + " has taken over this one."});
     return status::message;
   }
   auto current = ctx_.engine.describe_consumer(key_);
   if (!current || current->status != metadata::consumer_status::active) {
-    done_ = true;
+    finish();
     append_exception(out, resource_not_found("Consumer " + consumer_.arn +
                                              " is no longer registered with the stream."));
     return status::message;
   }
   auto page = reader_->read();
   if (!page) {
-    done_ = true;
+    finish();
     append_exception(out, from_failure(page.error()));
     return status::message;
   }
@@ -95,7 +95,7 @@ push_source::status shard_subscription::pull(std::string& out) {
     next_ = p.batch.next;
     ctx_.traffic.records_out(consumer_.stream, p.batch.records.size(), p.batch.bytes);
     append_event(out, &p);
-    if (p.end_of_shard) done_ = true;
+    if (p.end_of_shard) finish();
     last_sent_ = now;
     return status::message;
   }
@@ -105,6 +105,11 @@ push_source::status shard_subscription::pull(std::string& out) {
     return status::message;
   }
   return status::idle;
+}
+
+void shard_subscription::finish() {
+  done_ = true;
+  claim_.reset();
 }
 
 void shard_subscription::append_event(std::string& out, const engine::records_page* page) {

@@ -50,6 +50,10 @@ class shard_subscription final : public push_source {
   shard_subscription(action_context& ctx, metadata::consumer_record consumer);
   void append_event(std::string& out, const engine::records_page* page);
   void append_exception(std::string& out, const api_error& e);
+  // The subscription is over: nothing more is pulled, and the consumer's claim on the shard is
+  // released now, before the last message goes out, so a client that subscribes again as soon
+  // as it reads the end is not refused as a second subscriber.
+  void finish();
 
   // Declared first: the reader and the claim below call it until they are destroyed.
   push_waker waker_;
