@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fail("a sequence number without a shard", std::string(target));
 
   std::string again = "/v1/subscribe?stream=" + percent_encode(options->stream);
-  if (options->shard) again += "&shard=" + percent_encode(metadata::shard_id(*options->shard));
+  if (options->shard) again += "&shard=" + percent_encode(kinesis::shard_id(*options->shard));
   again += "&from=" + percent_encode(from_value(options->start));
   auto reparsed = api::parse_subscribe_target(again);
   const auto* same = std::get_if<engine::reader_options>(&reparsed);

@@ -1,4 +1,4 @@
-// errors: engine failure kinds to AWS error types, and the error body.
+// errors: engine failures and rulebook violations to AWS errors, and the error body.
 #include "api/errors.h"
 
 #include "api/cbor_codec.h"
@@ -6,63 +6,52 @@
 
 namespace spate::api {
 
+using kinesis::error_code;
+using kinesis::name;
+
 api_error from_failure(const engine::failure& f) {
-  using engine::failure_kind;
-  switch (f.kind) {
-    case failure_kind::resource_not_found:
-      return {"ResourceNotFoundException", f.message};
-    case failure_kind::resource_in_use:
-      return {"ResourceInUseException", f.message};
-    case failure_kind::limit_exceeded:
-      return {"LimitExceededException", f.message};
-    case failure_kind::invalid_argument:
-      return {"InvalidArgumentException", f.message};
-    case failure_kind::expired_iterator:
-      return {"ExpiredIteratorException", f.message};
-    case failure_kind::expired_next_token:
-      return {"ExpiredNextTokenException", f.message};
-    case failure_kind::throughput_exceeded:
-      return {"ProvisionedThroughputExceededException", f.message};
-    case failure_kind::internal:
-      return {"InternalFailure", f.message, 500};
-  }
-  return internal_failure();
+  return {kinesis::name(f.kind), f.message, kinesis::http_status(f.kind)};
+}
+
+api_error from_violation(const kinesis::violation& v) {
+  return {kinesis::name(v.code), v.message, kinesis::http_status(v.code)};
 }
 
 api_error serialization_error(std::string message) {
-  return {"SerializationException", std::move(message), 400, "Message"};
+  return {name(error_code::serialization), std::move(message), 400, "Message"};
 }
 api_error validation_error(std::string message) {
-  return {"ValidationException", std::move(message)};
+  return {name(error_code::validation), std::move(message)};
 }
 api_error invalid_argument(std::string message) {
-  return {"InvalidArgumentException", std::move(message)};
+  return {name(error_code::invalid_argument), std::move(message)};
 }
 api_error resource_not_found(std::string message) {
-  return {"ResourceNotFoundException", std::move(message)};
+  return {name(error_code::resource_not_found), std::move(message)};
 }
 api_error unknown_operation() {
-  return {"UnknownOperationException", {}};
+  return {name(error_code::unknown_operation), {}};
 }
 api_error internal_failure() {
-  return {"InternalFailure", {}, 500};
+  return {name(error_code::internal), {}, 500};
 }
 
 api_error service_unavailable(std::string message) {
-  return {"ServiceUnavailable", std::move(message), 503};
+  return {name(error_code::service_unavailable), std::move(message), 503};
 }
 
 api_error missing_authentication_token() {
-  return {"MissingAuthenticationTokenException", "Missing Authentication Token"};
+  return {name(error_code::missing_authentication), "Missing Authentication Token"};
 }
 api_error incomplete_signature(std::string message) {
-  return {"IncompleteSignatureException", std::move(message)};
+  return {name(error_code::incomplete_signature), std::move(message)};
 }
 api_error invalid_signature(std::string message) {
-  return {"InvalidSignatureException", std::move(message)};
+  return {name(error_code::invalid_signature), std::move(message)};
 }
 api_error unrecognized_client() {
-  return {"UnrecognizedClientException", "The security token included in the request is invalid."};
+  return {name(error_code::unrecognized_client),
+          "The security token included in the request is invalid."};
 }
 
 std::string error_body(const api_error& e) {

@@ -19,6 +19,7 @@ struct api_error {
 };
 
 api_error from_failure(const engine::failure& f);
+api_error from_violation(const kinesis::violation& v);
 api_error serialization_error(std::string message = {});
 api_error validation_error(std::string message);
 api_error invalid_argument(std::string message);

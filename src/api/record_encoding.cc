@@ -31,11 +31,11 @@ void write_child_shards(encoder& out, const std::vector<metadata::shard_record>&
   for (const auto& child : children) {
     out.begin_object();
     out.key("ShardId");
-    out.string(metadata::shard_id(child.index));
+    out.string(kinesis::shard_id(child.index));
     out.key("ParentShards");
     out.begin_array();
-    if (child.parent) out.string(metadata::shard_id(*child.parent));
-    if (child.adjacent_parent) out.string(metadata::shard_id(*child.adjacent_parent));
+    if (child.parent) out.string(kinesis::shard_id(*child.parent));
+    if (child.adjacent_parent) out.string(kinesis::shard_id(*child.adjacent_parent));
     out.end_array();
     out.key("HashKeyRange");
     out.begin_object();

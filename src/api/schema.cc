@@ -2,6 +2,7 @@
 #include "api/schema.h"
 
 #include "common/base64.h"
+#include "kinesis/identifiers.h"
 
 #include <climits>
 #include <fmt/format.h>
@@ -58,16 +59,6 @@ bool arn_pattern(std::string_view t, bool any_before_stream) {
   return false;
 }
 
-bool name_chars(std::string_view t) {
-  if (t.empty()) return false;
-  for (char c : t) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
-
 // ...:<12 digits>:<anything>stream/<name>/consumer/<name>:<digits>
 bool consumer_arn_pattern(std::string_view t) {
   if (!t.starts_with("arn:aws") || t.find(":kinesis:") == std::string_view::npos) return false;
@@ -76,10 +67,12 @@ bool consumer_arn_pattern(std::string_view t) {
   if (digits.empty() || !std::all_of(digits.begin(), digits.end(), is_digit)) return false;
   const auto head = t.substr(0, colon);
   const auto consumer = head.rfind("/consumer/");
-  if (consumer == std::string_view::npos || !name_chars(head.substr(consumer + 10))) return false;
+  if (consumer == std::string_view::npos || !kinesis::name_characters(head.substr(consumer + 10)))
+    return false;
   const auto before = head.substr(0, consumer);
   const auto stream = before.rfind("stream/");
-  if (stream == std::string_view::npos || !name_chars(before.substr(stream + 7))) return false;
+  if (stream == std::string_view::npos || !kinesis::name_characters(before.substr(stream + 7)))
+    return false;
   // The account: 12 digits between colons somewhere before "stream/".
   const auto prefix = before.substr(0, stream);
   for (std::size_t i = 0; i + 13 < prefix.size(); ++i) {
@@ -487,7 +480,7 @@ bool matches_pattern(pattern p, std::string_view t) {
     case pattern::none:
       return true;
     case pattern::name:
-      return name_chars(t);
+      return kinesis::name_characters(t);
     case pattern::hash_key:
       return decimal_pattern(t, 39);
     case pattern::sequence_number:

@@ -128,7 +128,7 @@ void write_message(const engine::records_page& page, std::string& out) {
   json_encoder json(out);
   json.begin_object();
   json.key("shardId");
-  json.string(metadata::shard_id(page.shard));
+  json.string(kinesis::shard_id(page.shard));
   json.key("records");
   json.begin_array();
   for (const auto& r : page.batch.records) {
@@ -152,7 +152,7 @@ void write_message(const engine::records_page& page, std::string& out) {
     json.boolean(true);
     json.key("childShards");
     json.begin_array();
-    for (const auto& child : page.children) json.string(metadata::shard_id(child.index));
+    for (const auto& child : page.children) json.string(kinesis::shard_id(child.index));
     json.end_array();
   }
   json.end_object();
@@ -167,7 +167,7 @@ std::variant<engine::reader_options, api_error> parse_subscribe_target(std::stri
   engine::reader_options options;
   options.stream = *q.stream;
   if (q.shard) {
-    auto index = metadata::parse_shard_id(*q.shard);
+    auto index = kinesis::parse_shard_id(*q.shard);
     if (!index) {
       return invalid_argument(
           fmt::format("shard={} is not a shard id (shardId-NNNNNNNNNNNN).", *q.shard));
@@ -209,7 +209,7 @@ push_source::status websocket_feed::pull(std::string& out) {
   write_message(p, out);
   if (reader_->finished()) {
     done_ = true;
-    close_reason_ = "end of shard " + metadata::shard_id(p.shard);
+    close_reason_ = "end of shard " + kinesis::shard_id(p.shard);
   }
   return status::message;
 }

@@ -1,5 +1,9 @@
 // fake_stream: the in-process Kinesis behind the `kinesis` interface, for users' unit tests.
 //
+// The Kinesis rules are spated's own, from the rulebook (src/kinesis): hash keys and even
+// splits, shard ids, names and ARNs, limits, the checks before a stream changes,
+// UpdateShardCount's series of splits and merges, and AWS's error messages.
+//
 // Everything lives in one `state` guarded by one mutex; no user callback (the put-failure
 // predicate, a subscription's handler) is ever called with it held, so callbacks may call the
 // fake again. Records are kept in per-shard vectors and never expire.
@@ -11,7 +15,13 @@
 // and created again from the old one.
 #include "spate/client/fake_stream.h"
 
-#include "client/hash_key.h"
+#include "common/uint128.h"
+#include "kinesis/errors.h"
+#include "kinesis/hash_keys.h"
+#include "kinesis/identifiers.h"
+#include "kinesis/limits.h"
+#include "kinesis/rules.h"
+#include "kinesis/uniform_scaling.h"
 
 #include <algorithm>
 #include <chrono>
@@ -21,32 +31,20 @@
 #include <string_view>
 #include <vector>
 
+// The rulebook (src/kinesis); `kinesis` in this namespace is the client interface.
+namespace rulebook = spate::kinesis;
+
 namespace spate::client {
 namespace {
 
-using uint128 = detail::hash_key;
-using detail::parse_decimal;
-using detail::to_decimal;
-constexpr uint128 uint128_max = ~uint128{0};
+using rulebook::hash_range;
+using rulebook::shard_index;
 
+// The fake's account and region, as spated's defaults.
 constexpr const char* account_id = "000000000000";
-constexpr const char* stream_arn_prefix = "arn:aws:kinesis:us-east-1:000000000000:stream/";
-constexpr int default_shard_count = 4;
-constexpr int account_shard_limit = 500;
-constexpr int on_demand_stream_limit = 50;
-constexpr int max_shards_per_stream = 10000;
-constexpr int consumer_limit = 20;
-constexpr int tag_limit = 50;
-constexpr int min_retention_hours = 24;
-constexpr int max_retention_hours = 8760;
-constexpr int get_records_max_limit = 10000;
-constexpr std::size_t get_records_max_bytes = 10 * 1024 * 1024;
-constexpr std::size_t max_record_bytes = 1024 * 1024;  // data plus partition key
-constexpr std::size_t max_partition_key_length = 256;
-constexpr std::size_t put_records_max_entries = 500;
-constexpr std::size_t put_records_max_bytes = 5 * 1024 * 1024;
-constexpr int list_shards_max_page = 1000;
-constexpr int list_streams_default_limit = 100;
+constexpr const char* region = "us-east-1";
+constexpr std::size_t account_shard_limit = rulebook::default_account_shard_limit;
+constexpr std::size_t on_demand_stream_limit = rulebook::default_on_demand_stream_limit;
 constexpr std::size_t subscribe_batch_records = 1000;
 constexpr int sequence_digits = 56;
 
@@ -54,6 +52,11 @@ constexpr int sequence_digits = 56;
 
 error aws_error(const char* code, std::string message) {
   return {code, std::move(message), 400};
+}
+// A rule of kinesis/ broken: its AWS error, as spated answers it.
+error refused(rulebook::violation v) {
+  return {std::string(rulebook::name(v.code)), std::move(v.message),
+          static_cast<int>(rulebook::http_status(v.code))};
 }
 error not_found(std::string message) {
   return aws_error("ResourceNotFoundException", std::move(message));
@@ -63,9 +66,6 @@ error in_use(std::string message) {
 }
 error invalid_argument(std::string message) {
   return aws_error("InvalidArgumentException", std::move(message));
-}
-error limit_exceeded(std::string message) {
-  return aws_error("LimitExceededException", std::move(message));
 }
 error validation(std::string message) {
   return aws_error("ValidationException", std::move(message));
@@ -91,40 +91,9 @@ std::optional<std::uint64_t> parse_sequence(std::string_view s) {
   if (!all_digits(s)) return std::nullopt;
   const std::size_t first = s.find_first_not_of('0');
   if (first == std::string_view::npos) return 0;
-  const auto v = parse_decimal(s.substr(first));
+  const auto v = parse_uint128(s.substr(first));
   if (!v || *v > UINT64_MAX) return std::nullopt;
   return static_cast<std::uint64_t>(*v);
-}
-
-struct key_range {
-  uint128 start = 0;
-  uint128 end = 0;
-};
-
-// `n` ranges covering [0, 2^128 - 1], each floor(2^128 / n) keys, the last taking the rest.
-std::vector<key_range> split_evenly(int n) {
-  const uint128 count = static_cast<unsigned>(n);
-  uint128 step = uint128_max / count;
-  if (uint128_max % count == count - 1) ++step;  // count divides 2^128
-  std::vector<key_range> ranges;
-  for (int i = 0; i < n; ++i) {
-    const uint128 start = step * static_cast<unsigned>(i);
-    ranges.push_back({start, i + 1 == n ? uint128_max : start + step - 1});
-  }
-  return ranges;
-}
-
-std::string shard_id_of(int index) {
-  std::string digits = std::to_string(index);
-  return "shardId-" + std::string(digits.size() < 12 ? 12 - digits.size() : 0, '0') + digits;
-}
-
-bool valid_stream_name(std::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.';
-  });
 }
 
 std::vector<std::string> split(std::string_view s, char sep) {
@@ -138,6 +107,14 @@ std::vector<std::string> split(std::string_view s, char sep) {
   }
 }
 
+// A consumer ARN that names no consumer: the consumer and stream it names, as spated says.
+error consumer_arn_not_found(const std::string& arn) {
+  const auto parts = rulebook::parse_consumer_arn(arn);
+  if (!parts) return not_found("Consumer " + arn + " under account " + account_id + " not found.");
+  return refused(rulebook::consumer_not_found(
+      parts->consumer, rulebook::parse_stream_arn(parts->stream_arn).name, account_id));
+}
+
 // ---- state --------------------------------------------------------------------------------
 
 struct stored_record {
@@ -148,11 +125,11 @@ struct stored_record {
 };
 
 struct fake_shard {
-  int index = 0;
+  shard_index index = 0;
   std::string id;
   std::string parent;           // empty if none
   std::string adjacent_parent;  // empty if none
-  key_range range;
+  hash_range range;
   std::uint64_t starting_sequence = 0;
   std::optional<std::uint64_t> ending_sequence;  // set once closed
   std::int64_t created_ms = 0;
@@ -177,14 +154,14 @@ struct stream_data {
   std::uint64_t id = 0;
   std::int64_t created_ms = 0;
   bool on_demand = false;
-  int retention_hours = 24;
-  int next_shard_index = 0;
+  int retention_hours = rulebook::default_retention_hours;
+  shard_index next_shard_index = 0;
   std::vector<fake_shard> shards;  // in shard-id order
   std::map<std::string, std::string> tags;
   std::map<std::string, fake_consumer> consumers;  // by consumer name
 
-  int open_shard_count() const {
-    return static_cast<int>(
+  std::size_t open_shard_count() const {
+    return static_cast<std::size_t>(
         std::count_if(shards.begin(), shards.end(), [](const auto& s) { return s.open(); }));
   }
   fake_shard* find_shard(const std::string& shard_id) {
@@ -216,48 +193,62 @@ struct fake_stream::state {
 
   std::uint64_t take_sequence() { return next_sequence++; }
 
-  int account_open_shards() const {
-    int n = 0;
+  std::size_t account_open_shards() const {
+    std::size_t n = 0;
     for (const auto& [name, s] : streams) n += s->open_shard_count();
     return n;
   }
 
+  std::size_t on_demand_stream_count() const {
+    std::size_t n = 0;
+    for (const auto& [name, s] : streams) n += s->on_demand;
+    return n;
+  }
+
+  // The open shard a record goes to; null for an ExplicitHashKey that is not a hash key.
+  fake_shard* owner(stream_data& stream, const std::string& partition_key,
+                    const std::string& explicit_hash_key) {
+    const auto hash = explicit_hash_key.empty()
+                          ? std::optional(rulebook::partition_key_hash(partition_key))
+                          : parse_uint128(explicit_hash_key);
+    if (!hash) return nullptr;
+    for (auto& s : stream.shards) {
+      if (s.open() && s.range.contains(*hash)) return &s;
+    }
+    return nullptr;
+  }
+
   outcome<stream_data*> find_by_name(const std::string& name) {
     auto it = streams.find(name);
-    if (it == streams.end()) {
-      return not_found("Stream " + name + " under account " + account_id + " not found.");
-    }
+    if (it == streams.end()) return refused(rulebook::stream_not_found(name, account_id));
     return it->second.get();
   }
 
   outcome<stream_data*> find_by_arn(const std::string& arn) {
-    if (arn.rfind(stream_arn_prefix, 0) != 0 ||
-        arn.find('/', std::string_view(stream_arn_prefix).size()) != std::string::npos) {
+    const std::string prefix = rulebook::stream_arn(region, account_id, "");
+    if (!arn.starts_with(prefix) || arn.find('/', prefix.size()) != std::string::npos) {
       return invalid_argument("Invalid StreamARN " + arn + ".");
     }
-    return find_by_name(arn.substr(std::string_view(stream_arn_prefix).size()));
+    return find_by_name(arn.substr(prefix.size()));
   }
 
   outcome<stream_data*> find(const stream_ref& ref) {
     if (!ref.stream_arn.empty()) return find_by_arn(ref.stream_arn);
-    if (ref.stream_name.empty()) {
-      return invalid_argument("Either StreamName or StreamARN must be provided.");
-    }
+    if (ref.stream_name.empty()) return refused(rulebook::stream_name_or_arn_required());
     return find_by_name(ref.stream_name);
   }
 
   outcome<fake_shard*> find_shard(stream_data& stream, const std::string& shard_id) {
     if (fake_shard* s = stream.find_shard(shard_id)) return s;
-    return not_found("Shard " + shard_id + " in stream " + stream.name + " under account " +
-                     account_id + " does not exist");
+    return refused(rulebook::shard_not_found(shard_id, stream.name, account_id));
   }
 
   // Adds an open shard; its starting number is above every number issued so far.
-  fake_shard& add_shard(stream_data& stream, key_range range, std::string parent,
+  fake_shard& add_shard(stream_data& stream, hash_range range, std::string parent,
                         std::string adjacent_parent, std::int64_t now) {
     fake_shard s;
     s.index = stream.next_shard_index++;
-    s.id = shard_id_of(s.index);
+    s.id = rulebook::shard_id(s.index);
     s.parent = std::move(parent);
     s.adjacent_parent = std::move(adjacent_parent);
     s.range = range;
@@ -275,30 +266,18 @@ struct fake_stream::state {
   // Appends to the open shard owning the hash key.
   outcome<put_record_response> append(stream_data& stream, const std::string& partition_key,
                                       const std::string& explicit_hash_key, std::string data) {
-    uint128 hash = 0;
-    if (explicit_hash_key.empty()) {
-      hash = detail::partition_hash(partition_key);
-    } else {
-      auto parsed = parse_decimal(explicit_hash_key);
-      if (!parsed) {
-        return invalid_argument(
-            "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: "
-            "[0, 2^128-1]. Specified value was " +
-            explicit_hash_key);
-      }
-      hash = *parsed;
+    if (!explicit_hash_key.empty() && !parse_uint128(explicit_hash_key)) {
+      return refused(rulebook::bad_explicit_hash_key(explicit_hash_key));
     }
-    for (auto& s : stream.shards) {
-      if (!s.open() || hash < s.range.start || hash > s.range.end) continue;
-      stored_record r;
-      r.sequence = take_sequence();
-      r.partition_key = partition_key;
-      r.data = std::move(data);
-      r.arrival_ms = std::max(now_ms(), s.records.empty() ? 0 : s.records.back().arrival_ms);
-      s.records.push_back(std::move(r));
-      return put_record_response{s.id, format_sequence(s.records.back().sequence)};
-    }
-    return error{"InternalFailure", "no open shard owns the hash key", 500};  // a fake bug
+    fake_shard* s = owner(stream, partition_key, explicit_hash_key);
+    if (!s) return error{"InternalFailure", "no open shard owns the hash key", 500};  // a fake bug
+    stored_record r;
+    r.sequence = take_sequence();
+    r.partition_key = partition_key;
+    r.data = std::move(data);
+    r.arrival_ms = std::max(now_ms(), s->records.empty() ? 0 : s->records.back().arrival_ms);
+    s->records.push_back(std::move(r));
+    return put_record_response{s->id, format_sequence(s->records.back().sequence)};
   }
 
   std::vector<child_shard> children_of(const stream_data& stream, const fake_shard& parent) const {
@@ -357,9 +336,9 @@ struct fake_stream::state {
 
   // The consumer an ARN names: "<stream arn>/consumer/<name>:<seconds>".
   std::pair<stream_data*, fake_consumer*> find_consumer_by_arn(const std::string& arn) {
-    const std::size_t at = arn.find("/consumer/");
-    if (at == std::string::npos) return {nullptr, nullptr};
-    auto stream = find_by_arn(arn.substr(0, at));
+    const auto parts = rulebook::parse_consumer_arn(arn);
+    if (!parts) return {nullptr, nullptr};
+    auto stream = find_by_arn(std::string(parts->stream_arn));
     if (!stream) return {nullptr, nullptr};
     for (auto& [name, c] : (*stream)->consumers) {
       if (c.description.consumer_arn == arn) return {*stream, &c};
@@ -372,10 +351,7 @@ struct fake_stream::state {
                                                                  const std::string& name) {
     if (!consumer_arn.empty()) {
       auto [stream, consumer] = find_consumer_by_arn(consumer_arn);
-      if (!consumer) {
-        return not_found("Consumer " + consumer_arn + " under account " + account_id +
-                         " not found.");
-      }
+      if (!consumer) return consumer_arn_not_found(consumer_arn);
       return std::pair{stream, consumer};
     }
     if (stream_arn.empty() || name.empty()) {
@@ -386,14 +362,14 @@ struct fake_stream::state {
     if (!stream) return stream.err();
     auto it = (*stream)->consumers.find(name);
     if (it == (*stream)->consumers.end()) {
-      return not_found("Consumer " + name + " under stream " + stream_arn + " not found.");
+      return refused(rulebook::consumer_not_found(name, (*stream)->name, account_id));
     }
     return std::pair{*stream, &it->second};
   }
 
   // The tag map an ARN names: a stream's or a consumer's.
   outcome<std::map<std::string, std::string>*> tags_of(const std::string& arn) {
-    if (arn.find("/consumer/") != std::string::npos) {
+    if (rulebook::parse_consumer_arn(arn)) {
       auto [stream, consumer] = find_consumer_by_arn(arn);
       if (!consumer) return not_found("Resource " + arn + " not found.");
       return &consumer->tags;
@@ -407,20 +383,27 @@ struct fake_stream::state {
 namespace {
 
 // Shared checks of AddTagsToStream and TagResource.
+// `name` is the resource's name in the too-many-tags message.
 outcome<void> merge_tags(std::map<std::string, std::string>& into,
-                         const std::map<std::string, std::string>& tags) {
-  if (tags.empty() || tags.size() > static_cast<std::size_t>(tag_limit)) {
-    return invalid_argument("Between 1 and 50 tags can be added in one call.");
+                         const std::map<std::string, std::string>& tags, std::string_view name) {
+  if (tags.empty() || tags.size() > rulebook::tags_per_call) {
+    return validation("Between 1 and " + std::to_string(rulebook::tags_per_call) +
+                      " tags can be added in one call.");
   }
+  std::vector<std::string_view> texts;
   for (const auto& [key, value] : tags) {
-    if (key.empty() || key.size() > 128 || value.size() > 256) {
-      return invalid_argument("Tag keys must be 1 to 128 characters and values at most 256.");
+    if (key.empty() || key.size() > rulebook::tag_key_max_length ||
+        value.size() > rulebook::tag_value_max_length) {
+      return validation("Tag keys must be 1 to 128 characters and values at most 256.");
     }
+    texts.push_back(key);
+    texts.push_back(value);
   }
+  if (auto e = rulebook::check_tag_characters(texts)) return refused(std::move(*e));
   std::map<std::string, std::string> merged = into;
   for (const auto& [key, value] : tags) merged[key] = value;
-  if (merged.size() > static_cast<std::size_t>(tag_limit)) {
-    return limit_exceeded("A resource can have at most 50 tags.");
+  if (merged.size() > rulebook::tags_per_stream) {
+    return refused(rulebook::too_many_tags(name, account_id));
   }
   into = std::move(merged);
   return {};
@@ -451,7 +434,7 @@ stream_description describe(const stream_data& stream) {
 
 // ListShards' ShardFilter. Nothing expires, so the trim horizon is the stream's creation.
 bool passes_filter(const list_shards_request& req, const stream_data& stream, const fake_shard& s,
-                   int after_index) {
+                   std::int64_t after_index) {
   const std::string& type = req.filter;
   if (type.empty() || type == "FROM_TRIM_HORIZON") return true;
   if (type == "AFTER_SHARD_ID") return s.index > after_index;
@@ -462,15 +445,10 @@ bool passes_filter(const list_shards_request& req, const stream_data& stream, co
   return s.open() || s.closed_ms >= t;  // FROM_TIMESTAMP
 }
 
-// The shard index a shard id names, or -1.
-int index_of_shard_id(const std::string& shard_id) {
-  const std::string_view prefix = "shardId-";
-  if (shard_id.rfind(prefix, 0) != 0 ||
-      !all_digits(std::string_view(shard_id).substr(prefix.size())) ||
-      shard_id.size() - prefix.size() > 12) {
-    return -1;
-  }
-  return std::stoi(shard_id.substr(prefix.size()));
+// The shard index a shard id names (read leniently, as AWS reads them), or -1.
+std::int64_t index_of_shard_id(const std::string& shard_id) {
+  const auto index = rulebook::lenient_shard_index(shard_id);
+  return index ? std::int64_t{*index} : -1;
 }
 
 }  // namespace
@@ -502,45 +480,39 @@ void fake_stream::inject_call_failures(int n, error err) {
 
 outcome<void> fake_stream::create_stream(const create_stream_request& req) {
   SPATE_FAKE_ENTER();
-  if (!valid_stream_name(req.stream_name)) {
+  if (!rulebook::valid_name(req.stream_name)) {
     return validation("StreamName must be 1 to 128 characters of [a-zA-Z0-9_.-].");
   }
   if (req.shard_count && *req.shard_count < 1) {
     return validation("ShardCount must be at least 1.");
   }
   if (state_->streams.count(req.stream_name)) {
-    return in_use("Stream " + req.stream_name + " under account " + account_id +
-                  " already exists.");
+    return refused(rulebook::stream_already_exists(req.stream_name, account_id));
   }
-  const int shard_count = req.shard_count.value_or(default_shard_count);
-  if (req.on_demand) {
-    int on_demand = 0;
-    for (const auto& [name, s] : state_->streams) on_demand += s->on_demand;
-    if (on_demand + 1 > on_demand_stream_limit) {
-      return limit_exceeded("This request would exceed the limit of on-demand streams.");
-    }
+  std::size_t shard_count = req.shard_count ? static_cast<std::size_t>(*req.shard_count)
+                            : req.on_demand ? rulebook::on_demand_initial_shards
+                                            : rulebook::default_shard_count;
+  if (req.on_demand && state_->on_demand_stream_count() + 1 > on_demand_stream_limit) {
+    return refused(
+        rulebook::on_demand_stream_limit_exceeded(on_demand_stream_limit, account_id, region));
   }
-  const int open = state_->account_open_shards();
-  if (shard_count > max_shards_per_stream || open + shard_count > account_shard_limit) {
-    return limit_exceeded("This request would exceed the shard limit for the account " +
-                          std::string(account_id) + " in us-east-1. Current limit of shards is " +
-                          std::to_string(account_shard_limit) +
-                          ". Number of shards that would have " + "resulted from this request is " +
-                          std::to_string(open + shard_count) + ".");
+  if (auto e = rulebook::check_shard_limit(account_id, region, state_->account_open_shards(),
+                                           shard_count, account_shard_limit)) {
+    return refused(std::move(*e));
   }
   std::map<std::string, std::string> tags;
   if (!req.tags.empty()) {
-    if (auto r = merge_tags(tags, req.tags); !r) return r;
+    if (auto r = merge_tags(tags, req.tags, req.stream_name); !r) return r;
   }
   auto stream = std::make_unique<stream_data>();
   stream->name = req.stream_name;
-  stream->arn = stream_arn_prefix + req.stream_name;
+  stream->arn = rulebook::stream_arn(region, account_id, req.stream_name);
   stream->id = state_->next_stream_id++;
   stream->created_ms = std::max(now_ms(), state_->last_created_ms + 1);
   state_->last_created_ms = stream->created_ms;
   stream->on_demand = req.on_demand;
   stream->tags = std::move(tags);
-  for (const auto& range : split_evenly(shard_count)) {
+  for (const auto& range : rulebook::split_evenly(shard_count)) {
     state_->add_shard(*stream, range, {}, {}, stream->created_ms).initial = true;
   }
   state_->streams.emplace(req.stream_name, std::move(stream));
@@ -589,7 +561,8 @@ outcome<list_streams_response> fake_stream::list_streams(const list_streams_requ
     }
     after = req.next_token.substr(std::string_view("fake-streams|").size());
   }
-  const auto limit = static_cast<std::size_t>(req.limit.value_or(list_streams_default_limit));
+  const auto limit =
+      static_cast<std::size_t>(req.limit.value_or(static_cast<int>(rulebook::list_streams_page)));
   list_streams_response out;
   auto it = after.empty() ? state_->streams.begin() : state_->streams.upper_bound(after);
   for (; it != state_->streams.end(); ++it) {
@@ -645,7 +618,7 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
                    [&](const char* f) { return effective.filter == f; }) == std::end(filters)) {
     return validation("Unknown ShardFilter type " + effective.filter + ".");
   }
-  int after_filter = -1;
+  std::int64_t after_filter = -1;
   if (effective.filter == "AFTER_SHARD_ID") {
     after_filter = index_of_shard_id(effective.filter_shard_id);
     if (after_filter < 0) {
@@ -653,13 +626,13 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
           "ShardId must be supplied in a ShardFilter with a Type of AFTER_SHARD_ID");
     }
   }
-  int after = -1;
+  std::int64_t after = -1;
   if (!effective.exclusive_start_shard_id.empty()) {
     after = index_of_shard_id(effective.exclusive_start_shard_id);
     if (after < 0) return validation("Invalid ExclusiveStartShardId.");
   }
-  const auto max = static_cast<std::size_t>(
-      std::min(req.max_results.value_or(list_shards_max_page), list_shards_max_page));
+  const auto page = static_cast<int>(rulebook::list_shards_page);
+  const auto max = static_cast<std::size_t>(std::min(req.max_results.value_or(page), page));
   list_shards_response out;
   for (const auto& s : stream->shards) {
     if (s.index <= after || !passes_filter(effective, *stream, s, after_filter)) continue;
@@ -678,10 +651,10 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
 outcome<limits> fake_stream::describe_limits() {
   SPATE_FAKE_ENTER();
   limits l;
-  l.shard_limit = account_shard_limit;
-  l.open_shard_count = state_->account_open_shards();
-  for (const auto& [name, s] : state_->streams) l.on_demand_stream_count += s->on_demand;
-  l.on_demand_stream_count_limit = on_demand_stream_limit;
+  l.shard_limit = static_cast<int>(account_shard_limit);
+  l.open_shard_count = static_cast<int>(state_->account_open_shards());
+  l.on_demand_stream_count = static_cast<int>(state_->on_demand_stream_count());
+  l.on_demand_stream_count_limit = static_cast<int>(on_demand_stream_limit);
   return l;
 }
 
@@ -689,23 +662,21 @@ namespace {
 
 // The shape checks AWS makes on one record before anything is stored.
 std::optional<error> check_record(const std::string& partition_key, const std::string& data,
-                                  const std::string& explicit_hash_key) {
-  if (partition_key.empty() || partition_key.size() > max_partition_key_length) {
+                                  const std::string& explicit_hash_key, std::string_view stream) {
+  if (partition_key.empty() || partition_key.size() > rulebook::max_partition_key_length) {
     return validation("PartitionKey must be 1 to 256 characters long.");
   }
-  if (data.size() + partition_key.size() > max_record_bytes) {
-    return validation("Record data plus partition key exceeds the 1 MiB limit.");
+  if (data.size() + partition_key.size() > rulebook::default_record_bytes) {
+    return refused(rulebook::record_over_stream_limit(
+        data.size() + partition_key.size(), rulebook::min_record_size_kib, stream, account_id));
   }
   if (!explicit_hash_key.empty()) {
     if (!all_digits(explicit_hash_key) || explicit_hash_key.size() > 39 ||
         (explicit_hash_key.size() > 1 && explicit_hash_key[0] == '0')) {
       return validation("ExplicitHashKey must match 0|([1-9]\\d{0,38}).");
     }
-    if (!parse_decimal(explicit_hash_key)) {
-      return invalid_argument(
-          "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: "
-          "[0, 2^128-1]. Specified value was " +
-          explicit_hash_key);
+    if (!parse_uint128(explicit_hash_key)) {
+      return refused(rulebook::bad_explicit_hash_key(explicit_hash_key));
     }
   }
   return std::nullopt;
@@ -716,12 +687,14 @@ std::optional<error> check_record(const std::string& partition_key, const std::s
 outcome<put_record_response> fake_stream::put_record(const put_record_request& req) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find(req.stream));
-  if (auto e = check_record(req.partition_key, req.data, req.explicit_hash_key)) return *e;
+  if (auto e = check_record(req.partition_key, req.data, req.explicit_hash_key, stream->name)) {
+    return *e;
+  }
   if (!req.sequence_number_for_ordering.empty() &&
+      !rulebook::old_layout_sequence_number(req.sequence_number_for_ordering) &&
       !parse_sequence(req.sequence_number_for_ordering)) {
-    return invalid_argument("ExclusiveMinimumSequenceNumber " + req.sequence_number_for_ordering +
-                            " used in PutRecord on stream " + stream->name + " under account " +
-                            account_id + " is invalid.");
+    return refused(rulebook::ordering_number_invalid(req.sequence_number_for_ordering, stream->name,
+                                                     account_id));
   }
   // The shared counter already numbers every new record above any number issued before.
   return state_->append(*stream, req.partition_key, req.explicit_hash_key, req.data);
@@ -735,17 +708,20 @@ outcome<put_records_response> fake_stream::put_records(
   {
     SPATE_FAKE_ENTER();
     SPATE_FAKE_TRY(stream, state_->find(ref));
-    if (records.empty() || records.size() > put_records_max_entries) {
+    if (records.empty() || records.size() > rulebook::put_records_max_entries) {
       return validation("Records must hold 1 to 500 entries.");
     }
     std::size_t bytes = 0;
     for (const auto& r : records) {
-      if (auto e = check_record(r.partition_key, r.data, r.explicit_hash_key)) return *e;
+      if (auto e = check_record(r.partition_key, r.data, r.explicit_hash_key, stream->name)) {
+        return *e;
+      }
       bytes += r.data.size() + r.partition_key.size();
     }
-    if (bytes > put_records_max_bytes) {
-      return invalid_argument("Records size " + std::to_string(bytes) +
-                              " exceeds the PutRecords limit of 5 MiB.");
+    if (bytes > rulebook::put_records_max_bytes) {
+      return invalid_argument(
+          "Records size " + std::to_string(bytes) + " exceeds the PutRecords limit of " +
+          std::to_string(rulebook::put_records_max_bytes) + " bytes (data plus partition keys).");
     }
     fail = state_->put_failure;
     name = stream->name;
@@ -758,16 +734,17 @@ outcome<put_records_response> fake_stream::put_records(
   }
   std::lock_guard lock(state_->mu);
   auto found = state_->find_by_name(name);
-  if (!found || (*found)->id != id) {
-    return not_found("Stream " + name + " under account " + account_id + " not found.");
-  }
+  if (!found || (*found)->id != id) return refused(rulebook::stream_not_found(name, account_id));
   put_records_response out;
   for (std::size_t i = 0; i < records.size(); ++i) {
     put_records_result_entry result;
     if (throttled[i]) {
-      result.error_code = "ProvisionedThroughputExceededException";
-      result.error_message =
-          "Rate exceeded for shard in stream " + name + " under account " + account_id + ".";
+      // The shard the record would have gone to, named as spated names it.
+      const auto shard =
+          state_->owner(**found, records[i].partition_key, records[i].explicit_hash_key);
+      auto v = rulebook::shard_rate_exceeded(shard ? shard->id : "", name, account_id);
+      result.error_code = std::string(rulebook::name(v.code));
+      result.error_message = std::move(v.message);
       ++out.failed_record_count;
     } else {
       auto put = state_->append(**found, records[i].partition_key, records[i].explicit_hash_key,
@@ -788,7 +765,16 @@ outcome<put_records_response> fake_stream::put_records(
 
 outcome<std::string> fake_stream::get_shard_iterator(const get_shard_iterator_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find(req.stream));
+  auto found = state_->find(req.stream);
+  if (!found && !req.stream.stream_name.empty() && req.stream.stream_arn.empty()) {
+    // AWS names the shard (its id read leniently), not the stream, when the stream is missing.
+    const auto index = rulebook::lenient_shard_index(req.shard_id);
+    return refused(
+        index ? rulebook::shard_not_found(rulebook::shard_id(*index), req.stream.stream_name,
+                                          account_id)
+              : rulebook::shard_not_parsed(req.shard_id, req.stream.stream_name, account_id));
+  }
+  SPATE_FAKE_TRY(stream, std::move(found));
   SPATE_FAKE_TRY(s, state_->find_shard(*stream, req.shard_id));
   SPATE_FAKE_TRY(position, state_->position_of(*stream, *s, req.position));
   return "fake|" + stream->name + "|" + std::to_string(stream->id) + "|" + s->id + "|" +
@@ -798,7 +784,7 @@ outcome<std::string> fake_stream::get_shard_iterator(const get_shard_iterator_re
 outcome<get_records_response> fake_stream::get_records(const std::string& shard_iterator,
                                                        std::optional<int> limit) {
   SPATE_FAKE_ENTER();
-  if (limit && (*limit < 1 || *limit > get_records_max_limit)) {
+  if (limit && (*limit < 1 || *limit > static_cast<int>(rulebook::get_records_max_records))) {
     return validation("Limit must be between 1 and 10000.");
   }
   const auto f = split(shard_iterator, '|');
@@ -806,22 +792,24 @@ outcome<get_records_response> fake_stream::get_records(const std::string& shard_
       f[4].size() > 18) {
     return invalid_argument("Invalid ShardIterator.");
   }
-  SPATE_FAKE_TRY(stream, state_->find_by_name(f[1]));
-  if (std::to_string(stream->id) != f[2]) {
-    return not_found("Stream " + f[1] + " under account " + account_id + " not found.");
+  // An iterator of a deleted (or deleted and created again) stream: AWS names the shard.
+  auto found = state_->find_by_name(f[1]);
+  if (!found || std::to_string((*found)->id) != f[2]) {
+    return refused(rulebook::shard_not_found(f[3], f[1], account_id));
   }
+  stream_data* stream = *found;
   SPATE_FAKE_TRY(s, state_->find_shard(*stream, f[3]));
   const auto position = static_cast<std::size_t>(std::stoull(f[4]));
   if (position > s->records.size()) return invalid_argument("Invalid ShardIterator.");
 
   get_records_response out;
-  const auto max = static_cast<std::size_t>(limit.value_or(get_records_max_limit));
+  const auto max = limit ? static_cast<std::size_t>(*limit) : rulebook::get_records_max_records;
   std::size_t next = position;
   std::size_t bytes = 0;
   while (next < s->records.size() && out.records.size() < max) {
     const stored_record& r = s->records[next];
     const std::size_t size = r.data.size() + r.partition_key.size();
-    if (!out.records.empty() && bytes + size > get_records_max_bytes) break;
+    if (!out.records.empty() && bytes + size > rulebook::get_records_max_bytes) break;
     bytes += size;
     record copy;
     copy.sequence_number = format_sequence(r.sequence);
@@ -841,37 +829,24 @@ outcome<get_records_response> fake_stream::get_records(const std::string& shard_
   return out;
 }
 
-namespace {
-
-std::string not_eligible(const fake_shard& s, const stream_data& stream, const char* action) {
-  return "Shard " + s.id + " in stream " + stream.name + " under account " + account_id +
-         " has already been merged or split, and thus is not eligible for " + action + ".";
-}
-
-}  // namespace
-
 outcome<void> fake_stream::split_shard(const split_shard_request& req) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find(req.stream));
   SPATE_FAKE_TRY(parent, state_->find_shard(*stream, req.shard_to_split));
-  if (!parent->open()) return invalid_argument(not_eligible(*parent, *stream, "splitting"));
-  const auto new_start = parse_decimal(req.new_starting_hash_key);
+  const auto new_start = parse_uint128(req.new_starting_hash_key);
   if (!new_start) {
     return validation("NewStartingHashKey must be a decimal 128-bit number.");
   }
-  const key_range range = parent->range;
-  if (*new_start <= range.start + 1 || *new_start >= range.end) {
-    return invalid_argument("NewStartingHashKey " + req.new_starting_hash_key +
-                            " used in SplitShard() on shard " + parent->id + " in stream " +
-                            stream->name + " under account " + account_id +
-                            " is not both greater than one plus the shard's StartingHashKey " +
-                            to_decimal(range.start) + " and less than the shard's EndingHashKey " +
-                            to_decimal(range.end) + ".");
+  if (auto e = rulebook::check_shard_limit(account_id, region, state_->account_open_shards(), 1,
+                                           account_shard_limit)) {
+    return refused(std::move(*e));
   }
-  if (state_->account_open_shards() + 1 > account_shard_limit) {
-    return limit_exceeded("This request would exceed the shard limit for the account.");
+  if (auto e = rulebook::check_split({stream->name, account_id},
+                                     {parent->id, parent->range, parent->open()}, *new_start)) {
+    return refused(std::move(*e));
   }
   const std::int64_t now = now_ms();
+  const hash_range range = parent->range;
   const std::string parent_id = parent->id;
   state_->close_shard(*parent, now);  // before add_shard: it may move the shards
   state_->add_shard(*stream, {range.start, *new_start - 1}, parent_id, {}, now);
@@ -884,19 +859,14 @@ outcome<void> fake_stream::merge_shards(const merge_shards_request& req) {
   SPATE_FAKE_TRY(stream, state_->find(req.stream));
   SPATE_FAKE_TRY(first, state_->find_shard(*stream, req.shard_to_merge));
   SPATE_FAKE_TRY(second, state_->find_shard(*stream, req.adjacent_shard_to_merge));
-  for (const fake_shard* s : {first, second}) {
-    if (!s->open()) return invalid_argument(not_eligible(*s, *stream, "merging"));
-  }
-  const key_range a = first->range;
-  const key_range b = second->range;
-  const bool adjacent = (a.end != uint128_max && a.end + 1 == b.start) ||
-                        (b.end != uint128_max && b.end + 1 == a.start);
-  if (first == second || !adjacent) {
-    return invalid_argument("Shards " + first->id + " and " + second->id + " in stream " +
-                            stream->name + " under account " + account_id +
-                            " are not an adjacent pair of shards eligible for merging");
+  if (auto e = rulebook::check_merge({stream->name, account_id},
+                                     {first->id, first->range, first->open()},
+                                     {second->id, second->range, second->open()})) {
+    return refused(std::move(*e));
   }
   const std::int64_t now = now_ms();
+  const hash_range a = first->range;
+  const hash_range b = second->range;
   const std::string first_id = first->id;
   const std::string second_id = second->id;
   state_->close_shard(*first, now);
@@ -906,88 +876,53 @@ outcome<void> fake_stream::merge_shards(const merge_shards_request& req) {
   return {};
 }
 
-// Uniform scaling as AWS does it, through splits and merges: each open shard is split at every
-// target boundary inside it (a chain of splits of the right-hand piece), then the pieces of each
-// target range are merged left to right (a chain of merges). Pieces that are split or merged
-// again are closed at once and stay empty. Every new shard thus has at most two parents that
-// cover its range exactly, and reads its parents' keys only after they end.
+// Uniform scaling through rulebook::plan_uniform_scaling's series of splits and merges, applied
+// to the fake's shards as spated's engine applies it: the new shards get the same ids, ranges
+// and parents.
 outcome<update_shard_count_response> fake_stream::update_shard_count(const stream_ref& ref,
                                                                      int target) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find(ref));
   if (target < 1) return validation("TargetShardCount must be at least 1.");
-  const int current = stream->open_shard_count();
-  const std::string counts = " Current open shard count: " + std::to_string(current) +
-                             ", Target shard count: " + std::to_string(target);
-  if (target > max_shards_per_stream ||
-      state_->account_open_shards() - current + target > account_shard_limit) {
-    return limit_exceeded("Target shard count or number of open shards cannot be greater than " +
-                          std::to_string(account_shard_limit) + "." + counts);
+  const std::size_t current = stream->open_shard_count();
+  const auto wanted = static_cast<std::size_t>(target);
+  if (auto e = rulebook::check_shard_count(current, wanted, state_->account_open_shards(),
+                                           account_shard_limit)) {
+    return refused(std::move(*e));
   }
-  if (target > current * 2) {
-    return limit_exceeded(
-        "UpdateShardCount cannot scale up over double your current open shard "
-        "count." +
-        counts);
-  }
-  if (target * 2 < current) {
-    return limit_exceeded(
-        "UpdateShardCount cannot scale down below half your current open "
-        "shard count." +
-        counts);
-  }
-  update_shard_count_response out{current, target};
-  if (target == current) return out;
+  update_shard_count_response out{static_cast<int>(current), target};
+  if (wanted == current) return out;
 
-  const std::int64_t now = now_ms();
-  std::vector<int> open;  // shard indexes (positions in stream->shards), by starting key
-  for (std::size_t i = 0; i < stream->shards.size(); ++i) {
-    if (stream->shards[i].open()) open.push_back(static_cast<int>(i));
-  }
-  std::sort(open.begin(), open.end(), [&](int x, int y) {
-    return stream->shards[x].range.start < stream->shards[y].range.start;
-  });
-  const std::vector<key_range> targets = split_evenly(target);
-  auto add = [&](key_range range, int parent, int adjacent) {
-    state_->add_shard(*stream, range, stream->shards[parent].id,
-                      adjacent < 0 ? std::string() : stream->shards[adjacent].id, now);
-    return static_cast<int>(stream->shards.size() - 1);
+  struct sink : rulebook::reshard_sink {
+    sink(fake_stream::state& state, stream_data& stream, std::int64_t now)
+        : state(state), stream(stream), now(now) {}
+    void close(shard_index shard) override { state.close_shard(stream.shards.at(shard), now); }
+    shard_index add(hash_range range, shard_index parent,
+                    std::optional<shard_index> adjacent) override {
+      const std::string parent_id = stream.shards.at(parent).id;
+      const std::string adjacent_id = adjacent ? stream.shards.at(*adjacent).id : std::string();
+      return state.add_shard(stream, range, parent_id, adjacent_id, now).index;
+    }
+    fake_stream::state& state;
+    stream_data& stream;
+    std::int64_t now;
   };
-
-  std::vector<int> pieces;
-  for (int s : open) {
-    int rest = s;
-    for (const auto& t : targets) {
-      const key_range r = stream->shards[rest].range;
-      if (t.start <= r.start || t.start > r.end) continue;
-      state_->close_shard(stream->shards[rest], now);
-      pieces.push_back(add({r.start, t.start - 1}, rest, -1));
-      rest = add({t.start, r.end}, rest, -1);
-    }
-    pieces.push_back(rest);
+  std::vector<rulebook::open_shard> open;
+  for (const auto& s : stream->shards) {
+    if (s.open()) open.push_back({s.index, s.range});
   }
-  std::size_t next_piece = 0;
-  for (const auto& t : targets) {
-    int acc = pieces[next_piece++];
-    while (stream->shards[acc].range.end < t.end) {
-      const int right = pieces[next_piece++];
-      state_->close_shard(stream->shards[acc], now);
-      state_->close_shard(stream->shards[right], now);
-      acc = add({stream->shards[acc].range.start, stream->shards[right].range.end}, acc, right);
-    }
-  }
+  sink to_shards(*state_, *stream, now_ms());
+  rulebook::plan_uniform_scaling(std::move(open), wanted, to_shards);
   return out;
 }
 
 outcome<void> fake_stream::update_stream_mode(const std::string& stream_arn, bool on_demand) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find_by_arn(stream_arn));
-  if (on_demand && !stream->on_demand) {
-    int count = 0;
-    for (const auto& [name, s] : state_->streams) count += s->on_demand;
-    if (count + 1 > on_demand_stream_limit) {
-      return limit_exceeded("This request would exceed the limit of on-demand streams.");
-    }
+  if (on_demand && !stream->on_demand &&
+      state_->on_demand_stream_count() + 1 > on_demand_stream_limit) {
+    return refused(
+        rulebook::on_demand_stream_limit_exceeded(on_demand_stream_limit, account_id, region));
   }
   stream->on_demand = on_demand;
   return {};
@@ -995,20 +930,16 @@ outcome<void> fake_stream::update_stream_mode(const std::string& stream_arn, boo
 
 namespace {
 
-std::optional<error> check_retention_hours(int hours) {
-  if (hours < min_retention_hours) {
-    return invalid_argument(
-        "Minimum allowed retention period is 24 hours. Requested retention "
-        "period (" +
-        std::to_string(hours) + " hours) is too short.");
+// The two retention actions: bounds first, then the direction of the change.
+outcome<void> change_retention(stream_data& stream, int hours,
+                               rulebook::retention_direction direction) {
+  if (auto e = rulebook::check_retention_hours(hours)) return refused(std::move(*e));
+  if (auto e =
+          rulebook::check_retention_change(direction, hours, stream.name, stream.retention_hours)) {
+    return refused(std::move(*e));
   }
-  if (hours > max_retention_hours) {
-    return invalid_argument(
-        "Maximum allowed retention period is 8760 hours. Requested "
-        "retention period (" +
-        std::to_string(hours) + " hours) is too long.");
-  }
-  return std::nullopt;
+  stream.retention_hours = hours;
+  return {};
 }
 
 }  // namespace
@@ -1016,36 +947,20 @@ std::optional<error> check_retention_hours(int hours) {
 outcome<void> fake_stream::increase_retention(const stream_ref& ref, int hours) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find(ref));
-  if (auto e = check_retention_hours(hours)) return *e;
-  if (hours < stream->retention_hours) {
-    return invalid_argument(
-        "Requested retention period (" + std::to_string(hours) + " hours) for stream " +
-        stream->name + " can not be shorter than existing retention period (" +
-        std::to_string(stream->retention_hours) + " hours). Use DecreaseRetentionPeriod API.");
-  }
-  stream->retention_hours = hours;
-  return {};
+  return change_retention(*stream, hours, rulebook::retention_direction::increase);
 }
 
 outcome<void> fake_stream::decrease_retention(const stream_ref& ref, int hours) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find(ref));
-  if (auto e = check_retention_hours(hours)) return *e;
-  if (hours > stream->retention_hours) {
-    return invalid_argument(
-        "Requested retention period (" + std::to_string(hours) + " hours) for stream " +
-        stream->name + " can not be longer than existing retention period (" +
-        std::to_string(stream->retention_hours) + " hours). Use IncreaseRetentionPeriod API.");
-  }
-  stream->retention_hours = hours;
-  return {};
+  return change_retention(*stream, hours, rulebook::retention_direction::decrease);
 }
 
 outcome<void> fake_stream::add_tags(const stream_ref& ref,
                                     const std::map<std::string, std::string>& tags) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find(ref));
-  return merge_tags(stream->tags, tags);
+  return merge_tags(stream->tags, tags, stream->name);
 }
 
 outcome<void> fake_stream::remove_tags(const stream_ref& ref,
@@ -1066,7 +981,7 @@ outcome<void> fake_stream::tag_resource(const std::string& arn,
                                         const std::map<std::string, std::string>& tags) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(target, state_->tags_of(arn));
-  return merge_tags(*target, tags);
+  return merge_tags(*target, tags, rulebook::parse_stream_arn(arn).name);
 }
 
 outcome<void> fake_stream::untag_resource(const std::string& arn,
@@ -1088,21 +1003,19 @@ outcome<consumer_description> fake_stream::register_consumer(const std::string& 
                                                              const std::string& consumer_name) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find_by_arn(stream_arn));
-  if (!valid_stream_name(consumer_name)) {
+  if (!rulebook::valid_name(consumer_name)) {
     return validation("ConsumerName must be 1 to 128 characters of [a-zA-Z0-9_.-].");
   }
   if (stream->consumers.count(consumer_name)) {
-    return in_use("Consumer " + consumer_name + " under stream " + stream_arn + " already exists.");
+    return refused(rulebook::consumer_already_exists(consumer_name, stream->name, account_id));
   }
-  if (stream->consumers.size() >= static_cast<std::size_t>(consumer_limit)) {
-    return limit_exceeded("Stream " + stream_arn + " already has " +
-                          std::to_string(consumer_limit) + " registered consumers.");
+  if (stream->consumers.size() >= rulebook::consumers_per_stream) {
+    return refused(rulebook::consumer_limit_exceeded(stream->name, account_id));
   }
   const std::int64_t now = now_ms();
   fake_consumer c;
   c.description.consumer_name = consumer_name;
-  c.description.consumer_arn =
-      stream->arn + "/consumer/" + consumer_name + ":" + std::to_string(now / 1000);
+  c.description.consumer_arn = rulebook::consumer_arn(stream->arn, consumer_name, now);
   c.description.consumer_status = "ACTIVE";
   c.description.created_ms = now;
   c.description.stream_arn = stream->arn;
@@ -1145,10 +1058,7 @@ outcome<void> fake_stream::subscribe_to_shard(const subscribe_request& req,
   {
     SPATE_FAKE_ENTER();
     auto [stream, consumer] = state_->find_consumer_by_arn(req.consumer_arn);
-    if (!consumer) {
-      return not_found("Consumer " + req.consumer_arn + " under account " + account_id +
-                       " not found.");
-    }
+    if (!consumer) return consumer_arn_not_found(req.consumer_arn);
     SPATE_FAKE_TRY(s, state_->find_shard(*stream, req.shard_id));
     SPATE_FAKE_TRY(position, state_->position_of(*stream, *s, req.position));
     const std::int64_t now = now_ms();

@@ -8,8 +8,9 @@
 // error. With aggregation, the batch's user records are packed per predicted shard into KPL
 // aggregates first, and each aggregate's outcome settles all of its user records.
 #include "client/backoff.h"
-#include "client/hash_key.h"
 #include "client/kpl_aggregation.h"
+#include "common/uint128.h"
+#include "kinesis/hash_keys.h"
 
 #include <spate/client/producer.h>
 
@@ -22,6 +23,9 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_set>
+
+// The rulebook (src/kinesis); `kinesis` in this namespace is the client interface.
+namespace rulebook = spate::kinesis;
 
 namespace spate::client {
 namespace {
@@ -56,8 +60,8 @@ std::future<outcome<put_result>> ready(error e) {
 
 // An open shard's hash-key range, for predicting where an aggregate lands.
 struct shard_range {
-  detail::hash_key start = 0;
-  detail::hash_key end = 0;
+  uint128 start = 0;
+  uint128 end = 0;
   std::string shard_id;
 };
 
@@ -90,7 +94,7 @@ struct producer::impl {
     if (key.size() + data.size() > max_record_bytes) {
       return ready({"ValidationException", "record (data + partition key) exceeds 1 MiB", 0});
     }
-    if (!ehk.empty() && !detail::parse_decimal(ehk)) {
+    if (!ehk.empty() && !parse_uint128(ehk)) {
       return ready(
           {"ValidationException", "explicit hash key must be a decimal 128-bit integer", 0});
     }
@@ -283,9 +287,8 @@ struct producer::impl {
     };
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& p = batch[i];
-      detail::hash_key h = p.explicit_hash_key.empty()
-                               ? detail::partition_hash(p.key)
-                               : *detail::parse_decimal(p.explicit_hash_key);
+      uint128 h = p.explicit_hash_key.empty() ? rulebook::partition_key_hash(p.key)
+                                              : *parse_uint128(p.explicit_hash_key);
       auto& a = open[predict_shard(h, p.key)];
       detail::user_record u{p.key, p.explicit_hash_key, p.data};
       // The aggregate's own partition key counts against the 1 MiB record limit too.
@@ -296,7 +299,7 @@ struct producer::impl {
       if (a.agg.empty()) {
         // The aggregate goes where its first record would: its key, and its hash pinned.
         a.e.wire.partition_key = p.key;
-        a.e.wire.explicit_hash_key = detail::to_decimal(h);
+        a.e.wire.explicit_hash_key = to_decimal(h);
       }
       a.agg.add(std::move(u));
       a.e.members.push_back(i);
@@ -305,7 +308,7 @@ struct producer::impl {
     return entries;
   }
 
-  std::string predict_shard(detail::hash_key h, const std::string& key) const {
+  std::string predict_shard(uint128 h, const std::string& key) const {
     std::lock_guard lock(map_mu);
     for (const auto& r : shard_map) {
       if (h >= r.start && h <= r.end) return r.shard_id;
@@ -329,8 +332,8 @@ struct producer::impl {
       if (!page.ok()) return;  // keep the old map; aggregation still works per key
       for (const auto& s : page->shards) {
         if (!s.open()) continue;
-        auto lo = detail::parse_decimal(s.hash_range.starting_hash_key);
-        auto hi = detail::parse_decimal(s.hash_range.ending_hash_key);
+        auto lo = parse_uint128(s.hash_range.starting_hash_key);
+        auto hi = parse_uint128(s.hash_range.ending_hash_key);
         if (lo && hi) fresh.push_back({*lo, *hi, s.shard_id});
       }
       if (page->next_token.empty()) break;
@@ -369,8 +372,8 @@ struct producer::impl {
           }
         }
         if (options.aggregate && have && r.ok() && entries[i].members.size() > 1 &&
-            predict_shard(*detail::parse_decimal(wire[i].explicit_hash_key),
-                          wire[i].partition_key) != r.shard_id) {
+            predict_shard(*parse_uint128(wire[i].explicit_hash_key), wire[i].partition_key) !=
+                r.shard_id) {
           map_stale = true;
         }
       }

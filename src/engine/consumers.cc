@@ -10,10 +10,8 @@
 #include "common/log.h"
 #include "engine/engine.h"
 #include "engine/stream_state.h"
-
-#include <fmt/format.h>
-
-#include <charconv>
+#include "kinesis/identifiers.h"
+#include "kinesis/limits.h"
 
 namespace spate::engine {
 namespace {
@@ -21,42 +19,27 @@ namespace {
 using metadata::consumer_record;
 using metadata::consumer_status;
 
-constexpr std::size_t consumers_per_stream = 20;  // AWS's limit
-constexpr std::size_t creating_at_once = 5;       // AWS: at most 5 consumers CREATING
-
 }  // namespace
 
 std::string engine::consumer_arn(std::string_view stream, std::string_view name,
                                  std::int64_t created_ms) const {
-  return fmt::format("{}/consumer/{}:{}", stream_arn(stream), name, created_ms / 1000);
+  return kinesis::consumer_arn(stream_arn(stream), name, created_ms);
 }
 
 std::optional<consumer_key> engine::parse_consumer_arn(std::string_view arn) const {
-  // arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<seconds>
+  const auto parts = kinesis::parse_consumer_arn(arn);
+  if (!parts) return std::nullopt;
+  // Only this server's account and region: the stream ARN must be one it would write.
   const std::string prefix = stream_arn("");
-  if (!arn.starts_with(prefix)) return std::nullopt;
-  arn.remove_prefix(prefix.size());
-  const auto marker = arn.find("/consumer/");
-  const auto colon = arn.rfind(':');
-  if (marker == std::string_view::npos || colon == std::string_view::npos || colon < marker) {
+  if (!parts->stream_arn.starts_with(prefix) || parts->stream_arn.size() == prefix.size()) {
     return std::nullopt;
   }
-  consumer_key key;
-  key.stream = std::string(arn.substr(0, marker));
-  key.name = std::string(arn.substr(marker + 10, colon - marker - 10));
-  const auto digits = arn.substr(colon + 1);
-  std::int64_t seconds = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  if (key.stream.empty() || key.name.empty()) return std::nullopt;
-  key.created_s = seconds;
-  return key;
+  return consumer_key{std::string(parts->stream_arn.substr(prefix.size())),
+                      std::string(parts->consumer), parts->created_s};
 }
 
 failure engine::consumer_not_found(const consumer_key& key) const {
-  return {failure_kind::resource_not_found,
-          fmt::format("Consumer {} under stream {} not found for account {}.", key.name, key.stream,
-                      options_.account_id)};
+  return to_failure(kinesis::consumer_not_found(key.name, key.stream, options_.account_id));
 }
 
 outcome<consumer_record> engine::register_consumer(const std::string& stream_name,
@@ -68,24 +51,16 @@ outcome<consumer_record> engine::register_consumer(const std::string& stream_nam
     return not_active(*stream);
   }
   if (stream->consumers.contains(name)) {
-    return failure{failure_kind::resource_in_use,
-                   fmt::format("Consumer {} under stream {} already exists for account {}.", name,
-                               stream_name, options_.account_id)};
+    return to_failure(kinesis::consumer_already_exists(name, stream_name, options_.account_id));
   }
-  if (stream->consumers.size() >= consumers_per_stream) {
-    return failure{failure_kind::limit_exceeded,
-                   fmt::format("Consumer limit of {} for stream {} under account {} has been "
-                               "reached.",
-                               consumers_per_stream, stream_name, options_.account_id)};
+  if (stream->consumers.size() >= kinesis::consumers_per_stream) {
+    return to_failure(kinesis::consumer_limit_exceeded(stream_name, options_.account_id));
   }
   const auto creating =
       std::count_if(stream->consumers.begin(), stream->consumers.end(),
                     [](const auto& c) { return c.second.status == consumer_status::creating; });
-  if (static_cast<std::size_t>(creating) >= creating_at_once) {
-    return failure{failure_kind::limit_exceeded,
-                   fmt::format("Only {} consumers can be in CREATING state at the same time for "
-                               "stream {} under account {}.",
-                               creating_at_once, stream_name, options_.account_id)};
+  if (static_cast<std::size_t>(creating) >= kinesis::consumers_creating_at_once) {
+    return to_failure(kinesis::consumers_creating_limit(stream_name, options_.account_id));
   }
   consumer_record c;
   c.stream = stream_name;

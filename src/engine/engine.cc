@@ -6,8 +6,11 @@
 #include "common/log.h"
 #include "engine/shard_iterator.h"
 #include "engine/stream_state.h"
+#include "kinesis/hash_keys.h"
+#include "kinesis/identifiers.h"
+#include "kinesis/limits.h"
+#include "kinesis/rules.h"
 #include "metadata/errc.h"
-#include "metadata/hash_key.h"
 #include "storage/errc.h"
 
 #include <fmt/format.h>
@@ -30,8 +33,6 @@ using metadata::shard_record;
 using metadata::stream_mode;
 using metadata::stream_record;
 using metadata::stream_status;
-
-constexpr std::size_t on_demand_initial_shards = 4;
 
 std::string stream_dir_name(const stream_record& s) {
   return s.name + "-" + std::to_string(s.created_ms);
@@ -182,7 +183,7 @@ result<std::shared_ptr<engine::shard_state>> engine::open_shard(const stream_sta
                                                                 const shard_record& record) {
   auto state = std::make_shared<shard_state>();
   state->record = record;
-  state->id = metadata::shard_id(record.index);
+  state->id = kinesis::shard_id(record.index);
   storage::shard_log_options log_options;
   log_options.segment_size = options_.segment_size;
   const std::string dir = stream.dir + "/" + state->id;
@@ -199,7 +200,7 @@ result<std::shared_ptr<engine::shard_state>> engine::open_shard(const stream_sta
 // --- lookups and messages ----------------------------------------------------------------
 
 std::string engine::stream_arn(std::string_view name) const {
-  return fmt::format("arn:aws:kinesis:{}:{}:stream/{}", options_.region, options_.account_id, name);
+  return kinesis::stream_arn(options_.region, options_.account_id, name);
 }
 
 outcome<std::string> engine::stream_name_from_arn(std::string_view arn) const {
@@ -208,45 +209,36 @@ outcome<std::string> engine::stream_name_from_arn(std::string_view arn) const {
     return std::string(arn.substr(prefix.size()));
   }
   // An ARN of another account or region (or not a stream ARN): name what it points at.
-  // arn:<partition>:kinesis:<region>:<account>:stream/<name>
-  std::string_view account = options_.account_id;
-  std::string_view name = arn;
-  if (const auto slash = arn.find(":stream/"); slash != std::string_view::npos) {
-    name = arn.substr(slash + 8);
-    const auto before = arn.substr(0, slash);
-    if (const auto colon = before.rfind(':'); colon != std::string_view::npos) {
-      account = before.substr(colon + 1);
-    }
-  }
-  return failure{failure_kind::resource_not_found,
-                 fmt::format("Stream {} under account {} not found.", name, account)};
+  const auto other = kinesis::parse_stream_arn(arn);
+  return to_failure(kinesis::stream_not_found(
+      other.name, other.account.empty() ? std::string_view(options_.account_id) : other.account));
 }
 
-std::string engine::shard_limit_message(std::size_t open, std::size_t additional) const {
-  return fmt::format(
-      "This request would exceed the shard limit for the account {} in {}. Current shard count "
-      "for the account: {}. Limit: {}. Number of additional shards that would have resulted from "
-      "this request: {}. Refer to the AWS Service Limits page "
-      "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits "
-      "and how to request higher limits.",
-      options_.account_id, options_.region, open, options_.shard_limit, additional);
+std::optional<failure> engine::check_shard_limit(std::size_t open, std::size_t additional) const {
+  if (auto refused = kinesis::check_shard_limit(options_.account_id, options_.region, open,
+                                                additional, options_.shard_limit)) {
+    return to_failure(std::move(*refused));
+  }
+  return std::nullopt;
+}
+
+failure engine::on_demand_limit() const {
+  return to_failure(kinesis::on_demand_stream_limit_exceeded(options_.on_demand_stream_limit,
+                                                             options_.account_id, options_.region));
 }
 
 failure engine::not_found(std::string_view name) const {
-  return {failure_kind::resource_not_found,
-          fmt::format("Stream {} under account {} not found.", name, options_.account_id)};
+  return to_failure(kinesis::stream_not_found(name, options_.account_id));
 }
 
 failure engine::not_active(const stream_state& stream) const {
-  return {failure_kind::resource_in_use,
-          fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
-                      stream.record.name, options_.account_id, to_string(stream.record.status))};
+  return to_failure(kinesis::stream_not_active(stream.record.name, options_.account_id,
+                                               to_string(stream.record.status)));
 }
 
 failure engine::shard_not_found(shard_index shard, std::string_view stream) const {
-  return {failure_kind::resource_not_found,
-          fmt::format("Shard {} in stream {} under account {} does not exist",
-                      metadata::shard_id(shard), stream, options_.account_id)};
+  return to_failure(
+      kinesis::shard_not_found(kinesis::shard_id(shard), stream, options_.account_id));
 }
 
 std::shared_ptr<engine::stream_state> engine::find(std::string_view name) const {
@@ -295,25 +287,12 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
                                     stream_mode mode,
                                     const std::map<std::string, std::string>& tags) {
   std::lock_guard control(control_mu_);
-  if (find(name)) {
-    return failure{
-        failure_kind::resource_in_use,
-        fmt::format("Stream {} under account {} already exists.", name, options_.account_id)};
-  }
+  if (find(name)) return to_failure(kinesis::stream_already_exists(name, options_.account_id));
   if (mode == stream_mode::on_demand) {
-    if (shard_count == 0) shard_count = on_demand_initial_shards;
-    if (on_demand_stream_count() + 1 > options_.on_demand_stream_limit) {
-      return failure{
-          failure_kind::limit_exceeded,
-          fmt::format("This request would exceed the limit of {} on-demand streams for the "
-                      "account {} in {}.",
-                      options_.on_demand_stream_limit, options_.account_id, options_.region)};
-    }
+    if (shard_count == 0) shard_count = kinesis::on_demand_initial_shards;
+    if (on_demand_stream_count() + 1 > options_.on_demand_stream_limit) return on_demand_limit();
   }
-  const std::size_t open = open_shard_count();
-  if (open + shard_count > options_.shard_limit) {
-    return failure{failure_kind::limit_exceeded, shard_limit_message(open, shard_count)};
-  }
+  if (auto refused = check_shard_limit(open_shard_count(), shard_count)) return *refused;
 
   auto stream = std::make_shared<stream_state>();
   stream_record& record = stream->record;
@@ -332,7 +311,7 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
   stream->dir = options_.data_dir + "/streams/" + stream_dir_name(record);
 
   std::vector<shard_record> shards;
-  const auto ranges = metadata::split_evenly(shard_count);
+  const auto ranges = kinesis::split_evenly(shard_count);
   for (shard_index i = 0; i < shard_count; ++i) {
     shard_record shard;
     shard.index = i;
@@ -401,9 +380,14 @@ outcome<void> engine::delete_stream(const std::string& name, bool enforce_consum
     return {};
   }
   if (stream->record.status == stream_status::deleting) return {};
+  const bool creating = stream->record.status == stream_status::creating;
   auto updated = stream->record;
   updated.status = stream_status::deleting;
   SPATE_TRY_VOID(store_record(*stream, updated, "deleting stream " + name));
+  if (creating) {
+    std::unique_lock lock(stream->mu);
+    stream->deleted_while_creating = true;
+  }
   schedule(options_.delete_stream_ms, [this, name] {
     std::lock_guard control(control_mu_);
     remove_stream_now(name);
@@ -457,20 +441,12 @@ outcome<void> engine::change_retention(const std::string& name, int hours,
                                        retention_change change) {
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_active(name));
-  const int current = stream->record.retention_hours;
-  if (change == retention_change::increase && hours < current) {
-    return failure{failure_kind::invalid_argument,
-                   fmt::format("Requested retention period ({} hours) for stream {} can not be "
-                               "shorter than existing retention period ({} hours). Use "
-                               "DecreaseRetentionPeriod API.",
-                               hours, name, current)};
-  }
-  if (change == retention_change::decrease && hours > current) {
-    return failure{failure_kind::invalid_argument,
-                   fmt::format("Requested retention period ({} hours) for stream {} can not be "
-                               "longer than existing retention period ({} hours). Use "
-                               "IncreaseRetentionPeriod API.",
-                               hours, name, current)};
+  const auto direction = change == retention_change::increase
+                             ? kinesis::retention_direction::increase
+                             : kinesis::retention_direction::decrease;
+  if (auto refused =
+          kinesis::check_retention_change(direction, hours, name, stream->record.retention_hours)) {
+    return to_failure(std::move(*refused));
   }
   auto updated = stream->record;
   updated.retention_hours = hours;
@@ -483,11 +459,8 @@ outcome<void> engine::add_tags(const std::string& name,
   SPATE_TRY(auto stream, find_or_fail(name));
   auto merged = stream->record.tags;
   for (const auto& [k, v] : tags) merged[k] = v;
-  if (merged.size() > 50) {
-    return failure{failure_kind::invalid_argument,
-                   fmt::format("Failed to add tags to stream {} under account {} because a "
-                               "given stream cannot have more than 50 tags associated with it.",
-                               name, options_.account_id)};
+  if (merged.size() > kinesis::tags_per_stream) {
+    return to_failure(kinesis::too_many_tags(name, options_.account_id));
   }
   if (auto r = catalog_->put_tags(name, tags); !r)
     return internal_failure("adding tags", r.error());
@@ -508,7 +481,7 @@ outcome<void> engine::remove_tags(const std::string& name, const std::vector<std
 }
 
 outcome<void> engine::split_shard(const std::string& name, shard_index index, uint128 new_start) {
-  const std::string shard_id = metadata::shard_id(index);
+  const std::string shard_id = kinesis::shard_id(index);
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_active(name));
   std::shared_ptr<shard_state> parent;
@@ -517,24 +490,11 @@ outcome<void> engine::split_shard(const std::string& name, shard_index index, ui
     parent = stream->find_shard(index);
   }
   if (!parent) return shard_not_found(index, name);
-  if (open_shard_count() + 1 > options_.shard_limit) {
-    return failure{failure_kind::limit_exceeded, shard_limit_message(open_shard_count(), 1)};
-  }
-  const metadata::hash_range range = parent->record.range;
-  if (!parent->record.is_open()) {
-    return failure{failure_kind::invalid_argument,
-                   fmt::format("Shard {} in stream {} under account {} has already been merged or "
-                               "split, and thus is not eligible for splitting.",
-                               shard_id, name, options_.account_id)};
-  }
-  if (new_start <= range.start + 1 || new_start >= range.end) {
-    return failure{
-        failure_kind::invalid_argument,
-        fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} "
-                    "under account {} is not both greater than one plus the shard's "
-                    "StartingHashKey {} and less than the shard's EndingHashKey {}.",
-                    to_decimal(new_start), shard_id, name, options_.account_id,
-                    to_decimal(range.start), to_decimal(range.end))};
+  if (auto refused = check_shard_limit(open_shard_count(), 1)) return *refused;
+  if (auto refused = kinesis::check_split(
+          {name, options_.account_id}, {shard_id, parent->record.range, parent->record.is_open()},
+          new_start)) {
+    return to_failure(std::move(*refused));
   }
   const auto plan =
       plan_split(parent->record, new_start, stream->record.next_shard_index, now_ms());
@@ -543,8 +503,8 @@ outcome<void> engine::split_shard(const std::string& name, shard_index index, ui
 
 outcome<void> engine::merge_shards(const std::string& name, shard_index index,
                                    shard_index adjacent_index) {
-  const std::string shard_id = metadata::shard_id(index);
-  const std::string adjacent_id = metadata::shard_id(adjacent_index);
+  const std::string shard_id = kinesis::shard_id(index);
+  const std::string adjacent_id = kinesis::shard_id(adjacent_index);
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_active(name));
   std::shared_ptr<shard_state> first, second;
@@ -554,23 +514,10 @@ outcome<void> engine::merge_shards(const std::string& name, shard_index index,
     second = stream->find_shard(adjacent_index);
   }
   if (!first || !second) return shard_not_found(first ? adjacent_index : index, name);
-  for (const auto* s : {first.get(), second.get()}) {
-    if (!s->record.is_open()) {
-      return failure{failure_kind::invalid_argument,
-                     fmt::format("Shard {} in stream {} under account {} has already been merged "
-                                 "or split, and thus is not eligible for merging",
-                                 s->id, name, options_.account_id)};
-    }
-  }
-  const auto& a = first->record.range;
-  const auto& b = second->record.range;
-  const bool adjacent = (a.end != uint128_max && a.end + 1 == b.start) ||
-                        (b.end != uint128_max && b.end + 1 == a.start);
-  if (!adjacent) {
-    return failure{failure_kind::invalid_argument,
-                   fmt::format("Shards {} and {} in stream {} under account {} are not an "
-                               "adjacent pair of shards eligible for merging",
-                               shard_id, adjacent_id, name, options_.account_id)};
+  if (auto refused = kinesis::check_merge(
+          {name, options_.account_id}, {shard_id, first->record.range, first->record.is_open()},
+          {adjacent_id, second->record.range, second->record.is_open()})) {
+    return to_failure(std::move(*refused));
   }
   const auto plan =
       plan_merge(first->record, second->record, stream->record.next_shard_index, now_ms());
@@ -586,27 +533,9 @@ outcome<std::size_t> engine::update_shard_count(const std::string& name, std::si
     for (const auto* s : stream->routing) open.push_back(s->record);
   }
   const std::size_t current = open.size();
-  auto limit = [](std::string message) {
-    return failure{failure_kind::limit_exceeded, std::move(message)};
-  };
-  const std::size_t account_open = open_shard_count();
-  if (target > options_.shard_limit || account_open - current + target > options_.shard_limit) {
-    return limit(
-        fmt::format("Target shard count or number of open shards cannot be greater than "
-                    "{}. Current open shard count: {}, Target shard count: {}",
-                    options_.shard_limit, current, target));
-  }
-  if (target > current * 2) {
-    return limit(
-        fmt::format("UpdateShardCount cannot scale up over double your current open "
-                    "shard count. Current open shard count: {}, Target shard count: {}",
-                    current, target));
-  }
-  if (target * 2 < current) {
-    return limit(
-        fmt::format("UpdateShardCount cannot scale down below half your current open "
-                    "shard count. Current open shard count: {}, Target shard count: {}",
-                    current, target));
+  if (auto refused =
+          kinesis::check_shard_count(current, target, open_shard_count(), options_.shard_limit)) {
+    return to_failure(std::move(*refused));
   }
   if (target == current) return current;
   const auto plan =
@@ -621,11 +550,7 @@ outcome<void> engine::update_stream_mode(const std::string& name, stream_mode mo
   if (stream->record.mode == mode) return {};
   if (mode == stream_mode::on_demand &&
       on_demand_stream_count() + 1 > options_.on_demand_stream_limit) {
-    return failure{
-        failure_kind::limit_exceeded,
-        fmt::format("This request would exceed the limit of {} on-demand streams for the "
-                    "account {} in {}.",
-                    options_.on_demand_stream_limit, options_.account_id, options_.region)};
+    return on_demand_limit();
   }
   auto updated = stream->record;
   updated.mode = mode;
@@ -746,11 +671,9 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
       static_cast<std::size_t>(stream->record.max_record_size_kib) * 1024;
   for (const auto& r : records) {
     if (r.data.size() + r.partition_key.size() > max_record) {
-      return failure{failure_kind::invalid_argument,
-                     fmt::format("Record size {} exceeds the maximum record size of {} KiB "
-                                 "(data plus partition key) of stream {} under account {}.",
-                                 r.data.size() + r.partition_key.size(),
-                                 stream->record.max_record_size_kib, name, options_.account_id)};
+      return to_failure(kinesis::record_over_stream_limit(r.data.size() + r.partition_key.size(),
+                                                          stream->record.max_record_size_kib, name,
+                                                          options_.account_id));
     }
   }
 
@@ -768,16 +691,14 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
     const uint128 key =
-        r.explicit_hash_key ? *r.explicit_hash_key : metadata::partition_key_hash(r.partition_key);
+        r.explicit_hash_key ? *r.explicit_hash_key : kinesis::partition_key_hash(r.partition_key);
     shard_state* shard = stream->route(key);
     if (limited && !shard->budget.admit(r.data.size() + r.partition_key.size(),
                                         options_.shard_write_limits, now)) {
       shard->counters.add(shard_metric::write_throughput_exceeded, 1);
       join->results[i].shard = shard->record.index;
-      join->results[i].error =
-          failure{failure_kind::throughput_exceeded,
-                  fmt::format("Rate exceeded for shard {} in stream {} under account {}.",
-                              shard->id, stream->record.name, options_.account_id)};
+      join->results[i].error = to_failure(
+          kinesis::shard_rate_exceeded(shard->id, stream->record.name, options_.account_id));
       continue;
     }
     auto& g = group_of[shard->record.index];
@@ -839,7 +760,9 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
 }
 
 outcome<std::string> engine::get_shard_iterator(const iterator_request& request) const {
-  SPATE_TRY(auto stream, find_or_fail(request.stream));
+  // AWS names the shard, not the stream, when the stream does not exist.
+  auto stream = find(request.stream);
+  if (!stream) return shard_not_found(request.shard, request.stream);
   std::int64_t created_ms = 0;
   {
     std::shared_lock lock(stream->mu);
@@ -883,7 +806,7 @@ outcome<storage::position> engine::start_in(const stream_state& stream, std::str
         return failure{failure_kind::invalid_argument,
                        fmt::format("Invalid StartingSequenceNumber. It encodes {}, while it was "
                                    "used in a call to a shard with {}",
-                                   metadata::shard_id(fields->shard), shard->id)};
+                                   kinesis::shard_id(fields->shard), shard->id)};
       }
       storage::position pos = fields->pos;
       // The shard's start is below its first record: after it comes that first record.
@@ -927,8 +850,9 @@ outcome<records_page> engine::get_records(std::string_view text, std::size_t lim
 }
 
 outcome<records_page> engine::read(const shard_read& request) const {
+  // An iterator of a deleted (or deleted and created again) stream: AWS names the shard.
   auto stream = find(request.stream_name);
-  if (!stream) return not_found(request.stream_name);
+  if (!stream) return shard_not_found(request.shard, request.stream_name);
   records_page page;
   std::shared_ptr<shard_state> shard;
   bool closed = false;
@@ -936,7 +860,7 @@ outcome<records_page> engine::read(const shard_read& request) const {
     std::shared_lock lock(stream->mu);
     if (stream->record.created_ms != request.stream_created_ms ||
         request.shard >= stream->shards.size()) {
-      return not_found(request.stream_name);
+      return shard_not_found(request.shard, request.stream_name);
     }
     shard = stream->shards[request.shard];
     closed = !shard->record.is_open();

@@ -30,6 +30,7 @@
 #include "engine/sequence_number.h"
 #include "engine/shard_metrics.h"
 #include "engine/write_budget.h"
+#include "kinesis/limits.h"
 #include "metadata/catalog.h"
 #include "storage/group_committer.h"
 #include "storage/posix_file.h"
@@ -55,8 +56,8 @@ namespace spate::engine {
 struct engine_options {
   std::string data_dir = "./spate-data";
   storage::fsync_policy fsync = storage::fsync_policy::batch;
-  std::uint32_t shard_limit = 500;            // open shards across all streams
-  std::uint32_t on_demand_stream_limit = 50;  // as AWS's default
+  std::uint32_t shard_limit = kinesis::default_account_shard_limit;  // open, all streams
+  std::uint32_t on_demand_stream_limit = kinesis::default_on_demand_stream_limit;
   std::string account_id = "000000000000";
   std::string region = "us-east-1";
   std::int64_t create_stream_ms = 0;  // time a new stream spends CREATING
@@ -68,7 +69,7 @@ struct engine_options {
   std::int64_t retention_check_ms = 60'000;  // how often retention runs
   // One hour of a stream's retention period; shorter only in tests, so retention runs in seconds.
   std::int64_t retention_hour_ms = 3'600'000;
-  std::int64_t consumer_ms = 0;              // time a consumer spends CREATING and DELETING
+  std::int64_t consumer_ms = 0;  // time a consumer spends CREATING and DELETING
   std::uint64_t segment_size = 128u << 20;
   write_limits shard_write_limits;  // per shard; zero: unlimited (see write_budget.h)
   // Test seams for fault injection (production leaves both empty): the file system the shard
@@ -85,6 +86,8 @@ struct stream_snapshot {
   std::vector<metadata::shard_record> shards;  // by index
   std::uint32_t tag = 0;                       // sequence-number stream tag
   std::size_t consumer_count = 0;              // registered consumers
+  // DescribeStream lists no shards: the stream is CREATING, or was deleted while CREATING.
+  bool shards_hidden = false;
 
   std::size_t open_shard_count() const;
   std::string sequence_number(metadata::shard_index shard, storage::position pos) const {
@@ -130,12 +133,6 @@ struct records_page {
 
 enum class retention_change { increase, decrease };
 
-// What one GetRecords returns at most (AWS: 10 MiB).
-inline constexpr std::size_t max_get_records_bytes = 10u << 20;
-
-// AWS's bounds on UpdateMaxRecordSize (KiB of data plus partition key per record).
-inline constexpr int min_record_size_kib = 1024;
-inline constexpr int max_record_size_kib = 10240;
 // AWS's default cap on an on-demand stream's warm throughput (10 GiB/s).
 inline constexpr std::int64_t max_warm_throughput_mibs = 10240;
 // The shortest minimum throughput billing commitment (24 hours).
@@ -164,7 +161,7 @@ struct shard_read {
   metadata::shard_index shard = 0;
   storage::position from = 0;
   std::size_t max_records = 10'000;
-  std::size_t max_bytes = max_get_records_bytes;
+  std::size_t max_bytes = kinesis::get_records_max_bytes;
 };
 
 // Wakes a subscriber. Called on the thread that made the change (the group committer's, a
@@ -323,7 +320,7 @@ class engine {
   // Reads up to `limit` records and about `max_bytes` of record bytes (at least one record,
   // whatever its size, when any is there).
   outcome<records_page> get_records(std::string_view iterator, std::size_t limit,
-                                    std::size_t max_bytes = max_get_records_bytes) const;
+                                    std::size_t max_bytes = kinesis::get_records_max_bytes) const;
 
   // The position a reader of `shard` starts at (what an iterator of that request points to).
   outcome<storage::position> start_position(std::string_view stream, metadata::shard_index shard,
@@ -369,7 +366,9 @@ class engine {
   void apply_retention();
   failure not_found(std::string_view name) const;
   failure not_active(const stream_state& stream) const;
-  std::string shard_limit_message(std::size_t open, std::size_t additional) const;
+  // The account's shard limit, were `additional` shards added to `open` ones.
+  std::optional<failure> check_shard_limit(std::size_t open, std::size_t additional) const;
+  failure on_demand_limit() const;
   failure shard_not_found(metadata::shard_index shard, std::string_view stream) const;
   failure consumer_not_found(const consumer_key& key) const;
   struct policy_target;

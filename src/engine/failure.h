@@ -1,10 +1,12 @@
 // failure: how the engine reports an expected failure to the API layer, as a value.
 //
 // Kinesis errors carry a message naming the stream, shard or number at fault, so an engine
-// failure is a kind (which the API layer alone maps to an AWS `__type` and HTTP status, see
-// api/errors.h) plus the message the client will read. `outcome<T>` is the engine's return
+// failure is a Kinesis error code (kinesis::name() gives its AWS `__type`, http_status() its
+// status) plus the message the client will read. `outcome<T>` is the engine's return
 // type at its boundary: a T or a failure.
 #pragma once
+
+#include "kinesis/errors.h"
 
 #include <boost/system/result.hpp>
 
@@ -14,21 +16,22 @@
 
 namespace spate::engine {
 
-enum class failure_kind {
-  resource_not_found,  // stream, shard or consumer does not exist (or not in a usable state)
-  resource_in_use,     // exists already, or is not ACTIVE for this change
-  limit_exceeded,      // shard limit, resharding limits
-  invalid_argument,    // well-formed but wrong for this resource (other shard's number, ...)
-  expired_iterator,    // shard iterator older than the iterator lifetime
-  expired_next_token,  // pagination token older than its lifetime
-  throughput_exceeded, // a record over its shard's write limit
-  internal,            // storage or catalog I/O failed
-};
+// The kinds are Kinesis's error codes (kinesis/errors.h); the engine uses these:
+// resource_not_found (stream, shard or consumer missing or unusable), resource_in_use (exists
+// already, or not ACTIVE for this change), limit_exceeded, invalid_argument (well-formed but
+// wrong for this resource), expired_iterator, expired_next_token, throughput_exceeded (a record
+// over its shard's write limit), internal (storage or catalog I/O failed).
+using failure_kind = kinesis::error_code;
 
 struct failure {
   failure_kind kind;
   std::string message;
 };
+
+// A rule of kinesis/rules.h or a message of kinesis/errors.h, as the engine's failure.
+inline failure to_failure(kinesis::violation v) {
+  return {v.code, std::move(v.message)};
+}
 
 // Turns a lower layer's error code into an internal failure that says what was being done.
 inline failure internal_failure(std::string_view doing, std::error_code ec) {

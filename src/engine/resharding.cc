@@ -1,6 +1,8 @@
 // resharding: split, merge and uniform-scaling plans.
 #include "engine/resharding.h"
 
+#include "kinesis/uniform_scaling.h"
+
 #include <algorithm>
 
 namespace spate::engine {
@@ -48,11 +50,6 @@ class plan_builder {
   reshard_plan plan_;
 };
 
-struct piece {
-  shard_index index;
-  hash_range range;
-};
-
 }  // namespace
 
 reshard_plan plan_split(const shard_record& parent, uint128 new_start, shard_index next_index,
@@ -77,39 +74,21 @@ reshard_plan plan_merge(const shard_record& shard, const shard_record& adjacent,
 
 reshard_plan plan_uniform_scaling(std::vector<shard_record> open_shards, std::size_t target,
                                   shard_index next_index, std::int64_t now_ms) {
-  std::sort(open_shards.begin(), open_shards.end(),
-            [](const auto& a, const auto& b) { return a.range.start < b.range.start; });
-  const std::vector<hash_range> targets = metadata::split_evenly(target);
+  // The rulebook's series of splits and merges, recorded into one plan.
+  struct sink : kinesis::reshard_sink {
+    explicit sink(plan_builder& plan) : plan(plan) {}
+    void close(shard_index shard) override { plan.close(shard); }
+    shard_index add(hash_range range, shard_index parent,
+                    std::optional<shard_index> adjacent) override {
+      return plan.add(range, parent, adjacent);
+    }
+    plan_builder& plan;
+  };
   plan_builder plan(next_index, now_ms);
-
-  // Stage 1: split every shard at each target boundary strictly inside it, as a chain of
-  // splits of the right-hand child.
-  std::vector<piece> pieces;
-  for (const auto& shard : open_shards) {
-    piece rest{shard.index, shard.range};
-    for (const auto& t : targets) {
-      if (t.start <= rest.range.start || t.start > rest.range.end) continue;
-      plan.close(rest.index);
-      const shard_index left = plan.add({rest.range.start, t.start - 1}, rest.index, {});
-      const shard_index right = plan.add({t.start, rest.range.end}, rest.index, {});
-      pieces.push_back({left, {rest.range.start, t.start - 1}});
-      rest = {right, {t.start, rest.range.end}};
-    }
-    pieces.push_back(rest);
-  }
-
-  // Stage 2: merge the pieces of each target range, left to right, as a chain of merges.
-  std::size_t next_piece = 0;
-  for (const auto& t : targets) {
-    piece acc = pieces[next_piece++];
-    while (acc.range.end < t.end) {
-      const piece& right = pieces[next_piece++];
-      plan.close(acc.index);
-      plan.close(right.index);
-      const hash_range merged{acc.range.start, right.range.end};
-      acc = {plan.add(merged, acc.index, right.index), merged};
-    }
-  }
+  sink to_plan(plan);
+  std::vector<kinesis::open_shard> open;
+  for (const auto& shard : open_shards) open.push_back({shard.index, shard.range});
+  kinesis::plan_uniform_scaling(std::move(open), target, to_plan);
   return plan.take();
 }
 

@@ -2,10 +2,9 @@
 // pure planning functions over shard records (no I/O; the engine applies a plan in one catalog
 // transaction).
 //
-// A plan closes some open shards and adds new ones. Kinesis lineage allows a shard at most a
-// parent and an adjacent parent, so UpdateShardCount is planned as AWS performs it: a series
-// of splits and then merges. A shard made and consumed inside the series ("intermediate") is
-// added already closed and empty; readers pass through it to its children.
+// A plan closes some open shards and adds new ones. A shard made and consumed inside
+// UpdateShardCount's series of splits and merges ("intermediate") is added already closed and
+// empty; readers pass through it to its children.
 #pragma once
 
 #include "metadata/catalog.h"
@@ -32,7 +31,7 @@ reshard_plan plan_merge(const metadata::shard_record& shard, const metadata::sha
                         metadata::shard_index next_index, std::int64_t now_ms);
 
 // Rescales the open shards (which cover the whole key space) to `target` shards with even
-// ranges (metadata::split_evenly). Shards whose range is already one of the target ranges
+// ranges (kinesis::split_evenly). Shards whose range is already one of the target ranges
 // are kept. The caller has checked AWS's bounds on `target`.
 reshard_plan plan_uniform_scaling(std::vector<metadata::shard_record> open_shards,
                                   std::size_t target, metadata::shard_index next_index,

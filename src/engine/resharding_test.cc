@@ -2,7 +2,7 @@
 // by open shards, and every new shard's lineage points at shards that the plan closes.
 #include "engine/resharding.h"
 
-#include "metadata/hash_key.h"
+#include "kinesis/hash_keys.h"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ using metadata::shard_record;
 
 std::vector<shard_record> initial(std::size_t n) {
   std::vector<shard_record> shards;
-  const auto ranges = metadata::split_evenly(n);
+  const auto ranges = kinesis::split_evenly(n);
   for (std::size_t i = 0; i < n; ++i) {
     shard_record s;
     s.index = static_cast<shard_index>(i);
@@ -81,7 +81,7 @@ TEST(ReshardingTest, UniformScalingReachesEveryTargetWithinAwsBounds) {
       std::vector<shard_record> open(shards.begin(), shards.end());
       apply_plan(shards, plan_uniform_scaling(open, to, static_cast<shard_index>(from), 0));
       expect_exact_cover(shards, to);
-      const auto targets = metadata::split_evenly(to);
+      const auto targets = kinesis::split_evenly(to);
       for (const auto& s : shards) {
         if (!s.is_open()) continue;
         EXPECT_NE(std::find(targets.begin(), targets.end(), s.range), targets.end())

@@ -1,7 +1,7 @@
 // stream_reader: lineage-ordered reading of a shard or a stream, for subscribers.
 #include "engine/stream_reader.h"
 
-#include <fmt/format.h>
+#include "kinesis/identifiers.h"
 
 #include <algorithm>
 
@@ -22,10 +22,8 @@ outcome<std::unique_ptr<stream_reader>> stream_reader::open(const engine& engine
   r->tag_ = snap.tag;
   if (options.shard) {
     if (*options.shard >= snap.shards.size()) {
-      return failure{failure_kind::resource_not_found,
-                     fmt::format("Shard {} in stream {} under account {} does not exist",
-                                 metadata::shard_id(*options.shard), options.stream,
-                                 engine.options().account_id)};
+      return to_failure(kinesis::shard_not_found(kinesis::shard_id(*options.shard), options.stream,
+                                                 engine.options().account_id));
     }
     r->cursors_.push_back({.shard = snap.shards[*options.shard]});
     SPATE_TRY_VOID(r->start(r->cursors_.back(), options.start));
@@ -76,7 +74,7 @@ stream_reader::cursor* stream_reader::find(metadata::shard_index index) {
 outcome<void> stream_reader::follow_lineage() {
   SPATE_TRY(auto snap, engine_.describe(options_.stream));
   if (snap.stream.created_ms != created_ms_) {
-    return failure{failure_kind::resource_not_found, "Stream " + options_.stream + " not found."};
+    return to_failure(kinesis::stream_not_found(options_.stream, engine_.options().account_id));
   }
   for (const auto& shard : snap.shards) {
     if (!find(shard.index)) cursors_.push_back({.shard = shard});

@@ -94,10 +94,10 @@ outcome<monitoring_change> engine::change_enhanced_monitoring(
 }
 
 outcome<void> engine::update_max_record_size(const std::string& name, int kib) {
-  if (kib < min_record_size_kib || kib > max_record_size_kib) {
+  if (kib < kinesis::min_record_size_kib || kib > kinesis::max_record_size_kib) {
     return failure{failure_kind::invalid_argument,
-                   fmt::format("MaxRecordSizeInKiB must be between {} and {}.", min_record_size_kib,
-                               max_record_size_kib)};
+                   fmt::format("MaxRecordSizeInKiB must be between {} and {}.",
+                               kinesis::min_record_size_kib, kinesis::max_record_size_kib)};
   }
   std::lock_guard control(control_mu_);
   return update_settings(name, "updating the maximum record size",

@@ -81,6 +81,9 @@ struct engine::stream_state {
   // Resource policies by ARN (the stream's, its consumers'); guarded by mu, changed only under
   // the engine's control_mu_.
   std::map<std::string, std::string, std::less<>> policies;
+  // Deleted while CREATING: it describes with no shards until it is gone, as AWS's does (not
+  // persisted: a restart finishes every DELETING stream). Guarded by mu.
+  bool deleted_while_creating = false;
 
   void rebuild_routing() {
     routing.clear();
@@ -108,6 +111,8 @@ struct engine::stream_state {
     snap.stream = record;
     snap.tag = tag;
     snap.consumer_count = consumers.size();
+    snap.shards_hidden =
+        deleted_while_creating || record.status == metadata::stream_status::creating;
     snap.shards.reserve(shards.size());
     for (const auto& s : shards) snap.shards.push_back(s->record);
     return snap;

@@ -101,7 +101,7 @@ outcome<std::unique_ptr<subscription_claim>> engine::claim_subscription(
       return failure{failure_kind::resource_in_use,
                      fmt::format("Another active subscription exists for this consumer: "
                                  "{}:{}:{}:{}",
-                                 options_.account_id, consumer.stream, metadata::shard_id(shard),
+                                 options_.account_id, consumer.stream, kinesis::shard_id(shard),
                                  consumer.name)};
     }
     previous = std::exchange(slot, fresh);

@@ -267,26 +267,6 @@ std::optional<consumer_status> parse_consumer_status(std::string_view name) {
   return std::nullopt;
 }
 
-std::string shard_id(shard_index index) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "shardId-%012u", index);
-  return buf;
-}
-
-std::optional<shard_index> parse_shard_id(std::string_view id) {
-  constexpr std::string_view prefix = "shardId-";
-  if (id.size() != prefix.size() + 12 || id.substr(0, prefix.size()) != prefix) {
-    return std::nullopt;
-  }
-  std::uint64_t value = 0;
-  for (char c : id.substr(prefix.size())) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (value > UINT32_MAX) return std::nullopt;
-  return static_cast<shard_index>(value);
-}
-
 // --- catalog ---
 
 catalog::catalog(sqlite3* db) : db_(db) {}

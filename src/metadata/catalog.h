@@ -6,14 +6,16 @@
 // or none of it. The schema is documented in docs/format/segment_format.md ("Catalog").
 //
 // Shards are numbered per stream in creation order (shard_record::index); their Kinesis id is
-// shard_id(index). A shard is open until resharding gives it an ending position.
+// kinesis::shard_id(index). A shard is open until resharding gives it an ending position.
 //
 // Thread safety: all methods may be called from any thread; they are serialised by one mutex
 // (catalog changes are rare next to record traffic, which never touches the catalog).
 #pragma once
 
 #include "common/result.h"
-#include "metadata/hash_key.h"
+#include "kinesis/hash_keys.h"
+#include "kinesis/identifiers.h"
+#include "kinesis/limits.h"
 
 #include <cstdint>
 #include <functional>
@@ -40,11 +42,9 @@ std::optional<stream_mode> parse_stream_mode(std::string_view name);
 std::string_view to_string(consumer_status status);  // "CREATING", "ACTIVE", "DELETING"
 std::optional<consumer_status> parse_consumer_status(std::string_view name);
 
-using shard_index = std::uint32_t;
-
-// "shardId-" followed by the index in 12 digits, as Kinesis names shards.
-std::string shard_id(shard_index index);
-std::optional<shard_index> parse_shard_id(std::string_view id);
+// Shards are numbered and named, and their ranges reckoned, as kinesis/ says.
+using kinesis::hash_range;
+using kinesis::shard_index;
 
 struct stream_record {
   std::string name;
@@ -59,8 +59,8 @@ struct stream_record {
   std::map<std::string, std::string> tags;
   // Enhanced monitoring: the enabled shard-level metrics, in AWS's order (never "ALL").
   std::vector<std::string> shard_level_metrics;
-  int max_record_size_kib = 1024;      // data plus partition key per record (UpdateMaxRecordSize)
-  std::int64_t warm_target_mibs = 0;   // UpdateStreamWarmThroughput's target
+  int max_record_size_kib = kinesis::min_record_size_kib;  // data + key (UpdateMaxRecordSize)
+  std::int64_t warm_target_mibs = 0;                       // UpdateStreamWarmThroughput's target
   std::int64_t warm_current_mibs = 0;  // reached once the stream is ACTIVE again
 };
 

@@ -6,7 +6,8 @@ Proves, request by request (raw signed JSON where boto3 would refuse to send the
 - ValidationException in AWS's exact form `N validation error(s) detected: Value '...' at
   '...' failed to satisfy constraint: ...` for lengths, ranges, patterns, enums and nulls,
   including nested PutRecords members and several errors in one message;
-- ResourceNotFoundException / ResourceInUseException with AWS's messages;
+- ResourceNotFoundException / ResourceInUseException with AWS's messages (GetShardIterator on
+  a missing stream, and GetRecords on a deleted one, name the shard, as AWS does);
 - LimitExceededException for the account shard limit (server started with --shard-limit 5);
 - InvalidArgumentException for a sequence number of another shard or stream, a bad iterator
   type / sequence number combination, ExplicitHashKey >= 2^128, a split key outside the shard,
@@ -41,6 +42,7 @@ from spate_harness import (
     unique_stream_name,
     validation_message,
     wait_active,
+    wait_until,
 )
 
 ACCT = "000000000000"
@@ -374,9 +376,12 @@ def test_resource_not_found_messages(kinesis, endpoint, stream):
                        {"StreamName": name, "ShardId": shard_id(7),
                         "ShardIteratorType": "TRIM_HORIZON"}, "ResourceNotFoundException")
     assert msg == f"Shard {shard_id(7)} in stream {name} under account {ACCT} does not exist"
-    expect_error(endpoint, "GetShardIterator",
-                 {"StreamName": ghost, "ShardId": shard_id(0), "ShardIteratorType": "LATEST"},
-                 "ResourceNotFoundException")
+    # On a stream that does not exist, AWS names the shard (kinesalite's tests, run against
+    # AWS, show "shardId-002147483647" for ShardId "2147483647").
+    msg = expect_error(endpoint, "GetShardIterator",
+                       {"StreamName": ghost, "ShardId": "2147483647",
+                        "ShardIteratorType": "LATEST"}, "ResourceNotFoundException")
+    assert msg == f"Shard shardId-002147483647 in stream {ghost} under account {ACCT} does not exist"
     msg = expect_error(endpoint, "SplitShard",
                        {"StreamName": name, "ShardToSplit": shard_id(9),
                         "NewStartingHashKey": "12345"}, "ResourceNotFoundException")
@@ -385,6 +390,19 @@ def test_resource_not_found_messages(kinesis, endpoint, stream):
                        {"StreamName": name, "ShardToMerge": shard_id(1),
                         "AdjacentShardToMerge": shard_id(5)}, "ResourceNotFoundException")
     assert shard_id(5) in msg
+
+
+def test_get_records_of_a_deleted_stream_names_the_shard(kinesis, endpoint, stream):
+    """An iterator taken before DeleteStream: GetRecords says its shard does not exist, as AWS
+    does."""
+    name = stream(shards=2)
+    iterator = kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(1),
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    kinesis.delete_stream(StreamName=name)
+    wait_until(lambda: name not in kinesis.list_streams()["StreamNames"], 10, "the stream gone")
+    msg = expect_error(endpoint, "GetRecords", {"ShardIterator": iterator},
+                       "ResourceNotFoundException")
+    assert msg == f"Shard {shard_id(1)} in stream {name} under account {ACCT} does not exist"
 
 
 def test_create_existing_stream_is_resource_in_use(kinesis, stream):

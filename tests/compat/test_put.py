@@ -150,9 +150,20 @@ def test_sequence_number_for_ordering(kinesis, stream):
     assert [r["Data"] for r in records] == [str(i).encode() for i in range(1, 12)]
 
 
-@pytest.mark.parametrize("bogus", ["12345", "9" * 56, "1" + "0" * 128])
+@pytest.mark.parametrize("plain", ["0", "12345", str(2**124 - 1)])
+def test_sequence_number_for_ordering_takes_old_layout_numbers(kinesis, stream, plain):
+    """AWS reads a decimal below 2^124 as a sequence number of its oldest layout and takes it
+    (kinesalite's tests, run against AWS, put with "0" and small numbers)."""
+    name = stream(shards=1)
+    put = kinesis.put_record(StreamName=name, Data=b"x", PartitionKey="k",
+                             SequenceNumberForOrdering=plain)
+    assert_sequence_number(put["SequenceNumber"])
+
+
+@pytest.mark.parametrize("bogus", [str(2**124), "9" * 56, "1" + "0" * 128])
 def test_sequence_number_for_ordering_must_be_a_real_number(endpoint, stream, bogus):
-    """A SequenceNumberForOrdering the server never issued is refused, as AWS refuses it."""
+    """A SequenceNumberForOrdering the server never issued, at or above 2^124, is refused, as
+    AWS refuses it."""
     name = stream(shards=1)
     msg = expect_error(endpoint, "PutRecord", {"StreamName": name, "PartitionKey": "k",
                                                "Data": "AA==",

@@ -363,6 +363,19 @@ def test_creating_and_deleting_states_with_delays(spated_factory):
     assert kinesis.list_streams()["StreamNames"] == []
 
 
+def test_stream_deleted_while_creating_describes_without_shards(spated_factory):
+    """A stream deleted while CREATING is DELETING with no shards (and no more to page), as
+    AWS describes it, until it is gone."""
+    server = spated_factory(create_stream_ms=60_000, delete_stream_ms=60_000)
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="brief", ShardCount=2)
+    kinesis.delete_stream(StreamName="brief")
+    described = kinesis.describe_stream(StreamName="brief")["StreamDescription"]
+    assert described["StreamStatus"] == "DELETING"
+    assert described["Shards"] == [] and described["HasMoreShards"] is False
+    assert described["StreamName"] == "brief"
+
+
 def test_updating_state_with_delay(spated_factory):
     """With --update-stream-ms, resharding leaves the stream UPDATING for a while and a second
     reshard meanwhile is ResourceInUseException; the result appears once ACTIVE again."""

@@ -2,6 +2,8 @@
 #include "api/actions/common.h"
 
 #include "common/clock.h"
+#include "kinesis/errors.h"
+#include "kinesis/rules.h"
 
 #include <fmt/format.h>
 
@@ -27,7 +29,7 @@ std::optional<std::string> resolve_stream(action_context& ctx, const value& requ
 std::optional<std::string> resolve_stream_names(action_context& ctx, const std::string* name,
                                                 const std::string* arn, api_error& error) {
   if (!name && !arn) {
-    error = invalid_argument("Either StreamName or StreamARN must be provided.");
+    error = from_violation(kinesis::stream_name_or_arn_required());
     return std::nullopt;
   }
   if (!arn) return *name;
@@ -37,8 +39,7 @@ std::optional<std::string> resolve_stream_names(action_context& ctx, const std::
     return std::nullopt;
   }
   if (name && *name != *from_arn) {
-    error = invalid_argument(
-        fmt::format("StreamARN {} and StreamName {} do not name the same stream.", *arn, *name));
+    error = from_violation(kinesis::arn_and_name_differ(*arn, *name));
     return std::nullopt;
   }
   return std::move(*from_arn);
@@ -82,19 +83,6 @@ std::variant<engine::start_request, api_error> requested_start(
   return start;
 }
 
-std::optional<metadata::shard_index> lenient_shard_index(std::string_view text) {
-  const auto dash = text.find('-');
-  std::string_view digits = dash == std::string_view::npos ? text : text.substr(dash + 1);
-  if (digits.empty() || digits.size() > 20) return std::nullopt;
-  std::uint64_t n = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    if (n > 2147483647) return std::nullopt;
-  }
-  return static_cast<metadata::shard_index>(n);
-}
-
 std::optional<engine::stream_snapshot> describe_requested(action_context& ctx, const value& request,
                                                           const responder& respond) {
   api_error error;
@@ -112,13 +100,12 @@ std::optional<engine::stream_snapshot> describe_requested(action_context& ctx, c
 }
 
 bool shard_after(metadata::shard_index shard, std::string_view exclusive_start) {
-  if (const auto start = lenient_shard_index(exclusive_start)) return shard > *start;
-  return metadata::shard_id(shard) > exclusive_start;
+  if (const auto start = kinesis::lenient_shard_index(exclusive_start)) return shard > *start;
+  return kinesis::shard_id(shard) > exclusive_start;
 }
 
 api_error shard_not_parsed(action_context& ctx, std::string_view shard, std::string_view stream) {
-  return resource_not_found(fmt::format("Could not find shard {} in stream {} under account {}.",
-                                        shard, stream, ctx.engine.options().account_id));
+  return from_violation(kinesis::shard_not_parsed(shard, stream, ctx.engine.options().account_id));
 }
 
 std::optional<api_error> read_record(const value& entry, storage::record_input& out) {
@@ -136,17 +123,11 @@ std::optional<api_error> check_record(std::string_view partition_key,
   out.explicit_hash_key.reset();
   if (explicit_hash_key) {
     out.explicit_hash_key = parse_uint128(*explicit_hash_key);
-    if (!out.explicit_hash_key) {
-      return invalid_argument(
-          fmt::format("Invalid ExplicitHashKey. ExplicitHashKey must be in the "
-                      "range: [0, 2^128-1]. Specified value was {}",
-                      *explicit_hash_key));
-    }
+    if (!out.explicit_hash_key)
+      return from_violation(kinesis::bad_explicit_hash_key(*explicit_hash_key));
   }
-  if (static_cast<std::int64_t>(out.data.size() + out.partition_key.size()) > max_record_data) {
-    return invalid_argument(
-        fmt::format("Record size {} exceeds the maximum of {} bytes (data plus partition key).",
-                    out.data.size() + out.partition_key.size(), max_record_data));
+  if (out.data.size() + out.partition_key.size() > kinesis::max_record_bytes) {
+    return from_violation(kinesis::record_too_large(out.data.size() + out.partition_key.size()));
   }
   return std::nullopt;
 }
@@ -155,18 +136,17 @@ std::optional<api_error> require_provisioned(action_context& ctx, const std::str
   auto snap = ctx.engine.describe(stream);
   if (!snap) return from_failure(snap.error());
   if (snap->stream.mode == metadata::stream_mode::on_demand) {
-    return validation_error(
-        "This API is only supported for the data streams with the provisioned capacity mode.");
+    return from_violation(kinesis::provisioned_only());
   }
   return std::nullopt;
 }
 
 value shard_description(const engine::stream_snapshot& snap, const metadata::shard_record& shard) {
   value out = value::object();
-  out.add("ShardId", value::string(metadata::shard_id(shard.index)));
-  if (shard.parent) out.add("ParentShardId", value::string(metadata::shard_id(*shard.parent)));
+  out.add("ShardId", value::string(kinesis::shard_id(shard.index)));
+  if (shard.parent) out.add("ParentShardId", value::string(kinesis::shard_id(*shard.parent)));
   if (shard.adjacent_parent) {
-    out.add("AdjacentParentShardId", value::string(metadata::shard_id(*shard.adjacent_parent)));
+    out.add("AdjacentParentShardId", value::string(kinesis::shard_id(*shard.adjacent_parent)));
   }
   out.add("HashKeyRange", value::object()
                               .add("StartingHashKey", value::string(to_decimal(shard.range.start)))
@@ -210,18 +190,7 @@ value tag_list(const std::map<std::string, std::string>& tags) {
 }
 
 std::optional<api_error> check_tag_characters(const std::vector<std::string_view>& texts) {
-  for (auto text : texts) {
-    for (char ch : text) {
-      const auto c = static_cast<unsigned char>(ch);
-      const bool ok = c >= 0x80 || std::isalnum(c) || c == ' ' || c == '_' || c == '.' ||
-                      c == '/' || c == '=' || c == '+' || c == '-' || c == '%' || c == '@';
-      if (!ok) {
-        return invalid_argument(
-            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, "
-            "white space, _ . / = + - % @.");
-      }
-    }
-  }
+  if (auto refused = kinesis::check_tag_characters(texts)) return from_violation(*refused);
   return std::nullopt;
 }
 

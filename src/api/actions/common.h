@@ -4,6 +4,8 @@
 #pragma once
 
 #include "api/action.h"
+#include "kinesis/identifiers.h"
+#include "kinesis/limits.h"
 
 #include <optional>
 #include <string>
@@ -20,9 +22,6 @@ std::optional<std::int64_t> get_integer(const value& request, std::string_view n
 std::optional<std::string> resolve_stream(action_context& ctx, const value& request,
                                           api_error& error);
 
-// AWS reads shard ids leniently: the digits after the first '-' (or the whole text), at most
-// 2147483647. So "shardId-5", "5" and "x-00005" all name shardId-000000000005.
-std::optional<metadata::shard_index> lenient_shard_index(std::string_view text);
 // The stream a request names, described; on failure answers through `respond` and returns
 // nullopt.
 std::optional<engine::stream_snapshot> describe_requested(action_context& ctx, const value& request,
@@ -47,15 +46,19 @@ value enhanced_monitoring(const std::vector<std::string>& shard_level_metrics);
 value warm_throughput(const metadata::stream_record& stream);
 value tag_list(const std::map<std::string, std::string>& tags);
 
-// AWS's rule on tag characters; nullopt when every key and value is acceptable.
+// AWS's rule on tag characters (kinesis::check_tag_characters); nullopt when every key and
+// value is acceptable.
 std::optional<api_error> check_tag_characters(const std::vector<std::string_view>& texts);
 
-// Kinesis's record limits: data plus partition key, 10 MiB at most (AWS's largest
-// MaxRecordSizeInKiB; a stream's own limit, 1 MiB unless UpdateMaxRecordSize raised it, is
-// enforced by engine::put); keys of 1 to 256 characters; 500 records per PutRecords.
-inline constexpr std::int64_t max_record_data = 10 << 20;
-inline constexpr std::int64_t max_partition_key_chars = 256;
-inline constexpr std::int64_t max_records_per_put = 500;
+// Kinesis's record limits (kinesis/limits.h), as the request shapes' bounds: data plus
+// partition key, 10 MiB at most (AWS's largest MaxRecordSizeInKiB; a stream's own limit, 1 MiB
+// unless UpdateMaxRecordSize raised it, is enforced by engine::put); keys of 1 to 256
+// characters; 500 records per PutRecords.
+inline constexpr auto max_record_data = static_cast<std::int64_t>(kinesis::max_record_bytes);
+inline constexpr auto max_partition_key_chars =
+    static_cast<std::int64_t>(kinesis::max_partition_key_length);
+inline constexpr auto max_records_per_put =
+    static_cast<std::int64_t>(kinesis::put_records_max_entries);
 
 // Reads PartitionKey, ExplicitHashKey and Data of a validated record entry into `out` (views
 // into `entry`), checking the hash key's range and the record size.

@@ -24,7 +24,7 @@ void handle(action_context& ctx, value& req, responder respond) {
 
   value shards = value::array();
   bool more = false;
-  if (snap->stream.status != metadata::stream_status::creating) {
+  if (!snap->shards_hidden) {
     for (const auto& shard : snap->shards) {
       if (start && !shard_after(shard.index, *start)) continue;
       if (shards.items().size() == limit) {

@@ -55,7 +55,7 @@ void write_page(const engine::records_page& page, encoder& out) {
 
 void handle(action_context& ctx, value& req, responder respond) {
   const auto limit = static_cast<std::size_t>(get_integer(req, "Limit").value_or(default_limit));
-  std::size_t max_bytes = engine::max_get_records_bytes;
+  std::size_t max_bytes = kinesis::get_records_max_bytes;
   auto reserved = reserve_answer(ctx, max_bytes);
   if (!reserved) {
     return respond(service_unavailable(

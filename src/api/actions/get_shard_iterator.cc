@@ -27,7 +27,7 @@ void handle(action_context& ctx, value& req, responder respond) {
                       get_string(req, "StartingSequenceNumber"), get_integer(req, "Timestamp"));
   if (auto* e = std::get_if<api_error>(&start)) return respond(std::move(*e));
   const std::string& shard = *get_string(req, "ShardId");
-  const auto index = lenient_shard_index(shard);
+  const auto index = kinesis::lenient_shard_index(shard);
   if (!index) return respond(shard_not_parsed(ctx, shard, *name));
   auto& from = std::get<engine::start_request>(start);
   auto iterator = ctx.engine.get_shard_iterator(

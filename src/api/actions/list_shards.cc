@@ -145,7 +145,7 @@ void handle(action_context& ctx, value& req, responder respond) {
   bool more = false;
   std::string last;
   for (const auto& shard : snap->shards) {
-    const std::string id = metadata::shard_id(shard.index);
+    const std::string id = kinesis::shard_id(shard.index);
     if (!after.empty() && !shard_after(shard.index, after)) continue;
     if (!passes(filter, *snap, shard, trim_horizon)) continue;
     if (shards.items().size() == max) {

@@ -18,9 +18,9 @@ void handle(action_context& ctx, value& req, responder respond) {
   if (!name) return respond(error);
   const std::string& first = *get_string(req, "ShardToMerge");
   const std::string& second = *get_string(req, "AdjacentShardToMerge");
-  const auto a = lenient_shard_index(first);
+  const auto a = kinesis::lenient_shard_index(first);
   if (!a) return respond(shard_not_parsed(ctx, first, *name));
-  const auto b = lenient_shard_index(second);
+  const auto b = kinesis::lenient_shard_index(second);
   if (!b) return respond(shard_not_parsed(ctx, second, *name));
   if (auto e = require_provisioned(ctx, *name)) return respond(*e);
   auto merged = ctx.engine.merge_shards(*name, *a, *b);

@@ -2,8 +2,7 @@
 // fsync policy's commit point.
 #include "api/actions/actions.h"
 #include "api/actions/common.h"
-
-#include <fmt/format.h>
+#include "kinesis/rules.h"
 
 namespace spate::api::actions {
 namespace {
@@ -24,15 +23,15 @@ void handle(action_context& ctx, value& req, responder respond) {
   api_error error;
   auto name = resolve_stream(ctx, req, error);
   if (!name) return respond(error);
-  // SequenceNumberForOrdering must be a number this server issued (or 0); nothing more is
-  // needed to honour it: a shard's numbers only grow, and a partition key stays on one shard
-  // until resharding, whose children number above their parents.
+  // SequenceNumberForOrdering must be a number this server issued, or one AWS reads in its
+  // oldest layout; nothing more is needed to honour it: a shard's numbers only grow, and a
+  // partition key stays on one shard until resharding, whose children number above their
+  // parents.
   if (const std::string* ordering = get_string(req, "SequenceNumberForOrdering")) {
-    if (*ordering != "0" && !engine::parse_sequence_number(*ordering)) {
-      return respond(invalid_argument(fmt::format(
-          "ExclusiveMinimumSequenceNumber {} used in PutRecord on stream {} under account {} is "
-          "invalid.",
-          *ordering, *name, ctx.engine.options().account_id)));
+    if (!kinesis::old_layout_sequence_number(*ordering) &&
+        !engine::parse_sequence_number(*ordering)) {
+      return respond(from_violation(
+          kinesis::ordering_number_invalid(*ordering, *name, ctx.engine.options().account_id)));
     }
   }
   storage::record_input record;
@@ -51,7 +50,7 @@ void handle(action_context& ctx, value& req, responder respond) {
                               engine::format_sequence_number({tag, r.shard, r.pos}, sequence);
                               out.begin_object();
                               out.key("ShardId");
-                              out.string(metadata::shard_id(r.shard));
+                              out.string(kinesis::shard_id(r.shard));
                               out.key("SequenceNumber");
                               out.string({sequence, sizeof sequence});
                               out.key("EncryptionType");

@@ -66,7 +66,7 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
             out.string({sequence, sizeof sequence});
             if (r.shard != id_of) {
               id_of = r.shard;
-              id = metadata::shard_id(r.shard);
+              id = kinesis::shard_id(r.shard);
             }
             out.key("ShardId");
             out.string(id);
@@ -103,10 +103,10 @@ void put_checked_records(action_context& ctx, const std::string* stream_name,
   if (!name) return respond(error);
   std::size_t bytes = 0;
   for (const auto& r : records) bytes += r.data.size() + r.partition_key.size();
-  if (bytes > max_request_bytes) {
+  if (bytes > kinesis::put_records_max_bytes) {
     return respond(invalid_argument(fmt::format(
         "Records size {} exceeds the PutRecords limit of {} bytes (data plus partition keys).",
-        bytes, max_request_bytes)));
+        bytes, kinesis::put_records_max_bytes)));
   }
   auto stream = std::make_shared<std::string>(std::move(*name));
   auto put = ctx.engine.put(

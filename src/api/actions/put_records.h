@@ -9,9 +9,6 @@
 
 namespace spate::api::actions {
 
-// Data plus keys per PutRecords: 10 MiB since AWS raised it with 10 MiB records.
-inline constexpr std::size_t max_request_bytes = 10u << 20;
-
 // Appends records whose members already passed the schema and check_record (common.h) to
 // the stream named by StreamName and/or StreamARN (either may be null), and answers once
 // they reach the commit point. `records` need only stay valid until this returns.

@@ -2,8 +2,7 @@
 #include "api/actions/retention.h"
 
 #include "api/actions/common.h"
-
-#include <fmt/format.h>
+#include "kinesis/rules.h"
 
 namespace spate::api::actions {
 
@@ -19,17 +18,8 @@ void change_retention(action_context& ctx, value& req, engine::retention_change 
   auto name = resolve_stream(ctx, req, error);
   if (!name) return respond(error);
   const std::int64_t hours = *get_integer(req, "RetentionPeriodHours");
-  if (hours < min_retention_hours) {
-    return respond(invalid_argument(fmt::format(
-        "Minimum allowed retention period is {} hours. Requested retention period ({} hours) is "
-        "too short.",
-        min_retention_hours, hours)));
-  }
-  if (hours > max_retention_hours) {
-    return respond(invalid_argument(fmt::format(
-        "Maximum allowed retention period is {} hours. Requested retention period ({} hours) is "
-        "too long.",
-        max_retention_hours, hours)));
+  if (auto refused = kinesis::check_retention_hours(hours)) {
+    return respond(from_violation(*refused));
   }
   auto changed = ctx.engine.change_retention(*name, static_cast<int>(hours), change);
   if (!changed) return respond(from_failure(changed.error()));

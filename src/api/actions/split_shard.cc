@@ -18,7 +18,7 @@ void handle(action_context& ctx, value& req, responder respond) {
   auto name = resolve_stream(ctx, req, error);
   if (!name) return respond(error);
   const std::string& shard = *get_string(req, "ShardToSplit");
-  const auto index = lenient_shard_index(shard);
+  const auto index = kinesis::lenient_shard_index(shard);
   if (!index) return respond(shard_not_parsed(ctx, shard, *name));
   if (auto e = require_provisioned(ctx, *name)) return respond(*e);
   const std::string& key_text = *get_string(req, "NewStartingHashKey");

@@ -43,7 +43,7 @@ void handle(action_context& ctx, value& req, responder respond) {
                     ctx.engine.options().account_id)});
   }
   const std::string& shard = *get_string(req, "ShardId");
-  const auto index = lenient_shard_index(shard);
+  const auto index = kinesis::lenient_shard_index(shard);
   if (!index) return respond(shard_not_parsed(ctx, shard, consumer->stream));
   const value& position = *req.find("StartingPosition");
   auto start =

@@ -13,8 +13,8 @@ const shape request{{
     {.name = "MaxRecordSizeInKiB",
      .type = member_type::integer,
      .required = true,
-     .min_value = engine::min_record_size_kib,
-     .max_value = engine::max_record_size_kib},
+     .min_value = kinesis::min_record_size_kib,
+     .max_value = kinesis::max_record_size_kib},
 }};
 
 void handle(action_context& ctx, value& req, responder respond) {

@@ -1,11 +1,11 @@
-// MD5 routing and even key-space splits.
-#include "metadata/hash_key.h"
+// MD5 routing, even key-space splits, midpoints and adjacency.
+#include "kinesis/hash_keys.h"
 
 #include "common/assert.h"
 
 #include <openssl/evp.h>
 
-namespace spate::metadata {
+namespace spate::kinesis {
 
 namespace {
 
@@ -49,4 +49,14 @@ std::vector<hash_range> split_evenly(std::size_t shards) {
   return ranges;
 }
 
-}  // namespace spate::metadata
+std::optional<uint128> midpoint(const hash_range& range) {
+  if (range.end <= range.start) return std::nullopt;
+  return range.start + (range.end - range.start) / 2 + 1;
+}
+
+bool adjacent_ranges(const hash_range& a, const hash_range& b) {
+  return (a.end != uint128_max && a.end + 1 == b.start) ||
+         (b.end != uint128_max && b.end + 1 == a.start);
+}
+
+}  // namespace spate::kinesis

@@ -1,9 +1,9 @@
 // Known vectors: MD5 digests from RFC 1321 and the shard ranges AWS reports for new streams.
-#include "metadata/hash_key.h"
+#include "kinesis/hash_keys.h"
 
 #include <gtest/gtest.h>
 
-namespace spate::metadata {
+namespace spate::kinesis {
 namespace {
 
 uint128 dec(const char* s) {
@@ -57,5 +57,20 @@ TEST(HashKey, OneShardOwnsEverything) {
   EXPECT_TRUE(ranges[0].contains(partition_key_hash("anything")));
 }
 
+TEST(HashKey, MidpointStartsTheUpperHalf) {
+  EXPECT_TRUE(*midpoint({0, uint128_max}) == dec("170141183460469231731687303715884105728"));
+  EXPECT_TRUE(*midpoint({10, 20}) == 16);
+  EXPECT_TRUE(*midpoint({10, 11}) == 11);
+  EXPECT_FALSE(midpoint({7, 7}));
+}
+
+TEST(HashKey, AdjacentRangesTouchInEitherOrder) {
+  EXPECT_TRUE(adjacent_ranges({0, 9}, {10, 20}));
+  EXPECT_TRUE(adjacent_ranges({10, 20}, {0, 9}));
+  EXPECT_FALSE(adjacent_ranges({0, 9}, {11, 20}));
+  EXPECT_FALSE(adjacent_ranges({0, 10}, {10, 20}));
+  EXPECT_FALSE(adjacent_ranges({0, uint128_max}, {0, uint128_max}));
+}
+
 }  // namespace
-}  // namespace spate::metadata
+}  // namespace spate::kinesis

@@ -1,14 +1,16 @@
-// Kinesis hash-key arithmetic: the 128-bit key space [0, 2^128 - 1], how a partition key maps
-// into it (MD5, read as a big-endian integer), and how CreateStream divides it among shards.
+// hash_keys: Kinesis hash-key arithmetic - the 128-bit key space [0, 2^128 - 1], how a
+// partition key maps into it (MD5, read as a big-endian integer), how CreateStream and
+// UpdateShardCount divide it evenly among shards, and which ranges may merge.
 #pragma once
 
 #include "common/uint128.h"
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
 #include <vector>
 
-namespace spate::metadata {
+namespace spate::kinesis {
 
 // An inclusive range of hash keys, as Kinesis reports StartingHashKey / EndingHashKey.
 struct hash_range {
@@ -26,4 +28,11 @@ uint128 partition_key_hash(std::string_view partition_key);
 // floor(2^128 / shards) keys, and the last one also takes the remainder.
 std::vector<hash_range> split_evenly(std::size_t shards);
 
-}  // namespace spate::metadata
+// The key that starts the upper half of `range` when it is split in two even halves
+// (start + (end - start) / 2 + 1); nullopt when the range holds a single key.
+std::optional<uint128> midpoint(const hash_range& range);
+
+// Whether one range ends just before the other starts (in either order).
+bool adjacent_ranges(const hash_range& a, const hash_range& b);
+
+}  // namespace spate::kinesis
