@@ -101,9 +101,15 @@ std::vector<std::string_view> dispatcher::action_names() {
 }
 
 std::optional<http_reply> dispatcher::check_envelope(std::string_view target,
-                                                     std::string_view content_type) {
-  if (codec_for_content_type(content_type)) return std::nullopt;
-  if (target.empty() || target.find('.') == std::string_view::npos) {
+                                                     std::string_view content_type,
+                                                     bool body_expected) {
+  if (!body_expected || codec_for_content_type(content_type)) return std::nullopt;
+  // "<service>.<operation>": AWS cannot tell what to authorize when either part is empty.
+  const auto dot = target.find('.');
+  const auto service = target.substr(0, dot);
+  const auto operation =
+      dot == std::string_view::npos ? std::string_view() : target.substr(dot + 1);
+  if (service.empty() || operation.substr(0, operation.find('.')).empty()) {
     return http_reply{403,
                       "application/xml",
                       "<AccessDeniedException>\n  <Message>Unable to determine service/operation "
@@ -121,7 +127,16 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
     finished([r = std::move(r)]() mutable { return std::move(r); });
   };
   const action* a = find_action(target);
-  if (auto refused = check_envelope(target, content_type)) {
+  if (body.empty()) {
+    // AWS answers an empty body before it looks at the Content-Type: in JSON only when that is
+    // exactly JSON 1.1, in CBOR otherwise (even for a type it does not take).
+    const bool json =
+        codec_for_content_type(content_type) == wire_codec::json && !is_plain_json(content_type);
+    done(error_reply(a ? serialization_error() : unknown_operation(), a ? a->name : "",
+                     json ? wire_codec::json : wire_codec::cbor));
+    return;
+  }
+  if (auto refused = check_envelope(target, content_type, true)) {
     done(std::move(*refused));
     return;
   }

@@ -48,9 +48,12 @@ class dispatcher {
 
   // The envelope checks that need no body (a Content-Type Kinesis does not accept): the
   // answer AWS gives, or nullopt. handle() runs them first; the server also runs them as soon
-  // as a request's header arrives, so such a request's body is never held.
+  // as a request's header arrives, so such a request's body is never held. A request without
+  // a body (`body_expected` false) passes: AWS answers it 400 in CBOR whatever its
+  // Content-Type (handle() does, once the empty body is in).
   static std::optional<http_reply> check_envelope(std::string_view target,
-                                                  std::string_view content_type);
+                                                  std::string_view content_type,
+                                                  bool body_expected);
 
   // Every action name, in table order (metrics use it to pre-create series).
   static std::vector<std::string_view> action_names();

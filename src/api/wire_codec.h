@@ -21,6 +21,8 @@ enum class wire_codec { json, cbor };
 
 // The codec of a request's Content-Type, or nullopt for a type Kinesis does not accept.
 std::optional<wire_codec> codec_for_content_type(std::string_view content_type);
+// Whether the media type is "application/json" (served as JSON 1.1, but not JSON 1.1 itself).
+bool is_plain_json(std::string_view content_type);
 // The Content-Type of an answer in `codec`.
 std::string_view content_type_of(wire_codec codec);
 // An encoder that appends to `out` in `codec`.

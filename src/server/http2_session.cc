@@ -343,7 +343,7 @@ void http2_session<Stream>::header_complete(exchange& x, bool ends_stream) {
     x.body_too_large = true;  // answered 413 once the request ends; nothing is held
     return;
   }
-  auto verdict = router_.check_header(req);
+  auto verdict = router_.check_header(req, !(length && *length == 0));
   if (verdict.refusal) return refuse(x, std::move(*verdict.refusal));
   auto reserved = router_.reserve_body(req, length);
   if (auto* refused = std::get_if<response>(&reserved)) return refuse(x, std::move(*refused));

@@ -191,7 +191,8 @@ void http_session<Stream>::on_header(beast::error_code ec) {
     return reject(http::status::bad_request, "SerializationException",
                   "Malformed HTTP request: " + *problem);
   }
-  auto verdict = router_.check_header(header);
+  // Beast's parser is done at the header when the request declares no body.
+  auto verdict = router_.check_header(header, !parser_->is_done());
   if (verdict.refusal) return refuse(std::move(*verdict.refusal), verdict.close);
   if (!verdict.kinesis) return admitted();
   // Kinesis work waits for its turn before its body is read (admission.h); meanwhile the body

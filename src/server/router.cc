@@ -60,7 +60,7 @@ router::router(api::dispatcher& dispatcher, metrics& metrics, budgets& budgets,
       admission_(admission),
       options_(std::move(options)) {}
 
-router::header_verdict router::check_header(const request& header) {
+router::header_verdict router::check_header(const request& header, bool body_expected) {
   header_verdict verdict;
   verdict.kinesis = header.method() == http::verb::post;
   if (!verdict.kinesis) return verdict;
@@ -74,8 +74,8 @@ router::header_verdict router::check_header(const request& header) {
       return verdict;
     }
   }
-  if (auto refused = api::dispatcher::check_envelope(header["X-Amz-Target"],
-                                                     header[http::field::content_type])) {
+  if (auto refused = api::dispatcher::check_envelope(
+          header["X-Amz-Target"], header[http::field::content_type], body_expected)) {
     metrics_.request_done({}, true, 0);
     verdict.refusal = make_response(header, refused->status, std::move(refused->content_type),
                                     std::move(refused->body));

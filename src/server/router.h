@@ -63,7 +63,8 @@ class router {
     bool close = false;               // and close the connection once it is written
     bool kinesis = false;             // Kinesis work: it goes through admission
   };
-  header_verdict check_header(const request& header);
+  // `body_expected`: the request declares a body (a non-zero or unknown length).
+  header_verdict check_header(const request& header, bool body_expected);
 
   // The body's share of the request budget: `length` is the declared length (Content-Length),
   // or nullopt when it is not known in advance (chunked; HTTP/2 without content-length),

@@ -1,7 +1,9 @@
 """Every Kinesis error comes back with AWS's `__type`, HTTP status 400 and AWS's message.
 
 Proves, request by request (raw signed JSON where boto3 would refuse to send the request):
-- UnknownOperationException for an unknown X-Amz-Target operation or service;
+- UnknownOperationException for an unknown X-Amz-Target operation or service; an empty body
+  answered 400 in CBOR whatever its Content-Type (JSON only for JSON 1.1), and a body of a type
+  Kinesis does not take answered AccessDenied (403) or UnknownOperation (404) in XML;
 - SerializationException for members of the wrong JSON type and bodies that are not objects;
 - ValidationException in AWS's exact form `N validation error(s) detected: Value '...' at
   '...' failed to satisfy constraint: ...` for lengths, ranges, patterns, enums and nulls,
@@ -21,6 +23,7 @@ Proves, request by request (raw signed JSON where boto3 would refuse to send the
 from __future__ import annotations
 
 import base64
+import json
 import os
 import random
 import time
@@ -29,14 +32,18 @@ import pytest
 from botocore.exceptions import ClientError
 
 from spate_harness import (
+    CBOR_CONTENT_TYPE,
+    JSON_CONTENT_TYPE,
     MAX_HASH_KEY,
     api,
     b64,
+    cbor_loads,
     error_message,
     error_type,
     expect_error,
     one_validation_error,
     raw_call,
+    raw_exchange,
     shard_id,
     signed_call,
     unique_stream_name,
@@ -59,6 +66,38 @@ def test_unknown_operation(endpoint):
         status, body = raw_call(endpoint, None, {}, target=target)
         assert status == 400, (target, status, body)
         assert error_type(body) == "UnknownOperationException", (target, body)
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/json",
+                                          "application/x-amz-json-1.0", CBOR_CONTENT_TYPE])
+def test_an_empty_body_is_answered_in_cbor_unless_json_1_1(endpoint, content_type):
+    """AWS answers an empty body before it looks at the Content-Type: 400 in CBOR (JSON only
+    for exactly JSON 1.1), SerializationException for a known action, UnknownOperation else."""
+    for target, expected in [("Kinesis_20131202.ListStreams", "SerializationException"),
+                             ("Kinesis_20131202.NoSuchAction", "UnknownOperationException"),
+                             (None, "UnknownOperationException")]:
+        status, headers, data = raw_exchange(endpoint, None, b"", content_type=content_type,
+                                             target=target)
+        assert status == 400, (content_type, target, status, data)
+        assert headers.get("Content-Type") == CBOR_CONTENT_TYPE, (content_type, headers)
+        assert cbor_loads(data) == {"__type": expected}, (content_type, target, data)
+    status, headers, data = raw_exchange(endpoint, "ListStreams", b"")
+    assert (status, headers.get("Content-Type")) == (400, JSON_CONTENT_TYPE)
+    assert json.loads(data)["__type"] == "SerializationException"
+
+
+def test_a_body_of_a_type_kinesis_does_not_take(endpoint):
+    """With a body, an unknown Content-Type is AccessDenied when the target lacks a service or
+    an operation, UnknownOperation (404) otherwise, both in AWS's XML."""
+    for target, status_wanted, marker in [
+            ("Kinesis_20131202.", 403, b"<AccessDeniedException>"),
+            (".ListStreams", 403, b"<AccessDeniedException>"),
+            ("Kinesis_20131202", 403, b"<AccessDeniedException>"),
+            ("Kinesis_20131202.ListStreams", 404, b"<UnknownOperationException/>"),
+            ("Kinesis_20131202.ListStreams.Extra", 404, b"<UnknownOperationException/>")]:
+        status, headers, data = raw_exchange(endpoint, None, b"{}", content_type="text/plain",
+                                             target=target)
+        assert (status, marker in data) == (status_wanted, True), (target, status, data)
 
 
 # ------------------------------------------------------------------------ serialization ----
