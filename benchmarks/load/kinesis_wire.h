@@ -7,17 +7,16 @@
 // through its arguments (a record_factory or a simdjson parser belongs to one thread).
 #pragma once
 
+#include "common/base64.h"
+#include "common/sigv4.h"
+
 #include <boost/system/result.hpp>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 #include <simdjson.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <ctime>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -92,38 +91,9 @@ inline call_result<endpoint> parse_endpoint(std::string_view url) {
 
 // --- encoding helpers -----------------------------------------------------------------------
 
-inline std::string to_hex(const unsigned char* bytes, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(2 * n, '\0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = digits[bytes[i] >> 4];
-    out[2 * i + 1] = digits[bytes[i] & 15];
-  }
-  return out;
-}
-
-inline std::string sha256_hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return to_hex(digest, sizeof digest);
-}
-
-inline std::string hmac_sha256(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &length);
-  return std::string(reinterpret_cast<const char*>(digest), length);
-}
-
-// Appends the standard base64 form of `bytes` (OpenSSL's block encoder: no line breaks).
+// Appends the standard base64 form of `bytes` (common/base64, the codec spated decodes with).
 inline void append_base64(std::string& out, std::string_view bytes) {
-  const std::size_t start = out.size();
-  out.resize(start + 4 * ((bytes.size() + 2) / 3) + 1);  // + the NUL EVP writes
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + start),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(start + static_cast<std::size_t>(n));
+  base64::encode_append(bytes, out);
 }
 
 // How many bytes a base64 string decodes to, without decoding it.
@@ -171,19 +141,10 @@ class sigv4_signer {
 
   explicit sigv4_signer(std::string host_header, std::chrono::system_clock::time_point now =
                                                      std::chrono::system_clock::now())
-      : host_header_(std::move(host_header)) {
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
-    amz_date_ = stamp;
+      : host_header_(std::move(host_header)), amz_date_(sigv4::amz_timestamp(now)) {
     const std::string date = amz_date_.substr(0, 8);
-    scope_ = date + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
-    const std::string k_date = hmac_sha256("AWS4" + std::string(secret_key), date);
-    const std::string k_region = hmac_sha256(k_date, region);
-    const std::string k_service = hmac_sha256(k_region, service);
-    signing_key_ = hmac_sha256(k_service, "aws4_request");
+    scope_ = sigv4::credential_scope(date, region, service);
+    signing_key_ = sigv4::signing_key(secret_key, date, region, service);
   }
 
   const std::string& host_header() const { return host_header_; }
@@ -192,16 +153,16 @@ class sigv4_signer {
   std::string request(std::string_view action, std::string_view body) const {
     std::string target = "Kinesis_20131202.";
     target += action;
-    std::string canonical = "POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:";
-    canonical += host_header_;
-    canonical += "\nx-amz-date:" + amz_date_ + "\nx-amz-target:" + target;
-    canonical += "\n\ncontent-type;host;x-amz-date;x-amz-target\n";
-    canonical += sha256_hex(body);
-    const std::string to_sign =
-        "AWS4-HMAC-SHA256\n" + amz_date_ + "\n" + scope_ + "\n" + sha256_hex(canonical);
-    const std::string mac = hmac_sha256(signing_key_, to_sign);
+    const std::vector<sigv4::header> signed_headers = {
+        {"content-type", "application/x-amz-json-1.1"},
+        {"host", host_header_},
+        {"x-amz-date", amz_date_},
+        {"x-amz-target", target}};
+    const std::string canonical = sigv4::canonical_request(
+        "POST", "/", "", sigv4::canonical_headers(signed_headers),
+        sigv4::signed_header_names(signed_headers), sigv4::sha256_hex(body));
     const std::string signature =
-        to_hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
+        sigv4::signature(signing_key_, sigv4::string_to_sign(amz_date_, scope_, canonical));
 
     std::string out;
     out.reserve(body.size() + 512);
