@@ -1020,7 +1020,9 @@ outcome<consumer_description> fake_stream::register_consumer(const std::string& 
   c.description.created_ms = now;
   c.description.stream_arn = stream->arn;
   auto [it, added] = stream->consumers.emplace(consumer_name, std::move(c));
-  return it->second.description;
+  consumer_description answer = it->second.description;
+  answer.consumer_status = "CREATING";  // as AWS answers; it describes as ACTIVE at once
+  return answer;
 }
 
 outcome<consumer_description> fake_stream::describe_consumer(const std::string& consumer_arn,

@@ -3,6 +3,8 @@
 // SubscribeToShard.
 #include "spate/client/fake_stream.h"
 
+#include "testutil/read_shard.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -69,18 +71,7 @@ class FakeStream : public testing::Test {
   // Every record from `pos` to the end of the shard (or its current tip), plus the last page.
   std::vector<record> read_all(const std::string& shard_id, get_records_response* last = nullptr,
                                start_position pos = {}) {
-    std::vector<record> out;
-    std::string it = iterator(shard_id, std::move(pos));
-    while (!it.empty()) {
-      auto page = fake_.get_records(it, std::nullopt);
-      EXPECT_TRUE(page.ok());
-      if (!page.ok()) break;
-      out.insert(out.end(), page->records.begin(), page->records.end());
-      it = page->next_shard_iterator;
-      if (last) *last = *page;
-      if (page->records.empty()) break;  // at the tip of an open shard
-    }
-    return out;
+    return testutil::read_shard(fake_, iterator(shard_id, std::move(pos)), last);
   }
 
   // The open shards cover [0, 2^128 - 1] exactly, without gaps or overlaps.
@@ -592,7 +583,8 @@ TEST_F(FakeStream, ConsumersRegisterDescribeListDeregister) {
   const std::string stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
   auto c = fake_.register_consumer(stream_arn, "app");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->consumer_status, "ACTIVE");
+  EXPECT_EQ(c->consumer_status, "CREATING");  // as AWS (and spated) answer
+  EXPECT_EQ(fake_.describe_consumer(c->consumer_arn, {}, {})->consumer_status, "ACTIVE");
   EXPECT_EQ(c->consumer_arn.rfind(stream_arn + "/consumer/app:", 0), 0u);
   EXPECT_EQ(fake_.register_consumer(stream_arn, "app").err().code, "ResourceInUseException");
   EXPECT_EQ(fake_.describe_consumer(c->consumer_arn, {}, {})->consumer_name, "app");

@@ -5,7 +5,8 @@
 // GetRecords limits, resharding (split, merge, UpdateShardCount) with closed parents and
 // ChildShards, tags, consumers and SubscribeToShard (events of what is in the shard, then the
 // call returns). Records stay in memory; nothing expires. Failures can be injected to test an
-// application's error handling.
+// application's error handling. Its rules, limits and error messages are spated's own, and
+// tests/conformance runs the same scenarios against both.
 #pragma once
 
 #include <spate/client/client.h>
