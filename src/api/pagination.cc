@@ -49,10 +49,10 @@ std::variant<std::vector<std::string>, api_error> open_page_token(
   auto parsed = parse_page_token(ctx.engine.key(), action, token);
   if (!parsed || parsed->fields.size() != fields ||
       (first_field && parsed->fields[0] != *first_field)) {
-    return invalid_argument("NextToken is improperly formatted.");
+    return from_violation(kinesis::next_token_malformed());
   }
   if (now_ms() - parsed->issued_ms > ctx.engine.options().next_token_ttl_ms) {
-    return api_error{"ExpiredNextTokenException", "The NextToken has expired."};
+    return from_violation(kinesis::next_token_expired());
   }
   return std::move(parsed->fields);
 }

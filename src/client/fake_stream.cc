@@ -61,9 +61,6 @@ error refused(rulebook::violation v) {
 error not_found(std::string message) {
   return aws_error("ResourceNotFoundException", std::move(message));
 }
-error in_use(std::string message) {
-  return aws_error("ResourceInUseException", std::move(message));
-}
 error invalid_argument(std::string message) {
   return aws_error("InvalidArgumentException", std::move(message));
 }
@@ -317,10 +314,8 @@ struct fake_stream::state {
         const bool is_record = n && it != s.records.end() && it->sequence == *n;
         const bool is_bound = n && (*n == s.starting_sequence || *n == s.ending_sequence);
         if (!is_record && !is_bound) {
-          return invalid_argument("StartingSequenceNumber " + position.sequence_number +
-                                  " used in GetShardIterator on shard " + s.id + " in stream " +
-                                  stream.name + " under account " + account_id +
-                                  " is invalid because it did not come from this stream.");
+          return refused(rulebook::starting_sequence_number_invalid(
+              position.sequence_number, s.id, stream.name, account_id, n.has_value()));
         }
         if (position.kind == start_kind::after_sequence_number && is_record) ++it;
         return static_cast<std::size_t>(it - s.records.begin());
@@ -355,8 +350,7 @@ struct fake_stream::state {
       return std::pair{stream, consumer};
     }
     if (stream_arn.empty() || name.empty()) {
-      return invalid_argument(
-          "Either ConsumerARN or both StreamARN and ConsumerName must be provided.");
+      return refused(rulebook::consumer_arn_or_stream_and_name_required());
     }
     auto stream = find_by_arn(stream_arn);
     if (!stream) return stream.err();
@@ -523,8 +517,7 @@ outcome<void> fake_stream::delete_stream(const stream_ref& ref, bool enforce_con
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find(ref));
   if (!stream->consumers.empty() && !enforce_consumer_deletion) {
-    return in_use("Stream " + stream->name + " under account " + account_id +
-                  " has registered consumers.");
+    return refused(rulebook::stream_has_consumers(stream->name, account_id));
   }
   state_->streams.erase(stream->name);
   return {};
@@ -557,7 +550,7 @@ outcome<list_streams_response> fake_stream::list_streams(const list_streams_requ
   std::string after = req.exclusive_start_stream_name;
   if (!req.next_token.empty()) {
     if (req.next_token.rfind("fake-streams|", 0) != 0) {
-      return invalid_argument("NextToken is improperly formatted.");
+      return refused(rulebook::next_token_malformed());
     }
     after = req.next_token.substr(std::string_view("fake-streams|").size());
   }
@@ -584,10 +577,10 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
   SPATE_FAKE_ENTER();
   const bool named = !req.stream.stream_name.empty() || !req.stream.stream_arn.empty();
   if (!req.next_token.empty() && named) {
-    return invalid_argument("NextToken and StreamName cannot be provided together.");
+    return refused(rulebook::next_token_with_stream());
   }
   if (req.next_token.empty() && !named) {
-    return invalid_argument("Either NextToken or StreamName should be provided.");
+    return refused(rulebook::next_token_or_stream_required());
   }
   if (req.max_results && (*req.max_results < 1 || *req.max_results > 10000)) {
     return validation("MaxResults must be between 1 and 10000.");
@@ -598,7 +591,7 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
   if (!req.next_token.empty()) {
     const auto f = split(req.next_token, '|');
     if (f.size() != 7 || f[0] != "fake-shards" || !all_digits(f[2]) || !all_digits(f[6])) {
-      return invalid_argument("NextToken is improperly formatted.");
+      return refused(rulebook::next_token_malformed());
     }
     effective.stream = {f[1], {}};
     expected_id = std::stoull(f[2]);
@@ -622,8 +615,7 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
   if (effective.filter == "AFTER_SHARD_ID") {
     after_filter = index_of_shard_id(effective.filter_shard_id);
     if (after_filter < 0) {
-      return invalid_argument(
-          "ShardId must be supplied in a ShardFilter with a Type of AFTER_SHARD_ID");
+      return refused(rulebook::after_shard_id_needs_shard());
     }
   }
   std::int64_t after = -1;
@@ -790,7 +782,7 @@ outcome<get_records_response> fake_stream::get_records(const std::string& shard_
   const auto f = split(shard_iterator, '|');
   if (f.size() != 5 || f[0] != "fake" || !all_digits(f[2]) || !all_digits(f[4]) ||
       f[4].size() > 18) {
-    return invalid_argument("Invalid ShardIterator.");
+    return refused(rulebook::invalid_shard_iterator());
   }
   // An iterator of a deleted (or deleted and created again) stream: AWS names the shard.
   auto found = state_->find_by_name(f[1]);
@@ -800,7 +792,7 @@ outcome<get_records_response> fake_stream::get_records(const std::string& shard_
   stream_data* stream = *found;
   SPATE_FAKE_TRY(s, state_->find_shard(*stream, f[3]));
   const auto position = static_cast<std::size_t>(std::stoull(f[4]));
-  if (position > s->records.size()) return invalid_argument("Invalid ShardIterator.");
+  if (position > s->records.size()) return refused(rulebook::invalid_shard_iterator());
 
   get_records_response out;
   const auto max = limit ? static_cast<std::size_t>(*limit) : rulebook::get_records_max_records;

@@ -368,12 +368,7 @@ outcome<void> engine::delete_stream(const std::string& name, bool enforce_consum
   std::lock_guard control(control_mu_);
   SPATE_TRY(auto stream, find_or_fail(name));
   if (!enforce_consumer_deletion && !stream->consumers.empty()) {
-    return failure{failure_kind::resource_in_use,
-                   fmt::format("DeleteStream can't delete {}:{} because there are consumers "
-                               "associated with this data stream. To delete {} anyway, set the "
-                               "EnforceConsumerDeletion parameter to true to force the deletion "
-                               "of all the consumers that are associated with it.",
-                               options_.account_id, name, name)};
+    return to_failure(kinesis::stream_has_consumers(name, options_.account_id));
   }
   if (options_.delete_stream_ms <= 0) {
     remove_stream_now(name);
@@ -796,17 +791,12 @@ outcome<storage::position> engine::start_in(const stream_state& stream, std::str
     case iterator_type::after_sequence_number: {
       const auto fields = parse_sequence_number(start.sequence_number);
       if (!fields || fields->stream_tag != stream.tag) {
-        return failure{failure_kind::invalid_argument,
-                       fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} "
-                                   "in stream {} under account {} is invalid{}.",
-                                   start.sequence_number, shard->id, name, options_.account_id,
-                                   fields ? " because it did not come from this stream" : "")};
+        return to_failure(kinesis::starting_sequence_number_invalid(
+            start.sequence_number, shard->id, name, options_.account_id, fields.has_value()));
       }
       if (fields->shard != shard->record.index) {
-        return failure{failure_kind::invalid_argument,
-                       fmt::format("Invalid StartingSequenceNumber. It encodes {}, while it was "
-                                   "used in a call to a shard with {}",
-                                   kinesis::shard_id(fields->shard), shard->id)};
+        return to_failure(
+            kinesis::sequence_number_of_other_shard(kinesis::shard_id(fields->shard), shard->id));
       }
       storage::position pos = fields->pos;
       // The shard's start is below its first record: after it comes that first record.
@@ -828,14 +818,11 @@ outcome<storage::position> engine::start_in(const stream_state& stream, std::str
 outcome<records_page> engine::get_records(std::string_view text, std::size_t limit,
                                           std::size_t max_bytes) const {
   const auto it = decode_shard_iterator(key_, text);
-  if (!it) return failure{failure_kind::invalid_argument, "Invalid ShardIterator."};
+  if (!it) return to_failure(kinesis::invalid_shard_iterator());
   const std::int64_t now = now_ms();
   if (now - it->issued_ms > options_.iterator_ttl_ms) {
-    return failure{failure_kind::expired_iterator,
-                   fmt::format("Iterator expired. The iterator was created at time {} while right "
-                               "now it is {} which is further in the future than the tolerated "
-                               "delay of {} milliseconds.",
-                               amz_time(it->issued_ms), amz_time(now), options_.iterator_ttl_ms)};
+    return to_failure(kinesis::iterator_expired(amz_time(it->issued_ms), amz_time(now),
+                                                options_.iterator_ttl_ms));
   }
   SPATE_TRY(auto page, read({.stream_name = it->stream_name,
                              .stream_created_ms = it->stream_created_ms,

@@ -126,6 +126,15 @@ violation provisioned_only() {
               "mode.");
 }
 
+violation stream_has_consumers(std::string_view stream, std::string_view account) {
+  return make(error_code::resource_in_use,
+              fmt::format("DeleteStream can't delete {}:{} because there are consumers "
+                          "associated with this data stream. To delete {} anyway, set the "
+                          "EnforceConsumerDeletion parameter to true to force the deletion of "
+                          "all the consumers that are associated with it.",
+                          account, stream, stream));
+}
+
 // ---- resharding ---------------------------------------------------------------------------
 
 violation shard_not_splittable(std::string_view shard_id, std::string_view stream,
@@ -277,6 +286,66 @@ violation arn_and_name_differ(std::string_view arn, std::string_view name) {
   return make(
       error_code::invalid_argument,
       fmt::format("StreamARN {} and StreamName {} do not name the same stream.", arn, name));
+}
+
+// ---- iterators and pages ------------------------------------------------------------------
+
+violation starting_sequence_number_invalid(std::string_view number, std::string_view shard_id,
+                                           std::string_view stream, std::string_view account,
+                                           bool foreign) {
+  return make(error_code::invalid_argument,
+              fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} in "
+                          "stream {} under account {} is invalid{}.",
+                          number, shard_id, stream, account,
+                          foreign ? " because it did not come from this stream" : ""));
+}
+
+violation sequence_number_of_other_shard(std::string_view encoded_shard_id,
+                                         std::string_view shard_id) {
+  return make(error_code::invalid_argument,
+              fmt::format("Invalid StartingSequenceNumber. It encodes {}, while it was used in a "
+                          "call to a shard with {}",
+                          encoded_shard_id, shard_id));
+}
+
+violation invalid_shard_iterator() {
+  return make(error_code::invalid_argument, "Invalid ShardIterator.");
+}
+
+violation iterator_expired(std::string_view issued, std::string_view now,
+                           std::int64_t tolerated_ms) {
+  return make(error_code::expired_iterator,
+              fmt::format("Iterator expired. The iterator was created at time {} while right now "
+                          "it is {} which is further in the future than the tolerated delay of "
+                          "{} milliseconds.",
+                          issued, now, tolerated_ms));
+}
+
+violation next_token_with_stream() {
+  return make(error_code::invalid_argument,
+              "NextToken and StreamName cannot be provided together.");
+}
+
+violation next_token_or_stream_required() {
+  return make(error_code::invalid_argument, "Either NextToken or StreamName should be provided.");
+}
+
+violation next_token_malformed() {
+  return make(error_code::invalid_argument, "NextToken is improperly formatted.");
+}
+
+violation next_token_expired() {
+  return make(error_code::expired_next_token, "The NextToken has expired.");
+}
+
+violation after_shard_id_needs_shard() {
+  return make(error_code::invalid_argument,
+              "ShardId must be supplied in a ShardFilter with a Type of AFTER_SHARD_ID");
+}
+
+violation consumer_arn_or_stream_and_name_required() {
+  return make(error_code::invalid_argument,
+              "ConsumerArn or both ConsumerName and StreamARN are required for this request.");
 }
 
 // ---- consumers ----------------------------------------------------------------------------

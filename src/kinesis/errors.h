@@ -64,6 +64,7 @@ violation shard_limit_exceeded(std::string_view account, std::string_view region
 violation on_demand_stream_limit_exceeded(std::size_t limit, std::string_view account,
                                           std::string_view region);
 violation provisioned_only();
+violation stream_has_consumers(std::string_view stream, std::string_view account);
 
 // ---- resharding ---------------------------------------------------------------------------
 violation shard_not_splittable(std::string_view shard_id, std::string_view stream,
@@ -103,6 +104,24 @@ violation ordering_number_invalid(std::string_view number, std::string_view stre
                                   std::string_view account);
 violation stream_name_or_arn_required();
 violation arn_and_name_differ(std::string_view arn, std::string_view name);
+
+// ---- iterators and pages ------------------------------------------------------------------
+// A StartingSequenceNumber this stream never issued (`foreign`: a well-formed one of another).
+violation starting_sequence_number_invalid(std::string_view number, std::string_view shard_id,
+                                           std::string_view stream, std::string_view account,
+                                           bool foreign);
+violation sequence_number_of_other_shard(std::string_view encoded_shard_id,
+                                         std::string_view shard_id);
+violation invalid_shard_iterator();
+// Times as AWS prints them in this message (see the engine's amz_time).
+violation iterator_expired(std::string_view issued, std::string_view now,
+                           std::int64_t tolerated_ms);
+violation next_token_with_stream();
+violation next_token_or_stream_required();
+violation next_token_malformed();
+violation next_token_expired();
+violation after_shard_id_needs_shard();
+violation consumer_arn_or_stream_and_name_required();
 
 // ---- consumers ----------------------------------------------------------------------------
 violation consumer_not_found(std::string_view consumer, std::string_view stream,

@@ -35,8 +35,7 @@ std::variant<engine::consumer_key, api_error> requested_consumer(action_context&
   const std::string* stream_arn = get_string(request, "StreamARN");
   const std::string* name = get_string(request, "ConsumerName");
   if (!arn && !(stream_arn && name)) {
-    return invalid_argument(
-        "ConsumerArn or both ConsumerName and StreamARN are required for this request.");
+    return from_violation(kinesis::consumer_arn_or_stream_and_name_required());
   }
   engine::consumer_key key;
   if (arn) {

@@ -73,10 +73,10 @@ void handle(action_context& ctx, value& req, responder respond) {
   const bool has_name = req.find("StreamName") || req.find("StreamARN");
   const std::string* token = get_string(req, "NextToken");
   if (token && has_name) {
-    return respond(invalid_argument("NextToken and StreamName cannot be provided together."));
+    return respond(from_violation(kinesis::next_token_with_stream()));
   }
   if (!token && !has_name) {
-    return respond(invalid_argument("Either NextToken or StreamName should be provided."));
+    return respond(from_violation(kinesis::next_token_or_stream_required()));
   }
   std::string name;
   std::string after;  // list shards whose id sorts after this
@@ -111,8 +111,7 @@ void handle(action_context& ctx, value& req, responder respond) {
       if (const value* id = f->find("ShardId")) filter.shard_id = id->as_string();
       if (const value* ts = f->find("Timestamp")) filter.timestamp_ms = ts->as_integer();
       if (filter.type == "AFTER_SHARD_ID" && !f->find("ShardId")) {
-        return respond(invalid_argument(
-            "ShardId must be supplied in a ShardFilter with a Type of AFTER_SHARD_ID"));
+        return respond(from_violation(kinesis::after_shard_id_needs_shard()));
       }
       if ((filter.type == "AT_TIMESTAMP" || filter.type == "FROM_TIMESTAMP") &&
           !f->find("Timestamp")) {
@@ -127,10 +126,8 @@ void handle(action_context& ctx, value& req, responder respond) {
   auto snap = ctx.engine.describe(name);
   if (!snap) return respond(from_failure(snap.error()));
   if (snap->stream.status == metadata::stream_status::creating) {
-    return respond(api_error{"ResourceInUseException",
-                             fmt::format("Stream {} under account {} not ACTIVE, instead in "
-                                         "state CREATING",
-                                         name, ctx.engine.options().account_id)});
+    return respond(from_violation(
+        kinesis::stream_not_active(name, ctx.engine.options().account_id, "CREATING")));
   }
   if (created_ms && *created_ms / 1000 != snap->stream.created_ms / 1000) {
     return respond(resource_not_found(
