@@ -125,7 +125,7 @@ struct engine::stream_state {
 };
 
 struct subscription_claim::state {
-  std::int64_t started_ms = 0;
+  std::int64_t started_ms = 0;  // steady_ms(): only ever compared with another steady_ms()
   std::atomic<bool> superseded{false};
   std::mutex mu;
   shard_listener* listener = nullptr;  // guarded by mu; cleared when the claim ends
