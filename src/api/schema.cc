@@ -3,6 +3,7 @@
 
 #include "common/base64.h"
 #include "kinesis/identifiers.h"
+#include "kinesis/validation.h"
 
 #include <climits>
 #include <fmt/format.h>
@@ -14,7 +15,8 @@
 namespace spate::api {
 namespace {
 
-constexpr std::size_t max_listed_errors = 10;
+namespace kv = kinesis::validation;
+
 constexpr double max_timestamp_millis = 8.64e15;
 
 std::string lower_first(std::string_view name) {
@@ -25,15 +27,6 @@ std::string lower_first(std::string_view name) {
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
-}
-
-bool decimal_pattern(std::string_view t, std::size_t max_digits) {
-  if (t == "0") return true;
-  if (t.empty() || t.size() > max_digits || t[0] < '1' || t[0] > '9') return false;
-  for (char c : t) {
-    if (!is_digit(c)) return false;
-  }
-  return true;
 }
 
 // arn:aws<anything>:kinesis:<anything>:<12 digits>:<prefix>stream/<non-space>+
@@ -156,42 +149,27 @@ class validator {
 
   std::optional<schema_error> result() const {
     if (errors_.empty()) return std::nullopt;
-    const std::size_t n = std::min(errors_.size(), max_listed_errors);
-    std::string message = fmt::format("{} validation error{} detected: ", n, n == 1 ? "" : "s");
-    for (std::size_t i = 0; i < n; ++i) {
-      if (i) message += "; ";
-      message += errors_[i];
-    }
-    return schema_error{false, std::move(message)};
+    return schema_error{false, kv::failed(errors_).message};
   }
 
  private:
   void fail(const value* v, const member& m, const path_ref& path, std::string_view what) {
-    errors_.push_back(fmt::format("Value {} at '{}' failed to satisfy constraint: {}",
-                                  v ? printed(*v, m) : "null", render(&path), what));
+    errors_.push_back(kv::failure(v ? printed(*v, m) : "null", render(&path), what));
   }
 
   void check_member(const value* v, const member& m, const path_ref& path) {
     if (!v) {
-      if (m.required) fail(v, m, path, "Member must not be null");
+      if (m.required) fail(v, m, path, kv::must_not_be_null());
       return;
     }
     if (!m.one_of.empty() && v->is_string()) {
       bool found = false;
       for (auto e : m.one_of) found = found || e == v->as_string();
-      if (!found) {
-        std::string set;
-        for (std::size_t i = 0; i < m.one_of.size(); ++i) {
-          set += (i ? ", " : "") + std::string(m.one_of[i]);
-        }
-        fail(v, m, path, fmt::format("Member must satisfy enum value set: [{}]", set));
-      }
+      if (!found) fail(v, m, path, kv::enum_set(m.one_of));
     }
     if (m.matches != pattern::none && v->is_string() &&
         !matches_pattern(m.matches, v->as_string())) {
-      fail(v, m, path,
-           fmt::format("Member must satisfy regular expression pattern: {}",
-                       pattern_text(m.matches)));
+      fail(v, m, path, kv::pattern(pattern_text(m.matches)));
     }
     std::int64_t length = -1;
     switch (v->type()) {
@@ -211,21 +189,17 @@ class validator {
         break;
     }
     if (length >= 0 && m.min_length && length < *m.min_length) {
-      fail(v, m, path,
-           fmt::format("Member must have length greater than or equal to {}", *m.min_length));
+      fail(v, m, path, kv::length_at_least(*m.min_length));
     }
     if (length >= 0 && m.max_length && length > *m.max_length) {
-      fail(v, m, path,
-           fmt::format("Member must have length less than or equal to {}", *m.max_length));
+      fail(v, m, path, kv::length_at_most(*m.max_length));
     }
     if (v->type() == value::kind::integer) {
       if (m.min_value && v->as_integer() < *m.min_value) {
-        fail(v, m, path,
-             fmt::format("Member must have value greater than or equal to {}", *m.min_value));
+        fail(v, m, path, kv::value_at_least(*m.min_value));
       }
       if (m.max_value && v->as_integer() > *m.max_value) {
-        fail(v, m, path,
-             fmt::format("Member must have value less than or equal to {}", *m.max_value));
+        fail(v, m, path, kv::value_at_most(*m.max_value));
       }
     }
     if (m.type == member_type::map && v->is_object()) {
@@ -266,14 +240,8 @@ class validator {
           bad = bad || !found;
         }
         if (bad) {
-          std::string set;
-          for (std::size_t i = 0; i < m.one_of.size(); ++i) {
-            set += (i ? ", " : "") + std::string(m.one_of[i]);
-          }
           fail(v, m, path,
-               fmt::format("Member must satisfy constraint: [Member must satisfy enum value set: "
-                           "[{}]]",
-                           set));
+               fmt::format("Member must satisfy constraint: [{}]", kv::enum_set(m.one_of)));
         }
       } else {
         bool bad = false;
@@ -482,9 +450,9 @@ bool matches_pattern(pattern p, std::string_view t) {
     case pattern::name:
       return kinesis::name_characters(t);
     case pattern::hash_key:
-      return decimal_pattern(t, 39);
+      return kv::decimal_pattern(t, 39);
     case pattern::sequence_number:
-      return decimal_pattern(t, 129);
+      return kv::decimal_pattern(t, 129);
     case pattern::stream_arn:
       return arn_pattern(t, false);
     case pattern::resource_arn:
@@ -500,11 +468,11 @@ std::string_view pattern_text(pattern p) {
     case pattern::none:
       return "";
     case pattern::name:
-      return "[a-zA-Z0-9_.-]+";
+      return kv::name_pattern;
     case pattern::hash_key:
-      return "0|([1-9]\\d{0,38})";
+      return kv::hash_key_pattern;
     case pattern::sequence_number:
-      return "0|([1-9]\\d{0,128})";
+      return kv::sequence_number_pattern;
     case pattern::stream_arn:
       return "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
     case pattern::resource_arn:

@@ -22,6 +22,7 @@
 #include "kinesis/limits.h"
 #include "kinesis/rules.h"
 #include "kinesis/uniform_scaling.h"
+#include "kinesis/validation.h"
 
 #include <algorithm>
 #include <chrono>
@@ -33,6 +34,7 @@
 
 // The rulebook (src/kinesis); `kinesis` in this namespace is the client interface.
 namespace rulebook = spate::kinesis;
+namespace kv = spate::kinesis::validation;
 
 namespace spate::client {
 namespace {
@@ -57,6 +59,19 @@ error aws_error(const char* code, std::string message) {
 error refused(rulebook::violation v) {
   return {std::string(rulebook::name(v.code)), std::move(v.message),
           static_cast<int>(rulebook::http_status(v.code))};
+}
+
+// A ValidationException listing `failures` (kinesis/validation.h), or nothing if there are none:
+// the request checks AWS makes before it looks anything up.
+std::optional<error> invalid(const std::vector<std::string>& failures) {
+  if (failures.empty()) return std::nullopt;
+  return refused(kv::failed(failures));
+}
+
+// An optional integer member's range failures.
+std::vector<std::string> range_failures(std::optional<int> value, std::string_view path,
+                                        std::int64_t min, std::int64_t max) {
+  return value ? kv::check_integer(*value, path, min, max) : std::vector<std::string>{};
 }
 error not_found(std::string message) {
   return aws_error("ResourceNotFoundException", std::move(message));
@@ -376,8 +391,8 @@ struct fake_stream::state {
 
 namespace {
 
-// Shared checks of AddTagsToStream and TagResource.
-// `name` is the resource's name in the too-many-tags message.
+// Shared checks of AddTagsToStream and TagResource; `name` is the resource's name in the
+// too-many-tags message.
 outcome<void> merge_tags(std::map<std::string, std::string>& into,
                          const std::map<std::string, std::string>& tags, std::string_view name) {
   if (tags.empty() || tags.size() > rulebook::tags_per_call) {
@@ -474,12 +489,10 @@ void fake_stream::inject_call_failures(int n, error err) {
 
 outcome<void> fake_stream::create_stream(const create_stream_request& req) {
   SPATE_FAKE_ENTER();
-  if (!rulebook::valid_name(req.stream_name)) {
-    return validation("StreamName must be 1 to 128 characters of [a-zA-Z0-9_.-].");
-  }
-  if (req.shard_count && *req.shard_count < 1) {
-    return validation("ShardCount must be at least 1.");
-  }
+  auto failures = range_failures(req.shard_count, "shardCount", 1, 100000);
+  const auto name = kv::check_string(req.stream_name, "streamName", kv::name_rule());
+  failures.insert(failures.end(), name.begin(), name.end());
+  if (auto e = invalid(failures)) return *e;
   if (state_->streams.count(req.stream_name)) {
     return refused(rulebook::stream_already_exists(req.stream_name, account_id));
   }
@@ -544,8 +557,8 @@ outcome<stream_description> fake_stream::describe_stream_summary(const stream_re
 
 outcome<list_streams_response> fake_stream::list_streams(const list_streams_request& req) {
   SPATE_FAKE_ENTER();
-  if (req.limit && (*req.limit < 1 || *req.limit > 10000)) {
-    return validation("Limit must be between 1 and 10000.");
+  if (auto e = invalid(range_failures(req.limit, "limit", 1, rulebook::max_results_limit))) {
+    return *e;
   }
   std::string after = req.exclusive_start_stream_name;
   if (!req.next_token.empty()) {
@@ -582,8 +595,9 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
   if (req.next_token.empty() && !named) {
     return refused(rulebook::next_token_or_stream_required());
   }
-  if (req.max_results && (*req.max_results < 1 || *req.max_results > 10000)) {
-    return validation("MaxResults must be between 1 and 10000.");
+  if (auto e =
+          invalid(range_failures(req.max_results, "maxResults", 1, rulebook::max_results_limit))) {
+    return *e;
   }
   // NextToken: "fake-shards|<stream>|<stream id>|<last shard id>|<filter>|<filter shard>|<ms>".
   list_shards_request effective = req;
@@ -652,21 +666,33 @@ outcome<limits> fake_stream::describe_limits() {
 
 namespace {
 
-// The shape checks AWS makes on one record before anything is stored.
+bool hash_key_shaped(std::string_view text) {
+  return kv::decimal_pattern(text, 39);
+}
+
+// The request checks of one record's PartitionKey and ExplicitHashKey, at `path` ("" for
+// PutRecord, "records.N.member." for PutRecords), appended to `failures`.
+void record_failures(const std::string& partition_key, const std::string& explicit_hash_key,
+                     const std::string& path, std::vector<std::string>& failures) {
+  const auto key = kv::check_string(
+      partition_key, path + "partitionKey",
+      {nullptr, {}, 1, static_cast<std::int64_t>(rulebook::max_partition_key_length)});
+  failures.insert(failures.end(), key.begin(), key.end());
+  if (!explicit_hash_key.empty()) {
+    const auto hash = kv::check_string(explicit_hash_key, path + "explicitHashKey",
+                                       {&hash_key_shaped, kv::hash_key_pattern, {}, {}});
+    failures.insert(failures.end(), hash.begin(), hash.end());
+  }
+}
+
+// What AWS refuses in one record once the request passed its checks.
 std::optional<error> check_record(const std::string& partition_key, const std::string& data,
                                   const std::string& explicit_hash_key, std::string_view stream) {
-  if (partition_key.empty() || partition_key.size() > rulebook::max_partition_key_length) {
-    return validation("PartitionKey must be 1 to 256 characters long.");
-  }
   if (data.size() + partition_key.size() > rulebook::default_record_bytes) {
     return refused(rulebook::record_over_stream_limit(
         data.size() + partition_key.size(), rulebook::min_record_size_kib, stream, account_id));
   }
   if (!explicit_hash_key.empty()) {
-    if (!all_digits(explicit_hash_key) || explicit_hash_key.size() > 39 ||
-        (explicit_hash_key.size() > 1 && explicit_hash_key[0] == '0')) {
-      return validation("ExplicitHashKey must match 0|([1-9]\\d{0,38}).");
-    }
     if (!parse_uint128(explicit_hash_key)) {
       return refused(rulebook::bad_explicit_hash_key(explicit_hash_key));
     }
@@ -678,6 +704,9 @@ std::optional<error> check_record(const std::string& partition_key, const std::s
 
 outcome<put_record_response> fake_stream::put_record(const put_record_request& req) {
   SPATE_FAKE_ENTER();
+  std::vector<std::string> failures;
+  record_failures(req.partition_key, req.explicit_hash_key, "", failures);
+  if (auto e = invalid(failures)) return *e;
   SPATE_FAKE_TRY(stream, state_->find(req.stream));
   if (auto e = check_record(req.partition_key, req.data, req.explicit_hash_key, stream->name)) {
     return *e;
@@ -699,10 +728,16 @@ outcome<put_records_response> fake_stream::put_records(
   std::uint64_t id = 0;
   {
     SPATE_FAKE_ENTER();
-    SPATE_FAKE_TRY(stream, state_->find(ref));
     if (records.empty() || records.size() > rulebook::put_records_max_entries) {
       return validation("Records must hold 1 to 500 entries.");
     }
+    std::vector<std::string> failures;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      record_failures(records[i].partition_key, records[i].explicit_hash_key,
+                      "records." + std::to_string(i + 1) + ".member.", failures);
+    }
+    if (auto e = invalid(failures)) return *e;
+    SPATE_FAKE_TRY(stream, state_->find(ref));
     std::size_t bytes = 0;
     for (const auto& r : records) {
       if (auto e = check_record(r.partition_key, r.data, r.explicit_hash_key, stream->name)) {
@@ -776,8 +811,8 @@ outcome<std::string> fake_stream::get_shard_iterator(const get_shard_iterator_re
 outcome<get_records_response> fake_stream::get_records(const std::string& shard_iterator,
                                                        std::optional<int> limit) {
   SPATE_FAKE_ENTER();
-  if (limit && (*limit < 1 || *limit > static_cast<int>(rulebook::get_records_max_records))) {
-    return validation("Limit must be between 1 and 10000.");
+  if (auto e = invalid(range_failures(limit, "limit", 1, rulebook::get_records_max_records))) {
+    return *e;
   }
   const auto f = split(shard_iterator, '|');
   if (f.size() != 5 || f[0] != "fake" || !all_digits(f[2]) || !all_digits(f[4]) ||
@@ -823,11 +858,15 @@ outcome<get_records_response> fake_stream::get_records(const std::string& shard_
 
 outcome<void> fake_stream::split_shard(const split_shard_request& req) {
   SPATE_FAKE_ENTER();
+  if (auto e = invalid(kv::check_string(req.new_starting_hash_key, "newStartingHashKey",
+                                        {&hash_key_shaped, kv::hash_key_pattern, {}, {}}))) {
+    return *e;
+  }
   SPATE_FAKE_TRY(stream, state_->find(req.stream));
   SPATE_FAKE_TRY(parent, state_->find_shard(*stream, req.shard_to_split));
   const auto new_start = parse_uint128(req.new_starting_hash_key);
   if (!new_start) {
-    return validation("NewStartingHashKey must be a decimal 128-bit number.");
+    return refused(rulebook::split_key_outside_key_space(req.new_starting_hash_key));
   }
   if (auto e = rulebook::check_shard_limit(account_id, region, state_->account_open_shards(), 1,
                                            account_shard_limit)) {
@@ -874,8 +913,8 @@ outcome<void> fake_stream::merge_shards(const merge_shards_request& req) {
 outcome<update_shard_count_response> fake_stream::update_shard_count(const stream_ref& ref,
                                                                      int target) {
   SPATE_FAKE_ENTER();
+  if (auto e = invalid(kv::check_integer(target, "targetShardCount", 1, 100000))) return *e;
   SPATE_FAKE_TRY(stream, state_->find(ref));
-  if (target < 1) return validation("TargetShardCount must be at least 1.");
   const std::size_t current = stream->open_shard_count();
   const auto wanted = static_cast<std::size_t>(target);
   if (auto e = rulebook::check_shard_count(current, wanted, state_->account_open_shards(),
@@ -994,10 +1033,10 @@ outcome<std::map<std::string, std::string>> fake_stream::list_tags_for_resource(
 outcome<consumer_description> fake_stream::register_consumer(const std::string& stream_arn,
                                                              const std::string& consumer_name) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find_by_arn(stream_arn));
-  if (!rulebook::valid_name(consumer_name)) {
-    return validation("ConsumerName must be 1 to 128 characters of [a-zA-Z0-9_.-].");
+  if (auto e = invalid(kv::check_string(consumer_name, "consumerName", kv::name_rule()))) {
+    return *e;
   }
+  SPATE_FAKE_TRY(stream, state_->find_by_arn(stream_arn));
   if (stream->consumers.count(consumer_name)) {
     return refused(rulebook::consumer_already_exists(consumer_name, stream->name, account_id));
   }

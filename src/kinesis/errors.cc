@@ -248,6 +248,12 @@ violation bad_explicit_hash_key(std::string_view text) {
                           text));
 }
 
+violation split_key_outside_key_space(std::string_view text) {
+  return make(
+      error_code::invalid_argument,
+      fmt::format("NewStartingHashKey {} is outside the hash key range [0, 2^128-1].", text));
+}
+
 violation record_too_large(std::size_t bytes) {
   return make(error_code::invalid_argument,
               fmt::format("Record size {} exceeds the maximum of {} bytes (data plus partition "

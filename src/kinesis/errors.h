@@ -93,6 +93,7 @@ violation tag_characters();
 
 // ---- records ------------------------------------------------------------------------------
 violation bad_explicit_hash_key(std::string_view text);
+violation split_key_outside_key_space(std::string_view text);
 // Over AWS's largest record (max_record_bytes), whatever the stream's own limit.
 violation record_too_large(std::size_t bytes);
 // Over the stream's limit (UpdateMaxRecordSize).

@@ -542,5 +542,71 @@ TYPED_TEST(Conformance, BadRecordsAreRefusedAsAwsRefusesThem) {
                          name + " under account 000000000000.");
 }
 
+TYPED_TEST(Conformance, RequestChecksAreWordedAsAwsWordsThem) {
+  const std::string pattern = "Member must satisfy regular expression pattern: ";
+  auto one = [](const std::string& value, const std::string& path, const std::string& what) {
+    return "1 validation error detected: Value " + value + " at '" + path +
+           "' failed to satisfy constraint: " + what;
+  };
+  create_stream_request create;
+  create.stream_name = "a b";
+  create.shard_count = 1;
+  this->expect_error(this->api().create_stream(create), "ValidationException",
+                     one("'a b'", "streamName", pattern + "[a-zA-Z0-9_.-]+"));
+  create.stream_name = std::string(129, 'n');
+  this->expect_error(this->api().create_stream(create), "ValidationException",
+                     one("'" + create.stream_name + "'", "streamName",
+                         "Member must have length less than or equal to 128"));
+  create.stream_name = "";
+  create.shard_count = 0;
+  this->expect_error(
+      this->api().create_stream(create), "ValidationException",
+      "3 validation errors detected: Value '0' at 'shardCount' failed to satisfy constraint: "
+      "Member must have value greater than or equal to 1; Value '' at 'streamName' failed to "
+      "satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; "
+      "Value '' at 'streamName' failed to satisfy constraint: Member must have length greater "
+      "than or equal to 1");
+
+  const auto name = this->stream(2);
+  list_streams_request streams;
+  streams.limit = 0;
+  this->expect_error(this->api().list_streams(streams), "ValidationException",
+                     one("'0'", "limit", "Member must have value greater than or equal to 1"));
+  list_shards_request shards;
+  shards.stream.stream_name = name;
+  shards.max_results = 10001;
+  this->expect_error(
+      this->api().list_shards(shards), "ValidationException",
+      one("'10001'", "maxResults", "Member must have value less than or equal to 10000"));
+  const std::string it = this->iterator(name, rulebook::shard_id(0), start_position::latest());
+  this->expect_error(this->api().get_records(it, 0), "ValidationException",
+                     one("'0'", "limit", "Member must have value greater than or equal to 1"));
+
+  put_record_request put;
+  put.stream.stream_name = name;
+  put.data = "x";
+  this->expect_error(
+      this->api().put_record(put), "ValidationException",
+      one("''", "partitionKey", "Member must have length greater than or equal to 1"));
+  put.partition_key = "k";
+  put.explicit_hash_key = "01";
+  this->expect_error(this->api().put_record(put), "ValidationException",
+                     one("'01'", "explicitHashKey", pattern + "0|([1-9]\\d{0,38})"));
+  std::vector<put_records_entry> batch = {{"k", "x", {}}, {std::string(257, 'p'), "x", {}}};
+  this->expect_error(this->api().put_records({name, {}}, batch), "ValidationException",
+                     one("'" + batch[1].partition_key + "'", "records.2.member.partitionKey",
+                         "Member must have length less than or equal to 256"));
+
+  this->expect_error(this->api().split_shard({{name, {}}, rulebook::shard_id(0), "x"}),
+                     "ValidationException",
+                     one("'x'", "newStartingHashKey", pattern + "0|([1-9]\\d{0,38})"));
+  this->expect_error(
+      this->api().update_shard_count({name, {}}, 0), "ValidationException",
+      one("'0'", "targetShardCount", "Member must have value greater than or equal to 1"));
+  this->expect_error(this->api().register_consumer(this->arn(name), "bad name"),
+                     "ValidationException",
+                     one("'bad name'", "consumerName", pattern + "[a-zA-Z0-9_.-]+"));
+}
+
 }  // namespace
 }  // namespace spate::client

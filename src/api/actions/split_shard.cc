@@ -24,8 +24,7 @@ void handle(action_context& ctx, value& req, responder respond) {
   const std::string& key_text = *get_string(req, "NewStartingHashKey");
   const auto key = parse_uint128(key_text);
   if (!key) {
-    return respond(invalid_argument("NewStartingHashKey " + key_text +
-                                    " is outside the hash key range [0, 2^128-1]."));
+    return respond(from_violation(kinesis::split_key_outside_key_space(key_text)));
   }
   auto split = ctx.engine.split_shard(*name, *index, *key);
   if (!split) return respond(from_failure(split.error()));
