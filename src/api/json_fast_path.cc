@@ -36,8 +36,8 @@ bool read_entry(simdjson::dom::element e, entry_fields& out) {
   for (auto field : object) {
     if (field.key == "PartitionKey") {
       if (has_key || !get_string(field.value, out.partition_key)) return false;
-      const auto chars = static_cast<std::int64_t>(utf8_length(out.partition_key));
-      if (chars < 1 || chars > actions::max_partition_key_chars) return false;
+      const std::size_t chars = utf8_length(out.partition_key);
+      if (chars < 1 || chars > kinesis::max_partition_key_length) return false;
       has_key = true;
     } else if (field.key == "Data") {
       if (has_data || !get_string(field.value, out.data_base64)) return false;
@@ -105,14 +105,14 @@ bool parse_with(simdjson::dom::parser& parser, std::string_view body, parsed_put
   }
   if (!has_records) return false;
   const std::size_t count = list.size();
-  if (count < 1 || count > static_cast<std::size_t>(actions::max_records_per_put)) return false;
+  if (count < 1 || count > kinesis::put_records_max_entries) return false;
 
   std::vector<entry_fields> entries(count);
   std::size_t total = 0, i = 0;
   for (auto e : list) {
     if (!read_entry(e, entries[i])) return false;
     const std::size_t n = decoded_size(entries[i].data_base64);
-    if (n > static_cast<std::size_t>(actions::max_record_data)) return false;
+    if (n > kinesis::max_record_bytes) return false;
     total += n + entries[i].partition_key.size() +
              (entries[i].explicit_hash_key ? entries[i].explicit_hash_key->size() : 0);
     ++i;
