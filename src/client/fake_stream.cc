@@ -666,10 +666,6 @@ outcome<limits> fake_stream::describe_limits() {
 
 namespace {
 
-bool hash_key_shaped(std::string_view text) {
-  return kv::decimal_pattern(text, 39);
-}
-
 // The request checks of one record's PartitionKey and ExplicitHashKey, at `path` ("" for
 // PutRecord, "records.N.member." for PutRecords), appended to `failures`.
 void record_failures(const std::string& partition_key, const std::string& explicit_hash_key,
@@ -679,8 +675,8 @@ void record_failures(const std::string& partition_key, const std::string& explic
       {nullptr, {}, 1, static_cast<std::int64_t>(rulebook::max_partition_key_length)});
   failures.insert(failures.end(), key.begin(), key.end());
   if (!explicit_hash_key.empty()) {
-    const auto hash = kv::check_string(explicit_hash_key, path + "explicitHashKey",
-                                       {&hash_key_shaped, kv::hash_key_pattern, {}, {}});
+    const auto hash =
+        kv::check_string(explicit_hash_key, path + "explicitHashKey", kv::hash_key_rule());
     failures.insert(failures.end(), hash.begin(), hash.end());
   }
 }
@@ -858,8 +854,8 @@ outcome<get_records_response> fake_stream::get_records(const std::string& shard_
 
 outcome<void> fake_stream::split_shard(const split_shard_request& req) {
   SPATE_FAKE_ENTER();
-  if (auto e = invalid(kv::check_string(req.new_starting_hash_key, "newStartingHashKey",
-                                        {&hash_key_shaped, kv::hash_key_pattern, {}, {}}))) {
+  if (auto e = invalid(
+          kv::check_string(req.new_starting_hash_key, "newStartingHashKey", kv::hash_key_rule()))) {
     return *e;
   }
   SPATE_FAKE_TRY(stream, state_->find(req.stream));

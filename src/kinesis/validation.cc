@@ -99,6 +99,11 @@ std::vector<std::string> check_integer(std::int64_t value, std::string_view path
   return out;
 }
 
+string_rule hash_key_rule() {
+  return {
+      [](std::string_view text) { return decimal_pattern(text, 39); }, hash_key_pattern, {}, {}};
+}
+
 string_rule name_rule() {
   return {&name_characters, name_pattern, 1, static_cast<std::int64_t>(max_name_length)};
 }

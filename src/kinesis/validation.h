@@ -57,5 +57,7 @@ std::vector<std::string> check_integer(std::int64_t value, std::string_view path
 
 // Stream and consumer names: the pattern, 1 to 128 characters.
 string_rule name_rule();
+// Hash keys (ExplicitHashKey, NewStartingHashKey): hash_key_pattern, no length of their own.
+string_rule hash_key_rule();
 
 }  // namespace spate::kinesis::validation
