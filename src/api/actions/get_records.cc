@@ -7,7 +7,7 @@
 namespace spate::api::actions {
 namespace {
 
-constexpr std::int64_t default_limit = 10000;
+constexpr auto default_limit = static_cast<std::int64_t>(kinesis::get_records_max_records);
 
 // Memory an answer of `data` record bytes takes while it is built: the records as read, and
 // their encoding (base64 in JSON, four bytes for three), plus the members around them.
@@ -35,7 +35,7 @@ std::optional<std::shared_ptr<memory_budget::reservation>> reserve_answer(action
 }
 
 const shape request{{
-    {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = 10000},
+    {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = default_limit},
     {.name = "ShardIterator", .required = true, .min_length = 1, .max_length = 512},
     stream_arn_member(),
 }};

@@ -13,7 +13,7 @@ namespace spate::api::actions {
 namespace {
 
 // MaxResults accepts up to 10000, but AWS returns at most 1000 shards per call.
-constexpr std::int64_t default_max_results = 1000;
+constexpr auto default_max_results = static_cast<std::int64_t>(kinesis::list_shards_page);
 
 const shape filter_shape{{
     {.name = "Type",
@@ -25,7 +25,10 @@ const shape filter_shape{{
 }};
 
 const shape request{{
-    {.name = "MaxResults", .type = member_type::integer, .min_value = 1, .max_value = 10000},
+    {.name = "MaxResults",
+     .type = member_type::integer,
+     .min_value = 1,
+     .max_value = static_cast<std::int64_t>(kinesis::max_results_limit)},
     shard_id_member("ExclusiveStartShardId", false),
     stream_name_member(),
     {.name = "NextToken", .min_length = 1, .max_length = 1048576},

@@ -8,12 +8,15 @@
 namespace spate::api::actions {
 namespace {
 
-constexpr std::int64_t page_limit = 100;
+constexpr auto page_limit = static_cast<std::int64_t>(kinesis::list_consumers_page);
 
 const shape request{{
     stream_arn_member(true),
     {.name = "NextToken", .min_length = 1, .max_length = 1048576},
-    {.name = "MaxResults", .type = member_type::integer, .min_value = 1, .max_value = 10000},
+    {.name = "MaxResults",
+     .type = member_type::integer,
+     .min_value = 1,
+     .max_value = static_cast<std::int64_t>(kinesis::max_results_limit)},
     {.name = "StreamCreationTimestamp", .type = member_type::timestamp},
 }};
 

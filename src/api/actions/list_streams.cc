@@ -7,11 +7,14 @@
 namespace spate::api::actions {
 namespace {
 
-// Limit accepts up to 10000, but AWS returns at most 100 names per call.
-constexpr std::int64_t default_limit = 100;
+// Limit accepts up to 10000, but AWS returns at most a page (100 names) per call.
+constexpr auto default_limit = static_cast<std::int64_t>(kinesis::list_streams_page);
 
 const shape request{{
-    {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = 10000},
+    {.name = "Limit",
+     .type = member_type::integer,
+     .min_value = 1,
+     .max_value = static_cast<std::int64_t>(kinesis::max_results_limit)},
     {.name = "ExclusiveStartStreamName",
      .min_length = 1,
      .max_length = 128,

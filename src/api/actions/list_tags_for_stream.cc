@@ -5,10 +5,10 @@
 namespace spate::api::actions {
 namespace {
 
-constexpr std::int64_t default_limit = 50;
+constexpr auto default_limit = static_cast<std::int64_t>(kinesis::list_tags_page);
 
 const shape request{{
-    {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = 50},
+    {.name = "Limit", .type = member_type::integer, .min_value = 1, .max_value = default_limit},
     {.name = "ExclusiveStartTagKey", .min_length = 1, .max_length = 128},
     stream_name_member(),
     stream_arn_member(),
