@@ -20,7 +20,7 @@ SANITIZE_DIR ?= build-sanitize
 PYTEST_WORKERS ?= 4
 # Every ctest binary, and spated, which the client tests start.
 UNIT_TEST_TARGETS = common_tests storage_tests metadata_tests engine_tests api_tests server_tests \
-                    bench_tests client_tests conformance_tests spated
+                    bench_tests client_tests client_api_tests conformance_tests spated
 
 .PHONY: all deps test-deps configure build install test unit-test py-test run bench clean format \
         fuzz-build fuzz fuzz-check test-sanitize

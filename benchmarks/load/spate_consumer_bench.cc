@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
   create.shard_count = shards;
   if (auto r = api->create_stream(create); !r) die(r.err().to_string());
   for (int i = 0; i < 100; ++i) {
-    auto d = api->describe_stream_summary({stream, ""});
-    if (d && d->stream_status == "ACTIVE") break;
+    auto d = api->describe_stream_summary({{stream, ""}});
+    if (d && d->summary.status == stream_status::active) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   }
 
   // 2. raw GetRecords, one thread per shard
-  auto described = api->describe_stream({stream, ""});
+  auto described = describe_stream_all(*api, {stream, ""});
   if (!described) die(described.err().to_string());
   std::atomic<long> raw_count{0};
   const auto raw_start = clock_type::now();
@@ -99,9 +99,9 @@ int main(int argc, char** argv) {
       readers.emplace_back([&, id = s.shard_id] {
         auto it = api->get_shard_iterator({{stream, ""}, id, start_position::trim_horizon()});
         if (!it) die(it.err().to_string());
-        std::string iterator = *it;
+        std::string iterator = it->shard_iterator;
         for (;;) {
-          auto page = api->get_records(iterator, 10'000);
+          auto page = api->get_records({iterator, 10'000, ""});
           if (!page) die(page.err().to_string());
           raw_count += static_cast<long>(page->records.size());
           if (page->records.empty() || page->next_shard_iterator.empty()) break;
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   std::remove((db + "-wal").c_str());
   std::remove((db + "-shm").c_str());
   ::rmdir(dir_template);
-  (void)api->delete_stream({stream, ""}, true);
+  (void)api->delete_stream({{stream, ""}, true});
 
   const double raw_rate = static_cast<double>(total) / raw_seconds;
   const double consumer_rate = static_cast<double>(total) / consumer_seconds;

@@ -9,8 +9,6 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cctype>
@@ -22,7 +20,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace spate::client {
@@ -61,7 +61,7 @@ struct redis_backend {
   }
   static void stop_suite() { server.reset(); }
   outcome<std::shared_ptr<checkpointer>> open() {
-    if (!server) return error{client_error::checkpoint_store, "no redis-server: " + start_error};
+    if (!server) return error{error_code::checkpoint_store, "no redis-server: " + start_error};
     return make_redis_checkpointer("127.0.0.1", server->port());
   }
   static inline std::unique_ptr<testutil::redis_process> server;
@@ -267,7 +267,7 @@ TYPED_TEST(CheckpointerTest, ParentIdWithCommaIsRefused) {
   entry.parent_shard_ids = {"shard-0,shard-1"};
   auto result = this->store_->compare_and_set(this->group(), entry, 0);
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.err().code, client_error::invalid_option);
+  EXPECT_EQ(result.err().code, error_code::invalid_option);
   EXPECT_TRUE(this->list(this->group()).empty());
 }
 
@@ -355,7 +355,7 @@ TYPED_TEST(CheckpointerTest, SecondObjectOnTheSameStoreSeesWrites) {
 void expect_invalid_uri(const std::string& uri) {
   auto opened = open_checkpointer(uri);
   ASSERT_FALSE(opened.ok()) << "accepted '" << uri << "'";
-  EXPECT_EQ(opened.err().code, client_error::invalid_option) << uri;
+  EXPECT_EQ(opened.err().code, error_code::invalid_option) << uri;
   EXPECT_NE(opened.err().message.find(uri), std::string::npos) << opened.err().message;
 }
 
@@ -396,7 +396,7 @@ TEST(OpenCheckpointerTest, RedisUriSelectsTheDatabase) {
 
   auto out_of_range = open_checkpointer(base + "/100000");
   ASSERT_FALSE(out_of_range.ok());
-  EXPECT_EQ(out_of_range.err().code, client_error::checkpoint_store);
+  EXPECT_EQ(out_of_range.err().code, error_code::checkpoint_store);
 }
 
 TEST(OpenCheckpointerTest, BadUrisAreRejectedWithTheirText) {
@@ -409,7 +409,7 @@ TEST(OpenCheckpointerTest, BadUrisAreRejectedWithTheirText) {
   }
   auto empty = open_checkpointer("");
   ASSERT_FALSE(empty.ok());
-  EXPECT_EQ(empty.err().code, client_error::invalid_option);
+  EXPECT_EQ(empty.err().code, error_code::invalid_option);
 }
 
 TEST(OpenCheckpointerTest, GroupKeyJoinsApplicationAndStream) {
@@ -480,7 +480,7 @@ TEST(SqliteCheckpointerTest, NewerSchemaVersionIsRefused) {
   read_pragma(path, "user_version = 2");
   auto reopened = make_sqlite_checkpointer(path);
   ASSERT_FALSE(reopened.ok());
-  EXPECT_EQ(reopened.err().code, client_error::checkpoint_store);
+  EXPECT_EQ(reopened.err().code, error_code::checkpoint_store);
   EXPECT_NE(reopened.err().message.find("schema version 2"), std::string::npos)
       << reopened.err().message;
 }
@@ -488,7 +488,7 @@ TEST(SqliteCheckpointerTest, NewerSchemaVersionIsRefused) {
 TEST(SqliteCheckpointerTest, UnopenableFileIsAStoreError) {
   auto store = make_sqlite_checkpointer("/nonexistent-spate-dir/leases.db");
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.err().code, client_error::checkpoint_store);
+  EXPECT_EQ(store.err().code, error_code::checkpoint_store);
   EXPECT_NE(store.err().message.find("/nonexistent-spate-dir/leases.db"), std::string::npos);
 }
 
@@ -498,7 +498,7 @@ TEST(SqliteCheckpointerTest, ExistingOnlyNeverCreatesAFile) {
   for (const std::string& uri : {"sqlite:" + path, path}) {
     auto store = open_checkpointer(uri, store_open::existing_only);
     ASSERT_FALSE(store.ok()) << uri;
-    EXPECT_EQ(store.err().code, client_error::checkpoint_store);
+    EXPECT_EQ(store.err().code, error_code::checkpoint_store);
     EXPECT_NE(store.err().message.find(path), std::string::npos) << store.err().message;
     EXPECT_NE(store.err().message.find("no checkpoint store"), std::string::npos)
         << store.err().message;
@@ -531,7 +531,7 @@ TEST(SqliteCheckpointerTest, ExistingOnlyRefusesAFileThatIsNotAStoreAndLeavesIt)
   ASSERT_TRUE(std::filesystem::exists(path));
   auto store = make_sqlite_checkpointer(path, store_open::existing_only);
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.err().code, client_error::checkpoint_store);
+  EXPECT_EQ(store.err().code, error_code::checkpoint_store);
   EXPECT_NE(store.err().message.find("not a Spate checkpoint store"), std::string::npos)
       << store.err().message;
   EXPECT_EQ(read_pragma(path, "user_version"), "0");
@@ -541,7 +541,9 @@ TEST(SqliteCheckpointerTest, ExistingOnlyRefusesAFileThatIsNotAStoreAndLeavesIt)
 // --- Redis specifics --------------------------------------------------------------------
 
 // Whether redis-cli is on PATH: the tests that need it skip only when it is not.
-bool redis_cli_installed() { return std::system("command -v redis-cli >/dev/null 2>&1") == 0; }
+bool redis_cli_installed() {
+  return std::system("command -v redis-cli >/dev/null 2>&1") == 0;
+}
 
 struct cli_result {
   int status = -1;     // as pclose returns it: 0 when redis-cli exited 0
@@ -571,7 +573,7 @@ TEST(RedisCheckpointerTest, UnreachableServerFailsFastWithAStoreError) {
   const auto start = std::chrono::steady_clock::now();
   auto store = make_redis_checkpointer("127.0.0.1", port);
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.err().code, client_error::checkpoint_store);
+  EXPECT_EQ(store.err().code, error_code::checkpoint_store);
   EXPECT_NE(store.err().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
       << store.err().message;
   // A generous bound (ctest -j runs on 2 busy cores): it catches a missing connect timeout
@@ -580,7 +582,7 @@ TEST(RedisCheckpointerTest, UnreachableServerFailsFastWithAStoreError) {
 
   auto by_uri = open_checkpointer("redis://127.0.0.1:" + std::to_string(port));
   ASSERT_FALSE(by_uri.ok());
-  EXPECT_EQ(by_uri.err().code, client_error::checkpoint_store);
+  EXPECT_EQ(by_uri.err().code, error_code::checkpoint_store);
 }
 
 TEST(RedisCheckpointerTest, ServerGoingAwayGivesAStoreErrorNotAHang) {
@@ -593,10 +595,10 @@ TEST(RedisCheckpointerTest, ServerGoingAwayGivesAStoreErrorNotAHang) {
   const auto start = std::chrono::steady_clock::now();
   auto listed = (*store)->list("g");
   ASSERT_FALSE(listed.ok());
-  EXPECT_EQ(listed.err().code, client_error::checkpoint_store);
+  EXPECT_EQ(listed.err().code, error_code::checkpoint_store);
   auto stored = (*store)->compare_and_set("g", lease("s"), 1);
   ASSERT_FALSE(stored.ok());
-  EXPECT_EQ(stored.err().code, client_error::checkpoint_store);
+  EXPECT_EQ(stored.err().code, error_code::checkpoint_store);
   // Generous too: it catches a missing command timeout (5 s each), never a slow answer.
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
 }

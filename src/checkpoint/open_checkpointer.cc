@@ -8,7 +8,7 @@
 //   redis://HOST[:PORT][/DB]   Redis server; PORT defaults to 6379 and DB to 0; an IPv6 host
 //                              goes in brackets ("redis://[::1]:6379"). Credentials and query
 //                              parameters are not supported.
-// Anything else fails with client_error::invalid_option and says what was expected.
+// Anything else fails with error_code::invalid_option and says what was expected.
 #include <spate/client/checkpointer.h>
 
 #include <charconv>
@@ -21,7 +21,7 @@ namespace {
 constexpr int default_redis_port = 6379;
 
 error bad_uri(std::string_view uri, std::string_view why) {
-  return error{client_error::invalid_option,
+  return error{error_code::invalid_option,
                "checkpointer URI '" + std::string(uri) + "': " + std::string(why) +
                    " (expected memory:, sqlite:PATH or redis://HOST:PORT[/DB])"};
 }

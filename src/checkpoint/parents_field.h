@@ -37,7 +37,7 @@ inline std::optional<error> unstorable_parents(const shard_lease& entry) {
   for (const std::string& parent : entry.parent_shard_ids) {
     if (parent.empty() || parent.find(',') != std::string::npos) {
       return error{
-          client_error::invalid_option,
+          error_code::invalid_option,
           "parent shard ids must be non-empty and contain no ',' (shard " + entry.shard_id + ")",
           0};
     }

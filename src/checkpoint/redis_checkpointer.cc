@@ -176,7 +176,7 @@ class redis_checkpointer final : public checkpointer {
   std::string where() const { return "redis " + host_ + ":" + std::to_string(port_); }
 
   error failure(std::string_view detail) const {
-    return error{client_error::checkpoint_store, where() + ": " + std::string(detail)};
+    return error{error_code::checkpoint_store, where() + ": " + std::string(detail)};
   }
 
   error malformed(std::string_view detail) const {
@@ -299,7 +299,7 @@ class redis_checkpointer final : public checkpointer {
 outcome<std::shared_ptr<checkpointer>> make_redis_checkpointer(const std::string& host, int port,
                                                                int db) {
   if (host.empty() || port <= 0 || port > 65535 || db < 0) {
-    return error{client_error::invalid_option,
+    return error{error_code::invalid_option,
                  "redis checkpointer needs a host, a port in 1..65535 and a database >= 0 (got '" +
                      host + "', " + std::to_string(port) + ", " + std::to_string(db) + ")"};
   }

@@ -178,7 +178,7 @@ class sqlite_checkpointer final : public checkpointer {
 
   error failure(const std::string& what) const {
     const char* detail = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
-    return error{client_error::checkpoint_store, "sqlite " + path_ + ": " + what + ": " + detail};
+    return error{error_code::checkpoint_store, "sqlite " + path_ + ": " + what + ": " + detail};
   }
 
   outcome<void> exec(const char* sql, const std::string& what) {
@@ -206,7 +206,7 @@ class sqlite_checkpointer final : public checkpointer {
   }
 
   error other_schema(int version) const {
-    return error{client_error::checkpoint_store,
+    return error{error_code::checkpoint_store,
                  "sqlite " + path_ + ": schema version " + std::to_string(version) +
                      " is not the one this library uses (" + std::to_string(schema_version) + ")"};
   }
@@ -230,7 +230,7 @@ class sqlite_checkpointer final : public checkpointer {
     outcome<int> version = read_user_version();
     if (!version) return version.err();
     if (*version == 0) {
-      return error{client_error::checkpoint_store,
+      return error{error_code::checkpoint_store,
                    "sqlite " + path_ + ": not a Spate checkpoint store (no schema)"};
     }
     if (*version != schema_version) return other_schema(*version);
@@ -244,7 +244,7 @@ class sqlite_checkpointer final : public checkpointer {
         path_.c_str(), &raw, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), nullptr);
     db_.reset(raw);  // a failed open still returns a handle that must be closed
     if (rc == SQLITE_CANTOPEN && !create) {
-      return error{client_error::checkpoint_store,
+      return error{error_code::checkpoint_store,
                    "sqlite " + path_ + ": no checkpoint store there (a consumer creates it)"};
     }
     if (rc != SQLITE_OK) return failure("cannot open");
@@ -312,7 +312,7 @@ class sqlite_checkpointer final : public checkpointer {
 outcome<std::shared_ptr<checkpointer>> make_sqlite_checkpointer(const std::string& path,
                                                                 store_open mode) {
   if (path.empty()) {
-    return error{client_error::invalid_option, "the SQLite checkpointer needs a file path"};
+    return error{error_code::invalid_option, "the SQLite checkpointer needs a file path"};
   }
   return sqlite_checkpointer::open(path, mode);
 }

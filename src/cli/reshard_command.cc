@@ -16,15 +16,15 @@ struct reshard_args {
 
 void wait_active(client::kinesis& api, const std::string& stream) {
   for (int i = 0; i < 600; ++i) {
-    auto d = must(api.describe_stream_summary({stream, ""}));
-    if (d.stream_status == "ACTIVE") return;
+    auto d = must(api.describe_stream_summary({{stream, ""}}));
+    if (d.summary.status == client::stream_status::active) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   fail("timed out waiting for " + stream + " to become ACTIVE");
 }
 
 void print_open_shards(client::kinesis& api, const std::string& stream) {
-  auto d = must(api.describe_stream({stream, ""}));
+  auto d = must(client::describe_stream_all(api, {stream, ""}));
   for (const auto& s : d.shards) {
     if (s.open())
       std::printf("%s %s..%s\n", s.shard_id.c_str(), s.hash_range.starting_hash_key.c_str(),
@@ -48,7 +48,7 @@ void add_reshard_command(CLI::App& app, const global_options& global) {
     auto api = make_client(global);
     std::string at = args->at;
     if (at.empty()) {
-      auto d = must(api->describe_stream({args->stream, ""}));
+      auto d = must(client::describe_stream_all(*api, {args->stream, ""}));
       for (const auto& s : d.shards) {
         if (s.shard_id == args->shard) at = client::hash_key_midpoint(s.hash_range);
       }
@@ -79,7 +79,7 @@ void add_reshard_command(CLI::App& app, const global_options& global) {
       ->check(CLI::PositiveNumber);
   scale->callback([&global, args] {
     auto api = make_client(global);
-    must(api->update_shard_count({args->stream, ""}, args->count));
+    must(api->update_shard_count({{args->stream, ""}, args->count}));
     wait_active(*api, args->stream);
     print_open_shards(*api, args->stream);
   });

@@ -20,10 +20,11 @@ std::string format_time(std::int64_t ms) {
 // Polls until the stream is ACTIVE (or gone, for a delete), for up to `seconds`.
 void wait_for(client::kinesis& api, const std::string& name, bool gone, int seconds) {
   for (int i = 0; i < seconds * 10; ++i) {
-    auto d = api.describe_stream_summary({name, ""});
-    if (gone && !d && d.err().code == "ResourceNotFoundException") return;
-    if (!gone && d && d->stream_status == "ACTIVE") return;
-    if (!d && d.err().code != "ResourceNotFoundException") fail(d.err());
+    auto d = api.describe_stream_summary({{name, ""}});
+    const bool missing = !d && d.err().code == client::error_code::resource_not_found;
+    if (gone && missing) return;
+    if (!gone && d && d->summary.status == client::stream_status::active) return;
+    if (!d && !missing) fail(d.err());
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   fail("timed out waiting for stream " + name + (gone ? " to be deleted" : " to become ACTIVE"));
@@ -52,7 +53,7 @@ void add_streams_command(CLI::App& app, const global_options& global) {
     client::create_stream_request req;
     req.stream_name = create->name;
     if (!create->on_demand) req.shard_count = create->shards;
-    req.on_demand = create->on_demand;
+    if (create->on_demand) req.mode = client::stream_mode::on_demand;
     must(api->create_stream(req));
     if (!create->no_wait) wait_for(*api, create->name, false, 60);
     std::printf("created %s\n", create->name.c_str());
@@ -65,7 +66,7 @@ void add_streams_command(CLI::App& app, const global_options& global) {
     for (;;) {
       auto page = must(api->list_streams(req));
       for (const auto& n : page.stream_names) std::printf("%s\n", n.c_str());
-      if (!page.has_more || page.stream_names.empty()) break;
+      if (!page.has_more_streams || page.stream_names.empty()) break;
       req = {};
       if (!page.next_token.empty()) {
         req.next_token = page.next_token;
@@ -80,15 +81,16 @@ void add_streams_command(CLI::App& app, const global_options& global) {
   d->add_option("name", *describe_name, "Stream name")->required();
   d->callback([&global, describe_name] {
     auto api = make_client(global);
-    auto s = must(api->describe_stream({*describe_name, ""}));
+    auto s = must(client::describe_stream_all(*api, {*describe_name, ""}));
     int open = 0;
     for (const auto& sh : s.shards) open += sh.open() ? 1 : 0;
     std::printf(
         "name       %s\narn        %s\nstatus     %s\nmode       %s\nretention  %d h\ncreated    "
         "%s\n"
         "shards     %d open, %zu in all\n\n",
-        s.stream_name.c_str(), s.stream_arn.c_str(), s.stream_status.c_str(), s.stream_mode.c_str(),
-        s.retention_hours, format_time(s.created_ms).c_str(), open, s.shards.size());
+        s.stream_name.c_str(), s.stream_arn.c_str(), std::string(to_string(s.status)).c_str(),
+        std::string(to_string(s.mode)).c_str(), s.retention_period_hours,
+        format_time(s.created_ms).c_str(), open, s.shards.size());
     std::printf("%-21s %-7s %-45s %s\n", "SHARD", "STATE", "PARENTS", "HASH KEY RANGE");
     for (const auto& sh : s.shards) {
       std::string parents = sh.parent_shard_id;
@@ -112,7 +114,7 @@ void add_streams_command(CLI::App& app, const global_options& global) {
   x->add_flag("--no-wait", del->no_wait, "Return without waiting for the deletion to finish");
   x->callback([&global, del] {
     auto api = make_client(global);
-    must(api->delete_stream({del->name, ""}, del->force));
+    must(api->delete_stream({{del->name, ""}, del->force}));
     if (!del->no_wait) wait_for(*api, del->name, true, 60);
     std::printf("deleted %s\n", del->name.c_str());
   });

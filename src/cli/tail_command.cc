@@ -139,7 +139,7 @@ void add_tail_command(CLI::App& app, const global_options& global) {
     options.application = "spate-tail";
     options.stream.stream_name = args->stream;
     auto api = make_client(global);
-    must(api->describe_stream_summary({args->stream, ""}));  // a clear error for a wrong name
+    must(api->describe_stream_summary({{args->stream, ""}}));  // a clear error for a wrong name
     options.idle_poll_interval = std::chrono::milliseconds(100);
     options.shard_sync_interval = std::chrono::milliseconds(1000);
     options.lease_duration = std::chrono::milliseconds(3000);

@@ -43,11 +43,9 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-constexpr const char* resource_not_found = "ResourceNotFoundException";
-
 // The errors the client makes up when no answer came back at all.
 bool unreachable(const error& e) {
-  return e.code == client_error::connection || e.code == client_error::timeout;
+  return e.code == error_code::connection || e.code == error_code::timeout;
 }
 
 std::int64_t wall_ms() {
@@ -339,12 +337,12 @@ struct consumer::impl {
     for (const auto& parent : {s.parent_shard_id, s.adjacent_parent_shard_id}) {
       if (!parent.empty() && find(known, parent)) return checkpoint_trim_horizon;
     }
-    switch (options.initial_position.kind) {
-      case start_kind::latest:
+    switch (options.initial_position.type) {
+      case shard_iterator_type::latest:
         // The next millisecond: records of this one may predate the group's first look.
         return s.open() ? checkpoint_latest_prefix + std::to_string(wall_ms() + 1)
                         : checkpoint_shard_end;
-      case start_kind::at_timestamp:
+      case shard_iterator_type::at_timestamp:
         return checkpoint_at_timestamp_prefix +
                std::to_string(options.initial_position.timestamp_ms);
       default:
@@ -362,8 +360,9 @@ struct consumer::impl {
       auto page = api->list_shards(req);
       note(page);
       if (!page.ok()) {
-        if (page.err().code == resource_not_found) fail(page.err());  // the stream is gone
-        return;  // otherwise try again next time
+        if (page.err().code == error_code::resource_not_found)
+          fail(page.err());  // the stream is gone
+        return;              // otherwise try again next time
       }
       for (auto& s : page->shards) shards.push_back(std::move(s));
       if (page->next_token.empty()) break;
@@ -613,9 +612,9 @@ struct consumer::impl {
         subscribe(w);
       }
     } catch (const std::exception& ex) {
-      fail({"HandlerError", ex.what(), 0});
+      fail({error_code::handler_failed, ex.what()});
     } catch (...) {
-      fail({"HandlerError", "handler threw a non-standard exception", 0});
+      fail({error_code::handler_failed, "handler threw a non-standard exception"});
     }
     if (options.on_shard) options.on_shard(w.shard_id, false);
     w.done = true;
@@ -697,17 +696,17 @@ struct consumer::impl {
         auto it = api->get_shard_iterator({options.stream, w.shard_id, pos});
         note(it);
         if (!it.ok()) {
-          if (it.err().code == resource_not_found) request_sync();
+          if (it.err().code == error_code::resource_not_found) request_sync();
           pause(w, detail::backoff_delay(retry, failures++));
           continue;
         }
-        iterator = std::move(*it);
+        iterator = std::move(it->shard_iterator);
       }
-      auto got = api->get_records(iterator, options.max_records_per_call);
+      auto got = api->get_records({iterator, options.max_records_per_call, ""});
       note(got);
       if (!got.ok()) {
-        if (got.err().code == "ExpiredIteratorException") iterator.clear();
-        if (got.err().code == resource_not_found) request_sync();
+        if (got.err().code == error_code::expired_iterator) iterator.clear();
+        if (got.err().code == error_code::resource_not_found) request_sync();
         pause(w, detail::backoff_delay(retry, failures++));
         continue;
       }
@@ -733,9 +732,12 @@ struct consumer::impl {
                                : first_position(w);
       bool ended = false;
       std::vector<child_shard> children;
-      subscribe_request req{options.efo_consumer_arn, w.shard_id, pos,
-                            [this, &w] { return w.stop || w.lost || !lease_fresh(w); }};
-      auto r = api->subscribe_to_shard(req, [&](const subscribe_event& ev) {
+      subscribe_to_shard_request req;
+      req.consumer_arn = options.efo_consumer_arn;
+      req.shard_id = w.shard_id;
+      req.starting_position = pos;
+      req.cancelled = [this, &w] { return w.stop || w.lost || !lease_fresh(w); };
+      req.on_event = [&](const subscribe_to_shard_event& ev) {
         std::vector<record> recs = ev.records;
         if (!deliver(w, std::move(recs), ev.millis_behind_latest)) return false;
         w.continuation = ev.continuation_sequence_number;
@@ -745,14 +747,15 @@ struct consumer::impl {
           return false;
         }
         return !w.stop && !w.lost;
-      });
+      };
+      auto r = api->subscribe_to_shard(req);
       if (ended) {
         end_of_shard(w, children);
         return;
       }
       note(r);
       if (!r.ok()) {
-        if (r.err().code == resource_not_found) request_sync();
+        if (r.err().code == error_code::resource_not_found) request_sync();
         pause(w, detail::backoff_delay(retry, failures++));
       } else {
         failures = 0;

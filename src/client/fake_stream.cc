@@ -52,13 +52,13 @@ constexpr int sequence_digits = 56;
 
 // ---- values -------------------------------------------------------------------------------
 
-error aws_error(const char* code, std::string message) {
+error aws_error(error_code code, std::string message) {
   return {code, std::move(message), 400};
 }
 // A rule of kinesis/ broken: its AWS error, as spated answers it.
 error refused(rulebook::violation v) {
-  return {std::string(rulebook::name(v.code)), std::move(v.message),
-          static_cast<int>(rulebook::http_status(v.code))};
+  return error::from_name(rulebook::name(v.code), std::move(v.message),
+                          static_cast<int>(rulebook::http_status(v.code)));
 }
 
 // A ValidationException listing `failures` (kinesis/validation.h), or nothing if there are none:
@@ -74,13 +74,13 @@ std::vector<std::string> range_failures(std::optional<int> value, std::string_vi
   return value ? kv::check_integer(*value, path, min, max) : std::vector<std::string>{};
 }
 error not_found(std::string message) {
-  return aws_error("ResourceNotFoundException", std::move(message));
+  return aws_error(error_code::resource_not_found, std::move(message));
 }
 error invalid_argument(std::string message) {
-  return aws_error("InvalidArgumentException", std::move(message));
+  return aws_error(error_code::invalid_argument, std::move(message));
 }
 error validation(std::string message) {
-  return aws_error("ValidationException", std::move(message));
+  return aws_error(error_code::validation, std::move(message));
 }
 
 std::int64_t now_ms() {
@@ -157,7 +157,7 @@ struct fake_shard {
 
 struct fake_consumer {
   consumer_description description;
-  std::map<std::string, std::string> tags;
+  tag_map tags;
 };
 
 struct stream_data {
@@ -169,7 +169,7 @@ struct stream_data {
   int retention_hours = rulebook::default_retention_hours;
   shard_index next_shard_index = 0;
   std::vector<fake_shard> shards;  // in shard-id order
-  std::map<std::string, std::string> tags;
+  tag_map tags;
   std::map<std::string, fake_consumer> consumers;  // by consumer name
 
   std::size_t open_shard_count() const {
@@ -276,20 +276,22 @@ struct fake_stream::state {
   }
 
   // Appends to the open shard owning the hash key.
-  outcome<put_record_response> append(stream_data& stream, const std::string& partition_key,
-                                      const std::string& explicit_hash_key, std::string data) {
+  outcome<put_record_result> append(stream_data& stream, const std::string& partition_key,
+                                    const std::string& explicit_hash_key, std::string data) {
     if (!explicit_hash_key.empty() && !parse_uint128(explicit_hash_key)) {
       return refused(rulebook::bad_explicit_hash_key(explicit_hash_key));
     }
     fake_shard* s = owner(stream, partition_key, explicit_hash_key);
-    if (!s) return error{"InternalFailure", "no open shard owns the hash key", 500};  // a fake bug
+    if (!s) {
+      return error{error_code::internal_failure, "no open shard owns the hash key", 500};  // a bug
+    }
     stored_record r;
     r.sequence = take_sequence();
     r.partition_key = partition_key;
     r.data = std::move(data);
     r.arrival_ms = std::max(now_ms(), s->records.empty() ? 0 : s->records.back().arrival_ms);
     s->records.push_back(std::move(r));
-    return put_record_response{s->id, format_sequence(s->records.back().sequence)};
+    return put_record_result{s->id, format_sequence(s->records.back().sequence)};
   }
 
   std::vector<child_shard> children_of(const stream_data& stream, const fake_shard& parent) const {
@@ -310,19 +312,19 @@ struct fake_stream::state {
   outcome<std::size_t> position_of(const stream_data& stream, const fake_shard& s,
                                    const start_position& position) const {
     auto by_sequence = [](const stored_record& r, std::uint64_t n) { return r.sequence < n; };
-    switch (position.kind) {
-      case start_kind::trim_horizon:
+    switch (position.type) {
+      case shard_iterator_type::trim_horizon:
         return std::size_t{0};
-      case start_kind::latest:
+      case shard_iterator_type::latest:
         return s.records.size();
-      case start_kind::at_timestamp: {
+      case shard_iterator_type::at_timestamp: {
         auto it = std::partition_point(s.records.begin(), s.records.end(), [&](const auto& r) {
           return r.arrival_ms < position.timestamp_ms;
         });
         return static_cast<std::size_t>(it - s.records.begin());
       }
-      case start_kind::at_sequence_number:
-      case start_kind::after_sequence_number: {
+      case shard_iterator_type::at_sequence_number:
+      case shard_iterator_type::after_sequence_number: {
         const auto n = parse_sequence(position.sequence_number);
         auto it = n ? std::lower_bound(s.records.begin(), s.records.end(), *n, by_sequence)
                     : s.records.end();
@@ -332,7 +334,7 @@ struct fake_stream::state {
           return refused(rulebook::starting_sequence_number_invalid(
               position.sequence_number, s.id, stream.name, account_id, n.has_value()));
         }
-        if (position.kind == start_kind::after_sequence_number && is_record) ++it;
+        if (position.type == shard_iterator_type::after_sequence_number && is_record) ++it;
         return static_cast<std::size_t>(it - s.records.begin());
       }
     }
@@ -377,7 +379,7 @@ struct fake_stream::state {
   }
 
   // The tag map an ARN names: a stream's or a consumer's.
-  outcome<std::map<std::string, std::string>*> tags_of(const std::string& arn) {
+  outcome<tag_map*> tags_of(const std::string& arn) {
     if (rulebook::parse_consumer_arn(arn)) {
       auto [stream, consumer] = find_consumer_by_arn(arn);
       if (!consumer) return not_found("Resource " + arn + " not found.");
@@ -393,8 +395,7 @@ namespace {
 
 // Shared checks of AddTagsToStream and TagResource; `name` is the resource's name in the
 // too-many-tags message.
-outcome<void> merge_tags(std::map<std::string, std::string>& into,
-                         const std::map<std::string, std::string>& tags, std::string_view name) {
+outcome<void> merge_tags(tag_map& into, const tag_map& tags, std::string_view name) {
   if (tags.empty() || tags.size() > rulebook::tags_per_call) {
     return validation("Between 1 and " + std::to_string(rulebook::tags_per_call) +
                       " tags can be added in one call.");
@@ -409,7 +410,7 @@ outcome<void> merge_tags(std::map<std::string, std::string>& into,
     texts.push_back(value);
   }
   if (auto e = rulebook::check_tag_characters(texts)) return refused(std::move(*e));
-  std::map<std::string, std::string> merged = into;
+  tag_map merged = into;
   for (const auto& [key, value] : tags) merged[key] = value;
   if (merged.size() > rulebook::tags_per_stream) {
     return refused(rulebook::too_many_tags(name, account_id));
@@ -429,29 +430,39 @@ shard describe_shard(const fake_shard& s) {
   return d;
 }
 
-stream_description describe(const stream_data& stream) {
-  stream_description d;
+// The members DescribeStream, DescribeStreamSummary and ListStreams' summaries share. The
+// fake's streams are ACTIVE from their creation on and never encrypted.
+template <class Description>
+Description describe(const stream_data& stream) {
+  Description d;
   d.stream_name = stream.name;
   d.stream_arn = stream.arn;
-  d.stream_status = "ACTIVE";
-  d.stream_mode = stream.on_demand ? "ON_DEMAND" : "PROVISIONED";
-  d.retention_hours = stream.retention_hours;
+  d.status = stream_status::active;
+  d.mode = stream.on_demand ? stream_mode::on_demand : stream_mode::provisioned;
   d.created_ms = stream.created_ms;
-  d.encryption_type = "NONE";
   return d;
 }
 
 // ListShards' ShardFilter. Nothing expires, so the trim horizon is the stream's creation.
-bool passes_filter(const list_shards_request& req, const stream_data& stream, const fake_shard& s,
-                   std::int64_t after_index) {
-  const std::string& type = req.filter;
-  if (type.empty() || type == "FROM_TRIM_HORIZON") return true;
-  if (type == "AFTER_SHARD_ID") return s.index > after_index;
-  if (type == "AT_TRIM_HORIZON") return s.initial;
-  if (type == "AT_LATEST") return s.open();
-  const std::int64_t t = std::max(req.filter_timestamp_ms, stream.created_ms);
-  if (type == "AT_TIMESTAMP") return s.created_ms <= t && (s.open() || s.closed_ms >= t);
-  return s.open() || s.closed_ms >= t;  // FROM_TIMESTAMP
+bool passes_filter(const std::optional<shard_filter>& filter, const stream_data& stream,
+                   const fake_shard& s, std::int64_t after_index) {
+  if (!filter) return true;
+  const std::int64_t t = std::max(filter->timestamp_ms, stream.created_ms);
+  switch (filter->type) {
+    case shard_filter_type::from_trim_horizon:
+      return true;
+    case shard_filter_type::after_shard_id:
+      return s.index > after_index;
+    case shard_filter_type::at_trim_horizon:
+      return s.initial;
+    case shard_filter_type::at_latest:
+      return s.open();
+    case shard_filter_type::at_timestamp:
+      return s.created_ms <= t && (s.open() || s.closed_ms >= t);
+    case shard_filter_type::from_timestamp:
+      return s.open() || s.closed_ms >= t;
+  }
+  return true;
 }
 
 // The shard index a shard id names (read leniently, as AWS reads them), or -1.
@@ -487,7 +498,7 @@ void fake_stream::inject_call_failures(int n, error err) {
   if (!var##_outcome) return var##_outcome.err(); \
   auto var = *var##_outcome
 
-outcome<void> fake_stream::create_stream(const create_stream_request& req) {
+outcome<create_stream_result> fake_stream::create_stream(const create_stream_request& req) {
   SPATE_FAKE_ENTER();
   auto failures = range_failures(req.shard_count, "shardCount", 1, 100000);
   const auto name = kv::check_string(req.stream_name, "streamName", kv::name_rule());
@@ -496,10 +507,11 @@ outcome<void> fake_stream::create_stream(const create_stream_request& req) {
   if (state_->streams.count(req.stream_name)) {
     return refused(rulebook::stream_already_exists(req.stream_name, account_id));
   }
+  const bool on_demand = req.mode == stream_mode::on_demand;
   std::size_t shard_count = req.shard_count ? static_cast<std::size_t>(*req.shard_count)
-                            : req.on_demand ? rulebook::on_demand_initial_shards
+                            : on_demand     ? rulebook::on_demand_initial_shards
                                             : rulebook::default_shard_count;
-  if (req.on_demand && state_->on_demand_stream_count() + 1 > on_demand_stream_limit) {
+  if (on_demand && state_->on_demand_stream_count() + 1 > on_demand_stream_limit) {
     return refused(
         rulebook::on_demand_stream_limit_exceeded(on_demand_stream_limit, account_id, region));
   }
@@ -507,9 +519,9 @@ outcome<void> fake_stream::create_stream(const create_stream_request& req) {
                                            shard_count, account_shard_limit)) {
     return refused(std::move(*e));
   }
-  std::map<std::string, std::string> tags;
+  tag_map tags;
   if (!req.tags.empty()) {
-    if (auto r = merge_tags(tags, req.tags, req.stream_name); !r) return r;
+    if (auto r = merge_tags(tags, req.tags, req.stream_name); !r) return r.err();
   }
   auto stream = std::make_unique<stream_data>();
   stream->name = req.stream_name;
@@ -517,45 +529,65 @@ outcome<void> fake_stream::create_stream(const create_stream_request& req) {
   stream->id = state_->next_stream_id++;
   stream->created_ms = std::max(now_ms(), state_->last_created_ms + 1);
   state_->last_created_ms = stream->created_ms;
-  stream->on_demand = req.on_demand;
+  stream->on_demand = on_demand;
   stream->tags = std::move(tags);
   for (const auto& range : rulebook::split_evenly(shard_count)) {
     state_->add_shard(*stream, range, {}, {}, stream->created_ms).initial = true;
   }
   state_->streams.emplace(req.stream_name, std::move(stream));
-  return {};
+  return create_stream_result{};
 }
 
-outcome<void> fake_stream::delete_stream(const stream_ref& ref, bool enforce_consumer_deletion) {
+outcome<delete_stream_result> fake_stream::delete_stream(const delete_stream_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find(ref));
-  if (!stream->consumers.empty() && !enforce_consumer_deletion) {
+  SPATE_FAKE_TRY(stream, state_->find(req.stream));
+  if (!stream->consumers.empty() && !req.enforce_consumer_deletion) {
     return refused(rulebook::stream_has_consumers(stream->name, account_id));
   }
   state_->streams.erase(stream->name);
-  return {};
+  return delete_stream_result{};
 }
 
-outcome<stream_description> fake_stream::describe_stream(const stream_ref& ref) {
+outcome<describe_stream_result> fake_stream::describe_stream(const describe_stream_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find(ref));
-  stream_description d = describe(*stream);
-  for (const auto& s : stream->shards) d.shards.push_back(describe_shard(s));
-  d.open_shard_count = stream->open_shard_count();
-  d.consumer_count = static_cast<int>(stream->consumers.size());
-  return d;
+  if (auto e = invalid(range_failures(req.limit, "limit", 1, rulebook::max_results_limit))) {
+    return *e;
+  }
+  SPATE_FAKE_TRY(stream, state_->find(req.stream));
+  std::int64_t after = -1;
+  if (!req.exclusive_start_shard_id.empty()) {
+    after = index_of_shard_id(req.exclusive_start_shard_id);
+  }
+  describe_stream_result out{describe<stream_description>(*stream)};
+  auto& d = out.description;
+  d.retention_period_hours = stream->retention_hours;
+  const auto page = static_cast<int>(rulebook::describe_stream_page);
+  const auto max = static_cast<std::size_t>(std::min(req.limit.value_or(page), page));
+  for (const auto& s : stream->shards) {
+    if (s.index <= after) continue;
+    if (d.shards.size() == max) {
+      d.has_more_shards = true;
+      break;
+    }
+    d.shards.push_back(describe_shard(s));
+  }
+  return out;
 }
 
-outcome<stream_description> fake_stream::describe_stream_summary(const stream_ref& ref) {
+outcome<describe_stream_summary_result> fake_stream::describe_stream_summary(
+    const describe_stream_summary_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find(ref));
-  stream_description d = describe(*stream);
-  d.open_shard_count = stream->open_shard_count();
+  SPATE_FAKE_TRY(stream, state_->find(req.stream));
+  describe_stream_summary_result out{describe<stream_description_summary>(*stream)};
+  auto& d = out.summary;
+  d.retention_period_hours = stream->retention_hours;
+  d.open_shard_count = static_cast<int>(stream->open_shard_count());
   d.consumer_count = static_cast<int>(stream->consumers.size());
-  return d;
+  d.max_record_size_kib = static_cast<int>(rulebook::default_record_bytes / 1024);
+  return out;
 }
 
-outcome<list_streams_response> fake_stream::list_streams(const list_streams_request& req) {
+outcome<list_streams_result> fake_stream::list_streams(const list_streams_request& req) {
   SPATE_FAKE_ENTER();
   if (auto e = invalid(range_failures(req.limit, "limit", 1, rulebook::max_results_limit))) {
     return *e;
@@ -569,24 +601,22 @@ outcome<list_streams_response> fake_stream::list_streams(const list_streams_requ
   }
   const auto limit =
       static_cast<std::size_t>(req.limit.value_or(static_cast<int>(rulebook::list_streams_page)));
-  list_streams_response out;
+  list_streams_result out;
   auto it = after.empty() ? state_->streams.begin() : state_->streams.upper_bound(after);
   for (; it != state_->streams.end(); ++it) {
     if (out.stream_names.size() == limit) {
-      out.has_more = true;
+      out.has_more_streams = true;
       out.next_token = "fake-streams|" + out.stream_names.back();
       break;
     }
     const stream_data& s = *it->second;
     out.stream_names.push_back(s.name);
-    const stream_description d = describe(s);
-    out.summaries.push_back(
-        {d.stream_name, d.stream_arn, d.stream_status, d.stream_mode, d.created_ms});
+    out.stream_summaries.push_back(describe<stream_summary>(s));
   }
   return out;
 }
 
-outcome<list_shards_response> fake_stream::list_shards(const list_shards_request& req) {
+outcome<list_shards_result> fake_stream::list_shards(const list_shards_request& req) {
   SPATE_FAKE_ENTER();
   const bool named = !req.stream.stream_name.empty() || !req.stream.stream_arn.empty();
   if (!req.next_token.empty() && named) {
@@ -610,24 +640,20 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
     effective.stream = {f[1], {}};
     expected_id = std::stoull(f[2]);
     effective.exclusive_start_shard_id = f[3];
-    effective.filter = f[4];
-    effective.filter_shard_id = f[5];
-    effective.filter_timestamp_ms = std::stoll(f[6]);
+    effective.filter.reset();
+    if (!f[4].empty()) {
+      const auto type = parse<shard_filter_type>(f[4]);
+      if (!type) return refused(rulebook::next_token_malformed());
+      effective.filter = shard_filter{*type, f[5], std::stoll(f[6])};
+    }
   }
   SPATE_FAKE_TRY(stream, state_->find(effective.stream));
   if (expected_id != 0 && stream->id != expected_id) {
     return invalid_argument("NextToken belongs to a stream that no longer exists.");
   }
-  static const char* filters[] = {
-      "",          "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON",
-      "AT_LATEST", "AT_TIMESTAMP",   "FROM_TIMESTAMP"};
-  if (std::find_if(std::begin(filters), std::end(filters),
-                   [&](const char* f) { return effective.filter == f; }) == std::end(filters)) {
-    return validation("Unknown ShardFilter type " + effective.filter + ".");
-  }
   std::int64_t after_filter = -1;
-  if (effective.filter == "AFTER_SHARD_ID") {
-    after_filter = index_of_shard_id(effective.filter_shard_id);
+  if (effective.filter && effective.filter->type == shard_filter_type::after_shard_id) {
+    after_filter = index_of_shard_id(effective.filter->shard_id);
     if (after_filter < 0) {
       return refused(rulebook::after_shard_id_needs_shard());
     }
@@ -639,14 +665,15 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
   }
   const auto page = static_cast<int>(rulebook::list_shards_page);
   const auto max = static_cast<std::size_t>(std::min(req.max_results.value_or(page), page));
-  list_shards_response out;
+  list_shards_result out;
   for (const auto& s : stream->shards) {
-    if (s.index <= after || !passes_filter(effective, *stream, s, after_filter)) continue;
+    if (s.index <= after || !passes_filter(effective.filter, *stream, s, after_filter)) continue;
     if (out.shards.size() == max) {
+      const shard_filter& f = effective.filter.value_or(shard_filter{});
       out.next_token = "fake-shards|" + stream->name + "|" + std::to_string(stream->id) + "|" +
-                       out.shards.back().shard_id + "|" + effective.filter + "|" +
-                       effective.filter_shard_id + "|" +
-                       std::to_string(effective.filter_timestamp_ms);
+                       out.shards.back().shard_id + "|" +
+                       (effective.filter ? std::string(to_string(f.type)) : std::string()) + "|" +
+                       f.shard_id + "|" + std::to_string(f.timestamp_ms);
       break;
     }
     out.shards.push_back(describe_shard(s));
@@ -654,9 +681,9 @@ outcome<list_shards_response> fake_stream::list_shards(const list_shards_request
   return out;
 }
 
-outcome<limits> fake_stream::describe_limits() {
+outcome<describe_limits_result> fake_stream::describe_limits(const describe_limits_request&) {
   SPATE_FAKE_ENTER();
-  limits l;
+  describe_limits_result l;
   l.shard_limit = static_cast<int>(account_shard_limit);
   l.open_shard_count = static_cast<int>(state_->account_open_shards());
   l.on_demand_stream_count = static_cast<int>(state_->on_demand_stream_count());
@@ -698,7 +725,7 @@ std::optional<error> check_record(const std::string& partition_key, const std::s
 
 }  // namespace
 
-outcome<put_record_response> fake_stream::put_record(const put_record_request& req) {
+outcome<put_record_result> fake_stream::put_record(const put_record_request& req) {
   SPATE_FAKE_ENTER();
   std::vector<std::string> failures;
   record_failures(req.partition_key, req.explicit_hash_key, "", failures);
@@ -717,8 +744,8 @@ outcome<put_record_response> fake_stream::put_record(const put_record_request& r
   return state_->append(*stream, req.partition_key, req.explicit_hash_key, req.data);
 }
 
-outcome<put_records_response> fake_stream::put_records(
-    const stream_ref& ref, const std::vector<put_records_entry>& records) {
+outcome<put_records_result> fake_stream::put_records(const put_records_request& req) {
+  const std::vector<put_records_entry>& records = req.records;
   std::function<bool(const put_records_entry&)> fail;
   std::string name;
   std::uint64_t id = 0;
@@ -733,7 +760,7 @@ outcome<put_records_response> fake_stream::put_records(
                       "records." + std::to_string(i + 1) + ".member.", failures);
     }
     if (auto e = invalid(failures)) return *e;
-    SPATE_FAKE_TRY(stream, state_->find(ref));
+    SPATE_FAKE_TRY(stream, state_->find(req.stream));
     std::size_t bytes = 0;
     for (const auto& r : records) {
       if (auto e = check_record(r.partition_key, r.data, r.explicit_hash_key, stream->name)) {
@@ -758,7 +785,7 @@ outcome<put_records_response> fake_stream::put_records(
   std::lock_guard lock(state_->mu);
   auto found = state_->find_by_name(name);
   if (!found || (*found)->id != id) return refused(rulebook::stream_not_found(name, account_id));
-  put_records_response out;
+  put_records_result out;
   for (std::size_t i = 0; i < records.size(); ++i) {
     put_records_result_entry result;
     if (throttled[i]) {
@@ -766,8 +793,8 @@ outcome<put_records_response> fake_stream::put_records(
       const auto shard =
           state_->owner(**found, records[i].partition_key, records[i].explicit_hash_key);
       auto v = rulebook::shard_rate_exceeded(shard ? shard->id : "", name, account_id);
-      result.error_code = std::string(rulebook::name(v.code));
-      result.error_message = std::move(v.message);
+      result.failure = refused(std::move(v));
+      result.failure->http_status = 200;
       ++out.failed_record_count;
     } else {
       auto put = state_->append(**found, records[i].partition_key, records[i].explicit_hash_key,
@@ -776,8 +803,8 @@ outcome<put_records_response> fake_stream::put_records(
         result.shard_id = put->shard_id;
         result.sequence_number = put->sequence_number;
       } else {
-        result.error_code = "InternalFailure";
-        result.error_message = put.err().message;
+        result.failure = put.err();
+        result.failure->http_status = 200;
         ++out.failed_record_count;
       }
     }
@@ -786,7 +813,8 @@ outcome<put_records_response> fake_stream::put_records(
   return out;
 }
 
-outcome<std::string> fake_stream::get_shard_iterator(const get_shard_iterator_request& req) {
+outcome<get_shard_iterator_result> fake_stream::get_shard_iterator(
+    const get_shard_iterator_request& req) {
   SPATE_FAKE_ENTER();
   auto found = state_->find(req.stream);
   if (!found && !req.stream.stream_name.empty() && req.stream.stream_arn.empty()) {
@@ -800,17 +828,17 @@ outcome<std::string> fake_stream::get_shard_iterator(const get_shard_iterator_re
   SPATE_FAKE_TRY(stream, std::move(found));
   SPATE_FAKE_TRY(s, state_->find_shard(*stream, req.shard_id));
   SPATE_FAKE_TRY(position, state_->position_of(*stream, *s, req.position));
-  return "fake|" + stream->name + "|" + std::to_string(stream->id) + "|" + s->id + "|" +
-         std::to_string(position);
+  return get_shard_iterator_result{"fake|" + stream->name + "|" + std::to_string(stream->id) + "|" +
+                                   s->id + "|" + std::to_string(position)};
 }
 
-outcome<get_records_response> fake_stream::get_records(const std::string& shard_iterator,
-                                                       std::optional<int> limit) {
+outcome<get_records_result> fake_stream::get_records(const get_records_request& req) {
   SPATE_FAKE_ENTER();
+  const std::optional<int>& limit = req.limit;
   if (auto e = invalid(range_failures(limit, "limit", 1, rulebook::get_records_max_records))) {
     return *e;
   }
-  const auto f = split(shard_iterator, '|');
+  const auto f = split(req.shard_iterator, '|');
   if (f.size() != 5 || f[0] != "fake" || !all_digits(f[2]) || !all_digits(f[4]) ||
       f[4].size() > 18) {
     return refused(rulebook::invalid_shard_iterator());
@@ -825,7 +853,7 @@ outcome<get_records_response> fake_stream::get_records(const std::string& shard_
   const auto position = static_cast<std::size_t>(std::stoull(f[4]));
   if (position > s->records.size()) return refused(rulebook::invalid_shard_iterator());
 
-  get_records_response out;
+  get_records_result out;
   const auto max = limit ? static_cast<std::size_t>(*limit) : rulebook::get_records_max_records;
   std::size_t next = position;
   std::size_t bytes = 0;
@@ -852,7 +880,7 @@ outcome<get_records_response> fake_stream::get_records(const std::string& shard_
   return out;
 }
 
-outcome<void> fake_stream::split_shard(const split_shard_request& req) {
+outcome<split_shard_result> fake_stream::split_shard(const split_shard_request& req) {
   SPATE_FAKE_ENTER();
   if (auto e = invalid(
           kv::check_string(req.new_starting_hash_key, "newStartingHashKey", kv::hash_key_rule()))) {
@@ -878,10 +906,10 @@ outcome<void> fake_stream::split_shard(const split_shard_request& req) {
   state_->close_shard(*parent, now);  // before add_shard: it may move the shards
   state_->add_shard(*stream, {range.start, *new_start - 1}, parent_id, {}, now);
   state_->add_shard(*stream, {*new_start, range.end}, parent_id, {}, now);
-  return {};
+  return split_shard_result{};
 }
 
-outcome<void> fake_stream::merge_shards(const merge_shards_request& req) {
+outcome<merge_shards_result> fake_stream::merge_shards(const merge_shards_request& req) {
   SPATE_FAKE_ENTER();
   SPATE_FAKE_TRY(stream, state_->find(req.stream));
   SPATE_FAKE_TRY(first, state_->find_shard(*stream, req.shard_to_merge));
@@ -900,24 +928,25 @@ outcome<void> fake_stream::merge_shards(const merge_shards_request& req) {
   state_->close_shard(*second, now);
   state_->add_shard(*stream, {std::min(a.start, b.start), std::max(a.end, b.end)}, first_id,
                     second_id, now);
-  return {};
+  return merge_shards_result{};
 }
 
 // Uniform scaling through rulebook::plan_uniform_scaling's series of splits and merges, applied
 // to the fake's shards as spated's engine applies it: the new shards get the same ids, ranges
 // and parents.
-outcome<update_shard_count_response> fake_stream::update_shard_count(const stream_ref& ref,
-                                                                     int target) {
+outcome<update_shard_count_result> fake_stream::update_shard_count(
+    const update_shard_count_request& req) {
   SPATE_FAKE_ENTER();
+  const int target = req.target_shard_count;
   if (auto e = invalid(kv::check_integer(target, "targetShardCount", 1, 100000))) return *e;
-  SPATE_FAKE_TRY(stream, state_->find(ref));
+  SPATE_FAKE_TRY(stream, state_->find(req.stream));
   const std::size_t current = stream->open_shard_count();
   const auto wanted = static_cast<std::size_t>(target);
   if (auto e = rulebook::check_shard_count(current, wanted, state_->account_open_shards(),
                                            account_shard_limit)) {
     return refused(std::move(*e));
   }
-  update_shard_count_response out{static_cast<int>(current), target};
+  update_shard_count_result out{stream->name, stream->arn, static_cast<int>(current), target};
   if (wanted == current) return out;
 
   struct sink : rulebook::reshard_sink {
@@ -943,96 +972,127 @@ outcome<update_shard_count_response> fake_stream::update_shard_count(const strea
   return out;
 }
 
-outcome<void> fake_stream::update_stream_mode(const std::string& stream_arn, bool on_demand) {
+outcome<update_stream_mode_result> fake_stream::update_stream_mode(
+    const update_stream_mode_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find_by_arn(stream_arn));
+  SPATE_FAKE_TRY(stream, state_->find_by_arn(req.stream_arn));
+  const bool on_demand = req.mode == stream_mode::on_demand;
   if (on_demand && !stream->on_demand &&
       state_->on_demand_stream_count() + 1 > on_demand_stream_limit) {
     return refused(
         rulebook::on_demand_stream_limit_exceeded(on_demand_stream_limit, account_id, region));
   }
   stream->on_demand = on_demand;
-  return {};
+  return update_stream_mode_result{};
 }
 
 namespace {
 
 // The two retention actions: bounds first, then the direction of the change.
-outcome<void> change_retention(stream_data& stream, int hours,
-                               rulebook::retention_direction direction) {
+outcome<decrease_stream_retention_period_result> change_retention(
+    stream_data& stream, int hours, rulebook::retention_direction direction) {
   if (auto e = rulebook::check_retention_hours(hours)) return refused(std::move(*e));
   if (auto e =
           rulebook::check_retention_change(direction, hours, stream.name, stream.retention_hours)) {
     return refused(std::move(*e));
   }
   stream.retention_hours = hours;
-  return {};
+  return decrease_stream_retention_period_result{};
 }
 
 }  // namespace
 
-outcome<void> fake_stream::increase_retention(const stream_ref& ref, int hours) {
+outcome<increase_stream_retention_period_result> fake_stream::increase_stream_retention_period(
+    const increase_stream_retention_period_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find(ref));
-  return change_retention(*stream, hours, rulebook::retention_direction::increase);
+  SPATE_FAKE_TRY(stream, state_->find(req.stream));
+  return change_retention(*stream, req.retention_period_hours,
+                          rulebook::retention_direction::increase);
 }
 
-outcome<void> fake_stream::decrease_retention(const stream_ref& ref, int hours) {
+outcome<decrease_stream_retention_period_result> fake_stream::decrease_stream_retention_period(
+    const decrease_stream_retention_period_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find(ref));
-  return change_retention(*stream, hours, rulebook::retention_direction::decrease);
+  SPATE_FAKE_TRY(stream, state_->find(req.stream));
+  return change_retention(*stream, req.retention_period_hours,
+                          rulebook::retention_direction::decrease);
 }
 
-outcome<void> fake_stream::add_tags(const stream_ref& ref,
-                                    const std::map<std::string, std::string>& tags) {
-  SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find(ref));
-  return merge_tags(stream->tags, tags, stream->name);
+namespace {
+
+// The actions that answer nothing: `done` (a merge_tags outcome) as the action's empty result.
+template <class Result>
+outcome<Result> answered(const outcome<void>& done) {
+  if (!done) return done.err();
+  return Result{};
 }
 
-outcome<void> fake_stream::remove_tags(const stream_ref& ref,
-                                       const std::vector<std::string>& keys) {
+}  // namespace
+
+outcome<add_tags_to_stream_result> fake_stream::add_tags_to_stream(
+    const add_tags_to_stream_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find(ref));
-  for (const auto& k : keys) stream->tags.erase(k);
-  return {};
+  SPATE_FAKE_TRY(stream, state_->find(req.stream));
+  return answered<add_tags_to_stream_result>(merge_tags(stream->tags, req.tags, stream->name));
 }
 
-outcome<std::map<std::string, std::string>> fake_stream::list_tags(const stream_ref& ref) {
+outcome<remove_tags_from_stream_result> fake_stream::remove_tags_from_stream(
+    const remove_tags_from_stream_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(stream, state_->find(ref));
-  return stream->tags;
+  SPATE_FAKE_TRY(stream, state_->find(req.stream));
+  for (const auto& k : req.tag_keys) stream->tags.erase(k);
+  return remove_tags_from_stream_result{};
 }
 
-outcome<void> fake_stream::tag_resource(const std::string& arn,
-                                        const std::map<std::string, std::string>& tags) {
+outcome<list_tags_for_stream_result> fake_stream::list_tags_for_stream(
+    const list_tags_for_stream_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(target, state_->tags_of(arn));
-  return merge_tags(*target, tags, rulebook::parse_stream_arn(arn).name);
+  SPATE_FAKE_TRY(stream, state_->find(req.stream));
+  const auto page = static_cast<int>(rulebook::list_tags_page);
+  const auto max = static_cast<std::size_t>(std::min(req.limit.value_or(page), page));
+  list_tags_for_stream_result out;
+  auto it = req.exclusive_start_tag_key.empty()
+                ? stream->tags.begin()
+                : stream->tags.upper_bound(req.exclusive_start_tag_key);
+  for (; it != stream->tags.end(); ++it) {
+    if (out.tags.size() == max) {
+      out.has_more_tags = true;
+      break;
+    }
+    out.tags.insert(*it);
+  }
+  return out;
 }
 
-outcome<void> fake_stream::untag_resource(const std::string& arn,
-                                          const std::vector<std::string>& keys) {
+outcome<tag_resource_result> fake_stream::tag_resource(const tag_resource_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(target, state_->tags_of(arn));
-  for (const auto& k : keys) target->erase(k);
-  return {};
+  SPATE_FAKE_TRY(target, state_->tags_of(req.resource_arn));
+  return answered<tag_resource_result>(
+      merge_tags(*target, req.tags, rulebook::parse_stream_arn(req.resource_arn).name));
 }
 
-outcome<std::map<std::string, std::string>> fake_stream::list_tags_for_resource(
-    const std::string& arn) {
+outcome<untag_resource_result> fake_stream::untag_resource(const untag_resource_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(target, state_->tags_of(arn));
-  return *target;
+  SPATE_FAKE_TRY(target, state_->tags_of(req.resource_arn));
+  for (const auto& k : req.tag_keys) target->erase(k);
+  return untag_resource_result{};
 }
 
-outcome<consumer_description> fake_stream::register_consumer(const std::string& stream_arn,
-                                                             const std::string& consumer_name) {
+outcome<list_tags_for_resource_result> fake_stream::list_tags_for_resource(
+    const list_tags_for_resource_request& req) {
   SPATE_FAKE_ENTER();
+  SPATE_FAKE_TRY(target, state_->tags_of(req.resource_arn));
+  return list_tags_for_resource_result{*target};
+}
+
+outcome<register_stream_consumer_result> fake_stream::register_stream_consumer(
+    const register_stream_consumer_request& req) {
+  SPATE_FAKE_ENTER();
+  const std::string& consumer_name = req.consumer_name;
   if (auto e = invalid(kv::check_string(consumer_name, "consumerName", kv::name_rule()))) {
     return *e;
   }
-  SPATE_FAKE_TRY(stream, state_->find_by_arn(stream_arn));
+  SPATE_FAKE_TRY(stream, state_->find_by_arn(req.stream_arn));
   if (stream->consumers.count(consumer_name)) {
     return refused(rulebook::consumer_already_exists(consumer_name, stream->name, account_id));
   }
@@ -1043,57 +1103,56 @@ outcome<consumer_description> fake_stream::register_consumer(const std::string& 
   fake_consumer c;
   c.description.consumer_name = consumer_name;
   c.description.consumer_arn = rulebook::consumer_arn(stream->arn, consumer_name, now);
-  c.description.consumer_status = "ACTIVE";
+  c.description.status = consumer_status::active;
   c.description.created_ms = now;
   c.description.stream_arn = stream->arn;
   auto [it, added] = stream->consumers.emplace(consumer_name, std::move(c));
-  consumer_description answer = it->second.description;
-  answer.consumer_status = "CREATING";  // as AWS answers; it describes as ACTIVE at once
+  register_stream_consumer_result answer{it->second.description};
+  answer.consumer.status = consumer_status::creating;  // as AWS answers; ACTIVE at once after
   return answer;
 }
 
-outcome<consumer_description> fake_stream::describe_consumer(const std::string& consumer_arn,
-                                                             const std::string& stream_arn,
-                                                             const std::string& consumer_name) {
+outcome<describe_stream_consumer_result> fake_stream::describe_stream_consumer(
+    const describe_stream_consumer_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(found, state_->find_consumer(consumer_arn, stream_arn, consumer_name));
-  return found.second->description;
+  SPATE_FAKE_TRY(found, state_->find_consumer(req.consumer_arn, req.stream_arn, req.consumer_name));
+  return describe_stream_consumer_result{found.second->description};
 }
 
-outcome<list_consumers_response> fake_stream::list_consumers(const std::string& stream_arn,
-                                                             const std::string& next_token) {
+outcome<list_stream_consumers_result> fake_stream::list_stream_consumers(
+    const list_stream_consumers_request& req) {
   SPATE_FAKE_ENTER();
-  (void)next_token;  // every consumer fits one page (at most 20 per stream)
-  SPATE_FAKE_TRY(stream, state_->find_by_arn(stream_arn));
-  list_consumers_response out;
+  // Every consumer fits one page (at most 20 per stream), so no NextToken is ever handed out.
+  if (!req.next_token.empty()) return refused(rulebook::next_token_malformed());
+  SPATE_FAKE_TRY(stream, state_->find_by_arn(req.stream_arn));
+  list_stream_consumers_result out;
   for (const auto& [name, c] : stream->consumers) out.consumers.push_back(c.description);
   return out;
 }
 
-outcome<void> fake_stream::deregister_consumer(const std::string& consumer_arn,
-                                               const std::string& stream_arn,
-                                               const std::string& consumer_name) {
+outcome<deregister_stream_consumer_result> fake_stream::deregister_stream_consumer(
+    const deregister_stream_consumer_request& req) {
   SPATE_FAKE_ENTER();
-  SPATE_FAKE_TRY(found, state_->find_consumer(consumer_arn, stream_arn, consumer_name));
+  SPATE_FAKE_TRY(found, state_->find_consumer(req.consumer_arn, req.stream_arn, req.consumer_name));
   found.first->consumers.erase(found.second->description.consumer_name);
-  return {};
+  return deregister_stream_consumer_result{};
 }
 
-outcome<void> fake_stream::subscribe_to_shard(const subscribe_request& req,
-                                              const subscribe_handler& on_event) {
+outcome<subscribe_to_shard_result> fake_stream::subscribe_to_shard(
+    const subscribe_to_shard_request& req) {
   // The events are built under the lock from what the shard holds now, then delivered
   // without it, so the handler may call the fake (and records it puts are not part of them).
-  std::vector<subscribe_event> events;
+  std::vector<subscribe_to_shard_event> events;
   {
     SPATE_FAKE_ENTER();
     auto [stream, consumer] = state_->find_consumer_by_arn(req.consumer_arn);
     if (!consumer) return consumer_arn_not_found(req.consumer_arn);
     SPATE_FAKE_TRY(s, state_->find_shard(*stream, req.shard_id));
-    SPATE_FAKE_TRY(position, state_->position_of(*stream, *s, req.position));
+    SPATE_FAKE_TRY(position, state_->position_of(*stream, *s, req.starting_position));
     const std::int64_t now = now_ms();
     std::size_t next = position;
     while (next < s->records.size()) {
-      subscribe_event event;
+      subscribe_to_shard_event event;
       const std::size_t end = std::min(s->records.size(), next + subscribe_batch_records);
       for (; next < end; ++next) {
         const stored_record& r = s->records[next];
@@ -1110,7 +1169,7 @@ outcome<void> fake_stream::subscribe_to_shard(const subscribe_request& req,
                                    : 0;
       events.push_back(std::move(event));
     }
-    subscribe_event last;
+    subscribe_to_shard_event last;
     if (!s->open()) {
       last.child_shards = state_->children_of(*stream, *s);
     } else {
@@ -1119,10 +1178,12 @@ outcome<void> fake_stream::subscribe_to_shard(const subscribe_request& req,
     }
     events.push_back(std::move(last));
   }
+  subscribe_to_shard_result out;
   for (const auto& event : events) {
-    if (!on_event(event)) break;
+    ++out.events;
+    if (req.on_event && !req.on_event(event)) break;
   }
-  return {};
+  return out;
 }
 
 #undef SPATE_FAKE_ENTER

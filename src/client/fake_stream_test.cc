@@ -44,8 +44,8 @@ class FakeStream : public testing::Test {
     ASSERT_TRUE(fake_.create_stream(req).ok());
   }
 
-  put_record_response put(const std::string& key, const std::string& data,
-                          const std::string& hash_key = {}) {
+  put_record_result put(const std::string& key, const std::string& data,
+                        const std::string& hash_key = {}) {
     put_record_request req;
     req.stream.stream_name = "s";
     req.partition_key = key;
@@ -53,11 +53,11 @@ class FakeStream : public testing::Test {
     req.explicit_hash_key = hash_key;
     auto r = fake_.put_record(req);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.err().to_string());
-    return r.ok() ? *r : put_record_response{};
+    return r.ok() ? *r : put_record_result{};
   }
 
   std::vector<shard> shards() {
-    auto d = fake_.describe_stream({"s", {}});
+    auto d = describe_stream_all(fake_, {"s", {}});
     EXPECT_TRUE(d.ok());
     return d.ok() ? d->shards : std::vector<shard>{};
   }
@@ -65,11 +65,11 @@ class FakeStream : public testing::Test {
   std::string iterator(const std::string& shard_id, start_position pos = {}) {
     auto it = fake_.get_shard_iterator({{"s", {}}, shard_id, std::move(pos)});
     EXPECT_TRUE(it.ok()) << (it.ok() ? "" : it.err().to_string());
-    return it.ok() ? *it : std::string();
+    return it.ok() ? it->shard_iterator : std::string();
   }
 
   // Every record from `pos` to the end of the shard (or its current tip), plus the last page.
-  std::vector<record> read_all(const std::string& shard_id, get_records_response* last = nullptr,
+  std::vector<record> read_all(const std::string& shard_id, get_records_result* last = nullptr,
                                start_position pos = {}) {
     return testutil::read_shard(fake_, iterator(shard_id, std::move(pos)), last);
   }
@@ -95,38 +95,40 @@ class FakeStream : public testing::Test {
 };
 
 TEST_F(FakeStream, CreatesActiveStreamWithEvenShards) {
-  auto d = fake_.describe_stream({"s", {}});
-  ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->stream_status, "ACTIVE");
-  EXPECT_EQ(d->stream_arn, "arn:aws:kinesis:us-east-1:000000000000:stream/s");
-  ASSERT_EQ(d->shards.size(), 4u);
-  EXPECT_EQ(d->shards[0].shard_id, "shardId-000000000000");
-  EXPECT_EQ(d->shards[3].shard_id, "shardId-000000000003");
-  EXPECT_EQ(d->shards[0].hash_range.ending_hash_key, "85070591730234615865843651857942052863");
-  EXPECT_EQ(d->shards[1].hash_range.starting_hash_key, "85070591730234615865843651857942052864");
+  auto r = fake_.describe_stream({{"s", {}}});
+  ASSERT_TRUE(r.ok());
+  const stream_description& d = r->description;
+  EXPECT_EQ(d.status, stream_status::active);
+  EXPECT_EQ(d.stream_arn, "arn:aws:kinesis:us-east-1:000000000000:stream/s");
+  EXPECT_FALSE(d.has_more_shards);
+  ASSERT_EQ(d.shards.size(), 4u);
+  EXPECT_EQ(d.shards[0].shard_id, "shardId-000000000000");
+  EXPECT_EQ(d.shards[3].shard_id, "shardId-000000000003");
+  EXPECT_EQ(d.shards[0].hash_range.ending_hash_key, "85070591730234615865843651857942052863");
+  EXPECT_EQ(d.shards[1].hash_range.starting_hash_key, "85070591730234615865843651857942052864");
   expect_open_shards_cover_key_space();
 
   // Default shard count, and three shards that do not divide 2^128 evenly.
   create_stream_request req;
   req.stream_name = "default";
   ASSERT_TRUE(fake_.create_stream(req).ok());
-  EXPECT_EQ(fake_.describe_stream({"default", {}})->shards.size(), 4u);
+  EXPECT_EQ(fake_.describe_stream({{"default", {}}})->description.shards.size(), 4u);
   create("three", 3);
-  auto three = fake_.describe_stream({{}, "arn:aws:kinesis:us-east-1:000000000000:stream/three"});
+  auto three = fake_.describe_stream({{{}, "arn:aws:kinesis:us-east-1:000000000000:stream/three"}});
   ASSERT_TRUE(three.ok());
-  EXPECT_EQ(three->shards.back().hash_range.ending_hash_key, max_hash_key);
+  EXPECT_EQ(three->description.shards.back().hash_range.ending_hash_key, max_hash_key);
 
-  auto summary = fake_.describe_stream_summary({"s", {}});
+  // The summary has no shard list (its type has none); it counts the open shards.
+  auto summary = fake_.describe_stream_summary({{"s", {}}});
   ASSERT_TRUE(summary.ok());
-  EXPECT_TRUE(summary->shards.empty());
-  EXPECT_EQ(summary->open_shard_count, 4);
+  EXPECT_EQ(summary->summary.open_shard_count, 4);
 
   auto list = fake_.list_streams({});
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->stream_names, (std::vector<std::string>{"default", "s", "three"}));
   auto page = fake_.list_streams({1, {}, {}});
   ASSERT_TRUE(page.ok());
-  EXPECT_TRUE(page->has_more);
+  EXPECT_TRUE(page->has_more_streams);
   auto next = fake_.list_streams({5, {}, page->next_token});
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->stream_names, (std::vector<std::string>{"s", "three"}));
@@ -158,7 +160,7 @@ TEST_F(FakeStream, ExplicitHashKeyRoutes) {
   req.explicit_hash_key = "340282366920938463463374607431768211456";  // 2^128
   auto r = fake_.put_record(req);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, "InvalidArgumentException");
+  EXPECT_EQ(r.err().code, error_code::invalid_argument);
 }
 
 TEST_F(FakeStream, SequenceNumbersIncreasePerShard) {
@@ -184,10 +186,10 @@ TEST_F(FakeStream, SequenceNumbersIncreasePerShard) {
 
 TEST_F(FakeStream, IteratorsOfEveryKind) {
   const std::string shard = put("k", "0").shard_id;
-  std::vector<put_record_response> puts;
+  std::vector<put_record_result> puts;
   for (int i = 1; i < 5; ++i) puts.push_back(put("k", std::to_string(i)));
   auto data_of = [&](start_position pos) {
-    auto page = fake_.get_records(iterator(shard, std::move(pos)), std::nullopt);
+    auto page = fake_.get_records({iterator(shard, std::move(pos)), std::nullopt, ""});
     EXPECT_TRUE(page.ok());
     std::string s;
     for (const auto& r : page->records) s += r.data;
@@ -201,7 +203,7 @@ TEST_F(FakeStream, IteratorsOfEveryKind) {
   // LATEST sees only what comes after the iterator was taken.
   const std::string latest = iterator(shard, start_position::latest());
   put("k", "5");
-  auto page = fake_.get_records(latest, std::nullopt);
+  auto page = fake_.get_records({latest, std::nullopt, ""});
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->records.size(), 1u);
   EXPECT_EQ(page->records[0].data, "5");
@@ -228,10 +230,10 @@ TEST_F(FakeStream, IteratorsOfEveryKind) {
   auto bad = fake_.get_shard_iterator(
       {{"s", {}}, other_shard, start_position::at_sequence(puts[0].sequence_number)});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.err().code, "InvalidArgumentException");
-  auto garbage = fake_.get_records("not an iterator", std::nullopt);
+  EXPECT_EQ(bad.err().code, error_code::invalid_argument);
+  auto garbage = fake_.get_records({"not an iterator", std::nullopt, ""});
   ASSERT_FALSE(garbage.ok());
-  EXPECT_EQ(garbage.err().code, "InvalidArgumentException");
+  EXPECT_EQ(garbage.err().code, error_code::invalid_argument);
 }
 
 TEST_F(FakeStream, GetRecordsPagesWithLimit) {
@@ -242,7 +244,7 @@ TEST_F(FakeStream, GetRecordsPagesWithLimit) {
   std::vector<std::int64_t> behind;
   int expected = 0;
   while (true) {
-    auto page = fake_.get_records(it, 10);
+    auto page = fake_.get_records({it, 10, ""});
     ASSERT_TRUE(page.ok());
     if (page->records.empty()) break;
     sizes.push_back(page->records.size());
@@ -256,11 +258,11 @@ TEST_F(FakeStream, GetRecordsPagesWithLimit) {
   EXPECT_GE(behind.front(), 0);
 
   for (int bad : {0, 10001}) {
-    auto r = fake_.get_records(it, bad);
+    auto r = fake_.get_records({it, bad, ""});
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.err().code, "ValidationException");
+    EXPECT_EQ(r.err().code, error_code::validation);
   }
-  EXPECT_TRUE(fake_.get_records(it, 10000).ok());
+  EXPECT_TRUE(fake_.get_records({it, 10000, ""}).ok());
 }
 
 TEST_F(FakeStream, SplitThenReadParentToEndThenChildren) {
@@ -281,7 +283,7 @@ TEST_F(FakeStream, SplitThenReadParentToEndThenChildren) {
   EXPECT_NE(after.shard_id, parent);
   EXPECT_LT(before.sequence_number, after.sequence_number);
 
-  get_records_response last;
+  get_records_result last;
   const auto parent_records = read_all(parent, &last);
   ASSERT_EQ(parent_records.size(), 1u);
   EXPECT_EQ(parent_records[0].data, "before");
@@ -319,12 +321,12 @@ TEST_F(FakeStream, SplitThenReadParentToEndThenChildren) {
   // A closed shard cannot be split again; a split key outside the range is rejected.
   auto again = fake_.split_shard(split);
   ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.err().code, "InvalidArgumentException");
+  EXPECT_EQ(again.err().code, error_code::invalid_argument);
   split.shard_to_split = after.shard_id;
   split.new_starting_hash_key = "0";
   auto outside = fake_.split_shard(split);
   ASSERT_FALSE(outside.ok());
-  EXPECT_EQ(outside.err().code, "InvalidArgumentException");
+  EXPECT_EQ(outside.err().code, error_code::invalid_argument);
 }
 
 TEST_F(FakeStream, MergesAdjacentShardsOnly) {
@@ -334,7 +336,7 @@ TEST_F(FakeStream, MergesAdjacentShardsOnly) {
   merge.adjacent_shard_to_merge = "shardId-000000000002";
   auto not_adjacent = fake_.merge_shards(merge);
   ASSERT_FALSE(not_adjacent.ok());
-  EXPECT_EQ(not_adjacent.err().code, "InvalidArgumentException");
+  EXPECT_EQ(not_adjacent.err().code, error_code::invalid_argument);
 
   const auto before = put("k", "x", "0");
   merge.adjacent_shard_to_merge = "shardId-000000000001";
@@ -342,7 +344,7 @@ TEST_F(FakeStream, MergesAdjacentShardsOnly) {
   const auto after = put("k", "y", "0");
   EXPECT_EQ(after.shard_id, "shardId-000000000004");
 
-  get_records_response last;
+  get_records_result last;
   read_all("shardId-000000000000", &last);
   ASSERT_EQ(last.child_shards.size(), 1u);
   EXPECT_EQ(last.child_shards[0].shard_id, "shardId-000000000004");
@@ -364,7 +366,7 @@ TEST_F(FakeStream, MergesAdjacentShardsOnly) {
 // Returns each partition key's data in read order.
 std::map<std::string, std::string> read_in_parent_order(fake_stream& fake,
                                                         const std::string& name) {
-  auto d = fake.describe_stream({name, {}});
+  auto d = describe_stream_all(fake, {name, {}});
   std::map<std::string, std::string> by_key;
   std::set<std::string> done;
   bool progress = true;
@@ -376,9 +378,9 @@ std::map<std::string, std::string> read_in_parent_order(fake_stream& fake,
           (!s.adjacent_parent_shard_id.empty() && !done.count(s.adjacent_parent_shard_id))) {
         continue;
       }
-      std::string it = *fake.get_shard_iterator({{name, {}}, s.shard_id, {}});
+      std::string it = fake.get_shard_iterator({{name, {}}, s.shard_id, {}})->shard_iterator;
       while (!it.empty()) {
-        auto page = fake.get_records(it, std::nullopt);
+        auto page = fake.get_records({it, std::nullopt, ""});
         for (const auto& r : page->records) by_key[r.partition_key] += r.data;
         if (page->records.empty() && !page->next_shard_iterator.empty()) break;
         it = page->next_shard_iterator;
@@ -412,10 +414,10 @@ TEST_F(FakeStream, UpdateShardCountCoversKeySpaceAndKeepsOrder) {
   ASSERT_TRUE(fake_.split_shard(split).ok());
   put_round();
   for (int target : {3, 6, 12, 7, 4, 2, 1, 2}) {
-    auto r = fake_.update_shard_count({"s", {}}, target);
+    auto r = fake_.update_shard_count({{"s", {}}, target});
     ASSERT_TRUE(r.ok()) << target << ": " << r.err().to_string();
-    auto summary = fake_.describe_stream_summary({"s", {}});
-    EXPECT_EQ(summary->open_shard_count, target);
+    auto summary = fake_.describe_stream_summary({{"s", {}}});
+    EXPECT_EQ(summary->summary.open_shard_count, target);
     expect_open_shards_cover_key_space();
     for (const auto& s : shards()) {
       // At most two parents, and a child's parents are closed.
@@ -433,13 +435,13 @@ TEST_F(FakeStream, UpdateShardCountCoversKeySpaceAndKeepsOrder) {
   // Reading parents before children gives every key's records in put order.
   EXPECT_EQ(read_in_parent_order(fake_, "s"), expected);
 
-  auto too_many = fake_.update_shard_count({"s", {}}, 5);
+  auto too_many = fake_.update_shard_count({{"s", {}}, 5});
   ASSERT_FALSE(too_many.ok());
-  EXPECT_EQ(too_many.err().code, "LimitExceededException");
+  EXPECT_EQ(too_many.err().code, error_code::limit_exceeded);
 }
 
 TEST_F(FakeStream, ListShardsPagesAndStartsAfterShardId) {
-  ASSERT_TRUE(fake_.update_shard_count({"s", {}}, 8).ok());
+  ASSERT_TRUE(fake_.update_shard_count({{"s", {}}, 8}).ok());
   list_shards_request req;
   req.stream.stream_name = "s";
   auto all = fake_.list_shards(req);
@@ -472,26 +474,27 @@ TEST_F(FakeStream, ListShardsPagesAndStartsAfterShardId) {
 
   list_shards_request latest;
   latest.stream.stream_name = "s";
-  latest.filter = "AT_LATEST";
+  latest.filter = shard_filter{shard_filter_type::at_latest, {}, 0};
   EXPECT_EQ(fake_.list_shards(latest)->shards.size(), 8u);
-  latest.filter = "AT_TRIM_HORIZON";
+  latest.filter = shard_filter{shard_filter_type::at_trim_horizon, {}, 0};
   EXPECT_EQ(fake_.list_shards(latest)->shards.size(), 4u);
 
   list_shards_request both;
   both.stream.stream_name = "s";
   both.next_token = page->next_token.empty() ? "x" : page->next_token;
-  EXPECT_EQ(fake_.list_shards(both).err().code, "InvalidArgumentException");
+  EXPECT_EQ(fake_.list_shards(both).err().code, error_code::invalid_argument);
 }
 
 TEST_F(FakeStream, InjectedPutFailuresAreNotStored) {
   fake_.inject_put_failures([](const put_records_entry& e) { return e.data == "fail"; });
   std::vector<put_records_entry> entries = {{"k", "ok1", {}}, {"k", "fail", {}}, {"k", "ok2", {}}};
-  auto r = fake_.put_records({"s", {}}, entries);
+  auto r = fake_.put_records({{"s", {}}, entries});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->failed_record_count, 1);
   ASSERT_EQ(r->records.size(), 3u);
   EXPECT_TRUE(r->records[0].ok());
-  EXPECT_EQ(r->records[1].error_code, "ProvisionedThroughputExceededException");
+  ASSERT_TRUE(r->records[1].failure.has_value());
+  EXPECT_EQ(r->records[1].failure->code, error_code::provisioned_throughput_exceeded);
   EXPECT_TRUE(r->records[1].sequence_number.empty());
   EXPECT_TRUE(r->records[2].ok());
   const auto records = read_all(r->records[0].shard_id);
@@ -501,79 +504,85 @@ TEST_F(FakeStream, InjectedPutFailuresAreNotStored) {
 
   // The predicate may call the fake itself (it runs without the fake's lock).
   fake_.inject_put_failures([this](const put_records_entry&) {
-    EXPECT_TRUE(fake_.describe_stream_summary({"s", {}}).ok());
+    EXPECT_TRUE(fake_.describe_stream_summary({{"s", {}}}).ok());
     return false;
   });
-  EXPECT_EQ(fake_.put_records({"s", {}}, entries)->failed_record_count, 0);
+  EXPECT_EQ(fake_.put_records({{"s", {}}, entries})->failed_record_count, 0);
 }
 
 TEST_F(FakeStream, InjectedCallFailuresFailTheNextCalls) {
-  fake_.inject_call_failures(2, error{"InternalFailure", "injected", 500});
-  auto first = fake_.describe_stream({"s", {}});
+  fake_.inject_call_failures(2, error{error_code::internal_failure, "injected", 500});
+  auto first = fake_.describe_stream({{"s", {}}});
   ASSERT_FALSE(first.ok());
-  EXPECT_EQ(first.err().code, "InternalFailure");
+  EXPECT_EQ(first.err().code, error_code::internal_failure);
+  EXPECT_EQ(first.err().name(), "InternalFailure");
   EXPECT_EQ(first.err().http_status, 500);
   put_record_request req;
   req.stream.stream_name = "s";
   req.partition_key = "k";
   EXPECT_FALSE(fake_.put_record(req).ok());
   EXPECT_TRUE(fake_.put_record(req).ok());
-  EXPECT_TRUE(fake_.describe_stream({"s", {}}).ok());
+  EXPECT_TRUE(fake_.describe_stream({{"s", {}}}).ok());
 }
 
 TEST_F(FakeStream, UnknownStreamsAndShardsAreNotFound) {
   auto expect_not_found = [](const error& e) {
-    EXPECT_EQ(e.code, "ResourceNotFoundException");
+    EXPECT_EQ(e.code, error_code::resource_not_found);
     EXPECT_EQ(e.http_status, 400);
   };
-  expect_not_found(fake_.describe_stream({"nope", {}}).err());
+  expect_not_found(fake_.describe_stream({{"nope", {}}}).err());
   expect_not_found(
-      fake_.describe_stream({{}, "arn:aws:kinesis:us-east-1:000000000000:stream/nope"}).err());
+      fake_.describe_stream({{{}, "arn:aws:kinesis:us-east-1:000000000000:stream/nope"}}).err());
   put_record_request put_req;
   put_req.stream.stream_name = "nope";
   put_req.partition_key = "k";
   expect_not_found(fake_.put_record(put_req).err());
-  expect_not_found(fake_.put_records({"nope", {}}, {{"k", "d", {}}}).err());
+  expect_not_found(fake_.put_records({{"nope", {}}, {{"k", "d", {}}}}).err());
   expect_not_found(fake_.get_shard_iterator({{"nope", {}}, "shardId-000000000000", {}}).err());
   expect_not_found(fake_.get_shard_iterator({{"s", {}}, "shardId-000000000099", {}}).err());
-  expect_not_found(fake_.delete_stream({"nope", {}}, false).err());
-  expect_not_found(fake_.list_tags({"nope", {}}).err());
-  expect_not_found(fake_.update_shard_count({"nope", {}}, 2).err());
+  expect_not_found(fake_.delete_stream({{"nope", {}}, false}).err());
+  expect_not_found(fake_.list_tags_for_stream({{"nope", {}}}).err());
+  expect_not_found(fake_.update_shard_count({{"nope", {}}, 2}).err());
 
   // An iterator of a deleted stream stays invalid after the name is reused.
   const std::string it = iterator("shardId-000000000000");
-  ASSERT_TRUE(fake_.delete_stream({"s", {}}, false).ok());
-  expect_not_found(fake_.get_records(it, std::nullopt).err());
+  ASSERT_TRUE(fake_.delete_stream({{"s", {}}, false}).ok());
+  expect_not_found(fake_.get_records({it, std::nullopt, ""}).err());
   create("s", 4);
-  expect_not_found(fake_.get_records(it, std::nullopt).err());
+  expect_not_found(fake_.get_records({it, std::nullopt, ""}).err());
 
   create_stream_request dup;
   dup.stream_name = "s";
-  EXPECT_EQ(fake_.create_stream(dup).err().code, "ResourceInUseException");
+  EXPECT_EQ(fake_.create_stream(dup).err().code, error_code::resource_in_use);
   create_stream_request huge;
   huge.stream_name = "huge";
   huge.shard_count = 100000;
-  EXPECT_EQ(fake_.create_stream(huge).err().code, "LimitExceededException");
+  EXPECT_EQ(fake_.create_stream(huge).err().code, error_code::limit_exceeded);
 }
 
 TEST_F(FakeStream, TagsAndRetention) {
-  ASSERT_TRUE(fake_.add_tags({"s", {}}, {{"a", "1"}, {"b", "2"}}).ok());
-  ASSERT_TRUE(fake_.remove_tags({"s", {}}, {"a"}).ok());
+  ASSERT_TRUE(fake_.add_tags_to_stream({{"s", {}}, {{"a", "1"}, {"b", "2"}}}).ok());
+  ASSERT_TRUE(fake_.remove_tags_from_stream({{"s", {}}, {"a"}}).ok());
   const std::string arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
-  ASSERT_TRUE(fake_.tag_resource(arn, {{"c", "3"}}).ok());
-  EXPECT_EQ(*fake_.list_tags({"s", {}}),
+  ASSERT_TRUE(fake_.tag_resource({arn, {{"c", "3"}}}).ok());
+  EXPECT_EQ(*list_tags_for_stream_all(fake_, {"s", {}}),
             (std::map<std::string, std::string>{{"b", "2"}, {"c", "3"}}));
-  ASSERT_TRUE(fake_.untag_resource(arn, {"b"}).ok());
-  EXPECT_EQ(*fake_.list_tags_for_resource(arn), (std::map<std::string, std::string>{{"c", "3"}}));
+  ASSERT_TRUE(fake_.untag_resource({arn, {"b"}}).ok());
+  EXPECT_EQ(fake_.list_tags_for_resource({arn})->tags,
+            (std::map<std::string, std::string>{{"c", "3"}}));
 
-  EXPECT_EQ(fake_.increase_retention({"s", {}}, 12).err().code, "InvalidArgumentException");
-  ASSERT_TRUE(fake_.increase_retention({"s", {}}, 48).ok());
-  EXPECT_EQ(fake_.describe_stream_summary({"s", {}})->retention_hours, 48);
-  EXPECT_EQ(fake_.increase_retention({"s", {}}, 30).err().code, "InvalidArgumentException");
-  EXPECT_EQ(fake_.decrease_retention({"s", {}}, 72).err().code, "InvalidArgumentException");
-  ASSERT_TRUE(fake_.decrease_retention({"s", {}}, 24).ok());
-  EXPECT_EQ(fake_.increase_retention({"s", {}}, 9000).err().code, "InvalidArgumentException");
-  auto l = fake_.describe_limits();
+  EXPECT_EQ(fake_.increase_stream_retention_period({{"s", {}}, 12}).err().code,
+            error_code::invalid_argument);
+  ASSERT_TRUE(fake_.increase_stream_retention_period({{"s", {}}, 48}).ok());
+  EXPECT_EQ(fake_.describe_stream_summary({{"s", {}}})->summary.retention_period_hours, 48);
+  EXPECT_EQ(fake_.increase_stream_retention_period({{"s", {}}, 30}).err().code,
+            error_code::invalid_argument);
+  EXPECT_EQ(fake_.decrease_stream_retention_period({{"s", {}}, 72}).err().code,
+            error_code::invalid_argument);
+  ASSERT_TRUE(fake_.decrease_stream_retention_period({{"s", {}}, 24}).ok());
+  EXPECT_EQ(fake_.increase_stream_retention_period({{"s", {}}, 9000}).err().code,
+            error_code::invalid_argument);
+  auto l = fake_.describe_limits({});
   ASSERT_TRUE(l.ok());
   EXPECT_EQ(l->open_shard_count, 4);
   EXPECT_GT(l->shard_limit, 4);
@@ -581,34 +590,41 @@ TEST_F(FakeStream, TagsAndRetention) {
 
 TEST_F(FakeStream, ConsumersRegisterDescribeListDeregister) {
   const std::string stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
-  auto c = fake_.register_consumer(stream_arn, "app");
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->consumer_status, "CREATING");  // as AWS (and spated) answer
-  EXPECT_EQ(fake_.describe_consumer(c->consumer_arn, {}, {})->consumer_status, "ACTIVE");
-  EXPECT_EQ(c->consumer_arn.rfind(stream_arn + "/consumer/app:", 0), 0u);
-  EXPECT_EQ(fake_.register_consumer(stream_arn, "app").err().code, "ResourceInUseException");
-  EXPECT_EQ(fake_.describe_consumer(c->consumer_arn, {}, {})->consumer_name, "app");
-  EXPECT_EQ(fake_.describe_consumer({}, stream_arn, "app")->consumer_arn, c->consumer_arn);
-  EXPECT_EQ(fake_.list_consumers(stream_arn, {})->consumers.size(), 1u);
-  EXPECT_EQ(fake_.delete_stream({"s", {}}, false).err().code, "ResourceInUseException");
-  ASSERT_TRUE(fake_.deregister_consumer(c->consumer_arn, {}, {}).ok());
-  EXPECT_EQ(fake_.describe_consumer(c->consumer_arn, {}, {}).err().code,
-            "ResourceNotFoundException");
+  auto registered = fake_.register_stream_consumer({stream_arn, "app"});
+  ASSERT_TRUE(registered.ok());
+  const consumer_description& c = registered->consumer;
+  EXPECT_EQ(c.status, consumer_status::creating);  // as AWS (and spated) answer
+  EXPECT_EQ(fake_.describe_stream_consumer({{}, {}, c.consumer_arn})->consumer.status,
+            consumer_status::active);
+  EXPECT_EQ(c.consumer_arn.rfind(stream_arn + "/consumer/app:", 0), 0u);
+  EXPECT_EQ(fake_.register_stream_consumer({stream_arn, "app"}).err().code,
+            error_code::resource_in_use);
+  EXPECT_EQ(fake_.describe_stream_consumer({{}, {}, c.consumer_arn})->consumer.consumer_name,
+            "app");
+  EXPECT_EQ(fake_.describe_stream_consumer({stream_arn, "app", {}})->consumer.consumer_arn,
+            c.consumer_arn);
+  EXPECT_EQ(fake_.list_stream_consumers({stream_arn, {}})->consumers.size(), 1u);
+  EXPECT_EQ(fake_.delete_stream({{"s", {}}, false}).err().code, error_code::resource_in_use);
+  ASSERT_TRUE(fake_.deregister_stream_consumer({{}, {}, c.consumer_arn}).ok());
+  EXPECT_EQ(fake_.describe_stream_consumer({{}, {}, c.consumer_arn}).err().code,
+            error_code::resource_not_found);
 }
 
 TEST_F(FakeStream, SubscribeToShardDeliversRecords) {
   const std::string stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
-  const std::string consumer = fake_.register_consumer(stream_arn, "app")->consumer_arn;
+  const std::string consumer =
+      fake_.register_stream_consumer({stream_arn, "app"})->consumer.consumer_arn;
   std::string shard;
   for (int i = 0; i < 2500; ++i) shard = put("k", std::to_string(i)).shard_id;
 
-  std::vector<subscribe_event> events;
-  auto r = fake_.subscribe_to_shard({consumer, shard, {}}, [&](const subscribe_event& e) {
-    events.push_back(e);
-    return true;
-  });
+  std::vector<subscribe_to_shard_event> events;
+  auto r = fake_.subscribe_to_shard({consumer, shard, {}, [&](const subscribe_to_shard_event& e) {
+                                       events.push_back(e);
+                                       return true;
+                                     }});
   ASSERT_TRUE(r.ok());
   ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(static_cast<std::size_t>(r->events), events.size());
   std::vector<record> records;
   for (const auto& e : events) records.insert(records.end(), e.records.begin(), e.records.end());
   ASSERT_EQ(records.size(), 2500u);
@@ -621,12 +637,12 @@ TEST_F(FakeStream, SubscribeToShardDeliversRecords) {
   std::size_t later = 0;
   ASSERT_TRUE(
       fake_
-          .subscribe_to_shard(
-              {consumer, shard, start_position::after_sequence(records[2399].sequence_number)},
-              [&](const subscribe_event& e) {
-                later += e.records.size();
-                return true;
-              })
+          .subscribe_to_shard({consumer, shard,
+                               start_position::after_sequence(records[2399].sequence_number),
+                               [&](const subscribe_to_shard_event& e) {
+                                 later += e.records.size();
+                                 return true;
+                               }})
           .ok());
   EXPECT_EQ(later, 100u);
 
@@ -641,24 +657,26 @@ TEST_F(FakeStream, SubscribeToShardDeliversRecords) {
     }
   }
   ASSERT_TRUE(fake_.split_shard(split).ok());
-  subscribe_event last;
+  subscribe_to_shard_event last;
   ASSERT_TRUE(fake_
-                  .subscribe_to_shard({consumer, shard, start_position::latest()},
-                                      [&](const subscribe_event& e) {
-                                        last = e;
-                                        EXPECT_TRUE(fake_.describe_stream({"s", {}}).ok());
-                                        return true;
-                                      })
+                  .subscribe_to_shard({consumer, shard, start_position::latest(),
+                                       [&](const subscribe_to_shard_event& e) {
+                                         last = e;
+                                         EXPECT_TRUE(fake_.describe_stream({{"s", {}}}).ok());
+                                         return true;
+                                       }})
                   .ok());
   EXPECT_TRUE(last.continuation_sequence_number.empty());
   EXPECT_EQ(last.child_shards.size(), 2u);
 
   EXPECT_EQ(fake_
-                .subscribe_to_shard({stream_arn + "/consumer/nope:1", shard, {}},
-                                    [](const subscribe_event&) { return true; })
+                .subscribe_to_shard({stream_arn + "/consumer/nope:1",
+                                     shard,
+                                     {},
+                                     [](const subscribe_to_shard_event&) { return true; }})
                 .err()
                 .code,
-            "ResourceNotFoundException");
+            error_code::resource_not_found);
 }
 
 TEST_F(FakeStream, ConcurrentPutsKeepPerShardOrder) {

@@ -107,13 +107,59 @@ std::vector<child_shard> read_children(element el) {
   return out;
 }
 
+// An enumeration member; `unknown` (or `fallback`) when absent or spelled in a way this client
+// does not know.
+template <class E>
+E enumeration(element el, const char* key, E fallback = E::unknown) {
+  return parse<E>(str(el, key)).value_or(fallback);
+}
+
+std::vector<std::string> strings(element el, const char* key) {
+  std::vector<std::string> out;
+  each(el, key, [&](element item) {
+    std::string_view v;
+    if (item.get(v) == simdjson::SUCCESS) out.emplace_back(v);
+  });
+  return out;
+}
+
+stream_mode mode_of(element el) {
+  element details;
+  if (el["StreamModeDetails"].get(details) != simdjson::SUCCESS) return stream_mode::unknown;
+  return enumeration<stream_mode>(details, "StreamMode");
+}
+
+std::vector<std::string> shard_level_metrics(element el) {
+  std::vector<std::string> out;
+  each(el, "EnhancedMonitoring", [&](element m) {
+    for (auto& metric : strings(m, "ShardLevelMetrics")) out.push_back(std::move(metric));
+  });
+  return out;
+}
+
+std::optional<warm_throughput_object> read_warm_throughput(element el) {
+  element w;
+  if (el["WarmThroughput"].get(w) != simdjson::SUCCESS) return std::nullopt;
+  return warm_throughput_object{static_cast<int>(integer(w, "TargetMiBps")),
+                                static_cast<int>(integer(w, "CurrentMiBps"))};
+}
+
+std::optional<billing_commitment> read_commitment(element el) {
+  element c;
+  if (el["MinimumThroughputBillingCommitment"].get(c) != simdjson::SUCCESS) return std::nullopt;
+  return billing_commitment{enumeration<commitment_status>(c, "Status"),
+                            timestamp_ms(c, "StartedAt"), timestamp_ms(c, "EndedAt"),
+                            timestamp_ms(c, "EarliestAllowedEndAt")};
+}
+
 consumer_description read_consumer(element el) {
-  return {str(el, "ConsumerName"), str(el, "ConsumerARN"), str(el, "ConsumerStatus"),
+  return {str(el, "ConsumerName"), str(el, "ConsumerARN"),
+          enumeration<consumer_status>(el, "ConsumerStatus"),
           timestamp_ms(el, "ConsumerCreationTimestamp"), str(el, "StreamARN")};
 }
 
-std::map<std::string, std::string> read_tags(element el) {
-  std::map<std::string, std::string> tags;
+tag_map read_tags(element el) {
+  tag_map tags;
   each(el, "Tags", [&](element t) { tags[str(t, "Key")] = str(t, "Value"); });
   return tags;
 }
@@ -121,17 +167,17 @@ std::map<std::string, std::string> read_tags(element el) {
 // The error an answer carries: __type without its namespace prefix, and the message.
 error read_error(int status, std::string_view body) {
   thread_local simdjson::dom::parser parser;
-  error e{"", "", status};
+  std::string type;
+  std::string message;
   element doc;
   if (parser.parse(body.data(), body.size()).get(doc) == simdjson::SUCCESS) {
-    e.code = str(doc, "__type");
-    e.message = str(doc, "message");
-    if (e.message.empty()) e.message = str(doc, "Message");
+    type = str(doc, "__type");
+    message = str(doc, "message");
+    if (message.empty()) message = str(doc, "Message");
   }
-  if (auto hash = e.code.rfind('#'); hash != std::string::npos) e.code.erase(0, hash + 1);
-  if (e.code.empty()) e.code = status >= 500 ? "InternalFailure" : "UnknownError";
-  if (e.message.empty()) e.message = "HTTP " + std::to_string(status);
-  return e;
+  if (type.empty()) type = status >= 500 ? "InternalFailure" : "UnknownError";
+  if (message.empty()) message = "HTTP " + std::to_string(status);
+  return error::from_name(type, std::move(message), status);
 }
 
 // ---- writing requests -------------------------------------------------------------------------
@@ -144,20 +190,13 @@ void write_stream(json_writer& w, const stream_ref& s) {
   }
 }
 
-const char* start_type(start_kind k) {
-  switch (k) {
-    case start_kind::trim_horizon:
-      return "TRIM_HORIZON";
-    case start_kind::latest:
-      return "LATEST";
-    case start_kind::at_timestamp:
-      return "AT_TIMESTAMP";
-    case start_kind::at_sequence_number:
-      return "AT_SEQUENCE_NUMBER";
-    case start_kind::after_sequence_number:
-      return "AFTER_SEQUENCE_NUMBER";
+void write_position(json_writer& w, const char* type_member, const char* sequence_member,
+                    const start_position& position) {
+  w.member(type_member, to_string(position.type));
+  w.optional_member(sequence_member, position.sequence_number);
+  if (position.type == shard_iterator_type::at_timestamp) {
+    w.key("Timestamp").number(position.timestamp_ms / 1000.0);
   }
-  return "TRIM_HORIZON";
 }
 
 void write_tag_list(json_writer& w, const char* name, const std::vector<std::string>& keys) {
@@ -166,7 +205,7 @@ void write_tag_list(json_writer& w, const char* name, const std::vector<std::str
   w.end_array();
 }
 
-void write_tag_map(json_writer& w, const std::map<std::string, std::string>& tags) {
+void write_tag_map(json_writer& w, const tag_map& tags) {
   w.key("Tags").begin_object();
   for (const auto& [k, v] : tags) w.member(k, v);
   w.end_object();
@@ -183,86 +222,94 @@ class http_client final : public kinesis {
 
   // ---- streams ----
 
-  outcome<void> create_stream(const create_stream_request& req) override {
+  outcome<create_stream_result> create_stream(const create_stream_request& req) override {
     json_writer w;
     w.begin_object().member("StreamName", req.stream_name);
     if (req.shard_count) w.member("ShardCount", *req.shard_count);
-    if (req.on_demand)
-      w.key("StreamModeDetails").begin_object().member("StreamMode", "ON_DEMAND").end_object();
-    if (!req.tags.empty()) write_tag_map(w, req.tags);
-    return discard(call("CreateStream", w.end_object().take()));
-  }
-
-  outcome<void> delete_stream(const stream_ref& stream, bool enforce) override {
-    json_writer w;
-    w.begin_object();
-    write_stream(w, stream);
-    if (enforce) w.key("EnforceConsumerDeletion").boolean(true);
-    return discard(call("DeleteStream", w.end_object().take()));
-  }
-
-  outcome<stream_description> describe_stream(const stream_ref& stream) override {
-    stream_description out;
-    std::string start;
-    for (;;) {
-      json_writer w;
-      w.begin_object();
-      write_stream(w, stream);
-      w.optional_member("ExclusiveStartShardId", start);
-      auto body = call("DescribeStream", w.end_object().take());
-      if (!body.ok()) return body.err();
-      bool more = false;
-      auto parsed = parse(*body, [&](element doc) {
-        element d = doc["StreamDescription"].value_unsafe();
-        read_description(d, out);
-        each(d, "Shards", [&](element s) { out.shards.push_back(read_shard(s)); });
-        more = boolean(d, "HasMoreShards");
-      });
-      if (!parsed.ok()) return parsed.err();
-      if (!more || out.shards.empty()) return out;
-      start = out.shards.back().shard_id;
+    if (req.mode) {
+      w.key("StreamModeDetails").begin_object().member("StreamMode", to_string(*req.mode));
+      w.end_object();
     }
+    if (!req.tags.empty()) write_tag_map(w, req.tags);
+    return empty<create_stream_result>("CreateStream", w);
   }
 
-  outcome<stream_description> describe_stream_summary(const stream_ref& stream) override {
+  outcome<delete_stream_result> delete_stream(const delete_stream_request& req) override {
     json_writer w;
-    w.begin_object();
-    write_stream(w, stream);
-    stream_description out;
-    return parse_call("DescribeStreamSummary", w.end_object().take(), out, [&](element doc) {
-      element d = doc["StreamDescriptionSummary"].value_unsafe();
-      read_description(d, out);
-      out.open_shard_count = static_cast<int>(integer(d, "OpenShardCount"));
-      out.consumer_count = static_cast<int>(integer(d, "ConsumerCount"));
+    write_stream(w.begin_object(), req.stream);
+    if (req.enforce_consumer_deletion) w.key("EnforceConsumerDeletion").boolean(true);
+    return empty<delete_stream_result>("DeleteStream", w);
+  }
+
+  outcome<describe_stream_result> describe_stream(const describe_stream_request& req) override {
+    json_writer w;
+    write_stream(w.begin_object(), req.stream);
+    if (req.limit) w.member("Limit", *req.limit);
+    w.optional_member("ExclusiveStartShardId", req.exclusive_start_shard_id);
+    describe_stream_result out;
+    return parse_call("DescribeStream", w, out, [&](element doc) {
+      element d;
+      if (doc["StreamDescription"].get(d) != simdjson::SUCCESS) return;
+      auto& s = out.description;
+      s.stream_name = str(d, "StreamName");
+      s.stream_arn = str(d, "StreamARN");
+      s.status = enumeration<stream_status>(d, "StreamStatus");
+      s.mode = mode_of(d);
+      each(d, "Shards", [&](element sh) { s.shards.push_back(read_shard(sh)); });
+      s.has_more_shards = boolean(d, "HasMoreShards");
+      s.retention_period_hours = static_cast<int>(integer(d, "RetentionPeriodHours"));
+      s.created_ms = timestamp_ms(d, "StreamCreationTimestamp");
+      s.shard_level_metrics = shard_level_metrics(d);
+      s.encryption = enumeration(d, "EncryptionType", encryption_type::none);
+      s.key_id = str(d, "KeyId");
     });
   }
 
-  outcome<list_streams_response> list_streams(const list_streams_request& req) override {
+  outcome<describe_stream_summary_result> describe_stream_summary(
+      const describe_stream_summary_request& req) override {
+    json_writer w;
+    write_stream(w.begin_object(), req.stream);
+    describe_stream_summary_result out;
+    return parse_call("DescribeStreamSummary", w, out, [&](element doc) {
+      element d;
+      if (doc["StreamDescriptionSummary"].get(d) != simdjson::SUCCESS) return;
+      auto& s = out.summary;
+      s.stream_name = str(d, "StreamName");
+      s.stream_arn = str(d, "StreamARN");
+      s.status = enumeration<stream_status>(d, "StreamStatus");
+      s.mode = mode_of(d);
+      s.retention_period_hours = static_cast<int>(integer(d, "RetentionPeriodHours"));
+      s.created_ms = timestamp_ms(d, "StreamCreationTimestamp");
+      s.shard_level_metrics = shard_level_metrics(d);
+      s.encryption = enumeration(d, "EncryptionType", encryption_type::none);
+      s.key_id = str(d, "KeyId");
+      s.open_shard_count = static_cast<int>(integer(d, "OpenShardCount"));
+      s.consumer_count = static_cast<int>(integer(d, "ConsumerCount"));
+      s.warm_throughput = read_warm_throughput(d);
+      s.max_record_size_kib = static_cast<int>(integer(d, "MaxRecordSizeInKiB"));
+    });
+  }
+
+  outcome<list_streams_result> list_streams(const list_streams_request& req) override {
     json_writer w;
     w.begin_object();
     if (req.limit) w.member("Limit", *req.limit);
     w.optional_member("ExclusiveStartStreamName", req.exclusive_start_stream_name);
     w.optional_member("NextToken", req.next_token);
-    list_streams_response out;
-    return parse_call("ListStreams", w.end_object().take(), out, [&](element doc) {
-      each(doc, "StreamNames", [&](element n) {
-        std::string_view v;
-        if (n.get(v) == simdjson::SUCCESS) out.stream_names.emplace_back(v);
-      });
+    list_streams_result out;
+    return parse_call("ListStreams", w, out, [&](element doc) {
+      out.stream_names = strings(doc, "StreamNames");
       each(doc, "StreamSummaries", [&](element s) {
-        stream_summary sum{str(s, "StreamName"), str(s, "StreamARN"), str(s, "StreamStatus"), "",
-                           timestamp_ms(s, "StreamCreationTimestamp")};
-        element mode;
-        if (s["StreamModeDetails"].get(mode) == simdjson::SUCCESS)
-          sum.stream_mode = str(mode, "StreamMode");
-        out.summaries.push_back(std::move(sum));
+        out.stream_summaries.push_back({str(s, "StreamName"), str(s, "StreamARN"),
+                                        enumeration<stream_status>(s, "StreamStatus"), mode_of(s),
+                                        timestamp_ms(s, "StreamCreationTimestamp")});
       });
-      out.has_more = boolean(doc, "HasMoreStreams");
+      out.has_more_streams = boolean(doc, "HasMoreStreams");
       out.next_token = str(doc, "NextToken");
     });
   }
 
-  outcome<list_shards_response> list_shards(const list_shards_request& req) override {
+  outcome<list_shards_result> list_shards(const list_shards_request& req) override {
     json_writer w;
     w.begin_object();
     if (!req.next_token.empty()) {
@@ -272,22 +319,27 @@ class http_client final : public kinesis {
       w.optional_member("ExclusiveStartShardId", req.exclusive_start_shard_id);
     }
     if (req.max_results) w.member("MaxResults", *req.max_results);
-    if (!req.filter.empty()) {
-      w.key("ShardFilter").begin_object().member("Type", req.filter);
-      w.optional_member("ShardId", req.filter_shard_id);
-      if (req.filter_timestamp_ms) w.key("Timestamp").number(req.filter_timestamp_ms / 1000.0);
+    if (req.stream_creation_timestamp_ms) {
+      w.key("StreamCreationTimestamp").number(req.stream_creation_timestamp_ms / 1000.0);
+    }
+    if (req.filter) {
+      w.key("ShardFilter").begin_object().member("Type", to_string(req.filter->type));
+      w.optional_member("ShardId", req.filter->shard_id);
+      if (req.filter->timestamp_ms) w.key("Timestamp").number(req.filter->timestamp_ms / 1000.0);
       w.end_object();
     }
-    list_shards_response out;
-    return parse_call("ListShards", w.end_object().take(), out, [&](element doc) {
+    list_shards_result out;
+    return parse_call("ListShards", w, out, [&](element doc) {
       each(doc, "Shards", [&](element s) { out.shards.push_back(read_shard(s)); });
       out.next_token = str(doc, "NextToken");
     });
   }
 
-  outcome<limits> describe_limits() override {
-    limits out;
-    return parse_call("DescribeLimits", "{}", out, [&](element doc) {
+  outcome<describe_limits_result> describe_limits(const describe_limits_request&) override {
+    json_writer w;
+    w.begin_object();
+    describe_limits_result out;
+    return parse_call("DescribeLimits", w, out, [&](element doc) {
       out.shard_limit = static_cast<int>(integer(doc, "ShardLimit"));
       out.open_shard_count = static_cast<int>(integer(doc, "OpenShardCount"));
       out.on_demand_stream_count = static_cast<int>(integer(doc, "OnDemandStreamCount"));
@@ -297,27 +349,25 @@ class http_client final : public kinesis {
 
   // ---- records ----
 
-  outcome<put_record_response> put_record(const put_record_request& req) override {
+  outcome<put_record_result> put_record(const put_record_request& req) override {
     json_writer w;
-    w.begin_object();
-    write_stream(w, req.stream);
+    write_stream(w.begin_object(), req.stream);
     w.member("PartitionKey", req.partition_key).member("Data", spate::base64::encode(req.data));
     w.optional_member("ExplicitHashKey", req.explicit_hash_key);
     w.optional_member("SequenceNumberForOrdering", req.sequence_number_for_ordering);
-    put_record_response out;
-    return parse_call("PutRecord", w.end_object().take(), out, [&](element doc) {
+    put_record_result out;
+    return parse_call("PutRecord", w, out, [&](element doc) {
       out.shard_id = str(doc, "ShardId");
       out.sequence_number = str(doc, "SequenceNumber");
+      out.encryption = enumeration(doc, "EncryptionType", encryption_type::none);
     });
   }
 
-  outcome<put_records_response> put_records(
-      const stream_ref& stream, const std::vector<put_records_entry>& records) override {
+  outcome<put_records_result> put_records(const put_records_request& req) override {
     json_writer w;
-    w.begin_object();
-    write_stream(w, stream);
+    write_stream(w.begin_object(), req.stream);
     w.key("Records").begin_array();
-    for (const auto& r : records) {
+    for (const auto& r : req.records) {
       w.begin_object()
           .member("PartitionKey", r.partition_key)
           .member("Data", spate::base64::encode(r.data));
@@ -325,38 +375,39 @@ class http_client final : public kinesis {
       w.end_object();
     }
     w.end_array();
-    put_records_response out;
-    out.records.reserve(records.size());
-    return parse_call("PutRecords", w.end_object().take(), out, [&](element doc) {
+    put_records_result out;
+    out.records.reserve(req.records.size());
+    return parse_call("PutRecords", w, out, [&](element doc) {
       out.failed_record_count = static_cast<int>(integer(doc, "FailedRecordCount"));
       each(doc, "Records", [&](element r) {
-        out.records.push_back({str(r, "ShardId"), str(r, "SequenceNumber"), str(r, "ErrorCode"),
-                               str(r, "ErrorMessage")});
+        put_records_result_entry entry{str(r, "ShardId"), str(r, "SequenceNumber"), {}};
+        if (auto code = str(r, "ErrorCode"); !code.empty()) {
+          entry.failure = error::from_name(code, str(r, "ErrorMessage"), 200);
+        }
+        out.records.push_back(std::move(entry));
       });
+      out.encryption = enumeration(doc, "EncryptionType", encryption_type::none);
     });
   }
 
-  outcome<std::string> get_shard_iterator(const get_shard_iterator_request& req) override {
+  outcome<get_shard_iterator_result> get_shard_iterator(
+      const get_shard_iterator_request& req) override {
     json_writer w;
-    w.begin_object();
-    write_stream(w, req.stream);
-    w.member("ShardId", req.shard_id).member("ShardIteratorType", start_type(req.position.kind));
-    w.optional_member("StartingSequenceNumber", req.position.sequence_number);
-    if (req.position.kind == start_kind::at_timestamp) {
-      w.key("Timestamp").number(req.position.timestamp_ms / 1000.0);
-    }
-    std::string out;
-    return parse_call("GetShardIterator", w.end_object().take(), out,
-                      [&](element doc) { out = str(doc, "ShardIterator"); });
+    write_stream(w.begin_object(), req.stream);
+    w.member("ShardId", req.shard_id);
+    write_position(w, "ShardIteratorType", "StartingSequenceNumber", req.position);
+    get_shard_iterator_result out;
+    return parse_call("GetShardIterator", w, out,
+                      [&](element doc) { out.shard_iterator = str(doc, "ShardIterator"); });
   }
 
-  outcome<get_records_response> get_records(const std::string& iterator,
-                                            std::optional<int> limit) override {
+  outcome<get_records_result> get_records(const get_records_request& req) override {
     json_writer w;
-    w.begin_object().member("ShardIterator", iterator);
-    if (limit) w.member("Limit", *limit);
-    get_records_response out;
-    return parse_call("GetRecords", w.end_object().take(), out, [&](element doc) {
+    w.begin_object().member("ShardIterator", req.shard_iterator);
+    if (req.limit) w.member("Limit", *req.limit);
+    w.optional_member("StreamARN", req.stream_arn);
+    get_records_result out;
+    return parse_call("GetRecords", w, out, [&](element doc) {
       simdjson::dom::array arr;
       if (doc["Records"].get(arr) == simdjson::SUCCESS) {
         out.records.reserve(arr.size());
@@ -368,186 +419,266 @@ class http_client final : public kinesis {
     });
   }
 
-  // ---- resharding and settings ----
+  // ---- resharding ----
 
-  outcome<void> split_shard(const split_shard_request& req) override {
+  outcome<split_shard_result> split_shard(const split_shard_request& req) override {
     json_writer w;
-    w.begin_object();
-    write_stream(w, req.stream);
+    write_stream(w.begin_object(), req.stream);
     w.member("ShardToSplit", req.shard_to_split)
         .member("NewStartingHashKey", req.new_starting_hash_key);
-    return discard(call("SplitShard", w.end_object().take()));
+    return empty<split_shard_result>("SplitShard", w);
   }
 
-  outcome<void> merge_shards(const merge_shards_request& req) override {
+  outcome<merge_shards_result> merge_shards(const merge_shards_request& req) override {
     json_writer w;
-    w.begin_object();
-    write_stream(w, req.stream);
+    write_stream(w.begin_object(), req.stream);
     w.member("ShardToMerge", req.shard_to_merge)
         .member("AdjacentShardToMerge", req.adjacent_shard_to_merge);
-    return discard(call("MergeShards", w.end_object().take()));
+    return empty<merge_shards_result>("MergeShards", w);
   }
 
-  outcome<update_shard_count_response> update_shard_count(const stream_ref& stream,
-                                                          int target) override {
+  outcome<update_shard_count_result> update_shard_count(
+      const update_shard_count_request& req) override {
     json_writer w;
-    w.begin_object();
-    write_stream(w, stream);
-    w.member("TargetShardCount", target).member("ScalingType", "UNIFORM_SCALING");
-    update_shard_count_response out;
-    return parse_call("UpdateShardCount", w.end_object().take(), out, [&](element doc) {
+    write_stream(w.begin_object(), req.stream);
+    w.member("TargetShardCount", req.target_shard_count)
+        .member("ScalingType", to_string(req.scaling));
+    update_shard_count_result out;
+    return parse_call("UpdateShardCount", w, out, [&](element doc) {
+      out.stream_name = str(doc, "StreamName");
+      out.stream_arn = str(doc, "StreamARN");
       out.current_shard_count = static_cast<int>(integer(doc, "CurrentShardCount"));
       out.target_shard_count = static_cast<int>(integer(doc, "TargetShardCount"));
     });
   }
 
-  outcome<void> update_stream_mode(const std::string& stream_arn, bool on_demand) override {
+  // ---- settings ----
+
+  outcome<update_stream_mode_result> update_stream_mode(
+      const update_stream_mode_request& req) override {
     json_writer w;
-    w.begin_object().member("StreamARN", stream_arn);
-    w.key("StreamModeDetails")
-        .begin_object()
-        .member("StreamMode", on_demand ? "ON_DEMAND" : "PROVISIONED")
-        .end_object();
-    return discard(call("UpdateStreamMode", w.end_object().take()));
+    w.begin_object().member("StreamARN", req.stream_arn);
+    w.key("StreamModeDetails").begin_object().member("StreamMode", to_string(req.mode));
+    w.end_object();
+    return empty<update_stream_mode_result>("UpdateStreamMode", w);
   }
 
-  outcome<void> increase_retention(const stream_ref& stream, int hours) override {
-    return retention("IncreaseStreamRetentionPeriod", stream, hours);
+  outcome<increase_stream_retention_period_result> increase_stream_retention_period(
+      const increase_stream_retention_period_request& req) override {
+    return retention("IncreaseStreamRetentionPeriod", req);
   }
-  outcome<void> decrease_retention(const stream_ref& stream, int hours) override {
-    return retention("DecreaseStreamRetentionPeriod", stream, hours);
+  outcome<decrease_stream_retention_period_result> decrease_stream_retention_period(
+      const decrease_stream_retention_period_request& req) override {
+    return retention("DecreaseStreamRetentionPeriod", req);
+  }
+
+  outcome<enable_enhanced_monitoring_result> enable_enhanced_monitoring(
+      const enable_enhanced_monitoring_request& req) override {
+    return monitoring("EnableEnhancedMonitoring", req);
+  }
+  outcome<disable_enhanced_monitoring_result> disable_enhanced_monitoring(
+      const disable_enhanced_monitoring_request& req) override {
+    return monitoring("DisableEnhancedMonitoring", req);
+  }
+
+  outcome<start_stream_encryption_result> start_stream_encryption(
+      const start_stream_encryption_request& req) override {
+    return encryption("StartStreamEncryption", req);
+  }
+  outcome<stop_stream_encryption_result> stop_stream_encryption(
+      const stop_stream_encryption_request& req) override {
+    return encryption("StopStreamEncryption", req);
+  }
+
+  outcome<update_max_record_size_result> update_max_record_size(
+      const update_max_record_size_request& req) override {
+    json_writer w;
+    w.begin_object().member("StreamARN", req.stream_arn);
+    w.member("MaxRecordSizeInKiB", req.max_record_size_kib);
+    return empty<update_max_record_size_result>("UpdateMaxRecordSize", w);
+  }
+
+  outcome<update_stream_warm_throughput_result> update_stream_warm_throughput(
+      const update_stream_warm_throughput_request& req) override {
+    json_writer w;
+    write_stream(w.begin_object(), req.stream);
+    w.member("WarmThroughputMiBps", req.warm_throughput_mibps);
+    update_stream_warm_throughput_result out;
+    return parse_call("UpdateStreamWarmThroughput", w, out, [&](element doc) {
+      out.stream_name = str(doc, "StreamName");
+      out.stream_arn = str(doc, "StreamARN");
+      out.warm_throughput = read_warm_throughput(doc);
+    });
+  }
+
+  outcome<describe_account_settings_result> describe_account_settings(
+      const describe_account_settings_request&) override {
+    json_writer w;
+    w.begin_object();
+    describe_account_settings_result out;
+    return parse_call("DescribeAccountSettings", w, out, [&](element doc) {
+      out.minimum_throughput_billing_commitment = read_commitment(doc);
+    });
+  }
+
+  outcome<update_account_settings_result> update_account_settings(
+      const update_account_settings_request& req) override {
+    json_writer w;
+    w.begin_object().key("MinimumThroughputBillingCommitment").begin_object();
+    w.member("Status", to_string(req.minimum_throughput_billing_commitment)).end_object();
+    update_account_settings_result out;
+    return parse_call("UpdateAccountSettings", w, out, [&](element doc) {
+      out.minimum_throughput_billing_commitment = read_commitment(doc);
+    });
+  }
+
+  // ---- resource policies ----
+
+  outcome<put_resource_policy_result> put_resource_policy(
+      const put_resource_policy_request& req) override {
+    json_writer w;
+    w.begin_object().member("ResourceARN", req.resource_arn).member("Policy", req.policy);
+    return empty<put_resource_policy_result>("PutResourcePolicy", w);
+  }
+
+  outcome<get_resource_policy_result> get_resource_policy(
+      const get_resource_policy_request& req) override {
+    json_writer w;
+    w.begin_object().member("ResourceARN", req.resource_arn);
+    get_resource_policy_result out;
+    return parse_call("GetResourcePolicy", w, out,
+                      [&](element doc) { out.policy = str(doc, "Policy"); });
+  }
+
+  outcome<delete_resource_policy_result> delete_resource_policy(
+      const delete_resource_policy_request& req) override {
+    json_writer w;
+    w.begin_object().member("ResourceARN", req.resource_arn);
+    return empty<delete_resource_policy_result>("DeleteResourcePolicy", w);
   }
 
   // ---- tags ----
 
-  outcome<void> add_tags(const stream_ref& stream,
-                         const std::map<std::string, std::string>& tags) override {
+  outcome<add_tags_to_stream_result> add_tags_to_stream(
+      const add_tags_to_stream_request& req) override {
     json_writer w;
-    w.begin_object();
-    write_stream(w, stream);
-    write_tag_map(w, tags);
-    return discard(call("AddTagsToStream", w.end_object().take()));
+    write_stream(w.begin_object(), req.stream);
+    write_tag_map(w, req.tags);
+    return empty<add_tags_to_stream_result>("AddTagsToStream", w);
   }
 
-  outcome<void> remove_tags(const stream_ref& stream,
-                            const std::vector<std::string>& keys) override {
+  outcome<remove_tags_from_stream_result> remove_tags_from_stream(
+      const remove_tags_from_stream_request& req) override {
     json_writer w;
-    w.begin_object();
-    write_stream(w, stream);
-    write_tag_list(w, "TagKeys", keys);
-    return discard(call("RemoveTagsFromStream", w.end_object().take()));
+    write_stream(w.begin_object(), req.stream);
+    write_tag_list(w, "TagKeys", req.tag_keys);
+    return empty<remove_tags_from_stream_result>("RemoveTagsFromStream", w);
   }
 
-  outcome<std::map<std::string, std::string>> list_tags(const stream_ref& stream) override {
-    std::map<std::string, std::string> out;
-    std::string start;
-    for (;;) {
-      json_writer w;
-      w.begin_object();
-      write_stream(w, stream);
-      w.optional_member("ExclusiveStartTagKey", start);
-      bool more = false;
-      auto parsed = parse_call("ListTagsForStream", w.end_object().take(), out, [&](element doc) {
-        auto page = read_tags(doc);
-        if (!page.empty()) start = page.rbegin()->first;
-        out.merge(page);
-        more = boolean(doc, "HasMoreTags") && !page.empty();
-      });
-      if (!parsed.ok() || !more) return parsed;
-    }
+  outcome<list_tags_for_stream_result> list_tags_for_stream(
+      const list_tags_for_stream_request& req) override {
+    json_writer w;
+    write_stream(w.begin_object(), req.stream);
+    w.optional_member("ExclusiveStartTagKey", req.exclusive_start_tag_key);
+    if (req.limit) w.member("Limit", *req.limit);
+    list_tags_for_stream_result out;
+    return parse_call("ListTagsForStream", w, out, [&](element doc) {
+      out.tags = read_tags(doc);
+      out.has_more_tags = boolean(doc, "HasMoreTags");
+    });
   }
 
-  outcome<void> tag_resource(const std::string& arn,
-                             const std::map<std::string, std::string>& tags) override {
+  outcome<tag_resource_result> tag_resource(const tag_resource_request& req) override {
     json_writer w;
-    w.begin_object().member("ResourceARN", arn);
-    write_tag_map(w, tags);
-    return discard(call("TagResource", w.end_object().take()));
+    w.begin_object().member("ResourceARN", req.resource_arn);
+    write_tag_map(w, req.tags);
+    return empty<tag_resource_result>("TagResource", w);
   }
 
-  outcome<void> untag_resource(const std::string& arn,
-                               const std::vector<std::string>& keys) override {
+  outcome<untag_resource_result> untag_resource(const untag_resource_request& req) override {
     json_writer w;
-    w.begin_object().member("ResourceARN", arn);
-    write_tag_list(w, "TagKeys", keys);
-    return discard(call("UntagResource", w.end_object().take()));
+    w.begin_object().member("ResourceARN", req.resource_arn);
+    write_tag_list(w, "TagKeys", req.tag_keys);
+    return empty<untag_resource_result>("UntagResource", w);
   }
 
-  outcome<std::map<std::string, std::string>> list_tags_for_resource(
-      const std::string& arn) override {
+  outcome<list_tags_for_resource_result> list_tags_for_resource(
+      const list_tags_for_resource_request& req) override {
     json_writer w;
-    w.begin_object().member("ResourceARN", arn);
-    std::map<std::string, std::string> out;
-    return parse_call("ListTagsForResource", w.end_object().take(), out,
-                      [&](element doc) { out = read_tags(doc); });
+    w.begin_object().member("ResourceARN", req.resource_arn);
+    list_tags_for_resource_result out;
+    return parse_call("ListTagsForResource", w, out,
+                      [&](element doc) { out.tags = read_tags(doc); });
   }
 
   // ---- enhanced fan-out ----
 
-  outcome<consumer_description> register_consumer(const std::string& stream_arn,
-                                                  const std::string& name) override {
+  outcome<register_stream_consumer_result> register_stream_consumer(
+      const register_stream_consumer_request& req) override {
     json_writer w;
-    w.begin_object().member("StreamARN", stream_arn).member("ConsumerName", name);
-    consumer_description out;
-    return parse_call("RegisterStreamConsumer", w.end_object().take(), out, [&](element doc) {
-      out = read_consumer(doc["Consumer"].value_unsafe());
-      if (out.stream_arn.empty()) out.stream_arn = stream_arn;
+    w.begin_object().member("StreamARN", req.stream_arn).member("ConsumerName", req.consumer_name);
+    register_stream_consumer_result out;
+    return parse_call("RegisterStreamConsumer", w, out, [&](element doc) {
+      element c;
+      if (doc["Consumer"].get(c) == simdjson::SUCCESS) out.consumer = read_consumer(c);
+      if (out.consumer.stream_arn.empty()) out.consumer.stream_arn = req.stream_arn;
     });
   }
 
-  outcome<consumer_description> describe_consumer(const std::string& consumer_arn,
-                                                  const std::string& stream_arn,
-                                                  const std::string& name) override {
+  outcome<describe_stream_consumer_result> describe_stream_consumer(
+      const describe_stream_consumer_request& req) override {
     json_writer w;
-    w.begin_object();
-    w.optional_member("ConsumerARN", consumer_arn).optional_member("StreamARN", stream_arn);
-    w.optional_member("ConsumerName", name);
-    consumer_description out;
-    return parse_call("DescribeStreamConsumer", w.end_object().take(), out, [&](element doc) {
-      out = read_consumer(doc["ConsumerDescription"].value_unsafe());
+    write_consumer(w.begin_object(), req.consumer_arn, req.stream_arn, req.consumer_name);
+    describe_stream_consumer_result out;
+    return parse_call("DescribeStreamConsumer", w, out, [&](element doc) {
+      element c;
+      if (doc["ConsumerDescription"].get(c) == simdjson::SUCCESS) {
+        out.consumer = read_consumer(c);
+      }
     });
   }
 
-  outcome<list_consumers_response> list_consumers(const std::string& stream_arn,
-                                                  const std::string& next_token) override {
+  outcome<list_stream_consumers_result> list_stream_consumers(
+      const list_stream_consumers_request& req) override {
     json_writer w;
     w.begin_object();
-    if (next_token.empty()) {
-      w.member("StreamARN", stream_arn);
+    if (req.next_token.empty()) {
+      w.member("StreamARN", req.stream_arn);
     } else {
-      w.member("NextToken", next_token);
+      w.member("NextToken", req.next_token);
     }
-    list_consumers_response out;
-    return parse_call("ListStreamConsumers", w.end_object().take(), out, [&](element doc) {
+    if (req.max_results) w.member("MaxResults", *req.max_results);
+    if (req.stream_creation_timestamp_ms) {
+      w.key("StreamCreationTimestamp").number(req.stream_creation_timestamp_ms / 1000.0);
+    }
+    list_stream_consumers_result out;
+    return parse_call("ListStreamConsumers", w, out, [&](element doc) {
       each(doc, "Consumers", [&](element c) {
         out.consumers.push_back(read_consumer(c));
-        if (out.consumers.back().stream_arn.empty()) out.consumers.back().stream_arn = stream_arn;
+        if (out.consumers.back().stream_arn.empty())
+          out.consumers.back().stream_arn = req.stream_arn;
       });
       out.next_token = str(doc, "NextToken");
     });
   }
 
-  outcome<void> deregister_consumer(const std::string& consumer_arn, const std::string& stream_arn,
-                                    const std::string& name) override {
+  outcome<deregister_stream_consumer_result> deregister_stream_consumer(
+      const deregister_stream_consumer_request& req) override {
     json_writer w;
-    w.begin_object();
-    w.optional_member("ConsumerARN", consumer_arn).optional_member("StreamARN", stream_arn);
-    w.optional_member("ConsumerName", name);
-    return discard(call("DeregisterStreamConsumer", w.end_object().take()));
+    write_consumer(w.begin_object(), req.consumer_arn, req.stream_arn, req.consumer_name);
+    return empty<deregister_stream_consumer_result>("DeregisterStreamConsumer", w);
   }
 
-  outcome<void> subscribe_to_shard(const subscribe_request& req,
-                                   const subscribe_handler& on_event) override {
+  outcome<subscribe_to_shard_result> subscribe_to_shard(
+      const subscribe_to_shard_request& req) override {
     json_writer w;
     w.begin_object().member("ConsumerARN", req.consumer_arn).member("ShardId", req.shard_id);
-    w.key("StartingPosition").begin_object().member("Type", start_type(req.position.kind));
-    w.optional_member("SequenceNumber", req.position.sequence_number);
-    if (req.position.kind == start_kind::at_timestamp) {
-      w.key("Timestamp").number(req.position.timestamp_ms / 1000.0);
-    }
+    w.key("StartingPosition").begin_object();
+    write_position(w, "Type", "SequenceNumber", req.starting_position);
     w.end_object();
     http_request request = make_request("SubscribeToShard", w.end_object().take());
 
+    subscribe_to_shard_result out;
     std::string pending;
     std::optional<error> failure;
     bool stopped = false;
@@ -562,12 +693,12 @@ class http_client final : public kinesis {
       for (;;) {
         auto decoded = spate::event_stream::decode(std::string_view(pending).substr(used));
         if (decoded.error != spate::event_stream::decode_error::none) {
-          failure = error{client_error::bad_response, "malformed event stream message", 200};
+          failure = error{error_code::bad_response, "malformed event stream message", 200};
           return false;
         }
         if (!decoded.msg) break;
         used += decoded.consumed;
-        if (!on_message(*decoded.msg, on_event, failure)) {
+        if (!on_message(*decoded.msg, req, out, failure)) {
           stopped = true;
           break;
         }
@@ -576,21 +707,24 @@ class http_client final : public kinesis {
       return !stopped;
     };
     auto response = transport_->send_streaming(request, sink, subscription_idle_timeout);
-    if (cancelled) return ok_t{};
+    if (cancelled) return out;
     if (!response.ok()) return failure ? *failure : response.err();
     if (response->status >= 300) return read_error(response->status, response->body);
     if (failure) return *failure;
-    return ok_t{};
+    return out;
   }
 
  private:
-  static bool on_message(const spate::event_stream::message& msg, const subscribe_handler& on_event,
+  // One event-stream message: an event for `req.on_event`, the initial response (skipped) or
+  // an exception (into `failure`). False ends the subscription.
+  static bool on_message(const spate::event_stream::message& msg,
+                         const subscribe_to_shard_request& req, subscribe_to_shard_result& out,
                          std::optional<error>& failure) {
     auto type = msg.get(":message-type");
     if (type && *type == "exception") {
       auto code = msg.get(":exception-type");
       failure = read_error(400, msg.payload);
-      if (code) failure->code = std::string(*code);
+      if (code) failure = error::from_name(*code, failure->message, 400);
       return false;
     }
     auto event = msg.get(":event-type");
@@ -598,35 +732,52 @@ class http_client final : public kinesis {
     thread_local simdjson::dom::parser parser;
     element doc;
     if (parser.parse(msg.payload).get(doc) != simdjson::SUCCESS) {
-      failure = error{client_error::bad_response, "event payload is not JSON", 200};
+      failure = error{error_code::bad_response, "event payload is not JSON", 200};
       return false;
     }
-    subscribe_event ev;
+    subscribe_to_shard_event ev;
     each(doc, "Records", [&](element r) { ev.records.push_back(read_record(r)); });
     ev.continuation_sequence_number = str(doc, "ContinuationSequenceNumber");
     ev.millis_behind_latest = integer(doc, "MillisBehindLatest");
     ev.child_shards = read_children(doc);
-    return on_event(ev);
+    ++out.events;
+    return !req.on_event || req.on_event(ev);
   }
 
-  static void read_description(element d, stream_description& out) {
-    out.stream_name = str(d, "StreamName");
-    out.stream_arn = str(d, "StreamARN");
-    out.stream_status = str(d, "StreamStatus");
-    element mode;
-    if (d["StreamModeDetails"].get(mode) == simdjson::SUCCESS)
-      out.stream_mode = str(mode, "StreamMode");
-    out.retention_hours = static_cast<int>(integer(d, "RetentionPeriodHours"));
-    out.created_ms = timestamp_ms(d, "StreamCreationTimestamp");
-    out.encryption_type = str(d, "EncryptionType");
+  static void write_consumer(json_writer& w, const std::string& consumer_arn,
+                             const std::string& stream_arn, const std::string& consumer_name) {
+    w.optional_member("ConsumerARN", consumer_arn).optional_member("StreamARN", stream_arn);
+    w.optional_member("ConsumerName", consumer_name);
   }
 
-  outcome<void> retention(const char* action, const stream_ref& stream, int hours) {
+  outcome<decrease_stream_retention_period_result> retention(
+      const char* action, const decrease_stream_retention_period_request& req) {
     json_writer w;
-    w.begin_object();
-    write_stream(w, stream);
-    w.member("RetentionPeriodHours", hours);
-    return discard(call(action, w.end_object().take()));
+    write_stream(w.begin_object(), req.stream);
+    w.member("RetentionPeriodHours", req.retention_period_hours);
+    return empty<decrease_stream_retention_period_result>(action, w);
+  }
+
+  outcome<disable_enhanced_monitoring_result> monitoring(
+      const char* action, const disable_enhanced_monitoring_request& req) {
+    json_writer w;
+    write_stream(w.begin_object(), req.stream);
+    write_tag_list(w, "ShardLevelMetrics", req.shard_level_metrics);
+    disable_enhanced_monitoring_result out;
+    return parse_call(action, w, out, [&](element doc) {
+      out.stream_name = str(doc, "StreamName");
+      out.stream_arn = str(doc, "StreamARN");
+      out.current_shard_level_metrics = strings(doc, "CurrentShardLevelMetrics");
+      out.desired_shard_level_metrics = strings(doc, "DesiredShardLevelMetrics");
+    });
+  }
+
+  outcome<start_stream_encryption_result> encryption(const char* action,
+                                                     const start_stream_encryption_request& req) {
+    json_writer w;
+    write_stream(w.begin_object(), req.stream);
+    w.member("EncryptionType", to_string(req.encryption)).member("KeyId", req.key_id);
+    return empty<start_stream_encryption_result>(action, w);
   }
 
   http_request make_request(std::string_view action, std::string body) {
@@ -656,13 +807,22 @@ class http_client final : public kinesis {
     }
   }
 
+  // An action whose answer is decoded by `read` into `out`; `w` holds the open request object.
   template <class T, class F>
-  outcome<T> parse_call(std::string_view action, std::string body, T& out, F&& read) {
-    auto answer = call(action, std::move(body));
+  outcome<T> parse_call(std::string_view action, json_writer& w, T& out, F&& read) {
+    auto answer = call(action, w.end_object().take());
     if (!answer.ok()) return answer.err();
     auto parsed = parse(*answer, std::forward<F>(read));
     if (!parsed.ok()) return parsed.err();
     return std::move(out);
+  }
+
+  // An action AWS answers with an empty object.
+  template <class T>
+  outcome<T> empty(std::string_view action, json_writer& w) {
+    auto answer = call(action, w.end_object().take());
+    if (!answer.ok()) return answer.err();
+    return T{};
   }
 
   template <class F>
@@ -670,14 +830,9 @@ class http_client final : public kinesis {
     thread_local simdjson::dom::parser parser;
     element doc;
     if (parser.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
-      return error{client_error::bad_response, "answer is not a JSON object", 200};
+      return error{error_code::bad_response, "answer is not a JSON object", 200};
     }
     read(doc);
-    return ok_t{};
-  }
-
-  static outcome<void> discard(const outcome<std::string>& answer) {
-    if (!answer.ok()) return answer.err();
     return ok_t{};
   }
 

@@ -191,7 +191,7 @@ TEST(CallRetries, GivesUpAfterMaxAttemptsWithTheLastAnswer) {
   scripted_server server({}, aws_error(503, "ServiceUnavailable", "try later"));
   auto r = client_for(server, 3)->list_streams({});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, "ServiceUnavailable");
+  EXPECT_EQ(r.err().code, error_code::service_unavailable);
   EXPECT_EQ(r.err().message, "try later");
   EXPECT_EQ(r.err().http_status, 503);
   EXPECT_EQ(server.requests(), 3u) << "max_attempts counts every try, the first included";
@@ -201,7 +201,7 @@ TEST(CallRetries, ThrottlingThatNeverEndsStopsAtMaxAttempts) {
   scripted_server server({}, aws_error(400, "ProvisionedThroughputExceededException"));
   auto r = client_for(server, 5)->list_streams({});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, "ProvisionedThroughputExceededException");
+  EXPECT_EQ(r.err().code, error_code::provisioned_throughput_exceeded);
   EXPECT_EQ(server.requests(), 5u);
 }
 
@@ -209,7 +209,7 @@ TEST(CallRetries, OneAttemptMeansNoRetry) {
   scripted_server server({aws_error(500, "InternalFailure")}, list_streams_ok);
   auto r = client_for(server, 1)->list_streams({});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, "InternalFailure");
+  EXPECT_EQ(r.err().code, error_code::internal_failure);
   EXPECT_EQ(server.requests(), 1u);
 }
 
@@ -223,7 +223,8 @@ TEST(CallRetries, ClientErrorsAreReturnedAtOnce) {
     scripted_server server({aws_error(400, type, "no retry helps")}, list_streams_ok);
     auto r = client_for(server)->list_streams({});
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.err().code, type);
+    EXPECT_EQ(r.err().name(), type);
+    EXPECT_NE(r.err().code, error_code::unknown);
     EXPECT_EQ(r.err().message, "no retry helps");
     EXPECT_EQ(r.err().http_status, 400);
     EXPECT_EQ(server.requests(), 1u);
@@ -242,7 +243,7 @@ TEST(CallRetries, EveryActionRetriesTheSameWay) {
   auto put = api->put_record({{"s", ""}, "k", "data", "", ""});
   ASSERT_TRUE(put.ok()) << put.err().to_string();
   EXPECT_EQ(put->sequence_number, "7");
-  auto got = api->get_records("it-1", std::nullopt);
+  auto got = api->get_records({"it-1", std::nullopt, ""});
   ASSERT_TRUE(got.ok()) << got.err().to_string();
   EXPECT_EQ(got->next_shard_iterator, "it-2");
   EXPECT_EQ(server.requests(), 4u);

@@ -89,14 +89,13 @@ struct producer::impl {
 
   std::future<outcome<put_result>> put(std::string key, std::string data, std::string ehk) {
     if (key.empty() || key.size() > max_key_chars) {
-      return ready({"ValidationException", "partition key must be 1-256 characters", 0});
+      return ready({error_code::validation, "partition key must be 1-256 characters"});
     }
     if (key.size() + data.size() > max_record_bytes) {
-      return ready({"ValidationException", "record (data + partition key) exceeds 1 MiB", 0});
+      return ready({error_code::validation, "record (data + partition key) exceeds 1 MiB"});
     }
     if (!ehk.empty() && !parse_uint128(ehk)) {
-      return ready(
-          {"ValidationException", "explicit hash key must be a decimal 128-bit integer", 0});
+      return ready({error_code::validation, "explicit hash key must be a decimal 128-bit integer"});
     }
     std::unique_lock lock(mu);
     const std::size_t bytes = key.size() + data.size();
@@ -104,13 +103,13 @@ struct producer::impl {
       return queue.size() + in_flight_records >= options.max_queued_records ||
              (queued_bytes + bytes > options.max_queued_bytes && queued_bytes > 0);
     };
-    if (closed) return ready({client_error::closed, "producer is closed", 0});
+    if (closed) return ready({error_code::closed, "producer is closed", 0});
     if (full()) {
       if (options.overflow == overflow_policy::fail) {
-        return ready({client_error::queue_full, "producer queue is full", 0});
+        return ready({error_code::queue_full, "producer queue is full", 0});
       }
       space.wait(lock, [&] { return closed || !full(); });
-      if (closed) return ready({client_error::closed, "producer is closed", 0});
+      if (closed) return ready({error_code::closed, "producer is closed", 0});
     }
     pending p;
     p.id = next_id++;
@@ -185,8 +184,7 @@ struct producer::impl {
       try {
         send(batch);
       } catch (const std::exception& ex) {  // never lose the batch to an exception
-        settle_all(batch,
-                   {client_error::connection, std::string("sending failed: ") + ex.what(), 0});
+        settle_all(batch, {error_code::connection, std::string("sending failed: ") + ex.what(), 0});
       }
       lock.lock();
     }
@@ -346,10 +344,11 @@ struct producer::impl {
 
   void send(std::vector<pending>& batch) {
     auto entries = build_entries(batch);
-    std::vector<put_records_entry> wire;
+    put_records_request request{options.stream, {}};
+    auto& wire = request.records;
     wire.reserve(entries.size());
     for (auto& e : entries) wire.push_back(std::move(e.wire));
-    auto answer = api->put_records(options.stream, wire);
+    auto answer = api->put_records(request);
 
     std::vector<std::optional<error>> failure(batch.size());
     std::vector<put_result> results(batch.size());
@@ -363,10 +362,9 @@ struct producer::impl {
         for (std::size_t m = 0; m < entries[i].members.size(); ++m) {
           const std::size_t idx = entries[i].members[m];
           if (!have) {
-            failure[idx] =
-                error{client_error::bad_response, "PutRecords answer lacks an entry", 200};
+            failure[idx] = error{error_code::bad_response, "PutRecords answer lacks an entry", 200};
           } else if (!r.ok()) {
-            failure[idx] = error{r.error_code, r.error_message, 200};
+            failure[idx] = *r.failure;
           } else {
             results[idx] = {r.shard_id, r.sequence_number, static_cast<std::uint32_t>(m), 0};
           }
@@ -396,12 +394,13 @@ struct producer::impl {
         outstanding.erase(p.id);
         continue;
       }
-      const bool retryable = failure[i]->retryable() || failure[i]->code == "InternalFailure" ||
-                             failure[i]->code == "LimitExceededException";
+      const bool retryable = failure[i]->retryable() ||
+                             failure[i]->code == error_code::internal_failure ||
+                             failure[i]->code == error_code::limit_exceeded;
       if (!retryable || now - p.accepted >= options.record_ttl) {
         error e = *failure[i];
         if (retryable) {
-          e = {client_error::expired,
+          e = {error_code::record_expired,
                "gave up after " + std::to_string(p.attempts) + " attempts: " + e.to_string(),
                e.http_status};
         }

@@ -169,7 +169,7 @@ std::string http_response::header(std::string_view name) const {
 
 outcome<endpoint_url> parse_endpoint(std::string_view url) {
   const auto bad = [url](std::string_view why) {
-    return error{client_error::invalid_option,
+    return error{error_code::invalid_option,
                  "endpoint \"" + std::string(url) + "\": " + std::string(why), 0};
   };
   const auto sep = url.find("://");
@@ -244,7 +244,7 @@ struct transport::impl {
         if (!options.ca_file.empty()) {
           tls->load_verify_file(options.ca_file, ec);
           if (ec) {
-            setup_error = error{client_error::invalid_option,
+            setup_error = error{error_code::invalid_option,
                                 "cannot load CA file " + options.ca_file + ": " + ec.message(), 0};
           }
         } else {
@@ -271,7 +271,7 @@ struct transport::impl {
                               std::chrono::milliseconds idle_timeout) {
     if (setup_error) return *setup_error;
     if (io.get_executor().running_in_this_thread()) {
-      return error{client_error::invalid_option,
+      return error{error_code::invalid_option,
                    "transport called from its own thread (inside a completion)", 0};
     }
     auto state = std::make_shared<call_state>(io.get_executor());
@@ -287,7 +287,7 @@ struct transport::impl {
         what += ex.what();
       } catch (...) {
       }
-      state->finish(error{client_error::connection, what, 0});
+      state->finish(error{error_code::connection, what, 0});
     });
 
     std::unique_lock lock(state->mu);
@@ -493,18 +493,18 @@ struct transport::impl {
                 std::chrono::milliseconds limit, attempt_report& report) const {
     if (ec == beast::error::timeout) {
       report.timed_out = true;
-      return error{client_error::timeout,
+      return error{error_code::timeout,
                    "no answer from " + where() + " within " + milliseconds_text(limit), 0};
     }
     const bool http_error =
         ec.category() == http::make_error_code(http::error::end_of_stream).category();
     if (http_error && ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      return error{client_error::bad_response,
+      return error{error_code::bad_response,
                    "unreadable response from " + where() + ": " + ec.message(), 0};
     }
     std::string message = "cannot " + std::string(what) + " " + where() + ": ";
     message += ec == http::error::end_of_stream ? "the server closed the connection" : ec.message();
-    return error{client_error::connection, std::move(message), 0};
+    return error{error_code::connection, std::move(message), 0};
   }
 
   // The endpoint's addresses, within the connect deadline. An address literal needs no lookup.
@@ -528,13 +528,13 @@ struct transport::impl {
         co_await resolver->async_resolve(endpoint.host, endpoint.port, use_nothrow);
     timer.cancel();
     if (rec == net::error::operation_aborted) {
-      co_return error{client_error::connection,
+      co_return error{error_code::connection,
                       "cannot resolve " + endpoint.host + " within " +
                           milliseconds_text(options.connect_timeout),
                       0};
     }
     if (rec) {
-      co_return error{client_error::connection,
+      co_return error{error_code::connection,
                       "cannot resolve " + endpoint.host + ": " + rec.message(), 0};
     }
     co_return results;
@@ -555,13 +555,13 @@ struct transport::impl {
     {
       auto [ec, peer] = co_await conn->tcp().async_connect(*peers, use_nothrow);
       if (ec == beast::error::timeout) {
-        co_return error{client_error::connection,
+        co_return error{error_code::connection,
                         "cannot connect to " + where() + " within " +
                             milliseconds_text(options.connect_timeout),
                         0};
       }
       if (ec) {
-        co_return error{client_error::connection,
+        co_return error{error_code::connection,
                         "cannot connect to " + where() + ": " + ec.message(), 0};
       }
     }
@@ -577,13 +577,13 @@ struct transport::impl {
       if (options.verify_tls) s.set_verify_callback(ssl::host_name_verification(endpoint.host));
       auto [ec] = co_await s.async_handshake(ssl::stream_base::client, use_nothrow);
       if (ec == beast::error::timeout) {
-        co_return error{client_error::connection,
+        co_return error{error_code::connection,
                         "TLS handshake with " + where() + " did not finish within " +
                             milliseconds_text(options.connect_timeout),
                         0};
       }
       if (ec) {
-        co_return error{client_error::connection,
+        co_return error{error_code::connection,
                         "TLS handshake with " + where() + " failed: " + ec.message() +
                             " (is the endpoint really https?)",
                         0};

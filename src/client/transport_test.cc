@@ -267,7 +267,7 @@ TEST(Transport, ParseEndpointRejectsWhatIsNotSchemeHostPort) {
     SCOPED_TRACE(url);
     const auto ep = parse_endpoint(url);
     ASSERT_FALSE(ep.ok());
-    EXPECT_EQ(ep.err().code, client_error::invalid_option);
+    EXPECT_EQ(ep.err().code, error_code::invalid_option);
   }
 }
 
@@ -414,7 +414,7 @@ TEST(Transport, ClosedPortIsConnectionErrorAtOnce) {
   const auto start = steady::now();
   auto r = t.send(get_request("/"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::connection) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::connection) << r.err().to_string();
   EXPECT_EQ(r.err().http_status, 0);
   EXPECT_LT(elapsed_ms(start), generous_ms);
 }
@@ -428,7 +428,7 @@ TEST(Transport, SilentServerGivesRequestTimeout) {
   auto r = t.send(get_request("/"));
   const long took = elapsed_ms(start);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::timeout) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::timeout) << r.err().to_string();
   EXPECT_GE(took, 250);
   EXPECT_LT(took, generous_ms) << "no request timeout";
 }
@@ -439,7 +439,7 @@ TEST(Transport, ServerClosingWithoutAnswerIsConnectionError) {
   transport t(endpoint_of(o.endpoint), o);
   auto r = t.send(get_request("/"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::connection) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::connection) << r.err().to_string();
 }
 
 TEST(Transport, GarbageAnswerIsBadResponse) {
@@ -451,7 +451,7 @@ TEST(Transport, GarbageAnswerIsBadResponse) {
   transport t(endpoint_of(o.endpoint), o);
   auto r = t.send(get_request("/"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::bad_response) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::bad_response) << r.err().to_string();
 }
 
 TEST(Transport, ConnectTimeoutIsConnectionError) {
@@ -478,7 +478,7 @@ TEST(Transport, ConnectTimeoutIsConnectionError) {
   const long took = elapsed_ms(start);
   for (int fd : fillers) ::close(fd);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::connection) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::connection) << r.err().to_string();
   EXPECT_NE(r.err().message.find("within 300 ms"), std::string::npos) << r.err().to_string();
   EXPECT_GE(took, 250);
   EXPECT_LT(took, generous_ms);
@@ -506,7 +506,7 @@ TEST(Transport, TlsRejectsAnUntrustedCertificate) {
   transport t(endpoint_of(o.endpoint), o);
   auto r = t.send(get_request("/"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::connection) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::connection) << r.err().to_string();
   EXPECT_NE(r.err().message.find("certificate verify failed"), std::string::npos)
       << r.err().to_string();
 }
@@ -520,7 +520,7 @@ TEST(Transport, TlsRejectsACertificateForAnotherName) {
   transport t(endpoint_of(o.endpoint), o);
   auto r = t.send(get_request("/"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::connection) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::connection) << r.err().to_string();
   EXPECT_TRUE(sni.empty()) << "no SNI for an address";
 }
 
@@ -545,7 +545,7 @@ TEST(Transport, HttpsToPlainHttpPortFailsClearly) {
   const auto start = steady::now();
   auto r = t.send(get_request("/healthz"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::connection) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::connection) << r.err().to_string();
   EXPECT_NE(r.err().message.find("TLS"), std::string::npos) << r.err().to_string();
   EXPECT_LT(elapsed_ms(start), generous_ms) << "failed only when a timeout ran out";
 }
@@ -556,7 +556,7 @@ TEST(Transport, MissingCaFileIsReportedByEveryCall) {
   transport t(endpoint_of(o.endpoint), o);
   auto r = t.send(get_request("/"));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::invalid_option) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::invalid_option) << r.err().to_string();
 }
 
 // --- streaming ------------------------------------------------------------------------------
@@ -675,7 +675,7 @@ TEST(Transport, StreamingIdleTimeoutBetweenPieces) {
       300ms);
   const long took = elapsed_ms(start);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, client_error::timeout) << r.err().to_string();
+  EXPECT_EQ(r.err().code, error_code::timeout) << r.err().to_string();
   EXPECT_EQ(calls, 1);
   EXPECT_GE(took, 250);
   EXPECT_LT(took, generous_ms);

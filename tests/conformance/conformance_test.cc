@@ -85,7 +85,7 @@ class Conformance : public testing::Test {
   static void SetUpTestSuite() { backend_ = std::make_unique<Backend>(); }
   static void TearDownTestSuite() { backend_.reset(); }
   void TearDown() override {
-    for (const auto& name : created_) (void)api().delete_stream({name, {}}, true);
+    for (const auto& name : created_) (void)api().delete_stream({{name, {}}, true});
   }
 
   kinesis& api() { return backend_->api; }
@@ -101,8 +101,8 @@ class Conformance : public testing::Test {
     EXPECT_TRUE(created.ok()) << created.err().to_string();
     created_.push_back(name);
     for (int i = 0; i < 500; ++i) {
-      auto d = api().describe_stream_summary({name, {}});
-      if (d.ok() && d->stream_status == "ACTIVE") return name;
+      auto d = api().describe_stream_summary({{name, {}}});
+      if (d.ok() && d->summary.status == stream_status::active) return name;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ADD_FAILURE() << name << " never became ACTIVE";
@@ -114,7 +114,7 @@ class Conformance : public testing::Test {
   }
 
   std::vector<shard> shards(const std::string& name) {
-    auto d = api().describe_stream({name, {}});
+    auto d = describe_stream_all(api(), {name, {}});
     EXPECT_TRUE(d.ok()) << d.err().to_string();
     return d.ok() ? d->shards : std::vector<shard>{};
   }
@@ -125,8 +125,8 @@ class Conformance : public testing::Test {
     return all;
   }
 
-  put_record_response put(const std::string& name, const std::string& key, const std::string& data,
-                          const std::string& hash_key = {}) {
+  put_record_result put(const std::string& name, const std::string& key, const std::string& data,
+                        const std::string& hash_key = {}) {
     put_record_request req;
     req.stream.stream_name = name;
     req.partition_key = key;
@@ -134,27 +134,31 @@ class Conformance : public testing::Test {
     req.explicit_hash_key = hash_key;
     auto r = api().put_record(req);
     EXPECT_TRUE(r.ok()) << r.err().to_string();
-    return r.ok() ? *r : put_record_response{};
+    return r.ok() ? *r : put_record_result{};
   }
 
   std::string iterator(const std::string& name, const std::string& shard_id,
                        start_position position) {
     auto it = api().get_shard_iterator({{name, {}}, shard_id, std::move(position)});
     EXPECT_TRUE(it.ok()) << it.err().to_string();
-    return it.ok() ? *it : std::string();
+    return it.ok() ? it->shard_iterator : std::string();
   }
 
   // Every record from `position` to the shard's end (or its tip), and the last answer.
   std::vector<record> read(const std::string& name, const std::string& shard_id,
-                           start_position position, get_records_response* last = nullptr) {
+                           start_position position, get_records_result* last = nullptr) {
     return testutil::read_shard(api(), iterator(name, shard_id, std::move(position)), last);
   }
 
-  // The call failed with `code` and exactly `message`.
+  // The call failed with the error AWS names `name` (its code and that name) and exactly
+  // `message`.
   template <class T>
-  void expect_error(const outcome<T>& r, const std::string& code, const std::string& message) {
-    ASSERT_FALSE(r.ok()) << "expected " << code;
-    EXPECT_EQ(r.err().code, code) << r.err().message;
+  void expect_error(const outcome<T>& r, const std::string& name, const std::string& message) {
+    ASSERT_FALSE(r.ok()) << "expected " << name;
+    const error_code code = parse_error_code(name);
+    ASSERT_NE(code, error_code::unknown) << name << " is no error_code";
+    EXPECT_EQ(r.err().code, code) << r.err().to_string();
+    EXPECT_EQ(r.err().name(), name) << r.err().message;
     EXPECT_EQ(r.err().message, message);
     EXPECT_EQ(r.err().http_status, 400);
   }
@@ -170,31 +174,33 @@ TYPED_TEST_SUITE(Conformance, backends, backend_names);
 
 TYPED_TEST(Conformance, CreateGivesEvenShardsAndTheAwsShape) {
   const auto name = this->stream(3);
-  auto d = this->api().describe_stream({name, {}});
-  ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->stream_name, name);
-  EXPECT_EQ(d->stream_arn, this->arn(name));
-  EXPECT_EQ(d->stream_status, "ACTIVE");
-  EXPECT_EQ(d->stream_mode, "PROVISIONED");
-  EXPECT_EQ(d->retention_hours, 24);
-  EXPECT_EQ(d->encryption_type, "NONE");
+  auto page = this->api().describe_stream({{name, {}}});
+  ASSERT_TRUE(page.ok()) << page.err().to_string();
+  const stream_description& d = page->description;
+  EXPECT_EQ(d.stream_name, name);
+  EXPECT_EQ(d.stream_arn, this->arn(name));
+  EXPECT_EQ(d.status, stream_status::active);
+  EXPECT_EQ(d.mode, stream_mode::provisioned);
+  EXPECT_EQ(d.retention_period_hours, 24);
+  EXPECT_EQ(d.encryption, encryption_type::none);
+  EXPECT_FALSE(d.has_more_shards);
   const auto ranges = rulebook::split_evenly(3);
-  ASSERT_EQ(d->shards.size(), 3u);
+  ASSERT_EQ(d.shards.size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) {
-    const auto& s = d->shards[i];
+    const auto& s = d.shards[i];
     EXPECT_EQ(s.shard_id, rulebook::shard_id(static_cast<rulebook::shard_index>(i)));
     EXPECT_EQ(s.hash_range.starting_hash_key, to_decimal(ranges[i].start));
     EXPECT_EQ(s.hash_range.ending_hash_key, to_decimal(ranges[i].end));
     EXPECT_TRUE(s.parent_shard_id.empty() && s.adjacent_parent_shard_id.empty());
     EXPECT_TRUE(s.open());
   }
-  auto summary = this->api().describe_stream_summary({name, {}});
+  auto summary = this->api().describe_stream_summary({{name, {}}});
   ASSERT_TRUE(summary.ok());
-  EXPECT_EQ(summary->open_shard_count, 3);
+  EXPECT_EQ(summary->summary.open_shard_count, 3);
   // By ARN as by name.
-  auto by_arn = this->api().describe_stream({{}, this->arn(name)});
+  auto by_arn = this->api().describe_stream({{{}, this->arn(name)}});
   ASSERT_TRUE(by_arn.ok()) << by_arn.err().to_string();
-  EXPECT_EQ(by_arn->stream_name, name);
+  EXPECT_EQ(by_arn->description.stream_name, name);
 }
 
 TYPED_TEST(Conformance, ListShardsPagesAndStartsAfterAShard) {
@@ -239,20 +245,21 @@ TYPED_TEST(Conformance, PutsRouteByMd5AndByExplicitHashKey) {
 
   std::vector<put_records_entry> batch;
   for (int i = 0; i < 20; ++i) batch.push_back({"key-" + std::to_string(i), "v", {}});
-  auto r = this->api().put_records({name, {}}, batch);
+  auto r = this->api().put_records({{name, {}}, batch});
   ASSERT_TRUE(r.ok()) << r.err().to_string();
   EXPECT_EQ(r->failed_record_count, 0);
   ASSERT_EQ(r->records.size(), batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     EXPECT_EQ(r->records[i].shard_id, shard_of_key(open, batch[i].partition_key));
     EXPECT_FALSE(r->records[i].sequence_number.empty());
+    EXPECT_TRUE(r->records[i].ok());
   }
 }
 
 TYPED_TEST(Conformance, EveryIteratorTypeStartsWhereKinesisSays) {
   const auto name = this->stream(1);
   const std::string shard = rulebook::shard_id(0);
-  std::vector<put_record_response> put;
+  std::vector<put_record_result> put;
   for (int i = 0; i < 5; ++i) put.push_back(this->put(name, "k", "r" + std::to_string(i)));
   for (std::size_t i = 1; i < put.size(); ++i) {
     EXPECT_TRUE(sequence_less(put[i - 1].sequence_number, put[i].sequence_number));
@@ -273,7 +280,7 @@ TYPED_TEST(Conformance, EveryIteratorTypeStartsWhereKinesisSays) {
             (v{"r0", "r1", "r2", "r3", "r4"}));
   const std::string latest = this->iterator(name, shard, start_position::latest());
   this->put(name, "k", "r5");
-  auto after = this->api().get_records(latest, std::nullopt);
+  auto after = this->api().get_records({latest, std::nullopt, {}});
   ASSERT_TRUE(after.ok());
   ASSERT_EQ(after->records.size(), 1u);
   EXPECT_EQ(after->records[0].data, "r5");
@@ -287,7 +294,7 @@ TYPED_TEST(Conformance, GetRecordsPagesByLimit) {
   std::string it = this->iterator(name, rulebook::shard_id(0), start_position::trim_horizon());
   std::vector<std::size_t> sizes;
   for (int i = 0; i < 4; ++i) {
-    auto page = this->api().get_records(it, 3);
+    auto page = this->api().get_records({it, 3, {}});
     ASSERT_TRUE(page.ok());
     sizes.push_back(page->records.size());
     it = page->next_shard_iterator;
@@ -318,7 +325,7 @@ TYPED_TEST(Conformance, SplitClosesTheParentAndItsEndNamesTheChildren) {
   EXPECT_EQ(all[2].hash_range.starting_hash_key, middle);
   EXPECT_EQ(all[2].hash_range.ending_hash_key, parent.hash_range.ending_hash_key);
 
-  get_records_response last;
+  get_records_result last;
   const auto records = this->read(name, parent.shard_id, start_position::trim_horizon(), &last);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].data, "p");
@@ -357,7 +364,7 @@ TYPED_TEST(Conformance, MergeNamesBothParentsAndRefusesNonAdjacentShards) {
 
 TYPED_TEST(Conformance, UpdateShardCountBuildsTheSameLineage) {
   const auto name = this->stream(2);
-  auto scaled = this->api().update_shard_count({name, {}}, 3);
+  auto scaled = this->api().update_shard_count({{name, {}}, 3});
   ASSERT_TRUE(scaled.ok()) << scaled.err().to_string();
   EXPECT_EQ(scaled->current_shard_count, 2);
   EXPECT_EQ(scaled->target_shard_count, 3);
@@ -387,10 +394,10 @@ TYPED_TEST(Conformance, UpdateShardCountBuildsTheSameLineage) {
   EXPECT_EQ(all[6].hash_range.starting_hash_key, to_decimal(targets[1].start));
   EXPECT_EQ(all[6].hash_range.ending_hash_key, to_decimal(targets[1].end));
 
-  this->expect_error(this->api().update_shard_count({name, {}}, 7), "LimitExceededException",
+  this->expect_error(this->api().update_shard_count({{name, {}}, 7}), "LimitExceededException",
                      "UpdateShardCount cannot scale up over double your current open shard "
                      "count. Current open shard count: 3, Target shard count: 7");
-  this->expect_error(this->api().update_shard_count({name, {}}, 1), "LimitExceededException",
+  this->expect_error(this->api().update_shard_count({{name, {}}, 1}), "LimitExceededException",
                      "UpdateShardCount cannot scale down below half your current open shard "
                      "count. Current open shard count: 3, Target shard count: 1");
 }
@@ -413,69 +420,76 @@ TYPED_TEST(Conformance, SplitRefusesAKeyOutsideTheShard) {
 
 TYPED_TEST(Conformance, RetentionMovesOneWayAtATimeWithinItsBounds) {
   const auto name = this->stream(1);
-  ASSERT_TRUE(this->api().increase_retention({name, {}}, 48).ok());
-  EXPECT_EQ(this->api().describe_stream_summary({name, {}})->retention_hours, 48);
-  this->expect_error(this->api().increase_retention({name, {}}, 30), "InvalidArgumentException",
+  ASSERT_TRUE(this->api().increase_stream_retention_period({{name, {}}, 48}).ok());
+  EXPECT_EQ(this->api().describe_stream_summary({{name, {}}})->summary.retention_period_hours, 48);
+  this->expect_error(this->api().increase_stream_retention_period({{name, {}}, 30}),
+                     "InvalidArgumentException",
                      "Requested retention period (30 hours) for stream " + name +
                          " can not be shorter than existing retention period (48 hours). Use "
                          "DecreaseRetentionPeriod API.");
-  this->expect_error(this->api().decrease_retention({name, {}}, 72), "InvalidArgumentException",
+  this->expect_error(this->api().decrease_stream_retention_period({{name, {}}, 72}),
+                     "InvalidArgumentException",
                      "Requested retention period (72 hours) for stream " + name +
                          " can not be longer than existing retention period (48 hours). Use "
                          "IncreaseRetentionPeriod API.");
-  this->expect_error(this->api().decrease_retention({name, {}}, 12), "InvalidArgumentException",
+  this->expect_error(this->api().decrease_stream_retention_period({{name, {}}, 12}),
+                     "InvalidArgumentException",
                      "Minimum allowed retention period is 24 hours. Requested retention period "
                      "(12 hours) is too short.");
-  ASSERT_TRUE(this->api().decrease_retention({name, {}}, 24).ok());
-  EXPECT_EQ(this->api().describe_stream_summary({name, {}})->retention_hours, 24);
+  ASSERT_TRUE(this->api().decrease_stream_retention_period({{name, {}}, 24}).ok());
+  EXPECT_EQ(this->api().describe_stream_summary({{name, {}}})->summary.retention_period_hours, 24);
 }
 
 TYPED_TEST(Conformance, TagsAddListRemoveAndStopAtFifty) {
   const auto name = this->stream(1);
-  ASSERT_TRUE(this->api().add_tags({name, {}}, {{"team", "data"}, {"env", "test"}}).ok());
-  ASSERT_TRUE(this->api().remove_tags({name, {}}, {"env"}).ok());
-  auto tags = this->api().list_tags({name, {}});
+  ASSERT_TRUE(
+      this->api().add_tags_to_stream({{name, {}}, {{"team", "data"}, {"env", "test"}}}).ok());
+  ASSERT_TRUE(this->api().remove_tags_from_stream({{name, {}}, {"env"}}).ok());
+  auto tags = list_tags_for_stream_all(this->api(), {name, {}});
   ASSERT_TRUE(tags.ok());
   EXPECT_EQ(*tags, (std::map<std::string, std::string>{{"team", "data"}}));
   std::map<std::string, std::string> many;
   for (int i = 0; i < 50; ++i) many["k" + std::to_string(i)] = "v";
-  this->expect_error(this->api().add_tags({name, {}}, many), "InvalidArgumentException",
+  this->expect_error(this->api().add_tags_to_stream({{name, {}}, many}), "InvalidArgumentException",
                      "Failed to add tags to stream " + name +
                          " under account 000000000000 because a given stream cannot have more "
                          "than 50 tags associated with it.");
-  EXPECT_EQ(this->api().list_tags({name, {}})->size(), 1u) << "a refused call changes nothing";
+  EXPECT_EQ(list_tags_for_stream_all(this->api(), {name, {}})->size(), 1u)
+      << "a refused call changes nothing";
 }
 
 TYPED_TEST(Conformance, ConsumersRegisterDescribeListAndDeregister) {
   const auto name = this->stream(1);
   const std::string stream_arn = this->arn(name);
-  auto c = this->api().register_consumer(stream_arn, "billing");
-  ASSERT_TRUE(c.ok()) << c.err().to_string();
-  EXPECT_EQ(c->consumer_name, "billing");
-  EXPECT_EQ(c->consumer_status, "CREATING") << "AWS answers CREATING; ACTIVE comes after";
-  EXPECT_EQ(c->consumer_arn.rfind(stream_arn + "/consumer/billing:", 0), 0u);
+  auto registered = this->api().register_stream_consumer({stream_arn, "billing"});
+  ASSERT_TRUE(registered.ok()) << registered.err().to_string();
+  const consumer_description& c = registered->consumer;
+  EXPECT_EQ(c.consumer_name, "billing");
+  EXPECT_EQ(c.status, consumer_status::creating) << "AWS answers CREATING; ACTIVE comes after";
+  EXPECT_EQ(c.consumer_arn.rfind(stream_arn + "/consumer/billing:", 0), 0u);
   for (int i = 0; i < 500; ++i) {
-    auto d = this->api().describe_consumer(c->consumer_arn, {}, {});
+    auto d = this->api().describe_stream_consumer({{}, {}, c.consumer_arn});
     ASSERT_TRUE(d.ok()) << d.err().to_string();
-    if (d->consumer_status == "ACTIVE") break;
+    if (d->consumer.status == consumer_status::active) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  auto by_name = this->api().describe_consumer({}, stream_arn, "billing");
+  auto by_name = this->api().describe_stream_consumer({stream_arn, "billing", {}});
   ASSERT_TRUE(by_name.ok());
-  EXPECT_EQ(by_name->consumer_arn, c->consumer_arn);
-  EXPECT_EQ(by_name->consumer_status, "ACTIVE");
+  EXPECT_EQ(by_name->consumer.consumer_arn, c.consumer_arn);
+  EXPECT_EQ(by_name->consumer.status, consumer_status::active);
   this->expect_error(
-      this->api().register_consumer(stream_arn, "billing"), "ResourceInUseException",
+      this->api().register_stream_consumer({stream_arn, "billing"}), "ResourceInUseException",
       "Consumer billing under stream " + name + " already exists for account 000000000000.");
-  auto listed = this->api().list_consumers(stream_arn, {});
+  auto listed = this->api().list_stream_consumers({stream_arn, {}});
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->consumers.size(), 1u);
   EXPECT_EQ(listed->consumers[0].consumer_name, "billing");
-  ASSERT_TRUE(this->api().deregister_consumer(c->consumer_arn, {}, {}).ok());
+  ASSERT_TRUE(this->api().deregister_stream_consumer({{}, {}, c.consumer_arn}).ok());
   for (int i = 0; i < 500; ++i) {
-    auto d = this->api().describe_consumer({}, stream_arn, "billing");
+    auto d = this->api().describe_stream_consumer({stream_arn, "billing", {}});
     if (!d.ok()) {
-      EXPECT_EQ(d.err().code, "ResourceNotFoundException");
+      EXPECT_EQ(d.err().code, error_code::resource_not_found) << d.err().to_string();
+      EXPECT_EQ(d.err().name(), "ResourceNotFoundException");
       EXPECT_EQ(d.err().message,
                 "Consumer billing under stream " + name + " not found for account 000000000000.");
       return;
@@ -489,7 +503,7 @@ TYPED_TEST(Conformance, ConsumersRegisterDescribeListAndDeregister) {
 
 TYPED_TEST(Conformance, MissingThingsAreNotFoundWithAwsMessages) {
   const std::string ghost = "conformance-ghost";
-  this->expect_error(this->api().describe_stream({ghost, {}}), "ResourceNotFoundException",
+  this->expect_error(this->api().describe_stream({{ghost, {}}}), "ResourceNotFoundException",
                      "Stream conformance-ghost under account 000000000000 not found.");
   put_record_request put;
   put.stream.stream_name = ghost;
@@ -579,7 +593,7 @@ TYPED_TEST(Conformance, RequestChecksAreWordedAsAwsWordsThem) {
       this->api().list_shards(shards), "ValidationException",
       one("'10001'", "maxResults", "Member must have value less than or equal to 10000"));
   const std::string it = this->iterator(name, rulebook::shard_id(0), start_position::latest());
-  this->expect_error(this->api().get_records(it, 0), "ValidationException",
+  this->expect_error(this->api().get_records({it, 0, {}}), "ValidationException",
                      one("'0'", "limit", "Member must have value greater than or equal to 1"));
 
   put_record_request put;
@@ -593,7 +607,7 @@ TYPED_TEST(Conformance, RequestChecksAreWordedAsAwsWordsThem) {
   this->expect_error(this->api().put_record(put), "ValidationException",
                      one("'01'", "explicitHashKey", pattern + "0|([1-9]\\d{0,38})"));
   std::vector<put_records_entry> batch = {{"k", "x", {}}, {std::string(257, 'p'), "x", {}}};
-  this->expect_error(this->api().put_records({name, {}}, batch), "ValidationException",
+  this->expect_error(this->api().put_records({{name, {}}, batch}), "ValidationException",
                      one("'" + batch[1].partition_key + "'", "records.2.member.partitionKey",
                          "Member must have length less than or equal to 256"));
 
@@ -601,9 +615,9 @@ TYPED_TEST(Conformance, RequestChecksAreWordedAsAwsWordsThem) {
                      "ValidationException",
                      one("'x'", "newStartingHashKey", pattern + "0|([1-9]\\d{0,38})"));
   this->expect_error(
-      this->api().update_shard_count({name, {}}, 0), "ValidationException",
+      this->api().update_shard_count({{name, {}}, 0}), "ValidationException",
       one("'0'", "targetShardCount", "Member must have value greater than or equal to 1"));
-  this->expect_error(this->api().register_consumer(this->arn(name), "bad name"),
+  this->expect_error(this->api().register_stream_consumer({this->arn(name), "bad name"}),
                      "ValidationException",
                      one("'bad name'", "consumerName", pattern + "[a-zA-Z0-9_.-]+"));
 }

@@ -30,9 +30,9 @@ int main(int argc, char** argv) {
   create.shard_count = 1;
   if (auto created = api->create_stream(create); !created) return fail("create", created.err());
   for (;;) {  // CreateStream is asynchronous: wait for ACTIVE
-    auto described = api->describe_stream(stream);
+    auto described = api->describe_stream_summary({stream});
     if (!described) return fail("describe", described.err());
-    if (described->stream_status == "ACTIVE") break;
+    if (described->summary.status == sc::stream_status::active) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   auto iterator = api->get_shard_iterator(
       {stream, where->shard_id, sc::start_position::at_sequence(where->sequence_number)});
   if (!iterator) return fail("iterator", iterator.err());
-  auto batch = api->get_records(*iterator, 1);
+  auto batch = api->get_records({iterator->shard_iterator, 1, ""});
   if (!batch) return fail("get", batch.err());
   if (batch->records.size() != 1) {
     std::fprintf(stderr, "get: %zu records\n", batch->records.size());
@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   }
   std::printf("%s %s %s\n", where->shard_id.c_str(), batch->records[0].sequence_number.c_str(),
               batch->records[0].data.c_str());
-  if (auto deleted = api->delete_stream(stream, false); !deleted) return fail("delete", deleted.err());
+  if (auto deleted = api->delete_stream({stream, false}); !deleted) {
+    return fail("delete", deleted.err());
+  }
   return 0;
 }

@@ -16,11 +16,11 @@ namespace spate::testutil {
 // page of an open shard), at most 1000 pages. `last` receives the last answer (ChildShards at
 // a closed shard's end). A failed call fails the test and ends the read.
 inline std::vector<client::record> read_shard(client::kinesis& api, std::string iterator,
-                                              client::get_records_response* last = nullptr,
+                                              client::get_records_result* last = nullptr,
                                               std::optional<int> limit = std::nullopt) {
   std::vector<client::record> out;
   for (int pages = 0; !iterator.empty() && pages < 1000; ++pages) {
-    auto page = api.get_records(iterator, limit);
+    auto page = api.get_records({iterator, limit, {}});
     EXPECT_TRUE(page.ok()) << page.err().to_string();
     if (!page.ok()) break;
     out.insert(out.end(), page->records.begin(), page->records.end());

@@ -1,39 +1,87 @@
 // error and outcome<T>: how every call of the Spate client library reports failure.
 //
-// A failed call returns an `error` value, never throws: `code` is the AWS error name the
-// server answered (`ResourceNotFoundException`, `ProvisionedThroughputExceededException`, ...)
-// or one of the client's own codes below; `http_status` is 0 when no answer arrived.
-// `outcome<T>` holds a T or an error (std::expected is C++23; this is the C++20 stand-in).
+// A failed call returns an `error` value, never throws. `code` is an `error_code`: the AWS
+// error the server answered (ResourceNotFoundException, ProvisionedThroughputExceededException,
+// ...) or one the client raised itself (connection, timeout, ...). `name()` is the AWS name as a
+// string, also for an AWS error this client has no code for (code `unknown`). `http_status` is
+// 0 when no answer arrived. `outcome<T>` holds a T or an error (std::expected is C++23; this is
+// the C++20 stand-in).
 #pragma once
 
 #include <cassert>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace spate::client {
 
-// Codes the client itself produces (no AWS answer behind them).
-namespace client_error {
-inline constexpr const char* connection = "ConnectionError";    // connect/read/write failed
-inline constexpr const char* timeout = "RequestTimeout";        // no answer within the timeout
-inline constexpr const char* bad_response = "BadResponse";      // unparseable answer
-inline constexpr const char* queue_full = "QueueFull";          // producer queue at its bound
-inline constexpr const char* closed = "Closed";                 // object already closed
-inline constexpr const char* invalid_option = "InvalidOption";  // bad options or arguments
-inline constexpr const char* checkpoint_store = "CheckpointStoreError";
-inline constexpr const char* expired = "RecordExpired";  // producer gave up on a record
-}  // namespace client_error
+enum class error_code {
+  unknown,  // an AWS error this client has no code for: error::name() says which
+  // Kinesis Data Streams' errors (the API reference's list).
+  access_denied,                    // AccessDeniedException
+  expired_iterator,                 // ExpiredIteratorException
+  expired_next_token,               // ExpiredNextTokenException
+  internal_failure,                 // InternalFailure (InternalFailureException in events)
+  invalid_argument,                 // InvalidArgumentException
+  kms_access_denied,                // KMSAccessDeniedException
+  kms_disabled,                     // KMSDisabledException
+  kms_invalid_state,                // KMSInvalidStateException
+  kms_not_found,                    // KMSNotFoundException
+  kms_opt_in_required,              // KMSOptInRequired
+  kms_throttling,                   // KMSThrottlingException
+  limit_exceeded,                   // LimitExceededException
+  provisioned_throughput_exceeded,  // ProvisionedThroughputExceededException
+  resource_in_use,                  // ResourceInUseException
+  resource_not_found,               // ResourceNotFoundException
+  validation,                       // ValidationException
+  // Errors every AWS JSON service answers (protocol, authentication, availability).
+  serialization,                 // SerializationException
+  unknown_operation,             // UnknownOperationException
+  missing_authentication_token,  // MissingAuthenticationTokenException
+  incomplete_signature,          // IncompleteSignatureException
+  invalid_signature,             // InvalidSignatureException
+  unrecognized_client,           // UnrecognizedClientException
+  throttling,                    // ThrottlingException
+  service_unavailable,           // ServiceUnavailable
+  // The client's own (no AWS answer behind them).
+  connection,        // ConnectionError: connect/read/write failed
+  timeout,           // RequestTimeout: no answer within the timeout
+  bad_response,      // BadResponse: an answer that does not decode
+  queue_full,        // QueueFull: producer queue at its bound
+  closed,            // Closed: object already closed
+  invalid_option,    // InvalidOption: bad options or arguments
+  checkpoint_store,  // CheckpointStoreError
+  record_expired,    // RecordExpired: the producer gave up on a record
+  handler_failed,    // HandlerError: the consumer's record handler threw
+  not_implemented,   // NotImplemented: this implementation of `kinesis` lacks the action
+};
+
+// The name of `code`, as AWS writes it ("ResourceNotFoundException"); "" for `unknown`.
+std::string_view to_string(error_code code);
+// The code named `name` (with or without a "namespace#" prefix); `unknown` if none is.
+error_code parse_error_code(std::string_view name);
 
 struct error {
-  std::string code;     // AWS __type (without namespace prefix) or a client_error code
+  error() = default;
+  error(error_code c, std::string msg = {}, int status = 0)  // NOLINT: error{code, "..."}
+      : code(c), message(std::move(msg)), http_status(status) {}
+  // An error as an AWS answer names it; an unknown name is kept for name().
+  static error from_name(std::string_view name, std::string message, int http_status);
+
+  error_code code = error_code::unknown;
   std::string message;  // human-readable detail
   int http_status = 0;  // 0 when the failure happened before an HTTP answer
 
+  // AWS's name of the error ("ResourceNotFoundException"), or the client code's name.
+  std::string_view name() const;
   // Throttling, 5xx and connection failures: worth retrying with backoff.
   bool retryable() const;
-  // One line for logs and the CLI: "code: message".
+  // One line for logs and the CLI: "name: message".
   std::string to_string() const;
+
+ private:
+  std::string unknown_name_;  // set only when code == unknown
 };
 
 template <class T>

@@ -1,6 +1,8 @@
 // The record types the client library hands to and from applications.
 #pragma once
 
+#include <spate/client/model.h>
+
 #include <cstdint>
 #include <string>
 
@@ -17,28 +19,23 @@ struct record {
   bool aggregated = false;         // came out of a KPL aggregate
 };
 
-// Where a shard reader starts when no checkpoint exists (or an iterator is asked for).
-enum class start_kind {
-  trim_horizon,
-  latest,
-  at_timestamp,
-  at_sequence_number,
-  after_sequence_number
-};
-
+// Where a shard reader starts when no checkpoint exists, an iterator is asked for or a
+// subscription starts: the iterator type and its sequence number or timestamp.
 struct start_position {
-  start_kind kind = start_kind::trim_horizon;
+  shard_iterator_type type = shard_iterator_type::trim_horizon;
   std::string sequence_number;    // for at_/after_sequence_number
   std::int64_t timestamp_ms = 0;  // for at_timestamp
 
   static start_position trim_horizon() { return {}; }
-  static start_position latest() { return {start_kind::latest, {}, 0}; }
-  static start_position at_timestamp(std::int64_t ms) { return {start_kind::at_timestamp, {}, ms}; }
+  static start_position latest() { return {shard_iterator_type::latest, {}, 0}; }
+  static start_position at_timestamp(std::int64_t ms) {
+    return {shard_iterator_type::at_timestamp, {}, ms};
+  }
   static start_position at_sequence(std::string s) {
-    return {start_kind::at_sequence_number, std::move(s), 0};
+    return {shard_iterator_type::at_sequence_number, std::move(s), 0};
   }
   static start_position after_sequence(std::string s) {
-    return {start_kind::after_sequence_number, std::move(s), 0};
+    return {shard_iterator_type::after_sequence_number, std::move(s), 0};
   }
 };
 
