@@ -65,7 +65,7 @@ outcome<consumer_record> engine::register_consumer(const std::string& stream_nam
   consumer_record c;
   c.stream = stream_name;
   c.name = name;
-  c.created_ms = now_ms();
+  c.created_ms = clock_.wall_ms();
   c.arn = consumer_arn(stream_name, name, c.created_ms);
   c.status = options_.consumer_ms > 0 ? consumer_status::creating : consumer_status::active;
   if (auto r = catalog_->put_consumer(c); !r) {
@@ -165,7 +165,7 @@ void engine::apply_consumer_transition(const consumer_record& which, consumer_st
 }
 
 void engine::finish_consumer_later(const consumer_record& which, consumer_step step) {
-  schedule(options_.consumer_ms, [this, which, step] {
+  scheduler_.schedule(options_.consumer_ms, [this, which, step] {
     std::lock_guard control(control_mu_);
     apply_consumer_transition(which, step);
   });

@@ -59,10 +59,13 @@ std::size_t stream_snapshot::open_shard_count() const {
 
 engine::engine(const engine_options& options, secret key)
     : options_(options),
+      clock_(options.time ? *options.time : system_clock()),
       key_(std::move(key)),
       fs_(options.file_system ? *options.file_system : own_fs_),
       committer_(options.fsync),
-      claims_(std::make_shared<claim_table>()) {}
+      claims_(std::make_shared<claim_table>()),
+      scheduler_(clock_, options.retention_check_ms,
+                 [this](std::int64_t now) { apply_retention(now); }) {}
 
 result<std::unique_ptr<engine>> engine::open(const engine_options& options) {
   std::error_code ec;
@@ -74,7 +77,7 @@ result<std::unique_ptr<engine>> engine::open(const engine_options& options) {
   SPATE_TRY(e->catalog_, metadata::catalog::open(options.data_dir + "/catalog.db"));
   if (options.catalog_faults) e->catalog_->set_fault_hook(options.catalog_faults);
   SPATE_TRY_VOID(e->load());
-  e->maintenance_ = std::thread([raw = e.get()] { raw->maintenance_loop(); });
+  e->scheduler_.start();
   return e;
 }
 
@@ -83,14 +86,8 @@ engine::~engine() {
 }
 
 void engine::close() {
-  {
-    std::lock_guard lock(tasks_mu_);
-    if (closed_) return;
-    closed_ = true;
-    stopping_ = true;
-  }
-  tasks_cv_.notify_all();
-  if (maintenance_.joinable()) maintenance_.join();
+  if (closed_.exchange(true)) return;
+  scheduler_.stop();
   std::unique_lock lock(streams_mu_);
   for (auto& [name, stream] : streams_) {
     std::unique_lock topology(stream->mu);
@@ -301,7 +298,7 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
   // Strictly later than any earlier stream's creation, so a stream deleted and created again
   // within one millisecond still gets a new tag (old sequence numbers and iterators stay
   // foreign to it).
-  record.created_ms = std::max(now_ms(), last_created_ms_ + 1);
+  record.created_ms = std::max(clock_.wall_ms(), last_created_ms_ + 1);
   last_created_ms_ = record.created_ms;
   record.status = options_.create_stream_ms > 0 ? stream_status::creating : stream_status::active;
   record.mode = mode;
@@ -340,7 +337,7 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
     streams_.emplace(name, stream);
   }
   if (record.status == stream_status::creating) {
-    schedule(options_.create_stream_ms, [this, name] {
+    scheduler_.schedule(options_.create_stream_ms, [this, name] {
       std::lock_guard control(control_mu_);
       auto s = find(name);
       if (!s || s->record.status != stream_status::creating) return;
@@ -383,7 +380,7 @@ outcome<void> engine::delete_stream(const std::string& name, bool enforce_consum
     std::unique_lock lock(stream->mu);
     stream->deleted_while_creating = true;
   }
-  schedule(options_.delete_stream_ms, [this, name] {
+  scheduler_.schedule(options_.delete_stream_ms, [this, name] {
     std::lock_guard control(control_mu_);
     remove_stream_now(name);
   });
@@ -492,7 +489,7 @@ outcome<void> engine::split_shard(const std::string& name, shard_index index, ui
     return to_failure(std::move(*refused));
   }
   const auto plan =
-      plan_split(parent->record, new_start, stream->record.next_shard_index, now_ms());
+      plan_split(parent->record, new_start, stream->record.next_shard_index, clock_.wall_ms());
   return apply_reshard(*stream, plan);
 }
 
@@ -515,7 +512,7 @@ outcome<void> engine::merge_shards(const std::string& name, shard_index index,
     return to_failure(std::move(*refused));
   }
   const auto plan =
-      plan_merge(first->record, second->record, stream->record.next_shard_index, now_ms());
+      plan_merge(first->record, second->record, stream->record.next_shard_index, clock_.wall_ms());
   return apply_reshard(*stream, plan);
 }
 
@@ -533,8 +530,8 @@ outcome<std::size_t> engine::update_shard_count(const std::string& name, std::si
     return to_failure(std::move(*refused));
   }
   if (target == current) return current;
-  const auto plan =
-      plan_uniform_scaling(std::move(open), target, stream->record.next_shard_index, now_ms());
+  const auto plan = plan_uniform_scaling(std::move(open), target, stream->record.next_shard_index,
+                                         clock_.wall_ms());
   SPATE_TRY_VOID(apply_reshard(*stream, plan));
   return current;
 }
@@ -611,7 +608,7 @@ void engine::discard_shards(std::vector<std::shared_ptr<shard_state>>& made,
 
 void engine::finish_update_later(const std::string& name, std::int64_t delay_ms) {
   if (delay_ms <= 0) return;
-  schedule(delay_ms, [this, name] {
+  scheduler_.schedule(delay_ms, [this, name] {
     std::lock_guard control(control_mu_);
     auto s = find(name);
     if (!s || s->record.status != stream_status::updating) return;
@@ -705,7 +702,7 @@ outcome<void> engine::put(std::string_view name, std::span<const storage::record
   }
 
   join->pending.store(groups.size() + 1, std::memory_order_relaxed);
-  const std::int64_t arrival = now_ms();
+  const std::int64_t arrival = clock_.wall_ms();
   std::vector<storage::record_input> batch;
   for (auto& [shard, indexes] : groups) {
     batch.clear();
@@ -765,7 +762,8 @@ outcome<std::string> engine::get_shard_iterator(const iterator_request& request)
   }
   SPATE_TRY(auto pos, start_in(*stream, request.stream, request.shard,
                                {request.type, request.sequence_number, request.timestamp_ms}));
-  return encode_shard_iterator(key_, {request.stream, created_ms, request.shard, pos, now_ms()});
+  return encode_shard_iterator(key_,
+                               {request.stream, created_ms, request.shard, pos, clock_.wall_ms()});
 }
 
 outcome<storage::position> engine::start_position(std::string_view name, shard_index index,
@@ -819,7 +817,7 @@ outcome<records_page> engine::get_records(std::string_view text, std::size_t lim
                                           std::size_t max_bytes) const {
   const auto it = decode_shard_iterator(key_, text);
   if (!it) return to_failure(kinesis::invalid_shard_iterator());
-  const std::int64_t now = now_ms();
+  const std::int64_t now = clock_.wall_ms();
   if (now - it->issued_ms > options_.iterator_ttl_ms) {
     return to_failure(kinesis::iterator_expired(amz_time(it->issued_ms), amz_time(now),
                                                 options_.iterator_ttl_ms));
@@ -883,14 +881,14 @@ outcome<records_page> engine::read(const shard_read& request) const {
   }
   if (page.batch.next > visible) page.batch.next = std::max(from, visible);
   if (page.batch.next < visible && !records.empty()) {
-    page.millis_behind = std::max<std::int64_t>(0, now_ms() - records.back().arrival_ms);
+    page.millis_behind = std::max<std::int64_t>(0, clock_.wall_ms() - records.back().arrival_ms);
   }
   shard->counters.add(shard_metric::outgoing_records, records.size());
   shard->counters.add(shard_metric::outgoing_bytes, page.batch.bytes);
   shard->counters.set(shard_metric::iterator_age_ms,
                       records.empty() ? 0
                                       : static_cast<std::uint64_t>(std::max<std::int64_t>(
-                                            0, now_ms() - records.back().arrival_ms)));
+                                            0, clock_.wall_ms() - records.back().arrival_ms)));
   page.end_of_shard = closed && page.batch.next >= shard->log->next_position();
   if (!page.end_of_shard) page.children.clear();
   return page;
@@ -898,49 +896,12 @@ outcome<records_page> engine::read(const shard_read& request) const {
 
 // --- maintenance -------------------------------------------------------------------------
 
-void engine::schedule(std::int64_t delay_ms, std::function<void()> task) {
-  {
-    std::lock_guard lock(tasks_mu_);
-    tasks_.push_back({now_ms() + delay_ms, std::move(task)});
-  }
-  tasks_cv_.notify_all();
-}
-
-void engine::maintenance_loop() {
-  std::int64_t next_retention = now_ms() + options_.retention_check_ms;
-  std::unique_lock lock(tasks_mu_);
-  while (!stopping_) {
-    std::int64_t wake = next_retention;
-    for (const auto& t : tasks_) wake = std::min(wake, t.due_ms);
-    tasks_cv_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, wake - now_ms())));
-    if (stopping_) break;
-    const std::int64_t now = now_ms();
-    std::vector<scheduled_task> due;
-    for (auto it = tasks_.begin(); it != tasks_.end();) {
-      if (it->due_ms <= now) {
-        due.push_back(std::move(*it));
-        it = tasks_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    lock.unlock();
-    for (auto& t : due) t.run();
-    if (now >= next_retention) {
-      apply_retention();
-      next_retention = now + options_.retention_check_ms;
-    }
-    lock.lock();
-  }
-}
-
-void engine::apply_retention() {
+void engine::apply_retention(std::int64_t now) {
   std::vector<std::shared_ptr<stream_state>> streams;
   {
     std::shared_lock lock(streams_mu_);
     for (const auto& [name, s] : streams_) streams.push_back(s);
   }
-  const std::int64_t now = now_ms();
   for (const auto& stream : streams) {
     std::shared_lock lock(stream->mu);
     const std::int64_t retention_ms = this->retention_ms(stream->record);

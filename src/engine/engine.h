@@ -1,9 +1,12 @@
 // engine: Kinesis streams on top of the storage log and the catalog.
 //
 // The engine owns every stream's in-memory state (its catalog record, its shards and their
-// logs, the routing table of open shards), the server secret, and a maintenance thread that
-// performs delayed state transitions (CREATING -> ACTIVE, DELETING -> gone, UPDATING ->
-// ACTIVE) and retention. It keeps each stream's settings (encryption, enhanced monitoring,
+// logs, the routing table of open shards), the server secret, and a scheduler (scheduler.h)
+// whose maintenance thread performs delayed state transitions (CREATING -> ACTIVE, DELETING ->
+// gone, UPDATING -> ACTIVE) and retention. It reads time only from the clock in its options,
+// and writes shard logs only through the file system in its options (the catalog and the
+// secret are files under the data directory), so tests run it on the in-memory, fault-
+// injecting file system with a manual clock (engine_sim_test.cc). It keeps each stream's settings (encryption, enhanced monitoring,
 // maximum record size, warm throughput), resource policies and the account's settings
 // (stream_settings.cc). It also keeps the consumers registered for enhanced fan-out, and
 // wakes subscribers (shard_listener) when a shard they watch has new committed records,
@@ -23,9 +26,11 @@
 // or inline (never) and must not block.
 #pragma once
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "engine/failure.h"
 #include "engine/resharding.h"
+#include "engine/scheduler.h"
 #include "engine/secret.h"
 #include "engine/sequence_number.h"
 #include "engine/shard_metrics.h"
@@ -37,7 +42,7 @@
 #include "storage/record.h"
 #include "storage/shard_log.h"
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -48,7 +53,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace spate::engine {
@@ -78,6 +82,9 @@ struct engine_options {
   // would (metadata/catalog.h).
   storage::file_system* file_system = nullptr;
   std::function<bool(std::string_view step)> catalog_faults;
+  // The time every timestamp, delay, retention cut-off and iterator expiry is read from (null:
+  // the machine's clocks). Tests pass a manual clock and call engine::run_due_work().
+  const spate::clock* time = nullptr;
 };
 
 // A consistent copy of one stream's catalog state.
@@ -230,6 +237,10 @@ class engine {
   void close();
 
   const engine_options& options() const { return options_; }
+  const clock& time() const { return clock_; }
+  // What the maintenance thread does when it wakes: the delayed state changes now due by the
+  // clock, and retention if its period has passed. For tests that drive a manual clock.
+  void run_due_work() { scheduler_.run_due(); }
   // How long `stream` keeps records: its retention hours, of --retention-hour-ms each.
   std::int64_t retention_ms(const metadata::stream_record& stream) const {
     return static_cast<std::int64_t>(stream.retention_hours) * options_.retention_hour_ms;
@@ -336,11 +347,6 @@ class engine {
  private:
   struct shard_state;
   struct stream_state;
-  struct scheduled_task {
-    std::int64_t due_ms;
-    std::function<void()> run;
-  };
-
   explicit engine(const engine_options& options, secret key);
   result<void> load();
   result<std::shared_ptr<shard_state>> open_shard(const stream_state& stream,
@@ -361,9 +367,7 @@ class engine {
                              std::string_view doing);
   void finish_update_later(const std::string& name, std::int64_t delay_ms);
   void remove_stream_now(const std::string& name);
-  void schedule(std::int64_t delay_ms, std::function<void()> task);
-  void maintenance_loop();
-  void apply_retention();
+  void apply_retention(std::int64_t now);
   failure not_found(std::string_view name) const;
   failure not_active(const stream_state& stream) const;
   // The account's shard limit, were `additional` shards added to `open` ones.
@@ -381,6 +385,7 @@ class engine {
   void apply_consumer_transition(const metadata::consumer_record& which, consumer_step step);
 
   const engine_options options_;
+  const clock& clock_;  // options_.time, or the machine's
   const secret key_;
   storage::posix_file_system own_fs_;
   storage::file_system& fs_;            // own_fs_, or engine_options::file_system
@@ -401,12 +406,9 @@ class engine {
   mutable std::mutex account_mu_;  // guards account_ (written under control_mu_ too)
   metadata::account_settings account_;
 
-  std::mutex tasks_mu_;
-  std::condition_variable tasks_cv_;
-  std::vector<scheduled_task> tasks_;  // guarded by tasks_mu_
-  bool stopping_ = false;              // guarded by tasks_mu_
-  std::thread maintenance_;
-  bool closed_ = false;
+  // Last: its thread runs tasks that use everything above, so it stops first.
+  scheduler scheduler_;
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace spate::engine

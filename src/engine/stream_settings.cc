@@ -200,7 +200,7 @@ metadata::account_settings engine::account_settings() const {
   std::lock_guard lock(account_mu_);
   auto a = account_;
   if (a.commitment_status == "ENABLED_UNTIL_EARLIEST_ALLOWED_END" &&
-      now_ms() >= a.earliest_end_ms) {
+      clock_.wall_ms() >= a.earliest_end_ms) {
     a.commitment_status = "DISABLED";
     a.ended_ms = a.earliest_end_ms;
   }
@@ -210,7 +210,7 @@ metadata::account_settings engine::account_settings() const {
 outcome<metadata::account_settings> engine::update_account_settings(bool enable) {
   std::lock_guard control(control_mu_);
   auto a = account_settings();
-  const std::int64_t now = now_ms();
+  const std::int64_t now = clock_.wall_ms();
   if (enable) {
     if (a.commitment_status == "DISABLED") {
       a = {"ENABLED", now, 0, now + min_commitment_ms};

@@ -83,7 +83,7 @@ void subscription_claim::on_superseded(shard_listener* listener) {
 outcome<std::unique_ptr<subscription_claim>> engine::claim_subscription(
     const metadata::consumer_record& consumer, metadata::shard_index shard) {
   constexpr std::int64_t takeover_after_ms = 5'000;
-  const std::int64_t now = steady_ms();  // a duration: the wall clock may step
+  const std::int64_t now = clock_.steady_ms();  // a duration: the wall clock may step
   const auto key = std::make_pair(consumer.arn, shard);
   auto fresh = std::make_shared<subscription_claim::state>();
   fresh->started_ms = now;
