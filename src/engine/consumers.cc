@@ -45,10 +45,10 @@ failure engine::consumer_not_found(const consumer_key& key) const {
 outcome<consumer_record> engine::register_consumer(const std::string& stream_name,
                                                    const std::string& name) {
   std::lock_guard control(control_mu_);
-  SPATE_TRY(auto stream, find_or_fail(stream_name));
+  SPATE_TRY(auto stream, streams_.find_or_fail(stream_name));
   if (stream->record.status == metadata::stream_status::creating ||
       stream->record.status == metadata::stream_status::deleting) {
-    return not_active(*stream);
+    return streams_.not_active(*stream);
   }
   if (stream->consumers.contains(name)) {
     return to_failure(kinesis::consumer_already_exists(name, stream_name, options_.account_id));
@@ -83,7 +83,7 @@ outcome<consumer_record> engine::register_consumer(const std::string& stream_nam
 }
 
 outcome<consumer_record> engine::describe_consumer(const consumer_key& key) const {
-  auto stream = find(key.stream);
+  auto stream = streams_.find(key.stream);
   if (!stream) return consumer_not_found(key);
   std::shared_lock lock(stream->mu);
   auto it = stream->consumers.find(key.name);
@@ -96,11 +96,11 @@ outcome<consumer_record> engine::describe_consumer(const consumer_key& key) cons
 
 outcome<std::vector<consumer_record>> engine::list_consumers(std::string_view stream_name,
                                                              std::int64_t created_ms) const {
-  SPATE_TRY(auto stream, find_or_fail(stream_name));
+  SPATE_TRY(auto stream, streams_.find_or_fail(stream_name));
   std::shared_lock lock(stream->mu);
   // Compared to the second: SDKs send the timestamp in whole seconds (botocore does).
   if (created_ms != 0 && created_ms / 1000 != stream->record.created_ms / 1000) {
-    return not_found(stream_name);
+    return streams_.not_found(stream_name);
   }
   std::vector<consumer_record> out;
   out.reserve(stream->consumers.size());
@@ -130,7 +130,7 @@ outcome<void> engine::deregister_consumer(const consumer_key& key) {
 void engine::apply_consumer_transition(const consumer_record& which, consumer_step step) {
   const std::string& stream_name = which.stream;
   const std::string& name = which.name;
-  auto stream = find(stream_name);
+  auto stream = streams_.find(stream_name);
   if (!stream) return;
   consumer_record updated;
   {

@@ -46,7 +46,7 @@ std::vector<std::string> metric_names(const std::array<bool, shard_metric_count>
 
 outcome<void> engine::update_settings(const std::string& name, std::string_view doing,
                                       const std::function<void(stream_record&)>& change) {
-  SPATE_TRY(auto stream, find_active(name));
+  SPATE_TRY(auto stream, streams_.find_active(name));
   auto updated = stream->record;
   change(updated);
   if (options_.update_stream_ms > 0) updated.status = stream_status::updating;
@@ -74,7 +74,7 @@ outcome<void> engine::stop_encryption(const std::string& name) {
 outcome<monitoring_change> engine::change_enhanced_monitoring(
     const std::string& name, const std::vector<std::string>& metrics, bool enable) {
   std::lock_guard control(control_mu_);
-  SPATE_TRY(auto stream, find_active(name));
+  SPATE_TRY(auto stream, streams_.find_active(name));
   std::array<bool, shard_metric_count> current{}, requested{};
   if (!metric_flags(stream->record.shard_level_metrics, current) ||
       !metric_flags(metrics, requested)) {
@@ -106,7 +106,7 @@ outcome<void> engine::update_max_record_size(const std::string& name, int kib) {
 
 outcome<stream_record> engine::update_warm_throughput(const std::string& name, std::int64_t mibs) {
   std::lock_guard control(control_mu_);
-  SPATE_TRY(auto stream, find_active(name));
+  SPATE_TRY(auto stream, streams_.find_active(name));
   if (stream->record.mode != stream_mode::on_demand) {
     return failure{failure_kind::invalid_argument,
                    fmt::format("Warm throughput can only be configured for streams in ON_DEMAND "
@@ -144,12 +144,12 @@ struct engine::policy_target {
 outcome<engine::policy_target> engine::find_policy_target(std::string_view arn) const {
   if (auto key = parse_consumer_arn(arn)) {
     SPATE_TRY(auto consumer, describe_consumer(*key));
-    auto stream = find(key->stream);
+    auto stream = streams_.find(key->stream);
     if (!stream) return consumer_not_found(*key);
     return policy_target{std::move(stream), consumer.arn, consumer.name};
   }
   SPATE_TRY(auto name, stream_name_from_arn(arn));
-  SPATE_TRY(auto stream, find_or_fail(name));
+  SPATE_TRY(auto stream, streams_.find_or_fail(name));
   std::string own;
   {
     std::shared_lock lock(stream->mu);
@@ -237,15 +237,14 @@ outcome<metadata::account_settings> engine::update_account_settings(bool enable)
 // --- enhanced monitoring's samples ---------------------------------------------------------
 
 void engine::enhanced_metrics(std::vector<shard_metrics_sample>& out) const {
-  std::shared_lock lock(streams_mu_);
-  for (const auto& [name, stream] : streams_) {
+  for (const auto& stream : streams_.all()) {
     std::shared_lock topology(stream->mu);
     if (stream->record.shard_level_metrics.empty()) continue;
     std::array<bool, shard_metric_count> enabled{};
     if (!metric_flags(stream->record.shard_level_metrics, enabled)) continue;
     for (const auto& shard : stream->shards) {
       shard_metrics_sample sample;
-      sample.stream = name;
+      sample.stream = stream->record.name;
       sample.shard_id = shard->id;
       sample.enabled = enabled;
       for (std::size_t i = 0; i < shard_metric_count; ++i) {

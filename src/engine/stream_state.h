@@ -1,7 +1,7 @@
 // stream_state: the engine's in-memory state of one stream and its shards, shared by the
-// engine's source files (engine.cc: streams, puts, reads; consumers.cc: enhanced fan-out;
-// watch.cc: subscriber wake-ups and SubscribeToShard claims; stream_settings.cc: settings and
-// policies). Not part of the engine's interface.
+// engine's parts (the registry that maps names to it, the data path that appends and reads,
+// the control plane in engine.cc, consumers.cc and stream_settings.cc that changes it, and
+// shard_watch.cc's subscriber wake-ups). Not part of the engine's interface.
 //
 // Locking: a stream's `mu` is its topology lock. Puts and reads take it shared; resharding,
 // deletion and consumer changes take it exclusively for the instant they publish a change.
@@ -10,7 +10,8 @@
 #pragma once
 
 #include "common/assert.h"
-#include "engine/engine.h"
+#include "engine/shard_metrics.h"
+#include "engine/types.h"
 #include "engine/write_budget.h"
 
 #include <algorithm>
@@ -46,7 +47,7 @@ struct shard_watch::registry {
   }
 };
 
-struct engine::shard_state {
+struct shard_state {
   metadata::shard_record record;  // ending_position guarded by the stream's mu
   std::string id;
   std::unique_ptr<storage::shard_log> log;
@@ -69,14 +70,14 @@ struct engine::shard_state {
   }
 };
 
-struct engine::stream_state {
+struct stream_state {
   mutable std::shared_mutex mu;    // topology lock: shared by puts and reads
   metadata::stream_record record;  // guarded by mu
   std::uint32_t tag = 0;
   std::string dir;
   std::vector<std::shared_ptr<shard_state>> shards;  // by index; guarded by mu
   std::vector<shard_state*> routing;                 // open shards by range start; guarded by mu
-  // Registered consumers by name; guarded by mu, changed only under the engine's control_mu_.
+  // Registered consumers by name; guarded by mu, changed only under the engine's control mutex.
   std::map<std::string, metadata::consumer_record, std::less<>> consumers;
   // Resource policies by ARN (the stream's, its consumers'); guarded by mu, changed only under
   // the engine's control_mu_.
@@ -122,27 +123,6 @@ struct engine::stream_state {
   void notify_all_shards() const {
     for (const auto& s : shards) s->watchers->notify();
   }
-};
-
-struct subscription_claim::state {
-  std::int64_t started_ms = 0;  // steady_ms(): only ever compared with another steady_ms()
-  std::atomic<bool> superseded{false};
-  std::mutex mu;
-  shard_listener* listener = nullptr;  // guarded by mu; cleared when the claim ends
-  std::function<void()> release;       // forgets the claim in the engine's table
-
-  void supersede() {
-    superseded.store(true, std::memory_order_release);
-    std::lock_guard lock(mu);
-    if (listener) listener->shard_changed();
-  }
-};
-
-struct engine::claim_table {
-  std::mutex mu;
-  std::map<std::pair<std::string, metadata::shard_index>,
-           std::shared_ptr<subscription_claim::state>>
-      live;  // guarded by mu
 };
 
 }  // namespace spate::engine
