@@ -6,6 +6,7 @@
 
 #include <array>
 #include <optional>
+#include <poll.h>
 #include <string_view>
 
 namespace spate::server {
@@ -72,6 +73,10 @@ class connection_sniffer final : public stoppable,
       return start_tls();
     }
     if (h2_preface.starts_with(got) && n < preface_decides_at) {
+      // A client that stopped sending ("P", then FIN) will never finish its first line, and
+      // peeking cannot see the FIN behind the unread bytes: ask the socket, or it would hold the
+      // connection for the whole read timeout.
+      if (peer_stopped_sending()) return close();
       // Too few bytes to tell "PRI" from "PUT": look again shortly, within the read timeout.
       const auto now = std::chrono::steady_clock::now();
       if (!partial_deadline_) partial_deadline_ = now + context_.limits.read_timeout;
@@ -91,6 +96,12 @@ class connection_sniffer final : public stoppable,
     hand_over(metrics::protocol::http1, std::make_shared<http_session<session_stream>>(
                                             session_stream(std::move(socket_)), context_.routes,
                                             context_.sessions, context_.idle, context_.limits));
+  }
+
+  // Whether the peer has shut down its sending side (or the connection broke).
+  bool peer_stopped_sending() {
+    pollfd p{socket_.native_handle(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
   }
 
   void start_tls() {
