@@ -84,7 +84,7 @@ run: deps build
 	bash scripts/run-server.sh $(BUILD_DIR)
 
 bench: deps build
-	bash scripts/bench.sh $(BUILD_DIR)
+	/usr/bin/python3 benchmarks/run.py $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

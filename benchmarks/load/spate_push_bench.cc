@@ -1,5 +1,5 @@
 // spate-push-bench: put-to-subscriber latency of spated's push delivery (make bench runs it
-// from scripts/bench.sh). A producer puts records at a fixed rate; subscribers in the same
+// from benchmarks/runner/push.py). A producer puts records at a fixed rate; subscribers in the same
 // process receive them over a WebSocket subscription, SubscribeToShard event streams, or
 // GetRecords polling for comparison; the report gives the latency from the PutRecords request
 // to a subscriber's receipt (p50, p99, p99.9, max), the records delivered per second, and with

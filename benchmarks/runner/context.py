@@ -1,0 +1,223 @@
+"""What every benchmark part shares: settings from the environment, the build and work folders,
+the machine's description, servers (spated through the test harness, kinesalite from npm) and
+the disk's fdatasync latency, the yardstick of the --fsync batch targets.
+
+Nothing here talks to anything but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+
+from spate_harness import Spated, free_port  # noqa: E402  (the test suites' server class)
+
+PARTS = ("storage", "push", "consumer", "http2", "slow_subscribers", "kinesalite", "overload",
+         "storms", "soak")
+
+
+@dataclass
+class Context:
+    build_dir: Path
+    work: Path
+    seconds: int = 8
+    warmup: int = 2
+    fill: int = 200_000
+    consumer_records: int = 2_000_000
+    soak_minutes: float = 30
+    soak_rate: int = 20_000
+    skip: set[str] = field(default_factory=set)
+    fdatasync: dict | None = None
+    kinesalite_dir: Path | None = None  # installed on first use
+    kinesalite_version: str = "?"
+
+    @staticmethod
+    def from_environment(build_dir: str) -> "Context":
+        env = os.environ.get
+        build = Path(build_dir).resolve()
+        os.environ["SPATE_BUILD_DIR"] = str(build)  # where the harness finds spated
+        ctx = Context(build_dir=build,
+                      work=Path(tempfile.mkdtemp(prefix="spate-bench.", dir=env("TMPDIR", "/tmp"))))
+        ctx.seconds = int(env("SPATE_BENCH_SECONDS", "8"))
+        ctx.warmup = int(env("SPATE_BENCH_WARMUP", "2"))
+        ctx.fill = int(env("SPATE_BENCH_FILL", "200000"))
+        ctx.consumer_records = int(env("SPATE_BENCH_CONSUMER_RECORDS", "2000000"))
+        ctx.soak_minutes = float(env("SPATE_BENCH_SOAK_MINUTES", "30"))
+        ctx.soak_rate = int(env("SPATE_BENCH_SOAK_RATE", "20000"))
+        ctx.skip = {p for p in PARTS if env(f"SPATE_BENCH_SKIP_{p.upper()}", "0") == "1"}
+        return ctx
+
+    def tool(self, name: str) -> Path:
+        return self.build_dir / "bin" / name
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    # -- servers ---------------------------------------------------------------------------
+
+    def spated(self, fsync: str = "batch") -> Spated:
+        """A fresh spated on a free loopback port with its own data folder, started."""
+        folder = Path(tempfile.mkdtemp(prefix=f"spated-{fsync}-", dir=self.work))
+        return Spated(folder, fsync=fsync).start()
+
+    @staticmethod
+    def drop(server) -> None:
+        """Stops a server and removes its data: a PutRecords run leaves up to a GiB of it."""
+        if isinstance(server, Spated):
+            if server.running():
+                server.stop()
+            shutil.rmtree(server.workdir, ignore_errors=True)
+        else:
+            server.stop()
+
+    def kinesalite(self) -> "Kinesalite | None":
+        """A fresh kinesalite, or None when npm cannot install it (then there are no ratios)."""
+        if self.kinesalite_dir is None:
+            target = self.work / "kinesalite"
+            log = self.work / "npm.log"
+            ok = shutil.which("npm") and shutil.which("node")
+            if ok:
+                with open(log, "w") as out:
+                    ok = subprocess.call(["npm", "install", "--prefix", str(target), "--no-audit",
+                                          "--no-fund", "--loglevel=error", "kinesalite"],
+                                         stdout=out, stderr=subprocess.STDOUT) == 0
+            if not ok:
+                print("kinesalite could not be installed from npm; no ratios.")
+                if log.exists():
+                    print("\n".join(log.read_text().splitlines()[-5:]))
+                self.kinesalite_dir = Path("/nonexistent")
+                return None
+            self.kinesalite_dir = target
+            package = target / "node_modules" / "kinesalite" / "package.json"
+            self.kinesalite_version = json.loads(package.read_text())["version"]
+        if not self.kinesalite_dir.exists():
+            return None
+        return Kinesalite(self.kinesalite_dir, self.work).start()
+
+    # -- the disk ---------------------------------------------------------------------------
+
+    def measure_fdatasync(self) -> dict:
+        """A 200-byte append and fdatasync, 2000 times, 1 ms apart, in microseconds."""
+        path = self.work / "fdatasync.test"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        lat = []
+        for _ in range(2000):
+            os.write(fd, b"x" * 200)
+            t = time.perf_counter()
+            os.fdatasync(fd)
+            lat.append(time.perf_counter() - t)
+            time.sleep(0.001)
+        os.close(fd)
+        path.unlink()
+        lat.sort()
+
+        def q(f: float) -> float:
+            return round(lat[min(len(lat) - 1, int(f * len(lat)))] * 1e6, 1)
+
+        self.fdatasync = {"p50": q(0.5), "p99": q(0.99), "p999": q(0.999)}
+        return self.fdatasync
+
+
+class Kinesalite:
+    """kinesalite on a free loopback port, stream state changes immediate (as with spated)."""
+
+    def __init__(self, install_dir: Path, work: Path) -> None:
+        self.install_dir = install_dir
+        self.port = free_port()
+        self.log = work / f"kinesalite-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> "Kinesalite":
+        # Through its module rather than cli.js, to listen on loopback only.
+        script = (f"require('{self.install_dir}/node_modules/kinesalite')({{createStreamMs: 0, "
+                  f"deleteStreamMs: 0, updateStreamMs: 0}}).listen({self.port}, '127.0.0.1')")
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(["node", "-e", script], stdout=out,
+                                         stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kinesalite exited: {self.log.read_text()[-400:]}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("kinesalite did not start listening within 10 s")
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def machine() -> dict:
+    """The machine the figures were measured on."""
+    cpu = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kib = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip() \
+        if shutil.which("node") else "none"
+    disk = subprocess.run(["df", "-h", os.environ.get("TMPDIR", "/tmp")], capture_output=True,
+                          text=True).stdout.splitlines()[-1].split()[0]
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kib / 2**20),
+            "disk": disk, "kernel": os.uname().release, "node": node}
+
+
+def run_json(argv: list, stderr_path: Path, timeout: float | None = None) -> tuple[dict | None, str]:
+    """Runs a load tool that prints one JSON object; (the object or None, why it failed)."""
+    with open(stderr_path, "w") as err:
+        try:
+            out = subprocess.run([str(a) for a in argv], stdout=subprocess.PIPE, stderr=err,
+                                 text=True, timeout=timeout).stdout
+        except subprocess.TimeoutExpired:
+            return None, "timed out"
+    for line in reversed(out.strip().splitlines()):
+        try:
+            return json.loads(line), ""
+        except json.JSONDecodeError:
+            continue
+    tail = stderr_path.read_text().strip().splitlines()
+    return None, (tail[-1] if tail else "printed no JSON")
+
+
+def vm_hwm_mib(pid: int) -> float:
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
