@@ -47,7 +47,8 @@ constexpr spellings<scaling_type, 1> scaling_types = {
 constexpr spellings<commitment_status, 3> commitment_statuses = {
     {{commitment_status::enabled, "ENABLED"},
      {commitment_status::disabled, "DISABLED"},
-     {commitment_status::enabled_until_earliest_allowed_end, "ENABLED_UNTIL_EARLIEST_ALLOWED_END"}}};
+     {commitment_status::enabled_until_earliest_allowed_end,
+      "ENABLED_UNTIL_EARLIEST_ALLOWED_END"}}};
 
 template <class E, std::size_t N>
 std::string_view spell(const spellings<E, N>& table, E value) {
@@ -67,47 +68,24 @@ std::optional<E> lookup(const spellings<E, N>& table, std::string_view text) {
 
 }  // namespace
 
-std::string_view to_string(stream_status v) { return spell(stream_statuses, v); }
-std::string_view to_string(stream_mode v) { return spell(stream_modes, v); }
-std::string_view to_string(encryption_type v) { return spell(encryption_types, v); }
-std::string_view to_string(consumer_status v) { return spell(consumer_statuses, v); }
-std::string_view to_string(shard_filter_type v) { return spell(shard_filter_types, v); }
-std::string_view to_string(shard_iterator_type v) { return spell(shard_iterator_types, v); }
-std::string_view to_string(scaling_type v) { return spell(scaling_types, v); }
-std::string_view to_string(commitment_status v) { return spell(commitment_statuses, v); }
-
-template <>
-std::optional<stream_status> parse(std::string_view text) {
-  return lookup(stream_statuses, text);
-}
-template <>
-std::optional<stream_mode> parse(std::string_view text) {
-  return lookup(stream_modes, text);
-}
-template <>
-std::optional<encryption_type> parse(std::string_view text) {
-  return lookup(encryption_types, text);
-}
-template <>
-std::optional<consumer_status> parse(std::string_view text) {
-  return lookup(consumer_statuses, text);
-}
-template <>
-std::optional<shard_filter_type> parse(std::string_view text) {
-  return lookup(shard_filter_types, text);
-}
-template <>
-std::optional<shard_iterator_type> parse(std::string_view text) {
-  return lookup(shard_iterator_types, text);
-}
-template <>
-std::optional<scaling_type> parse(std::string_view text) {
-  return lookup(scaling_types, text);
-}
-template <>
-std::optional<commitment_status> parse(std::string_view text) {
-  return lookup(commitment_statuses, text);
-}
+// Each enumeration's two conversions, from its table.
+#define SPATE_SPELLED_AS(E, table)                \
+  std::string_view to_string(E v) {               \
+    return spell(table, v);                       \
+  }                                               \
+  template <>                                     \
+  std::optional<E> parse(std::string_view text) { \
+    return lookup(table, text);                   \
+  }
+SPATE_SPELLED_AS(stream_status, stream_statuses)
+SPATE_SPELLED_AS(stream_mode, stream_modes)
+SPATE_SPELLED_AS(encryption_type, encryption_types)
+SPATE_SPELLED_AS(consumer_status, consumer_statuses)
+SPATE_SPELLED_AS(shard_filter_type, shard_filter_types)
+SPATE_SPELLED_AS(shard_iterator_type, shard_iterator_types)
+SPATE_SPELLED_AS(scaling_type, scaling_types)
+SPATE_SPELLED_AS(commitment_status, commitment_statuses)
+#undef SPATE_SPELLED_AS
 
 std::string hash_key_midpoint(const hash_key_range& range) {
   const auto lo = parse_uint128(range.starting_hash_key);
