@@ -52,6 +52,9 @@ engine::engine(const engine_options& options, secret key)
       streams_(options.account_id),
       data_(options_, clock_, key_, streams_),
       claims_(clock_, options.account_id),
+      control_(options_, clock_, streams_, scheduler_),
+      consumers_(control_),
+      settings_(control_, consumers_),
       scheduler_(clock_, options.retention_check_ms,
                  [this](std::int64_t now) { apply_retention(now); }) {}
 
@@ -63,6 +66,7 @@ result<std::unique_ptr<engine>> engine::open(const engine_options& options) {
   std::unique_ptr<engine> e(new engine(options, std::move(key)));
   SPATE_TRY_VOID(e->fs_.create_dirs(options.data_dir + "/streams"));
   SPATE_TRY(e->catalog_, metadata::catalog::open(options.data_dir + "/catalog.db"));
+  e->control_.catalog = e->catalog_.get();
   if (options.catalog_faults) e->catalog_->set_fault_hook(options.catalog_faults);
   SPATE_TRY_VOID(e->load());
   e->scheduler_.start();
@@ -87,7 +91,8 @@ void engine::close() {
 }
 
 result<void> engine::load() {
-  SPATE_TRY(account_, catalog_->get_account_settings());
+  SPATE_TRY(auto account, catalog_->get_account_settings());
+  settings_.load(std::move(account));
   SPATE_TRY(auto records, catalog_->list_streams());
   std::vector<std::string> finish_deleting;
   for (auto& record : records) {
@@ -184,21 +189,6 @@ result<std::shared_ptr<shard_state>> engine::open_shard(const stream_state& stre
 
 // --- lookups and messages ----------------------------------------------------------------
 
-std::string engine::stream_arn(std::string_view name) const {
-  return kinesis::stream_arn(options_.region, options_.account_id, name);
-}
-
-outcome<std::string> engine::stream_name_from_arn(std::string_view arn) const {
-  const std::string prefix = stream_arn("");
-  if (arn.starts_with(prefix) && arn.size() > prefix.size()) {
-    return std::string(arn.substr(prefix.size()));
-  }
-  // An ARN of another account or region (or not a stream ARN): name what it points at.
-  const auto other = kinesis::parse_stream_arn(arn);
-  return to_failure(kinesis::stream_not_found(
-      other.name, other.account.empty() ? std::string_view(options_.account_id) : other.account));
-}
-
 std::optional<failure> engine::check_shard_limit(std::size_t open, std::size_t additional) const {
   if (auto refused = kinesis::check_shard_limit(options_.account_id, options_.region, open,
                                                 additional, options_.shard_limit)) {
@@ -217,7 +207,7 @@ failure engine::on_demand_limit() const {
 outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard_count,
                                     stream_mode mode,
                                     const std::map<std::string, std::string>& tags) {
-  std::lock_guard control(control_mu_);
+  std::lock_guard control(control_.mu);
   if (streams_.find(name))
     return to_failure(kinesis::stream_already_exists(name, options_.account_id));
   if (mode == stream_mode::on_demand) {
@@ -270,31 +260,19 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
   streams_.add(stream);
   if (record.status == stream_status::creating) {
     scheduler_.schedule(options_.create_stream_ms, [this, name] {
-      std::lock_guard control(control_mu_);
+      std::lock_guard control(control_.mu);
       auto s = streams_.find(name);
       if (!s || s->record.status != stream_status::creating) return;
       auto updated = s->record;
       updated.status = stream_status::active;
-      (void)store_record(*s, updated, "activating a stream");
+      (void)control_.store_record(*s, updated, "activating a stream");
     });
   }
   return {};
 }
 
-// Caller holds control_mu_, which every writer of a stream's record holds, so the record can
-// be read without the stream's lock. The catalog write (an fsync) happens before the lock is
-// taken; the lock is held only to publish the new record, so puts and reads of the stream
-// never wait for the disk.
-outcome<void> engine::store_record(stream_state& stream, const stream_record& updated,
-                                   std::string_view doing) {
-  if (auto r = catalog_->update_stream(updated); !r) return internal_failure(doing, r.error());
-  std::unique_lock lock(stream.mu);
-  stream.record = updated;
-  return {};
-}
-
 outcome<void> engine::delete_stream(const std::string& name, bool enforce_consumer_deletion) {
-  std::lock_guard control(control_mu_);
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto stream, streams_.find_or_fail(name));
   if (!enforce_consumer_deletion && !stream->consumers.empty()) {
     return to_failure(kinesis::stream_has_consumers(name, options_.account_id));
@@ -307,20 +285,20 @@ outcome<void> engine::delete_stream(const std::string& name, bool enforce_consum
   const bool creating = stream->record.status == stream_status::creating;
   auto updated = stream->record;
   updated.status = stream_status::deleting;
-  SPATE_TRY_VOID(store_record(*stream, updated, "deleting stream " + name));
+  SPATE_TRY_VOID(control_.store_record(*stream, updated, "deleting stream " + name));
   if (creating) {
     std::unique_lock lock(stream->mu);
     stream->deleted_while_creating = true;
   }
   scheduler_.schedule(options_.delete_stream_ms, [this, name] {
-    std::lock_guard control(control_mu_);
+    std::lock_guard control(control_.mu);
     remove_stream_now(name);
   });
   return {};
 }
 
-// Caller holds control_mu_ (or is loading). Drops the stream from the catalog first, so a crash
-// between the two steps leaves only files, which the next start removes. The stream is marked
+// Caller holds the control mutex (or is loading). Drops the stream from the catalog first, so a
+// crash between the two steps leaves only files, which the next start removes. The stream is marked
 // DELETING first, so a put that found it just before waits for nothing and is refused with
 // ResourceNotFound; the logs are closed (a sync each) outside the stream's lock.
 void engine::remove_stream_now(const std::string& name) {
@@ -355,7 +333,7 @@ std::vector<stream_record> engine::list_streams() const {
 
 outcome<void> engine::change_retention(const std::string& name, int hours,
                                        retention_change change) {
-  std::lock_guard control(control_mu_);
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto stream, streams_.find_active(name));
   const auto direction = change == retention_change::increase
                              ? kinesis::retention_direction::increase
@@ -366,12 +344,12 @@ outcome<void> engine::change_retention(const std::string& name, int hours,
   }
   auto updated = stream->record;
   updated.retention_hours = hours;
-  return store_record(*stream, updated, "changing retention");
+  return control_.store_record(*stream, updated, "changing retention");
 }
 
 outcome<void> engine::add_tags(const std::string& name,
                                const std::map<std::string, std::string>& tags) {
-  std::lock_guard control(control_mu_);
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto stream, streams_.find_or_fail(name));
   auto merged = stream->record.tags;
   for (const auto& [k, v] : tags) merged[k] = v;
@@ -386,7 +364,7 @@ outcome<void> engine::add_tags(const std::string& name,
 }
 
 outcome<void> engine::remove_tags(const std::string& name, const std::vector<std::string>& keys) {
-  std::lock_guard control(control_mu_);
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto stream, streams_.find_or_fail(name));
   if (auto r = catalog_->remove_tags(name, keys); !r) {
     return internal_failure("removing tags", r.error());
@@ -398,7 +376,7 @@ outcome<void> engine::remove_tags(const std::string& name, const std::vector<std
 
 outcome<void> engine::split_shard(const std::string& name, shard_index index, uint128 new_start) {
   const std::string shard_id = kinesis::shard_id(index);
-  std::lock_guard control(control_mu_);
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto stream, streams_.find_active(name));
   std::shared_ptr<shard_state> parent;
   {
@@ -421,7 +399,7 @@ outcome<void> engine::merge_shards(const std::string& name, shard_index index,
                                    shard_index adjacent_index) {
   const std::string shard_id = kinesis::shard_id(index);
   const std::string adjacent_id = kinesis::shard_id(adjacent_index);
-  std::lock_guard control(control_mu_);
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto stream, streams_.find_active(name));
   std::shared_ptr<shard_state> first, second;
   {
@@ -441,7 +419,7 @@ outcome<void> engine::merge_shards(const std::string& name, shard_index index,
 }
 
 outcome<std::size_t> engine::update_shard_count(const std::string& name, std::size_t target) {
-  std::lock_guard control(control_mu_);
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto stream, streams_.find_active(name));
   std::vector<shard_record> open;
   {
@@ -461,7 +439,7 @@ outcome<std::size_t> engine::update_shard_count(const std::string& name, std::si
 }
 
 outcome<void> engine::update_stream_mode(const std::string& name, stream_mode mode) {
-  std::lock_guard control(control_mu_);
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto stream, streams_.find_active(name));
   if (stream->record.mode == mode) return {};
   if (mode == stream_mode::on_demand &&
@@ -471,12 +449,12 @@ outcome<void> engine::update_stream_mode(const std::string& name, stream_mode mo
   auto updated = stream->record;
   updated.mode = mode;
   if (options_.update_stream_ms > 0) updated.status = stream_status::updating;
-  SPATE_TRY_VOID(store_record(*stream, updated, "updating stream mode"));
-  finish_update_later(name, options_.update_stream_ms);
+  SPATE_TRY_VOID(control_.store_record(*stream, updated, "updating stream mode"));
+  control_.finish_update_later(name, options_.update_stream_ms);
   return {};
 }
 
-// Caller holds control_mu_. Under the topology lock (so no append to a closing shard can slip
+// Caller holds the control mutex. Under the topology lock (so no append to a closing shard can slip
 // in between), reads the closing shards' ending positions, commits the plan to the catalog
 // and swaps the in-memory shard table: puts to the stream wait for that one catalog commit.
 // The closing logs are not synced first: an acknowledged record is already durable, and a
@@ -516,7 +494,7 @@ outcome<void> engine::apply_reshard(stream_state& stream, const reshard_plan& pl
   lock.unlock();
   // Subscribers of a closed shard read to its end and move on to its children.
   for (const auto& c : closing) stream.shards[c.index]->watchers->notify();
-  finish_update_later(stream.record.name, options_.update_stream_ms);
+  control_.finish_update_later(stream.record.name, options_.update_stream_ms);
   return {};
 }
 
@@ -528,19 +506,6 @@ void engine::discard_shards(std::vector<std::shared_ptr<shard_state>>& made,
   }
   made.clear();
   if (whole_stream_dir) (void)fs_.remove_tree(stream_dir);
-}
-
-void engine::finish_update_later(const std::string& name, std::int64_t delay_ms) {
-  if (delay_ms <= 0) return;
-  scheduler_.schedule(delay_ms, [this, name] {
-    std::lock_guard control(control_mu_);
-    auto s = streams_.find(name);
-    if (!s || s->record.status != stream_status::updating) return;
-    auto updated = s->record;
-    updated.status = stream_status::active;
-    updated.warm_current_mibs = updated.warm_target_mibs;  // a warm throughput update is done
-    (void)store_record(*s, updated, "finishing an update");
-  });
 }
 
 // --- maintenance -------------------------------------------------------------------------

@@ -4,9 +4,13 @@
 //   data_path            puts, iterators, reads, watches (the data plane)
 //   subscription_claims  SubscribeToShard's one subscription per consumer and shard
 //   scheduler            delayed state changes and retention, on the maintenance thread
-//   the control plane    here: create, delete, reshard, retention, tags, mode (engine.cc);
-//                        settings, policies, account settings (stream_settings.cc);
-//                        consumers (consumers.cc) - every catalog write, under one mutex.
+//   consumer_registry    enhanced fan-out consumers and their ARNs (consumers.h)
+//   stream_settings      encryption, monitoring, record size, warm throughput, policies and
+//                        the account's settings
+//   control_context      what the control plane shares: one mutex over every catalog write,
+//                        storing a stream's record, finishing an update
+// and the rest of the control plane here (engine.cc): create, delete, retention, tags, mode
+// and resharding, which make and close shard logs.
 // The engine owns the parts, the catalog, the group committer and the server secret. It reads
 // time only from the clock in its options, and writes shard logs only through the file system
 // in its options (the catalog and the secret are files under the data directory), so tests run
@@ -27,12 +31,15 @@
 // group committer's thread (fsync batch/always) or inline (never) and must not block.
 #pragma once
 
+#include "engine/consumers.h"
+#include "engine/control_context.h"
 #include "engine/data_path.h"
 #include "engine/resharding.h"
 #include "engine/scheduler.h"
 #include "engine/secret.h"
 #include "engine/shard_metrics.h"
 #include "engine/stream_registry.h"
+#include "engine/stream_settings.h"
 #include "engine/subscription_claims.h"
 #include "engine/types.h"
 #include "storage/group_committer.h"
@@ -71,9 +78,11 @@ class engine {
     return static_cast<std::int64_t>(stream.retention_hours) * options_.retention_hour_ms;
   }
   const secret& key() const { return key_; }
-  std::string stream_arn(std::string_view name) const;
+  std::string stream_arn(std::string_view name) const { return control_.stream_arn(name); }
   // The stream name of an ARN of this account and region, or a failure naming the ARN.
-  outcome<std::string> stream_name_from_arn(std::string_view arn) const;
+  outcome<std::string> stream_name_from_arn(std::string_view arn) const {
+    return control_.stream_name_from_arn(arn);
+  }
 
   // --- control plane -----------------------------------------------------------------------
   outcome<void> create_stream(const std::string& name, std::uint32_t shard_count,
@@ -94,50 +103,62 @@ class engine {
   outcome<std::size_t> update_shard_count(const std::string& name, std::size_t target);
   outcome<void> update_stream_mode(const std::string& name, metadata::stream_mode mode);
 
-  // --- stream settings, resource policies, account settings (stream_settings.cc) ----------
-  // Server-side encryption with a KMS key (not checked: there is no KMS), or none. The stream
-  // is UPDATING for --update-stream-ms.
-  outcome<void> start_encryption(const std::string& name, const std::string& key_id);
-  outcome<void> stop_encryption(const std::string& name);
-  // Adds (enable) or removes shard-level metrics, named as AWS does ("ALL": all seven).
+  // --- stream settings, resource policies, account settings (stream_settings.h) -----------
+  outcome<void> start_encryption(const std::string& name, const std::string& key_id) {
+    return settings_.start_encryption(name, key_id);
+  }
+  outcome<void> stop_encryption(const std::string& name) { return settings_.stop_encryption(name); }
   outcome<monitoring_change> change_enhanced_monitoring(const std::string& name,
                                                         const std::vector<std::string>& metrics,
-                                                        bool enable);
-  // 1024..10240 KiB per record; put() refuses larger records from then on.
-  outcome<void> update_max_record_size(const std::string& name, int kib);
-  // On-demand streams of an account with the minimum throughput billing commitment; returns
-  // the stream's record as changed (its warm target set; current reached once ACTIVE).
+                                                        bool enable) {
+    return settings_.change_enhanced_monitoring(name, metrics, enable);
+  }
+  outcome<void> update_max_record_size(const std::string& name, int kib) {
+    return settings_.update_max_record_size(name, kib);
+  }
   outcome<metadata::stream_record> update_warm_throughput(const std::string& name,
-                                                          std::int64_t mibs);
-  // The policy of a stream or consumer ARN. Putting validates nothing but the target; the
-  // policy text is kept as given. get_resource_policy returns nullopt when none is attached.
-  outcome<void> put_resource_policy(std::string_view arn, std::string policy);
-  outcome<std::optional<std::string>> get_resource_policy(std::string_view arn) const;
-  outcome<void> delete_resource_policy(std::string_view arn);
-  // The account's settings, a pending end of the commitment applied once it is due.
-  metadata::account_settings account_settings() const;
-  // ENABLED starts a commitment (24 h minimum) or cancels a pending end; DISABLED ends it, or
-  // before its earliest end schedules the end then (ENABLED_UNTIL_EARLIEST_ALLOWED_END).
-  outcome<metadata::account_settings> update_account_settings(bool enable);
+                                                          std::int64_t mibs) {
+    return settings_.update_warm_throughput(name, mibs);
+  }
+  outcome<void> put_resource_policy(std::string_view arn, std::string policy) {
+    return settings_.put_resource_policy(arn, std::move(policy));
+  }
+  outcome<std::optional<std::string>> get_resource_policy(std::string_view arn) const {
+    return settings_.get_resource_policy(arn);
+  }
+  outcome<void> delete_resource_policy(std::string_view arn) {
+    return settings_.delete_resource_policy(arn);
+  }
+  metadata::account_settings account_settings() const { return settings_.account_settings(); }
+  outcome<metadata::account_settings> update_account_settings(bool enable) {
+    return settings_.update_account_settings(enable);
+  }
+  void enhanced_metrics(std::vector<shard_metrics_sample>& out) const {
+    settings_.enhanced_metrics(out);
+  }
 
-  // Appends a sample per shard of every stream with enhanced monitoring (shard_metrics.h).
-  void enhanced_metrics(std::vector<shard_metrics_sample>& out) const;
-
-  // --- consumers (enhanced fan-out) --------------------------------------------------------
+  // --- consumers (enhanced fan-out, consumers.h) -------------------------------------------
   std::string consumer_arn(std::string_view stream, std::string_view name,
-                           std::int64_t created_ms) const;
-  // The key an ARN of this account and region names, or nullopt if it is not a consumer ARN.
-  std::optional<consumer_key> parse_consumer_arn(std::string_view arn) const;
+                           std::int64_t created_ms) const {
+    return consumers_.consumer_arn(stream, name, created_ms);
+  }
+  std::optional<consumer_key> parse_consumer_arn(std::string_view arn) const {
+    return consumers_.parse_consumer_arn(arn);
+  }
   outcome<metadata::consumer_record> register_consumer(const std::string& stream,
-                                                       const std::string& name);
-  outcome<metadata::consumer_record> describe_consumer(const consumer_key& key) const;
+                                                       const std::string& name) {
+    return consumers_.register_consumer(stream, name);
+  }
+  outcome<metadata::consumer_record> describe_consumer(const consumer_key& key) const {
+    return consumers_.describe(key);
+  }
   // Every consumer of a stream created in the second of `created_ms` (any time if 0).
-  outcome<std::vector<metadata::consumer_record>> list_consumers(std::string_view stream,
-                                                                 std::int64_t created_ms = 0) const;
-  outcome<void> deregister_consumer(const consumer_key& key);
-  // SubscribeToShard's rule: one subscription per consumer and shard; a second call within
-  // 5 s of the live one's start is refused (ResourceInUse), a later one supersedes it. Once a
-  // subscription ends, its consumer and shard are free at once.
+  outcome<std::vector<metadata::consumer_record>> list_consumers(
+      std::string_view stream, std::int64_t created_ms = 0) const {
+    return consumers_.list(stream, created_ms);
+  }
+  outcome<void> deregister_consumer(const consumer_key& key) { return consumers_.deregister(key); }
+  // SubscribeToShard's rule (subscription_claims.h).
   outcome<std::unique_ptr<subscription_claim>> claim_subscription(
       const metadata::consumer_record& consumer, metadata::shard_index shard) {
     return claims_.claim(consumer, shard);
@@ -191,23 +212,11 @@ class engine {
   // failed create or reshard leaves nothing behind.
   void discard_shards(std::vector<std::shared_ptr<shard_state>>& made,
                       const std::string& stream_dir, bool whole_stream_dir);
-  outcome<void> store_record(stream_state& stream, const metadata::stream_record& updated,
-                             std::string_view doing);
-  void finish_update_later(const std::string& name, std::int64_t delay_ms);
   void remove_stream_now(const std::string& name);
   void apply_retention(std::int64_t now);
   // The account's shard limit, were `additional` shards added to `open` ones.
   std::optional<failure> check_shard_limit(std::size_t open, std::size_t additional) const;
   failure on_demand_limit() const;
-  failure consumer_not_found(const consumer_key& key) const;
-  struct policy_target;
-  outcome<policy_target> find_policy_target(std::string_view arn) const;
-  // A change of a stream's settings that makes it UPDATING for --update-stream-ms.
-  outcome<void> update_settings(const std::string& name, std::string_view doing,
-                                const std::function<void(metadata::stream_record&)>& change);
-  enum class consumer_step { activate, start_deleting, remove };
-  void finish_consumer_later(const metadata::consumer_record& which, consumer_step step);
-  void apply_consumer_transition(const metadata::consumer_record& which, consumer_step step);
 
   const engine_options options_;
   const clock& clock_;  // options_.time, or the machine's
@@ -217,16 +226,15 @@ class engine {
   storage::group_committer committer_;  // after fs_: must be destroyed before it
   std::unique_ptr<metadata::catalog> catalog_;
 
-  std::mutex control_mu_;             // serialises control-plane changes and catalog writes
-  std::int64_t last_created_ms_ = 0;  // guarded by control_mu_
+  std::int64_t last_created_ms_ = 0;  // guarded by control_.mu
 
   // The parts with one job each (their headers say what they own).
   stream_registry streams_;
   data_path data_;
   subscription_claims claims_;
-
-  mutable std::mutex account_mu_;  // guards account_ (written under control_mu_ too)
-  metadata::account_settings account_;
+  control_context control_;  // the control plane's mutex and shared steps
+  consumer_registry consumers_;
+  stream_settings settings_;
 
   // Last: its thread runs tasks that use everything above, so it stops first.
   scheduler scheduler_;

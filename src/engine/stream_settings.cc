@@ -1,15 +1,16 @@
-// stream_settings: the settings of a stream that no data path decides on its own (server-side
-// encryption, enhanced monitoring, maximum record size, warm throughput), resource policies of
-// streams and consumers, and the account's settings (the minimum throughput billing
-// commitment). All are control-plane changes: serialised by control_mu_, written to the
-// catalog before they are published.
-#include "common/clock.h"
-#include "engine/engine.h"
+// Stream settings, resource policies and account settings (stream_settings.h).
+#include "engine/stream_settings.h"
+
+#include "engine/consumers.h"
+#include "engine/control_context.h"
+#include "engine/stream_registry.h"
 #include "engine/stream_state.h"
+#include "kinesis/limits.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 namespace spate::engine {
 namespace {
@@ -44,37 +45,43 @@ std::vector<std::string> metric_names(const std::array<bool, shard_metric_count>
 
 }  // namespace
 
-outcome<void> engine::update_settings(const std::string& name, std::string_view doing,
+void stream_settings::load(metadata::account_settings account) {
+  std::lock_guard lock(account_mu_);
+  account_ = std::move(account);
+}
+
+outcome<void> stream_settings::update(const std::string& name, std::string_view doing,
                                       const std::function<void(stream_record&)>& change) {
-  SPATE_TRY(auto stream, streams_.find_active(name));
+  SPATE_TRY(auto stream, control_.streams.find_active(name));
   auto updated = stream->record;
   change(updated);
-  if (options_.update_stream_ms > 0) updated.status = stream_status::updating;
-  SPATE_TRY_VOID(store_record(*stream, updated, doing));
-  finish_update_later(name, options_.update_stream_ms);
+  if (control_.options.update_stream_ms > 0) updated.status = stream_status::updating;
+  SPATE_TRY_VOID(control_.store_record(*stream, updated, doing));
+  control_.finish_update_later(name, control_.options.update_stream_ms);
   return {};
 }
 
-outcome<void> engine::start_encryption(const std::string& name, const std::string& key_id) {
-  std::lock_guard control(control_mu_);
-  return update_settings(name, "starting encryption", [&](stream_record& r) {
+outcome<void> stream_settings::start_encryption(const std::string& name,
+                                                const std::string& key_id) {
+  std::lock_guard control(control_.mu);
+  return update(name, "starting encryption", [&](stream_record& r) {
     r.encryption_type = "KMS";
     r.kms_key_id = key_id;
   });
 }
 
-outcome<void> engine::stop_encryption(const std::string& name) {
-  std::lock_guard control(control_mu_);
-  return update_settings(name, "stopping encryption", [](stream_record& r) {
+outcome<void> stream_settings::stop_encryption(const std::string& name) {
+  std::lock_guard control(control_.mu);
+  return update(name, "stopping encryption", [](stream_record& r) {
     r.encryption_type = "NONE";
     r.kms_key_id.clear();
   });
 }
 
-outcome<monitoring_change> engine::change_enhanced_monitoring(
+outcome<monitoring_change> stream_settings::change_enhanced_monitoring(
     const std::string& name, const std::vector<std::string>& metrics, bool enable) {
-  std::lock_guard control(control_mu_);
-  SPATE_TRY(auto stream, streams_.find_active(name));
+  std::lock_guard control(control_.mu);
+  SPATE_TRY(auto stream, control_.streams.find_active(name));
   std::array<bool, shard_metric_count> current{}, requested{};
   if (!metric_flags(stream->record.shard_level_metrics, current) ||
       !metric_flags(metrics, requested)) {
@@ -88,46 +95,47 @@ outcome<monitoring_change> engine::change_enhanced_monitoring(
   if (desired != current) {
     auto updated = stream->record;
     updated.shard_level_metrics = out.desired;
-    SPATE_TRY_VOID(store_record(*stream, updated, "changing enhanced monitoring"));
+    SPATE_TRY_VOID(control_.store_record(*stream, updated, "changing enhanced monitoring"));
   }
   return out;
 }
 
-outcome<void> engine::update_max_record_size(const std::string& name, int kib) {
+outcome<void> stream_settings::update_max_record_size(const std::string& name, int kib) {
   if (kib < kinesis::min_record_size_kib || kib > kinesis::max_record_size_kib) {
     return failure{failure_kind::invalid_argument,
                    fmt::format("MaxRecordSizeInKiB must be between {} and {}.",
                                kinesis::min_record_size_kib, kinesis::max_record_size_kib)};
   }
-  std::lock_guard control(control_mu_);
-  return update_settings(name, "updating the maximum record size",
-                         [kib](stream_record& r) { r.max_record_size_kib = kib; });
+  std::lock_guard control(control_.mu);
+  return update(name, "updating the maximum record size",
+                [kib](stream_record& r) { r.max_record_size_kib = kib; });
 }
 
-outcome<stream_record> engine::update_warm_throughput(const std::string& name, std::int64_t mibs) {
-  std::lock_guard control(control_mu_);
-  SPATE_TRY(auto stream, streams_.find_active(name));
+outcome<stream_record> stream_settings::update_warm_throughput(const std::string& name,
+                                                               std::int64_t mibs) {
+  std::lock_guard control(control_.mu);
+  SPATE_TRY(auto stream, control_.streams.find_active(name));
   if (stream->record.mode != stream_mode::on_demand) {
     return failure{failure_kind::invalid_argument,
                    fmt::format("Warm throughput can only be configured for streams in ON_DEMAND "
                                "mode. Stream {} under account {} is in {} mode.",
-                               name, options_.account_id, to_string(stream->record.mode))};
+                               name, control_.options.account_id, to_string(stream->record.mode))};
   }
   if (account_settings().commitment_status == "DISABLED") {
     return failure{failure_kind::invalid_argument,
                    fmt::format("Warm throughput requires the minimum throughput billing "
                                "commitment to be enabled for account {}.",
-                               options_.account_id)};
+                               control_.options.account_id)};
   }
   if (mibs > max_warm_throughput_mibs) {
     return failure{failure_kind::limit_exceeded,
                    fmt::format("Requested warm throughput of {} MiBps for stream {} under "
                                "account {} exceeds the limit of {} MiBps.",
-                               mibs, name, options_.account_id, max_warm_throughput_mibs)};
+                               mibs, name, control_.options.account_id, max_warm_throughput_mibs)};
   }
-  SPATE_TRY_VOID(update_settings(name, "updating warm throughput", [&](stream_record& r) {
+  SPATE_TRY_VOID(update(name, "updating warm throughput", [&](stream_record& r) {
     r.warm_target_mibs = mibs;
-    if (options_.update_stream_ms <= 0) r.warm_current_mibs = mibs;  // done at once
+    if (control_.options.update_stream_ms <= 0) r.warm_current_mibs = mibs;  // done at once
   }));
   std::shared_lock lock(stream->mu);
   return stream->record;
@@ -135,21 +143,22 @@ outcome<stream_record> engine::update_warm_throughput(const std::string& name, s
 
 // --- resource policies ---------------------------------------------------------------------
 
-struct engine::policy_target {
+struct stream_settings::policy_target {
   std::shared_ptr<stream_state> stream;
   std::string arn;       // canonical: the stream's or consumer's own ARN
   std::string consumer;  // empty for the stream
 };
 
-outcome<engine::policy_target> engine::find_policy_target(std::string_view arn) const {
-  if (auto key = parse_consumer_arn(arn)) {
-    SPATE_TRY(auto consumer, describe_consumer(*key));
-    auto stream = streams_.find(key->stream);
-    if (!stream) return consumer_not_found(*key);
+outcome<stream_settings::policy_target> stream_settings::find_policy_target(
+    std::string_view arn) const {
+  if (auto key = consumers_.parse_consumer_arn(arn)) {
+    SPATE_TRY(auto consumer, consumers_.describe(*key));
+    auto stream = control_.streams.find(key->stream);
+    if (!stream) return consumers_.not_found(*key);
     return policy_target{std::move(stream), consumer.arn, consumer.name};
   }
-  SPATE_TRY(auto name, stream_name_from_arn(arn));
-  SPATE_TRY(auto stream, streams_.find_or_fail(name));
+  SPATE_TRY(auto name, control_.stream_name_from_arn(arn));
+  SPATE_TRY(auto stream, control_.streams.find_or_fail(name));
   std::string own;
   {
     std::shared_lock lock(stream->mu);
@@ -158,11 +167,11 @@ outcome<engine::policy_target> engine::find_policy_target(std::string_view arn) 
   return policy_target{std::move(stream), std::move(own), {}};
 }
 
-outcome<void> engine::put_resource_policy(std::string_view arn, std::string policy) {
-  std::lock_guard control(control_mu_);
+outcome<void> stream_settings::put_resource_policy(std::string_view arn, std::string policy) {
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto target, find_policy_target(arn));
-  if (auto r =
-          catalog_->put_policy({target.arn, target.stream->record.name, target.consumer, policy});
+  if (auto r = control_.catalog->put_policy(
+          {target.arn, target.stream->record.name, target.consumer, policy});
       !r) {
     return internal_failure("putting a resource policy", r.error());
   }
@@ -171,7 +180,8 @@ outcome<void> engine::put_resource_policy(std::string_view arn, std::string poli
   return {};
 }
 
-outcome<std::optional<std::string>> engine::get_resource_policy(std::string_view arn) const {
+outcome<std::optional<std::string>> stream_settings::get_resource_policy(
+    std::string_view arn) const {
   SPATE_TRY(auto target, find_policy_target(arn));
   std::shared_lock lock(target.stream->mu);
   auto it = target.stream->policies.find(target.arn);
@@ -179,14 +189,14 @@ outcome<std::optional<std::string>> engine::get_resource_policy(std::string_view
   return std::optional<std::string>(it->second);
 }
 
-outcome<void> engine::delete_resource_policy(std::string_view arn) {
-  std::lock_guard control(control_mu_);
+outcome<void> stream_settings::delete_resource_policy(std::string_view arn) {
+  std::lock_guard control(control_.mu);
   SPATE_TRY(auto target, find_policy_target(arn));
   if (!target.stream->policies.contains(target.arn)) {
     return failure{failure_kind::resource_not_found,
                    fmt::format("No resource policy found for resource ARN {}.", arn)};
   }
-  if (auto r = catalog_->delete_policy(target.arn); !r) {
+  if (auto r = control_.catalog->delete_policy(target.arn); !r) {
     return internal_failure("deleting a resource policy", r.error());
   }
   std::unique_lock lock(target.stream->mu);
@@ -196,21 +206,21 @@ outcome<void> engine::delete_resource_policy(std::string_view arn) {
 
 // --- account settings ----------------------------------------------------------------------
 
-metadata::account_settings engine::account_settings() const {
+metadata::account_settings stream_settings::account_settings() const {
   std::lock_guard lock(account_mu_);
   auto a = account_;
   if (a.commitment_status == "ENABLED_UNTIL_EARLIEST_ALLOWED_END" &&
-      clock_.wall_ms() >= a.earliest_end_ms) {
+      control_.time.wall_ms() >= a.earliest_end_ms) {
     a.commitment_status = "DISABLED";
     a.ended_ms = a.earliest_end_ms;
   }
   return a;
 }
 
-outcome<metadata::account_settings> engine::update_account_settings(bool enable) {
-  std::lock_guard control(control_mu_);
+outcome<metadata::account_settings> stream_settings::update_account_settings(bool enable) {
+  std::lock_guard control(control_.mu);
   auto a = account_settings();
-  const std::int64_t now = clock_.wall_ms();
+  const std::int64_t now = control_.time.wall_ms();
   if (enable) {
     if (a.commitment_status == "DISABLED") {
       a = {"ENABLED", now, 0, now + min_commitment_ms};
@@ -226,7 +236,7 @@ outcome<metadata::account_settings> engine::update_account_settings(bool enable)
       a.ended_ms = now;
     }
   }
-  if (auto r = catalog_->put_account_settings(a); !r) {
+  if (auto r = control_.catalog->put_account_settings(a); !r) {
     return internal_failure("updating account settings", r.error());
   }
   std::lock_guard lock(account_mu_);
@@ -236,8 +246,8 @@ outcome<metadata::account_settings> engine::update_account_settings(bool enable)
 
 // --- enhanced monitoring's samples ---------------------------------------------------------
 
-void engine::enhanced_metrics(std::vector<shard_metrics_sample>& out) const {
-  for (const auto& stream : streams_.all()) {
+void stream_settings::enhanced_metrics(std::vector<shard_metrics_sample>& out) const {
+  for (const auto& stream : control_.streams.all()) {
     std::shared_lock topology(stream->mu);
     if (stream->record.shard_level_metrics.empty()) continue;
     std::array<bool, shard_metric_count> enabled{};

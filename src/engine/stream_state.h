@@ -80,7 +80,7 @@ struct stream_state {
   // Registered consumers by name; guarded by mu, changed only under the engine's control mutex.
   std::map<std::string, metadata::consumer_record, std::less<>> consumers;
   // Resource policies by ARN (the stream's, its consumers'); guarded by mu, changed only under
-  // the engine's control_mu_.
+  // the control mutex (control_context.h).
   std::map<std::string, std::string, std::less<>> policies;
   // Deleted while CREATING: it describes with no shards until it is gone, as AWS's does (not
   // persisted: a restart finishes every DELETING stream). Guarded by mu.

@@ -1,0 +1,49 @@
+// The control plane's shared steps: ARNs, storing a stream's record, finishing an update.
+#include "engine/control_context.h"
+
+#include "engine/scheduler.h"
+#include "engine/stream_registry.h"
+#include "engine/stream_state.h"
+#include "kinesis/errors.h"
+#include "kinesis/identifiers.h"
+
+namespace spate::engine {
+
+std::string control_context::stream_arn(std::string_view name) const {
+  return kinesis::stream_arn(options.region, options.account_id, name);
+}
+
+outcome<std::string> control_context::stream_name_from_arn(std::string_view arn) const {
+  const std::string prefix = stream_arn("");
+  if (arn.starts_with(prefix) && arn.size() > prefix.size()) {
+    return std::string(arn.substr(prefix.size()));
+  }
+  // An ARN of another account or region (or not a stream ARN): name what it points at.
+  const auto other = kinesis::parse_stream_arn(arn);
+  return to_failure(kinesis::stream_not_found(
+      other.name, other.account.empty() ? std::string_view(options.account_id) : other.account));
+}
+
+outcome<void> control_context::store_record(stream_state& stream,
+                                            const metadata::stream_record& updated,
+                                            std::string_view doing) {
+  if (auto r = catalog->update_stream(updated); !r) return internal_failure(doing, r.error());
+  std::unique_lock lock(stream.mu);
+  stream.record = updated;
+  return {};
+}
+
+void control_context::finish_update_later(const std::string& name, std::int64_t delay_ms) {
+  if (delay_ms <= 0) return;
+  tasks.schedule(delay_ms, [this, name] {
+    std::lock_guard control(mu);
+    auto s = streams.find(name);
+    if (!s || s->record.status != metadata::stream_status::updating) return;
+    auto updated = s->record;
+    updated.status = metadata::stream_status::active;
+    updated.warm_current_mibs = updated.warm_target_mibs;  // a warm throughput update is done
+    (void)store_record(*s, updated, "finishing an update");
+  });
+}
+
+}  // namespace spate::engine

@@ -1,0 +1,47 @@
+// control_context: what every part of the engine's control plane shares - the one mutex that
+// serialises control-plane changes and catalog writes, the catalog, the stream registry, the
+// scheduler, and the steps a change of a stream's record takes (write the catalog, then
+// publish; come back to ACTIVE after --update-stream-ms).
+//
+// Owned by the engine; the consumer registry and the stream settings hold a reference. Threads:
+// the control thread and the maintenance thread; `mu` makes their changes one at a time.
+#pragma once
+
+#include "engine/types.h"
+
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace spate::engine {
+
+class scheduler;
+class stream_registry;
+struct stream_state;
+
+struct control_context {
+  control_context(const engine_options& options, const clock& time, stream_registry& streams,
+                  scheduler& tasks)
+      : options(options), time(time), streams(streams), tasks(tasks) {}
+
+  std::mutex mu;  // held by every control-plane change, and while it writes the catalog
+  const engine_options& options;
+  const clock& time;
+  stream_registry& streams;
+  scheduler& tasks;
+  metadata::catalog* catalog = nullptr;  // set once the engine has opened it
+
+  std::string stream_arn(std::string_view name) const;
+  // The stream name of an ARN of this account and region, or a failure naming the ARN.
+  outcome<std::string> stream_name_from_arn(std::string_view arn) const;
+
+  // Caller holds `mu`, which every writer of a stream's record holds, so the record can be
+  // read without the stream's lock. The catalog write (an fsync) happens before the lock is
+  // taken; the lock is held only to publish, so puts and reads never wait for the disk.
+  outcome<void> store_record(stream_state& stream, const metadata::stream_record& updated,
+                             std::string_view doing);
+  // After `delay_ms`, an UPDATING stream becomes ACTIVE (and reaches its warm throughput).
+  void finish_update_later(const std::string& name, std::int64_t delay_ms);
+};
+
+}  // namespace spate::engine
