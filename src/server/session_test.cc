@@ -26,8 +26,12 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <future>
 #include <memory>
+#include <nghttp2/nghttp2.h>
 #include <string>
 #include <sys/socket.h>
 #include <thread>
@@ -90,8 +94,15 @@ class SessionTest : public ::testing::Test {
   }
 
   // A blocking client connection; reads give up after 10 s instead of hanging the test.
-  std::unique_ptr<tcp::socket> connect() {
+  // `receive_buffer` > 0: the socket's receive buffer, set before connecting so the window the
+  // client advertises stays that small (a peer that reads slowly, or not at all).
+  std::unique_ptr<tcp::socket> connect(int receive_buffer = 0) {
     auto client = std::make_unique<tcp::socket>(client_ioc_);
+    client->open(tcp::v4());
+    if (receive_buffer > 0) {
+      ::setsockopt(client->native_handle(), SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+                   sizeof receive_buffer);
+    }
     client->connect(acceptor_.local_endpoint());
     client->set_option(tcp::no_delay(true));
     timeval tv{10, 0};
@@ -233,9 +244,7 @@ TEST_F(SessionTest, APeerThatStopsReadingIsCutOffAndItsAnswersFreed) {
   ASSERT_TRUE(it);
   const std::string get =
       kinesis_request("GetRecords", fmt::format(R"({{"ShardIterator":"{}"}})", *it));
-  auto client = connect();
-  const int small = 4096;
-  ::setsockopt(client->native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  auto client = connect(4096);
   std::string many;
   for (int i = 0; i < 8; ++i) many += get;
   net::write(*client, net::buffer(many));
@@ -290,6 +299,42 @@ TEST_F(SessionTest, AWebSocketSubscriberLeavingAtAnyStepLeavesNothingBehind) {
   EXPECT_TRUE(quiet());
 }
 
+TEST_F(SessionTest, AWebSocketSubscriberThatStopsReadingIsClosedAndItsBufferFreed) {
+  limits_.subscribers.buffer_bytes = 256u << 10;
+  limits_.subscribers.lag_grace = 200ms;
+  auto client = connect(4096);
+  // At LATEST: a live subscriber, which must keep up (one catching up reads at its own pace).
+  std::string live = websocket_upgrade;
+  live.replace(live.find("TRIM_HORIZON"), std::strlen("TRIM_HORIZON"), "LATEST");
+  net::write(*client, net::buffer(live));
+  beast::flat_buffer buffer;
+  http::response<http::empty_body> switching;
+  http::read(*client, buffer, switching);
+  ASSERT_EQ(switching.result(), http::status::switching_protocols);
+  // Records keep coming and the client reads none: once the socket buffers and the
+  // subscriber's own are full for longer than the grace, the subscriber is closed.
+  const std::string data(64u << 10, 'w');
+  auto put_one = [&] {
+    storage::record_input record{"k", std::nullopt, data};
+    std::promise<void> stored;
+    EXPECT_TRUE(
+        engine_->put("s", std::span(&record, 1),
+                     [&](std::vector<engine::put_result>&, std::uint32_t) { stored.set_value(); }));
+    stored.get_future().get();
+  };
+  std::size_t peak = 0;
+  EXPECT_TRUE(testutil::eventually([&] {
+    put_one();
+    peak = std::max(peak, memory_.subscribers.used());
+    return !sessions_.any_alive();
+  }));
+  // Never more than its buffer, plus the room it reserves for the next message before pulling.
+  EXPECT_GT(peak, 0u);
+  EXPECT_LE(peak, limits_.subscribers.buffer_bytes + max_pushed_message_bytes);
+  EXPECT_TRUE(quiet());
+  hang_up(*client, true);
+}
+
 // ---- HTTP/2 (h2c) ----------------------------------------------------------------------------
 
 TEST_F(SessionTest, AnHttp2PeerLeavingAtAnyByteOfItsPrefaceLeavesNothingBehind) {
@@ -319,6 +364,99 @@ TEST_F(SessionTest, AnHttp2PeerLeavingAtAnyByteOfItsPrefaceLeavesNothingBehind) 
   ASSERT_GE(at, 9u);
   EXPECT_EQ(got[at - 6], '\x06');  // a PING frame
   EXPECT_EQ(got[at - 5], '\x01');  // with the ACK flag
+  hang_up(*client, false);
+  EXPECT_TRUE(quiet());
+}
+
+// An h2c client built on nghttp2 (the library the server's session uses): the request's frames
+// are written a byte at a time, the answer is read back through the same library.
+TEST_F(SessionTest, AnHttp2RequestArrivingAByteAtATimeIsAnswered) {
+  struct exchange {
+    std::string body = R"({"StreamName":"s","PartitionKey":"k","Data":"aDI="})";
+    std::size_t sent = 0;
+    int status = 0;
+    std::string answer;
+    bool closed = false;
+  } x;
+  nghttp2_session_callbacks* callbacks = nullptr;
+  ASSERT_EQ(nghttp2_session_callbacks_new(&callbacks), 0);
+  nghttp2_session_callbacks_set_on_header_callback(
+      callbacks, [](nghttp2_session*, const nghttp2_frame*, const uint8_t* name, size_t namelen,
+                    const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+        if (std::string_view(reinterpret_cast<const char*>(name), namelen) == ":status") {
+          static_cast<exchange*>(user)->status =
+              std::stoi(std::string(reinterpret_cast<const char*>(value), valuelen));
+        }
+        return 0;
+      });
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
+      callbacks,
+      [](nghttp2_session*, uint8_t, int32_t, const uint8_t* data, size_t len, void* user) {
+        static_cast<exchange*>(user)->answer.append(reinterpret_cast<const char*>(data), len);
+        return 0;
+      });
+  nghttp2_session_callbacks_set_on_stream_close_callback(
+      callbacks, [](nghttp2_session*, int32_t, uint32_t, void* user) {
+        static_cast<exchange*>(user)->closed = true;
+        return 0;
+      });
+  nghttp2_session* session = nullptr;
+  ASSERT_EQ(nghttp2_session_client_new(&session, callbacks, &x), 0);
+  nghttp2_session_callbacks_del(callbacks);
+  ASSERT_EQ(nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0), 0);
+  auto header = [](const char* name, const std::string& value) {
+    return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name)),
+                      reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())),
+                      std::strlen(name), value.size(), NGHTTP2_NV_FLAG_NONE};
+  };
+  const std::string post = "POST", path = "/", scheme = "http", authority = "127.0.0.1",
+                    type = "application/x-amz-json-1.1", target = "Kinesis_20131202.PutRecord",
+                    length = std::to_string(x.body.size());
+  const nghttp2_nv headers[] = {header(":method", post),         header(":path", path),
+                                header(":scheme", scheme),       header(":authority", authority),
+                                header("content-type", type),    header("x-amz-target", target),
+                                header("content-length", length)};
+  nghttp2_data_provider body{};
+  body.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+                          nghttp2_data_source*, void* user) -> ssize_t {
+    auto* ex = static_cast<exchange*>(user);
+    const std::size_t n = std::min(length, ex->body.size() - ex->sent);
+    std::memcpy(buf, ex->body.data() + ex->sent, n);
+    ex->sent += n;
+    if (ex->sent == ex->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return static_cast<ssize_t>(n);
+  };
+  ASSERT_GT(nghttp2_submit_request(session, nullptr, headers, std::size(headers), &body, nullptr),
+            0);
+  std::string request;  // nghttp2's client session writes the preface itself
+  for (;;) {
+    const uint8_t* out = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(session, &out);
+    ASSERT_GE(n, 0);
+    if (n == 0) break;
+    request.append(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+  }
+  auto client = connect();
+  for (char c : request) {
+    net::write(*client, net::buffer(&c, 1));
+    std::this_thread::sleep_for(100us);  // separate segments, so the session reads in pieces
+  }
+  char chunk[4096];
+  while (!x.closed) {
+    beast::error_code ec;
+    const std::size_t n = client->read_some(net::buffer(chunk), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_GE(nghttp2_session_mem_recv(session, reinterpret_cast<const uint8_t*>(chunk), n), 0);
+    for (;;) {  // SETTINGS acknowledgements and window updates the library owes
+      const uint8_t* out = nullptr;
+      const ssize_t m = nghttp2_session_mem_send(session, &out);
+      if (m <= 0) break;
+      net::write(*client, net::buffer(out, static_cast<std::size_t>(m)));
+    }
+  }
+  nghttp2_session_del(session);
+  EXPECT_EQ(x.status, 200) << x.answer;
+  EXPECT_NE(x.answer.find("\"SequenceNumber\""), std::string::npos) << x.answer;
   hang_up(*client, false);
   EXPECT_TRUE(quiet());
 }
