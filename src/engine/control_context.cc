@@ -6,6 +6,7 @@
 #include "engine/stream_state.h"
 #include "kinesis/errors.h"
 #include "kinesis/identifiers.h"
+#include "kinesis/rules.h"
 
 namespace spate::engine {
 
@@ -22,6 +23,20 @@ outcome<std::string> control_context::stream_name_from_arn(std::string_view arn)
   const auto other = kinesis::parse_stream_arn(arn);
   return to_failure(kinesis::stream_not_found(
       other.name, other.account.empty() ? std::string_view(options.account_id) : other.account));
+}
+
+std::optional<failure> control_context::check_shard_limit(std::size_t open,
+                                                          std::size_t additional) const {
+  if (auto refused = kinesis::check_shard_limit(options.account_id, options.region, open,
+                                                additional, options.shard_limit)) {
+    return to_failure(std::move(*refused));
+  }
+  return std::nullopt;
+}
+
+failure control_context::on_demand_limit() const {
+  return to_failure(kinesis::on_demand_stream_limit_exceeded(options.on_demand_stream_limit,
+                                                             options.account_id, options.region));
 }
 
 outcome<void> control_context::store_record(stream_state& stream,

@@ -10,6 +10,7 @@
 #include "engine/types.h"
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,10 @@ struct control_context {
   std::string stream_arn(std::string_view name) const;
   // The stream name of an ARN of this account and region, or a failure naming the ARN.
   outcome<std::string> stream_name_from_arn(std::string_view arn) const;
+  // The account's shard limit, were `additional` shards added to `open` ones.
+  std::optional<failure> check_shard_limit(std::size_t open, std::size_t additional) const;
+  // The refusal of one more ON_DEMAND stream than the account may have.
+  failure on_demand_limit() const;
 
   // Caller holds `mu`, which every writer of a stream's record holds, so the record can be
   // read without the stream's lock. The catalog write (an fsync) happens before the lock is

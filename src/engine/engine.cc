@@ -1,5 +1,5 @@
-// engine: opening and closing, loading from the catalog, and the control plane - stream
-// lifecycle, retention, tags, mode and resharding.
+// engine: opening and closing, loading from the catalog, and the stream lifecycle - create,
+// delete, describe, list, retention, tags and mode; the rest is delegated to the parts.
 #include "engine/engine.h"
 
 #include "common/assert.h"
@@ -55,6 +55,8 @@ engine::engine(const engine_options& options, secret key)
       control_(options_, clock_, streams_, scheduler_),
       consumers_(control_),
       settings_(control_, consumers_),
+      shard_logs_(options_, fs_, committer_),
+      resharder_(control_, shard_logs_),
       scheduler_(clock_, options.retention_check_ms,
                  [this](std::int64_t now) { apply_retention(now); }) {}
 
@@ -101,7 +103,7 @@ result<void> engine::load() {
     stream->dir = options_.data_dir + "/streams/" + stream_dir_name(record);
     SPATE_TRY(auto shards, catalog_->list_shards(record.name));
     for (const auto& shard : shards) {
-      SPATE_TRY(auto state, open_shard(*stream, shard));
+      SPATE_TRY(auto state, shard_logs_.open(*stream, shard));
       SPATE_ASSERT(shard.index == stream->shards.size(), "shard indexes are not dense");
       stream->shards.push_back(std::move(state));
     }
@@ -169,38 +171,7 @@ result<void> engine::load() {
   return {};
 }
 
-result<std::shared_ptr<shard_state>> engine::open_shard(const stream_state& stream,
-                                                        const shard_record& record) {
-  auto state = std::make_shared<shard_state>();
-  state->record = record;
-  state->id = kinesis::shard_id(record.index);
-  storage::shard_log_options log_options;
-  log_options.segment_size = options_.segment_size;
-  const std::string dir = stream.dir + "/" + state->id;
-  SPATE_TRY(state->log,
-            storage::shard_log::open(
-                fs_, dir, log_options, committer_, [](const storage::corruption_report& r) {
-                  log::error("corruption in {} at offset {}: {} (intact frames resume at {})",
-                             r.path, r.offset, r.reason, r.resumes_at);
-                }));
-  state->durable_end.store(state->log->next_position());  // recovered records are on disk
-  return state;
-}
-
 // --- lookups and messages ----------------------------------------------------------------
-
-std::optional<failure> engine::check_shard_limit(std::size_t open, std::size_t additional) const {
-  if (auto refused = kinesis::check_shard_limit(options_.account_id, options_.region, open,
-                                                additional, options_.shard_limit)) {
-    return to_failure(std::move(*refused));
-  }
-  return std::nullopt;
-}
-
-failure engine::on_demand_limit() const {
-  return to_failure(kinesis::on_demand_stream_limit_exceeded(options_.on_demand_stream_limit,
-                                                             options_.account_id, options_.region));
-}
 
 // --- control plane -----------------------------------------------------------------------
 
@@ -212,9 +183,10 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
     return to_failure(kinesis::stream_already_exists(name, options_.account_id));
   if (mode == stream_mode::on_demand) {
     if (shard_count == 0) shard_count = kinesis::on_demand_initial_shards;
-    if (on_demand_stream_count() + 1 > options_.on_demand_stream_limit) return on_demand_limit();
+    if (on_demand_stream_count() + 1 > options_.on_demand_stream_limit)
+      return control_.on_demand_limit();
   }
-  if (auto refused = check_shard_limit(open_shard_count(), shard_count)) return *refused;
+  if (auto refused = control_.check_shard_limit(open_shard_count(), shard_count)) return *refused;
 
   auto stream = std::make_shared<stream_state>();
   stream_record& record = stream->record;
@@ -245,15 +217,15 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
   // failure at either step removes what was made, so the name stays free and a restart finds
   // nothing (a crash between the two leaves only files, which the next start removes).
   for (const auto& shard : shards) {
-    auto state = open_shard(*stream, shard);
+    auto state = shard_logs_.open(*stream, shard);
     if (!state) {
-      discard_shards(stream->shards, stream->dir, true);
+      shard_logs_.discard(stream->shards, stream->dir, true);
       return internal_failure("creating shard log", state.error());
     }
     stream->shards.push_back(std::move(*state));
   }
   if (auto r = catalog_->create_stream(record, shards); !r) {
-    discard_shards(stream->shards, stream->dir, true);
+    shard_logs_.discard(stream->shards, stream->dir, true);
     return internal_failure("creating stream " + name, r.error());
   }
   stream->rebuild_routing();
@@ -374,77 +346,13 @@ outcome<void> engine::remove_tags(const std::string& name, const std::vector<std
   return {};
 }
 
-outcome<void> engine::split_shard(const std::string& name, shard_index index, uint128 new_start) {
-  const std::string shard_id = kinesis::shard_id(index);
-  std::lock_guard control(control_.mu);
-  SPATE_TRY(auto stream, streams_.find_active(name));
-  std::shared_ptr<shard_state> parent;
-  {
-    std::shared_lock lock(stream->mu);
-    parent = stream->find_shard(index);
-  }
-  if (!parent) return streams_.shard_not_found(index, name);
-  if (auto refused = check_shard_limit(open_shard_count(), 1)) return *refused;
-  if (auto refused = kinesis::check_split(
-          {name, options_.account_id}, {shard_id, parent->record.range, parent->record.is_open()},
-          new_start)) {
-    return to_failure(std::move(*refused));
-  }
-  const auto plan =
-      plan_split(parent->record, new_start, stream->record.next_shard_index, clock_.wall_ms());
-  return apply_reshard(*stream, plan);
-}
-
-outcome<void> engine::merge_shards(const std::string& name, shard_index index,
-                                   shard_index adjacent_index) {
-  const std::string shard_id = kinesis::shard_id(index);
-  const std::string adjacent_id = kinesis::shard_id(adjacent_index);
-  std::lock_guard control(control_.mu);
-  SPATE_TRY(auto stream, streams_.find_active(name));
-  std::shared_ptr<shard_state> first, second;
-  {
-    std::shared_lock lock(stream->mu);
-    first = stream->find_shard(index);
-    second = stream->find_shard(adjacent_index);
-  }
-  if (!first || !second) return streams_.shard_not_found(first ? adjacent_index : index, name);
-  if (auto refused = kinesis::check_merge(
-          {name, options_.account_id}, {shard_id, first->record.range, first->record.is_open()},
-          {adjacent_id, second->record.range, second->record.is_open()})) {
-    return to_failure(std::move(*refused));
-  }
-  const auto plan =
-      plan_merge(first->record, second->record, stream->record.next_shard_index, clock_.wall_ms());
-  return apply_reshard(*stream, plan);
-}
-
-outcome<std::size_t> engine::update_shard_count(const std::string& name, std::size_t target) {
-  std::lock_guard control(control_.mu);
-  SPATE_TRY(auto stream, streams_.find_active(name));
-  std::vector<shard_record> open;
-  {
-    std::shared_lock lock(stream->mu);
-    for (const auto* s : stream->routing) open.push_back(s->record);
-  }
-  const std::size_t current = open.size();
-  if (auto refused =
-          kinesis::check_shard_count(current, target, open_shard_count(), options_.shard_limit)) {
-    return to_failure(std::move(*refused));
-  }
-  if (target == current) return current;
-  const auto plan = plan_uniform_scaling(std::move(open), target, stream->record.next_shard_index,
-                                         clock_.wall_ms());
-  SPATE_TRY_VOID(apply_reshard(*stream, plan));
-  return current;
-}
-
 outcome<void> engine::update_stream_mode(const std::string& name, stream_mode mode) {
   std::lock_guard control(control_.mu);
   SPATE_TRY(auto stream, streams_.find_active(name));
   if (stream->record.mode == mode) return {};
   if (mode == stream_mode::on_demand &&
       on_demand_stream_count() + 1 > options_.on_demand_stream_limit) {
-    return on_demand_limit();
+    return control_.on_demand_limit();
   }
   auto updated = stream->record;
   updated.mode = mode;
@@ -452,60 +360,6 @@ outcome<void> engine::update_stream_mode(const std::string& name, stream_mode mo
   SPATE_TRY_VOID(control_.store_record(*stream, updated, "updating stream mode"));
   control_.finish_update_later(name, options_.update_stream_ms);
   return {};
-}
-
-// Caller holds the control mutex. Under the topology lock (so no append to a closing shard can slip
-// in between), reads the closing shards' ending positions, commits the plan to the catalog
-// and swaps the in-memory shard table: puts to the stream wait for that one catalog commit.
-// The closing logs are not synced first: an acknowledged record is already durable, and a
-// power loss that takes unacknowledged records from a parent's tail leaves its log ending
-// before its ending position, which readers treat as the end of the shard all the same.
-outcome<void> engine::apply_reshard(stream_state& stream, const reshard_plan& plan) {
-  // As for a new stream: the children's logs first, then the catalog; a failure removes them.
-  std::vector<std::shared_ptr<shard_state>> children;
-  for (const auto& shard : plan.new_shards) {
-    auto state = open_shard(stream, shard);
-    if (!state) {
-      discard_shards(children, stream.dir, false);
-      return internal_failure("creating shard log", state.error());
-    }
-    children.push_back(std::move(*state));
-  }
-  std::unique_lock lock(stream.mu);
-  std::vector<metadata::shard_closing> closing;
-  for (const auto index : plan.closing) {
-    closing.push_back({index, stream.shards[index]->log->next_position()});
-  }
-  stream_record updated = stream.record;
-  updated.next_shard_index += static_cast<shard_index>(plan.new_shards.size());
-  if (options_.update_stream_ms > 0) updated.status = stream_status::updating;
-  if (auto r = catalog_->reshard(updated, closing, plan.new_shards); !r) {
-    lock.unlock();
-    discard_shards(children, stream.dir, false);
-    return internal_failure("resharding", r.error());
-  }
-  stream.record = updated;
-  for (const auto& c : closing) stream.shards[c.index]->record.ending_position = c.ending_position;
-  for (auto& child : children) {
-    SPATE_ASSERT(child->record.index == stream.shards.size(), "new shard out of order");
-    stream.shards.push_back(std::move(child));
-  }
-  stream.rebuild_routing();
-  lock.unlock();
-  // Subscribers of a closed shard read to its end and move on to its children.
-  for (const auto& c : closing) stream.shards[c.index]->watchers->notify();
-  control_.finish_update_later(stream.record.name, options_.update_stream_ms);
-  return {};
-}
-
-void engine::discard_shards(std::vector<std::shared_ptr<shard_state>>& made,
-                            const std::string& stream_dir, bool whole_stream_dir) {
-  for (auto& shard : made) {
-    (void)shard->log->close();
-    if (!whole_stream_dir) (void)fs_.remove_tree(shard->log->dir());
-  }
-  made.clear();
-  if (whole_stream_dir) (void)fs_.remove_tree(stream_dir);
 }
 
 // --- maintenance -------------------------------------------------------------------------

@@ -8,9 +8,11 @@
 //   stream_settings      encryption, monitoring, record size, warm throughput, policies and
 //                        the account's settings
 //   control_context      what the control plane shares: one mutex over every catalog write,
-//                        storing a stream's record, finishing an update
-// and the rest of the control plane here (engine.cc): create, delete, retention, tags, mode
-// and resharding, which make and close shard logs.
+//                        storing a stream's record, finishing an update, the account limits
+//   resharder            SplitShard, MergeShards, UpdateShardCount carried out
+//   shard_logs           a shard's state over its log; discarding what a failed change made
+// and the stream lifecycle here (engine.cc): open and load, create, delete, describe, list,
+// retention, tags and mode.
 // The engine owns the parts, the catalog, the group committer and the server secret. It reads
 // time only from the clock in its options, and writes shard logs only through the file system
 // in its options (the catalog and the secret are files under the data directory), so tests run
@@ -34,9 +36,11 @@
 #include "engine/consumers.h"
 #include "engine/control_context.h"
 #include "engine/data_path.h"
+#include "engine/resharder.h"
 #include "engine/resharding.h"
 #include "engine/scheduler.h"
 #include "engine/secret.h"
+#include "engine/shard_logs.h"
 #include "engine/shard_metrics.h"
 #include "engine/stream_registry.h"
 #include "engine/stream_settings.h"
@@ -95,12 +99,19 @@ class engine {
   outcome<void> change_retention(const std::string& name, int hours, retention_change change);
   outcome<void> add_tags(const std::string& name, const std::map<std::string, std::string>& tags);
   outcome<void> remove_tags(const std::string& name, const std::vector<std::string>& keys);
+  // Resharding (resharder.h).
   outcome<void> split_shard(const std::string& name, metadata::shard_index shard,
-                            uint128 new_starting_hash_key);
+                            uint128 new_starting_hash_key) {
+    return resharder_.split_shard(name, shard, new_starting_hash_key);
+  }
   outcome<void> merge_shards(const std::string& name, metadata::shard_index shard,
-                             metadata::shard_index adjacent);
+                             metadata::shard_index adjacent) {
+    return resharder_.merge_shards(name, shard, adjacent);
+  }
   // Returns the open shard count before the change.
-  outcome<std::size_t> update_shard_count(const std::string& name, std::size_t target);
+  outcome<std::size_t> update_shard_count(const std::string& name, std::size_t target) {
+    return resharder_.update_shard_count(name, target);
+  }
   outcome<void> update_stream_mode(const std::string& name, metadata::stream_mode mode);
 
   // --- stream settings, resource policies, account settings (stream_settings.h) -----------
@@ -205,18 +216,8 @@ class engine {
  private:
   explicit engine(const engine_options& options, secret key);
   result<void> load();
-  result<std::shared_ptr<shard_state>> open_shard(const stream_state& stream,
-                                                  const metadata::shard_record& record);
-  outcome<void> apply_reshard(stream_state& stream, const reshard_plan& plan);
-  // Closes shard logs made for a change that failed and removes their directories, so a
-  // failed create or reshard leaves nothing behind.
-  void discard_shards(std::vector<std::shared_ptr<shard_state>>& made,
-                      const std::string& stream_dir, bool whole_stream_dir);
   void remove_stream_now(const std::string& name);
   void apply_retention(std::int64_t now);
-  // The account's shard limit, were `additional` shards added to `open` ones.
-  std::optional<failure> check_shard_limit(std::size_t open, std::size_t additional) const;
-  failure on_demand_limit() const;
 
   const engine_options options_;
   const clock& clock_;  // options_.time, or the machine's
@@ -235,6 +236,8 @@ class engine {
   control_context control_;  // the control plane's mutex and shared steps
   consumer_registry consumers_;
   stream_settings settings_;
+  shard_logs shard_logs_;
+  resharder resharder_;
 
   // Last: its thread runs tasks that use everything above, so it stops first.
   scheduler scheduler_;
