@@ -213,10 +213,11 @@ def run_json(argv: list, stderr_path: Path, timeout: float | None = None) -> tup
     return None, (tail[-1] if tail else "printed no JSON")
 
 
-def vm_hwm_mib(pid: int) -> float:
+def status_mib(pid: int, field: str) -> float:
+    """A memory figure of /proc/PID/status ("VmHWM", "VmRSS") in MiB; 0 if the process is gone."""
     try:
         for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass

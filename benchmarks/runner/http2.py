@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import urllib.request
 
-from .context import vm_hwm_mib
+from .context import status_mib
 
 WORKLOADS = [("HTTP/1.1, 16 connections", ["--h1", "-c", "16"]),
              ("HTTP/2, 1 connection x 16 streams", ["-c", "1", "-m", "16"]),
@@ -59,7 +59,7 @@ def run(ctx) -> dict:
                                   "content-type: application/x-amz-json-1.1",
                                   server.endpoint + "/"],
                                  capture_output=True, text=True).stdout
-            rss = vm_hwm_mib(server.pid)
+            rss = status_mib(server.pid, "VmHWM")
         finally:
             # Each workload writes about a gigabyte: drop it before the next one starts, so the
             # kernel's writeback of one workload's log does not slow the next one's fsyncs.

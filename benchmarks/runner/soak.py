@@ -8,13 +8,7 @@ import json
 import subprocess
 import time
 
-
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from .context import status_mib
 
 
 def run(ctx) -> dict:
@@ -30,7 +24,7 @@ def run(ctx) -> dict:
                                 stdout=subprocess.PIPE, text=True)
         start = time.monotonic()
         while load.poll() is None:
-            samples.append((time.monotonic() - start, rss_mib(server.pid)))
+            samples.append((time.monotonic() - start, status_mib(server.pid, "VmRSS")))
             time.sleep(5)  # the sampling period, not a wait for a condition
         result = json.loads(load.stdout.read() or "{}")
     finally:

@@ -295,15 +295,14 @@ outcome<records_page> data_path::read(const shard_read& request) const {
     records.pop_back();
   }
   if (page.batch.next > visible) page.batch.next = std::max(from, visible);
-  if (page.batch.next < visible && !records.empty()) {
-    page.millis_behind = std::max<std::int64_t>(0, clock_.wall_ms() - records.back().arrival_ms);
-  }
+  // How old the last record read is: MillisBehindLatest when more follow, and the shard's
+  // iterator age either way. The clock is read once per read.
+  const std::int64_t age =
+      records.empty() ? 0 : std::max<std::int64_t>(0, clock_.wall_ms() - records.back().arrival_ms);
+  if (page.batch.next < visible) page.millis_behind = age;
   shard->counters.add(shard_metric::outgoing_records, records.size());
   shard->counters.add(shard_metric::outgoing_bytes, page.batch.bytes);
-  shard->counters.set(shard_metric::iterator_age_ms,
-                      records.empty() ? 0
-                                      : static_cast<std::uint64_t>(std::max<std::int64_t>(
-                                            0, clock_.wall_ms() - records.back().arrival_ms)));
+  shard->counters.set(shard_metric::iterator_age_ms, static_cast<std::uint64_t>(age));
   page.end_of_shard = closed && page.batch.next >= shard->log->next_position();
   if (!page.end_of_shard) page.children.clear();
   return page;
