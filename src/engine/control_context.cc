@@ -1,4 +1,5 @@
-// The control plane's shared steps: ARNs, storing a stream's record, finishing an update.
+// The control plane's shared steps: ARNs, account limits, storing a stream's record, activating it
+// later.
 #include "engine/control_context.h"
 
 #include "engine/scheduler.h"
@@ -48,16 +49,17 @@ outcome<void> control_context::store_record(stream_state& stream,
   return {};
 }
 
-void control_context::finish_update_later(const std::string& name, std::int64_t delay_ms) {
+void control_context::activate_later(const std::string& name, metadata::stream_status from,
+                                     std::int64_t delay_ms) {
   if (delay_ms <= 0) return;
-  tasks.schedule(delay_ms, [this, name] {
+  tasks.schedule(delay_ms, [this, name, from] {
     std::lock_guard control(mu);
     auto s = streams.find(name);
-    if (!s || s->record.status != metadata::stream_status::updating) return;
+    if (!s || s->record.status != from) return;  // changed (or deleted) meanwhile
     auto updated = s->record;
     updated.status = metadata::stream_status::active;
     updated.warm_current_mibs = updated.warm_target_mibs;  // a warm throughput update is done
-    (void)store_record(*s, updated, "finishing an update");
+    (void)store_record(*s, updated, "activating a stream");
   });
 }
 

@@ -1,7 +1,7 @@
 // control_context: what every part of the engine's control plane shares - the one mutex that
 // serialises control-plane changes and catalog writes, the catalog, the stream registry, the
 // scheduler, and the steps a change of a stream's record takes (write the catalog, then
-// publish; come back to ACTIVE after --update-stream-ms).
+// publish; become ACTIVE after --create-stream-ms or --update-stream-ms).
 //
 // Owned by the engine; the consumer registry and the stream settings hold a reference. Threads:
 // the control thread and the maintenance thread; `mu` makes their changes one at a time.
@@ -45,8 +45,9 @@ struct control_context {
   // taken; the lock is held only to publish, so puts and reads never wait for the disk.
   outcome<void> store_record(stream_state& stream, const metadata::stream_record& updated,
                              std::string_view doing);
-  // After `delay_ms`, an UPDATING stream becomes ACTIVE (and reaches its warm throughput).
-  void finish_update_later(const std::string& name, std::int64_t delay_ms);
+  // After `delay_ms`, the stream becomes ACTIVE if it is still `from` (CREATING or UPDATING),
+  // reaching its warm throughput target. Nothing to do for a delay of 0.
+  void activate_later(const std::string& name, metadata::stream_status from, std::int64_t delay_ms);
 };
 
 }  // namespace spate::engine

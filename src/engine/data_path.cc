@@ -122,7 +122,8 @@ outcome<void> data_path::put(std::string_view name, std::span<const storage::rec
     batch.clear();
     for (auto i : indexes) batch.push_back(records[i]);
     auto group = std::make_shared<put_group>();
-    group->indexes = indexes;
+    group->indexes = std::move(indexes);  // the group's own from here; read below, never written
+    const auto& members = group->indexes;
     // The second of (append returned, commit point reached) publishes the records.
     auto shard_ref = stream->shards[shard->record.index];
     auto finish = [join, group, shard_ref] {
@@ -141,7 +142,7 @@ outcome<void> data_path::put(std::string_view name, std::span<const storage::rec
           finish();
         });
     if (!appended) {
-      for (auto i : indexes) {
+      for (auto i : members) {
         join->results[i].shard = shard->record.index;
         join->results[i].error = internal_failure("appending to " + shard->id, appended.error());
       }
@@ -150,10 +151,10 @@ outcome<void> data_path::put(std::string_view name, std::span<const storage::rec
     }
     std::uint64_t bytes = 0;
     for (const auto& r : batch) bytes += r.data.size() + r.partition_key.size();
-    shard->counters.add(shard_metric::incoming_records, indexes.size());
+    shard->counters.add(shard_metric::incoming_records, members.size());
     shard->counters.add(shard_metric::incoming_bytes, bytes);
     storage::position pos = appended->first;
-    for (auto i : indexes) {
+    for (auto i : members) {
       join->results[i].shard = shard->record.index;
       join->results[i].pos = pos++;
     }

@@ -231,14 +231,7 @@ outcome<void> engine::create_stream(const std::string& name, std::uint32_t shard
   stream->rebuild_routing();
   streams_.add(stream);
   if (record.status == stream_status::creating) {
-    scheduler_.schedule(options_.create_stream_ms, [this, name] {
-      std::lock_guard control(control_.mu);
-      auto s = streams_.find(name);
-      if (!s || s->record.status != stream_status::creating) return;
-      auto updated = s->record;
-      updated.status = stream_status::active;
-      (void)control_.store_record(*s, updated, "activating a stream");
-    });
+    control_.activate_later(name, stream_status::creating, options_.create_stream_ms);
   }
   return {};
 }
@@ -358,7 +351,7 @@ outcome<void> engine::update_stream_mode(const std::string& name, stream_mode mo
   updated.mode = mode;
   if (options_.update_stream_ms > 0) updated.status = stream_status::updating;
   SPATE_TRY_VOID(control_.store_record(*stream, updated, "updating stream mode"));
-  control_.finish_update_later(name, options_.update_stream_ms);
+  control_.activate_later(name, stream_status::updating, options_.update_stream_ms);
   return {};
 }
 

@@ -8,7 +8,7 @@
 //   stream_settings      encryption, monitoring, record size, warm throughput, policies and
 //                        the account's settings
 //   control_context      what the control plane shares: one mutex over every catalog write,
-//                        storing a stream's record, finishing an update, the account limits
+//                        storing a stream's record, activating it later, the account limits
 //   resharder            SplitShard, MergeShards, UpdateShardCount carried out
 //   shard_logs           a shard's state over its log; discarding what a failed change made
 // and the stream lifecycle here (engine.cc): open and load, create, delete, describe, list,

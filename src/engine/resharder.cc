@@ -127,7 +127,8 @@ outcome<void> resharder::apply(stream_state& stream, const reshard_plan& plan) {
   lock.unlock();
   // Subscribers of a closed shard read to its end and move on to its children.
   for (const auto& c : closing) stream.shards[c.index]->watchers->notify();
-  control_.finish_update_later(stream.record.name, control_.options.update_stream_ms);
+  control_.activate_later(stream.record.name, stream_status::updating,
+                          control_.options.update_stream_ms);
   return {};
 }
 

@@ -57,7 +57,7 @@ outcome<void> stream_settings::update(const std::string& name, std::string_view 
   change(updated);
   if (control_.options.update_stream_ms > 0) updated.status = stream_status::updating;
   SPATE_TRY_VOID(control_.store_record(*stream, updated, doing));
-  control_.finish_update_later(name, control_.options.update_stream_ms);
+  control_.activate_later(name, stream_status::updating, control_.options.update_stream_ms);
   return {};
 }
 

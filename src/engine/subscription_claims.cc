@@ -1,9 +1,8 @@
 // The table of live SubscribeToShard claims and the claims themselves.
 #include "engine/subscription_claims.h"
 
+#include "kinesis/errors.h"
 #include "kinesis/identifiers.h"
-
-#include <fmt/format.h>
 
 #include <atomic>
 #include <functional>
@@ -74,11 +73,8 @@ outcome<std::unique_ptr<subscription_claim>> subscription_claims::claim(
     std::lock_guard lock(live_->mu);
     auto& slot = live_->live[key];
     if (slot && now - slot->started_ms < takeover_after_ms) {
-      return failure{
-          failure_kind::resource_in_use,
-          fmt::format("Another active subscription exists for this consumer: "
-                      "{}:{}:{}:{}",
-                      account_id_, consumer.stream, kinesis::shard_id(shard), consumer.name)};
+      return to_failure(kinesis::subscription_in_use(account_id_, consumer.stream,
+                                                     kinesis::shard_id(shard), consumer.name));
     }
     previous = std::exchange(slot, fresh);
   }

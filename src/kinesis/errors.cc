@@ -376,6 +376,13 @@ violation consumer_limit_exceeded(std::string_view stream, std::string_view acco
                           consumers_per_stream, stream, account));
 }
 
+violation subscription_in_use(std::string_view account, std::string_view stream,
+                              std::string_view shard_id, std::string_view consumer) {
+  return make(error_code::resource_in_use,
+              fmt::format("Another active subscription exists for this consumer: {}:{}:{}:{}",
+                          account, stream, shard_id, consumer));
+}
+
 violation consumers_creating_limit(std::string_view stream, std::string_view account) {
   return make(error_code::limit_exceeded,
               fmt::format("Only {} consumers can be in CREATING state at the same time for "

@@ -131,5 +131,8 @@ violation consumer_already_exists(std::string_view consumer, std::string_view st
                                   std::string_view account);
 violation consumer_limit_exceeded(std::string_view stream, std::string_view account);
 violation consumers_creating_limit(std::string_view stream, std::string_view account);
+// SubscribeToShard within 5 s of the live subscription of the same consumer and shard.
+violation subscription_in_use(std::string_view account, std::string_view stream,
+                              std::string_view shard_id, std::string_view consumer);
 
 }  // namespace spate::kinesis
