@@ -74,28 +74,37 @@ std::string_view to_string(error_code code) {
   return {};
 }
 
-error_code parse_error_code(std::string_view name) {
-  if (const auto hash = name.rfind('#'); hash != std::string_view::npos) {
-    name.remove_prefix(hash + 1);
-  }
-  if (name == "InternalFailureException") return error_code::internal_failure;  // event streams
-  if (auto k = rulebook::parse_error_code(name)) {
+namespace {
+
+// `name` without a "namespace#" prefix, as some SDKs and the CBOR protocol write it.
+std::string_view unqualified(std::string_view name) {
+  const auto hash = name.rfind('#');
+  return hash == std::string_view::npos ? name : name.substr(hash + 1);
+}
+
+error_code code_of(std::string_view bare) {
+  if (bare == "InternalFailureException") return error_code::internal_failure;  // event streams
+  if (auto k = rulebook::parse_error_code(bare)) {
     for (const auto& [c, known] : served) {
       if (known == *k) return c;
     }
   }
   for (const auto& [c, n] : others) {
-    if (n == name) return c;
+    if (n == bare) return c;
   }
   return error_code::unknown;
 }
 
+}  // namespace
+
+error_code parse_error_code(std::string_view name) {
+  return code_of(unqualified(name));
+}
+
 error error::from_name(std::string_view name, std::string message, int http_status) {
-  if (const auto hash = name.rfind('#'); hash != std::string_view::npos) {
-    name.remove_prefix(hash + 1);
-  }
-  error e(parse_error_code(name), std::move(message), http_status);
-  if (e.code == error_code::unknown) e.unknown_name_ = std::string(name);
+  const std::string_view bare = unqualified(name);
+  error e(code_of(bare), std::move(message), http_status);
+  if (e.code == error_code::unknown) e.unknown_name_ = std::string(bare);
   return e;
 }
 
@@ -115,8 +124,9 @@ bool error::retryable() const {
       break;
   }
   if (http_status >= 500) return true;
+  if (code != error_code::unknown) return false;  // the aliases are names no code has
   for (std::string_view alias : throttling_aliases) {
-    if (name() == alias) return true;
+    if (unknown_name_ == alias) return true;
   }
   return false;
 }

@@ -500,7 +500,8 @@ void fake_stream::inject_call_failures(int n, error err) {
 
 outcome<create_stream_result> fake_stream::create_stream(const create_stream_request& req) {
   SPATE_FAKE_ENTER();
-  auto failures = range_failures(req.shard_count, "shardCount", 1, 100000);
+  auto failures =
+      range_failures(req.shard_count, "shardCount", 1, rulebook::max_requested_shard_count);
   const auto name = kv::check_string(req.stream_name, "streamName", kv::name_rule());
   failures.insert(failures.end(), name.begin(), name.end());
   if (auto e = invalid(failures)) return *e;
@@ -938,7 +939,9 @@ outcome<update_shard_count_result> fake_stream::update_shard_count(
     const update_shard_count_request& req) {
   SPATE_FAKE_ENTER();
   const int target = req.target_shard_count;
-  if (auto e = invalid(kv::check_integer(target, "targetShardCount", 1, 100000))) return *e;
+  if (auto e = invalid(
+          kv::check_integer(target, "targetShardCount", 1, rulebook::max_requested_shard_count)))
+    return *e;
   SPATE_FAKE_TRY(stream, state_->find(req.stream));
   const std::size_t current = stream->open_shard_count();
   const auto wanted = static_cast<std::size_t>(target);

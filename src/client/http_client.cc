@@ -92,15 +92,21 @@ record read_record(element el) {
   return r;
 }
 
+std::vector<std::string> strings(element el, const char* key) {
+  std::vector<std::string> out;
+  each(el, key, [&](element item) {
+    std::string_view v;
+    if (item.get(v) == simdjson::SUCCESS) out.emplace_back(v);
+  });
+  return out;
+}
+
 std::vector<child_shard> read_children(element el) {
   std::vector<child_shard> out;
   each(el, "ChildShards", [&](element c) {
     child_shard child;
     child.shard_id = str(c, "ShardId");
-    each(c, "ParentShards", [&](element p) {
-      std::string_view v;
-      if (p.get(v) == simdjson::SUCCESS) child.parent_shards.emplace_back(v);
-    });
+    child.parent_shards = strings(c, "ParentShards");
     child.hash_range = read_range(c);
     out.push_back(std::move(child));
   });
@@ -112,15 +118,6 @@ std::vector<child_shard> read_children(element el) {
 template <class E>
 E enumeration(element el, const char* key, E fallback = E::unknown) {
   return parse<E>(str(el, key)).value_or(fallback);
-}
-
-std::vector<std::string> strings(element el, const char* key) {
-  std::vector<std::string> out;
-  each(el, key, [&](element item) {
-    std::string_view v;
-    if (item.get(v) == simdjson::SUCCESS) out.emplace_back(v);
-  });
-  return out;
 }
 
 stream_mode mode_of(element el) {
@@ -135,6 +132,20 @@ std::vector<std::string> shard_level_metrics(element el) {
     for (auto& metric : strings(m, "ShardLevelMetrics")) out.push_back(std::move(metric));
   });
   return out;
+}
+
+// The members StreamDescription and StreamDescriptionSummary share.
+template <class Description>
+void read_stream_members(element d, Description& s) {
+  s.stream_name = str(d, "StreamName");
+  s.stream_arn = str(d, "StreamARN");
+  s.status = enumeration<stream_status>(d, "StreamStatus");
+  s.mode = mode_of(d);
+  s.retention_period_hours = static_cast<int>(integer(d, "RetentionPeriodHours"));
+  s.created_ms = timestamp_ms(d, "StreamCreationTimestamp");
+  s.shard_level_metrics = shard_level_metrics(d);
+  s.encryption = enumeration(d, "EncryptionType", encryption_type::none);
+  s.key_id = str(d, "KeyId");
 }
 
 std::optional<warm_throughput_object> read_warm_throughput(element el) {
@@ -251,17 +262,9 @@ class http_client final : public kinesis {
       element d;
       if (doc["StreamDescription"].get(d) != simdjson::SUCCESS) return;
       auto& s = out.description;
-      s.stream_name = str(d, "StreamName");
-      s.stream_arn = str(d, "StreamARN");
-      s.status = enumeration<stream_status>(d, "StreamStatus");
-      s.mode = mode_of(d);
+      read_stream_members(d, s);
       each(d, "Shards", [&](element sh) { s.shards.push_back(read_shard(sh)); });
       s.has_more_shards = boolean(d, "HasMoreShards");
-      s.retention_period_hours = static_cast<int>(integer(d, "RetentionPeriodHours"));
-      s.created_ms = timestamp_ms(d, "StreamCreationTimestamp");
-      s.shard_level_metrics = shard_level_metrics(d);
-      s.encryption = enumeration(d, "EncryptionType", encryption_type::none);
-      s.key_id = str(d, "KeyId");
     });
   }
 
@@ -274,15 +277,7 @@ class http_client final : public kinesis {
       element d;
       if (doc["StreamDescriptionSummary"].get(d) != simdjson::SUCCESS) return;
       auto& s = out.summary;
-      s.stream_name = str(d, "StreamName");
-      s.stream_arn = str(d, "StreamARN");
-      s.status = enumeration<stream_status>(d, "StreamStatus");
-      s.mode = mode_of(d);
-      s.retention_period_hours = static_cast<int>(integer(d, "RetentionPeriodHours"));
-      s.created_ms = timestamp_ms(d, "StreamCreationTimestamp");
-      s.shard_level_metrics = shard_level_metrics(d);
-      s.encryption = enumeration(d, "EncryptionType", encryption_type::none);
-      s.key_id = str(d, "KeyId");
+      read_stream_members(d, s);
       s.open_shard_count = static_cast<int>(integer(d, "OpenShardCount"));
       s.consumer_count = static_cast<int>(integer(d, "ConsumerCount"));
       s.warm_throughput = read_warm_throughput(d);
@@ -722,9 +717,11 @@ class http_client final : public kinesis {
                          std::optional<error>& failure) {
     auto type = msg.get(":message-type");
     if (type && *type == "exception") {
-      auto code = msg.get(":exception-type");
       failure = read_error(400, msg.payload);
-      if (code) failure = error::from_name(*code, failure->message, 400);
+      // The exception's type header names it; the payload's __type, if any, only when absent.
+      if (auto code = msg.get(":exception-type")) {
+        failure = error::from_name(*code, std::move(failure->message), 400);
+      }
       return false;
     }
     auto event = msg.get(":event-type");

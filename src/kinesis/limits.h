@@ -14,6 +14,9 @@ namespace spate::kinesis {
 inline constexpr std::uint32_t default_shard_count = 4;       // CreateStream without ShardCount
 inline constexpr std::uint32_t on_demand_initial_shards = 4;  // a new ON_DEMAND stream
 inline constexpr std::uint32_t default_account_shard_limit = 500;  // open shards, all streams
+// The largest ShardCount (CreateStream) and TargetShardCount (UpdateShardCount) a request may
+// name, as the API model bounds them (the account's limit refuses far fewer).
+inline constexpr std::int64_t max_requested_shard_count = 100000;
 inline constexpr std::size_t default_on_demand_stream_limit = 50;  // ON_DEMAND streams
 inline constexpr std::size_t max_name_length = 128;                // stream and consumer names
 

@@ -9,7 +9,10 @@ const shape mode_details{
     {{.name = "StreamMode", .required = true, .one_of = {"PROVISIONED", "ON_DEMAND"}}}};
 
 const shape request{{
-    {.name = "ShardCount", .type = member_type::integer, .min_value = 1, .max_value = 100000},
+    {.name = "ShardCount",
+     .type = member_type::integer,
+     .min_value = 1,
+     .max_value = kinesis::max_requested_shard_count},
     stream_name_member(true),
     {.name = "StreamModeDetails", .type = member_type::structure, .element = &mode_details},
     {.name = "Tags", .type = member_type::map, .min_length = 1, .max_length = 200},

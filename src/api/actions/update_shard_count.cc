@@ -13,7 +13,7 @@ const shape request{{
      .type = member_type::integer,
      .required = true,
      .min_value = 1,
-     .max_value = 100000},
+     .max_value = kinesis::max_requested_shard_count},
     stream_arn_member(),
 }};
 
