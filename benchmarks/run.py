@@ -51,7 +51,7 @@ def main() -> int:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
 
-    ctx = Context.from_environment(args.build_dir)
+    ctx = Context.from_environment(args.build_dir, [name for name, _ in PARTS])
     out_path = Path(args.json) if args.json else ctx.build_dir / "bench-results.json"
     facts = machine()
     print("== machine")

@@ -19,13 +19,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 
-from spate_harness import Spated, free_port  # noqa: E402  (the test suites' server class)
+from spate_harness import REPO_ROOT, Spated, free_port, wait_until  # noqa: E402 (the harness)
 
-PARTS = ("storage", "push", "consumer", "http2", "slow_subscribers", "kinesalite", "overload",
-         "storms", "soak")
+REPO = REPO_ROOT  # for the parts that run the repository's scripts
 
 
 @dataclass
@@ -44,7 +42,7 @@ class Context:
     kinesalite_version: str = "?"
 
     @staticmethod
-    def from_environment(build_dir: str) -> "Context":
+    def from_environment(build_dir: str, parts: list[str]) -> "Context":
         env = os.environ.get
         build = Path(build_dir).resolve()
         os.environ["SPATE_BUILD_DIR"] = str(build)  # where the harness finds spated
@@ -56,7 +54,7 @@ class Context:
         ctx.consumer_records = int(env("SPATE_BENCH_CONSUMER_RECORDS", "2000000"))
         ctx.soak_minutes = float(env("SPATE_BENCH_SOAK_MINUTES", "30"))
         ctx.soak_rate = int(env("SPATE_BENCH_SOAK_RATE", "20000"))
-        ctx.skip = {p for p in PARTS if env(f"SPATE_BENCH_SKIP_{p.upper()}", "0") == "1"}
+        ctx.skip = {p for p in parts if env(f"SPATE_BENCH_SKIP_{p.upper()}", "0") == "1"}
         return ctx
 
     def tool(self, name: str) -> Path:
@@ -155,17 +153,21 @@ class Kinesalite:
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(["node", "-e", script], stdout=out,
                                          stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        def listening() -> bool:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"kinesalite exited: {self.log.read_text()[-400:]}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
+                return True
             except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("kinesalite did not start listening within 10 s")
+                return False
+
+        try:
+            wait_until(listening, 10, "kinesalite listening")
+        except AssertionError:
+            self.stop()
+            raise
+        return self
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
