@@ -9,6 +9,7 @@
 #include "kinesis/hash_keys.h"
 #include "kinesis/identifiers.h"
 #include "testutil/child_process.h"
+#include "testutil/eventually.h"
 #include "testutil/read_shard.h"
 
 #include <spate/client/client.h>
@@ -20,8 +21,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 // The rulebook (src/kinesis); `kinesis` in this namespace is the client interface.
@@ -100,12 +101,11 @@ class Conformance : public testing::Test {
     const auto created = api().create_stream(req);
     EXPECT_TRUE(created.ok()) << created.err().to_string();
     created_.push_back(name);
-    for (int i = 0; i < 500; ++i) {
+    EXPECT_TRUE(testutil::eventually([&] {
       auto d = api().describe_stream_summary({{name, {}}});
-      if (d.ok() && d->summary.status == stream_status::active) return name;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ADD_FAILURE() << name << " never became ACTIVE";
+      return d.ok() && d->summary.status == stream_status::active;
+    })) << name
+        << " never became ACTIVE";
     return name;
   }
 
@@ -467,12 +467,11 @@ TYPED_TEST(Conformance, ConsumersRegisterDescribeListAndDeregister) {
   EXPECT_EQ(c.consumer_name, "billing");
   EXPECT_EQ(c.status, consumer_status::creating) << "AWS answers CREATING; ACTIVE comes after";
   EXPECT_EQ(c.consumer_arn.rfind(stream_arn + "/consumer/billing:", 0), 0u);
-  for (int i = 0; i < 500; ++i) {
+  ASSERT_TRUE(testutil::eventually([&] {
     auto d = this->api().describe_stream_consumer({{}, {}, c.consumer_arn});
-    ASSERT_TRUE(d.ok()) << d.err().to_string();
-    if (d->consumer.status == consumer_status::active) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+    EXPECT_TRUE(d.ok()) << d.err().to_string();
+    return !d.ok() || d->consumer.status == consumer_status::active;
+  }));
   auto by_name = this->api().describe_stream_consumer({stream_arn, "billing", {}});
   ASSERT_TRUE(by_name.ok());
   EXPECT_EQ(by_name->consumer.consumer_arn, c.consumer_arn);
@@ -485,18 +484,16 @@ TYPED_TEST(Conformance, ConsumersRegisterDescribeListAndDeregister) {
   ASSERT_EQ(listed->consumers.size(), 1u);
   EXPECT_EQ(listed->consumers[0].consumer_name, "billing");
   ASSERT_TRUE(this->api().deregister_stream_consumer({{}, {}, c.consumer_arn}).ok());
-  for (int i = 0; i < 500; ++i) {
+  std::optional<error> gone;
+  ASSERT_TRUE(testutil::eventually([&] {
     auto d = this->api().describe_stream_consumer({stream_arn, "billing", {}});
-    if (!d.ok()) {
-      EXPECT_EQ(d.err().code, error_code::resource_not_found) << d.err().to_string();
-      EXPECT_EQ(d.err().name(), "ResourceNotFoundException");
-      EXPECT_EQ(d.err().message,
-                "Consumer billing under stream " + name + " not found for account 000000000000.");
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ADD_FAILURE() << "the consumer was never gone";
+    if (!d.ok()) gone = d.err();
+    return gone.has_value();
+  })) << "the consumer was never gone";
+  EXPECT_EQ(gone->code, error_code::resource_not_found) << gone->to_string();
+  EXPECT_EQ(gone->name(), "ResourceNotFoundException");
+  EXPECT_EQ(gone->message,
+            "Consumer billing under stream " + name + " not found for account 000000000000.");
 }
 
 // ---- errors for bad input -----------------------------------------------------------------------
