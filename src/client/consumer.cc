@@ -611,6 +611,8 @@ struct consumer::impl {
       } else {
         subscribe(w);
       }
+    } catch (const batch_abandoned&) {
+      // Given back unhandled: the reader stops; no failure, and no checkpoint past the batch.
     } catch (const std::exception& ex) {
       fail({error_code::handler_failed, ex.what()});
     } catch (...) {

@@ -291,6 +291,28 @@ TEST(Consumer, AHandlerExceptionStopsTheConsumerWithTheReason) {
   c.stop();
 }
 
+TEST(Consumer, AnAbandonedBatchIsNeitherAFailureNorCheckpointed) {
+  auto fake = make_fake(1);
+  put(*fake, 0, 10);
+  auto store = make_memory_checkpointer();
+  std::atomic<int> calls{0};
+  consumer c(fake, fast_options(store), [&](const record_batch&) {
+    ++calls;
+    throw batch_abandoned();
+  });
+  c.start();
+  ASSERT_TRUE(eventually([&] { return calls.load() > 0; }));
+  c.stop();
+  auto r = c.wait();
+  EXPECT_TRUE(r.ok()) << "giving a batch back is not a failure: " << r.err().to_string();
+  auto entries = store->list(group_key("app", "s"));
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  const std::string& cp = entries->front().checkpoint;
+  EXPECT_TRUE(cp.empty() || cp == checkpoint_trim_horizon)
+      << "an abandoned batch must be read again, but the checkpoint moved to " << cp;
+}
+
 // wait() on another thread, bounded: whether it returned within `limit`, and its result. The
 // consumer is stopped either way, so a wait() that never returned on its own ends too.
 std::optional<outcome<void>> wait_within(consumer& c, std::chrono::milliseconds limit) {

@@ -175,8 +175,9 @@ tag_map read_tags(element el) {
   return tags;
 }
 
-// The error an answer carries: __type without its namespace prefix, and the message.
-error read_error(int status, std::string_view body) {
+// The error an answer carries: __type without its namespace prefix, the message, and the
+// answer's x-amzn-RequestId.
+error read_error(int status, std::string_view body, std::string request_id = {}) {
   thread_local simdjson::dom::parser parser;
   std::string type;
   std::string message;
@@ -188,7 +189,9 @@ error read_error(int status, std::string_view body) {
   }
   if (type.empty()) type = status >= 500 ? "InternalFailure" : "UnknownError";
   if (message.empty()) message = "HTTP " + std::to_string(status);
-  return error::from_name(type, std::move(message), status);
+  error e = error::from_name(type, std::move(message), status);
+  e.request_id = std::move(request_id);
+  return e;
 }
 
 // ---- writing requests -------------------------------------------------------------------------
@@ -704,7 +707,8 @@ class http_client final : public kinesis {
     auto response = transport_->send_streaming(request, sink, subscription_idle_timeout);
     if (cancelled) return out;
     if (!response.ok()) return failure ? *failure : response.err();
-    if (response->status >= 300) return read_error(response->status, response->body);
+    if (response->status >= 300)
+      return read_error(response->status, response->body, response->header("x-amzn-RequestId"));
     if (failure) return *failure;
     return out;
   }
@@ -797,7 +801,8 @@ class http_client final : public kinesis {
       } else if (response->status < 300) {
         return std::move(response->body);
       } else {
-        failure = read_error(response->status, response->body);
+        failure =
+            read_error(response->status, response->body, response->header("x-amzn-RequestId"));
       }
       if (!failure.retryable() || attempt >= options_.retry.max_attempts) return failure;
       std::this_thread::sleep_for(backoff_delay(options_.retry, attempt - 1));

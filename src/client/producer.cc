@@ -3,9 +3,9 @@
 //
 // One mutex guards the queue. Each sender thread takes a batch (in queue order, skipping
 // records still backing off and, in ordered mode, keys that have a record in flight), sends
-// it without the lock, then settles every record: a stored record's promise is fulfilled; a
-// failed one goes back to the front of the queue with a backoff, or, past its ttl, gets the
-// error. With aggregation, the batch's user records are packed per predicted shard into KPL
+// it without the lock, then settles every record: a stored record's delivery callback gets its
+// result; a failed one goes back to the front of the queue with a backoff, or, past its ttl, gets
+// the error. With aggregation, the batch's user records are packed per predicted shard into KPL
 // aggregates first, and each aggregate's outcome settles all of its user records.
 #include "client/backoff.h"
 #include "client/kpl_aggregation.h"
@@ -45,18 +45,12 @@ struct pending {
   std::string key;
   std::string data;
   std::string explicit_hash_key;
-  std::promise<outcome<put_result>> promise;
+  delivery_callback on_delivery;
   clock::time_point accepted;
   clock::time_point not_before;  // backoff after a failed attempt
   int attempts = 0;
   std::size_t bytes() const { return key.size() + data.size(); }
 };
-
-std::future<outcome<put_result>> ready(error e) {
-  std::promise<outcome<put_result>> p;
-  p.set_value(std::move(e));
-  return p.get_future();
-}
 
 // An open shard's hash-key range, for predicting where an aggregate lands.
 struct shard_range {
@@ -87,15 +81,16 @@ struct producer::impl {
       senders.emplace_back([this] { send_loop(); });
   }
 
-  std::future<outcome<put_result>> put(std::string key, std::string data, std::string ehk) {
+  outcome<void> put(std::string key, std::string data, std::string ehk,
+                    delivery_callback on_delivery, std::chrono::milliseconds max_wait) {
     if (key.empty() || key.size() > max_key_chars) {
-      return ready({error_code::validation, "partition key must be 1-256 characters"});
+      return error{error_code::validation, "partition key must be 1-256 characters"};
     }
     if (key.size() + data.size() > max_record_bytes) {
-      return ready({error_code::validation, "record (data + partition key) exceeds 1 MiB"});
+      return error{error_code::validation, "record (data + partition key) exceeds 1 MiB"};
     }
     if (!ehk.empty() && !parse_uint128(ehk)) {
-      return ready({error_code::validation, "explicit hash key must be a decimal 128-bit integer"});
+      return error{error_code::validation, "explicit hash key must be a decimal 128-bit integer"};
     }
     std::unique_lock lock(mu);
     const std::size_t bytes = key.size() + data.size();
@@ -103,21 +98,26 @@ struct producer::impl {
       return queue.size() + in_flight_records >= options.max_queued_records ||
              (queued_bytes + bytes > options.max_queued_bytes && queued_bytes > 0);
     };
-    if (closed) return ready({error_code::closed, "producer is closed", 0});
+    const error closed_error{error_code::closed, "producer is closed", 0};
+    const error full_error{error_code::queue_full, "producer queue is full", 0};
+    if (closed) return closed_error;
     if (full()) {
-      if (options.overflow == overflow_policy::fail) {
-        return ready({error_code::queue_full, "producer queue is full", 0});
+      if (options.overflow == overflow_policy::fail) return full_error;
+      const auto room = [&] { return closed || !full(); };
+      if (max_wait == std::chrono::milliseconds::max()) {
+        space.wait(lock, room);
+      } else if (!space.wait_for(lock, max_wait, room)) {
+        return full_error;
       }
-      space.wait(lock, [&] { return closed || !full(); });
-      if (closed) return ready({error_code::closed, "producer is closed", 0});
+      if (closed) return closed_error;
     }
     pending p;
     p.id = next_id++;
     p.key = std::move(key);
     p.data = std::move(data);
     p.explicit_hash_key = std::move(ehk);
+    p.on_delivery = std::move(on_delivery);
     p.accepted = p.not_before = clock::now();
-    auto future = p.promise.get_future();
     queued_bytes += bytes;
     outstanding.insert(p.id);
     queue.push_back(std::move(p));
@@ -127,16 +127,24 @@ struct producer::impl {
     } else if (queue.size() == 1) {
       work.notify_one();  // starts the linger clock
     }
-    return future;
+    return ok_t{};
   }
 
-  void flush() {
+  // Waits up to `timeout` (max(): no bound) for every record accepted before the call.
+  bool flush(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu);
     const std::uint64_t target = next_id;
     ++flushing;
     work.notify_all();
-    settled.wait(lock, [&] { return outstanding.empty() || *outstanding.begin() >= target; });
+    const auto done = [&] { return outstanding.empty() || *outstanding.begin() >= target; };
+    bool all = true;
+    if (timeout == std::chrono::milliseconds::max()) {
+      settled.wait(lock, done);
+    } else {
+      all = settled.wait_for(lock, timeout, done);
+    }
     --flushing;
+    return all;
   }
 
   void close() {
@@ -145,7 +153,7 @@ struct producer::impl {
       std::unique_lock lock(mu);
       if (closed) return;
     }
-    flush();
+    flush(std::chrono::milliseconds::max());
     {
       std::lock_guard lock(mu);
       closed = true;
@@ -196,7 +204,7 @@ struct producer::impl {
     in_flight_records -= batch.size();
     for (auto& p : batch) {
       if (options.ordered) busy_keys.erase(p.key);
-      p.promise.set_value(e);
+      p.on_delivery(e);
       ++stats.failed;
       outstanding.erase(p.id);
     }
@@ -389,7 +397,7 @@ struct producer::impl {
       if (options.ordered) busy_keys.erase(p.key);
       if (!failure[i]) {
         results[i].attempts = p.attempts;
-        p.promise.set_value(std::move(results[i]));
+        p.on_delivery(std::move(results[i]));
         ++stats.succeeded;
         outstanding.erase(p.id);
         continue;
@@ -404,7 +412,7 @@ struct producer::impl {
                "gave up after " + std::to_string(p.attempts) + " attempts: " + e.to_string(),
                e.http_status};
         }
-        p.promise.set_value(std::move(e));
+        p.on_delivery(std::move(e));
         ++stats.failed;
         outstanding.erase(p.id);
         continue;
@@ -458,11 +466,28 @@ producer::~producer() {
 
 std::future<outcome<put_result>> producer::put(std::string partition_key, std::string data,
                                                std::string explicit_hash_key) {
-  return impl_->put(std::move(partition_key), std::move(data), std::move(explicit_hash_key));
+  auto promise = std::make_shared<std::promise<outcome<put_result>>>();
+  auto future = promise->get_future();
+  auto accepted = impl_->put(
+      std::move(partition_key), std::move(data), std::move(explicit_hash_key),
+      [promise](outcome<put_result> r) { promise->set_value(std::move(r)); },
+      std::chrono::milliseconds::max());
+  if (!accepted) promise->set_value(accepted.err());
+  return future;
+}
+
+outcome<void> producer::put(std::string partition_key, std::string data,
+                            std::string explicit_hash_key, delivery_callback on_delivery,
+                            std::chrono::milliseconds max_wait) {
+  return impl_->put(std::move(partition_key), std::move(data), std::move(explicit_hash_key),
+                    std::move(on_delivery), max_wait);
 }
 
 void producer::flush() {
-  impl_->flush();
+  impl_->flush(std::chrono::milliseconds::max());
+}
+bool producer::flush(std::chrono::milliseconds timeout) {
+  return impl_->flush(timeout);
 }
 void producer::close() {
   impl_->close();

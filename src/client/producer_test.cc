@@ -320,5 +320,51 @@ TEST(ProducerAgainstSpated, RetriesThrottledRecordsUntilAllLandOnce) {
   EXPECT_EQ(data.size(), 4000u);
 }
 
+TEST(Producer, ADeliveryCallbackGetsEachAcceptedRecordOnceAndRefusalsAreReturned) {
+  auto fake = make_fake("s", 2);
+  producer p(fake, options_for("s"));
+  std::mutex mu;
+  std::map<std::string, int> delivered;
+  for (int i = 0; i < 100; ++i) {
+    auto accepted = p.put("k" + std::to_string(i), "d", "", [&, i](outcome<put_result> r) {
+      ASSERT_TRUE(r.ok()) << r.err().to_string();
+      std::lock_guard lock(mu);
+      ++delivered["k" + std::to_string(i)];
+    });
+    ASSERT_TRUE(accepted.ok());
+  }
+  EXPECT_TRUE(p.flush(5000ms));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(delivered.size(), 100u);
+    for (const auto& [key, n] : delivered) EXPECT_EQ(n, 1) << key;
+  }
+  bool called = false;
+  auto refused = p.put("", "d", "", [&](outcome<put_result>) { called = true; });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.err().code, error_code::validation);
+  p.close();
+  auto closed = p.put("k", "d", "", [&](outcome<put_result>) { called = true; });
+  ASSERT_FALSE(closed.ok());
+  EXPECT_EQ(closed.err().code, error_code::closed);
+  EXPECT_FALSE(called) << "a refused record's callback must not run";
+}
+
+TEST(Producer, FlushWithATimeoutReportsRecordsStillUnsettledAndAFullQueueWaitsBounded) {
+  auto fake = make_fake("s", 1);
+  fake->inject_put_failures([](const put_records_entry&) { return true; });  // never lands
+  auto o = options_for("s");
+  o.max_queued_records = 1;
+  producer p(fake, o);
+  ASSERT_TRUE(p.put("k", "d", "", [](outcome<put_result>) {}).ok());
+  EXPECT_FALSE(p.flush(50ms)) << "a record that keeps failing is not settled";
+  auto full = p.put(
+      "k2", "d", "", [](outcome<put_result>) {}, 20ms);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.err().code, error_code::queue_full);
+  fake->inject_put_failures(nullptr);
+  EXPECT_TRUE(p.flush(5000ms));
+}
+
 }  // namespace
 }  // namespace spate::client

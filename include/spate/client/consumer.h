@@ -35,6 +35,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -53,6 +54,14 @@ struct record_batch {
 // wait() returns the exception's message; stop() (or the destructor) then writes the final
 // checkpoints.
 using batch_handler = std::function<void(const record_batch&)>;
+
+// A handler throws this to give its batch back unhandled without failing the consumer: the
+// shard's reader stops at once and the batch is not checkpointed, so the next owner reads it
+// again. For a host that is shutting down while a batch waits for it (a language binding
+// whose dispatch loop has ended); the consumer keeps its other shards until stop().
+struct batch_abandoned : std::exception {
+  const char* what() const noexcept override { return "batch abandoned by its handler"; }
+};
 
 // Told when this worker starts processing a shard (before its first batch) and when it has
 // stopped (after its last batch returned): end of shard, handover, lost lease or stop().
@@ -103,8 +112,9 @@ class consumer {
   void start();
   // Stops every reader, writes final checkpoints, releases the leases so other workers take
   // them at once, withdraws this worker's requests for others' shards (and frees any lease
-  // handed to it that it had not taken yet), and returns. Idempotent. Called from a handler or on_shard callback it only
-  // requests the stop (no waiting on itself); the owner's stop() or destructor finishes it.
+  // handed to it that it had not taken yet), and returns. Idempotent. Called from a handler or
+  // on_shard callback it only requests the stop (no waiting on itself); the owner's stop() or
+  // destructor finishes it.
   void stop();
   // Blocks until a stop is requested or the consumer fails (see above); returns the failure,
   // if any.

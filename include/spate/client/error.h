@@ -70,8 +70,9 @@ struct error {
   static error from_name(std::string_view name, std::string message, int http_status);
 
   error_code code = error_code::unknown;
-  std::string message;  // human-readable detail
-  int http_status = 0;  // 0 when the failure happened before an HTTP answer
+  std::string message;     // human-readable detail
+  int http_status = 0;     // 0 when the failure happened before an HTTP answer
+  std::string request_id;  // the answer's x-amzn-RequestId, when an answer carried one
 
   // AWS's name of the error ("ResourceNotFoundException"), or the client code's name.
   std::string_view name() const;

@@ -51,6 +51,8 @@ struct put_result {
   int attempts = 0;                // PutRecords calls it took
 };
 
+using delivery_callback = std::function<void(outcome<put_result>)>;
+
 struct producer_stats {
   std::uint64_t accepted = 0;  // records put() accepted
   std::uint64_t succeeded = 0;
@@ -74,8 +76,20 @@ class producer {
   std::future<outcome<put_result>> put(std::string partition_key, std::string data,
                                        std::string explicit_hash_key = {});
 
+  // Queues a record whose outcome goes to `on_delivery`, or refuses it with the error
+  // (validation, Closed, or QueueFull once the queue had no room for `max_wait` under
+  // overflow == block; QueueFull at once under fail). An accepted record's callback runs exactly
+  // once, on a sender thread, with the producer's lock held: it must not call the producer and
+  // should only hand the outcome over (to a queue or a promise). For bindings that collect
+  // outcomes in batches and wait in slices they can interrupt.
+  outcome<void> put(std::string partition_key, std::string data, std::string explicit_hash_key,
+                    delivery_callback on_delivery,
+                    std::chrono::milliseconds max_wait = std::chrono::milliseconds::max());
+
   // Waits until every record accepted before the call has a result.
   void flush();
+  // The same, for at most `timeout`; false if some of those records are still unsettled.
+  bool flush(std::chrono::milliseconds timeout);
   // flush(), then stops the senders; later put() calls fail with Closed.
   void close();
 
