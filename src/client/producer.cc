@@ -147,16 +147,30 @@ struct producer::impl {
     return all;
   }
 
-  void close() {
+  void close(std::chrono::milliseconds timeout) {
     std::lock_guard once(close_mu);  // a second caller waits for the first
     {
       std::unique_lock lock(mu);
       if (closed) return;
     }
-    flush(std::chrono::milliseconds::max());
+    const bool all = flush(timeout);
     {
       std::lock_guard lock(mu);
       closed = true;
+      if (!all) {
+        // Out of time: every record still queued, and any in flight that fails, ends now.
+        abandoning = true;
+        const error e{error_code::closed, "producer closed before the record was delivered", 0};
+        for (auto& p : queue) {
+          if (options.ordered) busy_keys.erase(p.key);
+          p.on_delivery(e);
+          ++stats.failed;
+          outstanding.erase(p.id);
+        }
+        queue.clear();
+        queued_bytes = 0;
+        settled.notify_all();
+      }
     }
     work.notify_all();
     space.notify_all();
@@ -405,9 +419,12 @@ struct producer::impl {
       const bool retryable = failure[i]->retryable() ||
                              failure[i]->code == error_code::internal_failure ||
                              failure[i]->code == error_code::limit_exceeded;
-      if (!retryable || now - p.accepted >= options.record_ttl) {
+      if (!retryable || abandoning || now - p.accepted >= options.record_ttl) {
         error e = *failure[i];
-        if (retryable) {
+        if (retryable && abandoning) {
+          e = {error_code::closed,
+               "producer closed before the record was delivered: " + e.to_string(), 0};
+        } else if (retryable) {
           e = {error_code::record_expired,
                "gave up after " + std::to_string(p.attempts) + " attempts: " + e.to_string(),
                e.http_status};
@@ -448,6 +465,7 @@ struct producer::impl {
   std::uint64_t next_id = 0;
   int flushing = 0;
   bool closed = false;
+  bool abandoning = false;  // close() ran out of time: failed records are not retried
   producer_stats stats;
 
   mutable std::mutex map_mu;
@@ -490,7 +508,10 @@ bool producer::flush(std::chrono::milliseconds timeout) {
   return impl_->flush(timeout);
 }
 void producer::close() {
-  impl_->close();
+  impl_->close(std::chrono::milliseconds::max());
+}
+void producer::close(std::chrono::milliseconds timeout) {
+  impl_->close(timeout);
 }
 
 producer_stats producer::stats() const {

@@ -366,5 +366,23 @@ TEST(Producer, FlushWithATimeoutReportsRecordsStillUnsettledAndAFullQueueWaitsBo
   EXPECT_TRUE(p.flush(5000ms));
 }
 
+TEST(Producer, CloseWithATimeoutEndsRecordsThatCannotLandWithClosed) {
+  auto fake = make_fake("s", 1);
+  fake->inject_put_failures([](const put_records_entry& e) { return e.partition_key == "x"; });
+  auto o = options_for("s");
+  o.record_ttl = 1h;
+  producer p(fake, o);
+  std::promise<outcome<put_result>> stuck;
+  std::promise<outcome<put_result>> fine;
+  ASSERT_TRUE(p.put("x", "d", "", [&](outcome<put_result> r) { stuck.set_value(r); }).ok());
+  ASSERT_TRUE(p.put("y", "d", "", [&](outcome<put_result> r) { fine.set_value(r); }).ok());
+  p.close(100ms);
+  auto s = stuck.get_future().get();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.err().code, error_code::closed);
+  EXPECT_TRUE(fine.get_future().get().ok());
+  EXPECT_EQ(p.stats().queued, 0u);
+}
+
 }  // namespace
 }  // namespace spate::client

@@ -92,6 +92,10 @@ class producer {
   bool flush(std::chrono::milliseconds timeout);
   // flush(), then stops the senders; later put() calls fail with Closed.
   void close();
+  // The same, flushing for at most `timeout`; then each record still queued, and each in
+  // flight whose call fails, gets error Closed instead of another attempt (a process that
+  // must exit: in-flight calls still finish, within the client's request timeout).
+  void close(std::chrono::milliseconds timeout);
 
   producer_stats stats() const;
 
