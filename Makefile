@@ -22,7 +22,8 @@ PYTEST_WORKERS ?= 4
 UNIT_TEST_TARGETS = common_tests storage_tests metadata_tests engine_tests api_tests server_tests \
                     bench_tests client_tests client_api_tests conformance_tests spated
 
-.PHONY: all deps test-deps configure build install test unit-test py-test run bench clean format \
+.PHONY: all deps test-deps configure build install test unit-test py-test py-package \
+        py-package-test run bench clean format \
         fuzz-build fuzz fuzz-check test-sanitize
 
 all: build
@@ -54,6 +55,21 @@ py-test: build
 	SPATE_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m pytest -q -n $(PYTEST_WORKERS) \
 	  --dist loadfile --durations=10 tests
 
+# The Python package (python/), installed with pip into a venv that also sees Debian's Python
+# packages, from this build's extension module (SPATE_BUILD_DIR: no second C++ build).
+PY_VENV = $(BUILD_DIR)/venv
+py-package: build
+	test -x $(PY_VENV)/bin/python || $(PYTHON) -m venv --system-site-packages $(PY_VENV)
+	SPATE_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PY_VENV)/bin/pip install --no-index --no-deps -q \
+	  ./python
+
+# Its tests: against the in-process fake, a real spated, a real redis-server, Django's test
+# runner, asyncio, and Ctrl-C and exit in child interpreters. Run from python/tests, so the
+# package imported is the installed one, not the source folder.
+py-package-test: py-package
+	cd python/tests && SPATE_BUILD_DIR=$(abspath $(BUILD_DIR)) \
+	  $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider -n 2 .
+
 # The fuzz targets and only the libraries they need, instrumented (clang; see fuzz/).
 fuzz-build: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -77,10 +93,11 @@ test-sanitize: deps
 # pytest first, so ctest's summary line closes the output CI reads; the fuzz check between.
 test: test-deps
 	$(MAKE) py-test
+	$(MAKE) py-package-test
 	$(MAKE) fuzz-check
 	$(MAKE) unit-test
 
-run: deps build
+run: deps build py-package
 	bash scripts/run-server.sh $(BUILD_DIR)
 
 bench: deps build

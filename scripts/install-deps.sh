@@ -10,6 +10,10 @@ packages=(
   # libraries
   libboost1.81-dev libsimdjson-dev libssl-dev libsqlite3-dev libhiredis-dev
   libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev
+  # the Python package (python/): its extension module, and what its Django app and Redis
+  # checkpointer tests use
+  pybind11-dev python3-dev python3-setuptools python3-wheel python3-venv python3-pip
+  python3-django python3-redis
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-boto3 python3-websockets awscli redis-server

@@ -1,0 +1,66 @@
+// bindings: what the parts of the extension module spate._core share - how a C++ error
+// becomes a Python exception, how a Python thread waits for C++ work without holding the GIL
+// and without missing Ctrl-C, and each part's bind_* entry point.
+//
+// Threading rules of the whole module:
+//  - C++ threads (producer senders, consumer readers, the blocking-call pool) never touch a
+//    Python object and never take the GIL; they hand results over through queues guarded by
+//    plain mutexes;
+//  - a Python thread never takes the GIL while it holds one of those mutexes, so the two kinds
+//    of lock cannot deadlock;
+//  - every wait of a Python thread is cut into slices of at most `wait_slice`, between which
+//    it takes the GIL back and runs PyErr_CheckSignals(): Ctrl-C interrupts it within a slice.
+#pragma once
+
+#include <spate/client/error.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <pybind11/pybind11.h>
+
+namespace spate::python {
+
+namespace py = pybind11;
+
+inline constexpr std::chrono::milliseconds wait_slice{100};
+
+// The spate.errors exception for `e` (an instance of the subclass its code names).
+py::object make_exception(const client::error& e);
+// Raises make_exception(e) in Python: throws py::error_already_set.
+[[noreturn]] void raise_error(const client::error& e);
+
+// `timeout` in seconds from Python (None: no bound), as the C++ side's milliseconds::max().
+std::chrono::milliseconds to_timeout(std::optional<double> seconds);
+
+// Raises KeyboardInterrupt (or whatever a signal handler raised) if a signal arrived. GIL held.
+void check_signals();
+
+// Waits, with the GIL released, until `ready()` (evaluated under `mu`) or `timeout` passed;
+// checks for signals between slices. Call with the GIL held and `mu` not held. True if ready.
+bool wait_until_ready(std::mutex& mu, std::condition_variable& cv,
+                      const std::function<bool()>& ready, std::chrono::milliseconds timeout);
+
+// Runs `work` on a thread of the module's blocking-call pool and waits for it interruptibly:
+// on Ctrl-C the Python caller gets KeyboardInterrupt at once and the call finishes unobserved
+// in the background. Call with the GIL held; `work` must not touch Python objects.
+void run_blocking(std::function<void()> work);
+
+template <class T>
+T unwrap(client::outcome<T>&& o) {
+  if (!o) raise_error(o.err());
+  return std::move(o).value();
+}
+inline void unwrap(const client::outcome<void>& o) {
+  if (!o) raise_error(o.err());
+}
+
+void bind_records(py::module_& m);
+void bind_client(py::module_& m);
+void bind_checkpointers(py::module_& m);
+void bind_producer(py::module_& m);
+void bind_consumer(py::module_& m);
+
+}  // namespace spate::python
