@@ -208,6 +208,11 @@ class Consumer:
 
     close = stop
 
+    def request_stop(self) -> None:
+        """Asks the loop (run() or iteration) to end after the current batch, and returns at
+        once; the loop then stops the consumer. Safe from any thread and signal handler."""
+        self._stop_requested = True
+
     def _shutdown(self):
         if self._closed:
             return

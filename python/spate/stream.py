@@ -7,10 +7,16 @@
         ...
 
 read() runs a Consumer (a group named after the stream unless `application` is given, an
-in-memory checkpointer unless one is given) and yields its records; stop() ends it within
-0.1 s, from any thread or from inside the loop.
+in-memory checkpointer unless one is given) and yields its records; stop() ends every read()
+of the stream within 0.1 s, from any thread or from inside the loop. Each read() has its own
+consumer, so threads may read one Stream concurrently.
+
+codec="json": put() takes any JSON-serialisable value and read() yields decoded values (what
+pynesis did); a record that is not JSON raises ValueError naming it, instead of becoming {}.
 """
 
+import json
+import threading
 import time
 from typing import Iterable, Iterator, List, Optional, Tuple
 
@@ -22,19 +28,24 @@ from .producer import PutResult
 
 class Stream:
     def __init__(self, name: str, client=None, *, application: Optional[str] = None,
-                 checkpointer=None, initial_position="TRIM_HORIZON", **consumer_options):
+                 checkpointer=None, initial_position="TRIM_HORIZON",
+                 codec: Optional[str] = None, **consumer_options):
+        if codec not in (None, "json"):
+            raise ValueError("codec must be None or 'json'")
         self.name = name
+        self.codec = codec
         self.client = client if client is not None else _core.Client()
         self.application = application or f"spate-stream-{name}"
         self._checkpointer = checkpointer
         self._initial_position = initial_position
         self._consumer_options = consumer_options
-        self._consumer = None
-        self._stopped = False
+        self._readers = set()
+        self._readers_lock = threading.Lock()
 
     def put(self, partition_key: str, data: bytes, *,
             explicit_hash_key: Optional[str] = None) -> PutResult:
         """One PutRecord; raises spate.Error subclasses on failure."""
+        data = self._encode(data)
         r = self.client.put_record(stream_name=self.name, partition_key=partition_key,
                                    data=data, explicit_hash_key=explicit_hash_key or "")
         return PutResult(r["shard_id"], r["sequence_number"], 0, 1)
@@ -44,7 +55,7 @@ class Stream:
         """PutRecords in calls of up to 500; entries a call did not store (throttled,
         internal failure) are sent again, alone, with backoff. Returns results in input
         order; raises the last entry error if some never got stored."""
-        entries = [{"partition_key": k, "data": d} for k, d in records]
+        entries = [{"partition_key": k, "data": self._encode(d)} for k, d in records]
         results: List[Optional[PutResult]] = [None] * len(entries)
         for start in range(0, len(entries), 500):
             todo = list(range(start, min(start + 500, len(entries))))
@@ -71,28 +82,42 @@ class Stream:
         return results
 
     def read(self, **overrides) -> Iterator:
-        """Yields records of every shard until stop(); see Consumer for the options."""
+        """Yields records (decoded values with codec="json") of every shard until stop();
+        see Consumer for the options."""
         options = dict(self._consumer_options)
         options.update(overrides)
-        self._stopped = False
-        self._consumer = Consumer(self.client, self.name, self.application,
-                                  checkpointer=self._checkpointer,
-                                  initial_position=self._initial_position, **options)
+        consumer = Consumer(self.client, self.name, self.application,
+                            checkpointer=self._checkpointer,
+                            initial_position=self._initial_position, **options)
+        with self._readers_lock:
+            self._readers.add(consumer)
         try:
-            for record in self._consumer:
-                yield record
-                if self._stopped:
-                    break
+            for record in consumer:
+                yield self._decode(record) if self.codec else record
         finally:
-            consumer, self._consumer = self._consumer, None
+            with self._readers_lock:
+                self._readers.discard(consumer)
             consumer.stop()
 
     def stop(self) -> None:
-        """Ends read() within 0.1 s."""
-        self._stopped = True
-        consumer = self._consumer
-        if consumer is not None:
-            consumer._stop_requested = True
+        """Ends every read() of this stream within 0.1 s."""
+        with self._readers_lock:
+            readers = list(self._readers)
+        for consumer in readers:
+            consumer.request_stop()
+
+    def _encode(self, value):
+        if self.codec == "json":
+            return json.dumps(value).encode()
+        return value
+
+    @staticmethod
+    def _decode(record):
+        try:
+            return json.loads(record.data)
+        except ValueError as e:
+            raise ValueError(f"record {record.sequence_number} of {record.shard_id} is not "
+                             f"JSON: {e}") from e
 
     def __repr__(self):
         return f"<Stream {self.name!r}>"

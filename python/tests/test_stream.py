@@ -42,7 +42,7 @@ def test_stop_from_another_thread_ends_read_while_it_waits_for_records(fake_stre
     reader = threading.Thread(target=lambda: got.extend(s.read()))
     reader.start()
     from conftest import wait_for
-    wait_for(lambda: got or s._consumer is not None)
+    wait_for(lambda: s._readers)
     s.stop()
     reader.join(10)
     assert not reader.is_alive()
