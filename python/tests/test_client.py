@@ -168,3 +168,14 @@ def test_subscribe_to_shard_calls_back_on_the_calling_thread(api):
                                  starting_position={"type": "TRIM_HORIZON"}, on_event=on_event)
     assert seen == [b"pushed"]
     assert out["events"] >= 1
+
+
+def test_the_type_stubs_list_every_method_of_the_client():
+    import ast
+    from pathlib import Path
+    stub = Path(spate.__file__).with_name("_core.pyi")
+    tree = ast.parse(stub.read_text())
+    client = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Client")
+    stubbed = {f.name for f in client.body if isinstance(f, ast.FunctionDef)}
+    public = {n for n in dir(spate.Client) if not n.startswith("_")} | {"__init__"}
+    assert public == stubbed
