@@ -170,10 +170,8 @@ class Consumer:
             self._call(self._batch_handler, (shard_id, records), None, records)
             return
         handler = self._handler
-        for record in records:
+        for record in records:  # the whole batch, even after a stop request: it is then done
             self._call(handler, (record,), record, None)
-            if self._stop_requested:
-                return
 
     def _call(self, fn, args, record, batch):
         attempt = 0

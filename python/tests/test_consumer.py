@@ -308,3 +308,62 @@ def test_stop_from_another_thread_returns_promptly(fake_stream):
     runner.join(30)
     assert not runner.is_alive()
     assert consumer.closed
+
+
+def test_enhanced_fan_out_reads_through_subscribe_to_shard(client, stream):
+    arn = client.describe_stream_summary(stream_name=stream)["summary"]["stream_arn"]
+    registered = client.register_stream_consumer(stream_arn=arn, consumer_name="efo")
+    consumer_arn = registered["consumer"]["consumer_arn"]
+    wait_for(lambda: client.describe_stream_consumer(consumer_arn=consumer_arn)["consumer"][
+        "status"] == "ACTIVE")
+    put_many(client, stream, 200)
+    got = []
+    with spate.Consumer(client, stream, "efo-app", efo_consumer_arn=consumer_arn,
+                        **fast()) as consumer:
+        for record in consumer:
+            got.append(record.data)
+            if len(got) == 200:
+                break
+    assert sorted(got) == sorted(f"r{i}".encode() for i in range(200))
+
+
+def test_expired_iterators_and_throttling_are_ridden_out(fake_stream):
+    put_many(fake_stream, "test", 100)
+    fake_stream.inject_call_failures(3, "ExpiredIteratorException", "Iterator expired")
+    got = set()
+    with spate.Consumer(fake_stream, "test", "recover", **fast()) as consumer:
+        for record in consumer:
+            got.add(record.data)
+            if len(got) == 100:
+                break
+    put_many(fake_stream, "test", 50, prefix="t")
+    fake_stream.inject_call_failures(4, "ProvisionedThroughputExceededException", "slow down")
+    with spate.Consumer(fake_stream, "test", "recover", **fast()) as consumer:
+        for record in consumer:
+            got.add(record.data)
+            if len(got) == 150:
+                break
+    assert got == {f"r{i}".encode() for i in range(100)} | {f"t{i}".encode() for i in range(50)}
+
+
+def test_a_stop_from_the_handler_loses_no_record_of_the_batch(fake_stream):
+    put_many(fake_stream, "test", 100)
+    store = spate.MemoryCheckpointer()
+    first = []
+
+    def stop_early(record):
+        first.append(record.data)
+        if len(first) == 10:
+            consumer.request_stop()
+
+    consumer = spate.Consumer(fake_stream, "test", "early", handler=stop_early,
+                              checkpointer=store, **fast())
+    consumer.run(timeout=30)
+    assert len(first) >= 10
+    second = []
+    with spate.Consumer(fake_stream, "test", "early", checkpointer=store, **fast()) as again:
+        for _shard, records in again.batches(timeout=20):
+            second += [r.data for r in records]
+            if len(first) + len(second) >= 100:
+                break
+    assert sorted(first + second) == sorted(f"r{i}".encode() for i in range(100))
