@@ -100,7 +100,7 @@ test: test-deps
 run: deps build py-package
 	bash scripts/run-server.sh $(BUILD_DIR)
 
-bench: deps build
+bench: deps build py-package
 	/usr/bin/python3 benchmarks/run.py $(BUILD_DIR)
 
 format:
