@@ -153,9 +153,17 @@ def main():
     parser.add_argument("--records", type=int, default=500_000)
     parser.add_argument("--boto-records", type=int, default=100_000)
     parser.add_argument("--rss-records", type=int, default=5_000_000)
+    parser.add_argument("--rss-only", metavar="STREAM",
+                        help="only consume --rss-records records of STREAM, sampling RSS")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     client = spate.Client(args.endpoint, "us-east-1", CREDENTIALS)
+    if args.rss_only:
+        samples = []
+        result = spate_consume(client, args.rss_only, args.rss_records, samples)
+        result["rss_mib_samples"] = samples
+        print(json.dumps(result))
+        return
     kinesis = boto_client(args.endpoint)
     out = {"version": spate.__version__}
 
@@ -174,8 +182,12 @@ def main():
 
     stream = new_stream(client, 4)
     fill(client, stream, args.rss_records)
-    samples = []
-    out["consumer_rss"] = spate_consume(client, stream, args.rss_records, samples)
+    # In a fresh interpreter, so the filling producer's memory is not in the figure.
+    child = subprocess.run([sys.executable, __file__, "--endpoint", args.endpoint,
+                            "--rss-only", stream, "--rss-records", str(args.rss_records)],
+                           capture_output=True, text=True, check=True)
+    out["consumer_rss"] = json.loads(child.stdout)
+    samples = out["consumer_rss"]["rss_mib_samples"]
     warm = samples[len(samples) // 5:]  # after the first fifth: warm-up
     out["consumer_rss"].update({"rss_mib_samples": samples,
                                 "rss_growth_after_warmup_pct": round(
