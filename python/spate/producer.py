@@ -9,7 +9,8 @@ Records are queued and sent by C++ threads (max_in_flight concurrent PutRecords 
 max_batch_records / max_batch_bytes, or whatever waited `linger` seconds); only the records a
 call did not store are retried, with backoff, until record_ttl seconds passed. Outcomes are
 collected in C++ and settled in Python only on a thread that calls poll(), flush(),
-Delivery.result() or close(): on_delivery callbacks never run on a C++ thread.
+Delivery.result() or close() - and by put() itself every 1024 records - so on_delivery
+callbacks never run on a C++ thread.
 """
 
 import itertools
@@ -22,6 +23,10 @@ from ._lifecycle import register_for_exit
 from .errors import Closed, Error
 
 Data = Union[bytes, bytearray, memoryview]
+
+# put() settles arrived outcomes itself every this many records, so a producer whose owner
+# never calls poll() or flush() holds at most that many settled outcomes.
+_SETTLE_EVERY = 1024
 
 
 class PutResult(NamedTuple):
@@ -135,6 +140,8 @@ class Producer:
         except BaseException:
             del self._pending[token]
             raise
+        if token % _SETTLE_EVERY == 0:
+            self.poll()  # outcomes nobody polls for would pile up
         return delivery
 
     def put_batch(self, records, *, timeout: Optional[float] = None) -> list:

@@ -35,6 +35,10 @@ py::object make_exception(const client::error& e);
 // `timeout` in seconds from Python (None: no bound), as the C++ side's milliseconds::max().
 std::chrono::milliseconds to_timeout(std::optional<double> seconds);
 
+using wait_clock = std::chrono::steady_clock;
+// When a wait of `timeout` seconds from Python (None: no bound) started now ends.
+wait_clock::time_point deadline_after(std::optional<double> timeout);
+
 // Raises KeyboardInterrupt (or whatever a signal handler raised) if a signal arrived. GIL held.
 void check_signals();
 

@@ -208,10 +208,8 @@ class consumer_core {
   // first or the consumer ended (see ended()). Runs store calls that arrive meanwhile. The
   // previous batch must have been finished (batch_done).
   py::object next_batch(std::optional<double> timeout) {
-    using clock = std::chrono::steady_clock;
-    const auto limit = to_timeout(timeout);
-    const auto deadline =
-        limit == std::chrono::milliseconds::max() ? clock::time_point::max() : clock::now() + limit;
+    using clock = wait_clock;
+    const auto deadline = deadline_after(timeout);
     for (;;) {
       work_item* item = nullptr;
       {

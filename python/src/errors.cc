@@ -25,6 +25,12 @@ std::chrono::milliseconds to_timeout(std::optional<double> seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(*seconds * 1000.0 + 0.5));
 }
 
+wait_clock::time_point deadline_after(std::optional<double> timeout) {
+  const auto limit = to_timeout(timeout);
+  if (limit == std::chrono::milliseconds::max()) return wait_clock::time_point::max();
+  return wait_clock::now() + limit;
+}
+
 void check_signals() {
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
 }

@@ -52,10 +52,8 @@ class producer_core {
   // with overflow block, up to `timeout`; refusals raise.
   void put(py::handle key, py::handle data, py::handle explicit_hash_key, std::uint64_t token,
            std::optional<double> timeout) {
-    using clock = std::chrono::steady_clock;
-    const auto limit = to_timeout(timeout);
-    const auto deadline =
-        limit == std::chrono::milliseconds::max() ? clock::time_point::max() : clock::now() + limit;
+    using clock = wait_clock;
+    const auto deadline = deadline_after(timeout);
     for (;;) {
       std::string k = text(key, "partition_key");
       std::string d = bytes(data);
@@ -107,10 +105,8 @@ class producer_core {
 
   // Waits until every record accepted so far has an outcome, or `timeout`; True if all have.
   bool flush(std::optional<double> timeout) {
-    using clock = std::chrono::steady_clock;
-    const auto limit = to_timeout(timeout);
-    const auto deadline =
-        limit == std::chrono::milliseconds::max() ? clock::time_point::max() : clock::now() + limit;
+    using clock = wait_clock;
+    const auto deadline = deadline_after(timeout);
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::max<clock::duration>(deadline - clock::now(), clock::duration::zero()));

@@ -139,3 +139,13 @@ def test_the_help_text_documents_the_options():
     doc = spate.Producer.__doc__
     for option in ("max_batch_records", "linger", "ordered", "aggregate", "on_delivery"):
         assert option in doc
+
+
+def test_outcomes_nobody_polls_for_do_not_pile_up(fake_stream):
+    producer = spate.Producer(fake_stream, "test", linger=0.001)
+    for i in range(20_000):
+        producer.put(f"k{i % 10}", b"x")
+        if i == 10_000:
+            producer._core.flush(10)  # let the first half settle in C++, unpolled
+    assert producer.pending < 12_000, "put() settles what arrived as it goes"
+    producer.close()
