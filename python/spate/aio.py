@@ -15,6 +15,7 @@ cancelling the task in it) stops it cleanly: final checkpoints, leases released.
 """
 
 import asyncio
+import os
 from typing import Optional
 
 from . import consumer as _consumer
@@ -124,12 +125,21 @@ class Consumer:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._wakeup = asyncio.Event()
-            self._loop.add_reader(self._core.fileno(), self._wakeup.set)
+            self._loop.add_reader(self._core.fileno(), self._on_readable)
         if not self._started:
             if self._sync.closed:
                 raise Closed("consumer is closed", code="Closed")
             self._started = True
             self._core.start()
+
+    def _on_readable(self):
+        # Read the eventfd back to zero: it is level-triggered, and a batch waiting while the
+        # application awaits something else must not wake the loop on every iteration.
+        try:
+            os.read(self._core.fileno(), 8)
+        except BlockingIOError:
+            pass
+        self._wakeup.set()
 
     async def _next_batch(self):
         while not self._stopping:

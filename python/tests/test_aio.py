@@ -125,3 +125,24 @@ def test_an_async_handler_is_awaited_and_its_exception_is_a_handler_error():
     error = asyncio.run(main())
     assert error.record.data == b"3"
     assert seen == [b"0", b"1", b"2", b"3"]
+
+
+def test_a_waiting_batch_does_not_spin_the_loop_while_the_application_awaits():
+    import resource
+    fake = fake_with_stream(1)
+    fake.put_records(stream_name="s", records=[
+        {"partition_key": "k", "data": b"x"} for _ in range(10)])
+
+    async def main():
+        async with spate.aio.Consumer(fake, "s", "idle", idle_poll_interval=0.01) as consumer:
+            async for _ in consumer:
+                # More batches become ready meanwhile; an eventfd left readable would make the
+                # loop's selector return at once, over and over, for this whole second.
+                fake.put_record(stream_name="s", partition_key="k", data=b"y")
+                before = resource.getrusage(resource.RUSAGE_SELF)
+                await asyncio.sleep(1.0)
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+    used = asyncio.run(main())
+    assert used < 0.5, f"{used:.2f} s of CPU while the loop only slept for one second"
