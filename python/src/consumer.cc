@@ -61,7 +61,8 @@ class dispatcher {
 
   // No Python thread serves any more: every waiting or taken item ends abandoned.
   void close() {
-    std::lock_guard lock(mu);
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return !converting; });
     closed = true;
     for (auto* item : items) {
       item->abandoned = item->finished = true;
@@ -96,6 +97,7 @@ class dispatcher {
   std::condition_variable cv;
   std::deque<work_item*> items;
   work_item* current = nullptr;  // the batch the Python thread is processing
+  bool converting = false;       // its records are being copied into Python: keep it alive
   bool closed = false;
   bool ended = false;  // the C++ consumer stopped or failed
 };
@@ -141,6 +143,7 @@ class python_store final : public checkpointer {
         body();
       } catch (py::error_already_set& e) {
         failure = error{error_code::checkpoint_store, e.what()};
+        if (!e.matches(PyExc_Exception)) throw;  // KeyboardInterrupt, SystemExit: the caller's
       } catch (const std::exception& e) {
         failure = error{error_code::checkpoint_store, e.what()};
       }
@@ -191,6 +194,7 @@ class consumer_core {
   ~consumer_core() { stop(); }
 
   void start() {
+    if (stopped_) raise_error(error{error_code::closed, "consumer is closed"});
     if (started_) return;
     started_ = true;
     consumer_->start();
@@ -212,6 +216,7 @@ class consumer_core {
     const auto deadline = deadline_after(timeout);
     for (;;) {
       work_item* item = nullptr;
+      bool over = false;
       {
         py::gil_scoped_release nogil;
         std::unique_lock lock(d_->mu);
@@ -223,22 +228,31 @@ class consumer_core {
           item = d_->items.front();
           d_->items.pop_front();
           item->taken = true;
-          if (item->batch) d_->current = item;
+          if (item->batch) {
+            d_->current = item;
+            d_->converting = true;  // stop() leaves it alone until its records are copied
+          }
         } else if (d_->ended || d_->closed) {
-          return py::none();
+          over = true;
         }
       }
+      if (over) return py::none();
       if (item && item->call) {
-        item->call();
-        std::lock_guard lock(d_->mu);
-        item->finished = true;
-        d_->cv.notify_all();
+        run_call(*item);
         continue;
       }
       if (item) {
-        const auto& b = *item->batch;
-        return py::make_tuple(b.shard_id, make_records(b.shard_id, b.records),
-                              b.millis_behind_latest);
+        py::object out;
+        try {
+          const auto& b = *item->batch;
+          out = py::make_tuple(b.shard_id, make_records(b.shard_id, b.records),
+                               b.millis_behind_latest);
+        } catch (...) {
+          end_conversion();
+          throw;
+        }
+        end_conversion();
+        return out;
       }
       if (clock::now() >= deadline) return py::none();
       check_signals();
@@ -283,7 +297,12 @@ class consumer_core {
       }
       d_->cv.notify_all();
     });
+    std::exception_ptr interrupted;
+#if PY_VERSION_HEX >= 0x030D0000
+    const bool can_run_python = !Py_IsFinalizing();
+#else
     const bool can_run_python = !_Py_IsFinalizing();
+#endif
     for (;;) {
       std::vector<work_item*> calls;
       {
@@ -294,6 +313,7 @@ class consumer_core {
           return state->done;
         };
         d_->cv.wait_for(lock, wait_slice, [&] { return done() || !d_->items.empty(); });
+        d_->cv.wait(lock, [&] { return !d_->converting; });
         if (d_->current) {  // the batch the Python thread was in: it will not finish it
           d_->current->abandoned = d_->current->finished = true;
           d_->current = nullptr;
@@ -312,10 +332,11 @@ class consumer_core {
         if (calls.empty() && done()) break;
       }
       for (auto* item : calls) {
-        item->call();
-        std::lock_guard lock(d_->mu);
-        item->finished = true;
-        d_->cv.notify_all();
+        try {
+          run_call(*item);
+        } catch (...) {  // raised again once the consumer has stopped
+          if (!interrupted) interrupted = std::current_exception();
+        }
       }
     }
     {
@@ -324,6 +345,7 @@ class consumer_core {
       d_->close();
       if (watcher_.joinable()) watcher_.join();
     }
+    if (interrupted) std::rethrow_exception(interrupted);
   }
 
   py::dict stats() const {
@@ -339,10 +361,37 @@ class consumer_core {
     return d;
   }
 
-  std::string worker_id() const { return consumer_->worker_id(); }
-  int fileno() const { return d_->efd_; }
+  std::string worker_id() const {
+    return consumer_->worker_id();
+  }
+  int fileno() const {
+    return d_->efd_;
+  }
 
  private:
+  // Runs a store call on this (Python) thread and hands its item back, also when the call
+  // raised something that is not an Exception (KeyboardInterrupt): that propagates.
+  void run_call(work_item& item) {
+    try {
+      item.call();
+    } catch (...) {
+      std::lock_guard lock(d_->mu);
+      item.abandoned = item.finished = true;
+      d_->cv.notify_all();
+      throw;
+    }
+    std::lock_guard lock(d_->mu);
+    item.finished = true;
+    d_->cv.notify_all();
+  }
+
+  void end_conversion() {
+    py::gil_scoped_release nogil;
+    std::lock_guard lock(d_->mu);
+    d_->converting = false;
+    d_->cv.notify_all();
+  }
+
   py::object store_;  // keeps a Python store alive for python_store
   std::shared_ptr<dispatcher> d_;
   std::optional<error> failure_;

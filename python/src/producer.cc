@@ -28,8 +28,10 @@ struct completion {
 
 class producer_core {
  public:
-  producer_core(client_handle& client, producer_options options)
+  producer_core(client_handle& client, producer_options options,
+                std::chrono::milliseconds abandon_after)
       : block_(options.overflow == overflow_policy::block),
+        abandon_after_(abandon_after),
         efd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     if (efd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
     try {
@@ -42,8 +44,10 @@ class producer_core {
 
   ~producer_core() {
     {
+      // A producer dropped without close(): flush for abandon_after, then end what is left.
       py::gil_scoped_release nogil;
-      producer_.reset();  // closes: flushes, joins the senders (which never need the GIL)
+      producer_->close(abandon_after_);
+      producer_.reset();  // joins the senders (which never need the GIL)
     }
     ::close(efd_);
   }
@@ -179,6 +183,7 @@ class producer_core {
   }
 
   const bool block_;  // overflow == block: put() waits for room
+  const std::chrono::milliseconds abandon_after_;
   int efd_;
   std::mutex mu_;
   std::vector<completion> done_;
@@ -193,7 +198,7 @@ void bind_producer(py::module_& m) {
                        std::optional<std::string> stream_arn, std::size_t max_batch_records,
                        std::size_t max_batch_bytes, double linger, std::size_t max_in_flight,
                        std::size_t max_queued_records, std::size_t max_queued_bytes, bool block,
-                       double record_ttl, bool ordered, bool aggregate) {
+                       double record_ttl, bool ordered, bool aggregate, double exit_timeout) {
              producer_options o;
              o.stream = {stream_name.value_or(""), stream_arn.value_or("")};
              o.max_batch_records = max_batch_records;
@@ -206,12 +211,13 @@ void bind_producer(py::module_& m) {
              o.record_ttl = to_timeout(record_ttl);
              o.ordered = ordered;
              o.aggregate = aggregate;
-             return std::make_unique<producer_core>(client, std::move(o));
+             return std::make_unique<producer_core>(client, std::move(o), to_timeout(exit_timeout));
            }),
            py::arg("client"), py::arg("stream_name"), py::arg("stream_arn"),
            py::arg("max_batch_records"), py::arg("max_batch_bytes"), py::arg("linger"),
            py::arg("max_in_flight"), py::arg("max_queued_records"), py::arg("max_queued_bytes"),
-           py::arg("block"), py::arg("record_ttl"), py::arg("ordered"), py::arg("aggregate"))
+           py::arg("block"), py::arg("record_ttl"), py::arg("ordered"), py::arg("aggregate"),
+           py::arg("exit_timeout"))
       .def("put", &producer_core::put, py::arg("partition_key"), py::arg("data"),
            py::arg("explicit_hash_key"), py::arg("token"), py::arg("timeout"))
       .def("take_completions", &producer_core::take_completions)
