@@ -41,9 +41,11 @@ class Producer:
             self._loop.add_reader(self._sync.fileno(), self._on_ready)
 
     def _on_ready(self):
-        self._sync.poll()
-        if self._sync.pending == 0:
-            self._idle.set()
+        try:
+            self._sync.poll()  # a callback's exception surfaces in the loop's handler
+        finally:
+            if self._sync.pending == 0:
+                self._idle.set()
 
     def put_nowait(self, partition_key: str, data, *, explicit_hash_key=None) -> asyncio.Future:
         """Queues a record; the future settles on the loop's thread. QueueFull at once when
@@ -120,6 +122,7 @@ class Consumer:
         self._wakeup = None
         self._started = False
         self._stopping = False
+        self._iterating = False
 
     def _attach(self):
         if self._loop is None:
@@ -156,15 +159,27 @@ class Consumer:
         return None
 
     async def batches(self):
-        """Yields (shard_id, [Record]); a batch is processed when the next is asked for."""
+        """Yields (shard_id, [Record]); a batch is processed when the next is asked for.
+        Leaving the loop (break, an exception, cancellation) stops the consumer; the batch in
+        hand is then read again by the next owner."""
+        if self._iterating:
+            raise RuntimeError("this consumer is already being iterated")
+        self._iterating = True
         self._attach()
-        while True:
-            item = await self._next_batch()
-            if item is None:
-                break
-            shard_id, records, _behind = item
-            yield shard_id, records
-            self._core.batch_done(None)
+        finished = False
+        try:
+            while True:
+                item = await self._next_batch()
+                if item is None:
+                    break
+                shard_id, records, _behind = item
+                yield shard_id, records
+                self._core.batch_done(None)
+            finished = True
+        finally:
+            self._iterating = False
+            if not finished:
+                await self.stop()
         failure = self._core.failure()
         if failure is not None and not isinstance(failure, HandlerError):
             raise failure

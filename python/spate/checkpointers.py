@@ -108,8 +108,12 @@ class PynesisCheckpointer(Checkpointer):
             if version != expected_version:
                 return False
             stored = dict(lease)
-            if current is None and not stored.get("checkpoint"):
-                stored["checkpoint"] = self.store.get_checkpoint(lease["shard_id"]) or ""
+            if current is None and not _is_position(stored.get("checkpoint") or ""):
+                # First sight of the shard in this process: the store's position, if it has
+                # one, wins over the start marker the consumer proposes.
+                saved = self.store.get_checkpoint(lease["shard_id"])
+                if saved:
+                    stored["checkpoint"] = saved
             stored["version"] = expected_version + 1
             stored["renewed_ms"] = int(time.time() * 1000)
             checkpoint = stored.get("checkpoint") or ""

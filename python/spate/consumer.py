@@ -94,6 +94,7 @@ class Consumer:
         self._closed = False
         self._dispatching = None  # the thread in run() or iteration
         self._finished = threading.Event()
+        self._state = threading.Lock()  # guards _dispatching and _closed
         register_for_exit(self)
 
     @property
@@ -131,12 +132,13 @@ class Consumer:
         yield from self._batches(deadline, yield_records=True)
 
     def _batches(self, deadline, yield_records=False):
-        if self._closed:
-            raise Closed("consumer is closed", code="Closed")
-        if self._dispatching is not None:
-            raise RuntimeError("this consumer is already being run")
-        self._dispatching = threading.current_thread()
-        self._core.start()
+        with self._state:
+            if self._closed:
+                raise Closed("consumer is closed", code="Closed")
+            if self._dispatching is not None:
+                raise RuntimeError("this consumer is already being run")
+            self._dispatching = threading.current_thread()
+            self._core.start()
         clean = False
         try:
             while not self._stop_requested:
@@ -158,7 +160,8 @@ class Consumer:
                 self._core.batch_done(None)
             clean = True
         finally:
-            self._dispatching = None
+            with self._state:
+                self._dispatching = None
             self._shutdown()
         if clean:
             failure = self._core.failure()
@@ -197,24 +200,35 @@ class Consumer:
         batch; from another thread it waits until the loop has ended; otherwise it stops at
         once. Final checkpoints are written and leases released. Idempotent."""
         self._stop_requested = True
-        running = self._dispatching
+        with self._state:
+            running = self._dispatching
+            if running is None:
+                if self._closed:
+                    return
+                self._closed = True  # a loop starting now sees it and raises Closed
         if running is None:
-            self._shutdown()
+            self._shutdown(marked=True)
         elif running is not threading.current_thread():
             while not self._finished.wait(_SLICE):
                 pass
 
     close = stop
 
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
     def request_stop(self) -> None:
         """Asks the loop (run() or iteration) to end after the current batch, and returns at
         once; the loop then stops the consumer. Safe from any thread and signal handler."""
         self._stop_requested = True
 
-    def _shutdown(self):
-        if self._closed:
-            return
-        self._closed = True
+    def _shutdown(self, marked=False):
+        if not marked:
+            with self._state:
+                if self._closed:
+                    return
+                self._closed = True
         try:
             self._core.stop()
         finally:

@@ -113,13 +113,14 @@ class Producer:
         self._core = _core.ProducerCore(
             client, stream_name, stream_arn, max_batch_records, max_batch_bytes, linger,
             max_in_flight, max_queued_records, max_queued_bytes, block, record_ttl, ordered,
-            aggregate)
+            aggregate, exit_timeout)
         self.stream_name = stream_name
         self._on_delivery = on_delivery
         self._pending = {}
         self._tokens = itertools.count(1)
         self._closed = False
         self._lock = threading.RLock()
+        self._deferred_error = None  # a callback's exception met outside poll()
         self.exit_timeout = exit_timeout
         register_for_exit(self)
 
@@ -141,7 +142,7 @@ class Producer:
             del self._pending[token]
             raise
         if token % _SETTLE_EVERY == 0:
-            self.poll()  # outcomes nobody polls for would pile up
+            self._settle(defer_errors=True)  # outcomes nobody polls for would pile up
         return delivery
 
     def put_batch(self, records, *, timeout: Optional[float] = None) -> list:
@@ -152,7 +153,11 @@ class Producer:
 
     def poll(self) -> int:
         """Settles every outcome that arrived (runs on_delivery callbacks on this thread);
-        returns how many. A callback's exception propagates after all are settled."""
+        returns how many. A callback's exception propagates after all are settled (also one
+        deferred from a put() that settled outcomes on the way)."""
+        return self._settle(defer_errors=False)
+
+    def _settle(self, defer_errors):
         with self._lock:
             completions = self._core.take_completions()
             first_error = None
@@ -164,11 +169,14 @@ class Producer:
                                                                   attempts)
                 try:
                     delivery._settle(result, error)
-                except Exception as exc:  # noqa: BLE001 - re-raised below
+                except BaseException as exc:  # noqa: BLE001 - every delivery settles first
                     if first_error is None:
                         first_error = exc
-            if first_error is not None:
-                raise first_error
+            if first_error is not None and self._deferred_error is None:
+                self._deferred_error = first_error
+            if not defer_errors and self._deferred_error is not None:
+                error, self._deferred_error = self._deferred_error, None
+                raise error
             return len(completions)
 
     def flush(self, timeout: Optional[float] = None) -> bool:
@@ -208,8 +216,8 @@ class Producer:
         unsettled at the timeout fails with Closed. Later put() raises Closed. Idempotent."""
         if self._closed:
             return
+        self._core.close(timeout)  # an interruption leaves it open: close() may run again
         self._closed = True
-        self._core.close(timeout)
         self.poll()
 
     def _close_at_exit(self):

@@ -8,7 +8,8 @@
 
 read() runs a Consumer (a group named after the stream unless `application` is given, an
 in-memory checkpointer unless one is given) and yields its records; stop() ends every read()
-of the stream within 0.1 s, from any thread or from inside the loop. Each read() has its own
+of the stream at the next record (within 0.1 s when it is waiting for records), from any
+thread or from inside the loop; what it had not yielded yet is read again by the next read(). Each read() has its own
 consumer, so threads may read one Stream concurrently.
 
 codec="json": put() takes any JSON-serialisable value and read() yields decoded values (what
@@ -94,13 +95,16 @@ class Stream:
         try:
             for record in consumer:
                 yield self._decode(record) if self.codec else record
+                if consumer.stop_requested:
+                    break  # at once: the rest of this batch is not checkpointed, read again
         finally:
             with self._readers_lock:
                 self._readers.discard(consumer)
             consumer.stop()
 
     def stop(self) -> None:
-        """Ends every read() of this stream within 0.1 s."""
+        """Ends every read() of this stream at its next record (within 0.1 s when it is waiting
+        for records)."""
         with self._readers_lock:
             readers = list(self._readers)
         for consumer in readers:

@@ -146,3 +146,20 @@ def test_a_waiting_batch_does_not_spin_the_loop_while_the_application_awaits():
 
     used = asyncio.run(main())
     assert used < 0.5, f"{used:.2f} s of CPU while the loop only slept for one second"
+
+
+def test_breaking_out_of_async_for_without_async_with_stops_the_consumer():
+    fake = fake_with_stream(1)
+    fake.put_record(stream_name="s", partition_key="k", data=b"x")
+
+    async def main():
+        consumer = spate.aio.Consumer(fake, "s", "brk", idle_poll_interval=0.01)
+        async for _ in consumer:
+            break
+        for _ in range(3000):  # the generator is closed by the loop soon after the break
+            if consumer._sync.closed:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    assert asyncio.run(main()), "the consumer was never stopped"

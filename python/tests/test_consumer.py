@@ -367,3 +367,37 @@ def test_a_stop_from_the_handler_loses_no_record_of_the_batch(fake_stream):
             if len(first) + len(second) >= 100:
                 break
     assert sorted(first + second) == sorted(f"r{i}".encode() for i in range(100))
+
+
+def test_a_pynesis_store_resumes_a_restarted_worker_where_it_stopped(fake_stream):
+    put_many(fake_stream, "test", 60)
+    store = PynesisStore()
+
+    def run_until(total, seen):
+        def handler(record):
+            seen.append(record.data)
+            if len(seen) >= total:
+                consumer.request_stop()
+        consumer = spate.Consumer(fake_stream, "test", "pyn-restart", handler=handler,
+                                  checkpointer=spate.PynesisCheckpointer(store), **fast())
+        consumer.run(timeout=30)
+
+    first, second = [], []
+    run_until(60, first)
+    put_many(fake_stream, "test", 20, prefix="late")
+    run_until(20, second)  # a new process would start with a fresh adapter over the same store
+    assert sorted(second) == sorted(f"late{i}".encode() for i in range(20)), \
+        "the restarted worker must start after the stored checkpoints"
+
+
+class InterruptingStore(RecordingStore):
+    def compare_and_set(self, group, lease, expected_version):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_inside_a_python_store_is_not_swallowed(fake_stream):
+    consumer = spate.Consumer(fake_stream, "test", "ki", handler=lambda r: None,
+                              checkpointer=InterruptingStore(), **fast())
+    with pytest.raises(KeyboardInterrupt):
+        consumer.run(timeout=30)
+    assert consumer.closed

@@ -149,3 +149,21 @@ def test_outcomes_nobody_polls_for_do_not_pile_up(fake_stream):
             producer._core.flush(10)  # let the first half settle in C++, unpolled
     assert producer.pending < 12_000, "put() settles what arrived as it goes"
     producer.close()
+
+
+def test_a_callback_that_raises_does_not_strand_the_other_deliveries(fake_stream):
+    calls = []
+
+    def on_delivery(error, result):
+        calls.append(result)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # even a BaseException: the others settle first
+
+    producer = spate.Producer(fake_stream, "test", on_delivery=on_delivery, linger=0.001)
+    deliveries = [producer.put("k", b"x") for _ in range(20)]
+    with pytest.raises(KeyboardInterrupt):
+        while producer.pending:
+            producer.flush(timeout=10)
+    assert all(d._done for d in deliveries)
+    assert producer.flush(timeout=10)
+    producer.close()

@@ -79,9 +79,10 @@ class producer {
   // Queues a record whose outcome goes to `on_delivery`, or refuses it with the error
   // (validation, Closed, or QueueFull once the queue had no room for `max_wait` under
   // overflow == block; QueueFull at once under fail). An accepted record's callback runs exactly
-  // once, on a sender thread, with the producer's lock held: it must not call the producer and
-  // should only hand the outcome over (to a queue or a promise). For bindings that collect
-  // outcomes in batches and wait in slices they can interrupt.
+  // once, with the producer's lock held, on a sender thread (or on the thread of a close() that
+  // ran out of time): it must not call the producer and should only hand the outcome over (to a
+  // queue or a promise). For bindings that collect outcomes in batches and wait in slices they
+  // can interrupt.
   outcome<void> put(std::string partition_key, std::string data, std::string explicit_hash_key,
                     delivery_callback on_delivery,
                     std::chrono::milliseconds max_wait = std::chrono::milliseconds::max());
@@ -94,7 +95,7 @@ class producer {
   void close();
   // The same, flushing for at most `timeout`; then each record still queued, and each in
   // flight whose call fails, gets error Closed instead of another attempt (a process that
-  // must exit: in-flight calls still finish, within the client's request timeout).
+  // must exit: in-flight calls still finish, within the client's request timeout and retries).
   void close(std::chrono::milliseconds timeout);
 
   producer_stats stats() const;

@@ -114,7 +114,7 @@ def get_stream(name):
 
 def _build_stream(name):
     import spate
-    from spate.testing import DummyStream
+    from spate.dummy import DummyStream
     config = stream_config(name)
     if config.get("dummy"):
         values = config.get("fake_values") or [{"_id": "1", "body": "fake event"}]
@@ -154,18 +154,30 @@ def _log_failure(error, result):
         logger.error("spate: a record sent on commit was not delivered: %s", error)
 
 
-def send_on_commit(stream_name, partition_key, data, using=None):
+def send_on_commit(stream_name, partition_key, data, using=None, timeout=5.0):
     """Puts a record on configured stream `stream_name` after the current transaction commits
     (at once outside one), through one batching producer per stream per process; nothing is
-    sent if the transaction rolls back. Delivery failures are logged on "spate.django"."""
+    sent if the transaction rolls back. The record is checked now (TypeError, ValueError);
+    after the commit, a queue that stays full for `timeout` seconds or a failed delivery is
+    logged on "spate.django" (the commit has happened: nothing is raised into the code that
+    committed, and other on-commit callbacks still run)."""
     from django.db import transaction
-    if isinstance(data, str):
-        raise TypeError("data must be bytes; encode text first")
-    bytes(data)  # a TypeError now, not after the commit
+    if not isinstance(partition_key, str):
+        raise TypeError("partition_key must be str")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("data must be bytes (or a buffer); encode text first")
+    if not 1 <= len(partition_key) <= 256:
+        raise ValueError("partition_key must be 1-256 characters")
+    data = bytes(data)
+    stream_config(stream_name)  # KeyError now for a name that is not configured
 
     def send():
-        producer = _producer(stream_name)
-        producer.poll()  # settles earlier outcomes (logging failures) on this thread
-        producer.put(partition_key, data)
+        try:
+            producer = _producer(stream_name)
+            producer.poll()  # settles earlier outcomes (logging failures) on this thread
+            producer.put(partition_key, data, timeout=timeout)
+        except Exception:  # noqa: BLE001 - after the commit: report, do not raise
+            logger.exception("spate: a record for %s was not queued after commit",
+                             stream_name)
 
     transaction.on_commit(send, using=using)

@@ -2,7 +2,7 @@
 done by the database (an UPDATE ... WHERE version = expected, or an INSERT the unique
 constraint lets only one worker win), so two workers never both advance a shard."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, close_old_connections, transaction
 
 from ..checkpointers import Checkpointer
 from .models import Checkpoint
@@ -27,6 +27,9 @@ class DjangoCheckpointer(Checkpointer):
                                                            stream=stream)
 
     def list(self, group):
+        # Called on every pass of the consumer's coordinator: a connection the database
+        # dropped, or older than CONN_MAX_AGE, is replaced here rather than failing forever.
+        close_old_connections()
         return [{"shard_id": row.shard_id, "parent_shard_ids": list(row.parent_shard_ids),
                  "checkpoint": row.checkpoint, "owner": row.owner,
                  "pending_owner": row.pending_owner, "renewed_ms": row.renewed_ms,
