@@ -38,8 +38,8 @@ def run(ctx) -> dict:
         print(f"{side:9} ratio  {r[f'{side}_ratio']:.1f}x")
     rss = r["consumer_rss"]
     print(f"consumer over {rss['records']} records: {rss['records_per_s']} records/s, RSS "
-          f"{rss['rss_mib_samples'][0]}..{max(rss['rss_mib_samples'])} MiB, growth after "
-          f"warm-up {rss['rss_growth_after_warmup_pct']}%")
+          f"{rss['rss_mib_samples'][0]}..{max(rss['rss_mib_samples'])} MiB, growth over the "
+          f"second half {rss['rss_growth_after_warmup_pct']}%")
     print(f"Ctrl-C to KeyboardInterrupt in a waiting consumer: median "
           f"{r['ctrl_c']['median_ms']} ms, max {r['ctrl_c']['max_ms']} ms "
           f"({r['ctrl_c']['runs']} runs)")
