@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <pybind11/pybind11.h>
@@ -47,10 +48,24 @@ void check_signals();
 bool wait_until_ready(std::mutex& mu, std::condition_variable& cv,
                       const std::function<bool()>& ready, std::chrono::milliseconds timeout);
 
+// Starts `work` on a thread of the module's blocking-call pool and returns at once. `work`
+// must not touch Python objects.
+void post_blocking(std::function<void()> work);
+
 // Runs `work` on a thread of the module's blocking-call pool and waits for it interruptibly:
 // on Ctrl-C the Python caller gets KeyboardInterrupt at once and the call finishes unobserved
 // in the background. Call with the GIL held; `work` must not touch Python objects.
 void run_blocking(std::function<void()> work);
+
+// run_blocking() for a call with a result: `call()` runs on the pool and its result is
+// returned here. `call` owns what it uses (captures by value): after a Ctrl-C it outlives
+// this frame.
+template <class Call>
+auto call_blocking(Call call) -> decltype(call()) {
+  auto slot = std::make_shared<std::optional<decltype(call())>>();
+  run_blocking([slot, call = std::move(call)] { slot->emplace(call()); });
+  return std::move(**slot);
+}
 
 template <class T>
 T unwrap(client::outcome<T>&& o) {

@@ -49,18 +49,16 @@ processes of one machine), "redis://host:port[/db]" (workers on several machines
 list(group), compare_and_set(group, lease, expected_version), clear(group); the Consumer uses
 them, and a tool may too.)")
       .def(py::init([](const std::string& uri) {
-             auto store = std::make_shared<std::optional<outcome<std::shared_ptr<checkpointer>>>>();
-             run_blocking([uri, store] { store->emplace(open_checkpointer(uri)); });
-             return checkpointer_handle{unwrap(std::move(**store))};
+             return checkpointer_handle{
+                 unwrap(call_blocking([uri] { return open_checkpointer(uri); }))};
            }),
            py::arg("uri"))
       .def(
           "list",
           [](checkpointer_handle& self, const std::string& group) {
-            auto r = std::make_shared<std::optional<outcome<std::vector<shard_lease>>>>();
-            run_blocking([s = self.store, group, r] { r->emplace(s->list(group)); });
+            auto leases = unwrap(call_blocking([s = self.store, group] { return s->list(group); }));
             py::list out;
-            for (const auto& lease : unwrap(std::move(**r))) out.append(lease_to_py(lease));
+            for (const auto& lease : leases) out.append(lease_to_py(lease));
             return out;
           },
           py::arg("group"))
@@ -69,19 +67,16 @@ them, and a tool may too.)")
           [](checkpointer_handle& self, const std::string& group, py::dict lease,
              std::uint64_t expected_version) {
             auto entry = lease_from_py(lease);
-            auto r = std::make_shared<std::optional<outcome<bool>>>();
-            run_blocking([s = self.store, group, entry, expected_version, r] {
-              r->emplace(s->compare_and_set(group, entry, expected_version));
-            });
-            return unwrap(std::move(**r));
+            return unwrap(call_blocking([s = self.store, group, entry, expected_version] {
+              return s->compare_and_set(group, entry, expected_version);
+            }));
           },
           py::arg("group"), py::arg("lease"), py::arg("expected_version"))
       .def(
           "clear",
           [](checkpointer_handle& self, const std::string& group) {
-            auto r = std::make_shared<std::optional<outcome<void>>>();
-            run_blocking([s = self.store, group, r] { r->emplace(s->clear(group)); });
-            unwrap(**r);
+            const auto cleared = call_blocking([s = self.store, group] { return s->clear(group); });
+            unwrap(cleared);
           },
           py::arg("group"));
   m.def("group_key", &group_key, py::arg("application"), py::arg("stream_name"),

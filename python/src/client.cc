@@ -25,13 +25,10 @@ void bind_action(py::class_<client_handle>& cls, const char* name,
   cls.def(
       name,
       [method](client_handle& self, const py::kwargs& kwargs) {
-        // Shared with the pool thread, which may outlive this frame after a Ctrl-C.
-        auto call = std::make_shared<std::pair<Req, std::optional<outcome<Res>>>>();
-        from_py(kwargs, call->first, "");
-        run_blocking([api = self.api, call, method] {
-          call->second.emplace(((*api).*method)(call->first));
-        });
-        return to_py(unwrap(std::move(*call->second)));
+        Req req;
+        from_py(kwargs, req, "");
+        return to_py(unwrap(call_blocking(
+            [api = self.api, req = std::move(req), method] { return ((*api).*method)(req); })));
       },
       doc);
 }
@@ -66,13 +63,13 @@ py::object subscribe(client_handle& self, const std::string& consumer_arn,
     std::lock_guard lock(ex->mu);
     return !ex->go_on;
   };
-  std::thread([api = self.api, req, ex] {
+  post_blocking([api = self.api, req, ex] {
     auto r = api->subscribe_to_shard(*req);
     std::lock_guard lock(ex->mu);
     ex->result.emplace(std::move(r));
     ex->finished = true;
     ex->cv.notify_all();
-  }).detach();
+  });
   auto stop = [&] {
     std::lock_guard lock(ex->mu);
     ex->go_on = false;
@@ -224,11 +221,9 @@ with backoff first. The GIL is released during calls, and Ctrl-C interrupts a wa
       "describe_stream_all",
       [](client_handle& self, std::optional<std::string> stream_name,
          std::optional<std::string> stream_arn) {
-        auto call = std::make_shared<std::optional<outcome<stream_description>>>();
         stream_ref ref{stream_name.value_or(""), stream_arn.value_or("")};
-        run_blocking(
-            [api = self.api, ref, call] { call->emplace(describe_stream_all(*api, ref)); });
-        return to_py(unwrap(std::move(**call)));
+        return to_py(unwrap(
+            call_blocking([api = self.api, ref] { return describe_stream_all(*api, ref); })));
       },
       py::kw_only(), py::arg("stream_name") = py::none(), py::arg("stream_arn") = py::none(),
       "DescribeStream, every page of shards gathered into one description dict.");

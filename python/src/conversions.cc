@@ -58,7 +58,7 @@ void from_py(py::handle h, std::string& out, const std::string& path, bool binar
       return;
     }
     if (PyUnicode_Check(h.ptr()) || !PyObject_CheckBuffer(h.ptr())) {
-      type_error(path, "bytes", h);
+      type_error(path, "bytes (encode text first, e.g. data.encode())", h);
     }
     py::buffer_info info = py::reinterpret_borrow<py::buffer>(h).request();
     out.assign(static_cast<const char*>(info.ptr),

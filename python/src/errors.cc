@@ -109,9 +109,13 @@ struct call_state {
 
 }  // namespace
 
+void post_blocking(std::function<void()> work) {
+  blocking_pool::instance().post(std::move(work));
+}
+
 void run_blocking(std::function<void()> work) {
   auto state = std::make_shared<call_state>();
-  blocking_pool::instance().post([state, work = std::move(work)] {
+  post_blocking([state, work = std::move(work)] {
     work();
     std::lock_guard lock(state->mu);
     state->done = true;

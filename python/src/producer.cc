@@ -6,6 +6,7 @@
 // take_completions() (Python's poll/flush, on the caller's thread) takes them all at once.
 #include "bindings.h"
 #include "client.h"
+#include "conversions.h"
 
 #include <spate/client/producer.h>
 
@@ -59,10 +60,12 @@ class producer_core {
     using clock = wait_clock;
     const auto deadline = deadline_after(timeout);
     for (;;) {
-      std::string k = text(key, "partition_key");
-      std::string d = bytes(data);
-      std::string h = explicit_hash_key.is_none() ? std::string()
-                                                  : text(explicit_hash_key, "explicit_hash_key");
+      std::string k;
+      std::string d;
+      std::string h;
+      from_py(key, k, "partition_key", false);
+      from_py(data, d, "data", true);
+      if (!explicit_hash_key.is_none()) from_py(explicit_hash_key, h, "explicit_hash_key", false);
       const auto wait = std::min<clock::duration>(deadline - clock::now(), wait_slice);
       outcome<void> r = ok_t{};
       {
@@ -148,31 +151,6 @@ class producer_core {
   int fileno() const { return efd_; }
 
  private:
-  static std::string text(py::handle h, const char* what) {
-    if (!PyUnicode_Check(h.ptr())) {
-      throw py::type_error(std::string(what) + " must be str, not " +
-                           py::str(py::type::handle_of(h).attr("__name__")).cast<std::string>());
-    }
-    Py_ssize_t size = 0;
-    const char* p = PyUnicode_AsUTF8AndSize(h.ptr(), &size);
-    if (!p) throw py::error_already_set();
-    return std::string(p, static_cast<std::size_t>(size));
-  }
-
-  static std::string bytes(py::handle h) {
-    if (PyBytes_Check(h.ptr())) {
-      return std::string(PyBytes_AS_STRING(h.ptr()), PyBytes_GET_SIZE(h.ptr()));
-    }
-    if (PyUnicode_Check(h.ptr()) || !PyObject_CheckBuffer(h.ptr())) {
-      throw py::type_error("data must be bytes (or a buffer), not " +
-                           py::str(py::type::handle_of(h).attr("__name__")).cast<std::string>() +
-                           "; encode text first, e.g. data.encode()");
-    }
-    py::buffer_info info = py::reinterpret_borrow<py::buffer>(h).request();
-    return std::string(static_cast<const char*>(info.ptr),
-                       static_cast<std::size_t>(info.size * info.itemsize));
-  }
-
   void settle(std::uint64_t token, outcome<put_result> result) {
     std::lock_guard lock(mu_);
     done_.push_back({token, std::move(result)});
