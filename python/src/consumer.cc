@@ -32,7 +32,6 @@ namespace {
 struct work_item {
   const record_batch* batch = nullptr;
   std::function<void()> call;  // runs with the GIL on the Python thread
-  bool taken = false;
   bool finished = false;
   bool abandoned = false;
   std::string failure;  // the Python handler's error, for the C++ consumer's failure
@@ -59,18 +58,31 @@ class dispatcher {
     cv.wait(lock, [&] { return item.finished; });
   }
 
-  // No Python thread serves any more: every waiting or taken item ends abandoned.
-  void close() {
-    std::unique_lock lock(mu);
+  // With `lock` on mu: gives back the current batch (once its copy into Python ended) and
+  // every waiting item, except the store calls when `keep_calls`, which are returned for the
+  // caller to run.
+  std::vector<work_item*> give_back(std::unique_lock<std::mutex>& lock, bool keep_calls) {
     cv.wait(lock, [&] { return !converting; });
-    closed = true;
-    for (auto* item : items) {
-      item->abandoned = item->finished = true;
-    }
-    items.clear();
+    std::vector<work_item*> calls;
     if (current) current->abandoned = current->finished = true;
     current = nullptr;
+    for (auto* item : items) {
+      if (item->call && keep_calls) {
+        calls.push_back(item);
+      } else {
+        item->abandoned = item->finished = true;
+      }
+    }
+    items.clear();
     cv.notify_all();
+    return calls;
+  }
+
+  // No Python thread serves any more: every item, waiting or current, ends abandoned.
+  void close() {
+    std::unique_lock lock(mu);
+    give_back(lock, false);
+    closed = true;
   }
 
   // Python thread: marks the taken batch processed (failure empty) or failed.
@@ -227,7 +239,6 @@ class consumer_core {
         if (!d_->items.empty()) {
           item = d_->items.front();
           d_->items.pop_front();
-          item->taken = true;
           if (item->batch) {
             d_->current = item;
             d_->converting = true;  // stop() leaves it alone until its records are copied
@@ -245,8 +256,8 @@ class consumer_core {
         py::object out;
         try {
           const auto& b = *item->batch;
-          out = py::make_tuple(b.shard_id, make_records(b.shard_id, b.records),
-                               b.millis_behind_latest);
+          const py::str shard(b.shard_id);
+          out = py::make_tuple(shard, make_records(shard, b.records), b.millis_behind_latest);
         } catch (...) {
           end_conversion();
           throw;
@@ -283,18 +294,11 @@ class consumer_core {
   void stop() {
     if (stopped_) return;
     stopped_ = true;
-    struct stop_state {
-      std::mutex mu;
-      bool done = false;
-    };
-    auto state = std::make_shared<stop_state>();
-    std::thread stopper([this, state] {
+    bool stopped = false;  // guarded by d_->mu
+    std::thread stopper([this, &stopped] {
       consumer_->stop();
       std::lock_guard lock(d_->mu);
-      {
-        std::lock_guard s(state->mu);
-        state->done = true;
-      }
+      stopped = true;
       d_->cv.notify_all();
     });
     std::exception_ptr interrupted;
@@ -308,28 +312,9 @@ class consumer_core {
       {
         py::gil_scoped_release nogil;
         std::unique_lock lock(d_->mu);
-        auto done = [&] {
-          std::lock_guard s(state->mu);
-          return state->done;
-        };
-        d_->cv.wait_for(lock, wait_slice, [&] { return done() || !d_->items.empty(); });
-        d_->cv.wait(lock, [&] { return !d_->converting; });
-        if (d_->current) {  // the batch the Python thread was in: it will not finish it
-          d_->current->abandoned = d_->current->finished = true;
-          d_->current = nullptr;
-        }
-        for (auto it = d_->items.begin(); it != d_->items.end();) {
-          work_item* item = *it;
-          if (item->call && can_run_python) {
-            item->taken = true;
-            calls.push_back(item);
-          } else {
-            item->abandoned = item->finished = true;
-          }
-          it = d_->items.erase(it);
-        }
-        d_->cv.notify_all();
-        if (calls.empty() && done()) break;
+        d_->cv.wait_for(lock, wait_slice, [&] { return stopped || !d_->items.empty(); });
+        calls = d_->give_back(lock, can_run_python);
+        if (calls.empty() && stopped) break;
       }
       for (auto* item : calls) {
         try {

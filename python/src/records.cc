@@ -5,12 +5,12 @@
 
 namespace spate::python {
 
-py::list make_records(const std::string& shard_id, const std::vector<client::record>& records) {
+py::list make_records(const py::str& shard, const std::vector<client::record>& records) {
   py::list out(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
     out[i] = py::cast(py_record{r.sequence_number, r.partition_key, py::bytes(r.data), r.arrival_ms,
-                                shard_id, r.explicit_hash_key, r.sub_sequence, r.aggregated});
+                                shard, r.explicit_hash_key, r.sub_sequence, r.aggregated});
   }
   return out;
 }
@@ -34,7 +34,7 @@ approximate_arrival_timestamp is a timezone-aware datetime (UTC) and arrival_ms 
 in epoch milliseconds; explicit_hash_key is set (else None) and sub_sequence_number counts
 from 0 for a record unpacked from a KPL aggregate (aggregated is True then).)")
       .def(py::init([](std::string sequence_number, std::string partition_key, py::bytes data,
-                       std::int64_t arrival_ms, std::string shard_id,
+                       std::int64_t arrival_ms, py::str shard_id,
                        std::optional<std::string> explicit_hash_key,
                        std::uint32_t sub_sequence_number) {
              return py_record{std::move(sequence_number),
@@ -66,13 +66,13 @@ from 0 for a record unpacked from a KPL aggregate (aggregated is True then).)")
       .def(
           "__repr__",
           [](const py_record& r) {
-            return "Record(shard_id=" + py::repr(py::str(r.shard_id)).cast<std::string>() +
+            return "Record(shard_id=" + py::repr(r.shard_id).cast<std::string>() +
                    ", sequence_number=" + py::repr(py::str(r.sequence_number)).cast<std::string>() +
                    ", partition_key=" + py::repr(py::str(r.partition_key)).cast<std::string>() +
                    ", data=" + py::repr(r.data).cast<std::string>().substr(0, 80) + ")";
           })
       .def("__eq__", [](const py_record& a, const py_record& b) {
-        return a.shard_id == b.shard_id && a.sequence_number == b.sequence_number &&
+        return a.shard_id.equal(b.shard_id) && a.sequence_number == b.sequence_number &&
                a.sub_sequence_number == b.sub_sequence_number;
       });
 }

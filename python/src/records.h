@@ -18,13 +18,13 @@ struct py_record {
   std::string partition_key;
   py::bytes data;
   std::int64_t arrival_ms = 0;
-  std::string shard_id;
+  py::str shard_id;  // one object shared by the records of a batch
   std::string explicit_hash_key;
   std::uint32_t sub_sequence_number = 0;
   bool aggregated = false;
 };
 
-// The records of one shard's batch as a list of Record. GIL held.
-py::list make_records(const std::string& shard_id, const std::vector<client::record>& records);
+// The records of one shard's batch as a list of Record, sharing `shard`. GIL held.
+py::list make_records(const py::str& shard, const std::vector<client::record>& records);
 
 }  // namespace spate::python
