@@ -205,10 +205,7 @@ class Consumer:
                         if asyncio.iscoroutine(outcome):
                             await outcome
                     except Exception as exc:
-                        message = (f"handler raised {type(exc).__name__} on record "
-                                   f"{record.sequence_number} of {record.shard_id}: {exc}")
-                        self._core.batch_done(message)
-                        raise HandlerError(message, record=record) from exc
+                        raise _consumer.handler_failed(self._core, exc, record, None) from exc
         finally:
             await self.stop()
 

@@ -47,6 +47,16 @@ def _store(checkpointer):
     return native if native is not None else checkpointer
 
 
+def handler_failed(core, exc, record, batch):
+    """Fails the batch in hand with what the handler raised (the C++ consumer stops with
+    that reason) and returns the HandlerError naming the record (or the batch)."""
+    where = (f"record {record.sequence_number} of {record.shard_id}"
+             if record is not None else f"a batch of {len(batch)} records")
+    message = f"handler raised {type(exc).__name__} on {where}: {exc}"
+    core.batch_done(message)
+    return HandlerError(message, record=record, batch=batch)
+
+
 class Consumer:
     """Consumer(client, stream_name, application, *, handler=None, batch_handler=None,
     checkpointer=None, initial_position="TRIM_HORIZON", efo_consumer_arn=None,
@@ -187,11 +197,7 @@ class Consumer:
                 if self._on_error == "retry" and attempt <= self._retries:
                     time.sleep(min(0.05 * (2 ** attempt), 2.0))
                     continue
-                where = (f"record {record.sequence_number} of {record.shard_id}"
-                         if record is not None else f"a batch of {len(batch)} records")
-                message = f"handler raised {type(exc).__name__} on {where}: {exc}"
-                self._core.batch_done(message)
-                raise HandlerError(message, record=record, batch=batch) from exc
+                raise handler_failed(self._core, exc, record, batch) from exc
 
     # ---- stopping ---------------------------------------------------------------------------
 

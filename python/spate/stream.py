@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 
 from . import _core
 from .consumer import Consumer
-from .errors import Throttled, InternalFailure
+from .errors import error_class
 from .producer import PutResult
 
 
@@ -74,9 +74,8 @@ class Stream:
                                                attempt)
                 if failed and attempt >= max_attempts:
                     code, message = failed[-1][1]["error_code"], failed[-1][1]["error_message"]
-                    cls = Throttled if code.startswith("Provisioned") else InternalFailure
-                    raise cls(f"{len(failed)} records not stored after {attempt} attempts: "
-                              f"{message}", code=code)
+                    raise error_class(code)(f"{len(failed)} records not stored after {attempt} "
+                                            f"attempts: {message}", code=code)
                 todo = [i for i, _ in failed]
                 if todo:
                     time.sleep(min(0.025 * (2 ** attempt), 2.0))

@@ -7,27 +7,24 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
-import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 import spate
 from spate.testing import SpatedServer
 
+# The repository's test harness (tests/spate_harness.py), for its helpers.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from spate_harness import wait_until  # noqa: E402
 
-def wait_for(condition, timeout=20.0, interval=0.01):
-    """Polls `condition` until it returns a true value (returned) or `timeout` passes
-    (AssertionError)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
+
+def wait_for(condition, timeout=20.0):
+    """The harness's wait_until (tests/spate_harness.py) with this suite's default timeout."""
+    return wait_until(condition, timeout, "the condition", interval=0.01)
 
 
 @pytest.fixture(scope="module")
