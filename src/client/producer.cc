@@ -52,6 +52,18 @@ struct pending {
   std::size_t bytes() const { return key.size() + data.size(); }
 };
 
+// Waits on `cv` until `ready()`, for at most `timeout` (milliseconds::max(): no bound);
+// whether `ready()` held.
+template <class Ready>
+bool wait_bounded(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                  std::chrono::milliseconds timeout, Ready ready) {
+  if (timeout == std::chrono::milliseconds::max()) {
+    cv.wait(lock, ready);
+    return true;
+  }
+  return cv.wait_for(lock, timeout, ready);
+}
+
 // An open shard's hash-key range, for predicting where an aggregate lands.
 struct shard_range {
   uint128 start = 0;
@@ -98,18 +110,18 @@ struct producer::impl {
       return queue.size() + in_flight_records >= options.max_queued_records ||
              (queued_bytes + bytes > options.max_queued_bytes && queued_bytes > 0);
     };
-    const error closed_error{error_code::closed, "producer is closed", 0};
-    const error full_error{error_code::queue_full, "producer queue is full", 0};
-    if (closed) return closed_error;
+    // Made only when refused: put() is per record.
+    const auto closed_error = [] { return error{error_code::closed, "producer is closed", 0}; };
+    const auto full_error = [] {
+      return error{error_code::queue_full, "producer queue is full", 0};
+    };
+    if (closed) return closed_error();
     if (full()) {
-      if (options.overflow == overflow_policy::fail) return full_error;
-      const auto room = [&] { return closed || !full(); };
-      if (max_wait == std::chrono::milliseconds::max()) {
-        space.wait(lock, room);
-      } else if (!space.wait_for(lock, max_wait, room)) {
-        return full_error;
+      if (options.overflow == overflow_policy::fail) return full_error();
+      if (!wait_bounded(space, lock, max_wait, [&] { return closed || !full(); })) {
+        return full_error();
       }
-      if (closed) return closed_error;
+      if (closed) return closed_error();
     }
     pending p;
     p.id = next_id++;
@@ -136,13 +148,9 @@ struct producer::impl {
     const std::uint64_t target = next_id;
     ++flushing;
     work.notify_all();
-    const auto done = [&] { return outstanding.empty() || *outstanding.begin() >= target; };
-    bool all = true;
-    if (timeout == std::chrono::milliseconds::max()) {
-      settled.wait(lock, done);
-    } else {
-      all = settled.wait_for(lock, timeout, done);
-    }
+    const bool all = wait_bounded(settled, lock, timeout, [&] {
+      return outstanding.empty() || *outstanding.begin() >= target;
+    });
     --flushing;
     return all;
   }
@@ -161,8 +169,7 @@ struct producer::impl {
         // Out of time: every record still queued, and any in flight that fails, ends now.
         abandoning = true;
         const error e{error_code::closed, "producer closed before the record was delivered", 0};
-        for (auto& p : queue) {
-          if (options.ordered) busy_keys.erase(p.key);
+        for (auto& p : queue) {  // queued, so not in flight: busy_keys does not hold them
           p.on_delivery(e);
           ++stats.failed;
           outstanding.erase(p.id);
