@@ -243,7 +243,8 @@ outcome<records_page> data_path::get_records(std::string_view text, std::size_t 
                              .shard = it->shard,
                              .from = it->pos,
                              .max_records = limit,
-                             .max_bytes = max_bytes}));
+                             .max_bytes = max_bytes,
+                             .get_records = true}));
   if (page.end_of_shard) return page;  // children, no next iterator
   page.next_iterator = encode_shard_iterator(
       key_, {it->stream_name, it->stream_created_ms, it->shard, page.batch.next, now});
@@ -298,12 +299,16 @@ outcome<records_page> data_path::read(const shard_read& request) const {
   if (page.batch.next > visible) page.batch.next = std::max(from, visible);
   // How old the last record read is: MillisBehindLatest when more follow, and the shard's
   // iterator age either way. The clock is read once per read.
+  const std::int64_t now = clock_.wall_ms();
   const std::int64_t age =
-      records.empty() ? 0 : std::max<std::int64_t>(0, clock_.wall_ms() - records.back().arrival_ms);
+      records.empty() ? 0 : std::max<std::int64_t>(0, now - records.back().arrival_ms);
   if (page.batch.next < visible) page.millis_behind = age;
   shard->counters.add(shard_metric::outgoing_records, records.size());
   shard->counters.add(shard_metric::outgoing_bytes, page.batch.bytes);
-  shard->counters.set(shard_metric::iterator_age_ms, static_cast<std::uint64_t>(age));
+  if (request.get_records) {
+    shard->counters.set(shard_metric::iterator_age_ms, static_cast<std::uint64_t>(age));
+    shard->last_get_records_ms.store(now, std::memory_order_relaxed);
+  }
   page.end_of_shard = closed && page.batch.next >= shard->log->next_position();
   if (!page.end_of_shard) page.children.clear();
   return page;

@@ -42,6 +42,7 @@
 #include "engine/secret.h"
 #include "engine/shard_logs.h"
 #include "engine/shard_metrics.h"
+#include "engine/statistics.h"
 #include "engine/stream_registry.h"
 #include "engine/stream_settings.h"
 #include "engine/subscription_claims.h"
@@ -147,6 +148,18 @@ class engine {
   void enhanced_metrics(std::vector<shard_metrics_sample>& out) const {
     settings_.enhanced_metrics(out);
   }
+
+  // --- statistics for the dashboard (statistics.h; engine_statistics.cc) ------------------
+  // Every stream's counters and shard tree.
+  void statistics(std::vector<stream_statistics>& out) const;
+  // The arrival time of the oldest record `shard` holds, or nullopt when it holds none (or
+  // the stream or shard is gone). Reads the log: for one page view, not for sampling.
+  std::optional<std::int64_t> oldest_arrival_ms(std::string_view stream,
+                                                metadata::shard_index shard) const;
+  // Group commit: requests made durable, and the rounds that did it (group_committer.h).
+  std::uint64_t commit_requests() const { return committer_.requests(); }
+  std::uint64_t commit_rounds() const { return committer_.rounds(); }
+  storage::fsync_policy fsync() const { return committer_.policy(); }
 
   // --- consumers (enhanced fan-out, consumers.h) -------------------------------------------
   std::string consumer_arn(std::string_view stream, std::string_view name,

@@ -4,8 +4,9 @@
 // Every shard counts all seven metrics, always, with relaxed atomics (one fetch_add per metric
 // per put or read, no lock); only streams with monitoring enabled are sampled, and only the
 // metrics they enabled. IteratorAgeMilliseconds is a gauge: the age of the newest record the
-// last read returned (0 when a read returned nothing). ReadProvisionedThroughputExceeded stays
-// 0 (reads are not throttled).
+// last GetRecords call returned (0 when it returned nothing), as AWS's
+// GetRecords.IteratorAgeMilliseconds; pushed reads do not move it.
+// ReadProvisionedThroughputExceeded stays 0 (reads are not throttled).
 //
 // The server's metrics ask the engine for samples (engine::enhanced_metrics) when /metrics is
 // rendered. Thread safety: every function may be called from any thread.

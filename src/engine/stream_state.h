@@ -58,6 +58,7 @@ struct shard_state {
   std::shared_ptr<shard_watch::registry> watchers = std::make_shared<shard_watch::registry>();
   write_budget budget;      // used only when the engine enforces per-shard write limits
   shard_counters counters;  // enhanced monitoring's shard-level metrics (shard_metrics.h)
+  std::atomic<std::int64_t> last_get_records_ms{0};  // wall clock of the last GetRecords read
 
   storage::position visible_end() const { return durable_end.load(std::memory_order_seq_cst); }
   // Publishes records up to `end` to readers and wakes the shard's subscribers.

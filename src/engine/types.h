@@ -137,6 +137,9 @@ struct shard_read {
   storage::position from = 0;
   std::size_t max_records = 10'000;
   std::size_t max_bytes = kinesis::get_records_max_bytes;
+  // A GetRecords call: the shard's iterator age (shard_metrics.h) is what these reads saw,
+  // as AWS's GetRecords.IteratorAgeMilliseconds; pushed reads have MillisBehindLatest.
+  bool get_records = false;
 };
 
 // Wakes a subscriber. Called on the thread that made the change (the group committer's, a

@@ -57,6 +57,9 @@ class group_committer {
   // Counters for benchmarks and metrics.
   std::uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
   std::uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
+  // Commit rounds: requests() / rounds() is the mean group-commit batch (1 under `never` and
+  // `always`).
+  std::uint64_t rounds() const { return rounds_.load(std::memory_order_relaxed); }
 
  private:
   struct request {
@@ -72,6 +75,7 @@ class group_committer {
   bool stopping_ = false;      // guarded by mu_
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> syncs_{0};
+  std::atomic<std::uint64_t> rounds_{0};
   std::thread thread_;  // last member: starts after the others are constructed
 };
 
