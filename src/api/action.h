@@ -15,6 +15,7 @@
 #include "api/encoder.h"
 #include "api/errors.h"
 #include "api/push_source.h"
+#include "api/reader_registry.h"
 #include "api/schema.h"
 #include "api/value.h"
 #include "common/memory_budget.h"
@@ -54,6 +55,8 @@ struct action_context {
   // The server's budget for answers queued to readers (null: unbounded, as in unit tests);
   // actions that produce large answers reserve from it before reading (budgets.h).
   memory_budget* responses = nullptr;
+  // The open push subscriptions, for the dashboard (null: not listed, as in unit tests).
+  reader_registry* readers = nullptr;
 };
 
 // A response body written token by token when it is encoded (for large answers), with a

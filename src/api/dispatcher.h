@@ -40,7 +40,8 @@ class dispatcher {
   using encode_fn = std::function<http_reply()>;
 
   dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control,
-             push_limits push = {}, memory_budget* responses = nullptr);
+             push_limits push = {}, memory_budget* responses = nullptr,
+             reader_registry* readers = nullptr);
   action_context& context() { return ctx_; }
 
   void handle(std::string_view target, std::string_view content_type, std::string_view body,

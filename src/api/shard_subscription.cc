@@ -45,6 +45,13 @@ std::variant<std::shared_ptr<shard_subscription>, api_error> shard_subscription:
   if (!claim) return from_failure(claim.error());
   sub->claim_ = std::move(*claim);
   sub->claim_->on_superseded(&sub->waker_);
+  if (ctx.readers) {
+    sub->listed_ = ctx.readers->add({.type = reader_registry::kind::event_stream,
+                                     .stream = consumer.stream,
+                                     .shard = kinesis::shard_id(shard),
+                                     .consumer = consumer.name,
+                                     .since_ms = ctx.engine.time().wall_ms()});
+  }
   const auto now = clock::now();
   sub->ends_at_ = now + ctx.push.subscription_lifetime;
   sub->last_sent_ = now;
@@ -90,6 +97,7 @@ push_source::status shard_subscription::pull(std::string& out) {
     append_exception(out, from_failure(page.error()));
     return status::message;
   }
+  listed_.behind(*page ? (*page)->millis_behind : 0);
   if (*page) {
     const auto& p = **page;
     next_ = p.batch.next;
@@ -110,6 +118,7 @@ push_source::status shard_subscription::pull(std::string& out) {
 void shard_subscription::finish() {
   done_ = true;
   claim_.reset();
+  listed_ = {};
 }
 
 void shard_subscription::append_event(std::string& out, const engine::records_page* page) {

@@ -65,6 +65,7 @@ class shard_subscription final : public push_source {
   storage::position next_ = 0;  // the position after the last record delivered
   std::unique_ptr<engine::subscription_claim> claim_;
   std::unique_ptr<engine::stream_reader> reader_;
+  reader_registry::entry listed_;  // in the dashboard's readers while open
   clock::time_point ends_at_;
   clock::time_point last_sent_;
   wire_codec codec_ = wire_codec::json;

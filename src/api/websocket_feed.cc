@@ -190,6 +190,13 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   auto reader = engine::stream_reader::open(ctx.engine, options, &feed->waker_);
   if (!reader) return from_failure(reader.error());
   feed->reader_ = std::move(*reader);
+  if (ctx.readers) {
+    feed->listed_ = ctx.readers->add(
+        {.type = reader_registry::kind::websocket,
+         .stream = options.stream,
+         .shard = options.shard ? std::optional(kinesis::shard_id(*options.shard)) : std::nullopt,
+         .since_ms = ctx.engine.time().wall_ms()});
+  }
   return feed;
 }
 
@@ -203,6 +210,7 @@ push_source::status websocket_feed::pull(std::string& out) {
     close_reason_ = gone ? "stream " + reader_->stream() + " was deleted" : "read failed";
     return status::finished;
   }
+  listed_.behind(*page ? (*page)->millis_behind : 0);
   if (!*page) return status::idle;
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);

@@ -57,6 +57,7 @@ class websocket_feed final : public push_source {
   push_waker waker_;  // declared first: the reader calls it until it is destroyed
   action_context& ctx_;
   std::unique_ptr<engine::stream_reader> reader_;
+  reader_registry::entry listed_;  // in the dashboard's readers while open
   std::uint16_t close_code_ = 1000;
   std::string close_reason_;
   bool done_ = false;
