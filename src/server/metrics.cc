@@ -19,17 +19,11 @@
 
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <unistd.h>
 
 namespace spate::server {
 namespace {
-
-std::uint64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::uint64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-}
 
 // Prometheus label values escape backslash, quote and newline.
 std::string label(std::string_view v) {
@@ -47,11 +41,23 @@ std::string label(std::string_view v) {
 
 }  // namespace
 
+std::uint64_t metrics::resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
 metrics::metrics(std::vector<std::string_view> action_names, metrics_sources sources)
     : sources_(sources) {
   for (auto name : action_names) {
     actions_.push_back(std::make_unique<action_counters>());
     actions_.back()->name = std::string(name);
+    if (name == "PutRecord" || name == "PutRecords") {
+      actions_.back()->latency = &latencies_[static_cast<std::size_t>(latency_family::put)];
+    } else if (name == "GetRecords") {
+      actions_.back()->latency = &latencies_[static_cast<std::size_t>(latency_family::get)];
+    }
   }
   actions_.push_back(std::make_unique<action_counters>());
   actions_.back()->name = "unknown";
@@ -68,12 +74,19 @@ void metrics::request_done(std::string_view action, bool error, std::int64_t mic
   auto& a = counters_for(action);
   a.requests.fetch_add(1, std::memory_order_relaxed);
   if (error) a.errors.fetch_add(1, std::memory_order_relaxed);
+  if (a.latency) a.latency->record(micros);
   const double seconds = static_cast<double>(micros) / 1e6;
   std::size_t bucket = 0;
   while (bucket < bucket_bounds.size() && seconds > bucket_bounds[bucket]) ++bucket;
   buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
   duration_sum_micros_.fetch_add(static_cast<std::uint64_t>(micros), std::memory_order_relaxed);
   duration_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::request_totals(std::vector<std::pair<std::string_view, std::uint64_t>>& out) const {
+  for (const auto& a : actions_) {
+    out.emplace_back(a->name, a->requests.load(std::memory_order_relaxed));
+  }
 }
 
 metrics::stream_counters& metrics::stream(std::string_view name) {
@@ -137,6 +150,30 @@ void render_shard_metrics(const engine::engine* source, std::string& out) {
       }
       fmt::format_to(it, "{}{{stream=\"{}\",shard=\"{}\"}} {}\n", shard_series_names[m].name,
                      label(s.stream), s.shard_id, s.values[m]);
+    }
+  }
+}
+
+// GetRecords.IteratorAgeMilliseconds per stream: its oldest shard's, among the shards
+// GetRecords has read (a stream nobody reads with GetRecords has no series).
+void render_iterator_ages(const engine::engine* source, std::string& out) {
+  if (!source) return;
+  std::vector<engine::stream_statistics> streams;
+  source->statistics(streams);
+  auto it = std::back_inserter(out);
+  out +=
+      "# HELP spate_getrecords_iterator_age_milliseconds Age of the last record GetRecords "
+      "returned, the oldest among the stream's shards (AWS: GetRecords.IteratorAgeMilliseconds).\n"
+      "# TYPE spate_getrecords_iterator_age_milliseconds gauge\n";
+  for (const auto& s : streams) {
+    std::optional<std::uint64_t> oldest;
+    for (const auto& shard : s.shards) {
+      if (shard.last_get_records_ms == 0) continue;
+      oldest = std::max(oldest.value_or(0), shard.counter(engine::shard_metric::iterator_age_ms));
+    }
+    if (oldest) {
+      fmt::format_to(it, "spate_getrecords_iterator_age_milliseconds{{stream=\"{}\"}} {}\n",
+                     label(s.record.name), *oldest);
     }
   }
 }
@@ -265,6 +302,7 @@ std::string metrics::render() const {
                  "spate_slow_subscribers_closed_total {}\n",
                  subscribers_[0].load(), subscribers_[1].load(), slow_closed_.load());
   render_shard_metrics(sources_.engine, out);
+  render_iterator_ages(sources_.engine, out);
   render_budgets(sources_.memory, out);
   render_admission(sources_.queue, out);
   out +=

@@ -13,7 +13,12 @@
 // spate_idle_connections_evicted_total, and those idle now as spate_idle_connections;
 // spate_incidents_total{kind} (common/incident.h: disk_full, io_error, sync_failed,
 // descriptors_exhausted, catalog_write_failed); memory given back after bursts as
-// spate_memory_trims_total and spate_memory_trimmed_bytes_total (memory_trimmer.h).
+// spate_memory_trims_total and spate_memory_trimmed_bytes_total (memory_trimmer.h);
+// spate_getrecords_iterator_age_milliseconds{stream}, AWS's GetRecords.IteratorAgeMilliseconds
+// (the oldest of the stream's shards, among those GetRecords has read).
+//
+// For the dashboard's statistics (stats.h) it also keeps the latency of PutRecord(s) and of
+// GetRecords over the current second (latency_histogram.h) and hands out its counters.
 //
 // Thread safety: every method may be called from any thread. Action counters are lock-free;
 // per-stream counters take a shared lock (exclusive only to add a stream's first series).
@@ -22,6 +27,7 @@
 #pragma once
 
 #include "api/action.h"
+#include "server/latency_histogram.h"
 
 #include <array>
 #include <atomic>
@@ -79,6 +85,18 @@ class metrics final : public api::traffic_observer {
 
   std::string render() const;
 
+  // For the statistics sampler (stats.h).
+  enum class latency_family { put, get };  // PutRecord and PutRecords; GetRecords
+  latency_histogram::counts drain_latency(latency_family f) {
+    return latencies_[static_cast<std::size_t>(f)].drain();
+  }
+  // Requests so far by action, in action_names() order, then "unknown".
+  void request_totals(std::vector<std::pair<std::string_view, std::uint64_t>>& out) const;
+  std::uint64_t connections_speaking(protocol p) const {
+    return protocols_[static_cast<std::size_t>(p)].load(std::memory_order_relaxed);
+  }
+  static std::uint64_t resident_bytes();
+
   static constexpr std::size_t max_stream_series = 10'000;
 
   static constexpr std::array<double, 15> bucket_bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
@@ -90,6 +108,7 @@ class metrics final : public api::traffic_observer {
     std::string name;
     std::atomic<std::uint64_t> requests{0};
     std::atomic<std::uint64_t> errors{0};
+    latency_histogram* latency = nullptr;  // its family's, for the dashboard; null for others
   };
   struct stream_counters {
     std::atomic<std::uint64_t> records_in{0}, bytes_in{0}, records_out{0}, bytes_out{0};
@@ -110,6 +129,7 @@ class metrics final : public api::traffic_observer {
   std::array<std::atomic<std::uint64_t>, 4> protocols_{};
   std::atomic<std::uint64_t> slow_closed_{0};
   std::atomic<std::uint64_t> evicted_{0};
+  std::array<latency_histogram, 2> latencies_;  // by latency_family
 };
 
 }  // namespace spate::server
