@@ -10,6 +10,8 @@ packages=(
   # libraries
   libboost1.81-dev libsimdjson-dev libssl-dev libsqlite3-dev libhiredis-dev
   libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev
+  # the dashboard's charts: Chart.js, embedded into spated at build time
+  libjs-chart.js
   # the Python package (python/): its extension module, and what its Django app and Redis
   # checkpointer tests use
   pybind11-dev python3-dev python3-setuptools python3-wheel python3-venv python3-pip
@@ -18,6 +20,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-boto3 python3-websockets awscli redis-server
   python3-h2 nghttp2-client curl python3-cbor2 python3-pytest-xdist python3-pytest-timeout
+  # the dashboard's browser tests: headless Chromium driven through Selenium
+  chromium chromium-driver python3-selenium
   # fuzzing: clang with libFuzzer and the sanitizer runtimes (make fuzz, make fuzz-check)
   clang libclang-rt-14-dev
 )

@@ -205,6 +205,18 @@ int main(int argc, char** argv) {
   app.add_flag("--tls-self-signed", tls_self_signed,
                "Serve TLS with a self-signed certificate for localhost, made once in "
                "<data-dir>/tls/ (self-signed.crt is what clients should trust)");
+  std::string dashboard;
+  app.add_option("--dashboard", dashboard,
+                 "The web dashboard at http://HOST:PORT/: on, read-only (pages and numbers, no "
+                 "actions), or off (default: on when listening on loopback or with --auth "
+                 "sigv4, read-only otherwise)")
+      ->check(CLI::IsMember({"on", "read-only", "off"}));
+  std::vector<std::string> allow_origins;
+  app.add_option("--allow-origin", allow_origins,
+                 "A web origin (scheme://host[:port]) whose pages may use the dashboard, "
+                 "subscribe over WebSocket and call the Kinesis API (CORS); repeat for more; * "
+                 "allows every origin")
+      ->take_all();
   CLI11_PARSE(app, argc, argv);
 
   log::init(level);
@@ -239,6 +251,22 @@ int main(int argc, char** argv) {
     return 1;
   }
   options.fsync = *storage::parse_fsync_policy(fsync);
+  {
+    auto origins = server::origin_policy::make(allow_origins);
+    if (auto* message = std::get_if<std::string>(&origins)) {
+      log::error("{}", *message);
+      return 1;
+    }
+    net_options.origins = std::move(std::get<server::origin_policy>(origins));
+  }
+  boost::system::error_code address_error;
+  const bool loopback =
+      net_options.host == "localhost" ||
+      boost::asio::ip::make_address(net_options.host, address_error).is_loopback();
+  net_options.dashboard = dashboard.empty()
+                              ? (loopback || net_options.auth ? server::dashboard_mode::on
+                                                              : server::dashboard_mode::read_only)
+                              : *server::parse_dashboard_mode(dashboard);
   raise_descriptor_limit();
   net_options.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
   net_options.limits.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
@@ -300,6 +328,14 @@ int main(int argc, char** argv) {
       "serving Kinesis on http://{}:{} (HTTP/1.1 and h2c{}; data {}, fsync {}, {} I/O threads)",
       net_options.host, srv->port(), srv->tls() ? ", and TLS with h2 or HTTP/1.1" : "",
       options.data_dir, fsync, srv->threads());
+  if (net_options.dashboard == server::dashboard_mode::off) {
+    log::info("dashboard off");
+  } else {
+    log::info("dashboard ({}): http://{}:{}/ {}", server::to_string(net_options.dashboard),
+              net_options.host, srv->port(),
+              net_options.auth ? "behind a login with a key from --credentials"
+                               : "open to anyone who can reach this address (no --auth)");
+  }
   if (!srv->self_signed_certificate().empty()) {
     log::info("TLS certificate to trust: {}", srv->self_signed_certificate());
   }

@@ -62,14 +62,23 @@ router::router(api::dispatcher& dispatcher, metrics& metrics, budgets& budgets,
 
 router::header_verdict router::check_header(const request& header, bool body_expected) {
   header_verdict verdict;
-  verdict.kinesis = header.method() == http::verb::post;
+  const bool dashboard_request = options_.web && dashboard::is_dashboard_request(header);
+  verdict.kinesis =
+      dashboard_request ? dashboard::is_kinesis_call(header) : header.method() == http::verb::post;
+  if (dashboard_request) {
+    if (auto refused = options_.web->check_header(header)) {
+      verdict.refusal = std::move(*refused);
+      return verdict;
+    }
+  }
   if (!verdict.kinesis) return verdict;
-  if (options_.auth) {
+  if (options_.auth && !dashboard_request) {
     if (auto rejected = options_.auth->check_headers(header)) {
       metrics_.request_done({}, true, 0);
       log::debug("- {} before the body ({})", rejected->status, rejected->type);
       verdict.refusal = error_response(header, *rejected);
       verdict.refusal->keep_alive(false);
+      allow_origin(header, *verdict.refusal);
       verdict.close = true;  // an unauthenticated client gets nothing more on this connection
       return verdict;
     }
@@ -79,8 +88,18 @@ router::header_verdict router::check_header(const request& header, bool body_exp
     metrics_.request_done({}, true, 0);
     verdict.refusal = make_response(header, refused->status, std::move(refused->content_type),
                                     std::move(refused->body));
+    allow_origin(header, *verdict.refusal);
   }
   return verdict;
+}
+
+void router::allow_origin(const request& req, response& res) const {
+  if (!options_.origins) return;
+  const std::string_view origin = req[http::field::origin];
+  if (origin.empty()) return;
+  if (auto allowed = options_.origins->cors_origin(origin)) {
+    origin_policy::add_cors_headers(res, *allowed);
+  }
 }
 
 std::variant<memory_budget::reservation, response> router::reserve_body(
@@ -99,12 +118,16 @@ void router::admit(session_executor executor, std::function<void(admission::tick
 
 response router::overloaded(const request& header) {
   metrics_.request_done({}, true, 0);
-  return unavailable(header, "The server is overloaded; retry later.");
+  response res = unavailable(header, "The server is overloaded; retry later.");
+  allow_origin(header, res);
+  return res;
 }
 
 response router::body_refused(const request& header) {
-  return unavailable(header,
-                     "The server is holding as many request bodies as it may; retry later.");
+  response res =
+      unavailable(header, "The server is holding as many request bodies as it may; retry later.");
+  allow_origin(header, res);
+  return res;
 }
 
 bool router::is_subscription(const request& req) {
@@ -119,7 +142,17 @@ bool router::is_push_request(const request& req) {
 
 std::variant<std::shared_ptr<api::websocket_feed>, response> router::subscribe(const request& req) {
   std::string target(req.target());
-  if (options_.auth) {
+  if (options_.origins && !options_.origins->allows(req)) {
+    log::debug("subscription refused: Origin {}", req[http::field::origin]);
+    response res = error_response(
+        req, {"AccessDeniedException",
+              "Subscriptions from this origin are not allowed (spated --allow-origin).", 403});
+    res.keep_alive(false);
+    return res;
+  }
+  // A dashboard page subscribes with its session cookie; other clients sign (presign) it.
+  const bool dashboard_session = options_.web && options_.web->has_session(req);
+  if (options_.auth && !dashboard_session) {
     if (auto rejected = options_.auth->verify(req)) {
       log::debug("subscription rejected: {}", rejected->type);
       response res = error_response(req, *rejected);
@@ -152,6 +185,15 @@ void router::route(request&& req, session_executor executor,
     }
     return ready(make_response(req, 200, "text/plain; version=0.0.4", metrics_.render()));
   }
+  if (req.method() == http::verb::options && options_.origins) {
+    return ready(options_.origins->preflight(req));
+  }
+  bool signed_request = true;
+  if (options_.web && dashboard::is_dashboard_request(req)) {
+    auto handled = options_.web->handle(req);
+    if (auto* res = std::get_if<response>(&handled)) return ready(std::move(*res));
+    signed_request = false;  // a Kinesis call of the page, under its session
+  }
   if (req.method() != http::verb::post) {
     return ready(make_response(
         req, 403, "application/xml",
@@ -163,12 +205,12 @@ void router::route(request&& req, session_executor executor,
   auto shared_done = std::make_shared<std::function<void(response_fn)>>(std::move(done));
   admission_.submit(
       executor,
-      [this, owned, shared_done](admission::ticket slot) {
-        dispatch(owned, std::move(*shared_done));
+      [this, owned, shared_done, signed_request](admission::ticket slot) {
+        dispatch(owned, std::move(*shared_done), signed_request);
         slot.release();  // the synchronous work is done; the commit is not waited for
       },
       [this, owned, shared_done] {
-        response res = overloaded(*owned);
+        response res = overloaded(*owned);  // with its CORS headers
         (*shared_done)([res = std::move(res)]() mutable {
           return routed{std::move(res), nullptr, {}};
         });
@@ -177,23 +219,36 @@ void router::route(request&& req, session_executor executor,
 
 void router::route(request&& req, admission::ticket admitted,
                    std::function<void(response_fn)> done) {
-  dispatch(std::make_shared<request>(std::move(req)), std::move(done));
+  bool signed_request = true;
+  if (options_.web && dashboard::is_dashboard_request(req)) {
+    auto handled = options_.web->handle(req);
+    if (auto* res = std::get_if<response>(&handled)) {
+      admitted.release();
+      done([res = std::move(*res)]() mutable { return routed{std::move(res), nullptr, {}}; });
+      return;
+    }
+    signed_request = false;  // a Kinesis call of the page, under its session
+  }
+  dispatch(std::make_shared<request>(std::move(req)), std::move(done), signed_request);
   admitted.release();
 }
 
-void router::dispatch(std::shared_ptr<request> owned, std::function<void(response_fn)> done) {
+void router::dispatch(std::shared_ptr<request> owned, std::function<void(response_fn)> done,
+                      bool signed_request) {
   auto ready = [&done](response res) {
     done([res = std::move(res)]() mutable { return routed{std::move(res), nullptr, {}}; });
   };
   const auto started = std::chrono::steady_clock::now();
-  if (options_.auth) {
+  if (options_.auth && signed_request) {
     if (auto rejected = options_.auth->verify(*owned)) {
       const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
       metrics_.request_done({}, true, micros);
       log::debug("- {} {} us ({})", rejected->status, micros, rejected->type);
-      return ready(error_response(*owned, *rejected));
+      response res = error_response(*owned, *rejected);
+      allow_origin(*owned, res);
+      return ready(std::move(res));
     }
   }
   dispatcher_.handle(
@@ -210,6 +265,7 @@ void router::dispatch(std::shared_ptr<request> owned, std::function<void(respons
           response res = make_response(*owned, reply.status, std::move(reply.content_type),
                                        std::move(reply.body));
           res.set("x-amzn-RequestId", request_id());
+          allow_origin(*owned, res);
           // The answer's bytes count against the response budget until it is written.
           memory_budget::reservation held;
           if (reply.reserved) {

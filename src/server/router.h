@@ -1,5 +1,7 @@
-// router: turns one parsed HTTP request into one response: GET /healthz, GET /metrics, and
-// POST (any path) to the Kinesis dispatcher by X-Amz-Target. Sessions call it and receive
+// router: turns one parsed HTTP request into one response: GET /healthz, GET /metrics, the
+// dashboard's requests (dashboard.h: GET /, /assets/*, /v1/stats, /v1/session, POST /v1/*),
+// CORS preflights (OPTIONS, origin_policy.h), and POST (any other path) to the Kinesis
+// dispatcher by X-Amz-Target. Sessions call it and receive
 // the response through a callback, possibly on another thread. A SubscribeToShard response is
 // only a header plus the push source its body comes from. WebSocket subscription requests
 // (GET /v1/subscribe) are opened here too, before the session upgrades.
@@ -20,8 +22,11 @@
 // the session has written them.
 //
 // Authentication: with a sigv4_verifier (spated --auth sigv4) every Kinesis POST and every
-// subscription is verified here, before anything else reads it. A rejected request gets its
-// AWS error and nothing else runs. GET /healthz stays open; GET /metrics too unless
+// subscription is verified here, before anything else reads it; the dashboard's requests and
+// a subscription that carries a dashboard session cookie are checked by the dashboard instead.
+// Browsers: WebSocket subscriptions from another origin are refused unless it is listed, and
+// answers to Kinesis requests from a listed origin carry the CORS headers. A rejected request gets
+// its AWS error and nothing else runs. GET /healthz stays open; GET /metrics too unless
 // `metrics_auth`, when it must be signed like any request.
 //
 // Thread safety: every method may be called from any thread.
@@ -32,8 +37,10 @@
 #include "common/memory_budget.h"
 #include "server/admission.h"
 #include "server/budgets.h"
+#include "server/dashboard.h"
 #include "server/metrics.h"
 #include "server/net.h"
+#include "server/origin_policy.h"
 #include "server/sigv4_verifier.h"
 
 #include <cstdint>
@@ -50,6 +57,8 @@ using response = http::response<http::string_body>;
 struct router_options {
   std::shared_ptr<const sigv4_verifier> auth;  // null: requests are not authenticated
   bool metrics_auth = false;                   // GET /metrics must be signed too (needs auth)
+  const origin_policy* origins = nullptr;      // null: no Origin checks, no CORS
+  const dashboard* web = nullptr;              // null: no dashboard (GET / is refused)
 };
 
 class router {
@@ -109,7 +118,12 @@ class router {
   budgets& memory() { return budgets_; }
 
  private:
-  void dispatch(std::shared_ptr<request> req, std::function<void(response_fn)> done);
+  // `signed_request`: the request must pass the SigV4 check (with --auth); dashboard calls
+  // were checked by the dashboard instead.
+  void dispatch(std::shared_ptr<request> req, std::function<void(response_fn)> done,
+                bool signed_request);
+  // Adds the CORS headers to an answer to a Kinesis request from a listed origin.
+  void allow_origin(const request& req, response& res) const;
 
   api::dispatcher& dispatcher_;
   metrics& metrics_;

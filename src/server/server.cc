@@ -3,6 +3,7 @@
 
 #include "common/incident.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "server/connection_sniffer.h"
 
 #include <sys/socket.h>
@@ -34,11 +35,26 @@ server::server(const server_options& options, engine::engine& engine)
       admission_(with_slots(options.admission, options.threads)),
       metrics_(api::dispatcher::action_names(),
                {&engine, &budgets_, &admission_, &idle_, &trimmer_}),
+      stats_(engine, metrics_, readers_,
+             {.version = std::string(spate::version),
+              .data_dir = engine.options().data_dir,
+              .auth = options.auth ? "sigv4" : "none",
+              .dashboard = std::string(to_string(options.dashboard)),
+              .throttling = engine.options().shard_write_limits.enabled()},
+             options.statistics),
+      dashboard_({.mode = options.dashboard,
+                  .keys = options.auth ? &options.auth->keys() : nullptr,
+                  .version = std::string(spate::version)},
+                 engine.key(), options_.origins, &stats_),
       dispatcher_(
           engine, metrics_,
           [this](std::function<void()> task) { net::post(control_, std::move(task)); },
-          options.push, &budgets_.responses),
-      router_(dispatcher_, metrics_, budgets_, admission_, {options.auth, options.metrics_auth}),
+          options.push, &budgets_.responses, &readers_),
+      router_(dispatcher_, metrics_, budgets_, admission_,
+              {.auth = options.auth,
+               .metrics_auth = options.metrics_auth,
+               .origins = &options_.origins,
+               .web = &dashboard_}),
       contexts_(make_contexts(options.threads)),
       acceptor_(*contexts_.front()),
       signals_(*contexts_.front(), SIGINT, SIGTERM),
@@ -149,6 +165,7 @@ void server::run() {
   });
   do_accept();
   trimmer_.start();
+  if (options_.dashboard != dashboard_mode::off) stats_.start();
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < contexts_.size(); ++i) {
     threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });

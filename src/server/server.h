@@ -8,6 +8,8 @@
 // thread, never on an I/O thread. SIGINT/SIGTERM stop the acceptor, let every session answer
 // what it has read, then stop the threads; the caller then closes the engine (which syncs).
 //
+// The dashboard's statistics (stats.h) are sampled on a thread of their own from run() on.
+//
 // Lifecycle: construct, listen(), run() (blocks until stopped), destroy.
 #pragma once
 
@@ -16,13 +18,16 @@
 #include "engine/engine.h"
 #include "server/admission.h"
 #include "server/budgets.h"
+#include "server/dashboard.h"
 #include "server/http_session.h"
 #include "server/idle_connections.h"
 #include "server/memory_trimmer.h"
 #include "server/metrics.h"
 #include "server/net.h"
+#include "server/origin_policy.h"
 #include "server/router.h"
 #include "server/session_registry.h"
+#include "server/stats.h"
 #include "server/tls.h"
 
 #include <atomic>
@@ -51,6 +56,9 @@ struct server_options {
   int listener = -1;      // a socket open_listener() made: listen() adopts it instead of binding
   budget_options memory;  // server-wide memory budgets (budgets.h)
   admission_options admission;  // max_active 0: 32 per I/O thread (admission.h)
+  dashboard_mode dashboard = dashboard_mode::on;
+  origin_policy origins;  // --allow-origin
+  stats_options statistics;
 };
 
 class server {
@@ -94,6 +102,9 @@ class server {
   budgets budgets_;
   admission admission_;
   metrics metrics_;
+  api::reader_registry readers_;  // open push subscriptions, for the dashboard
+  stats stats_;
+  dashboard dashboard_;
   api::dispatcher dispatcher_;
   router router_;
   net::thread_pool control_{1};  // joined in ~server while the io_contexts are still alive

@@ -69,6 +69,8 @@ class sigv4_verifier {
   // fail verify(); one that fails here is refused before a byte of its body is read.
   std::optional<api::api_error> check_headers(const request& req) const;
 
+  const credential_store& keys() const { return keys_; }
+
   // `target` without the presigning parameters (X-Amz-*), for handlers that parse the rest.
   static std::string strip_presign_parameters(std::string_view target);
 
