@@ -279,6 +279,28 @@ write("sigv4_request", "unsigned.txt",
       "Content-Type: application/x-amz-json-1.1\r\n\r\n{}" % HOST)
 
 
+# --- dashboard requests (GET pages and numbers, login, the page's Kinesis calls) ---------------
+
+DASHBOARD_HOST = "127.0.0.1:4567"
+for name, request in {
+    "page": "GET /\r\nHost: %s\r\nIf-None-Match: \"0123456789abcdef\"\r\n\r\n",
+    "asset": "GET /assets/app.js\r\nHost: %s\r\n\r\n",
+    "stats_stream": "GET /v1/stats?stream=fuzz\r\nHost: %s\r\n"
+                    "Cookie: a=b; spate_session=AKIDFUZZ.4102444800.00112233445566778899aabbccddeeff\r\n\r\n",
+    "session": "GET /v1/session\r\nHost: %s\r\n\r\n",
+    "login": "POST /v1/login\r\nHost: %s\r\nX-Spate-Csrf: login\r\nContent-Length: 57\r\n"
+             "Origin: http://app.example:8080\r\n\r\n"
+             '{"accessKeyId":"AKIDFUZZ","secretAccessKey":"fuzz-secret"}',
+    "kinesis_call": "POST /v1/kinesis\r\nHost: %s\r\nX-Spate-Csrf: 0123456789abcdef0123456789abcdef\r\n"
+                    "X-Amz-Target: Kinesis_20131202.DeleteStream\r\nContent-Length: 20\r\n"
+                    "Origin: http://evil.example\r\n\r\n{\"StreamName\":\"s\"}",
+    "preflight": "OPTIONS /\r\nHost: %s\r\nOrigin: http://app.example:8080\r\n"
+                 "Access-Control-Request-Method: POST\r\n"
+                 "Access-Control-Request-Headers: content-type,x-amz-target\r\n\r\n",
+}.items():
+    write("dashboard_request", name + ".txt", request.replace("%s", DASHBOARD_HOST))
+
+
 # --- WebSocket subscription targets -----------------------------------------------------------
 
 for name, target in {
