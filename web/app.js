@@ -15,7 +15,14 @@ const HEX_PREVIEW_BYTES = 256;
 const TEXT_PREVIEW_CHARS = 4000;
 const SHARD_LEGEND_MAX = 16;
 const HASH_KEY_SPACE = 2n ** 128n;
-const CHART_WINDOW_POINTS = 900;  // graphs always span 15 minutes; a young series starts at the right
+const CHART_WINDOW_POINTS = 900;
+/* The per-shard graph's series: /v1/stats?stream=NAME&shard_history=<value> sends one of them. */
+const SHARD_SERIES = [
+  { value: 'records_in', text: 'Incoming records/s', bytes: false },
+  { value: 'records_out', text: 'Outgoing records/s', bytes: false },
+  { value: 'bytes_in', text: 'Incoming bytes/s', bytes: true },
+  { value: 'bytes_out', text: 'Outgoing bytes/s', bytes: true },
+];  // graphs always span 15 minutes; a young series starts at the right
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const PALETTE = ['#2563eb', '#16a34a', '#dc2626', '#9333ea', '#ea580c', '#0891b2', '#ca8a04',
   '#db2777', '#4b5563', '#65a30d'];
@@ -882,6 +889,7 @@ class StreamView {
     this.shardRows = new Map();
     this.topologyKey = null;
     this.shardChartKey = null;
+    this.shardSeries = SHARD_SERIES[0];
     this.latest = null;
     this.poller = new Poller(() => this.refresh());
   }
@@ -901,8 +909,16 @@ class StreamView {
     this.charts = {};
   }
 
+  /* The per-shard graph shows another series: fetched at once, the old lines dropped. */
+  chooseShardSeries() {
+    this.shardSeries = SHARD_SERIES.find((s) => s.value === this.shardSeriesSelect.value) ?? SHARD_SERIES[0];
+    this.shardChartKey = null;
+    this.poller.now();
+  }
+
   async refresh() {
-    const result = await getJson(`/v1/stats?stream=${encodeURIComponent(this.name)}`);
+    const result = await getJson(`/v1/stats?stream=${encodeURIComponent(this.name)}` +
+      `&shard_history=${this.shardSeries.value}`);
     if (this.stopped || result.status === 401) return;
     if (result.status === 404) {
       this.stop();
@@ -928,7 +944,11 @@ class StreamView {
     this.meta = el('dl', { class: 'meta' });
     const records = chartCard('chart-records', 'Records/s (all shards)');
     const bytes = chartCard('chart-bytes', 'Bytes/s (all shards)');
-    const perShard = chartCard('chart-shards', 'Incoming records/s per shard');
+    const perShard = chartCard('chart-shards', 'Per shard');
+    this.shardSeriesSelect = el('select', { id: 'shard-series', 'aria-label': 'Per-shard series',
+      onchange: () => this.chooseShardSeries() });
+    setOptions(this.shardSeriesSelect, SHARD_SERIES.map(({ value, text }) => ({ value, text })));
+    perShard.card.querySelector('h3').append(' ', this.shardSeriesSelect);
     const latency = chartCard('chart-latency', 'Put/Get latency p50/p99 (ms, server-wide)');
     this.throttledCard = chartCard('chart-throttled', 'Throttled records/s (refused by write limits)');
     this.throttledCard.card.hidden = true;
@@ -965,7 +985,8 @@ class StreamView {
       [datasetStyle('incoming', PALETTE[0]), datasetStyle('outgoing', PALETTE[1])], formatCount);
     this.charts['chart-bytes'] = createLineChart(bytes.canvas,
       [datasetStyle('incoming', PALETTE[0]), datasetStyle('outgoing', PALETTE[1])], formatByteRate);
-    this.charts['chart-shards'] = createLineChart(perShard.canvas, [], formatCount);
+    this.charts['chart-shards'] = createLineChart(perShard.canvas, [],
+      (value) => (this.shardSeries.bytes ? formatByteRate(value) : formatCount(value)));
     this.charts['chart-latency'] = createLineChart(latency.canvas, [
       datasetStyle('put p50', PALETTE[0]), datasetStyle('put p99', PALETTE[0], true),
       datasetStyle('get p50', PALETTE[3]), datasetStyle('get p99', PALETTE[3], true)], formatMs);
@@ -1013,7 +1034,8 @@ class StreamView {
       latencySeries('get', 'p50'), latencySeries('get', 'p99')], interval);
 
     const shardChart = this.charts['chart-shards'];
-    const withHistory = shards.filter((shard) => Array.isArray(shard.history?.records_in));
+    const key = this.shardSeries.value;
+    const withHistory = shards.filter((shard) => Array.isArray(shard.history?.[key]));
     const shardKey = withHistory.map((shard) => shard.id).join(',');
     if (this.shardChartKey !== shardKey) {
       this.shardChartKey = shardKey;
@@ -1021,7 +1043,7 @@ class StreamView {
       shardChart.options.plugins.legend.display = withHistory.length <= SHARD_LEGEND_MAX;
     }
     updateChart(shardChart, withHistory.map((shard) =>
-      ({ values: shard.history.records_in, end_ms: shard.history.end_ms })), interval);
+      ({ values: shard.history[key], end_ms: shard.history.end_ms })), interval);
 
     this.throttledCard.card.hidden = !stream.throttling;
     if (stream.throttling) {
@@ -1438,7 +1460,7 @@ class RecordsView {
 
   /* Fills the shard select from /v1/stats?stream=; returns every shard id (null when unavailable). */
   async loadShards() {
-    const result = await getJson(`/v1/stats?stream=${encodeURIComponent(this.name)}`);
+    const result = await getJson(`/v1/stats?stream=${encodeURIComponent(this.name)}&shard_history=none`);
     if (this.stopped || result.status === 401) return null;
     if (result.status === 404) {
       this.stop();

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -137,7 +138,7 @@ bool dashboard::is_dashboard_request(const request& req) {
   if (req.method() == http::verb::post) {
     return path == "/v1/kinesis" || path == "/v1/login" || path == "/v1/logout";
   }
-  if (req.method() != http::verb::get && req.method() != http::verb::head) return false;
+  if (req.method() != http::verb::get) return false;
   if (path == "/v1/stats" || path == "/v1/session" || path == "/index.html") return true;
   for (const auto& asset : web_assets()) {
     if (asset.path == path) return true;
@@ -250,7 +251,6 @@ response dashboard::serve_file(const request& req) const {
       res.set("X-Frame-Options", "DENY");
     }
     if (unchanged) res.content_length(boost::none);
-    if (req.method() == http::verb::head) res.body().clear();
     return res;
   }
   return answer(req, http::status::not_found, "text/plain", "Not found.\n");
@@ -303,22 +303,41 @@ response dashboard::logout(const request& req) const {
 response dashboard::statistics(const request& req) const {
   if (options_.keys && !session_of(req)) return login_needed(req);
   if (!numbers_) return answer(req, http::status::service_unavailable, "text/plain", "");
-  std::string_view target = req.target();
+  // ?stream=NAME[&shard_history=SERIES]: names are [a-zA-Z0-9_.-] and series are fixed words,
+  // so nothing is percent-encoded; a query that is anything else is refused.
+  const std::string_view target = req.target();
   const auto query = target.find('?');
-  std::string stream;
+  std::string_view stream, shard_series = "records_in";
+  bool understood = true;
   if (query != std::string_view::npos) {
-    // ?stream=NAME (names are [a-zA-Z0-9_.-], so no percent-encoding is needed; any is refused)
-    std::string_view q = target.substr(query + 1);
-    if (!q.starts_with("stream=") || q.find_first_of("&%+") != std::string_view::npos) {
-      return error(req, "InvalidArgumentException", "Expected /v1/stats or /v1/stats?stream=NAME.",
-                   400);
+    std::string_view rest = target.substr(query + 1);
+    while (understood && !rest.empty()) {
+      const auto amp = rest.find('&');
+      const std::string_view pair = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      if (pair.starts_with("stream=") && stream.empty()) {
+        stream = pair.substr(7);
+      } else if (pair.starts_with("shard_history=")) {
+        shard_series = pair.substr(14);
+        understood = shard_series == "none" ||
+                     std::find(stats::shard_series_names.begin(), stats::shard_series_names.end(),
+                               shard_series) != stats::shard_series_names.end();
+      } else {
+        understood = false;
+      }
     }
-    stream = std::string(q.substr(7));
+    understood = understood && !stream.empty() && stream.find('%') == std::string_view::npos;
+  }
+  if (!understood) {
+    return error(req, "InvalidArgumentException",
+                 "Expected /v1/stats or /v1/stats?stream=NAME[&shard_history=records_in|bytes_in|"
+                 "records_out|bytes_out|none].",
+                 400);
   }
   if (stream.empty()) {
     return answer(req, http::status::ok, "application/json", numbers_->render_overview());
   }
-  auto rendered = numbers_->render_stream(stream);
+  auto rendered = numbers_->render_stream(stream, shard_series);
   if (auto* e = std::get_if<api::api_error>(&rendered)) {
     return error(req, e->type, e->message, e->status);
   }

@@ -93,6 +93,12 @@ router::header_verdict router::check_header(const request& header, bool body_exp
   return verdict;
 }
 
+std::optional<std::variant<response, dashboard::forward>> router::serve_dashboard(
+    const request& req) const {
+  if (!options_.web || !dashboard::is_dashboard_request(req)) return std::nullopt;
+  return options_.web->handle(req);
+}
+
 void router::allow_origin(const request& req, response& res) const {
   if (!options_.origins) return;
   const std::string_view origin = req[http::field::origin];
@@ -188,12 +194,11 @@ void router::route(request&& req, session_executor executor,
   if (req.method() == http::verb::options && options_.origins) {
     return ready(options_.origins->preflight(req));
   }
-  bool signed_request = true;
-  if (options_.web && dashboard::is_dashboard_request(req)) {
-    auto handled = options_.web->handle(req);
-    if (auto* res = std::get_if<response>(&handled)) return ready(std::move(*res));
-    signed_request = false;  // a Kinesis call of the page, under its session
+  auto page = serve_dashboard(req);
+  if (page && std::holds_alternative<response>(*page)) {
+    return ready(std::get<response>(std::move(*page)));
   }
+  const bool signed_request = !page;  // a Kinesis call of the page is under its session
   if (req.method() != http::verb::post) {
     return ready(make_response(
         req, 403, "application/xml",
@@ -219,16 +224,15 @@ void router::route(request&& req, session_executor executor,
 
 void router::route(request&& req, admission::ticket admitted,
                    std::function<void(response_fn)> done) {
-  bool signed_request = true;
-  if (options_.web && dashboard::is_dashboard_request(req)) {
-    auto handled = options_.web->handle(req);
-    if (auto* res = std::get_if<response>(&handled)) {
-      admitted.release();
-      done([res = std::move(*res)]() mutable { return routed{std::move(res), nullptr, {}}; });
-      return;
-    }
-    signed_request = false;  // a Kinesis call of the page, under its session
+  auto page = serve_dashboard(req);
+  if (page && std::holds_alternative<response>(*page)) {
+    admitted.release();
+    done([res = std::get<response>(std::move(*page))]() mutable {
+      return routed{std::move(res), nullptr, {}};
+    });
+    return;
   }
+  const bool signed_request = !page;  // a Kinesis call of the page is under its session
   dispatch(std::make_shared<request>(std::move(req)), std::move(done), signed_request);
   admitted.release();
 }

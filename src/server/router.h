@@ -122,6 +122,10 @@ class router {
   // were checked by the dashboard instead.
   void dispatch(std::shared_ptr<request> req, std::function<void(response_fn)> done,
                 bool signed_request);
+  // A dashboard request's answer, or `forward` for a Kinesis call of the page (dispatched
+  // without a signature check); nullopt for requests that are not the dashboard's.
+  std::optional<std::variant<response, dashboard::forward>> serve_dashboard(
+      const request& req) const;
   // Adds the CORS headers to an answer to a Kinesis request from a listed origin.
   void allow_origin(const request& req, response& res) const;
 

@@ -7,6 +7,7 @@
 #include "kinesis/errors.h"
 #include "kinesis/identifiers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -18,7 +19,7 @@ namespace {
 constexpr float no_sample = std::numeric_limits<float>::quiet_NaN();
 constexpr std::size_t disk_refresh_samples = 10;  // the data directory is walked this seldom
 enum stream_series { records_in, bytes_in, records_out, bytes_out, throttled, stream_series_count };
-constexpr std::size_t shard_series_count = 2;  // records in, records out
+constexpr std::size_t shard_series_count = 4;  // the first four of stream_series
 
 // Rates are shown to a tenth: enough for a graph, and short in JSON.
 float tenths(double v) {
@@ -186,14 +187,14 @@ void stats::sample() {
       totals[records_out] += at(shard_metric::outgoing_records);
       totals[bytes_out] += at(shard_metric::outgoing_bytes);
       totals[throttled] += at(shard_metric::write_throughput_exceeded);
-      if (!e.records_in && shard_histories_ < options_.max_shard_histories) {
-        e.records_in = std::make_unique<sample_ring>(options_.points);
-        e.records_out = std::make_unique<sample_ring>(options_.points);
+      if (e.history.empty() && shard_histories_ < options_.max_shard_histories) {
+        for (std::size_t i = 0; i < shard_series_count; ++i)
+          e.history.emplace_back(options_.points);
         ++shard_histories_;
       }
-      if (e.records_in) {
-        e.records_in->push(e.in.records);
-        e.records_out->push(e.out.records);
+      if (!e.history.empty()) {
+        const float values[] = {e.in.records, e.in.bytes, e.out.records, e.out.bytes};
+        for (std::size_t i = 0; i < shard_series_count; ++i) e.history[i].push(values[i]);
       }
     }
     entry.in = {tenths(totals[records_in] / seconds), tenths(totals[bytes_in] / seconds)};
@@ -214,7 +215,7 @@ void stats::sample() {
   for (const auto& [name, gone] : streams_) {
     if (!gone.history.empty()) --stream_histories_;
     for (const auto& [index, shard] : gone.shards) {
-      if (shard.records_in) --shard_histories_;
+      if (!shard.history.empty()) --shard_histories_;
     }
   }
   streams_ = std::move(seen);
@@ -346,6 +347,33 @@ void stats::write_server(api::encoder& json) const {
   json.end_object();
 }
 
+const stats::stream_entry& stats::sampled(const engine::stream_statistics& s) const {
+  static const stream_entry never_sampled;
+  const auto it = streams_.find(s.record.name);
+  const bool same = it != streams_.end() && it->second.created_ms == s.record.created_ms;
+  return same ? it->second : never_sampled;
+}
+
+void stats::write_stream_summary(api::encoder& json, const engine::stream_statistics& s,
+                                 const stream_entry& e) {
+  json.key("name");
+  json.string(s.record.name);
+  json.key("status");
+  json.string(metadata::to_string(s.record.status));
+  json.key("mode");
+  json.string(metadata::to_string(s.record.mode));
+  json.key("retention_hours");
+  json.integer(s.record.retention_hours);
+  std::int64_t open = 0;
+  for (const auto& shard : s.shards) open += shard.record.is_open() ? 1 : 0;
+  json.key("open_shards");
+  json.integer(open);
+  json.key("shards");
+  json.integer(static_cast<std::int64_t>(s.shards.size()));
+  write_rate(json, "in", e.in.records, e.in.bytes);
+  write_rate(json, "out", e.out.records, e.out.bytes);
+}
+
 std::string stats::render_overview() const {
   std::vector<engine::stream_statistics> snapshot;
   engine_.statistics(snapshot);
@@ -362,26 +390,8 @@ std::string stats::render_overview() const {
   json.begin_array();
   for (const auto& s : snapshot) {
     json.begin_object();
-    json.key("name");
-    json.string(s.record.name);
-    json.key("status");
-    json.string(metadata::to_string(s.record.status));
-    json.key("mode");
-    json.string(metadata::to_string(s.record.mode));
-    std::int64_t open = 0;
-    for (const auto& shard : s.shards) open += shard.record.is_open() ? 1 : 0;
-    json.key("open_shards");
-    json.integer(open);
-    json.key("shards");
-    json.integer(static_cast<std::int64_t>(s.shards.size()));
-    json.key("retention_hours");
-    json.integer(s.record.retention_hours);
-    const auto it = streams_.find(s.record.name);
-    const bool sampled = it != streams_.end() && it->second.created_ms == s.record.created_ms;
-    const stream_entry empty;
-    const stream_entry& e = sampled ? it->second : empty;
-    write_rate(json, "in", e.in.records, e.in.bytes);
-    write_rate(json, "out", e.out.records, e.out.bytes);
+    const stream_entry& e = sampled(s);
+    write_stream_summary(json, s, e);
     if (!e.history.empty()) {
       json.key("spark");
       json.begin_object();
@@ -398,7 +408,10 @@ std::string stats::render_overview() const {
   return out;
 }
 
-std::variant<std::string, api::api_error> stats::render_stream(std::string_view name) const {
+std::variant<std::string, api::api_error> stats::render_stream(
+    std::string_view name, std::string_view shard_series) const {
+  const auto* chosen =
+      std::find(shard_series_names.begin(), shard_series_names.end(), shard_series);
   std::vector<engine::stream_statistics> snapshot;
   engine_.statistics(snapshot);
   const engine::stream_statistics* found = nullptr;
@@ -425,10 +438,7 @@ std::variant<std::string, api::api_error> stats::render_stream(std::string_view 
   std::string out;
   api::json_encoder json(out);
   std::lock_guard lock(mu_);
-  const auto it = streams_.find(name);
-  const bool sampled = it != streams_.end() && it->second.created_ms == s.record.created_ms;
-  const stream_entry empty;
-  const stream_entry& e = sampled ? it->second : empty;
+  const stream_entry& e = sampled(s);
 
   json.begin_object();
   json.key("now");
@@ -437,28 +447,13 @@ std::variant<std::string, api::api_error> stats::render_stream(std::string_view 
   json.integer(options_.interval.count());
   json.key("stream");
   json.begin_object();
-  json.key("name");
-  json.string(s.record.name);
+  write_stream_summary(json, s, e);
   json.key("arn");
   json.string(s.record.arn);
-  json.key("status");
-  json.string(metadata::to_string(s.record.status));
-  json.key("mode");
-  json.string(metadata::to_string(s.record.mode));
-  json.key("retention_hours");
-  json.integer(s.record.retention_hours);
   json.key("created_ms");
   json.integer(s.record.created_ms);
-  std::int64_t open = 0;
-  for (const auto& shard : s.shards) open += shard.record.is_open() ? 1 : 0;
-  json.key("open_shards");
-  json.integer(open);
-  json.key("shards");
-  json.integer(static_cast<std::int64_t>(s.shards.size()));
   json.key("throttling");
   json.boolean(facts_.throttling);
-  write_rate(json, "in", e.in.records, e.in.bytes);
-  write_rate(json, "out", e.out.records, e.out.bytes);
   if (!e.history.empty()) {
     json.key("history");
     json.begin_object();
@@ -542,13 +537,12 @@ std::variant<std::string, api::api_error> stats::render_stream(std::string_view 
     } else {
       json.null();
     }
-    if (sh.records_in) {
+    if (!sh.history.empty() && chosen != shard_series_names.end()) {
       json.key("history");
       json.begin_object();
       json.key("end_ms");
       json.integer(end_ms_);
-      write_series(json, "records_in", *sh.records_in, options_.points);
-      write_series(json, "records_out", *sh.records_out, options_.points);
+      write_series(json, *chosen, sh.history[chosen - shard_series_names.begin()], options_.points);
       json.end_object();
     }
     json.end_object();

@@ -10,11 +10,12 @@
 //
 // Memory is bounded and stated (memory_limit()): a stream's history is `points` samples of
 // five series (records and bytes in and out, throttled records; the overview's sparklines are
-// its last minute), a shard's `points` samples of two (records in and out), the server's
-// `points` samples of eight, all 4-byte floats: 18,000, 7,200 and 28,800 bytes at the default
-// 900 points. At most `max_stream_histories` streams and `max_shard_histories` shards get one;
-// beyond that they show their current rates only (the JSON has no history for them). The
-// defaults (256 streams, 1024 shards) bound the rings at 12,009,600 bytes (11.5 MiB).
+// its last minute), a shard's `points` samples of four (records and bytes in and out), the
+// server's `points` samples of eight, all 4-byte floats: 18,000, 14,400 and 28,800 bytes at
+// the default 900 points. At most `max_stream_histories` streams and `max_shard_histories`
+// shards get one; beyond that they show their current rates only (the JSON has no history for
+// them). The defaults (256 streams, 1024 shards) bound the rings at 19,382,400 bytes
+// (18.5 MiB).
 //
 // Thread safety: render_*() may be called from any thread (they copy under the sampler's
 // mutex); the sampler thread is the only writer.
@@ -26,6 +27,7 @@
 #include "engine/engine.h"
 #include "server/metrics.h"
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -89,9 +91,15 @@ class stats {
 
   // GET /v1/stats: the server and every stream.
   std::string render_overview() const;
-  // GET /v1/stats?stream=NAME: one stream, its shards and readers; ResourceNotFound (404)
-  // when the stream does not exist.
-  std::variant<std::string, api::api_error> render_stream(std::string_view name) const;
+  // The per-shard series GET /v1/stats?stream=NAME can carry (one at a time, to keep the
+  // answer small for streams of many shards).
+  static constexpr std::array<std::string_view, 4> shard_series_names = {
+      "records_in", "bytes_in", "records_out", "bytes_out"};
+  // GET /v1/stats?stream=NAME[&shard_history=SERIES]: one stream, its shards (each with the
+  // history of `shard_series`, one of shard_series_names, or none when empty) and readers;
+  // ResourceNotFound (404) when the stream does not exist.
+  std::variant<std::string, api::api_error> render_stream(
+      std::string_view name, std::string_view shard_series = "records_in") const;
 
   std::size_t memory_used() const;
   std::size_t memory_limit() const;
@@ -103,7 +111,8 @@ class stats {
   struct shard_entry {
     std::array<std::uint64_t, engine::shard_metric_count> last{};
     rate in, out;
-    std::unique_ptr<sample_ring> records_in, records_out;  // null beyond the history cap
+    // records and bytes in, records and bytes out; empty beyond the history cap
+    std::vector<sample_ring> history;
   };
   struct stream_entry {
     std::int64_t created_ms = 0;
@@ -129,6 +138,12 @@ class stats {
   void sample_streams(double seconds);
   void sample_server(double seconds);
   void write_server(api::encoder& json) const;
+  // The samples of a stream (this incarnation of it: same name and creation time), or an
+  // entry with no rates and no history. Call with mu_ held.
+  const stream_entry& sampled(const engine::stream_statistics& s) const;
+  // What the overview and the stream page say alike about a stream.
+  static void write_stream_summary(api::encoder& json, const engine::stream_statistics& s,
+                                   const stream_entry& e);
   std::size_t rings_bytes(std::size_t stream_histories, std::size_t shard_histories) const;
 
   engine::engine& engine_;

@@ -124,8 +124,8 @@ TEST_F(StatsTest, HistoriesStopAtTheirCapsAndComeBackWhenAStreamGoes) {
   numbers.sample();
   // One stream and two shards got rings; the other stream shows rates only.
   const std::size_t ring = 10 * sizeof(float);
-  EXPECT_EQ(numbers.memory_used(), ring * (5 + 2 * 2 + 8));
-  EXPECT_EQ(numbers.memory_limit(), ring * (5 + 2 * 2 + 8));
+  EXPECT_EQ(numbers.memory_used(), ring * (5 + 2 * 4 + 8));
+  EXPECT_EQ(numbers.memory_limit(), ring * (5 + 2 * 4 + 8));
   const bool a_has =
       !parse(std::get<std::string>(numbers.render_stream("a")))["stream"]["history"].error();
   const bool b_has =

@@ -144,6 +144,12 @@ def test_stats_follow_the_traffic_of_a_stream_and_its_shards(server, kinesis, st
     assert shards[1]["hash_range"]["end"] == str(2**128 - 1)
     assert all(s["oldest_age_ms"] is not None and s["oldest_age_ms"] >= 0 for s in shards)
     assert any(max(s["history"]["records_in"]) > 0 for s in shards)
+    # One per-shard series at a time, chosen by the page.
+    detail = get_json(server, f"/v1/stats?stream={name}&shard_history=bytes_in")
+    assert all(set(s["history"]) == {"end_ms", "bytes_in"} for s in detail["shards"])
+    assert any(max(s["history"]["bytes_in"]) >= 100 for s in detail["shards"])
+    detail = get_json(server, f"/v1/stats?stream={name}&shard_history=none")
+    assert all("history" not in s for s in detail["shards"])
     assert detail["latency"]["put"]["p99"], "put latency percentiles are sampled"
 
 
@@ -210,8 +216,9 @@ def test_push_readers_are_listed_with_how_far_behind_they_are(server, kinesis, s
 def test_stats_of_a_missing_stream_or_a_bad_query(server):
     status, _, body = request(server, "GET", "/v1/stats?stream=nope")
     assert status == 404 and json.loads(body)["__type"] == "ResourceNotFoundException"
-    status, _, body = request(server, "GET", "/v1/stats?streams=x&y")
-    assert status == 400 and json.loads(body)["__type"] == "InvalidArgumentException"
+    for query in ("streams=x&y", "stream=x&shard_history=bogus", "stream=a%2Eb", "stream="):
+        status, _, body = request(server, "GET", f"/v1/stats?{query}")
+        assert status == 400 and json.loads(body)["__type"] == "InvalidArgumentException", query
 
 
 # -- the page's Kinesis calls -----------------------------------------------------------------

@@ -9,8 +9,9 @@ appears in the list; produced records move the graph's last point and the shard 
 made from the page changes the lineage picture; a refused action shows the server's error
 next to its control; the record browser reads records (JSON shown pretty) and, with Live on,
 shows new ones as they are produced; read-only mode has no actions on the page and the server
-refuses them even when the page's own token is used; a page from another origin cannot
-subscribe over WebSocket; and the AWS SDK for JavaScript v3, bundled for the browser and run
+refuses them even when the page's own token is used; with --auth sigv4 the page asks for a key
+pair, refuses a wrong one and keeps an HttpOnly, SameSite=Strict session cookie; a page from
+another origin cannot subscribe over WebSocket; and the AWS SDK for JavaScript v3, bundled for the browser and run
 in a page of another origin, can call the Kinesis API only when spated lists that origin with
 --allow-origin (CORS, with x-amzn-RequestId readable).
 """
@@ -28,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from spate_harness import REPO_ROOT, build_dir, free_port, wait_active, wait_until
+from spate_harness import (REPO_ROOT, build_dir, free_port, wait_active, wait_until,
+                           write_credentials)
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.options import Options  # noqa: E402
@@ -176,6 +178,14 @@ def test_stream_page_moves_with_traffic_and_splits(browser, server, kinesis, str
     full_page(browser, "stream")
     screenshots(browser, "stream")
 
+    # The per-shard graph shows any of the four series.
+    Select(element(browser, "shard-series")).select_by_value("bytes_in")
+    wait_until(lambda: browser.execute_script(
+        "const c = window.spateDashboard.charts['chart-shards'];"
+        "return c.data.datasets.length === 2 &&"
+        " Math.max(...c.data.datasets[0].data.filter(v => v !== null)) > 1000;"), WAIT_S,
+        "incoming bytes/s per shard in the per-shard graph")
+
     # Split from the page: the lineage picture gains two children under a closed parent.
     Select(element(browser, "split-shard")).select_by_value("shardId-000000000000")
     element(browser, "split-submit").click()
@@ -250,6 +260,30 @@ def test_read_only_mode_has_no_actions_and_the_server_refuses_them(browser, spat
     assert kinesis.describe_stream_summary(StreamName="ro")["StreamDescriptionSummary"][
         "StreamStatus"] == "ACTIVE"
     screenshots(browser, "stream-read-only")
+
+
+def test_with_sigv4_the_page_asks_for_a_key_pair(browser, spated_factory, tmp_path):
+    creds = tmp_path / "credentials"
+    write_credentials(creds, [("AKIDBROWSER", "browser-secret")])
+    server = spated_factory(extra_args=["--auth", "sigv4", "--credentials", str(creds)])
+    browser.delete_all_cookies()
+    browser.get(server.endpoint + "/#/")
+    wait_until(lambda: element(browser, "login-form").is_displayed(), WAIT_S, "the login form")
+    screenshots(browser, "login")
+    element(browser, "login-key").send_keys("AKIDBROWSER")
+    element(browser, "login-secret").send_keys("wrong")
+    element(browser, "login-submit").click()
+    wait_until(lambda: element(browser, "login-error").text, WAIT_S, "the refusal of a wrong secret")
+    assert not browser.find_elements(By.ID, "streams-table")
+    secret = element(browser, "login-secret")
+    secret.clear()
+    secret.send_keys("browser-secret")
+    element(browser, "login-submit").click()
+    wait_until(lambda: browser.find_elements(By.ID, "streams-table"), WAIT_S,
+               "the streams page after logging in")
+    cookie = browser.get_cookie("spate_session")
+    assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert console_errors(browser) == []
 
 
 # -- another origin ---------------------------------------------------------------------------
