@@ -161,7 +161,7 @@ std::optional<response> dashboard::check_header(const request& req) const {
                          "or a host of --allow-origin.");
   }
   if (req.method() != http::verb::post) return std::nullopt;
-  if (!origins_.allows(req)) {
+  if (!origins_.allows(req, !options_.keys)) {
     return access_denied(req, "Requests from this origin are not allowed (spated --allow-origin).");
   }
   const auto length = req.find(http::field::content_length);

@@ -67,14 +67,15 @@ bool origin_policy::listed(std::string_view origin) const {
   });
 }
 
-bool origin_policy::allows(const request& req) const {
+bool origin_policy::allows(const request& req, bool check_host) const {
   const auto found = req.find(http::field::origin);
   if (found == req.end()) return true;  // not a browser
   const std::string_view origin = found->value();
   if (listed(origin)) return true;
   const auto authority = origin_authority(origin);
   const std::string_view host = req[http::field::host];
-  return authority && !host.empty() && beast::iequals(*authority, host);
+  return authority && !host.empty() && beast::iequals(*authority, host) &&
+         (!check_host || trusted_host(req));
 }
 
 bool origin_policy::trusted_host(const request& req) const {

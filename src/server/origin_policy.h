@@ -3,15 +3,17 @@
 // upgrades), and honour the CORS headers of the answer; a page's own origin is the server's
 // (scheme, host and port as the browser reached it, which the Host header carries).
 //
-// - The dashboard's state-changing requests and WebSocket subscriptions are allowed from the
-//   same origin, from origins listed with --allow-origin, and from clients that send no Origin
-//   at all (not a browser: the AWS CLI, SDKs, curl). Others are refused 403.
+// - The dashboard's state-changing requests, WebSocket subscriptions and Kinesis requests that
+//   carry an Origin are allowed from the same origin, from origins listed with --allow-origin,
+//   and from clients that send no Origin at all (not a browser: the AWS CLI, SDKs, curl).
+//   Others are refused 403.
 // - The Kinesis API answers CORS (preflight OPTIONS, Access-Control-Allow-Origin and
 //   Access-Control-Expose-Headers on answers) only for listed origins; "*" allows every origin
 //   and is honoured only when given explicitly.
-// - DNS rebinding: without authentication, the dashboard answers only requests whose Host is
-//   an IP address, `localhost`, or the host of a listed origin, so a page whose name resolves
-//   to 127.0.0.1 cannot pass as the same origin.
+// - DNS rebinding: without authentication, "the same origin" counts only when the Host is an
+//   IP address, `localhost`, or the host of a listed origin, and the dashboard answers only
+//   such requests, so a page whose name its owner points at 127.0.0.1 cannot pass as the same
+//   origin (it would be, to the browser) and read streams.
 //
 // Thread safety: immutable after construction.
 #pragma once
@@ -36,8 +38,9 @@ class origin_policy {
   static std::variant<origin_policy, std::string> make(std::vector<std::string> allowed);
   origin_policy() = default;
 
-  // Whether a browser request may act on the dashboard or subscribe (see above).
-  bool allows(const request& req) const;
+  // Whether a browser request may act on the dashboard, subscribe or call the API (see
+  // above); `check_host`: same-origin requests must also have a trusted Host (without auth).
+  bool allows(const request& req, bool check_host) const;
   // Whether `Host` is one the dashboard answers without authentication (see above).
   bool trusted_host(const request& req) const;
 

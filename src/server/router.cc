@@ -72,6 +72,15 @@ router::header_verdict router::check_header(const request& header, bool body_exp
     }
   }
   if (!verdict.kinesis) return verdict;
+  if (!dashboard_request && options_.origins && !options_.origins->allows(header, !options_.auth)) {
+    // A browser page of an origin not listed (or a rebound name): it would need no CORS to
+    // send this, being "same-origin" to the browser, so it is refused here.
+    metrics_.request_done({}, true, 0);
+    verdict.refusal = error_response(
+        header, {"AccessDeniedException",
+                 "Requests from this web origin are not allowed (spated --allow-origin).", 403});
+    return verdict;
+  }
   if (options_.auth && !dashboard_request) {
     if (auto rejected = options_.auth->check_headers(header)) {
       metrics_.request_done({}, true, 0);
@@ -148,7 +157,7 @@ bool router::is_push_request(const request& req) {
 
 std::variant<std::shared_ptr<api::websocket_feed>, response> router::subscribe(const request& req) {
   std::string target(req.target());
-  if (options_.origins && !options_.origins->allows(req)) {
+  if (options_.origins && !options_.origins->allows(req, !options_.auth)) {
     log::debug("subscription refused: Origin {}", req[http::field::origin]);
     response res = error_response(
         req, {"AccessDeniedException",

@@ -172,12 +172,17 @@ TEST(OriginPolicy, SameOriginListedOriginsAndNonBrowsersAreAllowed) {
   auto made = origin_policy::make({"https://app.example.com/"});
   ASSERT_TRUE(std::holds_alternative<origin_policy>(made));
   const auto& policy = std::get<origin_policy>(made);
-  EXPECT_TRUE(policy.allows(browser_request("127.0.0.1:4567", "")));
-  EXPECT_TRUE(policy.allows(browser_request("127.0.0.1:4567", "http://127.0.0.1:4567")));
-  EXPECT_TRUE(policy.allows(browser_request("127.0.0.1:4567", "https://APP.example.com")));
-  EXPECT_FALSE(policy.allows(browser_request("127.0.0.1:4567", "http://127.0.0.1:4568")));
-  EXPECT_FALSE(policy.allows(browser_request("127.0.0.1:4567", "null")));
-  EXPECT_FALSE(policy.allows(browser_request("127.0.0.1:4567", "http://127.0.0.1:4567@evil")));
+  EXPECT_TRUE(policy.allows(browser_request("127.0.0.1:4567", ""), true));
+  EXPECT_TRUE(policy.allows(browser_request("127.0.0.1:4567", "http://127.0.0.1:4567"), true));
+  EXPECT_TRUE(policy.allows(browser_request("127.0.0.1:4567", "https://APP.example.com"), true));
+  EXPECT_FALSE(policy.allows(browser_request("127.0.0.1:4567", "http://127.0.0.1:4568"), true));
+  EXPECT_FALSE(policy.allows(browser_request("127.0.0.1:4567", "null"), true));
+  EXPECT_FALSE(
+      policy.allows(browser_request("127.0.0.1:4567", "http://127.0.0.1:4567@evil"), true));
+  // DNS rebinding: a name pointed at this server is its origin to the browser, not to us.
+  const auto rebound = browser_request("rebound.example:4567", "http://rebound.example:4567");
+  EXPECT_FALSE(policy.allows(rebound, true));
+  EXPECT_TRUE(policy.allows(rebound, false));  // with authentication the name does not matter
   EXPECT_EQ(policy.cors_origin("https://app.example.com"), "https://app.example.com");
   EXPECT_EQ(policy.cors_origin("http://127.0.0.1:4567"), std::nullopt);  // same origin: no CORS
 }

@@ -8,8 +8,8 @@ the traffic, GetRecords iterator ages (also in /metrics as
 spate_getrecords_iterator_age_milliseconds) and the readers (WebSocket and SubscribeToShard);
 the page's Kinesis calls need the CSRF token, are limited to a fixed list, and the writes are
 refused server-side in read-only mode; --dashboard off answers 404; a request from another
-origin (or for another Host) is refused, on the dashboard's POSTs and on WebSocket upgrades,
-unless --allow-origin lists it; CORS preflights and answers of the Kinesis API carry the
+origin, or from a name rebound to the server's address, is refused, on the dashboard's POSTs,
+on WebSocket upgrades and on Kinesis requests, unless --allow-origin lists it; CORS preflights and answers of the Kinesis API carry the
 Access-Control headers only for listed origins ("*" only when chosen); with --auth sigv4 the
 numbers and subscriptions need a session from the login form, which takes only a known key
 pair; and a dashboard POST that declares a large body is refused before it is read.
@@ -316,6 +316,23 @@ def test_other_origins_and_hosts_are_refused(server, stream):
     assert asyncio.run(upgrade(origin_of(server))) == 101
 
 
+def test_a_rebound_name_is_not_this_servers_origin(server, stream):
+    """DNS rebinding: a page of rebound.example, whose owner points the name at 127.0.0.1, is
+    same-origin with this server to the browser; without auth the server refuses it anyway."""
+    name = stream(shards=1)
+    rebound = f"rebound.example:{server.port}"
+    headers = {"Host": rebound, "Origin": f"http://{rebound}"}
+    status, _, body = request(server, "POST", "/", {}, {
+        **headers, "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "Kinesis_20131202.ListStreams"})
+    assert status == 403 and json.loads(body)["__type"] == "AccessDeniedException"
+    status, _, _ = request(server, "GET", f"/v1/subscribe?stream={name}", headers={
+        **headers, "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": base64.b64encode(b"0123456789abcdef").decode()})
+    assert status == 403
+    assert request(server, "GET", "/", headers=headers)[0] == 403
+
+
 def test_listed_origins_may_subscribe_and_get_cors_answers(spated_factory):
     app = "http://127.0.0.1:9"
     server = spated_factory(extra_args=["--allow-origin", app])
@@ -351,8 +368,9 @@ def test_listed_origins_may_subscribe_and_get_cors_answers(spated_factory):
     assert status == 200
     assert headers["access-control-allow-origin"] == app
     assert "x-amzn-RequestId" in headers["access-control-expose-headers"]
-    status, headers, _ = request(server, "POST", "/", {}, {**call, "Origin": "http://other"})
-    assert status == 200 and "access-control-allow-origin" not in headers
+    status, headers, body = request(server, "POST", "/", {}, {**call, "Origin": "http://other"})
+    assert status == 403 and "access-control-allow-origin" not in headers
+    assert json.loads(body)["__type"] == "AccessDeniedException"
     # Errors are readable by the listed page too.
     status, headers, _ = request(server, "POST", "/", {"StreamName": "nope"},
                                  {**call, "X-Amz-Target": "Kinesis_20131202.DescribeStream",
