@@ -64,7 +64,10 @@ class Command(BaseCommand):
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
-            failed = [c.pid for c in children if c.wait() != 0]
+            # A worker that got our SIGTERM before it installed its handler (still starting
+            # up) never ran its consumer and held no lease: dying of that signal is a clean
+            # stop, not a failure.
+            failed = [c.pid for c in children if c.wait() not in (0, -signal.SIGTERM)]
             stats = consumer.stats()
             log.info("spate_consume %s: worker %s stopped after %d records", name,
                      consumer.worker_id, stats["records"])
