@@ -67,6 +67,20 @@ def page_call(server, action, params, token, headers=None):
     return status, (json.loads(body) if body else {})
 
 
+def upgrade_status(server, stream: str, **connect) -> int:
+    """The status a WebSocket subscription to `stream` is answered with: 101 when it opens."""
+
+    async def upgrade():
+        url = f"ws://127.0.0.1:{server.port}/v1/subscribe?stream={stream}"
+        try:
+            async with websockets.connect(url, **connect):
+                return 101
+        except websockets.InvalidStatusCode as e:
+            return e.status_code
+
+    return asyncio.run(upgrade())
+
+
 def origin_of(server) -> str:
     return f"http://127.0.0.1:{server.port}"
 
@@ -304,16 +318,8 @@ def test_other_origins_and_hosts_are_refused(server, stream):
     status, _, _ = request(server, "GET", "/v1/stats", headers={"Host": f"evil.example:{server.port}"})
     assert status == 403
 
-    async def upgrade(origin):
-        url = f"ws://127.0.0.1:{server.port}/v1/subscribe?stream={name}"
-        try:
-            async with websockets.connect(url, origin=origin):
-                return 101
-        except websockets.InvalidStatusCode as e:
-            return e.status_code
-
-    assert asyncio.run(upgrade("http://evil.example")) == 403
-    assert asyncio.run(upgrade(origin_of(server))) == 101
+    assert upgrade_status(server, name, origin="http://evil.example") == 403
+    assert upgrade_status(server, name, origin=origin_of(server)) == 101
 
 
 def test_a_rebound_name_is_not_this_servers_origin(server, stream):
@@ -340,16 +346,8 @@ def test_listed_origins_may_subscribe_and_get_cors_answers(spated_factory):
     kinesis.create_stream(StreamName="c", ShardCount=1)
     wait_active(kinesis, "c")
 
-    async def upgrade(origin):
-        url = f"ws://127.0.0.1:{server.port}/v1/subscribe?stream=c"
-        try:
-            async with websockets.connect(url, origin=origin):
-                return 101
-        except websockets.InvalidStatusCode as e:
-            return e.status_code
-
-    assert asyncio.run(upgrade(app)) == 101
-    assert asyncio.run(upgrade("http://127.0.0.1:10")) == 403
+    assert upgrade_status(server, "c", origin=app) == 101
+    assert upgrade_status(server, "c", origin="http://127.0.0.1:10") == 403
 
     preflight = {"Origin": app, "Access-Control-Request-Method": "POST",
                  "Access-Control-Request-Headers": "content-type,x-amz-target,authorization"}
@@ -435,18 +433,10 @@ def test_with_sigv4_the_numbers_and_subscriptions_need_a_session(spated_factory,
     status, body = page_call(server, "ListShards", {"StreamName": "a"}, session["csrf"])
     assert status == 401  # no cookie, no session
 
-    async def upgrade(headers):
-        url = f"ws://127.0.0.1:{server.port}/v1/subscribe?stream=a"
-        try:
-            async with websockets.connect(url, extra_headers=headers):
-                return 101
-        except websockets.InvalidStatusCode as e:
-            return e.status_code
-
     wait_until(lambda: get_json(server, "/v1/stats?stream=a", jar)["stream"]["status"] == "ACTIVE",
                15, "stream a to become ACTIVE")
-    assert asyncio.run(upgrade({})) == 400  # unsigned, no session: MissingAuthenticationToken
-    assert asyncio.run(upgrade(jar)) == 101
+    assert upgrade_status(server, "a") == 400  # unsigned, no session: MissingAuthenticationToken
+    assert upgrade_status(server, "a", extra_headers=jar) == 101
 
 
 def test_records_pushed_to_a_dashboard_subscription_decode(server, kinesis, stream):
