@@ -2,6 +2,7 @@
 // Kinesis API until SIGINT/SIGTERM, then drains, syncs and exits 0.
 #include "common/directory_lock.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "engine/engine.h"
 #include "server/credentials.h"
 #include "server/server.h"
@@ -9,6 +10,7 @@
 #include "storage/group_committer.h"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <cstdio>
 #include <memory>
@@ -33,6 +35,8 @@ void raise_descriptor_limit() {
 int main(int argc, char** argv) {
   using namespace spate;
   CLI::App app{"spated: a Kinesis Data Streams compatible server with durable per-shard logs"};
+  app.set_version_flag("--version",
+                       fmt::format("spated {} (commit {})", spate::version, spate::commit));
   server::server_options net_options;
   engine::engine_options options;
   std::string fsync = "batch";

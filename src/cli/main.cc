@@ -5,6 +5,7 @@
 // Every failure is one line on stderr starting "spate: "; a usage error also names the help
 // to read ("spate: stream is required (see spate tail --help)").
 #include "command.h"
+#include "common/version.h"  // generated; constants only (the CLI links the client alone)
 
 #include <string>
 #include <vector>
@@ -60,6 +61,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "spate: streams, records, resharding and consumer checkpoints on spated or AWS Kinesis"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "spate " + std::string(spate::version) + " (commit " +
+                                        std::string(spate::commit) + ")");
   global_options global;
   app.add_option("--endpoint", global.endpoint,
                  "Kinesis endpoint URL (default: $AWS_ENDPOINT_URL_KINESIS, $AWS_ENDPOINT_URL, "

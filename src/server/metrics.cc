@@ -9,6 +9,7 @@
 #include "server/metrics.h"
 
 #include "common/incident.h"
+#include "common/version.h"
 #include "engine/shard_metrics.h"
 #include "server/admission.h"
 #include "server/budgets.h"
@@ -337,6 +338,11 @@ std::string metrics::render() const {
                    "spate_memory_trimmed_bytes_total {}\n",
                    sources_.trimmer->trims(), sources_.trimmer->released_bytes());
   }
+  fmt::format_to(it,
+                 "# HELP spate_build_info The server's version and the commit it was built from.\n"
+                 "# TYPE spate_build_info gauge\n"
+                 "spate_build_info{{version=\"{}\",commit=\"{}\"}} 1\n",
+                 spate::version, spate::commit);
   fmt::format_to(it,
                  "# HELP spate_resident_memory_bytes Resident set size of the server.\n"
                  "# TYPE spate_resident_memory_bytes gauge\nspate_resident_memory_bytes {}\n",

@@ -15,7 +15,8 @@
 // descriptors_exhausted, catalog_write_failed); memory given back after bursts as
 // spate_memory_trims_total and spate_memory_trimmed_bytes_total (memory_trimmer.h);
 // spate_getrecords_iterator_age_milliseconds{stream}, AWS's GetRecords.IteratorAgeMilliseconds
-// (the oldest of the stream's shards, among those GetRecords has read).
+// (the oldest of the stream's shards, among those GetRecords has read); spate_build_info
+// {version,commit} (always 1).
 //
 // For the dashboard's statistics (stats.h) it also keeps the latency of PutRecord(s) and of
 // GetRecords over the current second (latency_histogram.h) and hands out its counters.
