@@ -5,12 +5,18 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
+  // --help (or -h) is a request for the usage, not a stream name; other options are mistakes.
+  if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::printf("usage: %s STREAM CHECKPOINT_DB [COUNT]\n", argv[0]);
+    return 0;
+  }
+  if (argc < 3 || argv[1][0] == '-') {
     std::fprintf(stderr, "usage: %s STREAM CHECKPOINT_DB [COUNT]\n", argv[0]);
     return 2;
   }

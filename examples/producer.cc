@@ -4,11 +4,17 @@
 #include <spate/client/producer.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
+  // --help (or -h) is a request for the usage, not a stream name; other options are mistakes.
+  if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::printf("usage: %s STREAM [COUNT]\n", argv[0]);
+    return 0;
+  }
+  if (argc < 2 || argv[1][0] == '-') {
     std::fprintf(stderr, "usage: %s STREAM [COUNT]\n", argv[0]);
     return 2;
   }

@@ -7,6 +7,7 @@
 #include <future>
 #include <iostream>
 #include <random>
+#include <unistd.h>
 
 namespace spate::cli {
 namespace {
@@ -32,7 +33,9 @@ void add_put_command(CLI::App& app, const global_options& global) {
   auto args = std::make_shared<put_args>();
   auto* put = app.add_subcommand("put", "Put records: the arguments, or each line of stdin");
   put->add_option("stream", args->stream, "Stream name")->required();
-  put->add_option("records", args->records, "Record data (none: read lines from stdin)");
+  put->add_option("records", args->records,
+                  "Record data (none: read stdin, one record per line; the newline bytes are "
+                  "not part of the records, so binary data needs arguments)");
   put->add_option("--key,-k", args->key,
                   "Partition key for every record (default: a random key each)");
   put->add_flag("--verbose,-v", args->verbose, "Print each record's shard and sequence number");
@@ -74,6 +77,10 @@ void add_put_command(CLI::App& app, const global_options& global) {
     if (!args->records.empty()) {
       for (auto& r : args->records) send(r);
     } else {
+      // Someone at a terminal would otherwise wait for an answer that waits for them.
+      if (::isatty(STDIN_FILENO)) {
+        std::fprintf(stderr, "spate: reading records from stdin, one per line; end with Ctrl-D\n");
+      }
       std::string line;
       while (std::getline(std::cin, line)) send(std::move(line));
     }

@@ -59,13 +59,17 @@ void add_streams_command(CLI::App& app, const global_options& global) {
     std::printf("created %s\n", create->name.c_str());
   });
 
-  auto* l = streams->add_subcommand("list", "List the streams, one name per line");
+  auto* l = streams->add_subcommand(
+      "list", "List the streams, one name per line (none: a note on stderr, nothing on stdout)");
   l->callback([&global] {
     auto api = make_client(global);
     client::list_streams_request req;
+    bool any = false;
     for (;;) {
       auto page = must(api->list_streams(req));
       for (const auto& n : page.stream_names) std::printf("%s\n", n.c_str());
+      any = any || !page.stream_names.empty();
+      if (!any && !page.has_more_streams) std::fprintf(stderr, "spate: no streams\n");
       if (!page.has_more_streams || page.stream_names.empty()) break;
       req = {};
       if (!page.next_token.empty()) {

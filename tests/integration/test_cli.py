@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import pty
 import signal
 import subprocess
 import threading
@@ -248,6 +249,45 @@ def test_checkpoints_show_group_positions(spate, endpoint, tmp_path):
     assert "cleared" in spate("checkpoints", "example", name, "--store", f"sqlite:{db}", "--clear").stdout
     missing = spate("checkpoints", "example", name, "--store", f"sqlite:{db}", check=False)
     assert missing.returncode == 1 and "no checkpoints" in missing.stderr
+
+
+def test_put_at_a_terminal_says_it_reads_stdin(endpoint, spate):
+    """At a terminal `spate put STREAM` says what it waits for; piped, it says nothing."""
+    name = unique_stream_name()
+    spate("streams", "create", name)
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.Popen([spate_bin(), "--endpoint", endpoint, "put", name], stdin=secondary,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        os.close(secondary)
+        os.write(primary, b"typed-by-hand\n\x04")  # a line, then Ctrl-D
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0, err
+    assert "reading records from stdin, one per line; end with Ctrl-D" in err
+    assert "put 1 of 1 records" in err + out
+    piped = spate("put", name, stdin="x\n")
+    assert "reading records" not in piped.stderr
+
+
+def test_listing_no_streams_says_so_on_stderr_only(spated_factory):
+    empty = spated_factory()
+    proc = subprocess.run([spate_bin(), "--endpoint", empty.endpoint, "streams", "list"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and proc.stderr == "spate: no streams\n"
+
+
+@pytest.mark.parametrize("program", ["spate-example-producer", "spate-example-consumer"])
+def test_examples_take_help_as_help(program):
+    for flag in ("--help", "-h"):
+        proc = subprocess.run([str(build_dir() / "bin" / program), flag], capture_output=True,
+                              text=True, timeout=30)
+        assert proc.returncode == 0 and proc.stdout.startswith("usage: "), proc
+    proc = subprocess.run([str(build_dir() / "bin" / program), "--stream"], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2 and proc.stderr.startswith("usage: "), proc
 
 
 def test_example_producer(endpoint, spate):
