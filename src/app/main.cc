@@ -16,6 +16,7 @@
 #include <memory>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <thread>
 
 namespace {
@@ -328,10 +329,20 @@ int main(int argc, char** argv) {
                listening.error().message());
     return 1;
   }
-  log::info(
-      "serving Kinesis on http://{}:{} (HTTP/1.1 and h2c{}; data {}, fsync {}, {} I/O threads)",
-      net_options.host, srv->port(), srv->tls() ? ", and TLS with h2 or HTTP/1.1" : "",
-      options.data_dir, fsync, srv->threads());
+  // One line per fact an operator needs, in this order.
+  log::info("spated {} (commit {})", spate::version, spate::commit);
+  log::info("listening on {}:{}: HTTP/1.1 and h2c{}; {} I/O threads", net_options.host, srv->port(),
+            srv->tls() ? ", and TLS with h2 or HTTP/1.1 by ALPN" : "", srv->threads());
+  if (struct statvfs disk{}; ::statvfs(options.data_dir.c_str(), &disk) == 0) {
+    log::info("data directory {} ({:.1f} GiB free)", options.data_dir,
+              static_cast<double>(disk.f_bavail) * static_cast<double>(disk.f_frsize) /
+                  (1024.0 * 1024.0 * 1024.0));
+  } else {
+    log::info("data directory {}", options.data_dir);
+  }
+  log::info("fsync {}", fsync);
+  log::info("auth {}", net_options.auth ? "sigv4 (every request and subscription is signed)"
+                                        : "none (unsigned requests are accepted)");
   if (net_options.dashboard == server::dashboard_mode::off) {
     log::info("dashboard off");
   } else {
