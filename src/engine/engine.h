@@ -152,6 +152,8 @@ class engine {
   // --- statistics for the dashboard (statistics.h; engine_statistics.cc) ------------------
   // Every stream's counters and shard tree.
   void statistics(std::vector<stream_statistics>& out) const;
+  // One stream's, or nullopt when there is no such stream.
+  std::optional<stream_statistics> statistics(std::string_view name) const;
   // The arrival time of the oldest record `shard` holds, or nullopt when it holds none (or
   // the stream or shard is gone). Reads the log: for one page view, not for sampling.
   std::optional<std::int64_t> oldest_arrival_ms(std::string_view stream,

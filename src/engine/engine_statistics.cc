@@ -5,25 +5,38 @@
 
 namespace spate::engine {
 
-void engine::statistics(std::vector<stream_statistics>& out) const {
-  for (const auto& stream : streams_.all()) {
-    stream_statistics& s = out.emplace_back();
-    std::shared_lock topology(stream->mu);
-    s.record = stream->record;
-    s.tag = stream->tag;
-    s.shards.reserve(stream->shards.size());
-    for (const auto& shard : stream->shards) {
-      shard_statistics& t = s.shards.emplace_back();
-      t.id = shard->id;
-      t.record = shard->record;
-      for (std::size_t i = 0; i < shard_metric_count; ++i) {
-        t.counters[i] = shard->counters.get(static_cast<shard_metric>(i));
-      }
-      t.end = shard->visible_end();
-      t.first = std::min(shard->log->start_position(), t.end);
-      t.last_get_records_ms = shard->last_get_records_ms.load(std::memory_order_relaxed);
+namespace {
+
+void copy_statistics(const stream_state& stream, stream_statistics& s) {
+  std::shared_lock topology(stream.mu);
+  s.record = stream.record;
+  s.tag = stream.tag;
+  s.shards.reserve(stream.shards.size());
+  for (const auto& shard : stream.shards) {
+    shard_statistics& t = s.shards.emplace_back();
+    t.id = shard->id;
+    t.record = shard->record;
+    for (std::size_t i = 0; i < shard_metric_count; ++i) {
+      t.counters[i] = shard->counters.get(static_cast<shard_metric>(i));
     }
+    t.end = shard->visible_end();
+    t.first = std::min(shard->log->start_position(), t.end);
+    t.last_get_records_ms = shard->last_get_records_ms.load(std::memory_order_relaxed);
   }
+}
+
+}  // namespace
+
+void engine::statistics(std::vector<stream_statistics>& out) const {
+  for (const auto& stream : streams_.all()) copy_statistics(*stream, out.emplace_back());
+}
+
+std::optional<stream_statistics> engine::statistics(std::string_view name) const {
+  auto stream = streams_.find(name);
+  if (!stream) return std::nullopt;
+  stream_statistics s;
+  copy_statistics(*stream, s);
+  return s;
 }
 
 std::optional<std::int64_t> engine::oldest_arrival_ms(std::string_view name,

@@ -335,16 +335,20 @@ void stats::write_server(api::encoder& json) const {
   json.key("limit_bytes");
   json.integer(static_cast<std::int64_t>(memory_limit()));
   json.end_object();
-  json.key("history");
-  json.begin_object();
-  json.key("end_ms");
-  json.integer(end_ms_);
+  begin_series(json, "history");
   write_series(json, "requests_per_s", server_[requests_per_s], options_.points);
   write_series(json, "rss_bytes", server_[rss_bytes], options_.points);
   write_series(json, "open_connections", server_[open_connections], options_.points);
   write_series(json, "commit_batch", server_[commit_batch], options_.points);
   json.end_object();
   json.end_object();
+}
+
+void stats::begin_series(api::encoder& json, std::string_view key) const {
+  json.key(key);
+  json.begin_object();
+  json.key("end_ms");
+  json.integer(end_ms_);
 }
 
 const stats::stream_entry& stats::sampled(const engine::stream_statistics& s) const {
@@ -393,10 +397,7 @@ std::string stats::render_overview() const {
     const stream_entry& e = sampled(s);
     write_stream_summary(json, s, e);
     if (!e.history.empty()) {
-      json.key("spark");
-      json.begin_object();
-      json.key("end_ms");
-      json.integer(end_ms_);
+      begin_series(json, "spark");
       write_series(json, "records_in", e.history[records_in], options_.spark_points);
       write_series(json, "records_out", e.history[records_out], options_.spark_points);
       json.end_object();
@@ -412,12 +413,8 @@ std::variant<std::string, api::api_error> stats::render_stream(
     std::string_view name, std::string_view shard_series) const {
   const auto* chosen =
       std::find(shard_series_names.begin(), shard_series_names.end(), shard_series);
-  std::vector<engine::stream_statistics> snapshot;
-  engine_.statistics(snapshot);
-  const engine::stream_statistics* found = nullptr;
-  for (const auto& s : snapshot) {
-    if (s.record.name == name) found = &s;
-  }
+  // Only this stream is copied: a page's poll does not pay for every other stream.
+  const auto found = engine_.statistics(name);
   if (!found) {
     auto missing =
         api::from_violation(kinesis::stream_not_found(name, engine_.options().account_id));
@@ -455,10 +452,7 @@ std::variant<std::string, api::api_error> stats::render_stream(
   json.key("throttling");
   json.boolean(facts_.throttling);
   if (!e.history.empty()) {
-    json.key("history");
-    json.begin_object();
-    json.key("end_ms");
-    json.integer(end_ms_);
+    begin_series(json, "history");
     write_series(json, "records_in", e.history[records_in], options_.points);
     write_series(json, "bytes_in", e.history[bytes_in], options_.points);
     write_series(json, "records_out", e.history[records_out], options_.points);
@@ -468,10 +462,7 @@ std::variant<std::string, api::api_error> stats::render_stream(
   }
   json.end_object();
 
-  json.key("latency");
-  json.begin_object();
-  json.key("end_ms");
-  json.integer(end_ms_);
+  begin_series(json, "latency");
   const std::pair<const char*, std::pair<server_series, server_series>> families[] = {
       {"put", {put_p50, put_p99}}, {"get", {get_p50, get_p99}}};
   for (const auto& [family, series] : families) {
@@ -538,10 +529,7 @@ std::variant<std::string, api::api_error> stats::render_stream(
       json.null();
     }
     if (!sh.history.empty() && chosen != shard_series_names.end()) {
-      json.key("history");
-      json.begin_object();
-      json.key("end_ms");
-      json.integer(end_ms_);
+      begin_series(json, "history");
       write_series(json, *chosen, sh.history[chosen - shard_series_names.begin()], options_.points);
       json.end_object();
     }

@@ -138,6 +138,9 @@ class stats {
   void sample_streams(double seconds);
   void sample_server(double seconds);
   void write_server(api::encoder& json) const;
+  // Opens `key`: an object of series ending at the newest sample, its end_ms written. Call
+  // with mu_ held; the caller writes the series and closes the object.
+  void begin_series(api::encoder& json, std::string_view key) const;
   // The samples of a stream (this incarnation of it: same name and creation time), or an
   // entry with no rates and no history. Call with mu_ held.
   const stream_entry& sampled(const engine::stream_statistics& s) const;
