@@ -172,6 +172,8 @@ void server::run() {
   }
   contexts_.front()->run();
   for (auto& t : threads) t.join();
+  // The engine may close once run() returns; the sampler reads it, so it ends here.
+  stats_.stop();
 }
 
 void server::stop() {

@@ -80,7 +80,8 @@ class server {
   bool tls() const { return tls_ != nullptr; }
   // The self-signed certificate clients should trust ("" unless --tls-self-signed).
   const std::string& self_signed_certificate() const { return tls_certificate_; }
-  // Runs until SIGINT/SIGTERM or stop(); then drains sessions and returns.
+  // Runs until SIGINT/SIGTERM or stop(); then drains sessions, stops the statistics sampler
+  // and returns.
   void run();
   void stop();
   // After run(): waits for the control thread to finish its task queue. Call it before the

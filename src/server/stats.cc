@@ -111,12 +111,21 @@ stats::stats(engine::engine& engine, metrics& metrics, const api::reader_registr
 }
 
 stats::~stats() {
+  stop();
+}
+
+void stats::stop() {
   {
     std::lock_guard lock(wake_mu_);
     stopping_ = true;
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t stats::samples_taken() const {
+  std::lock_guard lock(mu_);
+  return samples_;
 }
 
 void stats::start() {

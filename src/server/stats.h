@@ -86,6 +86,10 @@ class stats {
   stats& operator=(const stats&) = delete;
 
   void start();  // starts the sampler thread
+  // Stops the sampler and waits for it: after this nothing reads the engine, so the engine
+  // may close. Idempotent.
+  void stop();
+  std::uint64_t samples_taken() const;
   // Takes one sample now (the sampler does this every interval; tests call it directly).
   void sample();
 

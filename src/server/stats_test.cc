@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <random>
+#include <thread>
 
 namespace spate::server {
 namespace {
@@ -114,6 +115,28 @@ TEST_F(StatsTest, RatesAreTheTrafficBetweenTwoSamples) {
   detail = parse(std::get<std::string>(numbers.render_stream("s")));
   EXPECT_EQ(double(detail["stream"]["in"]["records_per_s"]), 0.0);
   EXPECT_EQ(detail["stream"]["history"]["records_in"].get_array().size(), 3u);
+}
+
+// spated closes the engine when the server's run() returns; the sampler must be gone by then
+// (a sample of a closed engine crashed spated on SIGTERM).
+TEST_F(StatsTest, StopEndsTheSamplerBeforeItReturns) {
+  stats numbers(*engine_, metrics_, readers_, {.version = "test"},
+                {.interval = std::chrono::milliseconds(1)});
+  numbers.start();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (numbers.samples_taken() < 3 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+  ASSERT_GE(numbers.samples_taken(), 3u);
+  numbers.stop();
+  const auto taken = numbers.samples_taken();
+  engine_->close();
+  engine_.reset();
+  // Fifty sampler intervals pass; a sampler still running would have taken samples.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  EXPECT_EQ(numbers.samples_taken(), taken);
+  numbers.stop();  // a second stop is harmless
 }
 
 TEST_F(StatsTest, HistoriesStopAtTheirCapsAndComeBackWhenAStreamGoes) {
