@@ -10,6 +10,10 @@ packages=(
   # libraries
   libboost1.81-dev libsimdjson-dev libssl-dev libsqlite3-dev libhiredis-dev
   libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev
+  # spated --config FILE (TOML), and readiness for systemd's Type=notify
+  libtomlplusplus-dev libsystemd-dev
+  # make install's man pages (from --help), make package's checks (systemd-analyze verify)
+  help2man systemd
   # the dashboard's charts: Chart.js, embedded into spated at build time
   libjs-chart.js
   # the Python package (python/): its extension module, and what its Django app and Redis

@@ -1,5 +1,6 @@
 // spated: the Spate server. Parses flags, opens the engine on the data directory, serves the
 // Kinesis API until SIGINT/SIGTERM, then drains, syncs and exits 0.
+#include "app/config_file.h"
 #include "common/directory_lock.h"
 #include "common/log.h"
 #include "common/version.h"
@@ -54,7 +55,8 @@ int main(int argc, char** argv) {
                  "(one fdatasync per request) or never (written to the kernel only)")
       ->check(CLI::IsMember({"batch", "always", "never"}))
       ->capture_default_str();
-  app.add_option("--threads", net_options.threads, "I/O threads (default: one per core)");
+  app.add_option("--threads", net_options.threads, "I/O threads (0: one per core)")
+      ->capture_default_str();
   app.add_option("--shard-limit", options.shard_limit, "Open shards allowed across all streams")
       ->capture_default_str();
   app.add_option("--account-id", options.account_id, "Account id in ARNs and error messages")
@@ -222,7 +224,39 @@ int main(int argc, char** argv) {
                  "subscribe over WebSocket and call the Kinesis API (CORS); repeat for more; * "
                  "allows every origin")
       ->take_all();
-  CLI11_PARSE(app, argc, argv);
+  std::string config_path;
+  app.add_option("--config", config_path,
+                 "Read settings from this TOML file: each key a long flag without its dashes "
+                 "(port = 4567, data-dir = \"/var/lib/spate\"); flags given here win over the "
+                 "file; an unknown key is an error");
+  bool print_config = false;
+  app.add_flag("--print-config", print_config,
+               "Print the effective configuration (flags, file and defaults) as TOML that "
+               "--config reads, and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!config_path.empty()) {
+    auto read = spate::app::read_config(config_path, app);
+    if (auto* error = std::get_if<std::string>(&read)) {
+      fmt::print(stderr, "spated: {}\n", *error);
+      return 2;
+    }
+    const auto& settings = std::get<spate::app::config_settings>(read);
+    // Parsed again with the file's settings first; CLI11 reads a vector from its back.
+    std::vector<std::string> arguments;
+    for (int i = argc - 1; i >= 1; --i) arguments.emplace_back(argv[i]);
+    arguments.insert(arguments.end(), settings.arguments.rbegin(), settings.arguments.rend());
+    try {
+      app.parse(arguments);
+    } catch (const CLI::ParseError& e) {
+      fmt::print(stderr, "spated: {}\n",
+                 spate::app::explain_error(config_path, settings, e.what()));
+      return e.get_exit_code();
+    }
+  }
 
   log::init(level);
   server::memory_trimmer::tune_allocator();
@@ -272,6 +306,12 @@ int main(int argc, char** argv) {
                               ? (loopback || net_options.auth ? server::dashboard_mode::on
                                                               : server::dashboard_mode::read_only)
                               : *server::parse_dashboard_mode(dashboard);
+  if (print_config) {
+    fmt::print("{}",
+               spate::app::render_config(
+                   app, {{"dashboard", std::string(server::to_string(net_options.dashboard))}}));
+    return 0;
+  }
   raise_descriptor_limit();
   net_options.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
   net_options.limits.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
