@@ -4,8 +4,8 @@
 #   make bench install dependencies, build, run the benchmarks
 #   make fuzz  build the libFuzzer targets (clang, build-fuzz/) and run each FUZZ_SECONDS
 #   make test-sanitize  the C++ unit tests built with ASan and UBSan (g++, build-sanitize/)
-#   make install  spated, spate, the client library, its headers, CMake package and pkg-config
-#                 file under PREFIX (default /usr/local; DESTDIR honoured)
+#   make install  spated, spate, the client library, its headers, CMake package, pkg-config file
+#                 and man pages under PREFIX (default /usr/local; DESTDIR honoured)
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release

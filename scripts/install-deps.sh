@@ -13,7 +13,7 @@ packages=(
   # spated --config FILE (TOML), and readiness for systemd's Type=notify
   libtomlplusplus-dev libsystemd-dev
   # make install's man pages (from --help), make package's checks (systemd-analyze verify)
-  help2man systemd
+  help2man groff-base systemd
   # the dashboard's charts: Chart.js, embedded into spated at build time
   libjs-chart.js
   # the Python package (python/): its extension module, and what its Django app and Redis

@@ -36,7 +36,8 @@ void raise_descriptor_limit() {
 
 int main(int argc, char** argv) {
   using namespace spate;
-  CLI::App app{"spated: a Kinesis Data Streams compatible server with durable per-shard logs"};
+  CLI::App app{"spated: a Kinesis Data Streams compatible server with durable per-shard logs",
+               "spated"};
   app.set_version_flag("--version",
                        fmt::format("spated {} (commit {})", spate::version, spate::commit));
   server::server_options net_options;

@@ -59,7 +59,8 @@ std::string one_line(std::string text) {
 int main(int argc, char** argv) {
   using namespace spate::cli;
   CLI::App app{
-      "spate: streams, records, resharding and consumer checkpoints on spated or AWS Kinesis"};
+      "spate: streams, records, resharding and consumer checkpoints on spated or AWS Kinesis",
+      "spate"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "spate " + std::string(spate::version) + " (commit " +
                                         std::string(spate::commit) + ")");

@@ -76,13 +76,43 @@ def check_outside_program(binary: Path, prefix: Path, endpoint: str) -> None:
 
 
 def test_make_install_puts_every_part_under_destdir_and_prefix(installed):
-    for part in ["bin/spated", "bin/spate", "include/spate/client/client.h",
+    for part in ["bin/spated", "bin/spate", "share/man/man1/spated.1", "share/man/man1/spate.1",
+                 "include/spate/client/client.h",
                  "include/spate/client/producer.h", "include/spate/client/consumer.h"]:
         assert (installed / part).is_file(), part
     lib = library_dir(installed)
     assert (lib / "cmake" / "spate" / "spateConfig.cmake").is_file()
     assert (lib / "cmake" / "spate" / "spateConfigVersion.cmake").is_file()
     assert (lib / "pkgconfig" / "spate-client.pc").is_file()
+
+
+def long_flags(help_text: str) -> set[str]:
+    return set(re.findall(r"--[a-z][a-z0-9-]+", help_text))
+
+
+def man_text(page: Path) -> str:
+    """The page's text with roff's escaped dashes plain (help2man writes \\- for -), after
+    checking that groff reads it without a warning."""
+    checked = run(["groff", "-man", "-ww", "-z", str(page)])
+    assert checked.stderr == "", checked.stderr
+    return page.read_text().replace("\\-", "-")
+
+
+def test_man_pages_are_the_programs_help(installed):
+    pages = installed / "share" / "man" / "man1"
+    spated_help = run([str(build_dir() / "bin" / "spated"), "--help"]).stdout
+    page = man_text(pages / "spated.1")
+    assert "spated - a Kinesis Data Streams compatible server" in page, page[:300]
+    missing = long_flags(spated_help) - long_flags(page)
+    assert not missing and len(long_flags(spated_help)) > 40, missing
+
+    spate = build_dir() / "bin" / "spate"
+    page = man_text(pages / "spate.1")
+    for command in (["streams", "create"], ["streams", "list"], ["put"], ["tail"],
+                    ["reshard", "split"], ["reshard", "scale"], ["checkpoints"]):
+        assert "spate " + " ".join(command) in page, command
+        missing = long_flags(run([str(spate), *command, "--help"]).stdout) - long_flags(page)
+        assert not missing, (command, missing)
 
 
 def test_installed_cli_runs_on_the_installed_library(installed, endpoint):
