@@ -6,6 +6,8 @@
 #   make test-sanitize  the C++ unit tests built with ASan and UBSan (g++, build-sanitize/)
 #   make install  spated, spate, the client library, its headers, CMake package, pkg-config file
 #                 and man pages under PREFIX (default /usr/local; DESTDIR honoured)
+#   make package  a Debian package in $(BUILD_DIR)/ (CPack: binaries, library, man pages,
+#                 systemd unit, /etc/spate/spated.conf, the spate user, /var/lib/spate)
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -22,7 +24,7 @@ PYTEST_WORKERS ?= 4
 UNIT_TEST_TARGETS = common_tests storage_tests metadata_tests engine_tests api_tests server_tests \
                     bench_tests client_tests client_api_tests conformance_tests spated
 
-.PHONY: all deps test-deps configure build install test unit-test py-test py-package \
+.PHONY: all deps test-deps configure build install package test unit-test py-test py-package \
         py-package-test run bench clean format \
         fuzz-build fuzz fuzz-check test-sanitize
 
@@ -44,6 +46,10 @@ build: configure
 # cmake --install reads DESTDIR from the environment, so `make install DESTDIR=/tmp/root` stages.
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# CPack writes the .deb next to the build; packaging/ and cmake/package.cmake say what is in it.
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --no-tests=error -j $(JOBS)

@@ -18,6 +18,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 #include <thread>
 
 namespace {
@@ -395,7 +397,11 @@ int main(int argc, char** argv) {
   if (!srv->self_signed_certificate().empty()) {
     log::info("TLS certificate to trust: {}", srv->self_signed_certificate());
   }
+  // systemd's Type=notify: ready once listening and the engine is open (a no-op elsewhere).
+  sd_notifyf(0, "READY=1\nSTATUS=serving on %s:%u\nMAINPID=%lu", net_options.host.c_str(),
+             static_cast<unsigned>(srv->port()), static_cast<unsigned long>(::getpid()));
   srv->run();
+  sd_notify(0, "STOPPING=1");
   srv->join_control();
   (*engine)->close();
   engine->reset();

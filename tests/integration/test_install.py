@@ -10,6 +10,7 @@ install, link its library, and create, put to, read from and delete a stream on 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -37,12 +38,20 @@ def build_type() -> str:
     return found.group(1) if found and found.group(1) else "Release"
 
 
+def make_in_build(target: str, *variables: str) -> None:
+    """`make TARGET` on the build folder the tests use, one at a time: make install and make
+    package (test_package.py) both run the build step, and two builds in one folder collide."""
+    with open(build_dir() / ".tests-make.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run(["make", "--no-print-directory", target, f"BUILD_DIR={build_dir()}",
+             f"BUILD_TYPE={build_type()}", *variables], cwd=REPO_ROOT)
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """`make install` into a staging root; returns the installed prefix inside it."""
     stage = tmp_path_factory.mktemp("stage")
-    run(["make", "--no-print-directory", "install", f"BUILD_DIR={build_dir()}",
-         f"BUILD_TYPE={build_type()}", f"PREFIX={PREFIX}", f"DESTDIR={stage}"], cwd=REPO_ROOT)
+    make_in_build("install", f"PREFIX={PREFIX}", f"DESTDIR={stage}")
     return stage / PREFIX.lstrip("/")
 
 
