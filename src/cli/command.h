@@ -16,15 +16,17 @@ namespace spate::cli {
 struct global_options {
   std::string endpoint;  // empty: AWS_ENDPOINT_URL(_KINESIS), else the local spated
   std::string region;
+  int retries = 1;  // after a failed call (throttled, 5xx, unreachable): few, a person waits
 };
 
 // Thrown by a command to end with one line on stderr and exit status 1.
 struct command_failure {
   std::string message;
+  bool unreachable = false;  // the endpoint did not answer: main names it and how to change it
 };
 
 [[noreturn]] inline void fail(const client::error& e) {
-  throw command_failure{e.to_string()};
+  throw command_failure{e.to_string(), e.code == client::error_code::connection};
 }
 [[noreturn]] inline void fail(std::string message) {
   throw command_failure{std::move(message)};
@@ -41,6 +43,8 @@ inline void must(const client::outcome<void>& result) {
 }
 
 std::shared_ptr<client::kinesis> make_client(const global_options& global);
+// The endpoint make_client() connects to (the flag, the environment or the default).
+std::string resolved_endpoint(const global_options& global);
 
 // Each registers its subcommand(s) on `app`; the callbacks run the command.
 void add_streams_command(CLI::App& app, const global_options& global);

@@ -12,12 +12,29 @@
 
 namespace spate::cli {
 
-std::shared_ptr<client::kinesis> make_client(const global_options& global) {
+namespace {
+
+client::client_options cli_options(const global_options& global) {
   client::client_options options;
   options.endpoint = global.endpoint;
   options.region = global.region;
-  options.retry.max_attempts = 4;  // a person is waiting: fail within seconds, not minutes
+  options.retry.max_attempts = 1 + global.retries;  // a person is waiting: fail within seconds
   options.connect_timeout = std::chrono::milliseconds(2000);
+  return options;
+}
+
+}  // namespace
+
+std::string resolved_endpoint(const global_options& global) {
+  try {
+    return client::resolve_options(cli_options(global)).endpoint;
+  } catch (const std::invalid_argument&) {
+    return global.endpoint;
+  }
+}
+
+std::shared_ptr<client::kinesis> make_client(const global_options& global) {
+  auto options = cli_options(global);
   try {
     return client::make_client(options);
   } catch (const std::invalid_argument& e) {
@@ -69,6 +86,12 @@ int main(int argc, char** argv) {
                  "Kinesis endpoint URL (default: $AWS_ENDPOINT_URL_KINESIS, $AWS_ENDPOINT_URL, "
                  "else http://127.0.0.1:4567)");
   app.add_option("--region", global.region, "AWS region (default: $AWS_REGION, else us-east-1)");
+  app.add_option("--retries", global.retries,
+                 "Retries of a call that failed for a reason worth retrying (throttled, 5xx, "
+                 "server unreachable), with backoff, before the command gives up; raise it "
+                 "to ride out a restart")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
 
   add_streams_command(app, global);
   add_put_command(app, global);
@@ -92,7 +115,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "spate: %s (see %s --help)\n", what.c_str(), command_path(app).c_str());
     return 2;
   } catch (const command_failure& e) {
-    std::fprintf(stderr, "spate: %s\n", e.message.c_str());
+    std::string hint;
+    if (e.unreachable) {
+      hint = " (is spated running at " + resolved_endpoint(global) +
+             "? --endpoint or AWS_ENDPOINT_URL choose another; --retries N waits longer)";
+    }
+    std::fprintf(stderr, "spate: %s%s\n", e.message.c_str(), hint.c_str());
     return 1;
   }
   return 0;

@@ -1,12 +1,17 @@
-// spate put: records from the arguments or from stdin (one per line), batched by the producer.
+// spate put: records from the arguments, from files (one record each) or from stdin (split at a
+// delimiter, newline by default), batched by the producer.
 #include "command.h"
 
 #include <spate/client/producer.h>
 
+#include <cerrno>
+#include <cstring>
 #include <deque>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <unistd.h>
 
 namespace spate::cli {
@@ -15,6 +20,9 @@ namespace {
 struct put_args {
   std::string stream;
   std::vector<std::string> records;
+  std::vector<std::string> files;
+  std::string delimiter = "\\n";
+  bool null = false;
   std::string key;
   bool verbose = false;
   bool ordered = false;
@@ -27,15 +35,54 @@ std::string random_key(std::mt19937_64& rng) {
   return buf;
 }
 
+// "\n", "\t", "\0", "\\" or one plain character: the byte that separates records on stdin.
+char parse_delimiter(const std::string& text) {
+  if (text.size() == 1) return text[0];
+  if (text.size() == 2 && text[0] == '\\') {
+    switch (text[1]) {
+      case 'n':
+        return '\n';
+      case 't':
+        return '\t';
+      case '0':
+        return '\0';
+      case '\\':
+        return '\\';
+      default:
+        break;
+    }
+  }
+  fail("--delimiter must be one character or \\n, \\t, \\0, \\\\, not '" + text + "'");
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream data;
+  data << in.rdbuf();
+  if (in.bad()) fail("cannot read " + path);
+  return std::move(data).str();
+}
+
 }  // namespace
 
 void add_put_command(CLI::App& app, const global_options& global) {
   auto args = std::make_shared<put_args>();
-  auto* put = app.add_subcommand("put", "Put records: the arguments, or each line of stdin");
+  auto* put = app.add_subcommand(
+      "put", "Put records: the arguments, each --file, or else stdin split at newlines");
   put->add_option("stream", args->stream, "Stream name")->required();
   put->add_option("records", args->records,
-                  "Record data (none: read stdin, one record per line; the newline bytes are "
-                  "not part of the records, so binary data needs arguments)");
+                  "Record data (none and no --file: read stdin, split at --delimiter, which is "
+                  "not part of the records)");
+  put->add_option("--file", args->files,
+                  "A file whose whole content is one record, bytes as they are (repeat for "
+                  "more; binary data is safe)")
+      ->check(CLI::ExistingFile);
+  put->add_option("--delimiter,-d", args->delimiter,
+                  "The byte that separates records on stdin: one character, or \\n, \\t, \\0")
+      ->capture_default_str();
+  put->add_flag("--null", args->null,
+                "Records on stdin end with a NUL byte (as find -print0 writes), not a newline");
   put->add_option("--key,-k", args->key,
                   "Partition key for every record (default: a random key each)");
   put->add_flag("--verbose,-v", args->verbose, "Print each record's shard and sequence number");
@@ -48,7 +95,12 @@ void add_put_command(CLI::App& app, const global_options& global) {
     options.aggregate = args->aggregate;
     options.linger = std::chrono::milliseconds(50);
     options.record_ttl = std::chrono::milliseconds(20'000);
-    client::producer producer(make_client(global), options);
+    const char delimiter = args->null ? '\0' : parse_delimiter(args->delimiter);
+    auto api = make_client(global);
+    // A wrong name or a server that is down fails here, at once, not after the producer's
+    // retries have run out.
+    must(api->describe_stream_summary({{args->stream, ""}}));
+    client::producer producer(api, options);
 
     std::mt19937_64 rng{std::random_device{}()};
     std::deque<std::future<client::outcome<client::put_result>>> pending;
@@ -74,15 +126,17 @@ void add_put_command(CLI::App& app, const global_options& global) {
       ++index;
       settle(false);
     };
-    if (!args->records.empty()) {
+    if (!args->records.empty() || !args->files.empty()) {
       for (auto& r : args->records) send(r);
+      for (const auto& path : args->files) send(read_file(path));
     } else {
       // Someone at a terminal would otherwise wait for an answer that waits for them.
       if (::isatty(STDIN_FILENO)) {
-        std::fprintf(stderr, "spate: reading records from stdin, one per line; end with Ctrl-D\n");
+        std::fprintf(stderr, "spate: reading records from stdin, %s; end with Ctrl-D\n",
+                     delimiter == '\n' ? "one per line" : "split at --delimiter");
       }
-      std::string line;
-      while (std::getline(std::cin, line)) send(std::move(line));
+      std::string record;
+      while (std::getline(std::cin, record, delimiter)) send(std::move(record));
     }
     producer.flush();
     settle(true);

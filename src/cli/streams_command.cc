@@ -1,5 +1,6 @@
 // spate streams create|list|describe|delete: the life of a stream.
 #include "command.h"
+#include "progress.h"
 
 #include <chrono>
 #include <ctime>
@@ -17,14 +18,18 @@ std::string format_time(std::int64_t ms) {
   return buf;
 }
 
-// Polls until the stream is ACTIVE (or gone, for a delete), for up to `seconds`.
+// Polls until the stream is ACTIVE (or gone, for a delete), for up to `seconds`; on a
+// terminal, says what it waits for.
 void wait_for(client::kinesis& api, const std::string& name, bool gone, int seconds) {
+  progress shown;
+  const std::string what = "waiting for " + name + (gone ? " to be deleted" : " to be ACTIVE");
   for (int i = 0; i < seconds * 10; ++i) {
     auto d = api.describe_stream_summary({{name, ""}});
     const bool missing = !d && d.err().code == client::error_code::resource_not_found;
     if (gone && missing) return;
     if (!gone && d && d->summary.status == client::stream_status::active) return;
     if (!d && !missing) fail(d.err());
+    shown.update(what + " (" + std::to_string(shown.elapsed().count()) + " s)");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   fail("timed out waiting for stream " + name + (gone ? " to be deleted" : " to become ACTIVE"));

@@ -3,16 +3,25 @@
 // once the stream has been quiet for --idle; with -f it runs until interrupted. Either way it
 // ends with one error line and status 1 when the stream is deleted under it, or when the
 // endpoint has not answered for `give_up_unreachable`.
+//
+// Shards are read side by side, so records print in each shard's order, shards interleaved as
+// they are read. `-n N` without -f prints the first N by arrival time across all shards: it
+// keeps each shard's first N, reads to the end (with a count on a terminal), then merges.
 #include "command.h"
+#include "progress.h"
 
 #include <spate/client/consumer.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 namespace spate::cli {
 namespace {
@@ -131,7 +140,9 @@ void add_tail_command(CLI::App& app, const global_options& global) {
                    "trim_horizon (default), latest, epoch seconds or YYYY-MM-DDTHH:MM:SSZ");
   tail->add_option("--format", args->format, "raw (data only), json (one object per line) or hex")
       ->check(CLI::IsMember({"raw", "json", "hex"}));
-  tail->add_option("--limit,-n", args->limit, "Stop after this many records");
+  tail->add_option("--limit,-n", args->limit,
+                   "Print this many records: without -f the first N by arrival time across "
+                   "all shards (the stream is read to its end); with -f the first N read");
   tail->add_option("--idle", args->idle_ms, "Without -f: stop after this many quiet milliseconds");
   tail->callback([&global, args] {
     client::consumer_options options;
@@ -145,6 +156,19 @@ void add_tail_command(CLI::App& app, const global_options& global) {
     options.lease_duration = std::chrono::milliseconds(3000);
     options.unreachable_timeout = give_up_unreachable;
 
+    // -n without -f: each shard's first `limit` records, merged by arrival at the end.
+    const bool first_n = args->limit > 0 && !args->follow;
+    struct kept {
+      std::int64_t arrival_ms;
+      std::size_t shard_order;  // shards in the order they were first read
+      std::string shard_id;
+      client::record record;
+    };
+    std::vector<kept> first;
+    std::map<std::string, long> kept_of_shard;
+    std::uint64_t read = 0;
+    progress counting;
+
     std::mutex out_mu;
     std::atomic<long> printed{0};
     std::atomic<std::int64_t> last_activity{0};
@@ -156,6 +180,20 @@ void add_tail_command(CLI::App& app, const global_options& global) {
     last_activity = now_ms();
     client::consumer consumer(api, options, [&](const client::record_batch& batch) {
       std::lock_guard lock(out_mu);
+      last_activity = now_ms();
+      if (first_n) {
+        const auto order = kept_of_shard.size();
+        long& kept_here = kept_of_shard.try_emplace(batch.shard_id, 0).first->second;
+        for (const auto& r : batch.records) {
+          if (kept_here >= args->limit) break;
+          first.push_back({r.arrival_ms, order, batch.shard_id, r});
+          ++kept_here;
+        }
+        read += batch.records.size();
+        counting.update("read " + with_commas(read) + " records from " +
+                        std::to_string(kept_of_shard.size()) + " shards");
+        return;
+      }
       for (const auto& r : batch.records) {
         if (args->limit > 0 && printed >= args->limit) break;
         print(args->format, batch.shard_id, r);
@@ -173,7 +211,7 @@ void add_tail_command(CLI::App& app, const global_options& global) {
     std::thread watcher([&] {
       while (!finished) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        if (interrupted || (args->limit > 0 && printed >= args->limit) ||
+        if (interrupted || (!first_n && args->limit > 0 && printed >= args->limit) ||
             (!args->follow && now_ms() - last_activity >= args->idle_ms)) {
           consumer.stop();
           return;
@@ -185,6 +223,15 @@ void add_tail_command(CLI::App& app, const global_options& global) {
     watcher.join();
     consumer.stop();
     if (!result) fail(result.err());
+    if (first_n) {
+      // Within a shard, records already are in arrival order; the sort keeps it (stable).
+      std::stable_sort(first.begin(), first.end(), [](const kept& a, const kept& b) {
+        return std::tie(a.arrival_ms, a.shard_order) < std::tie(b.arrival_ms, b.shard_order);
+      });
+      if (first.size() > static_cast<std::size_t>(args->limit)) first.resize(args->limit);
+      for (const auto& k : first) print(args->format, k.shard_id, k.record);
+      std::fflush(stdout);
+    }
   });
 }
 
