@@ -44,8 +44,11 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # cmake --install reads DESTDIR from the environment, so `make install DESTDIR=/tmp/root` stages.
+# Installed for real (no DESTDIR) by root, the loader's cache learns of libspate-client.so, so
+# a program built with one pkg-config line runs without LD_LIBRARY_PATH.
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+	@if [ -z "$$DESTDIR" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
 # CPack writes the .deb next to the build; packaging/ and cmake/package.cmake say what is in it.
 package: build
