@@ -5,6 +5,8 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "engine/engine.h"
+#include "metadata/catalog.h"
+#include "metadata/errc.h"
 #include "server/credentials.h"
 #include "server/server.h"
 #include "server/sigv4_verifier.h"
@@ -344,6 +346,11 @@ int main(int argc, char** argv) {
   auto engine = engine::engine::open(options);
   if (!engine) {
     log::error("cannot open data directory {}: {}", options.data_dir, engine.error().message());
+    if (engine.error() == metadata::errc::schema_too_new) {
+      log::error("spated {} reads catalog schemas 1 to {}; run the newer spated that wrote it, or "
+                 "restore a backup taken with this version (nothing was changed)",
+                 spate::version, metadata::catalog_schema_version);
+    }
     return 1;
   }
   // Shutdown order: the server drains its sessions, then the control thread finishes, then

@@ -14,7 +14,7 @@ namespace {
 
 // 2: consumers. 3: shard-level metrics, maximum record size and warm throughput per stream;
 // resource policies; account settings.
-constexpr int schema_version = 3;
+constexpr int schema_version = catalog_schema_version;
 
 constexpr const char* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -501,6 +501,11 @@ result<void> catalog::delete_stream(std::string_view name) {
   if (sqlite3_changes(db_) == 0) return errc::stream_not_found;
   SPATE_TRY_VOID(step("before commit"));
   return tx.commit();
+}
+
+result<void> catalog::copy_to(const std::string& path) {
+  statement vacuum(db_, "VACUUM INTO ?");
+  return vacuum.bind(1, path).run();
 }
 
 result<std::vector<shard_record>> catalog::list_shards(std::string_view stream) {

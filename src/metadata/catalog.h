@@ -116,6 +116,10 @@ struct shard_closing {
   std::uint64_t ending_position = 0;
 };
 
+// The catalog schema this build writes; it reads every earlier one (migrating it in place) and
+// refuses a later one (errc::schema_too_new).
+inline constexpr int catalog_schema_version = 3;
+
 class catalog {
  public:
   // Opens or creates the catalog at `path` and brings its schema up to date.
@@ -134,6 +138,10 @@ class catalog {
   result<void> update_stream(const stream_record& stream);
   // Removes a stream with its shards and tags.
   result<void> delete_stream(std::string_view name);
+
+  // Writes a consistent copy of the whole catalog to `path` (a new file; SQLite's VACUUM
+  // INTO), for backups: every change committed before it, none after.
+  result<void> copy_to(const std::string& path);
 
   // Every shard of a stream, in index order.
   result<std::vector<shard_record>> list_shards(std::string_view stream);

@@ -20,7 +20,7 @@ class category final : public std::error_category {
       case errc::shard_not_found:
         return "shard not found";
       case errc::schema_too_new:
-        return "catalog schema is newer than this build";
+        return "the catalog schema is newer than this build reads: the directory was written by a newer spated";
     }
     return "unknown metadata error " + std::to_string(code);
   }
