@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   add_tail_command(app, global);
   add_reshard_command(app, global);
   add_checkpoints_command(app, global);
+  add_backup_command(app, global);
 
   try {
     app.parse(argc, argv);

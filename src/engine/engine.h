@@ -11,6 +11,7 @@
 //                        storing a stream's record, activating it later, the account limits
 //   resharder            SplitShard, MergeShards, UpdateShardCount carried out
 //   shard_logs           a shard's state over its log; discarding what a failed change made
+//   backup_snapshot      a consistent copy of the data directory, for GET /v1/backup
 // and the stream lifecycle here (engine.cc): open and load, create, delete, describe, list,
 // retention, tags and mode.
 // The engine owns the parts, the catalog, the group committer and the server secret. It reads
@@ -33,6 +34,7 @@
 // group committer's thread (fsync batch/always) or inline (never) and must not block.
 #pragma once
 
+#include "engine/backup.h"
 #include "engine/consumers.h"
 #include "engine/control_context.h"
 #include "engine/data_path.h"
@@ -162,6 +164,11 @@ class engine {
   std::uint64_t commit_requests() const { return committer_.requests(); }
   std::uint64_t commit_rounds() const { return committer_.rounds(); }
   storage::fsync_policy fsync() const { return committer_.policy(); }
+
+  // --- backup (backup.h; engine_backup.cc) ---------------------------------------------------
+  // A consistent snapshot of the data directory, its files open for reading. Holds the
+  // control plane for the instant it takes (a catalog copy and a directory listing).
+  result<backup_snapshot> take_backup();
 
   // --- consumers (enhanced fan-out, consumers.h) -------------------------------------------
   std::string consumer_arn(std::string_view stream, std::string_view name,

@@ -1,8 +1,10 @@
-// router: health, metrics and Kinesis requests.
+// router: health, metrics, backups and Kinesis requests.
 #include "server/router.h"
 
 #include "api/errors.h"
 #include "common/log.h"
+#include "common/version.h"
+#include "server/backup_archive.h"
 
 #include <boost/beast/websocket/rfc6455.hpp>
 
@@ -152,7 +154,44 @@ bool router::is_subscription(const request& req) {
 }
 
 bool router::is_push_request(const request& req) {
-  return req.method() == http::verb::post && req["X-Amz-Target"].ends_with(".SubscribeToShard");
+  return (req.method() == http::verb::post && req["X-Amz-Target"].ends_with(".SubscribeToShard")) ||
+         is_backup_request(req);
+}
+
+bool router::is_backup_request(const request& req) {
+  return req.method() == http::verb::get && req.target() == "/v1/backup";
+}
+
+router::routed router::backup(const request& req) {
+  if (options_.origins && !options_.origins->allows(req, !options_.auth)) {
+    return {
+        error_response(req, {"AccessDeniedException",
+                             "Backups cannot be taken from a web page of another origin.", 403}),
+        nullptr,
+        {}};
+  }
+  if (options_.auth) {
+    if (auto rejected = options_.auth->verify(req))
+      return {error_response(req, *rejected), nullptr, {}};
+  }
+  auto& engine = dispatcher_.context().engine;
+  auto snapshot = engine.take_backup();
+  if (!snapshot) {
+    log::error("backup failed: {}", snapshot.error().message());
+    return {
+        error_response(req, {"InternalFailure",
+                             "The backup could not be taken: " + snapshot.error().message(), 500}),
+        nullptr,
+        {}};
+  }
+  log::info("backup: {} files, {} bytes, to {}", snapshot->files().size(), snapshot->total_bytes(),
+            req[http::field::user_agent]);
+  response res = make_response(req, 200, "application/x-tar", "");
+  res.set(http::field::content_disposition, "attachment; filename=\"spate-backup.tar\"");
+  return {std::move(res),
+          std::make_shared<backup_archive>(std::move(*snapshot), std::string(spate::version),
+                                           engine.time().wall_ms()),
+          {}};
 }
 
 std::variant<std::shared_ptr<api::websocket_feed>, response> router::subscribe(const request& req) {
@@ -202,6 +241,10 @@ void router::route(request&& req, session_executor executor,
   }
   if (req.method() == http::verb::options && options_.origins) {
     return ready(options_.origins->preflight(req));
+  }
+  if (is_backup_request(req)) {
+    auto owned = std::make_shared<request>(std::move(req));
+    return done([this, owned] { return backup(*owned); });
   }
   auto page = serve_dashboard(req);
   if (page && std::holds_alternative<response>(*page)) {

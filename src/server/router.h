@@ -1,5 +1,6 @@
 // router: turns one parsed HTTP request into one response: GET /healthz, GET /metrics, the
 // dashboard's requests (dashboard.h: GET /, /assets/*, /v1/stats, /v1/session, POST /v1/*),
+// GET /v1/backup (a tar stream of a consistent snapshot, backup_archive.h),
 // CORS preflights (OPTIONS, origin_policy.h), and POST (any other path) to the Kinesis
 // dispatcher by X-Amz-Target. Sessions call it and receive
 // the response through a callback, possibly on another thread. A SubscribeToShard response is
@@ -100,9 +101,12 @@ class router {
 
   // Whether a request is a WebSocket subscription (an upgrade to GET /v1/subscribe).
   static bool is_subscription(const request& req);
-  // Whether a request asks for a pushed answer (SubscribeToShard), after which the
-  // connection carries nothing else.
+  // Whether a request asks for a pushed answer (SubscribeToShard, GET /v1/backup), after
+  // which the connection carries nothing else.
   static bool is_push_request(const request& req);
+  // GET /v1/backup: a consistent copy of the data directory as a tar stream
+  // (backup_archive.h), signed like any request under --auth sigv4.
+  static bool is_backup_request(const request& req);
   // Opens the feed of a WebSocket subscription, or answers why not (an AWS-shaped error).
   std::variant<std::shared_ptr<api::websocket_feed>, response> subscribe(const request& req);
 
@@ -118,6 +122,7 @@ class router {
   budgets& memory() { return budgets_; }
 
  private:
+  routed backup(const request& req);
   // `signed_request`: the request must pass the SigV4 check (with --auth); dashboard calls
   // were checked by the dashboard instead.
   void dispatch(std::shared_ptr<request> req, std::function<void(response_fn)> done,
