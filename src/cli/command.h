@@ -53,5 +53,6 @@ void add_tail_command(CLI::App& app, const global_options& global);
 void add_reshard_command(CLI::App& app, const global_options& global);
 void add_checkpoints_command(CLI::App& app, const global_options& global);
 void add_backup_command(CLI::App& app, const global_options& global);
+void add_mirror_command(CLI::App& app, const global_options& global);
 
 }  // namespace spate::cli

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   add_reshard_command(app, global);
   add_checkpoints_command(app, global);
   add_backup_command(app, global);
+  add_mirror_command(app, global);
 
   try {
     app.parse(argc, argv);
@@ -121,7 +122,8 @@ int main(int argc, char** argv) {
       hint = " (is spated running at " + resolved_endpoint(global) +
              "? --endpoint or AWS_ENDPOINT_URL choose another; --retries N waits longer)";
     }
-    std::fprintf(stderr, "spate: %s%s\n", e.message.c_str(), hint.c_str());
+    // One line, whatever the message held (AWS's signature errors carry line breaks).
+    std::fprintf(stderr, "spate: %s%s\n", one_line(e.message).c_str(), hint.c_str());
     return 1;
   }
   return 0;
