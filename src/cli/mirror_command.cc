@@ -13,24 +13,19 @@
 // there. A run that is killed copies its last batch again on the next run (at least once).
 // The target stream is created with the source's open shard count if it does not exist.
 #include "command.h"
+#include "consumer_run.h"
 #include "progress.h"
 
 #include <spate/client/consumer.h>
 #include <spate/client/producer.h>
 
 #include <atomic>
-#include <csignal>
 #include <future>
 #include <stdexcept>
 #include <thread>
 
 namespace spate::cli {
 namespace {
-
-std::atomic<bool> mirror_interrupted{false};
-extern "C" void on_mirror_signal(int) {
-  mirror_interrupted = true;
-}
 
 struct mirror_args {
   std::string stream;
@@ -139,14 +134,9 @@ void add_mirror_command(CLI::App& app, const global_options& global) {
 
     std::atomic<std::uint64_t> copied{0};
     std::atomic<std::int64_t> last_activity{0};
-    auto now_ms = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now().time_since_epoch())
-          .count();
-    };
-    last_activity = now_ms();
+    last_activity = steady_ms();
     client::consumer consumer(source, in_options, [&](const client::record_batch& batch) {
-      last_activity = now_ms();
+      last_activity = steady_ms();
       std::vector<std::future<client::outcome<client::put_result>>> sent;
       sent.reserve(batch.records.size());
       for (const auto& r : batch.records) sent.push_back(out.put(r.partition_key, r.data));
@@ -157,27 +147,13 @@ void add_mirror_command(CLI::App& app, const global_options& global) {
           throw std::runtime_error("the target refused a record: " + result.err().to_string());
       }
       copied += batch.records.size();
-      last_activity = now_ms();
+      last_activity = steady_ms();
     });
-    std::signal(SIGINT, on_mirror_signal);
-    std::signal(SIGTERM, on_mirror_signal);
-    consumer.start();
-    std::atomic<bool> finished{false};
     progress shown;
-    std::thread watcher([&] {
-      while (!finished) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        shown.update("mirrored " + with_commas(copied) + " records to " + args->to_stream);
-        if (mirror_interrupted || (!args->follow && now_ms() - last_activity >= args->idle_ms)) {
-          consumer.stop();
-          return;
-        }
-      }
+    auto result = run_consumer(consumer, [&] {
+      shown.update("mirrored " + with_commas(copied) + " records to " + args->to_stream);
+      return !args->follow && steady_ms() - last_activity >= args->idle_ms;
     });
-    auto result = consumer.wait();
-    finished = true;
-    watcher.join();
-    consumer.stop();
     out.close();
     if (!result) fail(result.err());
     std::fprintf(stderr, "spate: mirrored %s records from %s to %s on %s\n",

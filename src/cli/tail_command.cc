@@ -8,6 +8,7 @@
 // they are read. `-n N` without -f prints the first N by arrival time across all shards: it
 // keeps each shard's first N, reads to the end (with a count on a terminal), then merges.
 #include "command.h"
+#include "consumer_run.h"
 #include "progress.h"
 
 #include <spate/client/consumer.h>
@@ -15,7 +16,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -28,11 +28,6 @@ namespace {
 
 // Long enough to ride out a spated restart, short enough for a person waiting at a terminal.
 constexpr std::chrono::milliseconds give_up_unreachable{5000};
-
-std::atomic<bool> interrupted{false};
-extern "C" void on_signal(int) {
-  interrupted = true;
-}
 
 struct tail_args {
   std::string stream;
@@ -172,15 +167,10 @@ void add_tail_command(CLI::App& app, const global_options& global) {
     std::mutex out_mu;
     std::atomic<long> printed{0};
     std::atomic<std::int64_t> last_activity{0};
-    auto now_ms = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now().time_since_epoch())
-          .count();
-    };
-    last_activity = now_ms();
+    last_activity = steady_ms();
     client::consumer consumer(api, options, [&](const client::record_batch& batch) {
       std::lock_guard lock(out_mu);
-      last_activity = now_ms();
+      last_activity = steady_ms();
       if (first_n) {
         const auto order = kept_of_shard.size();
         long& kept_here = kept_of_shard.try_emplace(batch.shard_id, 0).first->second;
@@ -200,28 +190,12 @@ void add_tail_command(CLI::App& app, const global_options& global) {
         ++printed;
       }
       std::fflush(stdout);
-      last_activity = now_ms();
+      last_activity = steady_ms();
     });
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    consumer.start();
-    // The consumer's wait() ends on a failure (stream gone, endpoint unreachable); the watcher
-    // ends it on the reasons to stop that are the command's own.
-    std::atomic<bool> finished{false};
-    std::thread watcher([&] {
-      while (!finished) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        if (interrupted || (!first_n && args->limit > 0 && printed >= args->limit) ||
-            (!args->follow && now_ms() - last_activity >= args->idle_ms)) {
-          consumer.stop();
-          return;
-        }
-      }
+    auto result = run_consumer(consumer, [&] {
+      return (!first_n && args->limit > 0 && printed >= args->limit) ||
+             (!args->follow && steady_ms() - last_activity >= args->idle_ms);
     });
-    auto result = consumer.wait();
-    finished = true;
-    watcher.join();
-    consumer.stop();
     if (!result) fail(result.err());
     if (first_n) {
       // Within a shard, records already are in arrival order; the sort keeps it (stable).
