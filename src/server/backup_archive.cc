@@ -70,8 +70,8 @@ std::string backup_archive::header(const std::string& path, std::uint64_t size, 
 }
 
 backup_archive::backup_archive(engine::backup_snapshot snapshot, std::string version,
-                               std::int64_t created_ms)
-    : snapshot_(std::move(snapshot)), created_ms_(created_ms) {
+                               std::int64_t created_ms, std::shared_ptr<void> slot)
+    : snapshot_(std::move(snapshot)), slot_(std::move(slot)), created_ms_(created_ms) {
   manifest_ = fmt::format(
       "{{\"format\":1,\"version\":\"{}\",\"created_ms\":{},\"files\":{},\"bytes\":{}}}\n", version,
       created_ms_, snapshot_.files().size(), snapshot_.total_bytes());

@@ -23,13 +23,16 @@
 #include "engine/backup.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace spate::server {
 
 class backup_archive final : public api::push_source {
  public:
-  backup_archive(engine::backup_snapshot snapshot, std::string version, std::int64_t created_ms);
+  // `slot`: released with the archive (the router's count of backups running).
+  backup_archive(engine::backup_snapshot snapshot, std::string version, std::int64_t created_ms,
+                 std::shared_ptr<void> slot = nullptr);
 
   void set_waker(std::function<void()>) override {}  // always ready: files are read on demand
   status pull(std::string& out) override;
@@ -44,6 +47,7 @@ class backup_archive final : public api::push_source {
   static constexpr std::size_t piece_bytes = 64u << 10;
 
   engine::backup_snapshot snapshot_;
+  std::shared_ptr<void> slot_;
   std::string manifest_;
   std::int64_t created_ms_;
   std::size_t next_file_ = 0;  // index into the snapshot's files; files().size(): the end

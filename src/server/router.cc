@@ -174,6 +174,16 @@ router::routed router::backup(const request& req) {
     if (auto rejected = options_.auth->verify(req))
       return {error_response(req, *rejected), nullptr, {}};
   }
+  // A slot among max_backups, given back when the archive is gone (written or abandoned).
+  if (backups_running_->fetch_add(1) >= max_backups) {
+    backups_running_->fetch_sub(1);
+    return {unavailable(req, "As many backups as the server takes at once are running; retry "
+                             "when one has finished."),
+            nullptr,
+            {}};
+  }
+  std::shared_ptr<void> slot(nullptr,
+                             [running = backups_running_](void*) { running->fetch_sub(1); });
   auto& engine = dispatcher_.context().engine;
   auto snapshot = engine.take_backup();
   if (!snapshot) {
@@ -190,7 +200,7 @@ router::routed router::backup(const request& req) {
   res.set(http::field::content_disposition, "attachment; filename=\"spate-backup.tar\"");
   return {std::move(res),
           std::make_shared<backup_archive>(std::move(*snapshot), std::string(spate::version),
-                                           engine.time().wall_ms()),
+                                           engine.time().wall_ms(), std::move(slot)),
           {}};
 }
 

@@ -44,6 +44,7 @@
 #include "server/origin_policy.h"
 #include "server/sigv4_verifier.h"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -105,8 +106,10 @@ class router {
   // which the connection carries nothing else.
   static bool is_push_request(const request& req);
   // GET /v1/backup: a consistent copy of the data directory as a tar stream
-  // (backup_archive.h), signed like any request under --auth sigv4.
+  // (backup_archive.h), signed like any request under --auth sigv4. At most
+  // max_backups run at once (each holds every log file open); more are answered 503.
   static bool is_backup_request(const request& req);
+  static constexpr int max_backups = 2;
   // Opens the feed of a WebSocket subscription, or answers why not (an AWS-shaped error).
   std::variant<std::shared_ptr<api::websocket_feed>, response> subscribe(const request& req);
 
@@ -139,6 +142,7 @@ class router {
   budgets& budgets_;
   admission& admission_;
   const router_options options_;
+  std::shared_ptr<std::atomic<int>> backups_running_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace spate::server

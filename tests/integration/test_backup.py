@@ -7,7 +7,7 @@ data and arrival times) that holds every record acknowledged before the backup b
 shard iterator from the source works on the restored server (the server key travels too);
 the archive is a plain tar that Python's tarfile reads (a manifest first, the catalog, the
 key with mode 600, segments under paths too long for ustar's name field); under --auth sigv4 an unsigned request is refused
-and a signed one works; and the unpacker refuses hostile or broken archives (a path out of
+and a signed one works; two backups run at once and a third is answered 503; and the unpacker refuses hostile or broken archives (a path out of
 its folder, a bad checksum, an archive cut short) keeping nothing, and never writes over an
 existing folder.
 """
@@ -18,6 +18,7 @@ import http.server
 import io
 import json
 import os
+import socket
 import subprocess
 import tarfile
 import threading
@@ -196,6 +197,33 @@ def test_the_archive_is_plain_tar_and_signed_when_auth_is_on(spated_factory, tmp
 
     again = spate(server.endpoint, "backup", str(tmp_path / "copy"), env=env)
     assert again.returncode == 1 and "exists" in again.stderr
+
+
+def test_backups_at_once_are_bounded(spated_factory):
+    """Each backup holds every log file open: two run at once, a third is answered 503, and a
+    slot comes back when a reader goes away."""
+    server = spated_factory()
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="big", ShardCount=1)
+    wait_active(kinesis, "big")
+    blob = b"x" * 100_000
+    for _ in range(6):  # 24 MB: more than loopback's socket buffers hold for a reader asleep
+        kinesis.put_records(StreamName="big", Records=[
+            {"Data": blob, "PartitionKey": f"k{i}"} for i in range(40)])
+    stalled = []
+    for _ in range(2):
+        s = socket.create_connection(("127.0.0.1", server.port))
+        s.sendall(b"GET /v1/backup HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert s.recv(12) == b"HTTP/1.1 200"
+        stalled.append(s)
+    try:
+        status, body = http_get(server.endpoint, "/v1/backup")
+        assert status == 503 and b"ServiceUnavailable" in body, (status, body[:200])
+    finally:
+        for s in stalled:
+            s.close()
+    wait_until(lambda: http_get(server.endpoint, "/v1/backup")[0] == 200, 30,
+               "a backup slot to come back once its reader went away")
 
 
 class ArchiveServer(http.server.ThreadingHTTPServer):
