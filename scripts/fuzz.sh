@@ -7,8 +7,9 @@
 # target fuzzes for SECONDS (make fuzz, make fuzz-check): new inputs go to
 # BUILD_DIR/fuzz-corpus/<t>/ (kept between runs, never into the repository), crashes, leaks and
 # timeouts to BUILD_DIR/fuzz-artifacts/<t>/, the full output to BUILD_DIR/fuzz-logs/<t>.log.
-# Every target runs even after one fails; the exit status is 1 if any failed, and each failure
-# prints the sanitizer's report and the reproducer's path with the command that replays it.
+# Targets run side by side, one per core. Every target runs even after one fails; the exit
+# status is 1 if any failed, and each failure prints the sanitizer's report and the
+# reproducer's path with the command that replays it.
 set -uo pipefail
 
 build_dir=$1
@@ -44,7 +45,9 @@ report() {
   failed+=("$target")
 }
 
-for target in "${targets[@]}"; do
+# run_target TARGET: replays its seeds (with `replay`), then fuzzes it; 0 when all went well.
+run_target() {
+  local target=$1 bin seeds scratch artifacts log bad count started before runs corpus reproducer
   bin="$build_dir/fuzz/$target"
   seeds="$root/fuzz/corpus/$target"
   scratch="$build_dir/fuzz-corpus/$target"
@@ -54,8 +57,7 @@ for target in "${targets[@]}"; do
   : >"$log"
   if [ ! -x "$bin" ]; then
     echo "fuzz: $bin is not built" >&2
-    failed+=("$target")
-    continue
+    return 1
   fi
 
   if [ $replay -eq 1 ]; then
@@ -71,7 +73,7 @@ for target in "${targets[@]}"; do
     done
     if [ -n "$bad" ]; then
       report "$target" "$log" "$bad"
-      continue
+      return 1
     fi
     echo "fuzz: $target: $count seeds replayed"
   fi
@@ -90,7 +92,26 @@ for target in "${targets[@]}"; do
     else
       report "$target" "$log" "(none written; see the log)"
     fi
+    return 1
   fi
+}
+
+# The targets run side by side, as many at once as there are cores (FUZZ_JOBS); each one's
+# lines are printed together, in the targets' order, once all have ended.
+jobs_max=${FUZZ_JOBS:-$(nproc)}
+summaries=$(mktemp -d)
+trap 'rm -rf "$summaries"' EXIT
+for target in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+  (
+    run_target "$target" >"$summaries/$target" 2>&1
+    echo $? >"$summaries/$target.status"
+  ) &
+done
+wait
+for target in "${targets[@]}"; do
+  cat "$summaries/$target"
+  [ "$(cat "$summaries/$target.status" 2>/dev/null)" = 0 ] || failed+=("$target")
 done
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -1,5 +1,6 @@
-// spated: the Spate server. Parses flags, opens the engine on the data directory, serves the
-// Kinesis API until SIGINT/SIGTERM, then drains, syncs and exits 0.
+// spated: the Spate server. Parses flags (and a --config file), opens the engine on the data
+// directory, tells systemd it is ready, serves the Kinesis API until SIGINT/SIGTERM, then
+// drains, syncs and exits 0.
 #include "app/config_file.h"
 #include "common/directory_lock.h"
 #include "common/log.h"
