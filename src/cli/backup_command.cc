@@ -168,14 +168,19 @@ class unpacker {
   std::uint64_t expected_bytes_ = 0, received_ = 0, files_ = 0;
 };
 
+void sync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+// Every directory of the unpacked backup (the files were synced as they were closed).
 void sync_tree(const std::filesystem::path& root) {
+  sync_directory(root);
   for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
-    if (!entry.is_directory()) continue;
-    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-      ::fsync(fd);
-      ::close(fd);
-    }
+    if (entry.is_directory()) sync_directory(entry.path());
   }
 }
 
@@ -244,7 +249,7 @@ void add_backup_command(CLI::App& app, const global_options& global) {
     archive.reset();
     sync_tree(partial);
     fs::rename(partial, target);
-    sync_tree(target.parent_path().empty() ? fs::path(".") : target.parent_path());
+    sync_directory(target.parent_path().empty() ? fs::path(".") : target.parent_path());
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::fprintf(stderr, "spate: backed up %llu files (%s) to %s in %.1f s\n",

@@ -451,7 +451,10 @@ struct transport::impl {
       co_return response;
     }
 
-    std::array<char, 16 * 1024> piece;
+    std::array<char, 64 * 1024> piece;
+    // Reads of up to a piece at a time: beast sizes a read by the buffer's capacity, which
+    // starts at 512 bytes, and every read is a hand-over to the calling thread.
+    conn.buffer.reserve(piece.size());
     struct read_canceller {  // lets cancel() abort the reads below, and only them
       call_state& state;
       ~read_canceller() { state.cancel_read = nullptr; }
