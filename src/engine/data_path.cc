@@ -59,6 +59,29 @@ struct put_join {
   }
 };
 
+// The hash key of each record: its ExplicitHashKey, or the MD5 of its partition key. The
+// partition keys of a request are hashed together (several at once, common/md5_lanes.h), and a
+// key that repeats the one before it is hashed once.
+std::vector<uint128> hash_keys_of(std::span<const storage::record_input> records) {
+  std::vector<std::string_view> distinct;              // partition keys to hash
+  std::vector<std::uint32_t> hash_of(records.size());  // each record's place in `distinct`
+  distinct.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    if (r.explicit_hash_key) continue;
+    if (distinct.empty() || distinct.back() != r.partition_key) distinct.push_back(r.partition_key);
+    hash_of[i] = static_cast<std::uint32_t>(distinct.size() - 1);
+  }
+  std::vector<uint128> hashes(distinct.size());
+  kinesis::partition_key_hashes(distinct, hashes);
+  std::vector<uint128> keys(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    keys[i] = r.explicit_hash_key ? *r.explicit_hash_key : hashes[hash_of[i]];
+  }
+  return keys;
+}
+
 }  // namespace
 
 outcome<void> data_path::put(std::string_view name, std::span<const storage::record_input> records,
@@ -94,11 +117,10 @@ outcome<void> data_path::put(std::string_view name, std::span<const storage::rec
   std::vector<std::uint32_t> group_of(stream->shards.size(), UINT32_MAX);
   const bool limited = options_.shard_write_limits.enabled();
   const auto now = write_budget::clock::now();
+  const std::vector<uint128> keys = hash_keys_of(records);
   for (std::size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
-    const uint128 key =
-        r.explicit_hash_key ? *r.explicit_hash_key : kinesis::partition_key_hash(r.partition_key);
-    shard_state* shard = stream->route(key);
+    shard_state* shard = stream->route(keys[i]);
     if (limited && !shard->budget.admit(r.data.size() + r.partition_key.size(),
                                         options_.shard_write_limits, now)) {
       shard->counters.add(shard_metric::write_throughput_exceeded, 1);

@@ -2,35 +2,27 @@
 #include "kinesis/hash_keys.h"
 
 #include "common/assert.h"
+#include "common/md5_lanes.h"
 
-#include <openssl/evp.h>
+#include <algorithm>
+#include <array>
 
 namespace spate::kinesis {
 
-namespace {
-
-// OpenSSL 3 looks an algorithm up (under a lock) on every one-shot digest call; fetch MD5
-// once and keep one digest context per thread, so routing a record costs only the hash.
-struct md5_context {
-  EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~md5_context() {
-    EVP_MD_CTX_free(ctx);
-    EVP_MD_free(md);
-  }
-};
-
-}  // namespace
-
 uint128 partition_key_hash(std::string_view partition_key) {
-  thread_local md5_context md5;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  const bool ok = md5.md && md5.ctx && EVP_DigestInit_ex(md5.ctx, md5.md, nullptr) == 1 &&
-                  EVP_DigestUpdate(md5.ctx, partition_key.data(), partition_key.size()) == 1 &&
-                  EVP_DigestFinal_ex(md5.ctx, digest, &length) == 1;
-  SPATE_ASSERT(ok && length == 16, "MD5 digest failed");
-  return from_big_endian(digest);
+  return from_big_endian(md5::of(partition_key).data());
+}
+
+void partition_key_hashes(std::span<const std::string_view> partition_keys,
+                          std::span<uint128> out) {
+  SPATE_ASSERT(partition_keys.size() == out.size(), "one hash for each key");
+  constexpr std::size_t chunk = 64;  // digests on the stack at a time
+  std::array<md5::digest, chunk> digests;
+  for (std::size_t at = 0; at < partition_keys.size(); at += chunk) {
+    const std::size_t n = std::min(chunk, partition_keys.size() - at);
+    md5::of_each(partition_keys.subspan(at, n), std::span(digests).first(n));
+    for (std::size_t i = 0; i < n; ++i) out[at + i] = from_big_endian(digests[i].data());
+  }
 }
 
 std::vector<hash_range> split_evenly(std::size_t shards) {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct hash_range {
 
 // MD5 of the partition key's bytes as a big-endian 128-bit integer.
 uint128 partition_key_hash(std::string_view partition_key);
+
+// out[i] = partition_key_hash(partition_keys[i]), several keys at once where the CPU allows
+// (common/md5_lanes.h): how a PutRecords request routes its records.
+void partition_key_hashes(std::span<const std::string_view> partition_keys, std::span<uint128> out);
 
 // Splits the key space into `shards` (>= 1) ranges as CreateStream does: each gets
 // floor(2^128 / shards) keys, and the last one also takes the remainder.
