@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 
 namespace spate::kinesis {
 
@@ -20,10 +19,18 @@ bool all_digits(std::string_view s) {
 
 }  // namespace
 
+void write_shard_id(shard_index index, char* out) {
+  // Written by hand, not printed: a PutRecords answer names a shard for every record.
+  std::copy(shard_prefix.begin(), shard_prefix.end(), out);
+  for (std::size_t at = shard_id_length; at > shard_prefix.size(); index /= 10) {
+    out[--at] = static_cast<char>('0' + index % 10);
+  }
+}
+
 std::string shard_id(shard_index index) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "shardId-%012u", index);
-  return buf;
+  std::string id(shard_id_length, '0');
+  write_shard_id(index, id.data());
+  return id;
 }
 
 std::optional<shard_index> parse_shard_id(std::string_view id) {

@@ -17,6 +17,9 @@ namespace spate::kinesis {
 using shard_index = std::uint32_t;
 
 std::string shard_id(shard_index index);
+// The same into out[0, shard_id_length), without allocating.
+inline constexpr std::size_t shard_id_length = 20;  // "shardId-" and 12 digits
+void write_shard_id(shard_index index, char* out);
 // Exactly the form shard_id() writes; nullopt otherwise.
 std::optional<shard_index> parse_shard_id(std::string_view id);
 // AWS reads a ShardId leniently: the digits after the first '-' (or the whole text), at most

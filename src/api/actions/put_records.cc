@@ -41,7 +41,7 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
   respond(body_writer{
       [results = std::move(results), tag, failed](encoder& out) {
         char sequence[engine::sequence_number_digits];
-        std::string id;  // the last shard id formatted, reused while records stay on that shard
+        char id[kinesis::shard_id_length];  // the last shard id written, while records stay there
         metadata::shard_index id_of = UINT32_MAX;
         out.begin_object();
         out.key("FailedRecordCount");
@@ -66,10 +66,10 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
             out.string({sequence, sizeof sequence});
             if (r.shard != id_of) {
               id_of = r.shard;
-              id = kinesis::shard_id(r.shard);
+              kinesis::write_shard_id(r.shard, id);
             }
             out.key("ShardId");
-            out.string(id);
+            out.string({id, sizeof id});
           }
           out.end_object();
         }
