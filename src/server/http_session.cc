@@ -4,6 +4,7 @@
 #include "api/errors.h"
 #include "server/push_session.h"
 
+#include <algorithm>
 #include <array>
 #include <functional>
 
@@ -337,6 +338,12 @@ void http_session<Stream>::read_body() {
                     "The server is holding as many request bodies as it may; retry later.");
     }
   }
+  // Beast reads at most the buffer's spare capacity: make room for up to body_read_bytes of
+  // what the body still lacks, so that a large body comes in a few reads, not one per 4 KiB.
+  const std::uint64_t lacking =
+      parser_->chunked() ? body_read_bytes
+                         : parser_->content_length().value_or(0) - parser_->get().body().size();
+  buffer_.reserve(buffer_.size() + std::min<std::uint64_t>(lacking, body_read_bytes));
   http::async_read_some(stream_, buffer_, *parser_,
                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                           self->on_body_some(ec);
@@ -384,6 +391,9 @@ void http_session<Stream>::on_read(beast::error_code ec, std::size_t) {
   }
   request req = parser_->release();
   parser_.reset();  // between requests there is no parser: nothing of the next one has begun
+  if (buffer_.size() == 0 && buffer_.capacity() > first_read_bytes) {
+    buffer_.shrink_to_fit();  // a waiting connection holds no body-sized read buffer
+  }
   if (router::is_subscription(req)) {
     read_closed_ = true;
     body_.release();
