@@ -16,6 +16,7 @@ memory_trimmer::memory_trimmer(net::io_context& timer_context, task_runner run_e
 
 void memory_trimmer::tune_allocator() {
   ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  ::mallopt(M_TRIM_THRESHOLD, 16 << 20);
 }
 
 void memory_trimmer::start() {
