@@ -53,8 +53,10 @@ std::string file_path(const std::string& dir, position base, segment_file_kind k
 std::size_t read_chunk_size(const read_limits& limits, std::uint64_t index_interval) {
   const std::size_t estimate =
       std::min<std::size_t>(limits.max_records, 1u << 16) * 256 + index_interval;
+  // At most 240 KiB: below spated's mmap threshold (256 KiB, server/memory_trimmer.h), so a
+  // chunk reuses heap memory instead of faulting in a fresh mapping on every read.
   return std::clamp<std::size_t>(std::min(estimate, limits.max_bytes + index_interval + 4096),
-                                 16u << 10, 256u << 10);
+                                 16u << 10, 240u << 10);
 }
 
 }  // namespace
@@ -213,7 +215,7 @@ result<void> segment::read(position from, const read_limits& limits, read_batch&
   while (offset < end) {
     const auto want =
         static_cast<std::size_t>(std::min<std::uint64_t>(std::max(chunk, min_want), end - offset));
-    auto buffer = std::make_unique<char[]>(want);
+    auto buffer = std::make_unique_for_overwrite<char[]>(want);  // read_at fills it
     SPATE_TRY(auto got, file_->read_at(offset, buffer.get(), want));
     const std::string_view bytes(buffer.get(), got);
 
