@@ -8,15 +8,17 @@ BUILD_DIR/bench-results.json). Benchmarks write to $TMPDIR (default /tmp) and cl
 
 Parts: 1 storage and codec micro-benchmarks; 2 push latency (WebSocket, SubscribeToShard,
 polling); 2b the consumer against raw GetRecords; 2c HTTP/2 against HTTP/1.1; 2d producers
-beside stalled subscribers; 2e the Python package against boto3; 3 spated against kinesalite end to end;
-3b ingest with the dashboard off and with a page polling it; 4 overload; 5 attack storms; 6 soak.
+beside stalled subscribers; 2e the Python package against boto3; 3 spated against kinesalite
+end to end; 3a server CPU per record beside kinesalite and kinesis-mock, with its targets
+(PASS or FAIL); 3b ingest with the dashboard off and with a page polling it; 4 overload;
+5 attack storms; 6 soak.
 
 Environment: SPATE_BENCH_SECONDS (measured seconds per workload, 8), SPATE_BENCH_WARMUP (2),
 SPATE_BENCH_FILL (records read back by GetRecords, 200000), SPATE_BENCH_CONSUMER_RECORDS
 (2000000), SPATE_BENCH_PY_RECORDS (500000), SPATE_BENCH_PY_RSS_RECORDS (5000000),
 SPATE_BENCH_SOAK_MINUTES (30), SPATE_BENCH_SOAK_RATE (20000), and SPATE_BENCH_SKIP_<PART>=1
-for STORAGE, PUSH, CONSUMER, HTTP2, SLOW_SUBSCRIBERS, PYTHON, KINESALITE, DASHBOARD, OVERLOAD,
-STORMS, SOAK.
+for STORAGE, PUSH, CONSUMER, HTTP2, SLOW_SUBSCRIBERS, PYTHON, KINESALITE, CPU, DASHBOARD,
+OVERLOAD, STORMS, SOAK.
 """
 
 from __future__ import annotations
@@ -31,13 +33,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from runner import (consumer, dashboard, end_to_end, http2, overload, push,  # noqa: E402
-                    python_package, soak, stalled, storage, storms)
+from runner import (consumer, cpu_cost, dashboard, end_to_end, http2, overload,  # noqa: E402
+                    push, python_package, soak, stalled, storage, storms)
 from runner.context import REPO, Context, machine  # noqa: E402
 
 PARTS = [("storage", storage), ("push", push), ("consumer", consumer), ("http2", http2),
          ("slow_subscribers", stalled), ("python", python_package), ("kinesalite", end_to_end),
-         ("dashboard", dashboard), ("overload", overload), ("storms", storms), ("soak", soak)]
+         ("cpu", cpu_cost), ("dashboard", dashboard), ("overload", overload), ("storms", storms), ("soak", soak)]
 
 
 def commit() -> str:

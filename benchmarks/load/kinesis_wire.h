@@ -389,7 +389,12 @@ inline call_result<put_records_reply> parse_put_records(simdjson::ondemand::pars
           } else if (k == "ShardId") {
             has_shard = true;
           } else if (k == "ErrorCode") {
-            if (f.value().get_string().get(error_code)) error_code = "ErrorCode";
+            // kinesis-mock writes "ErrorCode":null on success; the SDKs read null as absent.
+            auto v = f.value();
+            bool null = false;
+            if ((v.is_null().get(null) || !null) && v.get_string().get(error_code)) {
+              error_code = "ErrorCode";
+            }
           }
         }
         if (!error_code.empty()) {

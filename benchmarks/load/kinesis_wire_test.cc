@@ -85,6 +85,19 @@ TEST(PutRecordsReply, FailedRecordCountMustAgree) {
   EXPECT_FALSE(parse_put_records(parser, r, 1));
 }
 
+TEST(PutRecordsReply, NullErrorCodeIsNoError) {
+  // kinesis-mock's success entries carry "ErrorCode":null, "ErrorMessage":null.
+  simdjson::ondemand::parser parser;
+  auto r = reply_of(200, R"({"FailedRecordCount":1,"Records":[
+      {"ErrorCode":null,"ErrorMessage":null,"SequenceNumber":"1","ShardId":"s"},
+      {"ErrorCode":"InternalFailure","ErrorMessage":"x"}]})");
+  auto out = parse_put_records(parser, r, 2);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->succeeded, 1u);
+  EXPECT_EQ(out->failed, 1u);
+  EXPECT_EQ(out->first_error_code, "InternalFailure");
+}
+
 TEST(ErrorReply, NamesTheKinesisTypeWithoutNamespace) {
   simdjson::ondemand::parser parser;
   auto r = reply_of(400, R"({"__type":"com.amazonaws.kinesis#ResourceNotFoundException",

@@ -1,7 +1,8 @@
 // spate-bench: the end-to-end load tool of `make bench`. Drives a Kinesis-compatible server
 // (spated, kinesalite, or anything else that speaks JSON 1.1 over HTTP/1.1) with PutRecords,
 // PutRecord or GetRecords traffic and reports records/s, MB/s of record data, request latency
-// quantiles, errors, and the server's peak RSS and CPU when given its pid.
+// quantiles, errors, and the server's peak RSS and CPU (cores, and microseconds of CPU per
+// record) when given its pid.
 //
 // How a run goes: resolve the endpoint; create the stream unless it exists (and wait for
 // ACTIVE); for get-records, fill it first; then `--concurrency` workers, each with its own
@@ -422,6 +423,12 @@ struct report {
 
   double window() const { return opt.duration; }
 
+  // The server's CPU time (user + system) over the measured window per record counted in it.
+  double server_us_per_record() const {
+    const auto records = run.stats.records;
+    return records ? sampler.server_cpu_seconds() * 1e6 / static_cast<double>(records) : 0;
+  }
+
   void print_text() const {
     const run_stats& s = run.stats;
     fmt::print("spate-bench {}  {}  stream {} ({} shards, {})\n", opt.mode_name, opt.endpoint,
@@ -465,9 +472,10 @@ struct report {
     if (reconnects) fmt::print("  reconnects  {}\n", reconnects);
     if (sampler.has_server())
       fmt::print(
-          "  server      peak RSS {:.1f} MiB (VmHWM), RSS now {:.1f} MiB, CPU {:.2f} cores\n",
+          "  server      peak RSS {:.1f} MiB (VmHWM), RSS now {:.1f} MiB, CPU {:.2f} cores, "
+          "{:.3f} us of CPU per record\n",
           sampler.server_peak_kib() / 1024.0, sampler.server_rss_end_kib() / 1024.0,
-          sampler.server_cores());
+          sampler.server_cores(), server_us_per_record());
     fmt::print("  client      CPU {:.2f} cores\n", sampler.own_cores());
   }
 
@@ -518,9 +526,9 @@ struct report {
     if (sampler.has_server())
       out += fmt::format(
           ",\"server_pid\":{},\"server_peak_rss_mib\":{:.1f},\"server_rss_end_mib\":{:.1f},"
-          "\"server_cpu_cores\":{:.2f}",
+          "\"server_cpu_cores\":{:.2f},\"server_cpu_us_per_record\":{:.4f}",
           opt.server_pid, sampler.server_peak_kib() / 1024.0, sampler.server_rss_end_kib() / 1024.0,
-          sampler.server_cores());
+          sampler.server_cores(), server_us_per_record());
     out += fmt::format(",\"client_cpu_cores\":{:.2f}}}\n", sampler.own_cores());
     std::fputs(out.c_str(), stdout);
   }

@@ -38,8 +38,9 @@ class Context:
     soak_rate: int = 20_000
     skip: set[str] = field(default_factory=set)
     fdatasync: dict | None = None
-    kinesalite_dir: Path | None = None  # installed on first use
+    npm_installed: dict = field(default_factory=dict)  # name -> (folder, version) or None
     kinesalite_version: str = "?"
+    kinesis_mock_version: str = "?"
 
     @staticmethod
     def from_environment(build_dir: str, parts: list[str]) -> "Context":
@@ -80,29 +81,46 @@ class Context:
         else:
             server.stop()
 
-    def kinesalite(self) -> "Kinesalite | None":
-        """A fresh kinesalite, or None when npm cannot install it (then there are no ratios)."""
-        if self.kinesalite_dir is None:
-            target = self.work / "kinesalite"
-            log = self.work / "npm.log"
+    def npm_package(self, package: str) -> tuple[Path, str] | None:
+        """Installs an npm package (NAME or NAME@VERSION) into the work folder once; its folder
+        and installed version, or None when npm cannot install it (then there are no ratios)."""
+        name = package.rsplit("@", 1)[0] if package.rfind("@") > 0 else package
+        if name not in self.npm_installed:
+            target = self.work / "npm" / name
+            log = self.work / f"npm-{name}.log"
             ok = shutil.which("npm") and shutil.which("node")
             if ok:
                 with open(log, "w") as out:
                     ok = subprocess.call(["npm", "install", "--prefix", str(target), "--no-audit",
-                                          "--no-fund", "--loglevel=error", "kinesalite"],
+                                          "--no-fund", "--loglevel=error", package],
                                          stdout=out, stderr=subprocess.STDOUT) == 0
             if not ok:
-                print("kinesalite could not be installed from npm; no ratios.")
+                print(f"{package} could not be installed from npm; no ratios against it.")
                 if log.exists():
                     print("\n".join(log.read_text().splitlines()[-5:]))
-                self.kinesalite_dir = Path("/nonexistent")
-                return None
-            self.kinesalite_dir = target
-            package = target / "node_modules" / "kinesalite" / "package.json"
-            self.kinesalite_version = json.loads(package.read_text())["version"]
-        if not self.kinesalite_dir.exists():
+                self.npm_installed[name] = None
+            else:
+                folder = target / "node_modules" / name
+                version = json.loads((folder / "package.json").read_text())["version"]
+                self.npm_installed[name] = (folder, version)
+        return self.npm_installed[name]
+
+    def kinesalite(self) -> "Kinesalite | None":
+        """A fresh kinesalite, or None when npm cannot install it."""
+        installed = self.npm_package("kinesalite")
+        if installed is None:
             return None
-        return Kinesalite(self.kinesalite_dir, self.work).start()
+        self.kinesalite_version = installed[1]
+        return Kinesalite(installed[0], self.work).start()
+
+    def kinesis_mock(self) -> "KinesisMock | None":
+        """A fresh kinesis-mock (npm kinesis-local, its Node build), or None when npm cannot
+        install it."""
+        installed = self.npm_package(f"kinesis-local@{KinesisMock.VERSION}")
+        if installed is None:
+            return None
+        self.kinesis_mock_version = installed[1]
+        return KinesisMock(installed[0], self.work).start()
 
     # -- the disk ---------------------------------------------------------------------------
 
@@ -128,13 +146,15 @@ class Context:
         return self.fdatasync
 
 
-class Kinesalite:
-    """kinesalite on a free loopback port, stream state changes immediate (as with spated)."""
+class NodeServer:
+    """A Node.js Kinesis emulator on a free loopback port, started by start_process()."""
 
-    def __init__(self, install_dir: Path, work: Path) -> None:
-        self.install_dir = install_dir
+    name = "node server"
+
+    def __init__(self, folder: Path, work: Path) -> None:
+        self.folder = folder
         self.port = free_port()
-        self.log = work / f"kinesalite-{self.port}.log"
+        self.log = work / f"{self.name}-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -146,16 +166,16 @@ class Kinesalite:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self) -> "Kinesalite":
-        # Through its module rather than cli.js, to listen on loopback only.
-        script = (f"require('{self.install_dir}/node_modules/kinesalite')({{createStreamMs: 0, "
-                  f"deleteStreamMs: 0, updateStreamMs: 0}}).listen({self.port}, '127.0.0.1')")
+    def start_process(self, out) -> subprocess.Popen:
+        raise NotImplementedError
+
+    def start(self):
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(["node", "-e", script], stdout=out,
-                                         stderr=subprocess.STDOUT)
+            self.proc = self.start_process(out)
+
         def listening() -> bool:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"kinesalite exited: {self.log.read_text()[-400:]}")
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-400:]}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return True
@@ -163,7 +183,7 @@ class Kinesalite:
                 return False
 
         try:
-            wait_until(listening, 10, "kinesalite listening")
+            wait_until(listening, 30, f"{self.name} listening")
         except AssertionError:
             self.stop()
             raise
@@ -180,6 +200,35 @@ class Kinesalite:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+class Kinesalite(NodeServer):
+    """kinesalite, stream state changes immediate (as with spated)."""
+
+    name = "kinesalite"
+
+    def start_process(self, out) -> subprocess.Popen:
+        # Through its module rather than cli.js, to listen on loopback only.
+        script = (f"require('{self.folder}')({{createStreamMs: 0, "
+                  f"deleteStreamMs: 0, updateStreamMs: 0}}).listen({self.port}, '127.0.0.1')")
+        return subprocess.Popen(["node", "-e", script], stdout=out, stderr=subprocess.STDOUT)
+
+
+class KinesisMock(NodeServer):
+    """kinesis-mock (npm kinesis-local: its Node build), streams created and deleted at once.
+    It has no setting for its address and listens on every interface for the run; the
+    benchmark talks to it on 127.0.0.1 only. It also opens a TLS port, which goes unused."""
+
+    name = "kinesis-mock"
+    VERSION = "0.6.2"
+
+    def start_process(self, out) -> subprocess.Popen:
+        env = dict(os.environ, KINESIS_MOCK_PLAIN_PORT=str(self.port),
+                   KINESIS_MOCK_TLS_PORT=str(free_port()), CREATE_STREAM_DURATION="0ms",
+                   DELETE_STREAM_DURATION="0ms", LOG_LEVEL="WARN")
+        # From its own folder, where it finds server.json (its TLS key and certificate).
+        return subprocess.Popen(["node", "main.js"], cwd=self.folder, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
 
 
 def machine() -> dict:

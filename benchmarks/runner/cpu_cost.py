@@ -1,0 +1,138 @@
+"""Part 3a: what a record costs the server in CPU. The server's user + system CPU time over the
+measured window, divided by the records it acknowledged (or returned, or delivered), with the
+load generator in a separate process: spated beside kinesalite and kinesis-mock in the same run,
+then the targets, each PASS or FAIL."""
+
+from __future__ import annotations
+
+from .context import run_json
+
+PUT = ["--mode", "put-records", "--shards", 4, "--batch", 500, "--record-size", 100,
+       "--concurrency", 8]
+GET = ["--mode", "get-records", "--shards", 1, "--concurrency", 1, "--record-size", 100,
+       "--limit", 10000]
+SERVERS = ["spated-never", "spated-batch", "kinesalite", "kinesis-mock"]
+
+
+def start(ctx, kind: str):
+    if kind == "kinesalite":
+        return ctx.kinesalite()
+    if kind == "kinesis-mock":
+        return ctx.kinesis_mock()
+    return ctx.spated(kind.split("-")[1])
+
+
+def run_tool(ctx, kind: str, argv: list, label: str) -> dict | None:
+    print(f"  {label:<40} {kind:<13} ", end="", flush=True)
+    try:
+        server = start(ctx, kind)
+    except Exception as e:  # noqa: BLE001 - reported in the table
+        print("server did not start")
+        return {"failed": f"server did not start: {e}"}
+    if server is None:
+        print("not installed")
+        return None
+    try:
+        r, why = run_json([argv[0], "--endpoint", server.endpoint, "--server-pid", server.pid,
+                           "--json", "--label", f"{label}|{kind}", *argv[1:]],
+                          ctx.work / "cpu.stderr")
+        if r is None:
+            print(f"failed: {why}")
+            return {"failed": why}
+        return r
+    finally:
+        ctx.drop(server)
+
+
+def bench(ctx, kind: str, label: str, args: list) -> dict | None:
+    r = run_tool(ctx, kind, [ctx.tool("spate-bench"), "--duration", ctx.seconds, "--warmup",
+                             ctx.warmup, *args], label)
+    if r and "failed" not in r:
+        errors = r["failed_requests"] + r["failed_records"]
+        print("%12.0f records/s  %9.3f us/record%s" % (
+            r["records_per_s"], r.get("server_cpu_us_per_record", float("nan")),
+            f"  ({errors} errors: {r['first_error']})" if errors else ""))
+    return r
+
+
+def fan_out(ctx) -> dict | None:
+    r = run_tool(ctx, "spated-batch", [ctx.tool("spate-push-bench"), "--transport", "websocket",
+                                       "--subscribers", 100, "--rate", 10000, "--duration",
+                                       ctx.seconds, "--warmup", ctx.warmup],
+                 "fan-out: 100 WebSocket subscribers")
+    if r and "failed" not in r:
+        print("%12.0f delivered/s %9.3f us/record  p99 %.3f ms" % (
+            r["delivered_per_s"], r["server_cpu_us_per_record"], r["latency_ms"]["p99"]))
+    return r
+
+
+def ok(r: dict | None) -> bool:
+    return bool(r) and "failed" not in r and not r.get("failed_requests") and \
+        not r.get("failed_records")
+
+
+def run(ctx) -> dict:
+    print("== CPU per record: server CPU time / records, spated beside kinesalite and kinesis-mock")
+    print(f"each: a fresh server, {ctx.warmup} s warm-up, {ctx.seconds} s measured")
+    puts = {k: bench(ctx, k, "PutRecords JSON 500x100B, 8 conns", PUT) for k in SERVERS}
+    gets = {k: bench(ctx, k, "GetRecords 1 shard, Limit 10000", GET + ["--fill", ctx.fill])
+            for k in ("spated-batch", "kinesalite")}
+    fan = fan_out(ctx)
+
+    def us(r):
+        return r.get("server_cpu_us_per_record") if ok(r) else None
+
+    print()
+    print(f"{'PutRecords JSON 500x100B':32} {'records/s':>12} {'us CPU/record':>14} "
+          f"{'vs spated never':>16}")
+    base = us(puts["spated-never"])
+    for kind, r in puts.items():
+        if r is None:
+            continue
+        cost = us(r)
+        text = "FAILED" if cost is None else f"{cost:,.3f}"
+        rate = f"{r['records_per_s']:,.0f}" if ok(r) else "-"
+        ratio = f"{cost / base:,.1f}x" if cost and base else ""
+        print(f"  {kind:30} {rate:>12} {text:>14} {ratio:>16}")
+    print()
+
+    def check(text, value, limit, fmt="{:.3f}"):
+        verdict = "n/a " if value is None else "PASS" if value <= limit else "FAIL"
+        shown = "-" if value is None else fmt.format(value)
+        print(f"  {verdict} {text}: {shown}")
+        return {"target": text, "value": value, "limit": limit, "pass": verdict == "PASS"}
+
+    def at_least(text, value, limit):
+        verdict = "n/a " if value is None else "PASS" if value >= limit else "FAIL"
+        print(f"  {verdict} {text}: {'-' if value is None else f'{value:,.0f}'}")
+        return {"target": text, "value": value, "limit": limit, "pass": verdict == "PASS"}
+
+    def rate(r):
+        return r["records_per_s"] if ok(r) else None
+
+    fan_ok = fan if fan and "failed" not in fan and fan.get("ok") else None
+    print("targets (server CPU per record; 2-core machine, load generator on the same cores)")
+    targets = [
+        check("PutRecords JSON 500x100B, --fsync never, us/record <= 0.6",
+              us(puts["spated-never"]), 0.6),
+        check("PutRecords JSON 500x100B, --fsync batch, us/record <= 0.7",
+              us(puts["spated-batch"]), 0.7),
+        check("CBOR PutRecords us/record <= JSON's (spate-bench has no CBOR load yet)", None, 0),
+        check("GetRecords Limit 10000, us/record returned <= 0.3", us(gets["spated-batch"]), 0.3),
+        check("fan-out to 100 WebSocket subscribers at 10,000/s, us/record delivered <= 0.3",
+              fan_ok and fan_ok["server_cpu_us_per_record"], 0.3),
+        check("fan-out p99 put-to-subscriber latency (ms) < 5",
+              fan_ok and fan_ok["latency_ms"]["p99"], 5),
+        at_least("PutRecords ingest, --fsync never, records/s >= 2,000,000",
+                 rate(puts["spated-never"]), 2_000_000),
+        at_least("PutRecords ingest, --fsync batch, records/s >= 1,500,000",
+                 rate(puts["spated-batch"]), 1_500_000),
+    ]
+    for peer in ("kinesalite", "kinesis-mock"):
+        cost = us(puts[peer])
+        if cost and base:
+            print(f"  ratio: {peer} spends {cost / base:,.0f}x spated's CPU per record "
+                  f"({cost:,.1f} us against {base:.3f} us)")
+    return {"kinesalite_version": ctx.kinesalite_version,
+            "kinesis_mock_version": ctx.kinesis_mock_version,
+            "put_records": puts, "get_records": gets, "fan_out": fan, "targets": targets}
