@@ -17,6 +17,7 @@
 #include "api/push_source.h"
 #include "api/reader_registry.h"
 #include "api/schema.h"
+#include "api/shared_batches.h"
 #include "api/value.h"
 #include "common/memory_budget.h"
 #include "engine/engine.h"
@@ -57,6 +58,8 @@ struct action_context {
   memory_budget* responses = nullptr;
   // The open push subscriptions, for the dashboard (null: not listed, as in unit tests).
   reader_registry* readers = nullptr;
+  // Encoded batches shared among WebSocket subscribers (null: each encodes its own).
+  shared_batches* batches = nullptr;
 };
 
 // A response body written token by token when it is encoded (for large answers), with a

@@ -92,7 +92,8 @@ const shape no_members{};
 
 dispatcher::dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control,
                        push_limits push, memory_budget* responses, reader_registry* readers)
-    : ctx_{engine, traffic, push, responses, readers}, run_control_(std::move(run_control)) {}
+    : ctx_{engine, traffic, push, responses, readers, &batches_},
+      run_control_(std::move(run_control)) {}
 
 std::vector<std::string_view> dispatcher::action_names() {
   std::vector<std::string_view> names;

@@ -60,6 +60,7 @@ class dispatcher {
   static std::vector<std::string_view> action_names();
 
  private:
+  shared_batches batches_;  // declared before ctx_, which points at it
   action_context ctx_;
   task_runner run_control_;
 };

@@ -4,6 +4,7 @@
 
 #include "api/actions/common.h"
 #include "api/json_codec.h"
+#include "api/shared_batches.h"
 #include "engine/sequence_number.h"
 
 #include <fmt/format.h>
@@ -122,7 +123,8 @@ std::variant<engine::start_request, api_error> parse_from(const std::optional<st
       *from));
 }
 
-void write_message(const engine::records_page& page, std::string& out) {
+// A message up to the end of its records: {"shardId":"...","records":[...]
+void write_records(const engine::records_page& page, std::string& out) {
   char sequence[engine::sequence_number_digits];
   out.reserve(out.size() + page.batch.bytes * 4 / 3 + page.batch.records.size() * 120 + 256);
   json_encoder json(out);
@@ -145,17 +147,41 @@ void write_message(const engine::records_page& page, std::string& out) {
     json.end_object();
   }
   json.end_array();
-  json.key("millisBehindLatest");
-  json.integer(page.millis_behind);
-  if (page.end_of_shard) {
-    json.key("endOfShard");
-    json.boolean(true);
-    json.key("childShards");
-    json.begin_array();
-    for (const auto& child : page.children) json.string(kinesis::shard_id(child.index));
-    json.end_array();
+}
+
+// The whole message: the records (encoded once for every subscriber that reads the same ones,
+// when `shared` is given), then what is this subscriber's own: how far behind it is, and the
+// end of the shard. Numbers and shard ids need no escaping.
+void write_message(const engine::records_page& page, shared_batches* shared, std::string& out) {
+  constexpr std::size_t trailer_bytes = 64;  // millisBehindLatest and the closing brace
+  if (shared && !page.batch.records.empty()) {
+    const shared_batches::key key{.stream_tag = page.tag,
+                                  .shard = page.shard,
+                                  .first = page.batch.records.front().pos,
+                                  .next = page.batch.records.back().pos + 1};
+    const auto records =
+        shared->get(key, [&page](std::string& bytes) { write_records(page, bytes); });
+    out.reserve(out.size() + records->size() + trailer_bytes +
+                page.children.size() * (kinesis::shard_id_length + 3));
+    out += *records;
+  } else {
+    write_records(page, out);
   }
-  json.end_object();
+  char number[24];
+  const auto end = std::to_chars(number, number + sizeof number, page.millis_behind).ptr;
+  out += ",\"millisBehindLatest\":";
+  out.append(number, end);
+  if (page.end_of_shard) {
+    out += ",\"endOfShard\":true,\"childShards\":[";
+    for (std::size_t i = 0; i < page.children.size(); ++i) {
+      if (i) out += ',';
+      out += '"';
+      out += kinesis::shard_id(page.children[i].index);
+      out += '"';
+    }
+    out += ']';
+  }
+  out += '}';
 }
 
 }  // namespace
@@ -214,7 +240,7 @@ push_source::status websocket_feed::pull(std::string& out) {
   if (!*page) return status::idle;
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);
-  write_message(p, out);
+  write_message(p, ctx_.batches, out);
   if (reader_->finished()) {
     done_ = true;
     close_reason_ = "end of shard " + kinesis::shard_id(p.shard);
