@@ -134,6 +134,11 @@ java_put_records = cbor_indefinite_map([
     ("StreamName", "fuzz"),
 ])
 write("cbor_codec", "java_put_records.cbor", java_put_records)
+write("cbor_fast_path", "java_put_records.cbor", java_put_records)
+for name, request in FAST_PATH.items():  # the JSON fast path's requests, definite lengths
+    request = dict(request, Records=[dict(r, Data=base64.b64decode(r["Data"]))
+                                     for r in request["Records"]])
+    write("cbor_fast_path", name + ".cbor", cbor2.dumps(request))
 write("cbor_codec", "java_put_record.cbor", cbor_indefinite_map(
     [("StreamName", "fuzz"), ("Data", b"hello"), ("PartitionKey", "k")]))
 write("cbor_codec", "java_get_shard_iterator.cbor", cbor_indefinite_map([

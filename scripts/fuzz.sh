@@ -24,7 +24,7 @@ fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(json_decode json_fast_path cbor_codec event_stream sigv4_request dashboard_request
+  targets=(json_decode json_fast_path cbor_codec cbor_fast_path event_stream sigv4_request dashboard_request
            websocket_query http2_session segment_recovery)
 fi
 

@@ -4,6 +4,7 @@
 
 #include "api/actions/actions.h"
 #include "api/cbor_codec.h"
+#include "api/cbor_fast_path.h"
 #include "api/json_codec.h"
 #include "api/json_fast_path.h"
 
@@ -161,9 +162,12 @@ void dispatcher::handle(std::string_view target, std::string_view content_type,
     done(error_reply(serialization_error(), a ? a->name : "", codec));
     return;
   }
-  if (a == &actions::put_records && codec == wire_codec::json) {
+  if (a == &actions::put_records) {
     // The common producer request skips the value tree; it declines anything unusual.
-    if (try_put_records_json(body, ctx_, respond)) return;
+    if (codec == wire_codec::json ? try_put_records_json(body, ctx_, respond)
+                                  : try_put_records_cbor(body, ctx_, respond)) {
+      return;
+    }
   }
   auto decoded = decode_body(body, codec, decode_guide::object(a ? *a->request : no_members));
   if (auto* e = std::get_if<api_error>(&decoded)) {
