@@ -149,15 +149,16 @@ class sigv4_signer {
 
   const std::string& host_header() const { return host_header_; }
 
-  // A complete HTTP/1.1 request (head and body) calling `action` with the JSON `body`.
-  std::string request(std::string_view action, std::string_view body) const {
+  // A complete HTTP/1.1 request (head and body) calling `action` with `body`, JSON unless
+  // another `content_type` is given (application/x-amz-cbor-1.1).
+  std::string request(std::string_view action, std::string_view body,
+                      std::string_view content_type = "application/x-amz-json-1.1") const {
     std::string target = "Kinesis_20131202.";
     target += action;
-    const std::vector<sigv4::header> signed_headers = {
-        {"content-type", "application/x-amz-json-1.1"},
-        {"host", host_header_},
-        {"x-amz-date", amz_date_},
-        {"x-amz-target", target}};
+    const std::vector<sigv4::header> signed_headers = {{"content-type", std::string(content_type)},
+                                                       {"host", host_header_},
+                                                       {"x-amz-date", amz_date_},
+                                                       {"x-amz-target", target}};
     const std::string canonical = sigv4::canonical_request(
         "POST", "/", "", sigv4::canonical_headers(signed_headers),
         sigv4::signed_header_names(signed_headers), sigv4::sha256_hex(body));
@@ -168,7 +169,9 @@ class sigv4_signer {
     out.reserve(body.size() + 512);
     out += "POST / HTTP/1.1\r\nHost: ";
     out += host_header_;
-    out += "\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: ";
+    out += "\r\nContent-Type: ";
+    out += content_type;
+    out += "\r\nX-Amz-Target: ";
     out += target;
     out += "\r\nX-Amz-Date: ";
     out += amz_date_;

@@ -21,6 +21,7 @@
 // behind sends at once, and the report shows the rate achieved.
 #include "benchmarks/load/control_client.h"
 #include "benchmarks/load/http_connection.h"
+#include "benchmarks/load/kinesis_cbor.h"
 #include "benchmarks/load/kinesis_wire.h"
 #include "benchmarks/load/latency_histogram.h"
 #include "benchmarks/load/process_sampler.h"
@@ -57,6 +58,7 @@ enum class bench_mode { put_records, put_record, get_records };
 struct options {
   std::string endpoint = "http://127.0.0.1:4567";
   std::string mode_name = "put-records";
+  bool cbor = false;  // put-records in CBOR (--codec cbor)
   bench_mode mode = bench_mode::put_records;
   std::string stream = "spate-bench";
   int shards = 1;
@@ -156,6 +158,7 @@ struct put_plan {
   timeline times;
   std::size_t concurrency = 1;
   std::size_t record_size = 0;
+  bool cbor = false;                            // the pool's PutRecords are CBOR
   clock::duration interval{0};                  // per worker between sends; 0: unthrottled
   std::atomic<std::int64_t>* budget = nullptr;  // requests left to send (fill), or none
 };
@@ -188,7 +191,8 @@ net::awaitable<void> put_worker(lane& lane, http_connection& conn,
     }
     std::size_t stored = 0;
     if (plan.mode == bench_mode::put_records) {
-      auto outcome = parse_put_records(lane.parser, **reply, request.records);
+      auto outcome = plan.cbor ? parse_put_records_cbor(**reply, request.records)
+                               : parse_put_records(lane.parser, **reply, request.records);
       if (!outcome) {
         ++stats.failed_requests;
         stats.count_error(outcome.error());
@@ -398,8 +402,13 @@ std::vector<prepared_request> make_pool(const options& opt, const sigv4_signer& 
     r.records = per_request;
     r.bytes =
         batched
-            ? signer.request("PutRecords",
-                             put_records_body(opt.stream, records, per_request, opt.record_size))
+            ? (opt.cbor
+                   ? signer.request(
+                         "PutRecords",
+                         put_records_cbor_body(opt.stream, records, per_request, opt.record_size),
+                         cbor_content_type)
+                   : signer.request("PutRecords", put_records_body(opt.stream, records, per_request,
+                                                                   opt.record_size)))
             : signer.request("PutRecord", put_record_body(opt.stream, records, opt.record_size));
     pool.push_back(std::move(r));
   }
@@ -431,8 +440,9 @@ struct report {
 
   void print_text() const {
     const run_stats& s = run.stats;
-    fmt::print("spate-bench {}  {}  stream {} ({} shards, {})\n", opt.mode_name, opt.endpoint,
-               opt.stream, shards, created ? "created" : "existing");
+    fmt::print("spate-bench {} ({})  {}  stream {} ({} shards, {})\n", opt.mode_name,
+               opt.cbor ? "CBOR" : "JSON", opt.endpoint, opt.stream, shards,
+               created ? "created" : "existing");
     if (opt.mode == bench_mode::get_records) {
       fmt::print("  readers {} on {} I/O thread(s), Limit {}, {:g} s after {:g} s warm-up\n",
                  opt.concurrency, opt.threads, opt.limit, opt.duration, opt.warmup);
@@ -483,6 +493,7 @@ struct report {
     const run_stats& s = run.stats;
     std::string out = "{\"tool\":\"spate-bench\",\"mode\":";
     append_json_string(out, opt.mode_name);
+    out += opt.cbor ? ",\"codec\":\"cbor\"" : ",\"codec\":\"json\"";
     out += ",\"label\":";
     append_json_string(out, opt.label);
     out += ",\"endpoint\":";
@@ -584,6 +595,7 @@ int run(options& opt) {
       plan.mode = bench_mode::put_records;
       plan.concurrency = fill_workers;
       plan.record_size = opt.record_size;
+      plan.cbor = opt.cbor;
       plan.budget = &budget;
       plan.times.start = plan.times.measure_from = clock::now();
       plan.times.measure_until = plan.times.start + 600s;  // a fill gives up after 10 minutes
@@ -616,6 +628,7 @@ int run(options& opt) {
     plan.mode = opt.mode;
     plan.concurrency = opt.concurrency;
     plan.record_size = opt.record_size;
+    plan.cbor = opt.cbor;
     if (opt.rate > 0) {
       const double per_request = opt.mode == bench_mode::put_records ? opt.batch : 1;
       plan.interval = std::chrono::duration_cast<clock::duration>(
@@ -658,6 +671,12 @@ int main(int argc, char** argv) {
   app.add_option("--endpoint", opt.endpoint, "server URL, http://HOST:PORT")->capture_default_str();
   app.add_option("--mode", opt.mode_name, "put-records | put-record | get-records")
       ->check(CLI::IsMember({"put-records", "put-record", "get-records"}))
+      ->capture_default_str();
+  std::string codec = "json";
+  app.add_option("--codec", codec,
+                 "put-records: the request's encoding, JSON 1.1 or CBOR 1.1 (as the Java SDK "
+                 "and the KCL send it)")
+      ->check(CLI::IsMember({"json", "cbor"}))
       ->capture_default_str();
   app.add_option("--stream", opt.stream, "stream name")
       ->check(CLI::Validator(
@@ -707,6 +726,7 @@ int main(int argc, char** argv) {
   app.add_option("--label", opt.label, "free text copied into the JSON line");
   CLI11_PARSE(app, argc, argv);
 
+  opt.cbor = codec == "cbor";
   if (opt.mode_name == "put-record")
     opt.mode = spate::bench::bench_mode::put_record;
   else if (opt.mode_name == "get-records")
