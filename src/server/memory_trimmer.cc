@@ -15,7 +15,7 @@ memory_trimmer::memory_trimmer(net::io_context& timer_context, task_runner run_e
       slack_(slack) {}
 
 void memory_trimmer::tune_allocator() {
-  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
   ::mallopt(M_TRIM_THRESHOLD, 16 << 20);
 }
 

@@ -4,12 +4,14 @@
 // glibc keeps freed memory in its arenas for reuse; after a burst of large request bodies the
 // process can sit on gigabytes it no longer uses (RSS measured 3.5 -> 5.0 -> 5.9 GB over three
 // bursts, 173 MB after one malloc_trim). Two measures:
-//   - tune_allocator(), once at start: allocations of 256 KiB or more (request bodies, answers,
-//     parser buffers) get mappings of their own, returned whole when freed; fixing the
+//   - tune_allocator(), once at start: allocations of 4 MiB or more (the largest request
+//     bodies and answers) get mappings of their own, returned whole when freed; fixing the
 //     threshold also stops glibc raising it after each large free (its default behaviour).
+//     Below that, memory is reused from the heap: a mapping of its own for every 2 MB
+//     GetRecords answer was faulted in page by page, every time (a third of GetRecords' CPU).
 //     And the heap is shrunk on free only past 16 MiB free at its top: glibc's default of
 //     128 KiB made a brk call for about every PutRecords request (3% of the server's CPU),
-//     giving back memory the next request took again; the timer below releases it instead;
+//     giving back memory the next request took again. The timer below releases both instead;
 //   - every `period`, on the control thread (never an I/O thread), if the arenas hold more
 //     than `slack` bytes free (and that figure moved since the last trim), malloc_trim(0)
 //     releases their pages.

@@ -53,10 +53,8 @@ std::string file_path(const std::string& dir, position base, segment_file_kind k
 std::size_t read_chunk_size(const read_limits& limits, std::uint64_t index_interval) {
   const std::size_t estimate =
       std::min<std::size_t>(limits.max_records, 1u << 16) * 256 + index_interval;
-  // At most 240 KiB: below spated's mmap threshold (256 KiB, server/memory_trimmer.h), so a
-  // chunk reuses heap memory instead of faulting in a fresh mapping on every read.
   return std::clamp<std::size_t>(std::min(estimate, limits.max_bytes + index_interval + 4096),
-                                 16u << 10, 240u << 10);
+                                 16u << 10, 256u << 10);
 }
 
 }  // namespace
