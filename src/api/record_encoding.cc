@@ -7,10 +7,11 @@ namespace spate::api {
 
 void write_records(encoder& out, const engine::records_page& page) {
   char sequence[engine::sequence_number_digits];
+  const engine::shard_sequence_formatter numbers(page.tag, page.shard);
   out.key("Records");
   out.begin_array();
   for (const auto& r : page.batch.records) {
-    engine::format_sequence_number({page.tag, page.shard, r.pos}, sequence);
+    numbers.format(r.pos, sequence);
     out.begin_object();
     out.key("SequenceNumber");
     out.string({sequence, sizeof sequence});

@@ -126,6 +126,7 @@ std::variant<engine::start_request, api_error> parse_from(const std::optional<st
 // A message up to the end of its records: {"shardId":"...","records":[...]
 void write_records(const engine::records_page& page, std::string& out) {
   char sequence[engine::sequence_number_digits];
+  const engine::shard_sequence_formatter numbers(page.tag, page.shard);
   out.reserve(out.size() + page.batch.bytes * 4 / 3 + page.batch.records.size() * 120 + 256);
   json_encoder json(out);
   json.begin_object();
@@ -134,7 +135,7 @@ void write_records(const engine::records_page& page, std::string& out) {
   json.key("records");
   json.begin_array();
   for (const auto& r : page.batch.records) {
-    engine::format_sequence_number({page.tag, page.shard, r.pos}, sequence);
+    numbers.format(r.pos, sequence);
     json.begin_object();
     json.key("sequenceNumber");
     json.string({sequence, sizeof sequence});

@@ -81,16 +81,38 @@ std::uint32_t stream_tag(std::string_view stream_name, std::int64_t created_ms) 
   return crc32c::extend(crc, time_bytes.data(), time_bytes.size());
 }
 
-void format_sequence_number(const sequence_fields& fields, char* out) {
+namespace {
+
+constexpr std::size_t head_digits = prefix.size() + tag_digits + shard_digits;
+
+void put_head(std::uint32_t stream_tag, metadata::shard_index shard, char* out) {
   std::memcpy(out, prefix.data(), prefix.size());
-  char* p = out + prefix.size();
-  put_digits(fields.stream_tag, tag_digits, p);
-  p += tag_digits;
-  put_digits(fields.shard, shard_digits, p);
-  p += shard_digits;
-  put_digits(position_field(fields), position_digits, p);
-  p += position_digits;
-  put_digits(check_value(fields), check_digits, p);
+  put_digits(stream_tag, tag_digits, out + prefix.size());
+  put_digits(shard, shard_digits, out + prefix.size() + tag_digits);
+}
+
+void put_tail(const sequence_fields& fields, char* out) {
+  put_digits(position_field(fields), position_digits, out + head_digits);
+  put_digits(check_value(fields), check_digits, out + head_digits + position_digits);
+}
+
+}  // namespace
+
+void format_sequence_number(const sequence_fields& fields, char* out) {
+  put_head(fields.stream_tag, fields.shard, out);
+  put_tail(fields, out);
+}
+
+shard_sequence_formatter::shard_sequence_formatter(std::uint32_t stream_tag,
+                                                   metadata::shard_index shard)
+    : stream_tag_(stream_tag), shard_(shard) {
+  static_assert(sizeof head_ == head_digits);
+  put_head(stream_tag, shard, head_);
+}
+
+void shard_sequence_formatter::format(storage::position pos, char* out) const {
+  std::memcpy(out, head_, sizeof head_);
+  put_tail({.stream_tag = stream_tag_, .shard = shard_, .pos = pos}, out);
 }
 
 std::string format_sequence_number(const sequence_fields& fields) {

@@ -49,6 +49,21 @@ std::string shard_start_sequence_number(std::uint32_t stream_tag, metadata::shar
 // Writes the 56 digits to `out` (which must have room for them); no allocation.
 void format_sequence_number(const sequence_fields& fields, char* out);
 
+// Formats the numbers of one shard's records: the prefix, stream tag and shard digits are
+// written once, then only the position and the check for each record (a GetRecords answer
+// or a pushed batch formats up to 10,000).
+class shard_sequence_formatter {
+ public:
+  shard_sequence_formatter(std::uint32_t stream_tag, metadata::shard_index shard);
+  // format_sequence_number({stream_tag, shard, pos}, out).
+  void format(storage::position pos, char* out) const;
+
+ private:
+  std::uint32_t stream_tag_;
+  metadata::shard_index shard_;
+  char head_[22];  // "49", the tag and the shard
+};
+
 // nullopt unless `text` is a number this server made (right length, prefix and check).
 std::optional<sequence_fields> parse_sequence_number(std::string_view text);
 

@@ -1,7 +1,10 @@
 // sequence_number: 56 digits, order within a shard, round trips, rejection of other text.
 #include "engine/sequence_number.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <random>
 
 namespace spate::engine {
 namespace {
@@ -12,6 +15,22 @@ TEST(SequenceNumberTest, HasFiftySixDigitsAndRoundTrips) {
   EXPECT_EQ(text.size(), sequence_number_digits);
   EXPECT_EQ(text.find_first_not_of("0123456789"), std::string::npos);
   EXPECT_EQ(parse_sequence_number(text), f);
+}
+
+TEST(SequenceNumberTest, DigitsMatchPlainFormattingAndTheShardFormatterAgrees) {
+  std::mt19937_64 random(20261204);
+  for (int i = 0; i < 2000; ++i) {
+    const sequence_fields f{static_cast<std::uint32_t>(random()),
+                            static_cast<metadata::shard_index>(random() >> (random() % 32)),
+                            (random() >> (random() % 64)) % (UINT64_MAX - 1)};
+    const auto text = format_sequence_number(f);
+    EXPECT_EQ(text.substr(0, 42),
+              fmt::format("49{:010}{:010}{:020}", f.stream_tag, f.shard, f.pos + 1));
+    char by_shard[sequence_number_digits];
+    shard_sequence_formatter(f.stream_tag, f.shard).format(f.pos, by_shard);
+    EXPECT_EQ(std::string(by_shard, sizeof by_shard), text);
+    EXPECT_EQ(parse_sequence_number(text), f);
+  }
 }
 
 // The largest position a number can carry: the field holds the position plus one.
