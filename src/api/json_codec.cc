@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 
@@ -129,6 +130,13 @@ constexpr std::array<bool, 256> make_escape_table() {
 }
 constexpr auto needs_escape = make_escape_table();
 
+// An integer in decimal, without fmt's formatting machinery (every record's arrival time).
+template <class Integer>
+void append_integer(Integer value, std::string& out) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
 }  // namespace
 
 // True if any of the 8 bytes in `w` is a control character, '"' or '\\' (the classic
@@ -230,7 +238,7 @@ void json_encoder::blob(std::string_view bytes) {
 }
 void json_encoder::integer(std::int64_t i) {
   separate();
-  fmt::format_to(std::back_inserter(out_), "{}", i);
+  append_integer(i, out_);
 }
 void json_encoder::number(double d) {
   separate();
@@ -243,7 +251,7 @@ void json_encoder::timestamp(std::int64_t epoch_ms) {
   const std::uint64_t magnitude =
       negative ? 0 - static_cast<std::uint64_t>(epoch_ms) : static_cast<std::uint64_t>(epoch_ms);
   if (negative) out_.push_back('-');
-  fmt::format_to(std::back_inserter(out_), "{}", magnitude / 1000);
+  append_integer(magnitude / 1000, out_);
   const auto millis = static_cast<unsigned>(magnitude % 1000);
   if (millis != 0) {
     const char digits[4] = {'.', static_cast<char>('0' + millis / 100),
