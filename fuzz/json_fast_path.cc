@@ -1,61 +1,21 @@
 // json_fast_path: the PutRecords JSON fast path's parser (parse_put_records_json), checked
-// against the generic path it stands in for. The input is a request body.
-// Property: whatever the fast path accepts, the generic path (decode_json, then normalize and
-// validate with PutRecords's shape) accepts too and reads as the same request: the same
-// stream name and ARN, and the same records with the same keys and decoded data, in order.
-// (The converse need not hold: the fast path declines anything unusual.)
+// against the generic path it stands in for (decode_json): fast_path_agreement.h says how.
+// The input is a request body.
 #include "api/json_fast_path.h"
 
-#include "api/actions/actions.h"
 #include "api/json_codec.h"
-#include "api/schema.h"
+#include "fast_path_agreement.h"
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <optional>
-#include <string>
 #include <string_view>
 
-namespace {
-
-using namespace spate::api;
-
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "json_fast_path: the fast path and the generic path disagree: %s\n", what);
-  std::abort();
-}
-
-std::optional<std::string_view> member_text(const value& object, std::string_view name) {
-  const value* v = object.find(name);
-  if (!v) return std::nullopt;
-  return std::string_view(v->as_string());
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace spate;
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  parsed_put_records fast;
-  if (!parse_put_records_json(body, fast)) return 0;
-
-  auto generic = decode_json(body);
-  if (!generic || !generic->is_object()) fail("decode_json refuses the body");
-  if (auto e = normalize(*generic, *actions::put_records.request)) fail(e->message.c_str());
-  if (auto e = validate(*generic, *actions::put_records.request)) fail(e->message.c_str());
-
-  if (fast.stream_name != member_text(*generic, "StreamName")) fail("StreamName");
-  if (fast.stream_arn != member_text(*generic, "StreamARN")) fail("StreamARN");
-  const auto& entries = generic->find("Records")->items();
-  if (entries.size() != fast.records.size()) fail("the number of records");
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const auto& r = fast.records[i];
-    if (r.partition_key != member_text(entries[i], "PartitionKey")) fail("a PartitionKey");
-    if (r.explicit_hash_key != member_text(entries[i], "ExplicitHashKey")) {
-      fail("an ExplicitHashKey");
-    }
-    if (r.data != member_text(entries[i], "Data")) fail("a record's Data");
-  }
+  api::parsed_put_records fast;
+  if (!api::parse_put_records_json(body, fast)) return 0;
+  fuzz::check_agreement("json_fast_path", fast, api::decode_json(body),
+                        api::number_time::epoch_seconds);
   return 0;
 }
