@@ -33,14 +33,14 @@ std::string java_body(const std::string& entries) {
   return open_map + text("Records") + open_array + entries + close + text("StreamName") +
          text("s") + close;
 }
-std::string entry(std::string_view data, std::string_view key) {
+std::string cbor_entry(std::string_view data, std::string_view key) {
   return open_map + text("Data") + bytes(data) + text("PartitionKey") + text(key) + close;
 }
 
 TEST(CborFastPath, ReadsTheJavaSdkShape) {
   parsed_put_records p;
-  ASSERT_TRUE(
-      parse_put_records_cbor(java_body(entry("\x00\x01\xff"s, "user-1") + entry("", "user-2")), p));
+  ASSERT_TRUE(parse_put_records_cbor(
+      java_body(cbor_entry("\x00\x01\xff"s, "user-1") + cbor_entry("", "user-2")), p));
   EXPECT_EQ(p.stream_name, "s");
   EXPECT_FALSE(p.stream_arn);
   ASSERT_EQ(p.records.size(), 2u);
@@ -67,7 +67,7 @@ TEST(CborFastPath, ReadsDefiniteLengthsAsTheCodecWritesThem) {
 }
 
 TEST(CborFastPath, DeclinesWhatTheGenericPathShouldAnswer) {
-  const std::string good = entry("d", "k");
+  const std::string good = cbor_entry("d", "k");
   const std::vector<std::pair<std::string, std::string>> bodies = {
       {"Data as text", java_body(open_map + text("Data") + text("ZA==") + text("PartitionKey") +
                                  text("k") + close)},
@@ -76,9 +76,9 @@ TEST(CborFastPath, DeclinesWhatTheGenericPathShouldAnswer) {
       {"a repeated member", java_body(open_map + text("Data") + bytes("d") + text("Data") +
                                       bytes("e") + text("PartitionKey") + text("k") + close)},
       {"no PartitionKey", java_body(open_map + text("Data") + bytes("d") + close)},
-      {"an empty PartitionKey", java_body(entry("d", ""))},
-      {"a PartitionKey of 257 characters", java_body(entry("d", std::string(257, 'k')))},
-      {"a PartitionKey that is not UTF-8", java_body(entry("d", "\xff\xfe"s))},
+      {"an empty PartitionKey", java_body(cbor_entry("d", ""))},
+      {"a PartitionKey of 257 characters", java_body(cbor_entry("d", std::string(257, 'k')))},
+      {"a PartitionKey that is not UTF-8", java_body(cbor_entry("d", "\xff\xfe"s))},
       {"a hash key that is not a number",
        java_body(open_map + text("Data") + bytes("d") + text("PartitionKey") + text("k") +
                  text("ExplicitHashKey") + text("x") + close)},
@@ -103,11 +103,11 @@ TEST(CborFastPath, DeclinesWhatTheGenericPathShouldAnswer) {
 
 TEST(CborFastPath, TakesFiveHundredRecordsAndDeclinesMore) {
   std::string five_hundred;
-  for (int i = 0; i < 500; ++i) five_hundred += entry("d", "k");
+  for (int i = 0; i < 500; ++i) five_hundred += cbor_entry("d", "k");
   parsed_put_records p;
   ASSERT_TRUE(parse_put_records_cbor(java_body(five_hundred), p));
   EXPECT_EQ(p.records.size(), 500u);
-  EXPECT_FALSE(parse_put_records_cbor(java_body(five_hundred + entry("d", "k")), p));
+  EXPECT_FALSE(parse_put_records_cbor(java_body(five_hundred + cbor_entry("d", "k")), p));
 }
 
 }  // namespace

@@ -17,8 +17,12 @@ namespace fmt = record_format;
 constexpr position record_count = 400;
 constexpr std::string_view index_path = "/shard/00000000000000000000.idx";
 
-std::string data_for(position p) { return "record-" + std::to_string(p) + std::string(60, 'y'); }
-std::int64_t arrival_of(position p) { return 1000 + 10 * static_cast<std::int64_t>(p / 4); }
+std::string segment_record_data(position p) {
+  return "record-" + std::to_string(p) + std::string(60, 'y');
+}
+std::int64_t arrival_of(position p) {
+  return 1000 + 10 * static_cast<std::int64_t>(p / 4);
+}
 
 class SegmentTest : public testing::Test {
  protected:
@@ -34,7 +38,8 @@ class SegmentTest : public testing::Test {
       batch.arrival_ms = arrival_of(p);
       for (position q = p; q < p + 4; ++q) {
         batch.frame_offsets.push_back(static_cast<std::uint32_t>(batch.frames.size()));
-        append_record_frame(batch.frames, {"k", std::nullopt, data_for(q)}, q, batch.arrival_ms);
+        append_record_frame(batch.frames, {"k", std::nullopt, segment_record_data(q)}, q,
+                            batch.arrival_ms);
       }
       EXPECT_TRUE(seg_->append(batch));
     }
@@ -49,7 +54,7 @@ class SegmentTest : public testing::Test {
       ASSERT_EQ(batch.records.size(), std::min<position>(5, record_count - from)) << from;
       for (std::size_t i = 0; i < batch.records.size(); ++i) {
         EXPECT_EQ(batch.records[i].pos, from + i);
-        EXPECT_EQ(batch.records[i].data, data_for(from + i));
+        EXPECT_EQ(batch.records[i].data, segment_record_data(from + i));
       }
     }
   }
@@ -112,12 +117,11 @@ TEST_F(SegmentTest, MissingIndexFileCostsAScanNotAnAnswer) {
 TEST_F(SegmentTest, IndexFileDamagedAfterSealingCostsAScanNotAWrongAnswer) {
   ASSERT_TRUE(seg_->seal());
   const std::string good = fs_.contents(std::string(index_path));
-  const std::size_t entries = (good.size() - fmt::index_header_size - fmt::index_trailer_size) /
-                              fmt::index_entry_size;
+  const std::size_t entries =
+      (good.size() - fmt::index_header_size - fmt::index_trailer_size) / fmt::index_entry_size;
   ASSERT_GT(entries, 4u);
   auto entry_at = [&](const std::string& bytes, std::size_t i) {
-    return bytes.substr(fmt::index_header_size + i * fmt::index_entry_size,
-                        fmt::index_entry_size);
+    return bytes.substr(fmt::index_header_size + i * fmt::index_entry_size, fmt::index_entry_size);
   };
   auto with_entries = [&](auto make_entry) {
     std::string damaged = good;
@@ -177,11 +181,11 @@ TEST_F(SegmentTest, InterleavedSequentialReadersEachGetEveryRecordOnce) {
     for (int r = 0; r < 3; ++r) {
       if (cursors[r] >= record_count) continue;
       read_batch batch;
-      ASSERT_TRUE(seg_->read(cursors[r], read_limits{static_cast<std::size_t>(3 + r), 1u << 20},
-                             batch));
+      ASSERT_TRUE(
+          seg_->read(cursors[r], read_limits{static_cast<std::size_t>(3 + r), 1u << 20}, batch));
       ASSERT_FALSE(batch.records.empty());
       for (const auto& rec : batch.records) {
-        EXPECT_EQ(rec.data, data_for(rec.pos));
+        EXPECT_EQ(rec.data, segment_record_data(rec.pos));
         seen[r].push_back(rec.pos);
       }
       cursors[r] = batch.next;

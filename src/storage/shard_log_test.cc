@@ -20,7 +20,7 @@
 namespace spate::storage {
 namespace {
 
-std::string data_for(position p) {
+std::string log_record_data(position p) {
   return "record-" + std::to_string(p) + std::string(80, 'x');
 }
 
@@ -43,7 +43,7 @@ class ShardLogTest : public testing::Test {
                                     std::int64_t arrival) {
     std::vector<std::string> data;
     std::vector<record_input> records;
-    for (std::size_t i = 0; i < n; ++i) data.push_back(data_for(first + i));
+    for (std::size_t i = 0; i < n; ++i) data.push_back(log_record_data(first + i));
     for (auto& d : data) records.push_back({"pk", std::nullopt, d});
     auto out = log.append(records, arrival);
     EXPECT_TRUE(out);
@@ -56,7 +56,7 @@ class ShardLogTest : public testing::Test {
     ASSERT_EQ(batch->records.size(), to - from);
     for (position p = from; p < to; ++p) {
       EXPECT_EQ(batch->records[p - from].pos, p);
-      EXPECT_EQ(batch->records[p - from].data, data_for(p));
+      EXPECT_EQ(batch->records[p - from].data, log_record_data(p));
     }
     EXPECT_EQ(batch->next, to);
   }
@@ -103,7 +103,7 @@ TEST_F(ShardLogTest, ReadStopsAtRecordAndByteLimits) {
   EXPECT_EQ(batch->records.front().pos, 10u);
   EXPECT_EQ(batch->next, 17u);
 
-  const std::size_t one = 2 + data_for(0).size();
+  const std::size_t one = 2 + log_record_data(0).size();
   batch = log->read(0, read_limits{1000, one * 3 + 1});
   ASSERT_TRUE(batch);
   EXPECT_EQ(batch->records.size(), 3u);
@@ -310,7 +310,7 @@ TEST_F(ShardLogTest, DamageBehindATrustedIndexEndsReadsThereAndIsNamed) {
   }
   const std::string seg = dir_ + "/00000000000000000000.seg";
   std::string bytes = fs_.contents(seg);
-  const std::size_t at = bytes.find(data_for(30));
+  const std::size_t at = bytes.find(log_record_data(30));
   ASSERT_NE(at, std::string::npos);
   bytes[at + 40] ^= 0x5a;  // bit rot inside record 30's data
   fs_.set_contents(seg, bytes);
@@ -336,7 +336,7 @@ TEST_F(ShardLogTest, ALengthRunningPastTheEndBehindATrustedIndexEndsReadsThereTo
   std::string bytes = fs_.contents(seg);
   // Record 30's frame starts where record 29's data (the end of its payload) ends; its length
   // becomes one that runs past the end of the file, which a frame that fails its checks is not.
-  const std::size_t frame = bytes.find(data_for(29)) + data_for(29).size();
+  const std::size_t frame = bytes.find(log_record_data(29)) + log_record_data(29).size();
   coding::put_u32(bytes.data() + frame + record_format::frame_length_offset, 1u << 20);
   fs_.set_contents(seg, bytes);
 
@@ -373,7 +373,7 @@ TEST_F(ShardLogTest, DurableCallbackRunsOncePerAppend) {
   auto log = open_log();
   std::vector<std::promise<std::error_code>> done(20);
   for (int i = 0; i < 20; ++i) {
-    std::string d = data_for(i);
+    std::string d = log_record_data(i);
     record_input r{"pk", std::nullopt, d};
     ASSERT_TRUE(log->append({&r, 1}, 1, [&, i](std::error_code ec) { done[i].set_value(ec); }));
   }
@@ -414,7 +414,7 @@ TEST_F(ShardLogTest, ReadersRunBesideAnAppender) {
           return;
         }
         for (const auto& r : batch->records) {
-          if (r.pos != next || r.data != data_for(next)) {
+          if (r.pos != next || r.data != log_record_data(next)) {
             ADD_FAILURE() << "expected " << next << ", read " << r.pos;
             errors++;
           }
@@ -441,7 +441,7 @@ TEST(ShardLogOnDisk, RecordsSurviveReopenOnPosixFiles) {
     for (position p = 0; p < 2000; p += 100) {
       std::vector<std::string> data;
       std::vector<record_input> records;
-      for (position i = p; i < p + 100; ++i) data.push_back(data_for(i));
+      for (position i = p; i < p + 100; ++i) data.push_back(log_record_data(i));
       for (auto& d : data) records.push_back({"pk", std::nullopt, d});
       std::promise<std::error_code> durable;
       ASSERT_TRUE((*log)->append(records, 1, [&](std::error_code ec) { durable.set_value(ec); }));
@@ -453,7 +453,7 @@ TEST(ShardLogOnDisk, RecordsSurviveReopenOnPosixFiles) {
   auto batch = (*log)->read(0, read_limits{100000, 1u << 30});
   ASSERT_TRUE(batch);
   ASSERT_EQ(batch->records.size(), 2000u);
-  for (position p = 0; p < 2000; ++p) EXPECT_EQ(batch->records[p].data, data_for(p));
+  for (position p = 0; p < 2000; ++p) EXPECT_EQ(batch->records[p].data, log_record_data(p));
   EXPECT_GT((*log)->segment_count(), 2u);
 }
 

@@ -24,7 +24,7 @@
 namespace spate::storage {
 namespace {
 
-std::string data_for(position p) {
+std::string crash_record_data(position p) {
   return "record " + std::to_string(p) + " " + std::string(p % 97, static_cast<char>('a' + p % 26));
 }
 
@@ -45,7 +45,7 @@ shard_log_options small_segments() {
 struct numbered_batch {
   numbered_batch(position first, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
-      data.push_back(data_for(first + i));
+      data.push_back(crash_record_data(first + i));
       keys.push_back("key-" + std::to_string((first + i) % 7));
     }
     for (std::size_t i = 0; i < n; ++i) records.push_back({keys[i], std::nullopt, data[i]});
@@ -86,7 +86,7 @@ void verify(const shard_log& log, const std::vector<acked_range>& acked) {
     }
     previous = r.pos;
     ASSERT_LT(r.pos, present.size());
-    ASSERT_EQ(r.data, data_for(r.pos));
+    ASSERT_EQ(r.data, crash_record_data(r.pos));
     ASSERT_EQ(r.partition_key, "key-" + std::to_string(r.pos % 7));
     present[r.pos] = true;
   }
