@@ -312,6 +312,15 @@ struct http_reply {
       storage.resize(n + n / 2 + simdjson::SIMDJSON_PADDING);
     size = n;
   }
+
+  // A reply that holds `text` as its body, padded like one read from a socket.
+  static http_reply holding(unsigned status, std::string_view text) {
+    http_reply r;
+    r.status = status;
+    r.fit(text.size());
+    std::copy(text.begin(), text.end(), r.storage.begin());
+    return r;
+  }
 };
 
 // The Kinesis error in a non-200 answer: its __type without any "namespace#" prefix.

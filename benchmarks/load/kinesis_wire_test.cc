@@ -5,14 +5,6 @@
 namespace spate::bench {
 namespace {
 
-http_reply reply_of(unsigned status, std::string_view body) {
-  http_reply r;
-  r.status = status;
-  r.fit(body.size());
-  std::copy(body.begin(), body.end(), r.storage.begin());
-  return r;
-}
-
 TEST(Endpoint, ParsesHostPortAndIpv6) {
   auto ep = parse_endpoint("http://127.0.0.1:4567/");
   ASSERT_TRUE(ep);
@@ -59,7 +51,7 @@ TEST(Base64, EncodesAndSizes) {
 
 TEST(PutRecordsReply, CountsStoredAndFailedRecords) {
   simdjson::ondemand::parser parser;
-  auto r = reply_of(200, R"({"FailedRecordCount":1,"Records":[
+  auto r = http_reply::holding(200, R"({"FailedRecordCount":1,"Records":[
       {"SequenceNumber":"1","ShardId":"shardId-000000000000"},
       {"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"slow"}]})");
   auto out = parse_put_records(parser, r, 2);
@@ -71,8 +63,8 @@ TEST(PutRecordsReply, CountsStoredAndFailedRecords) {
 
 TEST(PutRecordsReply, WrongRecordCountIsABadResponse) {
   simdjson::ondemand::parser parser;
-  auto r =
-      reply_of(200, R"({"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"s"}]})");
+  auto r = http_reply::holding(
+      200, R"({"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"s"}]})");
   auto out = parse_put_records(parser, r, 2);
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().kind, "bad response");
@@ -80,15 +72,15 @@ TEST(PutRecordsReply, WrongRecordCountIsABadResponse) {
 
 TEST(PutRecordsReply, FailedRecordCountMustAgree) {
   simdjson::ondemand::parser parser;
-  auto r =
-      reply_of(200, R"({"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"s"}]})");
+  auto r = http_reply::holding(
+      200, R"({"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"s"}]})");
   EXPECT_FALSE(parse_put_records(parser, r, 1));
 }
 
 TEST(PutRecordsReply, NullErrorCodeIsNoError) {
   // kinesis-mock's success entries carry "ErrorCode":null, "ErrorMessage":null.
   simdjson::ondemand::parser parser;
-  auto r = reply_of(200, R"({"FailedRecordCount":1,"Records":[
+  auto r = http_reply::holding(200, R"({"FailedRecordCount":1,"Records":[
       {"ErrorCode":null,"ErrorMessage":null,"SequenceNumber":"1","ShardId":"s"},
       {"ErrorCode":"InternalFailure","ErrorMessage":"x"}]})");
   auto out = parse_put_records(parser, r, 2);
@@ -100,19 +92,19 @@ TEST(PutRecordsReply, NullErrorCodeIsNoError) {
 
 TEST(ErrorReply, NamesTheKinesisTypeWithoutNamespace) {
   simdjson::ondemand::parser parser;
-  auto r = reply_of(400, R"({"__type":"com.amazonaws.kinesis#ResourceNotFoundException",
+  auto r = http_reply::holding(400, R"({"__type":"com.amazonaws.kinesis#ResourceNotFoundException",
                              "message":"Stream x not found"})");
   auto out = parse_put_record(parser, r);
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().kind, "ResourceNotFoundException");
   EXPECT_EQ(out.error().message, "Stream x not found");
-  auto html = reply_of(502, "<html>bad gateway</html>");
+  auto html = http_reply::holding(502, "<html>bad gateway</html>");
   EXPECT_EQ(parse_put_record(parser, html).error().kind, "HTTP 502");
 }
 
 TEST(GetRecordsReply, CountsRecordsAndDecodedBytes) {
   simdjson::ondemand::parser parser;
-  auto r = reply_of(200, R"({"Records":[
+  auto r = http_reply::holding(200, R"({"Records":[
       {"SequenceNumber":"1","ApproximateArrivalTimestamp":1.7E9,"Data":"aGVsbG8hPw==","PartitionKey":"a"},
       {"SequenceNumber":"2","ApproximateArrivalTimestamp":1.7E9,"Data":"aGk=","PartitionKey":"b"}],
       "NextShardIterator":"AAAA","MillisBehindLatest":0})");
@@ -126,25 +118,26 @@ TEST(GetRecordsReply, CountsRecordsAndDecodedBytes) {
 
 TEST(GetRecordsReply, ARecordWithoutDataIsABadResponse) {
   simdjson::ondemand::parser parser;
-  auto r = reply_of(200, R"({"Records":[{"SequenceNumber":"1"}],"NextShardIterator":"A"})");
+  auto r =
+      http_reply::holding(200, R"({"Records":[{"SequenceNumber":"1"}],"NextShardIterator":"A"})");
   EXPECT_FALSE(parse_get_records(parser, r));
 }
 
 TEST(ControlReplies, SummaryShardsAndIterator) {
   simdjson::ondemand::parser parser;
-  auto summary = reply_of(200, R"({"StreamDescriptionSummary":{"StreamName":"s",
+  auto summary = http_reply::holding(200, R"({"StreamDescriptionSummary":{"StreamName":"s",
       "StreamStatus":"ACTIVE","OpenShardCount":4}})");
   auto s = parse_stream_summary(parser, summary);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->status, "ACTIVE");
   EXPECT_EQ(s->open_shards, 4);
-  auto shards = reply_of(200, R"({"Shards":[{"ShardId":"shardId-000000000000"},
+  auto shards = http_reply::holding(200, R"({"Shards":[{"ShardId":"shardId-000000000000"},
       {"ShardId":"shardId-000000000001"}],"NextToken":"t"})");
   auto page = parse_list_shards(parser, shards);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->shard_ids.size(), 2u);
   EXPECT_EQ(page->next_token, "t");
-  auto iterator = reply_of(200, R"({"ShardIterator":"xyz"})");
+  auto iterator = http_reply::holding(200, R"({"ShardIterator":"xyz"})");
   auto it = parse_shard_iterator(parser, iterator);
   ASSERT_TRUE(it);
   EXPECT_EQ(*it, "xyz");

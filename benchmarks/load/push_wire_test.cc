@@ -15,14 +15,6 @@ struct padded {
   std::string_view view;
 };
 
-http_reply reply_of(unsigned status, std::string_view body) {
-  http_reply r;
-  r.status = status;
-  r.fit(body.size());
-  std::copy(body.begin(), body.end(), r.storage.begin());
-  return r;
-}
-
 // The Data strings of a PutRecords body.
 std::vector<std::string> data_of(const std::string& body) {
   simdjson::ondemand::parser parser;
@@ -138,14 +130,15 @@ TEST(ParseConsumer, ReadsArnAndStatusOrTheError) {
   simdjson::ondemand::parser parser;
   auto registered = parse_consumer(
       parser,
-      reply_of(200, R"({"Consumer":{"ConsumerName":"c0","ConsumerARN":"arn:c0",)"
-                    R"("ConsumerStatus":"ACTIVE","ConsumerCreationTimestamp":1.7e9}})"),
+      http_reply::holding(200, R"({"Consumer":{"ConsumerName":"c0","ConsumerARN":"arn:c0",)"
+                               R"("ConsumerStatus":"ACTIVE","ConsumerCreationTimestamp":1.7e9}})"),
       "Consumer");
   ASSERT_TRUE(registered);
   EXPECT_EQ(registered->arn, "arn:c0");
   EXPECT_EQ(registered->status, "ACTIVE");
   auto refused = parse_consumer(
-      parser, reply_of(400, R"({"__type":"LimitExceededException","message":"20 consumers"})"),
+      parser,
+      http_reply::holding(400, R"({"__type":"LimitExceededException","message":"20 consumers"})"),
       "Consumer");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().kind, "LimitExceededException");
@@ -154,9 +147,10 @@ TEST(ParseConsumer, ReadsArnAndStatusOrTheError) {
 TEST(ParseStreamArn, ReadsTheSummarysArn) {
   simdjson::ondemand::parser parser;
   auto arn = parse_stream_arn(
-      parser, reply_of(200, R"({"StreamDescriptionSummary":{"StreamName":"s",)"
-                            R"("StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s",)"
-                            R"("StreamStatus":"ACTIVE"}})"));
+      parser,
+      http_reply::holding(200, R"({"StreamDescriptionSummary":{"StreamName":"s",)"
+                               R"("StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s",)"
+                               R"("StreamStatus":"ACTIVE"}})"));
   ASSERT_TRUE(arn);
   EXPECT_EQ(*arn, "arn:aws:kinesis:us-east-1:000000000000:stream/s");
 }
