@@ -9,17 +9,6 @@
 #include <vector>
 
 namespace spate::api::put_records_entries {
-namespace {
-
-std::size_t decoded_size(std::string_view b64) {
-  if (b64.size() % 4 != 0) return 0;
-  std::size_t n = b64.size() / 4 * 3;
-  if (!b64.empty() && b64.back() == '=') n -= b64[b64.size() - 2] == '=' ? 2 : 1;
-  return n;
-}
-
-}  // namespace
-
 bool valid_partition_key(std::string_view key) {
   const std::size_t chars = utf8_length(key);
   return chars >= 1 && chars <= kinesis::max_partition_key_length;
@@ -46,7 +35,7 @@ bool assemble(std::span<const entry> entries, bool data_is_base64, parsed_put_re
   out.bytes.clear();
   std::size_t total = 0;
   for (const auto& e : entries) {
-    const std::size_t n = data_is_base64 ? decoded_size(e.data) : e.data.size();
+    const std::size_t n = data_is_base64 ? base64::decoded_size(e.data) : e.data.size();
     if (n > kinesis::max_record_bytes) return false;
     total += n + e.partition_key.size() + (e.explicit_hash_key ? e.explicit_hash_key->size() : 0);
   }

@@ -14,6 +14,15 @@ constexpr std::size_t encoded_size(std::size_t n) {
   return (n + 2) / 3 * 4;
 }
 
+// The bytes `text` decodes to, from its length and padding alone; 0 when its length is not a
+// multiple of 4 (then it does not decode at all).
+constexpr std::size_t decoded_size(std::string_view text) {
+  if (text.size() % 4 != 0) return 0;
+  std::size_t n = text.size() / 4 * 3;
+  if (!text.empty() && text.back() == '=') n -= text[text.size() - 2] == '=' ? 2 : 1;
+  return n;
+}
+
 // Appends the encoding of `bytes` to `out`.
 void encode_append(std::string_view bytes, std::string& out);
 std::string encode(std::string_view bytes);
