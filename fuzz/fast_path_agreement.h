@@ -6,7 +6,7 @@
 #pragma once
 
 #include "api/actions/actions.h"
-#include "api/json_fast_path.h"
+#include "api/put_records_entries.h"
 #include "api/schema.h"
 #include "api/value.h"
 

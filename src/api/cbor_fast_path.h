@@ -9,7 +9,7 @@
 #pragma once
 
 #include "api/action.h"
-#include "api/json_fast_path.h"
+#include "api/put_records_entries.h"
 
 #include <string_view>
 

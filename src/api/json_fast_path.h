@@ -6,6 +6,7 @@
 #pragma once
 
 #include "api/action.h"
+#include "api/put_records_entries.h"
 
 #include <optional>
 #include <string>
@@ -13,25 +14,6 @@
 #include <vector>
 
 namespace spate::api {
-
-// A PutRecords body the fast path accepted: every member passed the schema's constraints and
-// every Data is decoded. The record fields are views into `bytes`, which this object owns, so
-// it can be neither copied nor moved; refill it with another parse instead.
-struct parsed_put_records {
-  struct record {
-    std::string_view partition_key;
-    std::optional<std::string_view> explicit_hash_key;
-    std::string_view data;  // decoded
-  };
-  std::optional<std::string> stream_name;
-  std::optional<std::string> stream_arn;
-  std::vector<record> records;  // in request order
-  std::string bytes;            // the decoded data and the keys the records view
-
-  parsed_put_records() = default;
-  parsed_put_records(const parsed_put_records&) = delete;
-  parsed_put_records& operator=(const parsed_put_records&) = delete;
-};
 
 // Reads `body` into `out` without touching the engine; false (leaving `out` unspecified) to
 // decline it, for the generic path to answer. The record checks of actions::check_record

@@ -4,13 +4,36 @@
 // the api layer.
 #pragma once
 
-#include "api/json_fast_path.h"
+#include "api/action.h"
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
-namespace spate::api::put_records_entries {
+namespace spate::api {
+
+// A PutRecords body a fast path accepted: every member passed the schema's constraints and
+// every Data is decoded. The record fields are views into `bytes`, which this object owns, so
+// it can be neither copied nor moved; refill it with another parse instead.
+struct parsed_put_records {
+  struct record {
+    std::string_view partition_key;
+    std::optional<std::string_view> explicit_hash_key;
+    std::string_view data;  // decoded
+  };
+  std::optional<std::string> stream_name;
+  std::optional<std::string> stream_arn;
+  std::vector<record> records;  // in request order
+  std::string bytes;            // the decoded data and the keys the records view
+
+  parsed_put_records() = default;
+  parsed_put_records(const parsed_put_records&) = delete;
+  parsed_put_records& operator=(const parsed_put_records&) = delete;
+};
+
+namespace put_records_entries {
 
 // One Records entry as read off the wire: `data` still base64 in JSON, raw bytes in CBOR.
 struct entry {
@@ -35,4 +58,5 @@ bool assemble(std::span<const entry> entries, bool data_is_base64, parsed_put_re
 // through `respond` in every case.
 void put(const parsed_put_records& parsed, action_context& ctx, const responder& respond);
 
-}  // namespace spate::api::put_records_entries
+}  // namespace put_records_entries
+}  // namespace spate::api
