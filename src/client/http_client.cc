@@ -13,8 +13,9 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
-#include <thread>
 
 namespace spate::client {
 namespace detail {
@@ -232,6 +233,15 @@ class http_client final : public kinesis {
     auto url = parse_endpoint(options_.endpoint);
     if (!url) throw std::invalid_argument(url.err().message);
     transport_ = std::make_unique<transport>(*url, options_);
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(closing_mu_);
+      closed_ = true;
+    }
+    closing_cv_.notify_all();
+    transport_->close();
   }
 
   // ---- streams ----
@@ -805,8 +815,16 @@ class http_client final : public kinesis {
             read_error(response->status, response->body, response->header("x-amzn-RequestId"));
       }
       if (!failure.retryable() || attempt >= options_.retry.max_attempts) return failure;
-      std::this_thread::sleep_for(backoff_delay(options_.retry, attempt - 1));
+      if (!pause_before_retry(backoff_delay(options_.retry, attempt - 1))) {
+        return error{error_code::closed, "the client was closed", 0};
+      }
     }
+  }
+
+  // Waits out a retry's backoff; false if close() ended the wait.
+  bool pause_before_retry(std::chrono::milliseconds delay) {
+    std::unique_lock lock(closing_mu_);
+    return !closing_cv_.wait_for(lock, delay, [&] { return closed_; });
   }
 
   // An action whose answer is decoded by `read` into `out`; `w` holds the open request object.
@@ -841,6 +859,9 @@ class http_client final : public kinesis {
   client_options options_;
   signing_scope scope_;
   std::unique_ptr<transport> transport_;
+  std::mutex closing_mu_;
+  std::condition_variable closing_cv_;
+  bool closed_ = false;  // guarded by closing_mu_
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // to max_attempts; client errors returned at once) and its use of the AWS environment
 // variables, against a scripted loopback HTTP server that answers from a list.
 #include "client/backoff.h"
+#include "testutil/eventually.h"
 
 #include <spate/client/client.h>
 
@@ -211,6 +212,32 @@ TEST(CallRetries, OneAttemptMeansNoRetry) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().code, error_code::internal_failure);
   EXPECT_EQ(server.requests(), 1u);
+}
+
+TEST(CallRetries, CloseEndsTheWaitBeforeARetry) {
+  scripted_server server({}, aws_error(503, "ServiceUnavailable"));
+  client_options o;
+  o.endpoint = server.endpoint();
+  o.region = "us-east-1";
+  o.creds = {"AKIDTEST", "test-secret", ""};
+  o.retry.max_attempts = 100;
+  o.retry.base_delay = 1h;  // a backoff drawn below an hour: the call sleeps until closed
+  o.retry.max_delay = 1h;
+  auto api = make_client(o);
+  std::optional<outcome<list_streams_result>> r;
+  std::thread caller([&] { r.emplace(api->list_streams({})); });
+  EXPECT_TRUE(testutil::eventually([&] { return server.requests() == 1; }));
+
+  const auto start = std::chrono::steady_clock::now();
+  api->close();
+  caller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s) << "the backoff ran on";
+  ASSERT_FALSE(r->ok());
+  EXPECT_EQ(r->err().code, error_code::closed) << r->err().to_string();
+  auto later = api->list_streams({});
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.err().code, error_code::closed);
+  EXPECT_EQ(server.requests(), 1u) << "a closed client sent a request";
 }
 
 TEST(CallRetries, ClientErrorsAreReturnedAtOnce) {

@@ -16,6 +16,8 @@ error not_implemented(std::string_view action) {
 
 kinesis::~kinesis() = default;
 
+void kinesis::close() {}
+
 // One line per action: method name, then the action's AWS name.
 #define SPATE_DEFAULT_ACTION(method, action)                                     \
   outcome<method##_result> kinesis::method(const method##_request& /*unused*/) { \

@@ -31,6 +31,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
@@ -270,6 +271,7 @@ struct transport::impl {
   outcome<http_response> call(const http_request& request, const body_sink* sink,
                               std::chrono::milliseconds idle_timeout) {
     if (setup_error) return *setup_error;
+    if (closed) return closed_error();
     if (io.get_executor().running_in_this_thread()) {
       return error{error_code::invalid_option,
                    "transport called from its own thread (inside a completion)", 0};
@@ -341,6 +343,19 @@ struct transport::impl {
     });
   }
 
+  // Cuts every connection on the transport thread; a call between two steps sees `closed`
+  // before its next one (the handler runs between them, never inside one).
+  void close() {
+    if (closed.exchange(true)) return;
+    net::post(io, [this] {
+      for (connection* c : busy) c->close();
+      for (auto& c : idle) c->close();
+      idle.clear();
+    });
+  }
+
+  static error closed_error() { return error{error_code::closed, "the client was closed", 0}; }
+
   void acknowledge(const std::shared_ptr<call_state>& state, bool keep_going) {
     net::post(io, [state, keep_going] {
       state->keep_going = keep_going;
@@ -352,6 +367,7 @@ struct transport::impl {
 
   net::awaitable<void> run(const http_request& request, std::shared_ptr<call_state> state) {
     outcome<http_response> r = co_await exchange(request, *state);
+    if (!r.ok() && closed) r = closed_error();  // cut by close(), whatever the socket said
     state->finish(std::move(r));
   }
 
@@ -380,6 +396,7 @@ struct transport::impl {
   net::awaitable<outcome<http_response>> exchange(const http_request& request, call_state& state) {
     const http::request<http::string_body> msg = to_message(request);
     for (int attempt = 0;; ++attempt) {
+      if (closed) co_return closed_error();
       std::unique_ptr<connection> conn = take_idle();
       const bool reused = conn != nullptr;
       if (!conn) {
@@ -387,6 +404,11 @@ struct transport::impl {
         if (!opened.ok()) co_return opened.err();
         conn = std::move(opened).value();
       }
+      if (closed) {
+        conn->close();
+        co_return closed_error();
+      }
+      busy_mark marked(*this, conn.get());
       attempt_report report;
       // (Not a ?: over two co_awaits: GCC 12 miscompiles that.)
       std::optional<outcome<http_response>> attempted;
@@ -551,9 +573,11 @@ struct transport::impl {
                               : net::steady_timer::time_point::max();
     outcome<tcp::resolver::results_type> peers = co_await resolve(deadline);
     if (!peers.ok()) co_return peers.err();
+    if (closed) co_return closed_error();
 
     auto conn = endpoint.tls ? std::make_unique<connection>(io.get_executor(), *tls)
                              : std::make_unique<connection>(io.get_executor());
+    busy_mark marked(*this, conn.get());
     if (options.connect_timeout.count() > 0) conn->tcp().expires_at(deadline);
     {
       auto [ec, peer] = co_await conn->tcp().async_connect(*peers, use_nothrow);
@@ -568,6 +592,7 @@ struct transport::impl {
                         "cannot connect to " + where() + ": " + ec.message(), 0};
       }
     }
+    if (closed) co_return closed_error();
     boost::system::error_code ignored;
     conn->tcp().socket().set_option(tcp::no_delay(true), ignored);
 
@@ -595,6 +620,17 @@ struct transport::impl {
     conn->tcp().expires_never();
     co_return conn;
   }
+
+  // Marks a connection as carrying a call (or being opened for one) while it lives, so that
+  // close() can cut it.
+  struct busy_mark {
+    busy_mark(impl& t, connection* c) : owner(t), conn(c) { owner.busy.push_back(conn); }
+    ~busy_mark() { owner.busy.erase(std::find(owner.busy.begin(), owner.busy.end(), conn)); }
+    busy_mark(const busy_mark&) = delete;
+    busy_mark& operator=(const busy_mark&) = delete;
+    impl& owner;
+    connection* conn;
+  };
 
   // Most recently used first: the likeliest to be still open.
   std::unique_ptr<connection> take_idle() {
@@ -624,6 +660,8 @@ struct transport::impl {
   net::io_context io{1};
   std::optional<ssl::context> tls;
   std::vector<std::unique_ptr<connection>> idle;  // transport thread only
+  std::vector<connection*> busy;                  // transport thread only: see busy_mark
+  std::atomic<bool> closed{false};                // set once by close(), from any thread
   net::executor_work_guard<net::io_context::executor_type> work;
   std::thread thread;
 };
@@ -644,6 +682,10 @@ outcome<http_response> transport::send(const http_request& request) {
 outcome<http_response> transport::send_streaming(const http_request& request, const body_sink& sink,
                                                  std::chrono::milliseconds idle_timeout) {
   return impl_->call(request, &sink, idle_timeout);
+}
+
+void transport::close() {
+  impl_->close();
 }
 
 }  // namespace spate::client::detail

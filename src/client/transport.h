@@ -67,6 +67,11 @@ class transport {
   outcome<http_response> send_streaming(const http_request& request, const body_sink& sink,
                                         std::chrono::milliseconds idle_timeout);
 
+  // Closes every connection, which ends the calls on them with error_code::closed; later calls
+  // fail the same way without connecting. Thread-safe; the transport stays usable for nothing
+  // else but its destructor.
+  void close();
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

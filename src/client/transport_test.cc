@@ -4,6 +4,7 @@
 
 #include "client/sigv4.h"
 #include "testutil/child_process.h"
+#include "testutil/eventually.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -21,6 +22,8 @@
 #include <functional>
 #include <future>
 #include <netinet/in.h>
+#include <optional>
+#include <poll.h>
 #include <string>
 #include <sys/socket.h>
 #include <thread>
@@ -452,6 +455,36 @@ TEST(Transport, GarbageAnswerIsBadResponse) {
   auto r = t.send(get_request("/"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().code, error_code::bad_response) << r.err().to_string();
+}
+
+TEST(Transport, CloseEndsTheCallInFlightAndAnswersLaterOnesAtOnce) {
+  std::atomic<bool> request_read{false};
+  std::atomic<bool> hung_up{false};
+  test_listener silent([&](int fd) {  // reads the request, never answers, notes the hang-up
+    read_request_head(fd);
+    request_read = true;
+    pollfd p{fd, POLLIN, 0};
+    char byte;
+    if (::poll(&p, 1, generous_ms) == 1 && ::read(fd, &byte, 1) <= 0) hung_up = true;
+  });
+  client_options o = test_options(silent.endpoint());
+  o.request_timeout = std::chrono::milliseconds(wrong_timeout_ms);
+  transport t(endpoint_of(o.endpoint), o);
+  std::optional<outcome<http_response>> in_flight;
+  std::thread caller([&] { in_flight.emplace(t.send(get_request("/"))); });
+  EXPECT_TRUE(testutil::eventually([&] { return request_read.load(); }));
+
+  const auto start = steady::now();
+  t.close();
+  caller.join();
+  EXPECT_LT(elapsed_ms(start), generous_ms) << "the call waited for its timeout";
+  ASSERT_FALSE(in_flight->ok());
+  EXPECT_EQ(in_flight->err().code, error_code::closed) << in_flight->err().to_string();
+  EXPECT_TRUE(testutil::eventually([&] { return hung_up.load(); })) << "the connection stayed open";
+
+  auto later = t.send(get_request("/"));
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.err().code, error_code::closed);
 }
 
 TEST(Transport, ConnectTimeoutIsConnectionError) {

@@ -27,6 +27,12 @@ class kinesis {
  public:
   virtual ~kinesis();
 
+  // Ends the calls in flight, which return error_code::closed, and answers every later call
+  // with the same error at once. For a program that must stop while other threads are still
+  // inside calls (an interpreter exiting after Ctrl-C abandoned one). Thread-safe. The default
+  // does nothing, for implementations whose calls never wait on the network.
+  virtual void close();
+
   virtual outcome<add_tags_to_stream_result> add_tags_to_stream(
       const add_tags_to_stream_request& req);
   virtual outcome<create_stream_result> create_stream(const create_stream_request& req);
