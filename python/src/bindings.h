@@ -54,18 +54,28 @@ void post_blocking(std::function<void()> work);
 
 // Runs `work` on a thread of the module's blocking-call pool and waits for it interruptibly:
 // on Ctrl-C the Python caller gets KeyboardInterrupt at once and the call finishes unobserved
-// in the background. Call with the GIL held; `work` must not touch Python objects.
-void run_blocking(std::function<void()> work);
+// in the background, as an abandoned call (below) that `close` can end. Call with the GIL
+// held; neither `work` nor `close` may touch Python objects.
+void run_blocking(std::function<void()> work, std::function<void()> close = nullptr);
 
 // run_blocking() for a call with a result: `call()` runs on the pool and its result is
 // returned here. `call` owns what it uses (captures by value): after a Ctrl-C it outlives
 // this frame.
 template <class Call>
-auto call_blocking(Call call) -> decltype(call()) {
+auto call_blocking(Call call, std::function<void()> close = nullptr) -> decltype(call()) {
   auto slot = std::make_shared<std::optional<decltype(call())>>();
-  run_blocking([slot, call = std::move(call)] { slot->emplace(call()); });
+  run_blocking([slot, call = std::move(call)] { slot->emplace(call()); }, std::move(close));
   return std::move(**slot);
 }
+
+// Abandoned calls: work a Ctrl-C left running on the pool. Each is remembered with `finished`
+// (whether it is over; thread-safe) and `close` (ends it early; may be null), until the
+// interpreter exits: its exit hook calls end_abandoned_calls() first, so no call is still
+// inside the client library (OpenSSL, the allocator) while the process tears down.
+void remember_abandoned(std::function<bool()> finished, std::function<void()> close);
+// Closes every abandoned call still running and waits for them, up to `limit`. Returns how
+// many were still running at the limit. Call with the GIL held.
+std::size_t end_abandoned_calls(std::chrono::milliseconds limit);
 
 template <class T>
 T unwrap(client::outcome<T>&& o) {

@@ -19,6 +19,13 @@ using namespace spate::client;
 
 namespace {
 
+// How an abandoned call on `api` is ended at exit: the whole client is closed.
+std::function<void()> closer_of(const std::shared_ptr<kinesis>& api) {
+  return [weak = std::weak_ptr<kinesis>(api)] {
+    if (auto a = weak.lock()) a->close();
+  };
+}
+
 template <class Req, class Res>
 void bind_action(py::class_<client_handle>& cls, const char* name,
                  outcome<Res> (kinesis::*method)(const Req&), const char* doc) {
@@ -28,7 +35,8 @@ void bind_action(py::class_<client_handle>& cls, const char* name,
         Req req;
         from_py(kwargs, req, "");
         return to_py(unwrap(call_blocking(
-            [api = self.api, req = std::move(req), method] { return ((*api).*method)(req); })));
+            [api = self.api, req = std::move(req), method] { return ((*api).*method)(req); },
+            closer_of(self.api))));
       },
       doc);
 }
@@ -93,6 +101,12 @@ py::object subscribe(client_handle& self, const std::string& consumer_arn,
     }
   } catch (...) {
     stop();
+    remember_abandoned(
+        [ex] {
+          std::lock_guard lock(ex->mu);
+          return ex->finished;
+        },
+        closer_of(self.api));
     throw;
   }
   std::unique_lock lock(ex->mu);
@@ -222,8 +236,9 @@ with backoff first. The GIL is released during calls, and Ctrl-C interrupts a wa
       [](client_handle& self, std::optional<std::string> stream_name,
          std::optional<std::string> stream_arn) {
         stream_ref ref{stream_name.value_or(""), stream_arn.value_or("")};
-        return to_py(unwrap(
-            call_blocking([api = self.api, ref] { return describe_stream_all(*api, ref); })));
+        return to_py(
+            unwrap(call_blocking([api = self.api, ref] { return describe_stream_all(*api, ref); },
+                                 closer_of(self.api))));
       },
       py::kw_only(), py::arg("stream_name") = py::none(), py::arg("stream_arn") = py::none(),
       "DescribeStream, every page of shards gathered into one description dict.");

@@ -107,13 +107,48 @@ struct call_state {
   bool done = false;
 };
 
+struct abandoned_call {
+  std::function<bool()> finished;
+  std::function<void()> close;
+};
+
+std::mutex abandoned_mu;
+std::vector<abandoned_call> abandoned;  // guarded by abandoned_mu
+
 }  // namespace
+
+void remember_abandoned(std::function<bool()> finished, std::function<void()> close) {
+  std::lock_guard lock(abandoned_mu);
+  std::erase_if(abandoned, [](const abandoned_call& c) { return c.finished(); });
+  abandoned.push_back({std::move(finished), std::move(close)});
+}
+
+std::size_t end_abandoned_calls(std::chrono::milliseconds limit) {
+  py::gil_scoped_release nogil;
+  std::vector<abandoned_call> calls;
+  {
+    std::lock_guard lock(abandoned_mu);
+    calls.swap(abandoned);
+  }
+  for (auto& c : calls) {
+    if (c.close && !c.finished()) c.close();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  std::size_t running = 0;
+  for (auto& c : calls) {
+    while (!c.finished() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!c.finished()) ++running;
+  }
+  return running;
+}
 
 void post_blocking(std::function<void()> work) {
   blocking_pool::instance().post(std::move(work));
 }
 
-void run_blocking(std::function<void()> work) {
+void run_blocking(std::function<void()> work, std::function<void()> close) {
   auto state = std::make_shared<call_state>();
   post_blocking([state, work = std::move(work)] {
     work();
@@ -121,8 +156,18 @@ void run_blocking(std::function<void()> work) {
     state->done = true;
     state->cv.notify_all();
   });
-  wait_until_ready(
-      state->mu, state->cv, [&] { return state->done; }, std::chrono::milliseconds::max());
+  try {
+    wait_until_ready(
+        state->mu, state->cv, [&] { return state->done; }, std::chrono::milliseconds::max());
+  } catch (...) {
+    remember_abandoned(
+        [state] {
+          std::lock_guard lock(state->mu);
+          return state->done;
+        },
+        std::move(close));
+    throw;
+  }
 }
 
 }  // namespace spate::python

@@ -12,4 +12,13 @@ PYBIND11_MODULE(_core, m) {
   spate::python::bind_checkpointers(m);
   spate::python::bind_producer(m);
   spate::python::bind_consumer(m);
+  m.def(
+      "_end_abandoned_calls",
+      [](double timeout) {
+        return spate::python::end_abandoned_calls(
+            std::chrono::milliseconds(static_cast<std::int64_t>(timeout * 1000.0)));
+      },
+      pybind11::arg("timeout"),
+      "At exit: closes the clients of calls Ctrl-C abandoned and waits up to `timeout` seconds "
+      "for those calls to end; returns how many had not.");
 }

@@ -84,6 +84,49 @@ def test_ctrl_c_interrupts_the_wait(case):
     assert latency < 2.0  # the bound is 200 ms (make bench measures it); this catches a hang
 
 
+# A call Ctrl-C abandoned still runs on a C++ thread. At exit spate's hook closes its client
+# before the process runs its exit handlers (OpenSSL's cleanup among them: a call retrying
+# then crashed the interpreter). The script's own hook is registered before `import spate`, so
+# it runs after spate's and sees whether the abandoned call's connection was closed.
+ABANDONED_AT_EXIT = """
+import atexit, socket, threading
+listener = socket.socket(); listener.bind(("127.0.0.1", 0)); listener.listen()
+def after_spates_hook():
+    conn, _ = listener.accept()
+    conn.settimeout(10)
+    try:
+        while conn.recv(65536):
+            pass
+        print("connection closed", flush=True)
+    except socket.timeout:
+        print("connection still open", flush=True)
+atexit.register(after_spates_hook)
+import spate
+client = spate.Client(f"http://127.0.0.1:{listener.getsockname()[1]}", "us-east-1",
+                      ("a", "b", ""), request_timeout=3600)
+threading.Timer(0.3, lambda: print("ready", flush=True)).start()
+try:
+    client.list_streams()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_exit_closes_the_client_of_a_call_ctrl_c_abandoned():
+    proc = subprocess.Popen([sys.executable, "-c", ABANDONED_AT_EXIT], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert out.split("\n")[:2] == ["interrupted", "connection closed"], out + err
+
+
 EXIT_WITH_LIVE_OBJECTS = """
 import sys, threading, spate
 endpoint = sys.argv[1]
