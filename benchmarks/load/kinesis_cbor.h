@@ -60,13 +60,9 @@ inline call_result<put_records_reply> parse_put_records_cbor(const http_reply& r
       return bad_response("a record has neither SequenceNumber and ShardId nor ErrorCode");
     }
   }
-  if (out.succeeded + out.failed != sent)
-    return bad_response("PutRecords answered " + std::to_string(out.succeeded + out.failed) +
-                        " records for " + std::to_string(sent) + " sent");
   const api::value* failed = doc->find("FailedRecordCount");
-  if (failed && failed->as_number() != static_cast<double>(out.failed))
-    return bad_response("FailedRecordCount disagrees with the records' ErrorCodes");
-  return out;
+  return checked_counts(std::move(out), sent,
+                        failed ? std::optional<double>(failed->as_number()) : std::nullopt);
 }
 
 }  // namespace spate::bench

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -370,20 +371,34 @@ struct put_records_reply {
   std::string first_error_code;
 };
 
+// The checks of a PutRecords answer that do not depend on its encoding: one entry for every
+// record sent, and FailedRecordCount (when the answer has one) agreeing with the entries.
+inline call_result<put_records_reply> checked_counts(put_records_reply out, std::size_t sent,
+                                                     std::optional<double> failed_count) {
+  if (out.succeeded + out.failed != sent)
+    return bad_response("PutRecords answered " + std::to_string(out.succeeded + out.failed) +
+                        " records for " + std::to_string(sent) + " sent");
+  if (failed_count && *failed_count != static_cast<double>(out.failed))
+    return bad_response("FailedRecordCount disagrees with the records' ErrorCodes");
+  return out;
+}
+
 inline call_result<put_records_reply> parse_put_records(simdjson::ondemand::parser& parser,
                                                         const http_reply& reply, std::size_t sent) {
   simdjson::ondemand::document doc;
   auto root = detail::open_object(parser, reply, doc);
   if (!root) return root.error();
   put_records_reply out;
-  std::int64_t failed_count = -1;
+  std::optional<double> failed_count;
   bool saw_records = false;
   for (auto field : *root) {
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) return bad_response(simdjson::error_message(e));
     if (key == "FailedRecordCount") {
-      if (field.value().get_int64().get(failed_count))
+      std::int64_t n = 0;
+      if (field.value().get_int64().get(n))
         return bad_response("FailedRecordCount is not an integer");
+      failed_count = static_cast<double>(n);
     } else if (key == "Records") {
       saw_records = true;
       simdjson::ondemand::array records;
@@ -421,12 +436,7 @@ inline call_result<put_records_reply> parse_put_records(simdjson::ondemand::pars
     }
   }
   if (!saw_records) return bad_response("no Records in PutRecords answer");
-  if (out.succeeded + out.failed != sent)
-    return bad_response("PutRecords answered " + std::to_string(out.succeeded + out.failed) +
-                        " records for " + std::to_string(sent) + " sent");
-  if (failed_count >= 0 && static_cast<std::size_t>(failed_count) != out.failed)
-    return bad_response("FailedRecordCount disagrees with the records' ErrorCodes");
-  return out;
+  return checked_counts(std::move(out), sent, failed_count);
 }
 
 // PutRecord: the answer must carry the record's SequenceNumber and ShardId.
