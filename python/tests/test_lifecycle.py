@@ -59,13 +59,10 @@ client.list_streams()
 }
 
 
-@pytest.mark.parametrize("case", sorted(BLOCKING))
-def test_ctrl_c_interrupts_the_wait(case):
-    script = PRELUDE + textwrap.dedent(BLOCKING[case]) + "\nprint('returned', flush=True)\n"
-    wrapped = ("try:\n" + textwrap.indent(script, "    ") +
-               "\nexcept KeyboardInterrupt:\n    print('interrupted', time.monotonic(), "
-               "flush=True)\n")
-    proc = subprocess.Popen([sys.executable, "-c", wrapped], stdout=subprocess.PIPE,
+def interrupt_when_ready(script):
+    """Runs `script` in a child interpreter, sends it SIGINT once it printed "ready", and
+    returns its exit status, its output after "ready", its errors and when SIGINT was sent."""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
@@ -76,7 +73,17 @@ def test_ctrl_c_interrupts_the_wait(case):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, err
+    return proc.returncode, out, err, sent
+
+
+@pytest.mark.parametrize("case", sorted(BLOCKING))
+def test_ctrl_c_interrupts_the_wait(case):
+    script = PRELUDE + textwrap.dedent(BLOCKING[case]) + "\nprint('returned', flush=True)\n"
+    wrapped = ("try:\n" + textwrap.indent(script, "    ") +
+               "\nexcept KeyboardInterrupt:\n    print('interrupted', time.monotonic(), "
+               "flush=True)\n")
+    returncode, out, err, sent = interrupt_when_ready(wrapped)
+    assert returncode == 0, err
     words = out.split()
     assert words[0] == "interrupted", out + err
     latency = float(words[1]) - sent
@@ -113,17 +120,8 @@ except KeyboardInterrupt:
 
 
 def test_exit_closes_the_client_of_a_call_ctrl_c_abandoned():
-    proc = subprocess.Popen([sys.executable, "-c", ABANDONED_AT_EXIT], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
-        os.kill(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
+    returncode, out, err, _ = interrupt_when_ready(ABANDONED_AT_EXIT)
+    assert returncode == 0, err
     assert out.split("\n")[:2] == ["interrupted", "connection closed"], out + err
 
 
