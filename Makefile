@@ -24,6 +24,9 @@ FUZZ_CHECK_SECONDS ?= 5
 SANITIZE_DIR ?= build-sanitize
 # pytest-xdist workers: most suites wait on servers and sockets, so more workers than cores pay.
 PYTEST_WORKERS ?= 4
+# The load tools and micro-benchmarks are built for make bench only (their unit tests are
+# built always): compiling them would add a minute to make test.
+BENCHMARKS ?= OFF
 # Every ctest binary, and spated, which the client tests start.
 UNIT_TEST_TARGETS = common_tests storage_tests metadata_tests engine_tests api_tests server_tests \
                     bench_tests client_tests client_api_tests conformance_tests spated
@@ -42,7 +45,8 @@ test-deps: deps
 	bash scripts/install-js-sdk.sh
 
 configure:
-	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DSPATE_BUILD_BENCHMARKS=$(BENCHMARKS)
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -118,6 +122,7 @@ test: test-deps
 run: deps build py-package
 	bash scripts/run-server.sh $(BUILD_DIR)
 
+bench: BENCHMARKS = ON
 bench: deps build py-package
 	/usr/bin/python3 benchmarks/run.py $(BUILD_DIR)
 

@@ -6,7 +6,8 @@
 # compares RSS and the data directory's size before and after (RSS read 6 s after the run,
 # once the server has settled). Prints the growth of each and what an in-memory sparse index
 # of 24 bytes per 4 KiB of log would have cost, the figure the soak's growth was checked
-# against. Usage: scripts/rss-vs-log.sh [build-dir] [seconds]
+# against. Usage: scripts/rss-vs-log.sh [build-dir] [seconds] (spate-bench is built by
+# make bench, or make build BENCHMARKS=ON)
 set -euo pipefail
 build_dir="${1:-build}"
 seconds="${2:-30}"
