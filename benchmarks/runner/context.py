@@ -122,6 +122,41 @@ class Context:
         self.kinesis_mock_version = installed[1]
         return KinesisMock(installed[0], self.work).start()
 
+    def server(self, kind: str):
+        """A fresh server of `kind` (spated-<fsync>, kinesalite or kinesis-mock), started;
+        None when its npm package cannot be installed."""
+        if kind == "kinesalite":
+            return self.kinesalite()
+        if kind == "kinesis-mock":
+            return self.kinesis_mock()
+        return self.spated(kind.split("-")[1])
+
+    def run_tool(self, kind: str, argv: list, label: str, stderr_name: str) -> dict | None:
+        """Runs a load tool (argv: the program, then its own arguments) against a fresh server
+        of `kind`, adding --endpoint, --server-pid, --json and --label, and drops the server.
+        Its JSON line; None when the server is not installed; {"label", "failed"} when the
+        server did not start or the tool failed. Prints only why it has no figures."""
+        try:
+            server = self.server(kind)
+        except Exception as e:  # noqa: BLE001 - reported in the table
+            print("server did not start")
+            return {"label": label, "failed": f"server did not start: {e}"}
+        if server is None:
+            print("not installed")
+            return None
+        try:
+            # Exit status 3 (workers hung) still prints the JSON line, which says so.
+            r, why = run_json([argv[0], "--endpoint", server.endpoint, "--server-pid", server.pid,
+                               "--json", "--label", label, *argv[1:]], self.work / stderr_name)
+            if r is None:
+                print(f"{Path(str(argv[0])).name} failed: {why}")
+                return {"label": label, "failed": why}
+            if not server.running():
+                print("    the server died during the run")
+            return r
+        finally:
+            self.drop(server)
+
     # -- the disk ---------------------------------------------------------------------------
 
     def measure_fdatasync(self) -> dict:

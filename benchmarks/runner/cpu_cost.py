@@ -5,8 +5,6 @@ then the targets, each PASS or FAIL."""
 
 from __future__ import annotations
 
-from .context import run_json
-
 PUT = ["--mode", "put-records", "--shards", 4, "--batch", 500, "--record-size", 100,
        "--concurrency", 8]
 GET = ["--mode", "get-records", "--shards", 1, "--concurrency", 1, "--record-size", 100,
@@ -15,34 +13,9 @@ SERVERS = ["spated-never", "spated-batch", "kinesalite", "kinesis-mock"]
 REPEAT = 3  # runs of each spated workload; the median is reported
 
 
-def start(ctx, kind: str):
-    if kind == "kinesalite":
-        return ctx.kinesalite()
-    if kind == "kinesis-mock":
-        return ctx.kinesis_mock()
-    return ctx.spated(kind.split("-")[1])
-
-
 def run_tool(ctx, kind: str, argv: list, label: str) -> dict | None:
     print(f"  {label:<40} {kind:<13} ", end="", flush=True)
-    try:
-        server = start(ctx, kind)
-    except Exception as e:  # noqa: BLE001 - reported in the table
-        print("server did not start")
-        return {"failed": f"server did not start: {e}"}
-    if server is None:
-        print("not installed")
-        return None
-    try:
-        r, why = run_json([argv[0], "--endpoint", server.endpoint, "--server-pid", server.pid,
-                           "--json", "--label", f"{label}|{kind}", *argv[1:]],
-                          ctx.work / "cpu.stderr")
-        if r is None:
-            print(f"failed: {why}")
-            return {"failed": why}
-        return r
-    finally:
-        ctx.drop(server)
+    return ctx.run_tool(kind, argv, f"{label}|{kind}", "cpu.stderr")
 
 
 def bench(ctx, kind: str, label: str, args: list, repeat: int = 1) -> dict | None:

@@ -4,8 +4,6 @@ workloads, one fresh server per workload, and a table sets the two side by side.
 
 from __future__ import annotations
 
-from .context import run_json
-
 METRICS = ["records/s", "MB/s", "p50 ms", "p99 ms", "p99.9 ms", "peak RSS MiB", "server CPU cores",
            "bench CPU cores", "errors"]
 
@@ -29,36 +27,14 @@ def workloads(ctx) -> list[tuple[str, str, list]]:
     ]
 
 
-def start(ctx, kind: str):
-    return ctx.kinesalite() if kind == "kinesalite" else ctx.spated(kind.split("-")[1])
-
-
 def measure(ctx, workload: str, kind: str, args: list) -> dict | None:
-    label = f"{workload}|{kind}"
     print(f"  {workload:<34} {kind:<13} ", end="", flush=True)
-    try:
-        server = start(ctx, kind)
-    except Exception as e:  # noqa: BLE001 - reported in the table
-        print("server did not start")
-        return {"label": label, "failed": f"server did not start: {e}"}
-    if server is None:
-        print("not installed")
-        return None
-    try:
-        # Exit status 3 (workers hung) still prints the JSON line, which says so.
-        r, why = run_json([ctx.tool("spate-bench"), "--endpoint", server.endpoint, "--server-pid",
-                           server.pid, "--json", "--duration", ctx.seconds, "--warmup",
-                           ctx.warmup, "--label", label, *args], ctx.work / "bench.stderr")
-        if r is None:
-            print(f"spate-bench failed: {why}")
-            return {"label": label, "failed": f"spate-bench: {why}"}
+    r = ctx.run_tool(kind, [ctx.tool("spate-bench"), "--duration", ctx.seconds, "--warmup",
+                            ctx.warmup, *args], f"{workload}|{kind}", "bench.stderr")
+    if r is not None and "failed" not in r:
         print("%12.0f records/s  p99 %8.3f ms  errors %d" % (
             r["records_per_s"], r["latency_us"]["p99"] / 1e3, r["failed_requests"] + r["failed_records"]))
-        if not server.running():
-            print("    the server died during the run")
-        return r
-    finally:
-        ctx.drop(server)
+    return r
 
 
 def cell(r: dict | None, metric: str):
