@@ -8,10 +8,7 @@
 #include "api/action.h"
 #include "api/put_records_entries.h"
 
-#include <optional>
-#include <string>
 #include <string_view>
-#include <vector>
 
 namespace spate::api {
 

@@ -816,7 +816,7 @@ class http_client final : public kinesis {
       }
       if (!failure.retryable() || attempt >= options_.retry.max_attempts) return failure;
       if (!pause_before_retry(backoff_delay(options_.retry, attempt - 1))) {
-        return error{error_code::closed, "the client was closed", 0};
+        return client_closed();
       }
     }
   }

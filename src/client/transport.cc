@@ -271,7 +271,7 @@ struct transport::impl {
   outcome<http_response> call(const http_request& request, const body_sink* sink,
                               std::chrono::milliseconds idle_timeout) {
     if (setup_error) return *setup_error;
-    if (closed) return closed_error();
+    if (closed) return client_closed();
     if (io.get_executor().running_in_this_thread()) {
       return error{error_code::invalid_option,
                    "transport called from its own thread (inside a completion)", 0};
@@ -354,8 +354,6 @@ struct transport::impl {
     });
   }
 
-  static error closed_error() { return error{error_code::closed, "the client was closed", 0}; }
-
   void acknowledge(const std::shared_ptr<call_state>& state, bool keep_going) {
     net::post(io, [state, keep_going] {
       state->keep_going = keep_going;
@@ -367,7 +365,7 @@ struct transport::impl {
 
   net::awaitable<void> run(const http_request& request, std::shared_ptr<call_state> state) {
     outcome<http_response> r = co_await exchange(request, *state);
-    if (!r.ok() && closed) r = closed_error();  // cut by close(), whatever the socket said
+    if (!r.ok() && closed) r = client_closed();  // cut by close(), whatever the socket said
     state->finish(std::move(r));
   }
 
@@ -396,7 +394,7 @@ struct transport::impl {
   net::awaitable<outcome<http_response>> exchange(const http_request& request, call_state& state) {
     const http::request<http::string_body> msg = to_message(request);
     for (int attempt = 0;; ++attempt) {
-      if (closed) co_return closed_error();
+      if (closed) co_return client_closed();
       std::unique_ptr<connection> conn = take_idle();
       const bool reused = conn != nullptr;
       if (!conn) {
@@ -406,7 +404,7 @@ struct transport::impl {
       }
       if (closed) {
         conn->close();
-        co_return closed_error();
+        co_return client_closed();
       }
       busy_mark marked(*this, conn.get());
       attempt_report report;
@@ -573,7 +571,7 @@ struct transport::impl {
                               : net::steady_timer::time_point::max();
     outcome<tcp::resolver::results_type> peers = co_await resolve(deadline);
     if (!peers.ok()) co_return peers.err();
-    if (closed) co_return closed_error();
+    if (closed) co_return client_closed();
 
     auto conn = endpoint.tls ? std::make_unique<connection>(io.get_executor(), *tls)
                              : std::make_unique<connection>(io.get_executor());
@@ -592,7 +590,7 @@ struct transport::impl {
                         "cannot connect to " + where() + ": " + ec.message(), 0};
       }
     }
-    if (closed) co_return closed_error();
+    if (closed) co_return client_closed();
     boost::system::error_code ignored;
     conn->tcp().socket().set_option(tcp::no_delay(true), ignored);
 

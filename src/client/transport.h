@@ -49,6 +49,9 @@ outcome<endpoint_url> parse_endpoint(std::string_view url);
 // with an empty piece about every 200 ms, so the caller can end a quiet stream at once.
 using body_sink = std::function<bool(std::string_view chunk)>;
 
+// What a call on a closed client answers (transport::close, kinesis::close).
+inline error client_closed() { return error{error_code::closed, "the client was closed", 0}; }
+
 class transport {
  public:
   transport(endpoint_url endpoint, const client_options& options);
