@@ -325,6 +325,7 @@ outcome<records_page> data_path::read(const shard_read& request) const {
   const std::int64_t age =
       records.empty() ? 0 : std::max<std::int64_t>(0, now - records.back().arrival_ms);
   if (page.batch.next < visible) page.millis_behind = age;
+  page.at_end = page.batch.next >= visible;
   shard->counters.add(shard_metric::outgoing_records, records.size());
   shard->counters.add(shard_metric::outgoing_bytes, page.batch.bytes);
   if (request.get_records) {
@@ -334,6 +335,18 @@ outcome<records_page> data_path::read(const shard_read& request) const {
   page.end_of_shard = closed && page.batch.next >= shard->log->next_position();
   if (!page.end_of_shard) page.children.clear();
   return page;
+}
+
+void data_path::count_shared_read(std::string_view name, std::int64_t created_ms,
+                                  metadata::shard_index shard, std::size_t records,
+                                  std::size_t bytes) const {
+  auto stream = streams_.find(name);
+  if (!stream) return;
+  std::shared_lock lock(stream->mu);
+  if (stream->record.created_ms != created_ms || shard >= stream->shards.size()) return;
+  auto& counters = stream->shards[shard]->counters;
+  counters.add(shard_metric::outgoing_records, records);
+  counters.add(shard_metric::outgoing_bytes, bytes);
 }
 
 outcome<shard_watch> data_path::watch(std::string_view name, std::int64_t created_ms,

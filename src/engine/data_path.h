@@ -34,6 +34,9 @@ class data_path {
   outcome<storage::position> start_position(std::string_view stream, metadata::shard_index shard,
                                             const start_request& start) const;
   outcome<records_page> read(const shard_read& request) const;
+  // Counts records a reader took from a page another reader read (read() counts its own).
+  void count_shared_read(std::string_view stream, std::int64_t created_ms,
+                         metadata::shard_index shard, std::size_t records, std::size_t bytes) const;
   outcome<shard_watch> watch(std::string_view stream, std::int64_t created_ms,
                              metadata::shard_index shard, shard_listener* listener) const;
 

@@ -228,6 +228,12 @@ class engine {
   // Committed records of one shard from a position (no iterator; next_iterator stays empty
   // and `children` is filled at the end of a closed shard).
   outcome<records_page> read(const shard_read& request) const { return data_.read(request); }
+  // Counts records a reader took from a page another reader read (read() counts its own).
+  void count_shared_read(std::string_view stream, std::int64_t created_ms,
+                         metadata::shard_index shard, std::size_t records,
+                         std::size_t bytes) const {
+    data_.count_shared_read(stream, created_ms, shard, records, bytes);
+  }
   // Calls `listener` whenever `shard` gets newly committed records or closes, or the stream is
   // deleted, until the returned watch is destroyed.
   outcome<shard_watch> watch(std::string_view stream, std::int64_t created_ms,

@@ -92,6 +92,35 @@ outcome<void> stream_reader::follow_lineage() {
   return {};
 }
 
+std::size_t stream_reader::first_candidate() const {
+  const std::size_t n = cursors_.size();
+  if (finished_) return n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const cursor& c = cursors_[(turn_ + i) % n];
+    if (c.at == cursor::state::reading && c.idle_at != c.watch.changes()) return (turn_ + i) % n;
+  }
+  return n;
+}
+
+std::optional<stream_reader::read_start> stream_reader::next_read() const {
+  const std::size_t i = first_candidate();
+  if (i == cursors_.size()) return std::nullopt;
+  const cursor& c = cursors_[i];
+  return read_start{.shard = c.shard.index, .from = c.next, .changes = c.watch.changes()};
+}
+
+void stream_reader::skip(const read_start& at, storage::position next, std::size_t records,
+                         std::size_t bytes, bool at_end) {
+  const std::size_t i = first_candidate();
+  if (i == cursors_.size() || cursors_[i].shard.index != at.shard || cursors_[i].next != at.from) {
+    return;  // not what next_read() said: nothing to skip
+  }
+  cursors_[i].next = next;
+  cursors_[i].idle_at = at_end ? std::optional(at.changes) : std::nullopt;
+  turn_ = (i + 1) % cursors_.size();
+  engine_.count_shared_read(options_.stream, created_ms_, at.shard, records, bytes);
+}
+
 outcome<std::optional<records_page>> stream_reader::read() {
   if (finished_) return std::optional<records_page>();
   const std::size_t n = cursors_.size();
@@ -112,7 +141,8 @@ outcome<std::optional<records_page>> stream_reader::read() {
       c.idle_at = changes;
       continue;
     }
-    c.idle_at.reset();
+    // A page that reached the committed end leaves nothing to read until the shard changes.
+    c.idle_at = page.at_end ? std::optional(changes) : std::nullopt;
     turn_ = (turn_ + i + 1) % n;
     if (page.end_of_shard) {
       c.at = cursor::state::done;

@@ -44,6 +44,25 @@ class stream_reader {
   // children); nullopt when nothing is readable now. Fails when the stream is gone.
   outcome<std::optional<records_page>> read();
 
+  // Where read() would read first: the next shard in turn that may have news, the position
+  // there, and the shard's change count now (shard_watch::changes). nullopt when no shard may
+  // have news (read() would return nothing).
+  struct read_start {
+    metadata::shard_index shard = 0;
+    storage::position from = 0;
+    std::uint64_t changes = 0;
+  };
+  std::optional<read_start> next_read() const;
+  // Goes past a page of `at`'s shard that another reader read from `at.from` (records up to
+  // `next`, `records` of them holding `bytes`; `at_end` as the page's), as if read() had
+  // returned it: the following read starts at `next` and turns to the next shard. `at` is what
+  // next_read() returned, with no read() or skip() since, and the page was read after the shard
+  // had `at.changes` changes. The records count as read in the shard's metrics.
+  void skip(const read_start& at, storage::position next, std::size_t records, std::size_t bytes,
+            bool at_end);
+  const reader_options& options() const { return options_; }
+  std::int64_t stream_created_ms() const { return created_ms_; }
+
   // A one-shard reader has read its closed shard to the end: read() has nothing more.
   bool finished() const { return finished_; }
   // A one-shard reader's position: after the last record read() returned.
@@ -67,6 +86,8 @@ class stream_reader {
   outcome<void> follow_lineage();
   bool parents_done(const metadata::shard_record& shard) const;
   cursor* find(metadata::shard_index index);
+  // The index in cursors_ of the first cursor read() would read, or n.
+  std::size_t first_candidate() const;
 
   const engine& engine_;
   const reader_options options_;

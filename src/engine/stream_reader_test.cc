@@ -124,6 +124,41 @@ TEST_F(StreamReaderTest, OneShardReaderEndsAtTheEndOfItsClosedShard) {
   EXPECT_FALSE(*after);
 }
 
+// Two subscribers of a shard: the second takes the page the first read instead of reading it,
+// goes on after it, and the records it took count in the shard's metrics.
+TEST_F(StreamReaderTest, SkipGoesPastAPageAnotherReaderRead) {
+  ASSERT_TRUE(engine_->change_enhanced_monitoring("s", {"OutgoingRecords"}, true));
+  counting_listener listener;
+  const reader_options from_start{.stream = "s", .start = {.type = iterator_type::trim_horizon}};
+  auto first = stream_reader::open(*engine_, from_start, &listener);
+  auto second = stream_reader::open(*engine_, from_start, &listener);
+  ASSERT_TRUE(first && second);
+  put("k", "one");
+  put("k", "two");
+
+  const auto at = (*second)->next_read();
+  ASSERT_TRUE(at);
+  EXPECT_EQ(at->shard, 0u);
+  EXPECT_EQ(at->from, 0u);
+  auto page = (*first)->read();
+  ASSERT_TRUE(page && *page);
+  ASSERT_EQ((*page)->batch.records.size(), 2u);
+  EXPECT_TRUE((*page)->at_end);
+  EXPECT_FALSE((*first)->next_read()) << "it read to the end: nothing to read until a commit";
+  put("k", "three");  // committed after the first reader's page
+
+  (*second)->skip({.shard = 0, .from = 5}, 99, 0, 0, false);  // not where it stands: ignored
+  (*second)->skip(*at, (*page)->batch.next, 2, (*page)->batch.bytes, (*page)->at_end);
+  EXPECT_EQ(drain(**second), std::vector<std::string>{"0:three"});
+  EXPECT_FALSE((*second)->next_read()) << "nothing new since its last read";
+
+  std::vector<shard_metrics_sample> samples;
+  engine_->enhanced_metrics(samples);
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].values[static_cast<std::size_t>(shard_metric::outgoing_records)], 2u + 2 + 1)
+      << "the first reader's two, the two the second took, and the one it read";
+}
+
 TEST_F(StreamReaderTest, UnknownShardFailsAsGetShardIteratorDoes) {
   counting_listener listener;
   auto reader = stream_reader::open(*engine_, {.stream = "s", .shard = 7}, &listener);

@@ -102,6 +102,7 @@ struct records_page {
   metadata::shard_index shard = 0;
   std::optional<std::string> next_iterator;  // absent at the end of a closed shard
   std::int64_t millis_behind = 0;
+  bool at_end = false;  // it reaches the shard's committed end (as of the read)
   bool end_of_shard = false;                     // a closed shard, read to its end
   std::vector<metadata::shard_record> children;  // at the end of a closed shard
 };
