@@ -92,8 +92,10 @@ const shape no_members{};
 }  // namespace
 
 dispatcher::dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control,
-                       push_limits push, memory_budget* responses, reader_registry* readers)
-    : ctx_{engine, traffic, push, responses, readers, &batches_},
+                       push_limits push, memory_budget* responses, reader_registry* readers,
+                       shared_batches* shared_pages)
+    : ctx_{engine, traffic, push, responses, readers,
+           shared_pages ? shared_pages : &own_batches_},
       run_control_(std::move(run_control)) {}
 
 std::vector<std::string_view> dispatcher::action_names() {

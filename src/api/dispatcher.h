@@ -41,7 +41,7 @@ class dispatcher {
 
   dispatcher(engine::engine& engine, traffic_observer& traffic, task_runner run_control,
              push_limits push = {}, memory_budget* responses = nullptr,
-             reader_registry* readers = nullptr);
+             reader_registry* readers = nullptr, shared_batches* shared_pages = nullptr);
   action_context& context() { return ctx_; }
 
   void handle(std::string_view target, std::string_view content_type, std::string_view body,
@@ -60,7 +60,7 @@ class dispatcher {
   static std::vector<std::string_view> action_names();
 
  private:
-  shared_batches batches_;  // declared before ctx_, which points at it
+  shared_batches own_batches_;  // unless the owner gives its own; before ctx_, which points at one
   action_context ctx_;
   task_runner run_control_;
 };

@@ -1,40 +1,46 @@
-// shared_batches: a small FIFO of encoded batches under one mutex. It holds a few dozen
-// entries, so a linear search costs less than hashing would.
+// shared_batches: a small FIFO of encoded pages under one mutex. It holds a few dozen entries,
+// so a linear search costs less than hashing would.
 #include "api/shared_batches.h"
 
 #include <algorithm>
 
 namespace spate::api {
 
-std::shared_ptr<const std::string> shared_batches::get(
-    const key& k, const std::function<void(std::string&)>& encode) {
-  {
-    std::lock_guard lock(mu_);
-    const auto found = std::find_if(entries_.begin(), entries_.end(),
-                                    [&](const auto& entry) { return entry.first == k; });
-    if (found != entries_.end()) {
-      ++hits_;
-      return found->second;
-    }
-    ++misses_;
-  }
-  auto made = std::make_shared<std::string>();
-  encode(*made);  // outside the lock: the other subscribers' copies go on meanwhile
-  std::shared_ptr<const std::string> bytes = std::move(made);
-  if (bytes->size() > max_bytes_ / 4) return bytes;
+bool shared_batches::matches(const entry& e, const key& k) {
+  return e.k.first == k.first && e.k.shard_changes == k.shard_changes && e.k.shard == k.shard &&
+         e.k.stream_created_ms == k.stream_created_ms && e.k.max_records == k.max_records &&
+         e.k.max_bytes == k.max_bytes && e.stream == k.stream;
+}
 
+const shared_batches::entry* shared_batches::lookup(const key& k) const {
+  // Newest first: subscribers at the live end ask for what was kept last.
+  const auto found = std::find_if(entries_.rbegin(), entries_.rend(),
+                                  [&](const entry& e) { return matches(e, k); });
+  return found == entries_.rend() ? nullptr : &*found;
+}
+
+std::shared_ptr<const shared_batches::batch> shared_batches::find(const key& k) {
   std::lock_guard lock(mu_);
-  if (std::any_of(entries_.begin(), entries_.end(),
-                  [&](const auto& entry) { return entry.first == k; })) {
-    return bytes;  // another thread kept the same bytes meanwhile
+  if (const entry* e = lookup(k)) {
+    ++hits_;
+    return e->page;
   }
-  entries_.emplace_back(k, bytes);
-  bytes_ += bytes->size();
+  ++misses_;
+  return nullptr;
+}
+
+void shared_batches::keep(const key& k, std::shared_ptr<const batch> page) {
+  const std::size_t size = page->encoded.size() + k.stream.size();
+  if (size > max_bytes_ / 4) return;
+  std::lock_guard lock(mu_);
+  if (lookup(k)) return;  // another reader kept the same page meanwhile
+  entries_.push_back({.stream = std::string(k.stream), .k = k, .page = std::move(page)});
+  entries_.back().k.stream = {};
+  bytes_ += size;
   while (entries_.size() > max_entries_ || bytes_ > max_bytes_) {
-    bytes_ -= entries_.front().second->size();
+    bytes_ -= entries_.front().page->encoded.size() + entries_.front().stream.size();
     entries_.pop_front();
   }
-  return bytes;
 }
 
 std::uint64_t shared_batches::hits() const {

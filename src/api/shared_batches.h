@@ -1,15 +1,22 @@
-// shared_batches: encoded records shared among push subscribers. Subscribers at the live end
-// of a shard wake on the same commit and read the same records; the first to encode them keeps
-// the bytes here, and the others copy those bytes instead of encoding the records again
-// (base64 and JSON for every record, once per subscriber, was most of a fan-out's CPU).
+// shared_batches: pages of records shared among push subscribers, read and encoded once. The
+// subscribers of a shard wake on the same commit and stand at the same position; the first to
+// read from there keeps the page's encoding here, and the others take it without reading the
+// log or encoding the records again (a pread, frame checks, base64 and JSON for every record,
+// once per subscriber, were most of a fan-out's CPU).
 //
-// An entry is keyed by everything that fixes its bytes: the stream's tag, the shard and the
-// positions [first, next) of its records (one format: the WebSocket feed's JSON). At most
-// `max_entries` entries and `max_bytes` bytes are kept, the oldest dropped first; encodings
-// larger than a quarter of `max_bytes` are handed out without being kept.
+// An entry is keyed by everything that fixes what a reader at a position would be given: the
+// stream (name and creation time), the shard, the position of the first record, the read's
+// limits, and the shard's change count (shard_watch::changes) taken before the read. A reader
+// whose shard has not changed since then would read exactly that page, so it finds the entry;
+// once the shard has changed (new records), a reader misses and reads for itself: a page taken
+// from the cache is never shorter than the reader's own read, and a subscriber sends no more
+// messages than it would alone. One format is kept: the WebSocket feed's JSON.
 //
-// Thread safety: get() may be called from any thread. Two threads that miss the same key at
-// once both encode it; the bytes are the same, and the first kept stays.
+// At most `max_entries` entries and `max_bytes` bytes are kept, the oldest dropped first;
+// pages larger than a quarter of `max_bytes` are not kept.
+//
+// Thread safety: any thread. Two readers that miss the same key at once both read and encode
+// it; the bytes are the same, and the first kept stays.
 #pragma once
 
 #include "metadata/catalog.h"
@@ -18,39 +25,60 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace spate::api {
 
 class shared_batches {
  public:
   struct key {
-    std::uint32_t stream_tag = 0;
+    std::string_view stream;  // copied when the entry is kept
+    std::int64_t stream_created_ms = 0;
     metadata::shard_index shard = 0;
     storage::position first = 0;
-    storage::position next = 0;
-    friend bool operator==(const key&, const key&) = default;
+    std::uint64_t shard_changes = 0;
+    std::size_t max_records = 0;
+    std::size_t max_bytes = 0;
+  };
+
+  struct batch {
+    // The message up to the end of its records.
+    std::string encoded;
+    storage::position next = 0;     // where its reader goes on
+    std::size_t record_count = 0;   // records in it
+    std::size_t record_bytes = 0;   // their partition key and data bytes
+    std::int64_t millis_behind = 0; // of the read that made it
+    bool at_end = false;            // that read reached the shard's committed end
+    std::int64_t read_at_ms = 0;    // wall clock of that read
   };
 
   explicit shared_batches(std::size_t max_entries = 64, std::size_t max_bytes = 8u << 20)
       : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
-  // The bytes kept for `k`, or those `encode` appends to an empty string (then kept if they
-  // fit).
-  std::shared_ptr<const std::string> get(const key& k,
-                                         const std::function<void(std::string&)>& encode);
+  // The page kept for `k`, or null.
+  std::shared_ptr<const batch> find(const key& k);
+  // Keeps `page` for `k` if it fits and no page is kept for `k` yet.
+  void keep(const key& k, std::shared_ptr<const batch> page);
 
   std::uint64_t hits() const;
   std::uint64_t misses() const;
 
  private:
+  struct entry {
+    std::string stream;
+    key k;  // k.stream is not used: `stream` holds the name
+    std::shared_ptr<const batch> page;
+  };
+  static bool matches(const entry& e, const key& k);
+  const entry* lookup(const key& k) const;  // under mu_
+
   const std::size_t max_entries_;
   const std::size_t max_bytes_;
   mutable std::mutex mu_;
-  std::deque<std::pair<key, std::shared_ptr<const std::string>>> entries_;  // oldest first
+  std::deque<entry> entries_;  // oldest first
   std::size_t bytes_ = 0;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;

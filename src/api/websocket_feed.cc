@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -150,39 +151,38 @@ void write_records(const engine::records_page& page, std::string& out) {
   json.end_array();
 }
 
-// The whole message: the records (encoded once for every subscriber that reads the same ones,
-// when `shared` is given), then what is this subscriber's own: how far behind it is, and the
-// end of the shard. Numbers and shard ids need no escaping.
-void write_message(const engine::records_page& page, shared_batches* shared, std::string& out) {
-  constexpr std::size_t trailer_bytes = 64;  // millisBehindLatest and the closing brace
-  if (shared && !page.batch.records.empty()) {
-    const shared_batches::key key{.stream_tag = page.tag,
-                                  .shard = page.shard,
-                                  .first = page.batch.records.front().pos,
-                                  .next = page.batch.records.back().pos + 1};
-    const auto records =
-        shared->get(key, [&page](std::string& bytes) { write_records(page, bytes); });
-    out.reserve(out.size() + records->size() + trailer_bytes +
-                page.children.size() * (kinesis::shard_id_length + 3));
-    out += *records;
-  } else {
-    write_records(page, out);
-  }
+// The end of a message, after its records: what is this subscriber's own (how far behind it
+// is, and the end of the shard). Numbers and shard ids need no escaping.
+void write_trailer(std::int64_t millis_behind, const engine::records_page* end_of_shard,
+                   std::string& out) {
   char number[24];
-  const auto end = std::to_chars(number, number + sizeof number, page.millis_behind).ptr;
+  const auto end = std::to_chars(number, number + sizeof number, millis_behind).ptr;
   out += ",\"millisBehindLatest\":";
   out.append(number, end);
-  if (page.end_of_shard) {
+  if (end_of_shard) {
     out += ",\"endOfShard\":true,\"childShards\":[";
-    for (std::size_t i = 0; i < page.children.size(); ++i) {
+    for (std::size_t i = 0; i < end_of_shard->children.size(); ++i) {
       if (i) out += ',';
       out += '"';
-      out += kinesis::shard_id(page.children[i].index);
+      out += kinesis::shard_id(end_of_shard->children[i].index);
       out += '"';
     }
     out += ']';
   }
   out += '}';
+}
+
+constexpr std::size_t trailer_bytes = 64;  // millisBehindLatest and the closing brace
+
+shared_batches::key shared_key(const engine::stream_reader& reader,
+                               const engine::stream_reader::read_start& at) {
+  return {.stream = reader.stream(),
+          .stream_created_ms = reader.stream_created_ms(),
+          .shard = at.shard,
+          .first = at.from,
+          .shard_changes = at.changes,
+          .max_records = reader.options().max_records,
+          .max_bytes = reader.options().max_bytes};
 }
 
 }  // namespace
@@ -227,8 +227,31 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   return feed;
 }
 
+bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, std::string& out) {
+  const auto page = ctx_.batches->find(shared_key(*reader_, at));
+  if (!page) return false;
+  reader_->skip(at, page->next, page->record_count, page->record_bytes, page->at_end);
+  // Behind then means further behind now: the records it was behind by are older.
+  const std::int64_t behind =
+      page->millis_behind == 0
+          ? 0
+          : page->millis_behind +
+                std::max<std::int64_t>(0, ctx_.engine.time().wall_ms() - page->read_at_ms);
+  listed_.behind(behind);
+  ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
+  out.reserve(out.size() + page->encoded.size() + trailer_bytes);
+  out += page->encoded;
+  write_trailer(behind, nullptr, out);
+  return true;
+}
+
 push_source::status websocket_feed::pull(std::string& out) {
   if (done_) return status::finished;
+  std::optional<engine::stream_reader::read_start> at;
+  if (ctx_.batches) {
+    at = reader_->next_read();
+    if (at && pull_shared(*at, out)) return status::message;
+  }
   auto page = reader_->read();
   if (!page) {
     done_ = true;
@@ -241,7 +264,26 @@ push_source::status websocket_feed::pull(std::string& out) {
   if (!*page) return status::idle;
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);
-  write_message(p, ctx_.batches, out);
+  // Kept for the other subscribers that stand where this one stood, if the page is what they
+  // would read: read from there, with the shard as it was then (a page that ends its shard
+  // carries this subscriber's own end).
+  if (at && p.shard == at->shard && !p.end_of_shard && !p.batch.records.empty() &&
+      p.batch.records.front().pos == at->from) {
+    auto shared = std::make_shared<shared_batches::batch>();
+    write_records(p, shared->encoded);
+    shared->next = p.batch.next;
+    shared->record_count = p.batch.records.size();
+    shared->record_bytes = p.batch.bytes;
+    shared->millis_behind = p.millis_behind;
+    shared->at_end = p.at_end;
+    shared->read_at_ms = ctx_.engine.time().wall_ms();
+    out.reserve(out.size() + shared->encoded.size() + trailer_bytes);
+    out += shared->encoded;
+    ctx_.batches->keep(shared_key(*reader_, *at), std::move(shared));
+  } else {
+    write_records(p, out);
+  }
+  write_trailer(p.millis_behind, p.end_of_shard ? &p : nullptr, out);
   if (reader_->finished()) {
     done_ = true;
     close_reason_ = "end of shard " + kinesis::shard_id(p.shard);

@@ -53,6 +53,9 @@ class websocket_feed final : public push_source {
 
  private:
   explicit websocket_feed(action_context& ctx) : ctx_(ctx) {}
+  // Appends the message of the page another subscriber read from `at`, if one is kept
+  // (ctx_.batches) for the shard as it is now, and moves past it.
+  bool pull_shared(const engine::stream_reader::read_start& at, std::string& out);
 
   push_waker waker_;  // declared first: the reader calls it until it is destroyed
   action_context& ctx_;

@@ -207,6 +207,18 @@ void render_budgets(const budgets* memory, std::string& out) {
   }
 }
 
+void render_shared_pages(const api::shared_batches* pages, std::string& out) {
+  if (!pages) return;
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP spate_push_page_lookups_total WebSocket subscribers' lookups of a page "
+                 "another subscriber read and encoded from the same position: taken (no read, "
+                 "no encoding) or missed (read its own).\n"
+                 "# TYPE spate_push_page_lookups_total counter\n"
+                 "spate_push_page_lookups_total{{result=\"taken\"}} {}\n"
+                 "spate_push_page_lookups_total{{result=\"missed\"}} {}\n",
+                 pages->hits(), pages->misses());
+}
+
 void render_admission(const admission* queue, std::string& out) {
   if (!queue) return;
   const auto s = queue->stats();
@@ -306,6 +318,7 @@ std::string metrics::render() const {
   render_iterator_ages(sources_.engine, out);
   render_budgets(sources_.memory, out);
   render_admission(sources_.queue, out);
+  render_shared_pages(sources_.shared_pages, out);
   out +=
       "# HELP spate_incidents_total Failures of the machine under the server: full disk, I/O "
       "errors, failed syncs, exhausted descriptors, catalog writes.\n"

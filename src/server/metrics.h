@@ -55,6 +55,7 @@ struct metrics_sources {
   const admission* queue = nullptr;
   const idle_connections* idle = nullptr;
   const memory_trimmer* trimmer = nullptr;
+  const api::shared_batches* shared_pages = nullptr;
 };
 
 class metrics final : public api::traffic_observer {

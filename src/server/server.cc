@@ -34,7 +34,7 @@ server::server(const server_options& options, engine::engine& engine)
       budgets_(options.memory),
       admission_(with_slots(options.admission, options.threads)),
       metrics_(api::dispatcher::action_names(),
-               {&engine, &budgets_, &admission_, &idle_, &trimmer_}),
+               {&engine, &budgets_, &admission_, &idle_, &trimmer_, &shared_pages_}),
       stats_(engine, metrics_, readers_,
              {.version = std::string(spate::version),
               .data_dir = engine.options().data_dir,
@@ -49,7 +49,7 @@ server::server(const server_options& options, engine::engine& engine)
       dispatcher_(
           engine, metrics_,
           [this](std::function<void()> task) { net::post(control_, std::move(task)); },
-          options.push, &budgets_.responses, &readers_),
+          options.push, &budgets_.responses, &readers_, &shared_pages_),
       router_(dispatcher_, metrics_, budgets_, admission_,
               {.auth = options.auth,
                .metrics_auth = options.metrics_auth,

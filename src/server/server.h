@@ -102,6 +102,7 @@ class server {
   // Declared before the io_context: handlers destroyed with it may still touch these.
   budgets budgets_;
   admission admission_;
+  api::shared_batches shared_pages_;  // pages read once for every WebSocket subscriber
   metrics metrics_;
   api::reader_registry readers_;  // open push subscriptions, for the dashboard
   stats stats_;

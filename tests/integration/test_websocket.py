@@ -29,6 +29,7 @@ import websockets
 
 from spate_harness import (
     http_get,
+    parse_prometheus,
     stalled_event_stream,
     stalled_websocket,
     stream_arn,
@@ -170,6 +171,63 @@ def test_one_shard_every_from_and_its_end(server, kinesis, stream):
     assert last["endOfShard"] is True and last["records"] == []
     assert sorted(last["childShards"]) == ["shardId-000000000001", "shardId-000000000002"]
     assert code == 1000 and shard in reason
+
+
+def _page_lookups(server) -> dict[str, float]:
+    status, body = http_get(server.endpoint, "/metrics")
+    assert status == 200
+    samples = parse_prometheus(body.decode())
+    return {result: samples.get(f'spate_push_page_lookups_total{{result="{result}"}}', 0)
+            for result in ("taken", "missed")}
+
+
+def test_subscribers_of_one_shard_share_pages_and_each_gets_every_record(server, kinesis, stream):
+    """Subscribers that stand at the same position take the page the first of them read
+    (spate_push_page_lookups_total counts it), and every one of them, one-shard and
+    whole-stream alike, still gets every record once, in order, as it was put."""
+    name = stream(shards=1)
+    shard = "shardId-000000000000"
+    urls = [_ws_url(server, stream=name, shard=shard)] * 6 + [_ws_url(server, stream=name)] * 6
+    before = _page_lookups(server)
+    put = []
+
+    def produce():
+        for batch in range(40):
+            entries = [{"PartitionKey": f"k{i}", "Data": f"b{batch}-r{i}".encode()}
+                       for i in range(5)]
+            answer = kinesis.put_records(StreamName=name, Records=entries)
+            assert answer["FailedRecordCount"] == 0
+            put.extend((r["SequenceNumber"], e["PartitionKey"], e["Data"])
+                       for r, e in zip(answer["Records"], entries))
+
+    async def subscribe_all():
+        connections = [await websockets.connect(url, max_size=None) for url in urls]
+        try:
+            producing = asyncio.get_running_loop().run_in_executor(None, produce)
+
+            async def records_of(ws):
+                got, deadline = [], time.monotonic() + 30
+                while len(got) < 200:
+                    message = json.loads(await _recv(ws, deadline, f"200 records ({len(got)})"))
+                    assert message["shardId"] == shard
+                    assert isinstance(message["millisBehindLatest"], int)
+                    got += [(r["sequenceNumber"], r["partitionKey"], _data(r))
+                            for r in message["records"]]
+                return got
+
+            received = await asyncio.gather(*(records_of(ws) for ws in connections))
+            await producing
+            return received
+        finally:
+            for ws in connections:
+                await ws.close()
+
+    received = asyncio.run(subscribe_all())
+    assert len(put) == 200
+    for i, got in enumerate(received):
+        assert got == put, f"subscriber {i} ({urls[i]})"
+    after = _page_lookups(server)
+    assert after["taken"] > before["taken"], (before, after)
 
 
 def test_deleting_the_stream_closes_subscribers(server, kinesis):
