@@ -47,13 +47,16 @@ TEST(SharedBatches, FindsAPageOnlyUnderTheKeyItWasKeptWith) {
   EXPECT_EQ(cache.find(other), nullptr) << "another shard";
   EXPECT_EQ(cache.find(key_at(1)), nullptr) << "another position";
   other = key_at(0);
+  other.shard_changes = 1;
+  EXPECT_EQ(cache.find(other), nullptr) << "the shard changed since: a read of its own is longer";
+  other = key_at(0);
   other.max_bytes = 1000;
   EXPECT_EQ(cache.find(other), nullptr) << "a reader with other limits reads other pages";
   other = key_at(0);
   other.max_records = 5;
   EXPECT_EQ(cache.find(other), nullptr);
   EXPECT_EQ(cache.hits(), 2u);
-  EXPECT_EQ(cache.misses(), 6u);
+  EXPECT_EQ(cache.misses(), 7u);
 }
 
 TEST(SharedBatches, TheFirstPageKeptForAKeyStays) {
