@@ -39,15 +39,23 @@ def bench(ctx, kind: str, label: str, args: list, repeat: int = 1) -> dict | Non
     return median
 
 
-def fan_out(ctx) -> dict | None:
+def fan_out(ctx, subscribers: int = 100) -> dict | None:
     r = run_tool(ctx, "spated-batch", [ctx.tool("spate-push-bench"), "--transport", "websocket",
-                                       "--subscribers", 100, "--rate", 10000, "--duration",
-                                       ctx.seconds, "--warmup", ctx.warmup],
-                 "fan-out: 100 WebSocket subscribers")
+                                       "--subscribers", subscribers, "--rate", 10000,
+                                       "--duration", ctx.seconds, "--warmup", ctx.warmup],
+                 f"fan-out: {subscribers} WebSocket subscriber{'s' if subscribers > 1 else ''}")
     if r and "failed" not in r:
         print("%12.0f delivered/s %9.3f us/record  p99 %.3f ms" % (
             r["delivered_per_s"], r["server_cpu_us_per_record"], r["latency_ms"]["p99"]))
     return r
+
+
+def ingest_share(one: dict | None, subscribers: int) -> float | None:
+    """What taking in the fan-out's records costs per delivered record: the one-subscriber
+    run's CPU spread over `subscribers` (the same puts, nearly nothing delivered)."""
+    if not one or "failed" in one or not one.get("ok"):
+        return None
+    return one["server_cpu_us_per_record"] / subscribers
 
 
 def ok(r: dict | None) -> bool:
@@ -68,6 +76,7 @@ def run(ctx) -> dict:
     gets = {k: bench(ctx, k, "GetRecords 1 shard, Limit 10000", GET + ["--fill", ctx.fill],
                      times(k)) for k in ("spated-batch", "kinesalite")}
     fan = fan_out(ctx)
+    fan_ingest = ingest_share(fan_out(ctx, subscribers=1), 100)
 
     def us(r):
         return r.get("server_cpu_us_per_record") if ok(r) else None
@@ -119,6 +128,9 @@ def run(ctx) -> dict:
         at_least("PutRecords ingest, --fsync batch, records/s >= 1,500,000",
                  rate(puts["spated-batch"]), 1_500_000),
     ]
+    if fan_ingest is not None:
+        print(f"  of the fan-out's CPU per delivered record, {fan_ingest:.3f} us is taking the "
+              f"records in (one subscriber's run, spread over 100)")
     for peer in ("kinesalite", "kinesis-mock"):
         cost = us(puts[peer])
         if cost and base:
@@ -127,4 +139,4 @@ def run(ctx) -> dict:
     return {"kinesalite_version": ctx.kinesalite_version,
             "kinesis_mock_version": ctx.kinesis_mock_version,
             "put_records": puts, "put_records_cbor": cbor, "get_records": gets, "fan_out": fan,
-            "targets": targets}
+            "fan_out_ingest_us_per_record": fan_ingest, "targets": targets}
