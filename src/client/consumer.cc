@@ -180,16 +180,7 @@ struct consumer::impl {
     }
     for (auto& [id, w] : remaining) signal_stop(*w);  // all at once, then wait for each
     for (auto& [id, w] : remaining) halt(*w);
-    for (auto& [id, w] : remaining) {
-      if (!w->lost && w->entry.checkpoint != checkpoint_shard_end) {
-        auto r = write(*w, [&](shard_lease& e) {
-          if (!w->last_sequence.empty()) e.checkpoint = w->last_sequence;
-          e.owner.clear();
-          if (e.pending_owner == options.worker_id) e.pending_owner.clear();
-        });
-        if (r.ok() && *r && !w->last_sequence.empty()) ++checkpoints;
-      }
-    }
+    for (auto& [id, w] : remaining) give_back(*w);
     withdraw(remaining);
     {
       std::lock_guard lock(mu);
@@ -486,14 +477,10 @@ struct consumer::impl {
     for (const auto& id : handed_over) {
       shard_worker* w = worker(id);
       halt(*w);
-      if (w->entry.checkpoint != checkpoint_shard_end && !w->lost) {
-        auto r = write(*w, [&](shard_lease& e) {
-          if (!w->last_sequence.empty()) e.checkpoint = w->last_sequence;
-          e.owner = e.pending_owner;
-          e.pending_owner.clear();
-        });
-        if (r.ok() && *r && !w->last_sequence.empty()) ++checkpoints;
-      }
+      write_last_checkpoint(*w, [](shard_lease& e) {
+        e.owner = e.pending_owner;
+        e.pending_owner.clear();
+      });
       ++leases_lost;
       retire(id);
     }
@@ -502,9 +489,37 @@ struct consumer::impl {
       retire(id);
     }
     for (const auto& id : ended) {
-      if (shard_worker* w = worker(id); w && w->lost) ++leases_lost;
+      if (shard_worker* w = worker(id)) {
+        if (w->lost) ++leases_lost;
+        // A reader that ended short of its shard's end (its batch given back unhandled, or
+        // its handler failed) leaves what it handled checkpointed and the lease free; stop()
+        // no longer sees it once it is retired.
+        halt(*w);
+        give_back(*w);
+      }
       retire(id);
     }
+  }
+
+  // The last checkpoint of a reader that has stopped (joined): the last record it handled,
+  // with `release` changing the owner. Nothing when its shard is finished (the end is
+  // written) or its lease was lost (another owner may be writing).
+  template <class F>
+  void write_last_checkpoint(shard_worker& w, F&& release) {
+    if (w.lost || w.entry.checkpoint == checkpoint_shard_end) return;
+    auto r = write(w, [&](shard_lease& e) {
+      if (!w.last_sequence.empty()) e.checkpoint = w.last_sequence;
+      release(e);
+    });
+    if (r.ok() && *r && !w.last_sequence.empty()) ++checkpoints;
+  }
+
+  // Frees a stopped reader's lease, its last checkpoint written.
+  void give_back(shard_worker& w) {
+    write_last_checkpoint(w, [this](shard_lease& e) {
+      e.owner.clear();
+      if (e.pending_owner == options.worker_id) e.pending_owner.clear();
+    });
   }
 
   // Whether the lease was written recently enough to keep processing: half a lease_duration

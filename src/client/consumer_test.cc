@@ -313,6 +313,36 @@ TEST(Consumer, AnAbandonedBatchIsNeitherAFailureNorCheckpointed) {
       << "an abandoned batch must be read again, but the checkpoint moved to " << cp;
 }
 
+// The consumer's coordinator may retire a reader whose batch was given back before stop()
+// gets to it; what that reader handled before must still be checkpointed, or the next owner
+// repeats it.
+TEST(Consumer, AReaderEndedByAnAbandonedBatchKeepsWhatItHandledCheckpointed) {
+  auto fake = make_fake(1);
+  put(*fake, 0, 20);
+  auto store = make_memory_checkpointer();
+  auto options = fast_options(store);
+  options.max_records_per_call = 10;        // two batches
+  options.checkpoint_interval = std::chrono::hours(1);  // no checkpoint while reading
+  std::mutex mu;
+  std::string handled_last;  // the last sequence number of the one batch handled
+  consumer c(fake, options, [&](const record_batch& batch) {
+    std::lock_guard lock(mu);
+    if (!handled_last.empty()) throw batch_abandoned();
+    handled_last = batch.records.back().sequence_number;
+  });
+  c.start();
+  const auto checkpoint = [&] {
+    auto entries = store->list(group_key("app", "s"));
+    return entries.ok() && entries->size() == 1 ? entries->front().checkpoint : std::string();
+  };
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return !handled_last.empty() && checkpoint() == handled_last;
+  })) << "the reader ended without checkpointing the batch it handled";
+  c.stop();
+  EXPECT_EQ(checkpoint(), handled_last);
+}
+
 // wait() on another thread, bounded: whether it returned within `limit`, and its result. The
 // consumer is stopped either way, so a wait() that never returned on its own ends too.
 std::optional<outcome<void>> wait_within(consumer& c, std::chrono::milliseconds limit) {
