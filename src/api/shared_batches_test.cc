@@ -36,25 +36,22 @@ TEST(SharedBatches, FindsAPageOnlyUnderTheKeyItWasKeptWith) {
   same.stream = std::string_view(name);
   EXPECT_EQ(cache.find(same), page);
 
-  auto other = key_at(0);
-  other.stream = "tocks";
-  EXPECT_EQ(cache.find(other), nullptr) << "another stream";
-  other = key_at(0);
-  other.stream_created_ms = 2000;
-  EXPECT_EQ(cache.find(other), nullptr) << "the same name, created again";
-  other = key_at(0);
-  other.shard = 2;
-  EXPECT_EQ(cache.find(other), nullptr) << "another shard";
-  EXPECT_EQ(cache.find(key_at(1)), nullptr) << "another position";
-  other = key_at(0);
-  other.shard_changes = 1;
-  EXPECT_EQ(cache.find(other), nullptr) << "the shard changed since: a read of its own is longer";
-  other = key_at(0);
-  other.max_bytes = 1000;
-  EXPECT_EQ(cache.find(other), nullptr) << "a reader with other limits reads other pages";
-  other = key_at(0);
-  other.max_records = 5;
-  EXPECT_EQ(cache.find(other), nullptr);
+  // Each field of the key on its own makes another key.
+  const std::pair<const char*, void (*)(shared_batches::key&)> differences[] = {
+      {"another stream", [](shared_batches::key& k) { k.stream = "tocks"; }},
+      {"the same name, created again", [](shared_batches::key& k) { k.stream_created_ms = 2000; }},
+      {"another shard", [](shared_batches::key& k) { k.shard = 2; }},
+      {"another position", [](shared_batches::key& k) { k.first = 1; }},
+      {"the shard changed since: a read of its own is longer",
+       [](shared_batches::key& k) { k.shard_changes = 1; }},
+      {"a reader with other byte limits", [](shared_batches::key& k) { k.max_bytes = 1000; }},
+      {"a reader with other record limits", [](shared_batches::key& k) { k.max_records = 5; }},
+  };
+  for (const auto& [why, change] : differences) {
+    auto other = key_at(0);
+    change(other);
+    EXPECT_EQ(cache.find(other), nullptr) << why;
+  }
   EXPECT_EQ(cache.hits(), 2u);
   EXPECT_EQ(cache.misses(), 7u);
 }
