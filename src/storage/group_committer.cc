@@ -52,44 +52,41 @@ void group_committer::request_sync(std::shared_ptr<syncable> target, callback do
 }
 
 void group_committer::run() {
-  std::vector<request> round;
+  std::vector<request> covered;
   for (;;) {
+    std::shared_ptr<syncable> target;
     {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to complete
+      target = queue_.front().target;
       if (policy_ == fsync_policy::always) {
-        round.push_back(std::move(queue_.front()));
+        covered.push_back(std::move(queue_.front()));
         queue_.pop_front();
       } else {
-        round.assign(std::make_move_iterator(queue_.begin()),
-                     std::make_move_iterator(queue_.end()));
-        queue_.clear();
+        // The oldest request's target next, and every request waiting on it, including those
+        // that arrived while other targets synced: each was written before it was queued, so
+        // before this sync starts. The others keep their order.
+        auto kept = queue_.begin();
+        for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+          if (it->target == target) {
+            covered.push_back(std::move(*it));
+          } else {
+            if (kept != it) *kept = std::move(*it);
+            ++kept;
+          }
+        }
+        queue_.erase(kept, queue_.end());
       }
     }
     rounds_.fetch_add(1, std::memory_order_relaxed);
-    // One sync per distinct target covers every request of the round: each was written before
-    // it was queued, so before this sync starts.
-    std::vector<std::pair<syncable*, std::error_code>> synced;
-    for (auto& r : round) {
-      std::error_code ec;
-      bool found = false;
-      for (auto& [target, outcome] : synced) {
-        if (target == r.target.get()) {
-          ec = outcome;
-          found = true;
-          break;
-        }
-      }
-      if (!found) {
-        auto outcome = r.target->sync();
-        syncs_.fetch_add(1, std::memory_order_relaxed);
-        if (!outcome) ec = outcome.error();
-        synced.emplace_back(r.target.get(), ec);
-      }
+    auto outcome = target->sync();
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    const std::error_code ec = outcome ? std::error_code{} : outcome.error();
+    for (auto& r : covered) {
       if (r.done) r.done(ec);
     }
-    round.clear();
+    covered.clear();
   }
 }
 

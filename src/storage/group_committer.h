@@ -1,10 +1,11 @@
 // group_committer: the commit point of the fsync policies, on one thread of its own.
 //
 // Appends hand their bytes to the kernel on the caller's thread; acknowledging them waits for
-// a commit point that this class provides. Under `batch`, one fdatasync per file covers every
-// request that arrived while the previous round ran (group commit). Under `always`, every
-// request gets an fdatasync of its own. Under `never`, requests complete at once. No caller
-// ever blocks on a sync: completions are callbacks.
+// a commit point that this class provides. Under `batch`, files are synced one at a time, the
+// file of the oldest waiting request first, and one fdatasync covers every request waiting on
+// that file when it starts, including those that arrived while other files synced (group
+// commit). Under `always`, every request gets an fdatasync of its own. Under `never`, requests
+// complete at once. No caller ever blocks on a sync: completions are callbacks.
 //
 // Lifecycle: construct, use, destroy; the destructor completes every queued request first.
 // Thread safety: request_sync may be called from any thread. Callbacks run on the committer's
@@ -57,8 +58,8 @@ class group_committer {
   // Counters for benchmarks and metrics.
   std::uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
   std::uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
-  // Commit rounds: requests() / rounds() is the mean group-commit batch (1 under `never` and
-  // `always`).
+  // Commit rounds, one per sync: requests() / rounds() is the mean number of requests one sync
+  // made durable, the group-commit batch (1 under `never` and `always`).
   std::uint64_t rounds() const { return rounds_.load(std::memory_order_relaxed); }
 
  private:

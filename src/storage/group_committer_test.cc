@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <latch>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -25,6 +28,38 @@ class slow_target final : public syncable {
   }
   std::atomic<int> syncs_{0};
   std::atomic<bool> fail_{false};
+};
+
+// A syncable whose sync, once started, waits until the test opens its gate.
+class gated_target final : public syncable {
+ public:
+  explicit gated_target(bool open) : open_(open) {}
+  result<void> sync() override {
+    std::unique_lock lock(mu_);
+    ++started_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+    return {};
+  }
+  void wait_until_started() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return started_ > 0; });
+  }
+  void open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  int syncs() {
+    std::lock_guard lock(mu_);
+    return started_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool open_;
+  int started_ = 0;
 };
 
 // Issues `n` requests from `threads` threads and waits for all completions.
@@ -53,6 +88,33 @@ TEST(GroupCommitter, BatchPolicyCoversManyRequestsWithOneSync) {
   EXPECT_EQ(committer.requests(), 400u);
   EXPECT_LT(target->syncs_.load(), 200) << "requests that arrive during a sync share the next";
   EXPECT_GE(target->syncs_.load(), 1);
+}
+
+TEST(GroupCommitter, ARequestQueuedWhileAnotherFileSyncsRidesTheNextSyncOfItsOwnFile) {
+  group_committer committer(fsync_policy::batch);
+  auto first = std::make_shared<gated_target>(false);
+  auto a = std::make_shared<gated_target>(false);
+  auto b = std::make_shared<gated_target>(true);
+  std::latch completed(4);
+  auto done = [&](std::error_code ec) {
+    EXPECT_FALSE(ec);
+    completed.count_down();
+  };
+  // While `first` syncs, a request for a and one for b queue up together.
+  committer.request_sync(first, done);
+  first->wait_until_started();
+  committer.request_sync(a, done);
+  committer.request_sync(b, done);
+  first->open();
+  // While a syncs, a second request for b arrives: b's sync has not started yet.
+  a->wait_until_started();
+  committer.request_sync(b, done);
+  a->open();
+  completed.wait();
+  EXPECT_EQ(b->syncs(), 1) << "one sync of b covers both of its requests";
+  EXPECT_EQ(committer.syncs(), 3u);
+  EXPECT_EQ(committer.rounds(), 3u);
+  EXPECT_EQ(committer.requests(), 4u);
 }
 
 TEST(GroupCommitter, AlwaysPolicySyncsEveryRequest) {
