@@ -40,7 +40,6 @@ group_committer::~group_committer() {
 void group_committer::request_sync(std::shared_ptr<syncable> target, callback done) {
   requests_.fetch_add(1, std::memory_order_relaxed);
   if (policy_ == fsync_policy::never) {
-    rounds_.fetch_add(1, std::memory_order_relaxed);  // a round of one, completed at once
     if (done) done({});
     return;
   }
@@ -79,7 +78,6 @@ void group_committer::run() {
         queue_.erase(kept, queue_.end());
       }
     }
-    rounds_.fetch_add(1, std::memory_order_relaxed);
     auto outcome = target->sync();
     syncs_.fetch_add(1, std::memory_order_relaxed);
     const std::error_code ec = outcome ? std::error_code{} : outcome.error();

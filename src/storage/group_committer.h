@@ -58,9 +58,10 @@ class group_committer {
   // Counters for benchmarks and metrics.
   std::uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
   std::uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
-  // Commit rounds, one per sync: requests() / rounds() is the mean number of requests one sync
-  // made durable, the group-commit batch (1 under `never` and `always`).
-  std::uint64_t rounds() const { return rounds_.load(std::memory_order_relaxed); }
+  // Commit rounds, one per sync (one per request under `never`): requests() / rounds() is the
+  // mean number of requests one sync made durable, the group-commit batch (1 under `never` and
+  // `always`).
+  std::uint64_t rounds() const { return policy_ == fsync_policy::never ? requests() : syncs(); }
 
  private:
   struct request {
@@ -76,7 +77,6 @@ class group_committer {
   bool stopping_ = false;      // guarded by mu_
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> syncs_{0};
-  std::atomic<std::uint64_t> rounds_{0};
   std::thread thread_;  // last member: starts after the others are constructed
 };
 
