@@ -6,16 +6,10 @@
 
 namespace spate::api {
 
-bool shared_batches::matches(const entry& e, const key& k) {
-  return e.k.first == k.first && e.k.shard_changes == k.shard_changes && e.k.shard == k.shard &&
-         e.k.stream_created_ms == k.stream_created_ms && e.k.max_records == k.max_records &&
-         e.k.max_bytes == k.max_bytes && e.stream == k.stream;
-}
-
 const shared_batches::entry* shared_batches::lookup(const key& k) const {
   // Newest first: subscribers at the live end ask for what was kept last.
   const auto found = std::find_if(entries_.rbegin(), entries_.rend(),
-                                  [&](const entry& e) { return matches(e, k); });
+                                  [&](const entry& e) { return e.k == k; });
   return found == entries_.rend() ? nullptr : &*found;
 }
 
@@ -34,8 +28,7 @@ void shared_batches::keep(const key& k, std::shared_ptr<const batch> page) {
   if (size > max_bytes_ / 4) return;
   std::lock_guard lock(mu_);
   if (lookup(k)) return;  // another reader kept the same page meanwhile
-  entries_.push_back({.stream = std::string(k.stream), .k = k, .page = std::move(page)});
-  entries_.back().k.stream = {};
+  entries_.emplace_back(k, std::move(page));
   bytes_ += size;
   while (entries_.size() > max_entries_ || bytes_ > max_bytes_) {
     bytes_ -= entries_.front().page->encoded.size() + entries_.front().stream.size();

@@ -42,6 +42,7 @@ class shared_batches {
     std::uint64_t shard_changes = 0;
     std::size_t max_records = 0;
     std::size_t max_bytes = 0;
+    friend bool operator==(const key&, const key&) = default;
   };
 
   struct batch {
@@ -67,12 +68,19 @@ class shared_batches {
   std::uint64_t misses() const;
 
  private:
+  // Kept in place from emplace_back to pop_front (a deque moves no other element), so k.stream
+  // can view the entry's own copy of the name.
   struct entry {
+    entry(const key& kept, std::shared_ptr<const batch> p)
+        : stream(kept.stream), k(kept), page(std::move(p)) {
+      k.stream = stream;
+    }
+    entry(const entry&) = delete;
+    entry& operator=(const entry&) = delete;
     std::string stream;
-    key k;  // k.stream is not used: `stream` holds the name
+    key k;
     std::shared_ptr<const batch> page;
   };
-  static bool matches(const entry& e, const key& k);
   const entry* lookup(const key& k) const;  // under mu_
 
   const std::size_t max_entries_;
