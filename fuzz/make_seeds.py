@@ -2,7 +2,7 @@
 """make_seeds: writes the seed corpora of the fuzz targets, fuzz/corpus/<target>/, from real
 request shapes: JSON bodies as boto3 sends them, CBOR bodies as the Java SDK v2 sends them
 (indefinite-length maps, tag 1 around epoch milliseconds), event-stream messages as
-SubscribeToShard writes them, requests signed by botocore, HTTP/2 connections made by h2,
+SubscribeToShard writes them, base64 text as PutRecords carries data, requests signed by botocore, HTTP/2 connections made by h2,
 and segment files laid out as docs/format/segment_format.md draws them.
 
 Usage: /usr/bin/python3 fuzz/make_seeds.py   (needs python3-cbor2, python3-h2, python3-boto3)
@@ -304,6 +304,20 @@ for name, request in {
                  "Access-Control-Request-Headers: content-type,x-amz-target\r\n\r\n",
 }.items():
     write("dashboard_request", name + ".txt", request.replace("%s", DASHBOARD_HOST))
+
+
+# --- base64 text, as PutRecords entries carry data ----------------------------------------------
+
+for name, text in {
+    "record_100_bytes": b64(bytes(range(100))),
+    "one_padding": b64(b"a" * 50),
+    "two_paddings": b64(b"b" * 49),
+    "all_byte_values": b64(bytes(range(256))),
+    "character_outside": b64(bytes(range(60)))[:41] + "*" + b64(bytes(range(60)))[42:],
+    "padding_inside": b64(b"c" * 40)[:20] + "=" + b64(b"c" * 40)[21:],
+    "leftover_bits": b64(b"d" * 31)[:-2] + "B=",
+}.items():
+    write("base64_decode", name + ".txt", text)
 
 
 # --- WebSocket subscription targets -----------------------------------------------------------

@@ -24,8 +24,8 @@ fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(json_decode json_fast_path cbor_codec cbor_fast_path event_stream sigv4_request dashboard_request
-           websocket_query http2_session segment_recovery)
+  targets=(json_decode json_fast_path cbor_codec cbor_fast_path event_stream base64_decode sigv4_request
+           dashboard_request websocket_query http2_session segment_recovery)
 fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -28,7 +28,18 @@ void encode_append(std::string_view bytes, std::string& out);
 std::string encode(std::string_view bytes);
 
 // Appends the decoded bytes to `out`; false (with `out` unspecified) if `text` is not base64.
+// Long text is decoded 32 characters at a time with AVX2 when the CPU has it (checked once, at
+// run time); the result is the same as the plain decoder's, byte for byte and in what it
+// refuses (base64_test.cc checks every byte value and random text, fuzz/base64_decode.cc
+// searches for a difference).
 bool decode_append(std::string_view text, std::string& out);
 std::optional<std::string> decode(std::string_view text);
+
+// The two decoders apart, for the tests, the fuzz target and the benchmark that compare them:
+// the plain one, one quartet of characters at a time, and the vector one, which may be called
+// only when has_vector_decoder() (this build and this CPU have AVX2).
+bool decode_append_plain(std::string_view text, std::string& out);
+bool has_vector_decoder();
+bool decode_append_vector(std::string_view text, std::string& out);
 
 }  // namespace spate::base64

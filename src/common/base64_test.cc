@@ -1,4 +1,5 @@
-// base64: RFC 4648 vectors and strict rejection of malformed text.
+// base64: RFC 4648 vectors, strict rejection of malformed text, and the encoder and the vector
+// decoder checked against plain versions on every byte value and on random text.
 #include "common/base64.h"
 
 #include <gtest/gtest.h>
@@ -67,6 +68,72 @@ TEST(Base64Test, EncoderMatchesThePlainOneOnRandomInput) {
     ASSERT_EQ(encode(bytes), plain_encode(bytes)) << "length " << length;
     ASSERT_EQ(decode(encode(bytes)), bytes) << "length " << length;
   }
+}
+
+// The plain decoder's answer and the vector decoder's, for `text`.
+struct both_answers {
+  bool plain_ok, vector_ok;
+  std::string plain, vector;
+};
+both_answers decode_both(std::string_view text) {
+  both_answers a{};
+  a.plain_ok = decode_append_plain(text, a.plain);
+  a.vector_ok = decode_append_vector(text, a.vector);
+  return a;
+}
+
+TEST(Base64Test, VectorDecoderRefusesExactlyWhatThePlainOneRefusesForEveryByteValue) {
+  if (!has_vector_decoder()) GTEST_SKIP() << "no AVX2 in this build or CPU";
+  static constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string bytes(96, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 77 + 3);
+  const std::string text = encode(bytes);  // 128 characters: four whole vector blocks
+  ASSERT_EQ(text.size(), 128u);
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t at : {0, 5, 31, 32, 47, 100, 127}) {
+      std::string changed = text;
+      changed[at] = static_cast<char>(c);
+      const auto a = decode_both(changed);
+      const bool in_alphabet = alphabet.find(static_cast<char>(c)) != std::string_view::npos;
+      // (At 127, the last character, the plain tail decides; '=' there is padding.)
+      if (at != 127) {
+        ASSERT_EQ(a.vector_ok, in_alphabet) << "byte " << c << " at " << at;
+      }
+      ASSERT_EQ(a.vector_ok, a.plain_ok) << "byte " << c << " at " << at;
+      if (a.plain_ok) {
+        ASSERT_EQ(a.vector, a.plain) << "byte " << c << " at " << at;
+      }
+    }
+  }
+}
+
+TEST(Base64Test, VectorDecoderMatchesThePlainOneOnRandomText) {
+  if (!has_vector_decoder()) GTEST_SKIP() << "no AVX2 in this build or CPU";
+  std::mt19937_64 random(20261205);
+  int refused = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes(random() % 700, '\0');
+    for (auto& c : bytes) c = static_cast<char>(random());
+    std::string text = encode(bytes);
+    // Half the texts get damaged: a byte of any value, an '=' inside, or one character cut.
+    const auto damage = random() % 6;
+    if (!text.empty() && damage == 0) text[random() % text.size()] = static_cast<char>(random());
+    if (!text.empty() && damage == 1) text[random() % text.size()] = '=';
+    if (!text.empty() && damage == 2) text.erase(random() % text.size(), 1);
+    const auto a = decode_both(text);
+    refused += a.plain_ok ? 0 : 1;
+    ASSERT_EQ(a.vector_ok, a.plain_ok) << "round " << round;
+    if (a.plain_ok) {
+      ASSERT_EQ(a.vector, a.plain) << "round " << round;
+    }
+    if (damage > 2) {
+      ASSERT_EQ(a.vector, bytes) << "round " << round;
+    }
+  }
+  // Both outcomes were exercised, many times over.
+  EXPECT_GT(refused, 5000);
+  EXPECT_LT(refused, 15000);
 }
 
 }  // namespace
