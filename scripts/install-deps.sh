@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   libboost1.81-dev libsimdjson-dev libssl-dev libsqlite3-dev libhiredis-dev
-  libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev
+  libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev zlib1g-dev
   # spated --config FILE (TOML), and readiness for systemd's Type=notify
   libtomlplusplus-dev libsystemd-dev
   # make install's man pages (from --help), make package's checks (systemd-analyze verify)
