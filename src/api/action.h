@@ -58,7 +58,8 @@ struct action_context {
   memory_budget* responses = nullptr;
   // The open push subscriptions, for the dashboard (null: not listed, as in unit tests).
   reader_registry* readers = nullptr;
-  // Encoded batches shared among WebSocket subscribers (null: each encodes its own).
+  // Encoded pages shared among push subscribers, WebSocket and SubscribeToShard (null: each
+  // reads and encodes its own).
   shared_batches* batches = nullptr;
 };
 

@@ -498,6 +498,10 @@ void cbor_encoder::begin_array() {
 void cbor_encoder::end_array() {
   end();
 }
+void cbor_encoder::encoded(std::string_view value_bytes) {
+  item();  // one data item, however many bytes
+  out_.append(value_bytes);
+}
 void cbor_encoder::key(std::string_view name) {
   if (!open_.empty()) ++open_.back().count;
   put_head(out_, major_text, name.size());

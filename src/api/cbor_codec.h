@@ -113,6 +113,7 @@ class cbor_encoder final : public encoder {
   void timestamp(std::int64_t epoch_ms) override;
   void boolean(bool b) override;
   void null() override;
+  void encoded(std::string_view value_bytes) override;
 
  private:
   struct open_container {

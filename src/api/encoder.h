@@ -31,6 +31,10 @@ class encoder {
   virtual void timestamp(std::int64_t epoch_ms) = 0;
   virtual void boolean(bool b) = 0;
   virtual void null() = 0;
+  // A value this codec has already encoded (one whole value: an array, an object, a scalar),
+  // written as the next element or member value: the push paths encode a page's records once
+  // and write the bytes into every subscriber's event.
+  virtual void encoded(std::string_view value_bytes) = 0;
 };
 
 void encode_value(const value& v, encoder& out);

@@ -220,6 +220,10 @@ void json_encoder::end_array() {
   out_.push_back(']');
   first_ = false;
 }
+void json_encoder::encoded(std::string_view value_bytes) {
+  separate();
+  out_.append(value_bytes);
+}
 void json_encoder::key(std::string_view name) {
   separate();
   append_json_string(name, out_);

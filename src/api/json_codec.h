@@ -70,6 +70,7 @@ class json_encoder final : public encoder {
   void timestamp(std::int64_t epoch_ms) override;
   void boolean(bool b) override;
   void null() override;
+  void encoded(std::string_view value_bytes) override;
 
  private:
   void separate();  // a comma before every element but the first of its container

@@ -6,9 +6,13 @@
 namespace spate::api {
 
 void write_records(encoder& out, const engine::records_page& page) {
+  out.key("Records");
+  write_record_list(out, page);
+}
+
+void write_record_list(encoder& out, const engine::records_page& page) {
   char sequence[engine::sequence_number_digits];
   const engine::shard_sequence_formatter numbers(page.tag, page.shard);
-  out.key("Records");
   out.begin_array();
   for (const auto& r : page.batch.records) {
     numbers.format(r.pos, sequence);

@@ -12,6 +12,8 @@ namespace spate::api {
 
 // "Records": [{SequenceNumber, ApproximateArrivalTimestamp, Data, PartitionKey}, ...]
 void write_records(encoder& out, const engine::records_page& page);
+// The list alone, [{SequenceNumber, ...}, ...], as the value of a member or on its own.
+void write_record_list(encoder& out, const engine::records_page& page);
 
 // "ChildShards": [{ShardId, ParentShards, HashKeyRange}, ...]
 void write_child_shards(encoder& out, const std::vector<metadata::shard_record>& children);

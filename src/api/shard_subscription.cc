@@ -6,6 +6,9 @@
 #include "common/event_stream.h"
 #include "engine/sequence_number.h"
 
+#include <optional>
+#include <string>
+
 namespace spate::api {
 namespace {
 
@@ -91,6 +94,14 @@ push_source::status shard_subscription::pull(std::string& out) {
                                              " is no longer registered with the stream."));
     return status::message;
   }
+  std::optional<engine::stream_reader::read_start> at;
+  if (ctx_.batches) {
+    at = reader_->next_read();
+    if (at && pull_shared(*at, out)) {
+      last_sent_ = now;
+      return status::message;
+    }
+  }
   auto page = reader_->read();
   if (!page) {
     finish();
@@ -102,17 +113,45 @@ push_source::status shard_subscription::pull(std::string& out) {
     const auto& p = **page;
     next_ = p.batch.next;
     ctx_.traffic.records_out(consumer_.stream, p.batch.records.size(), p.batch.bytes);
-    append_event(out, &p);
+    // The Records list, encoded once for the other subscribers that stand where this one stood
+    // if the page is what they would read (shared_batches::sharable).
+    if (at && shared_batches::sharable(p, *at)) {
+      auto shared = shared_batches::describe(p, ctx_.engine.time().wall_ms());
+      shared->encoded = encode_record_list(p);
+      append_event(out, shared->encoded, p.millis_behind, nullptr);
+      ctx_.batches->keep(shared_batches::key_for(*reader_, *at, shared_format()),
+                         std::move(shared));
+    } else {
+      append_event(out, encode_record_list(p), p.millis_behind, p.end_of_shard ? &p : nullptr);
+    }
     if (p.end_of_shard) finish();
     last_sent_ = now;
     return status::message;
   }
   if (now - last_sent_ >= ctx_.push.heartbeat) {
-    append_event(out, nullptr);
+    append_event(out, {}, 0, nullptr);
     last_sent_ = now;
     return status::message;
   }
   return status::idle;
+}
+
+shared_batches::format shard_subscription::shared_format() const {
+  return codec_ == wire_codec::cbor ? shared_batches::format::event_records_cbor
+                                    : shared_batches::format::event_records_json;
+}
+
+bool shard_subscription::pull_shared(const engine::stream_reader::read_start& at,
+                                     std::string& out) {
+  const auto page = ctx_.batches->find(shared_batches::key_for(*reader_, at, shared_format()));
+  if (!page) return false;
+  shared_batches::take(*reader_, at, *page);
+  next_ = page->next;
+  const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
+  listed_.behind(behind);
+  ctx_.traffic.records_out(consumer_.stream, page->record_count, page->record_bytes);
+  append_event(out, page->encoded, behind, nullptr);
+  return true;
 }
 
 void shard_subscription::finish() {
@@ -121,29 +160,39 @@ void shard_subscription::finish() {
   listed_ = {};
 }
 
-void shard_subscription::append_event(std::string& out, const engine::records_page* page) {
+std::string shard_subscription::encode_record_list(const engine::records_page& page) const {
+  std::string list;
+  list.reserve(encoded_size_hint(page));
+  const auto encoder = make_encoder(codec_, list);
+  write_record_list(*encoder, page);
+  return list;
+}
+
+void shard_subscription::append_event(std::string& out, std::string_view records,
+                                      std::int64_t millis_behind,
+                                      const engine::records_page* end) {
   std::string payload;
-  if (page) payload.reserve(encoded_size_hint(*page));
+  payload.reserve(records.size() + 256);
   const auto encoder = make_encoder(codec_, payload);
   auto& enc = *encoder;
   enc.begin_object();
-  if (page) {
-    write_records(enc, *page);
-  } else {
-    enc.key("Records");
+  enc.key("Records");
+  if (records.empty()) {
     enc.begin_array();
     enc.end_array();
+  } else {
+    enc.encoded(records);
   }
-  if (page && page->end_of_shard) {
+  if (end) {
     enc.key("MillisBehindLatest");
     enc.integer(0);
-    write_child_shards(enc, page->children);
+    write_child_shards(enc, end->children);
   } else {
     enc.key("ContinuationSequenceNumber");
     enc.string(next_ == 0 ? engine::shard_start_sequence_number(tag_, shard_)
                           : engine::format_sequence_number({tag_, shard_, next_ - 1}));
     enc.key("MillisBehindLatest");
-    enc.integer(page ? page->millis_behind : 0);
+    enc.integer(millis_behind);
   }
   enc.end_object();
   const header headers[] = {{":event-type", "SubscribeToShardEvent"},

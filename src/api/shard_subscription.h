@@ -26,7 +26,10 @@
 #include "api/push_waker.h"
 #include "engine/stream_reader.h"
 
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <variant>
 
 namespace spate::api {
@@ -48,7 +51,16 @@ class shard_subscription final : public push_source {
 
  private:
   shard_subscription(action_context& ctx, metadata::consumer_record consumer);
-  void append_event(std::string& out, const engine::records_page* page);
+  // A SubscribeToShardEvent: `records`, the Records list already encoded in the codec (empty:
+  // a heartbeat with no records); `end`, the page if it ends the shard (ChildShards then).
+  void append_event(std::string& out, std::string_view records, std::int64_t millis_behind,
+                    const engine::records_page* end);
+  // The event of the page another subscriber read from `at`, if one is kept (ctx_.batches)
+  // for the shard as it is now; moves past it.
+  bool pull_shared(const engine::stream_reader::read_start& at, std::string& out);
+  shared_batches::format shared_format() const;
+  // The page's Records list in the subscription's codec.
+  std::string encode_record_list(const engine::records_page& page) const;
   void append_exception(std::string& out, const api_error& e);
   // The subscription is over: nothing more is pulled, and the consumer's claim on the shard is
   // released now, before the last message goes out, so a client that subscribes again as soon

@@ -6,6 +6,47 @@
 
 namespace spate::api {
 
+std::int64_t shared_batches::batch::behind_at(std::int64_t now_ms) const {
+  if (millis_behind == 0) return 0;
+  return millis_behind + std::max<std::int64_t>(0, now_ms - read_at_ms);
+}
+
+shared_batches::key shared_batches::key_for(const engine::stream_reader& reader,
+                                            const engine::stream_reader::read_start& at,
+                                            format form) {
+  return {.form = form,
+          .stream = reader.stream(),
+          .stream_created_ms = reader.stream_created_ms(),
+          .shard = at.shard,
+          .first = at.from,
+          .shard_changes = at.changes,
+          .max_records = reader.options().max_records,
+          .max_bytes = reader.options().max_bytes};
+}
+
+bool shared_batches::sharable(const engine::records_page& page,
+                              const engine::stream_reader::read_start& at) {
+  return page.shard == at.shard && !page.end_of_shard && !page.batch.records.empty() &&
+         page.batch.records.front().pos == at.from;
+}
+
+std::shared_ptr<shared_batches::batch> shared_batches::describe(const engine::records_page& page,
+                                                                std::int64_t now_ms) {
+  auto b = std::make_shared<batch>();
+  b->next = page.batch.next;
+  b->record_count = page.batch.records.size();
+  b->record_bytes = page.batch.bytes;
+  b->millis_behind = page.millis_behind;
+  b->at_end = page.at_end;
+  b->read_at_ms = now_ms;
+  return b;
+}
+
+void shared_batches::take(engine::stream_reader& reader,
+                          const engine::stream_reader::read_start& at, const batch& page) {
+  reader.skip(at, page.next, page.record_count, page.record_bytes, page.at_end);
+}
+
 const shared_batches::entry* shared_batches::lookup(const key& k) const {
   // Newest first: subscribers at the live end ask for what was kept last.
   const auto found = std::find_if(entries_.rbegin(), entries_.rend(),

@@ -10,7 +10,9 @@
 // whose shard has not changed since then would read exactly that page, so it finds the entry;
 // once the shard has changed (new records), a reader misses and reads for itself: a page taken
 // from the cache is never shorter than the reader's own read, and a subscriber sends no more
-// messages than it would alone. One format is kept: the WebSocket feed's JSON.
+// messages than it would alone. The key also names the format of the bytes: the WebSocket
+// feed's message up to the end of its records, or a SubscribeToShard event's Records list in
+// JSON or CBOR (the rest of an event, and its checksum, are each subscriber's own).
 //
 // At most `max_entries` entries and `max_bytes` bytes are kept, the oldest dropped first;
 // pages larger than a quarter of `max_bytes` are not kept.
@@ -19,6 +21,7 @@
 // it; the bytes are the same, and the first kept stays.
 #pragma once
 
+#include "engine/stream_reader.h"
 #include "metadata/catalog.h"
 #include "storage/record.h"
 
@@ -34,7 +37,10 @@ namespace spate::api {
 
 class shared_batches {
  public:
+  enum class format : std::uint8_t { websocket_message, event_records_json, event_records_cbor };
+
   struct key {
+    format form = format::websocket_message;
     std::string_view stream;  // copied when the entry is kept
     std::int64_t stream_created_ms = 0;
     metadata::shard_index shard = 0;
@@ -54,7 +60,25 @@ class shared_batches {
     std::int64_t millis_behind = 0; // of the read that made it
     bool at_end = false;            // that read reached the shard's committed end
     std::int64_t read_at_ms = 0;    // wall clock of that read
+
+    // How far behind a reader that takes the page at `now_ms` is: behind then means further
+    // behind now (the records it was behind by are older).
+    std::int64_t behind_at(std::int64_t now_ms) const;
   };
+
+  // The key of what `reader` would read from `at` (its next_read()), in `form`.
+  static key key_for(const engine::stream_reader& reader,
+                     const engine::stream_reader::read_start& at, format form);
+  // Whether `page`, which a reader read from `at`, is what any reader standing at `at` would
+  // read: from that very position, of that shard, and not the end of the shard (a page that
+  // ends its shard carries this reader's own end).
+  static bool sharable(const engine::records_page& page,
+                       const engine::stream_reader::read_start& at);
+  // An entry for `page`, read at `now_ms`, with everything but its bytes (`encoded`).
+  static std::shared_ptr<batch> describe(const engine::records_page& page, std::int64_t now_ms);
+  // Moves `reader` past `page` as if it had read it from `at`.
+  static void take(engine::stream_reader& reader, const engine::stream_reader::read_start& at,
+                   const batch& page);
 
   explicit shared_batches(std::size_t max_entries = 64, std::size_t max_bytes = 8u << 20)
       : max_entries_(max_entries), max_bytes_(max_bytes) {}

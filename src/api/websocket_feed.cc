@@ -176,13 +176,7 @@ constexpr std::size_t trailer_bytes = 64;  // millisBehindLatest and the closing
 
 shared_batches::key shared_key(const engine::stream_reader& reader,
                                const engine::stream_reader::read_start& at) {
-  return {.stream = reader.stream(),
-          .stream_created_ms = reader.stream_created_ms(),
-          .shard = at.shard,
-          .first = at.from,
-          .shard_changes = at.changes,
-          .max_records = reader.options().max_records,
-          .max_bytes = reader.options().max_bytes};
+  return shared_batches::key_for(reader, at, shared_batches::format::websocket_message);
 }
 
 }  // namespace
@@ -230,13 +224,8 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
 bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, std::string& out) {
   const auto page = ctx_.batches->find(shared_key(*reader_, at));
   if (!page) return false;
-  reader_->skip(at, page->next, page->record_count, page->record_bytes, page->at_end);
-  // Behind then means further behind now: the records it was behind by are older.
-  const std::int64_t behind =
-      page->millis_behind == 0
-          ? 0
-          : page->millis_behind +
-                std::max<std::int64_t>(0, ctx_.engine.time().wall_ms() - page->read_at_ms);
+  shared_batches::take(*reader_, at, *page);
+  const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
   out.reserve(out.size() + page->encoded.size() + trailer_bytes);
@@ -265,18 +254,10 @@ push_source::status websocket_feed::pull(std::string& out) {
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);
   // Kept for the other subscribers that stand where this one stood, if the page is what they
-  // would read: read from there, with the shard as it was then (a page that ends its shard
-  // carries this subscriber's own end).
-  if (at && p.shard == at->shard && !p.end_of_shard && !p.batch.records.empty() &&
-      p.batch.records.front().pos == at->from) {
-    auto shared = std::make_shared<shared_batches::batch>();
+  // would read (shared_batches::sharable).
+  if (at && shared_batches::sharable(p, *at)) {
+    auto shared = shared_batches::describe(p, ctx_.engine.time().wall_ms());
     write_records(p, shared->encoded);
-    shared->next = p.batch.next;
-    shared->record_count = p.batch.records.size();
-    shared->record_bytes = p.batch.bytes;
-    shared->millis_behind = p.millis_behind;
-    shared->at_end = p.at_end;
-    shared->read_at_ms = ctx_.engine.time().wall_ms();
     out.reserve(out.size() + shared->encoded.size() + trailer_bytes);
     out += shared->encoded;
     ctx_.batches->keep(shared_key(*reader_, *at), std::move(shared));

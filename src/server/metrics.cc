@@ -210,9 +210,9 @@ void render_budgets(const budgets* memory, std::string& out) {
 void render_shared_pages(const api::shared_batches* pages, std::string& out) {
   if (!pages) return;
   fmt::format_to(std::back_inserter(out),
-                 "# HELP spate_push_page_lookups_total WebSocket subscribers' lookups of a page "
-                 "another subscriber read and encoded from the same position: taken (no read, "
-                 "no encoding) or missed (read its own).\n"
+                 "# HELP spate_push_page_lookups_total Push subscribers' (WebSocket and "
+                 "SubscribeToShard) lookups of a page another subscriber read and encoded from "
+                 "the same position: taken (no read, no encoding) or missed (read its own).\n"
                  "# TYPE spate_push_page_lookups_total counter\n"
                  "spate_push_page_lookups_total{{result=\"taken\"}} {}\n"
                  "spate_push_page_lookups_total{{result=\"missed\"}} {}\n",

@@ -21,6 +21,7 @@ botocore model, member by member, for what that model has.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
 import http.client
@@ -660,6 +661,61 @@ def test_json_subscription_events_stay_json(server):
     finally:
         conn.close()
     cbor_api(endpoint, "DeregisterStreamConsumer", ConsumerARN=consumer)
+
+
+def test_json_and_cbor_consumers_at_one_position_each_get_their_own_codec(server):
+    """Consumers share a page's encoded Records only within one codec: a JSON and a CBOR
+    consumer that stand at the same position each get every record in their own."""
+    endpoint = server.endpoint
+    name = create_stream(endpoint, "cbor-efo-mixed")
+    consumers = {}
+    for codec in ("json", "cbor"):
+        consumers[codec] = cbor_api(endpoint, "RegisterStreamConsumer", StreamARN=stream_arn(name),
+                                    ConsumerName=codec)["Consumer"]["ConsumerARN"]
+    for arn in consumers.values():
+        deadline = time.time() + 30
+        while cbor_api(endpoint, "DescribeStreamConsumer",
+                       ConsumerARN=arn)["ConsumerDescription"]["ConsumerStatus"] != "ACTIVE":
+            assert time.time() < deadline
+            time.sleep(0.05)
+    cbor_sub = CborSubscription(server, consumers["cbor"])
+    body = b'{"ConsumerARN":"%s","ShardId":"%s","StartingPosition":{"Type":"LATEST"}}' % (
+        consumers["json"].encode(), SHARD0.encode())
+    headers = sign_headers(endpoint, body, {"Content-Type": JSON_CONTENT_TYPE,
+                                            "X-Amz-Target": "Kinesis_20131202.SubscribeToShard"})
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        conn.request("POST", "/", body=body, headers=headers)
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert cbor_sub.resp.status == 200
+        sent = [b"r%d\xff" % i for i in range(20)]
+        for d in sent:
+            cbor_api(endpoint, "PutRecord", StreamName=name, Data=d, PartitionKey="k")
+        got_cbor = []
+        deadline = time.monotonic() + 15
+        while len(got_cbor) < len(sent):
+            assert time.monotonic() < deadline, f"CBOR: {len(got_cbor)} of {len(sent)} records"
+            headers, event = cbor_sub.next()
+            assert headers[":content-type"] == CBOR_CONTENT_TYPE
+            if headers[":event-type"] == "SubscribeToShardEvent":
+                got_cbor += [r["Data"] for r in event["Records"]]
+        buffer, got_json = EventStreamBuffer(), []
+        deadline = time.monotonic() + 15
+        while len(got_json) < len(sent):
+            assert time.monotonic() < deadline, f"JSON: {len(got_json)} of {len(sent)} records"
+            data = resp.read1(65536)
+            assert data, f"the JSON stream ended after {len(got_json)} records"
+            buffer.add_data(data)
+            for msg in buffer:
+                assert msg.headers[":content-type"] == "application/json"
+                event = json.loads(msg.payload)
+                got_json += [base64.b64decode(r["Data"]) for r in event.get("Records", [])]
+        assert got_cbor == sent
+        assert got_json == sent
+    finally:
+        conn.close()
+        cbor_sub.close()
 
 
 def test_kinesis_error_from_cbor_api(endpoint):

@@ -8,7 +8,8 @@ of a closed shard is an event with ChildShards and no ContinuationSequenceNumber
 the stream ends; the subscription ends on its own after its lifetime; a second subscription
 within 5 s is ResourceInUseException, a later one takes over and the first ends with
 ResourceInUseException; deregistering the consumer or deleting the stream ends it; errors
-before the stream starts are ordinary Kinesis errors.
+before the stream starts are ordinary Kinesis errors; consumers at the same position share the
+page the first of them read, and each still gets every record, with its own continuation.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError, EventStreamError
 
-from spate_harness import expect_error, stream_arn, wait_active
+from spate_harness import expect_error, http_get, parse_prometheus, stream_arn, wait_active
 
 SHARD0 = "shardId-000000000000"
 _END = object()
@@ -120,6 +121,35 @@ def test_initial_response_then_live_records_in_order(kinesis, stream):
     # Pushed, not polled: 30 records, one request each, arrive well inside a poll interval.
     assert time.time() - started < 5
     sub.close()
+
+
+def _pages_taken(server) -> float:
+    status, body = http_get(server.endpoint, "/metrics")
+    assert status == 200
+    return parse_prometheus(body.decode()).get('spate_push_page_lookups_total{result="taken"}', 0)
+
+
+def test_consumers_of_one_shard_share_pages_and_each_gets_every_record(server, kinesis, stream):
+    """Consumers that stand at the same position take the Records the first of them read and
+    encoded (spate_push_page_lookups_total counts it); every one of them still gets every
+    record once, in order, as it was put, and each event's continuation is its last record."""
+    name = stream(shards=1)
+    subs = [Subscription(kinesis, _consumer(kinesis, name, f"c{i}")) for i in range(5)]
+    before = _pages_taken(server)
+    put = []
+    for batch in range(30):
+        entries = [{"PartitionKey": f"k{i}", "Data": f"b{batch}-r{i}".encode()} for i in range(5)]
+        answer = kinesis.put_records(StreamName=name, Records=entries)
+        assert answer["FailedRecordCount"] == 0
+        put += [(r["SequenceNumber"], e["Data"]) for r, e in zip(answer["Records"], entries)]
+    for i, sub in enumerate(subs):
+        records, events = sub.records(len(put), timeout=30)
+        assert [(r["SequenceNumber"], r["Data"]) for r in records] == put, f"consumer {i}"
+        for event in events:
+            if event["Records"]:
+                assert event["ContinuationSequenceNumber"] == event["Records"][-1]["SequenceNumber"]
+        sub.close()
+    assert _pages_taken(server) > before
 
 
 def test_history_then_live_from_trim_horizon(kinesis, stream):
