@@ -20,6 +20,10 @@
 //
 // ContinuationSequenceNumber is the number of the last record delivered (or, before any, the
 // one just below the start), so AFTER_SEQUENCE_NUMBER of it resumes with nothing lost.
+//
+// Subscriptions that stand at the same position of an unchanged shard share one read of the
+// page and its Records list encoded once per codec (shared_batches.h); each writes its own
+// continuation, lag and framing around those bytes.
 #pragma once
 
 #include "api/action.h"

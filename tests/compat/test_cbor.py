@@ -629,25 +629,36 @@ def test_consumers_and_subscribe_to_shard_push_cbor_events(server):
         sub.close()
 
 
-def test_json_subscription_events_stay_json(server):
-    """The same subscription over JSON keeps JSON payloads (botocore's view)."""
-    endpoint = server.endpoint
-    name = create_stream(endpoint, "cbor-efo-json")
-    consumer = cbor_api(endpoint, "RegisterStreamConsumer", StreamARN=stream_arn(name),
-                        ConsumerName="j")["Consumer"]["ConsumerARN"]
+def _active_consumer(endpoint, stream, consumer_name):
+    """Registers a consumer (over CBOR) and waits until it is ACTIVE; returns its ARN."""
+    consumer = cbor_api(endpoint, "RegisterStreamConsumer", StreamARN=stream_arn(stream),
+                        ConsumerName=consumer_name)["Consumer"]["ConsumerARN"]
     deadline = time.time() + 30
     while cbor_api(endpoint, "DescribeStreamConsumer",
                    ConsumerARN=consumer)["ConsumerDescription"]["ConsumerStatus"] != "ACTIVE":
         assert time.time() < deadline
         time.sleep(0.05)
+    return consumer
+
+
+def _json_subscription(server, consumer):
+    """A SubscribeToShard of shard 0 from LATEST over JSON: (connection, response)."""
     body = b'{"ConsumerARN":"%s","ShardId":"%s","StartingPosition":{"Type":"LATEST"}}' % (
         consumer.encode(), SHARD0.encode())
-    headers = sign_headers(endpoint, body, {"Content-Type": JSON_CONTENT_TYPE,
-                                            "X-Amz-Target": "Kinesis_20131202.SubscribeToShard"})
+    headers = sign_headers(server.endpoint, body, {
+        "Content-Type": JSON_CONTENT_TYPE, "X-Amz-Target": "Kinesis_20131202.SubscribeToShard"})
     conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    conn.request("POST", "/", body=body, headers=headers)
+    return conn, conn.getresponse()
+
+
+def test_json_subscription_events_stay_json(server):
+    """The same subscription over JSON keeps JSON payloads (botocore's view)."""
+    endpoint = server.endpoint
+    name = create_stream(endpoint, "cbor-efo-json")
+    consumer = _active_consumer(endpoint, name, "j")
+    conn, resp = _json_subscription(server, consumer)
     try:
-        conn.request("POST", "/", body=body, headers=headers)
-        resp = conn.getresponse()
         buffer = EventStreamBuffer()
         seen = []
         while len(seen) < 2:
@@ -668,25 +679,9 @@ def test_json_and_cbor_consumers_at_one_position_each_get_their_own_codec(server
     consumer that stand at the same position each get every record in their own."""
     endpoint = server.endpoint
     name = create_stream(endpoint, "cbor-efo-mixed")
-    consumers = {}
-    for codec in ("json", "cbor"):
-        consumers[codec] = cbor_api(endpoint, "RegisterStreamConsumer", StreamARN=stream_arn(name),
-                                    ConsumerName=codec)["Consumer"]["ConsumerARN"]
-    for arn in consumers.values():
-        deadline = time.time() + 30
-        while cbor_api(endpoint, "DescribeStreamConsumer",
-                       ConsumerARN=arn)["ConsumerDescription"]["ConsumerStatus"] != "ACTIVE":
-            assert time.time() < deadline
-            time.sleep(0.05)
-    cbor_sub = CborSubscription(server, consumers["cbor"])
-    body = b'{"ConsumerARN":"%s","ShardId":"%s","StartingPosition":{"Type":"LATEST"}}' % (
-        consumers["json"].encode(), SHARD0.encode())
-    headers = sign_headers(endpoint, body, {"Content-Type": JSON_CONTENT_TYPE,
-                                            "X-Amz-Target": "Kinesis_20131202.SubscribeToShard"})
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    cbor_sub = CborSubscription(server, _active_consumer(endpoint, name, "cbor"))
+    conn, resp = _json_subscription(server, _active_consumer(endpoint, name, "json"))
     try:
-        conn.request("POST", "/", body=body, headers=headers)
-        resp = conn.getresponse()
         assert resp.status == 200
         assert cbor_sub.resp.status == 200
         sent = [b"r%d\xff" % i for i in range(20)]
