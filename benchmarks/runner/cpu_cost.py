@@ -40,8 +40,11 @@ def bench(ctx, kind: str, label: str, args: list, repeat: int = 1) -> dict | Non
 
 
 def fan_out(ctx, subscribers: int = 100) -> dict | None:
+    # The subscribers read on two threads: on one, 100 of them keep it busy 90% of the time, and
+    # its own queueing shows in the p99 (docs/performance.md, "Fan-out").
     r = run_tool(ctx, "spated-batch", [ctx.tool("spate-push-bench"), "--transport", "websocket",
                                        "--subscribers", subscribers, "--rate", 10000,
+                                       "--threads", 2,
                                        "--duration", ctx.seconds, "--warmup", ctx.warmup],
                  f"fan-out: {subscribers} WebSocket subscriber{'s' if subscribers > 1 else ''}")
     if r and "failed" not in r:
