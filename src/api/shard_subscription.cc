@@ -118,18 +118,18 @@ push_source::status shard_subscription::pull(std::string& out) {
     if (at && shared_batches::sharable(p, *at)) {
       auto shared = shared_batches::describe(p, ctx_.engine.time().wall_ms());
       shared->encoded = encode_record_list(p);
-      append_event(out, shared->encoded, p.millis_behind, nullptr);
+      append_event(out, &p, shared->encoded, p.millis_behind);
       ctx_.batches->keep(shared_batches::key_for(*reader_, *at, shared_format()),
                          std::move(shared));
     } else {
-      append_event(out, encode_record_list(p), p.millis_behind, p.end_of_shard ? &p : nullptr);
+      append_event(out, &p, {}, p.millis_behind);
     }
     if (p.end_of_shard) finish();
     last_sent_ = now;
     return status::message;
   }
   if (now - last_sent_ >= ctx_.push.heartbeat) {
-    append_event(out, {}, 0, nullptr);
+    append_event(out, nullptr, {}, 0);
     last_sent_ = now;
     return status::message;
   }
@@ -143,14 +143,13 @@ shared_batches::format shard_subscription::shared_format() const {
 
 bool shard_subscription::pull_shared(const engine::stream_reader::read_start& at,
                                      std::string& out) {
-  const auto page = ctx_.batches->find(shared_batches::key_for(*reader_, at, shared_format()));
+  const auto page = ctx_.batches->take(*reader_, at, shared_format());
   if (!page) return false;
-  shared_batches::take(*reader_, at, *page);
   next_ = page->next;
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(consumer_.stream, page->record_count, page->record_bytes);
-  append_event(out, page->encoded, behind, nullptr);
+  append_event(out, nullptr, page->encoded, behind);
   return true;
 }
 
@@ -168,25 +167,28 @@ std::string shard_subscription::encode_record_list(const engine::records_page& p
   return list;
 }
 
-void shard_subscription::append_event(std::string& out, std::string_view records,
-                                      std::int64_t millis_behind,
-                                      const engine::records_page* end) {
+void shard_subscription::append_event(std::string& out, const engine::records_page* page,
+                                      std::string_view shared_records,
+                                      std::int64_t millis_behind) {
   std::string payload;
-  payload.reserve(records.size() + 256);
+  payload.reserve(shared_records.empty() && page ? encoded_size_hint(*page)
+                                                 : shared_records.size() + 256);
   const auto encoder = make_encoder(codec_, payload);
   auto& enc = *encoder;
   enc.begin_object();
   enc.key("Records");
-  if (records.empty()) {
+  if (!shared_records.empty()) {
+    enc.encoded(shared_records);
+  } else if (page) {
+    write_record_list(enc, *page);  // straight into the payload: nobody else takes this page
+  } else {
     enc.begin_array();
     enc.end_array();
-  } else {
-    enc.encoded(records);
   }
-  if (end) {
+  if (page && page->end_of_shard) {
     enc.key("MillisBehindLatest");
     enc.integer(0);
-    write_child_shards(enc, end->children);
+    write_child_shards(enc, page->children);
   } else {
     enc.key("ContinuationSequenceNumber");
     enc.string(next_ == 0 ? engine::shard_start_sequence_number(tag_, shard_)

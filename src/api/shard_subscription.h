@@ -55,10 +55,12 @@ class shard_subscription final : public push_source {
 
  private:
   shard_subscription(action_context& ctx, metadata::consumer_record consumer);
-  // A SubscribeToShardEvent: `records`, the Records list already encoded in the codec (empty:
-  // a heartbeat with no records); `end`, the page if it ends the shard (ChildShards then).
-  void append_event(std::string& out, std::string_view records, std::int64_t millis_behind,
-                    const engine::records_page* end);
+  // A SubscribeToShardEvent of `page` (null: a page another subscription read, or a heartbeat
+  // with no records); its Records list is `shared_records` when that is given (the list
+  // already encoded in the codec), else encoded from `page`. A page that ends its shard gives
+  // ChildShards instead of a continuation.
+  void append_event(std::string& out, const engine::records_page* page,
+                    std::string_view shared_records, std::int64_t millis_behind);
   // The event of the page another subscriber read from `at`, if one is kept (ctx_.batches)
   // for the shard as it is now; moves past it.
   bool pull_shared(const engine::stream_reader::read_start& at, std::string& out);
