@@ -42,9 +42,11 @@ std::shared_ptr<shared_batches::batch> shared_batches::describe(const engine::re
   return b;
 }
 
-void shared_batches::take(engine::stream_reader& reader,
-                          const engine::stream_reader::read_start& at, const batch& page) {
-  reader.skip(at, page.next, page.record_count, page.record_bytes, page.at_end);
+std::shared_ptr<const shared_batches::batch> shared_batches::take(
+    engine::stream_reader& reader, const engine::stream_reader::read_start& at, format form) {
+  auto page = find(key_for(reader, at, form));
+  if (page) reader.skip(at, page->next, page->record_count, page->record_bytes, page->at_end);
+  return page;
 }
 
 const shared_batches::entry* shared_batches::lookup(const key& k) const {

@@ -76,15 +76,16 @@ class shared_batches {
                        const engine::stream_reader::read_start& at);
   // An entry for `page`, read at `now_ms`, with everything but its bytes (`encoded`).
   static std::shared_ptr<batch> describe(const engine::records_page& page, std::int64_t now_ms);
-  // Moves `reader` past `page` as if it had read it from `at`.
-  static void take(engine::stream_reader& reader, const engine::stream_reader::read_start& at,
-                   const batch& page);
 
   explicit shared_batches(std::size_t max_entries = 64, std::size_t max_bytes = 8u << 20)
       : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
   // The page kept for `k`, or null.
   std::shared_ptr<const batch> find(const key& k);
+  // The page kept for what `reader` would read from `at` (its next_read()) in `form`, with the
+  // reader moved past it as if it had read it; null, and the reader untouched, if none is kept.
+  std::shared_ptr<const batch> take(engine::stream_reader& reader,
+                                    const engine::stream_reader::read_start& at, format form);
   // Keeps `page` for `k` if it fits and no page is kept for `k` yet.
   void keep(const key& k, std::shared_ptr<const batch> page);
 

@@ -174,10 +174,7 @@ void write_trailer(std::int64_t millis_behind, const engine::records_page* end_o
 
 constexpr std::size_t trailer_bytes = 64;  // millisBehindLatest and the closing brace
 
-shared_batches::key shared_key(const engine::stream_reader& reader,
-                               const engine::stream_reader::read_start& at) {
-  return shared_batches::key_for(reader, at, shared_batches::format::websocket_message);
-}
+constexpr auto shared_format = shared_batches::format::websocket_message;
 
 }  // namespace
 
@@ -222,9 +219,8 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
 }
 
 bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, std::string& out) {
-  const auto page = ctx_.batches->find(shared_key(*reader_, at));
+  const auto page = ctx_.batches->take(*reader_, at, shared_format);
   if (!page) return false;
-  shared_batches::take(*reader_, at, *page);
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
@@ -260,7 +256,7 @@ push_source::status websocket_feed::pull(std::string& out) {
     write_records(p, shared->encoded);
     out.reserve(out.size() + shared->encoded.size() + trailer_bytes);
     out += shared->encoded;
-    ctx_.batches->keep(shared_key(*reader_, *at), std::move(shared));
+    ctx_.batches->keep(shared_batches::key_for(*reader_, *at, shared_format), std::move(shared));
   } else {
     write_records(p, out);
   }
