@@ -61,6 +61,14 @@ int main(int argc, char** argv) {
                  "(one fdatasync per request) or never (written to the kernel only)")
       ->check(CLI::IsMember({"batch", "always", "never"}))
       ->capture_default_str();
+  std::string group_sync = "volume";
+  app.add_option("--group-sync", group_sync,
+                 "How a --fsync batch round that covers several log files makes them durable: "
+                 "volume (one syncfs of the data directory's file system) or file (one "
+                 "fdatasync each, for a data directory on a file system that other programs "
+                 "write much to: a syncfs waits for their data too)")
+      ->check(CLI::IsMember({"volume", "file"}))
+      ->capture_default_str();
   app.add_option("--threads", net_options.threads, "I/O threads (0: one per core)")
       ->capture_default_str();
   app.add_option("--shard-limit", options.shard_limit, "Open shards allowed across all streams")
@@ -296,6 +304,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   options.fsync = *storage::parse_fsync_policy(fsync);
+  options.sync_whole_volume = group_sync == "volume";
   {
     auto origins = server::origin_policy::make(allow_origins);
     if (auto* message = std::get_if<std::string>(&origins)) {
@@ -391,7 +400,9 @@ int main(int argc, char** argv) {
   } else {
     log::info("data directory {}", options.data_dir);
   }
-  log::info("fsync {}", fsync);
+  log::info("fsync {}{}", fsync, options.fsync == storage::fsync_policy::batch
+                                     ? fmt::format(", group sync by {}", group_sync)
+                                     : std::string());
   log::info("auth {}", net_options.auth ? "sigv4 (every request and subscription is signed)"
                                         : "none (unsigned requests are accepted)");
   if (net_options.dashboard == server::dashboard_mode::off) {

@@ -43,12 +43,31 @@ std::size_t stream_snapshot::open_shard_count() const {
 
 // --- lifecycle ---------------------------------------------------------------------------
 
+namespace {
+
+// The committer's volume sync for rounds of several files (group_committer.h). Without one
+// (turned off, or the data directory cannot be opened), each file is synced alone.
+std::unique_ptr<storage::volume_sync> volume_sync_for(storage::file_system& fs,
+                                                      const engine_options& options) {
+  if (options.fsync != storage::fsync_policy::batch || !options.sync_whole_volume) return nullptr;
+  auto volume = fs.open_volume_sync(options.data_dir);
+  if (!volume) {
+    log::warn("cannot sync the file system of {} as a whole ({}): each log file is synced on "
+              "its own",
+              options.data_dir, volume.error().message());
+    return nullptr;
+  }
+  return std::move(*volume);
+}
+
+}  // namespace
+
 engine::engine(const engine_options& options, secret key)
     : options_(options),
       clock_(options.time ? *options.time : system_clock()),
       key_(std::move(key)),
       fs_(options.file_system ? *options.file_system : own_fs_),
-      committer_(options.fsync),
+      committer_(options.fsync, volume_sync_for(fs_, options)),
       streams_(options.account_id),
       data_(options_, clock_, key_, streams_),
       claims_(clock_, options.account_id),

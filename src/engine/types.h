@@ -28,6 +28,9 @@ namespace spate::engine {
 struct engine_options {
   std::string data_dir = "./spate-data";
   storage::fsync_policy fsync = storage::fsync_policy::batch;
+  // Under batch, a round of several log files syncs the data directory's file system at once
+  // (group_committer.h); false syncs each file alone.
+  bool sync_whole_volume = true;
   std::uint32_t shard_limit = kinesis::default_account_shard_limit;  // open, all streams
   std::uint32_t on_demand_stream_limit = kinesis::default_on_demand_stream_limit;
   std::string account_id = "000000000000";

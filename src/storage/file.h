@@ -37,6 +37,22 @@ class file {
 
   // The file's length, including appended but unsynced bytes.
   virtual std::uint64_t size() const = 0;
+
+  // The file system the file lives on (st_dev): a volume_sync of the same volume covers it.
+  virtual std::uint64_t volume() const = 0;
+};
+
+// Syncs a whole file system at once: when sync() succeeds, every byte written to any file on
+// it before the call is durable, with its metadata, after a cache flush or two rather than one
+// per file. A failure may concern any file on the file system (write-back errors since the
+// handle was opened are reported, once, without saying which file): the caller then syncs its
+// files one by one, and each of those reports its own.
+class volume_sync {
+ public:
+  virtual ~volume_sync() = default;
+  virtual result<void> sync() = 0;
+  // The file system it syncs (st_dev), to compare with file::volume().
+  virtual std::uint64_t volume() const = 0;
 };
 
 enum class open_mode {
@@ -62,6 +78,8 @@ class file_system {
   // Makes the entries of `dir` (creations, removals, renames) durable.
   virtual result<void> sync_dir(const std::string& dir) = 0;
   virtual bool exists(const std::string& path) = 0;
+  // A volume_sync of the file system that holds `dir`.
+  virtual result<std::unique_ptr<volume_sync>> open_volume_sync(const std::string& dir) = 0;
 
   // Writes `contents` to `path` through a temporary file and a rename, so readers see the old
   // or the new contents, never a mix. Not synced: callers that need it sync the directory.

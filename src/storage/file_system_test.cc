@@ -89,5 +89,37 @@ TYPED_TEST(FileSystemContract, WriteFileAtomicallyReplacesContents) {
   EXPECT_FALSE(this->fs_.exists(this->path("meta.tmp")));
 }
 
+TYPED_TEST(FileSystemContract, AVolumeSyncCoversTheFilesUnderItsDirectory) {
+  auto f = this->fs_.open(this->path("a/b/f"), open_mode::create_new);
+  auto g = this->fs_.open(this->path("g"), open_mode::create_new);
+  ASSERT_TRUE(f && g);
+  ASSERT_TRUE((*f)->append("one"));
+  ASSERT_TRUE((*g)->append("two"));
+  auto volume = this->fs_.open_volume_sync(this->root_);
+  ASSERT_TRUE(volume) << volume.error().message();
+  EXPECT_EQ((*f)->volume(), (*volume)->volume());
+  EXPECT_EQ((*g)->volume(), (*volume)->volume());
+  EXPECT_TRUE((*volume)->sync());
+}
+
+TEST(MemFileVolumeSync, MakesEveryFilesBytesDurableAndCanFailOnItsOwn) {
+  mem_file_system fs;
+  ASSERT_TRUE(fs.create_dirs("/d"));
+  auto f = fs.open("/d/f", open_mode::create_new);
+  ASSERT_TRUE(f && fs.sync_dir("/d"));
+  ASSERT_TRUE((*f)->append("kept"));
+  auto volume = fs.open_volume_sync("/d");
+  ASSERT_TRUE(volume);
+  fs.fail_volume_syncs(true);
+  EXPECT_EQ((*volume)->sync().error(), std::error_condition(std::errc::io_error));
+  EXPECT_TRUE((*f)->sync()) << "file syncs still work";
+  ASSERT_TRUE((*f)->append(" too"));
+  fs.fail_volume_syncs(false);
+  EXPECT_TRUE((*volume)->sync());
+  EXPECT_EQ(fs.volume_syncs(), 1);
+  fs.simulate_crash();
+  EXPECT_EQ(fs.contents("/d/f"), "kept too");
+}
+
 }  // namespace
 }  // namespace spate::storage

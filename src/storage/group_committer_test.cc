@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <latch>
 #include <mutex>
@@ -62,6 +63,53 @@ class gated_target final : public syncable {
   int started_ = 0;
 };
 
+// A file on a volume: counts its own syncs, and records the marks volume syncs covered.
+class volume_target final : public syncable {
+ public:
+  explicit volume_target(std::uint64_t volume) : volume_(volume) {}
+  result<void> sync() override {
+    syncs.fetch_add(1);
+    if (fail) return std::error_code(EIO, std::system_category());
+    return {};
+  }
+  std::optional<std::uint64_t> volume() const override { return volume_; }
+  std::uint64_t sync_mark() const override { return written.load(); }
+  result<void> covered_by_volume_sync(std::uint64_t mark) override {
+    std::lock_guard lock(mu);
+    covered.push_back(mark);
+    return {};
+  }
+  std::vector<std::uint64_t> covered_marks() {
+    std::lock_guard lock(mu);
+    return covered;
+  }
+
+  std::atomic<int> syncs{0};
+  std::atomic<std::uint64_t> written{100};
+  std::atomic<bool> fail{false};
+
+ private:
+  const std::uint64_t volume_;
+  std::mutex mu;
+  std::vector<std::uint64_t> covered;
+};
+
+// A volume sync that counts its calls, can fail, and runs `during` inside each call.
+class test_volume final : public volume_sync {
+ public:
+  result<void> sync() override {
+    if (during) during();
+    syncs.fetch_add(1);
+    if (fail) return std::error_code(EIO, std::system_category());
+    return {};
+  }
+  std::uint64_t volume() const override { return 7; }
+
+  std::atomic<int> syncs{0};
+  bool fail = false;
+  std::function<void()> during;
+};
+
 // Issues `n` requests from `threads` threads and waits for all completions.
 std::vector<std::error_code> request_many(group_committer& committer,
                                           std::shared_ptr<slow_target> target, int n, int threads) {
@@ -115,6 +163,69 @@ TEST(GroupCommitter, ARequestQueuedWhileAnotherFileSyncsRidesTheNextSyncOfItsOwn
   EXPECT_EQ(committer.syncs(), 3u);
   EXPECT_EQ(committer.rounds(), 3u);
   EXPECT_EQ(committer.requests(), 4u);
+}
+
+// Holds the committer in a sync of `gate` while `queue` issues requests, so that they all
+// fall into the next round; then waits for every completion and returns their outcomes.
+std::vector<std::error_code> one_round_after(group_committer& committer,
+                                             const std::shared_ptr<gated_target>& gate,
+                                             const std::vector<std::shared_ptr<syncable>>& queue) {
+  std::vector<std::promise<std::error_code>> done(queue.size() + 1);
+  committer.request_sync(gate, [&done](std::error_code ec) { done.back().set_value(ec); });
+  gate->wait_until_started();
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    committer.request_sync(queue[i], [&done, i](std::error_code ec) { done[i].set_value(ec); });
+  }
+  gate->open();
+  std::vector<std::error_code> outcomes;
+  for (auto& d : done) outcomes.push_back(d.get_future().get());
+  outcomes.pop_back();  // the gate's own
+  return outcomes;
+}
+
+TEST(GroupCommitter, ARoundOfSeveralFilesSyncsTheVolumeOnce) {
+  auto volume = std::make_unique<test_volume>();
+  test_volume& vol = *volume;
+  group_committer committer(fsync_policy::batch, std::move(volume));
+  auto a = std::make_shared<volume_target>(7);
+  auto b = std::make_shared<volume_target>(7);
+  auto c = std::make_shared<volume_target>(7);
+  auto elsewhere = std::make_shared<volume_target>(8);  // another file system
+  // Bytes written while the volume syncs are not covered by it: marks are taken before.
+  vol.during = [&] { b->written = 200; };
+  auto outcomes = one_round_after(committer, std::make_shared<gated_target>(false),
+                                  {a, b, c, b, elsewhere, a});
+  for (auto ec : outcomes) EXPECT_FALSE(ec);
+  EXPECT_EQ(vol.syncs.load(), 1);
+  for (auto* t : {a.get(), b.get(), c.get()}) EXPECT_EQ(t->syncs.load(), 0);
+  EXPECT_EQ(a->covered_marks(), std::vector<std::uint64_t>{100});
+  EXPECT_EQ(b->covered_marks(), std::vector<std::uint64_t>{100});
+  EXPECT_EQ(c->covered_marks(), std::vector<std::uint64_t>{100});
+  EXPECT_EQ(elsewhere->syncs.load(), 1) << "a file on another volume is synced alone";
+  EXPECT_TRUE(elsewhere->covered_marks().empty());
+  EXPECT_EQ(committer.volume_syncs(), 1u);
+  EXPECT_EQ(committer.rounds(), 2u);
+}
+
+TEST(GroupCommitter, AFailedVolumeSyncFallsBackToEachFileAndFailsOnlyTheFilesThatFail) {
+  auto volume = std::make_unique<test_volume>();
+  volume->fail = true;
+  group_committer committer(fsync_policy::batch, std::move(volume));
+  auto a = std::make_shared<volume_target>(7);
+  auto b = std::make_shared<volume_target>(7);
+  auto c = std::make_shared<volume_target>(7);
+  b->fail = true;
+  auto outcomes =
+      one_round_after(committer, std::make_shared<gated_target>(false), {a, b, c, b});
+  EXPECT_FALSE(outcomes[0]);
+  EXPECT_EQ(outcomes[1], std::error_condition(std::errc::io_error));
+  EXPECT_FALSE(outcomes[2]);
+  EXPECT_EQ(outcomes[3], std::error_condition(std::errc::io_error));
+  for (auto* t : {a.get(), b.get(), c.get()}) {
+    EXPECT_EQ(t->syncs.load(), 1);
+    EXPECT_TRUE(t->covered_marks().empty()) << "nothing is taken as covered by a failed sync";
+  }
+  EXPECT_EQ(committer.volume_syncs(), 0u);
 }
 
 TEST(GroupCommitter, AlwaysPolicySyncsEveryRequest) {

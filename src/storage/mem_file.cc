@@ -24,7 +24,19 @@ std::error_code sys(int e) {
   return {e, std::system_category()};
 }
 
+constexpr std::uint64_t mem_volume = 1;  // every file of a mem_file_system
+
 }  // namespace
+
+class mem_volume_sync final : public volume_sync {
+ public:
+  explicit mem_volume_sync(mem_file_system& fs) : fs_(fs) {}
+  result<void> sync() override { return fs_.sync_volume(); }
+  std::uint64_t volume() const override { return mem_volume; }
+
+ private:
+  mem_file_system& fs_;
+};
 
 class mem_file final : public file {
  public:
@@ -67,6 +79,8 @@ class mem_file final : public file {
     std::lock_guard lock(node_->mu);
     return node_->data.size();
   }
+
+  std::uint64_t volume() const override { return mem_volume; }
 
  private:
   mem_file_system& fs_;
@@ -145,6 +159,32 @@ result<void> mem_file_system::sync_dir(const std::string& dir) {
   return {};
 }
 
+result<std::unique_ptr<volume_sync>> mem_file_system::open_volume_sync(const std::string&) {
+  return std::unique_ptr<volume_sync>(new mem_volume_sync(*this));
+}
+
+result<void> mem_file_system::sync_volume() {
+  wait_while_held();
+  std::lock_guard lock(mu_);
+  if (fail_syncs_ || fail_volume_syncs_) return sys(EIO);
+  for (const auto& [path, n] : live_) {
+    std::lock_guard node_lock(n->mu);
+    n->synced = n->data.size();
+  }
+  ++volume_syncs_;
+  return {};
+}
+
+void mem_file_system::fail_volume_syncs(bool fail) {
+  std::lock_guard lock(mu_);
+  fail_volume_syncs_ = fail;
+}
+
+int mem_file_system::volume_syncs() const {
+  std::lock_guard lock(mu_);
+  return volume_syncs_;
+}
+
 bool mem_file_system::exists(const std::string& path) {
   std::lock_guard lock(mu_);
   return live_.count(path) != 0 || dirs_.count(path) != 0;
@@ -216,6 +256,7 @@ void mem_file_system::clear_faults() {
     std::lock_guard lock(mu_);
     append_budget_.reset();
     fail_syncs_ = false;
+    fail_volume_syncs_ = false;
   }
   release_syncs();
 }

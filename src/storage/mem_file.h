@@ -5,7 +5,9 @@
 // (files created since vanish, files removed since come back); `crash_image()` gives the same
 // picture as a copy while the original keeps running. It can also fail writes part
 // way (a torn write: a prefix lands, then ENOSPC), fail syncs with EIO, and hold syncs until
-// released (a slow disk), for tests of what readers see while a sync is in flight.
+// released (a slow disk), for tests of what readers see while a sync is in flight. All its
+// files are on one volume: a volume sync makes every file's bytes durable (directory entries
+// still need sync_dir), and can be failed on its own.
 //
 // Thread safety: all methods may be called concurrently; `simulate_crash` requires that no
 // other call is in progress.
@@ -33,6 +35,7 @@ class mem_file_system final : public file_system {
   result<void> remove_tree(const std::string& dir) override;
   result<void> sync_dir(const std::string& dir) override;
   bool exists(const std::string& path) override;
+  result<std::unique_ptr<volume_sync>> open_volume_sync(const std::string& dir) override;
 
   // Drops everything a power failure would: unsynced bytes and unsynced directory entries.
   void simulate_crash();
@@ -48,6 +51,10 @@ class mem_file_system final : public file_system {
   void fail_appends_after(std::uint64_t bytes);
   // Every later sync fails with EIO while `fail` is true.
   void fail_syncs(bool fail);
+  // Every later volume sync (and no file sync) fails with EIO while `fail` is true.
+  void fail_volume_syncs(bool fail);
+  // Volume syncs that succeeded so far.
+  int volume_syncs() const;
   // File syncs wait from now on until release_syncs(); syncs_waiting() counts those waiting.
   void hold_syncs();
   void release_syncs();
@@ -63,6 +70,8 @@ class mem_file_system final : public file_system {
 
  private:
   friend class mem_file;
+  friend class mem_volume_sync;
+  result<void> sync_volume();
   // Returns the number of bytes of a `want`-byte append that the fault budget admits.
   std::uint64_t admit_append(std::uint64_t want);
   bool syncs_fail() const;
@@ -74,6 +83,8 @@ class mem_file_system final : public file_system {
   std::map<std::string, std::shared_ptr<node>> durable_;  // path -> file, as a crash would leave
   std::optional<std::uint64_t> append_budget_;
   bool fail_syncs_ = false;
+  bool fail_volume_syncs_ = false;
+  int volume_syncs_ = 0;
   std::condition_variable held_cv_;  // with mu_
   bool holding_ = false;
   int waiting_ = 0;

@@ -7,10 +7,13 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
+#include <utility>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 namespace spate::storage {
@@ -29,8 +32,8 @@ std::error_code note_failure(std::error_code ec, std::string_view doing, const s
 
 class posix_file final : public file {
  public:
-  posix_file(int fd, std::uint64_t size, std::string path)
-      : fd_(fd), size_(size), path_(std::move(path)) {}
+  posix_file(int fd, std::uint64_t size, std::uint64_t volume, std::string path)
+      : fd_(fd), size_(size), volume_(volume), path_(std::move(path)) {}
   ~posix_file() override { ::close(fd_); }
   posix_file(const posix_file&) = delete;
   posix_file& operator=(const posix_file&) = delete;
@@ -85,11 +88,41 @@ class posix_file final : public file {
   }
 
   std::uint64_t size() const override { return size_.load(std::memory_order_acquire); }
+  std::uint64_t volume() const override { return volume_; }
 
  private:
   const int fd_;
   std::atomic<std::uint64_t> size_;
+  const std::uint64_t volume_;
   const std::string path_;  // for the operator's messages
+};
+
+// syncfs on a descriptor of a directory, held open so that a write-back error anywhere on the
+// file system since then is reported (Linux 5.8 and later report them through syncfs). Then an
+// fsync of that directory, for its cache flush: ext4 without a journal flushes the disk's
+// cache inside syncfs before it writes the inodes, so the new file sizes could otherwise still
+// sit in the cache. With nothing of the directory's own to write, that fsync is the flush.
+class posix_volume_sync final : public volume_sync {
+ public:
+  posix_volume_sync(int fd, std::uint64_t volume) : fd_(fd), volume_(volume) {}
+  ~posix_volume_sync() override { ::close(fd_); }
+  posix_volume_sync(const posix_volume_sync&) = delete;
+  posix_volume_sync& operator=(const posix_volume_sync&) = delete;
+
+  result<void> sync() override {
+    while (::syncfs(fd_) != 0) {
+      if (errno != EINTR) return last_system_error();
+    }
+    while (::fsync(fd_) != 0) {
+      if (errno != EINTR) return last_system_error();
+    }
+    return {};
+  }
+  std::uint64_t volume() const override { return volume_; }
+
+ private:
+  const int fd_;
+  const std::uint64_t volume_;
 };
 
 }  // namespace
@@ -106,7 +139,8 @@ result<std::unique_ptr<file>> posix_file_system::open(const std::string& path, o
     ::close(fd);
     return ec;
   }
-  return std::unique_ptr<file>(new posix_file(fd, static_cast<std::uint64_t>(st.st_size), path));
+  return std::unique_ptr<file>(new posix_file(fd, static_cast<std::uint64_t>(st.st_size),
+                                              static_cast<std::uint64_t>(st.st_dev), path));
 }
 
 result<std::vector<std::string>> posix_file_system::list(const std::string& dir) {
@@ -156,6 +190,27 @@ result<void> posix_file_system::sync_dir(const std::string& dir) {
     return ec;
   }
   return {};
+}
+
+result<std::unique_ptr<volume_sync>> posix_file_system::open_volume_sync(const std::string& dir) {
+  // Before Linux 5.8, syncfs did not report write-back errors: a failed write of a log file
+  // would go unnoticed. Callers then sync each file on its own.
+  utsname host{};
+  int major = 0, minor = 0;
+  if (::uname(&host) != 0 || std::sscanf(host.release, "%d.%d", &major, &minor) != 2 ||
+      std::pair(major, minor) < std::pair(5, 8)) {
+    return std::make_error_code(std::errc::not_supported);
+  }
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return last_system_error();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    auto ec = last_system_error();
+    ::close(fd);
+    return ec;
+  }
+  return std::unique_ptr<volume_sync>(
+      new posix_volume_sync(fd, static_cast<std::uint64_t>(st.st_dev)));
 }
 
 bool posix_file_system::exists(const std::string& path) {

@@ -1,5 +1,6 @@
-// POSIX implementation of file.h: pwrite/pread on a file descriptor, fdatasync, and directory
-// fsync for entry durability. The descriptor is closed by the destructor (RAII).
+// POSIX implementation of file.h: pwrite/pread on a file descriptor, fdatasync, directory
+// fsync for entry durability, and syncfs on a directory's descriptor for a whole file system.
+// Descriptors are closed by their owners' destructors (RAII).
 #pragma once
 
 #include "storage/file.h"
@@ -16,6 +17,7 @@ class posix_file_system final : public file_system {
   result<void> remove_tree(const std::string& dir) override;
   result<void> sync_dir(const std::string& dir) override;
   bool exists(const std::string& path) override;
+  result<std::unique_ptr<volume_sync>> open_volume_sync(const std::string& dir) override;
 };
 
 }  // namespace spate::storage

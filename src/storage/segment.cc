@@ -387,6 +387,15 @@ result<void> segment::sync() {
     failed_.store(true, std::memory_order_release);
     return synced.error();
   }
+  return record_synced(covered);
+}
+
+result<void> segment::covered_by_volume_sync(std::uint64_t mark) {
+  if (failed_.load(std::memory_order_acquire)) return errc::log_closed;
+  return record_synced(mark);
+}
+
+result<void> segment::record_synced(std::uint64_t covered) {
   if (!dir_synced_.load(std::memory_order_acquire)) {
     if (auto synced = fs_.sync_dir(dir_); !synced) {
       failed_.store(true, std::memory_order_release);

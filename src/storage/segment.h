@@ -104,6 +104,11 @@ class segment final : public syncable {
   // fdatasync; the first successful call also syncs the directory entry of a new file. After
   // a failed sync the segment refuses appends: the kernel may have dropped the dirty pages.
   result<void> sync() override;
+  // Through a volume sync (group_committer.h): the file's volume, its size now, and recording
+  // that a volume sync made `mark` bytes durable (and the directory entry, as sync() does).
+  std::optional<std::uint64_t> volume() const override { return file_->volume(); }
+  std::uint64_t sync_mark() const override { return file_->size(); }
+  result<void> covered_by_volume_sync(std::uint64_t mark) override;
 
   // Writes `<base>.idx` describing the segment as it is now (call after a sync).
   result<void> write_index_file();
@@ -133,6 +138,8 @@ class segment final : public syncable {
   std::optional<index_entry> look_up_in_index_file(Lookup lookup) const;
 
   result<void> write_index_file_locked();  // index_file_mu_ held
+  // After a sync covered `covered` bytes: syncs a new file's directory entry, then records it.
+  result<void> record_synced(std::uint64_t covered);
 
   file_system& fs_;
   const std::string dir_;

@@ -54,9 +54,10 @@ struct numbered_batch {
   std::vector<record_input> records;
 };
 
-// Appends batches of 1..40 records until `stop`; records acknowledged ranges.
+// Appends batches of 1..40 records until `stop`, `pause` apart; records acknowledged ranges.
 void write_until_stopped(shard_log& log, std::atomic<bool>& stop, std::mutex& mu,
-                         std::vector<acked_range>& acked, unsigned seed) {
+                         std::vector<acked_range>& acked, unsigned seed,
+                         std::chrono::microseconds pause = {}) {
   std::mt19937 rng(seed);
   while (!stop.load()) {
     const std::size_t n = 1 + rng() % 40;
@@ -68,6 +69,7 @@ void write_until_stopped(shard_log& log, std::atomic<bool>& stop, std::mutex& mu
       acked.push_back({first, first + n - 1});
     });
     if (!appended) return;  // the log was closed under us
+    if (pause.count() > 0) std::this_thread::sleep_for(pause);
   }
 }
 
@@ -97,25 +99,46 @@ void verify(const shard_log& log, const std::vector<acked_range>& acked) {
   }
 }
 
-void crash_repeatedly_in_memory(fsync_policy policy, bool power_loss) {
+// `logs` shard logs share one committer; with `volume_syncs`, batch rounds that cover several
+// of them sync the whole (memory) volume instead of each file.
+void crash_repeatedly_in_memory(fsync_policy policy, bool power_loss, int logs = 1,
+                                bool volume_syncs = false) {
   auto fs = std::make_unique<mem_file_system>();
-  std::vector<acked_range> all_acked;
+  std::vector<std::vector<acked_range>> all_acked(logs);
   std::mt19937 rng(static_cast<unsigned>(policy) * 7919 + power_loss);
+  auto committer_for = [&](mem_file_system& on) {
+    std::unique_ptr<volume_sync> volume;
+    if (volume_syncs) volume = std::move(*on.open_volume_sync("/data"));
+    return std::make_unique<group_committer>(policy, std::move(volume));
+  };
+  auto dir_of = [](int i) { return "/data/s/" + std::to_string(i); };
+  int volume_rounds = 0;
   for (int round = 0; round < 25; ++round) {
     std::unique_ptr<mem_file_system> image;
-    std::vector<acked_range> acked_before_crash;
+    std::vector<std::vector<acked_range>> acked_before_crash(logs);
     {
       // Declared before the committer: its destructor may still run acknowledgements.
       std::mutex mu;
-      std::vector<acked_range> acked;
+      std::vector<std::vector<acked_range>> acked(logs);
       std::atomic<bool> stop{false};
-      group_committer committer(policy);
-      auto log = shard_log::open(*fs, "/data/s/0", small_segments(), committer);
-      ASSERT_TRUE(log) << "round " << round << ": " << log.error().message();
-      verify(**log, all_acked);
+      auto committer = committer_for(*fs);
+      std::vector<std::unique_ptr<shard_log>> opened;
+      for (int i = 0; i < logs; ++i) {
+        auto log = shard_log::open(*fs, dir_of(i), small_segments(), *committer);
+        ASSERT_TRUE(log) << "round " << round << ": " << log.error().message();
+        verify(**log, all_acked[i]);
+        opened.push_back(std::move(*log));
+      }
 
-      std::thread writer(
-          [&] { write_until_stopped(**log, stop, mu, acked, static_cast<unsigned>(round)); });
+      std::vector<std::thread> writers;
+      for (int i = 0; i < logs; ++i) {
+        writers.emplace_back([&, i] {
+          // Several writers, paced: every round reads back everything written so far.
+          write_until_stopped(*opened[i], stop, mu, acked[i],
+                              static_cast<unsigned>(round * logs + i),
+                              logs > 1 ? std::chrono::microseconds(200) : std::chrono::microseconds(0));
+        });
+      }
       // Crash a random moment after a random number of acknowledgements, so every round
       // crashes with acknowledged records at stake however loaded the machine is.
       const std::size_t acks_wanted = 1 + rng() % 50;
@@ -123,7 +146,7 @@ void crash_repeatedly_in_memory(fsync_policy policy, bool power_loss) {
       for (;;) {
         {
           std::lock_guard lock(mu);
-          if (acked.size() >= acks_wanted) break;
+          if (acked[0].size() >= acks_wanted) break;
         }
         if (std::chrono::steady_clock::now() > deadline) break;
         std::this_thread::sleep_for(std::chrono::microseconds(50));
@@ -136,20 +159,35 @@ void crash_repeatedly_in_memory(fsync_policy policy, bool power_loss) {
       }
       image = fs->crash_image(power_loss);
       stop = true;
-      writer.join();
+      for (auto& w : writers) w.join();
+      volume_rounds += static_cast<int>(committer->volume_syncs());
     }
-    all_acked.insert(all_acked.end(), acked_before_crash.begin(), acked_before_crash.end());
+    for (int i = 0; i < logs; ++i) {
+      all_acked[i].insert(all_acked[i].end(), acked_before_crash[i].begin(),
+                          acked_before_crash[i].end());
+    }
     fs = std::move(image);
   }
-  group_committer committer(policy);
-  auto log = shard_log::open(*fs, "/data/s/0", small_segments(), committer);
-  ASSERT_TRUE(log);
-  verify(**log, all_acked);
-  EXPECT_GE(all_acked.size(), 25u) << "every round crashed with acknowledged records at stake";
+  auto committer = committer_for(*fs);
+  for (int i = 0; i < logs; ++i) {
+    auto log = shard_log::open(*fs, dir_of(i), small_segments(), *committer);
+    ASSERT_TRUE(log);
+    verify(**log, all_acked[i]);
+    EXPECT_GE(all_acked[i].size(), i == 0 ? 25u : 1u)
+        << "log " << i << ": rounds crashed with acknowledged records at stake";
+  }
+  if (volume_syncs) {
+    EXPECT_GT(volume_rounds, 0) << "rounds covered several logs at once";
+  }
 }
 
 TEST(ShardLogCrash, PowerLossKeepsEveryAcknowledgedRecordUnderBatch) {
   crash_repeatedly_in_memory(fsync_policy::batch, /*power_loss=*/true);
+}
+
+TEST(ShardLogCrash, PowerLossKeepsEveryAcknowledgedRecordOfFourLogsSyncedAsAVolume) {
+  crash_repeatedly_in_memory(fsync_policy::batch, /*power_loss=*/true, /*logs=*/4,
+                             /*volume_syncs=*/true);
 }
 
 TEST(ShardLogCrash, PowerLossKeepsEveryAcknowledgedRecordUnderAlways) {

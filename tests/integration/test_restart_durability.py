@@ -1,7 +1,7 @@
 """Everything spated acknowledged survives a restart, byte for byte, with the same numbers.
 
 Proves, for a graceful stop (SIGTERM, exit code 0) and for a crash (SIGKILL) in each fsync
-mode: after restarting on the same data directory and port, every acknowledged record
+mode (and both group syncs of batch): after restarting on the same data directory and port, every acknowledged record
 (binary data of many sizes, Unicode partition keys) is read back from the shard it was acked
 on, with its sequence number, partition key and data unchanged and in the same order; the
 catalog survives too (shards, hash ranges, starting sequence numbers, closed parents and their
@@ -121,9 +121,13 @@ def _check_after_restart(kinesis, endpoint, acked, catalog_before):
     return got
 
 
-@pytest.mark.parametrize("fsync", ["batch", "always", "never"])
-def test_restart_keeps_everything(spated_factory, fsync):
-    server = spated_factory(fsync=fsync)
+# Under batch, rounds that cover several shards sync the file system at once (--group-sync
+# volume, the default) or each log file (file).
+@pytest.mark.parametrize("fsync,group_sync", [("batch", "volume"), ("batch", "file"),
+                                              ("always", None), ("never", None)])
+def test_restart_keeps_everything(spated_factory, fsync, group_sync):
+    server = spated_factory(fsync=fsync,
+                            extra_args=["--group-sync", group_sync] if group_sync else [])
     kinesis = server.client()
     rng = random.Random(f"restart-{fsync}")
     _setup_streams(kinesis)

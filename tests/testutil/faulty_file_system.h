@@ -59,6 +59,9 @@ class faulty_file_system final : public storage::file_system {
   result<void> remove_tree(const std::string& dir) override { return real_.remove_tree(dir); }
   result<void> sync_dir(const std::string& dir) override { return real_.sync_dir(dir); }
   bool exists(const std::string& path) override { return real_.exists(path); }
+  result<std::unique_ptr<storage::volume_sync>> open_volume_sync(const std::string& dir) override {
+    return real_.open_volume_sync(dir);
+  }
 
  private:
   storage::file_system& real_;
