@@ -140,6 +140,8 @@ outcome<void> data_path::put(std::string_view name, std::span<const storage::rec
   join->pending.store(groups.size() + 1, std::memory_order_relaxed);
   const std::int64_t arrival = clock_.wall_ms();
   std::vector<storage::record_input> batch;
+  // The shards' sync requests reach the committer together, after the last append.
+  storage::group_committer::request_group together(committer_);
   for (auto& [shard, indexes] : groups) {
     batch.clear();
     for (auto i : indexes) batch.push_back(records[i]);

@@ -23,8 +23,8 @@ struct stream_state;
 class data_path {
  public:
   data_path(const engine_options& options, const clock& clock, const secret& key,
-            const stream_registry& streams)
-      : options_(options), clock_(clock), key_(key), streams_(streams) {}
+            const stream_registry& streams, storage::group_committer& committer)
+      : options_(options), clock_(clock), key_(key), streams_(streams), committer_(committer) {}
 
   outcome<void> put(std::string_view stream, std::span<const storage::record_input> records,
                     put_callback done) const;
@@ -50,6 +50,7 @@ class data_path {
   const clock& clock_;
   const secret& key_;
   const stream_registry& streams_;
+  storage::group_committer& committer_;  // a put's shard syncs reach it together
 };
 
 }  // namespace spate::engine

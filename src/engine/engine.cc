@@ -69,7 +69,7 @@ engine::engine(const engine_options& options, secret key)
       fs_(options.file_system ? *options.file_system : own_fs_),
       committer_(options.fsync, volume_sync_for(fs_, options)),
       streams_(options.account_id),
-      data_(options_, clock_, key_, streams_),
+      data_(options_, clock_, key_, streams_, committer_),
       claims_(clock_, options.account_id),
       control_(options_, clock_, streams_, scheduler_),
       consumers_(control_),

@@ -7,6 +7,9 @@
 namespace spate::storage {
 namespace {
 
+// The innermost request group on this thread (group_committer::request_group), if any.
+thread_local group_committer::request_group* current_group = nullptr;
+
 std::error_code error_of(const result<void>& outcome) {
   return outcome ? std::error_code{} : outcome.error();
 }
@@ -52,11 +55,43 @@ void group_committer::request_sync(std::shared_ptr<syncable> target, callback do
     if (done) done({});
     return;
   }
+  for (auto* group = current_group; group; group = group->outer_) {
+    if (&group->committer_ == this) {
+      group->pending_.push_back({std::move(target), std::move(done)});
+      return;
+    }
+  }
   {
     std::lock_guard lock(mu_);
     queue_.push_back({std::move(target), std::move(done)});
   }
   wake_.notify_one();
+}
+
+void group_committer::enqueue(std::vector<request>& requests) {
+  if (requests.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& r : requests) queue_.push_back(std::move(r));
+  }
+  requests.clear();
+  wake_.notify_one();
+}
+
+group_committer::request_group::request_group(group_committer& committer)
+    : committer_(committer), outer_(current_group), joined_([&] {
+        for (auto* group = current_group; group; group = group->outer_) {
+          if (&group->committer_ == &committer) return true;
+        }
+        return false;
+      }()) {
+  if (!joined_) current_group = this;
+}
+
+group_committer::request_group::~request_group() {
+  if (joined_) return;
+  current_group = outer_;
+  committer_.enqueue(pending_);
 }
 
 std::vector<std::shared_ptr<syncable>> group_committer::take_round(std::vector<request>& covered) {

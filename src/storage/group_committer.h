@@ -64,6 +64,14 @@ class group_committer {
  public:
   using callback = std::function<void(std::error_code)>;
 
+ private:
+  struct request {
+    std::shared_ptr<syncable> target;
+    callback done;
+    std::size_t round_target = 0;  // its target's index in the round that covers it
+  };
+
+ public:
   // With `volume`, a batch round of several files on its volume uses one volume sync.
   explicit group_committer(fsync_policy policy, std::unique_ptr<volume_sync> volume = nullptr);
   ~group_committer();
@@ -75,9 +83,29 @@ class group_committer {
   // Makes everything written to `target` so far durable, then calls `done` with the outcome.
   void request_sync(std::shared_ptr<syncable> target, callback done);
 
+  // While one lives on a thread, that thread's request_sync calls to this committer wait in it
+  // and are queued together when it ends, so that a put to several shards reaches the
+  // committer in one piece: one round covers all of its files, rather than a round waking for
+  // the first file alone and the others waiting for the next. A group made inside another of
+  // the same committer on the same thread adds to the outer one.
+  class request_group {
+   public:
+    explicit request_group(group_committer& committer);
+    ~request_group();
+    request_group(const request_group&) = delete;
+    request_group& operator=(const request_group&) = delete;
+
+   private:
+    friend class group_committer;
+    group_committer& committer_;
+    request_group* const outer_;  // the thread's group before this one
+    const bool joined_;           // an outer group of this committer collects instead
+    std::vector<request> pending_;
+  };
+
   // Counters for benchmarks and metrics.
   std::uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
-  // Commit rounds: one per fdatasync, or per volume sync with its fdatasync.
+  // Commit rounds: one per fdatasync or volume sync.
   std::uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
   // Rounds that synced several files through the volume.
   std::uint64_t volume_syncs() const { return volume_syncs_.load(std::memory_order_relaxed); }
@@ -86,12 +114,9 @@ class group_committer {
   std::uint64_t rounds() const { return policy_ == fsync_policy::never ? requests() : syncs(); }
 
  private:
-  struct request {
-    std::shared_ptr<syncable> target;
-    callback done;
-    std::size_t round_target = 0;  // its target's index in the round that covers it
-  };
   void run();
+  // Adds requests to the queue and wakes the committer.
+  void enqueue(std::vector<request>& requests);
   // Takes the next round's requests off the queue into `covered`; returns their targets.
   std::vector<std::shared_ptr<syncable>> take_round(std::vector<request>& covered);
   // Syncs `targets` (several, all on the volume) through the volume; the outcome of each.

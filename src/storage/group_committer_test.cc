@@ -228,6 +228,41 @@ TEST(GroupCommitter, AFailedVolumeSyncFallsBackToEachFileAndFailsOnlyTheFilesTha
   EXPECT_EQ(committer.volume_syncs(), 0u);
 }
 
+TEST(GroupCommitter, ARequestGroupReachesTheCommitterInOnePiece) {
+  auto volume = std::make_unique<test_volume>();
+  test_volume& vol = *volume;
+  group_committer committer(fsync_policy::batch, std::move(volume));
+  auto gate = std::make_shared<gated_target>(false);
+  auto a = std::make_shared<volume_target>(7);
+  auto b = std::make_shared<volume_target>(7);
+  auto c = std::make_shared<volume_target>(7);
+  std::promise<void> gate_done;
+  std::latch completed(3);
+  auto done = [&](std::error_code ec) {
+    EXPECT_FALSE(ec);
+    completed.count_down();
+  };
+  committer.request_sync(gate, [&](std::error_code) { gate_done.set_value(); });
+  gate->wait_until_started();
+  {
+    group_committer::request_group together(committer);
+    committer.request_sync(a, done);
+    {
+      group_committer::request_group inner(committer);  // joins the outer group
+      committer.request_sync(b, done);
+    }
+    // The committer finishes its round and finds nothing queued: `a` and `b` are still held.
+    gate->open();
+    gate_done.get_future().wait();
+    committer.request_sync(c, done);
+  }
+  completed.wait();
+  EXPECT_EQ(a->syncs.load(), 0) << "the round did not start with a alone";
+  EXPECT_EQ(vol.syncs.load(), 1);
+  for (auto* t : {a.get(), b.get(), c.get()}) EXPECT_EQ(t->covered_marks().size(), 1u);
+  EXPECT_EQ(committer.rounds(), 2u);
+}
+
 TEST(GroupCommitter, AlwaysPolicySyncsEveryRequest) {
   group_committer committer(fsync_policy::always);
   auto target = std::make_shared<slow_target>();
