@@ -1,16 +1,16 @@
 // group_committer: the commit point of the fsync policies, on one thread of its own.
 //
 // Appends hand their bytes to the kernel on the caller's thread; acknowledging them waits for
-// a commit point that this class provides. Under `batch` (group commit), each round covers
-// every request waiting when it starts:
-// - when they all wait on one file, or the committer has no volume_sync, one fdatasync of the
-//   file of the oldest request covers every request waiting on that file, including those
-//   that arrived while other files synced;
-// - when they wait on several files of the volume, one volume sync (file.h, volume_sync: a
-//   syncfs) makes them all durable at once. An fdatasync per file costs a cache flush and
-//   three or four disk requests in a row each; a round of four files costs a third of the CPU
-//   this way. If the volume sync fails, which may concern any file of the volume, each file is
-//   synced on its own so that only the files the error concerns fail.
+// a commit point that this class provides. Under `batch` (group commit):
+// - with a volume_sync (file.h), each round covers every request waiting when it starts. One
+//   file: one fdatasync. Several files of the volume: one volume sync (a syncfs) makes them
+//   all durable at once, where an fdatasync per file would cost a cache flush and three or
+//   four disk requests in a row each (a round of four files costs a third of the CPU this
+//   way). If the volume sync fails, which may concern any file of the volume, each file is
+//   synced on its own so that only the files the error concerns fail. Files on other volumes
+//   are synced one by one;
+// - without one, a round is the file of the oldest waiting request, and one fdatasync covers
+//   every request waiting on that file, including those that arrived while other files synced.
 // Under `always`, every request gets an fdatasync of its own. Under `never`, requests complete
 // at once. No caller ever blocks on a sync: completions are callbacks. The committer's thread
 // runs as SCHED_BATCH: it wakes several times per sync (once per disk request), and those
@@ -19,7 +19,7 @@
 // Lifecycle: construct, use, destroy; the destructor completes every queued request first.
 // Thread safety: request_sync may be called from any thread. Callbacks run on the committer's
 // thread (batch, always) or on the requesting thread before request_sync returns (never); they
-// must not block.
+// must not block. A request_group belongs to the thread that made it, and must end there.
 #pragma once
 
 #include "common/result.h"
@@ -119,7 +119,8 @@ class group_committer {
   void enqueue(std::vector<request>& requests);
   // Takes the next round's requests off the queue into `covered`; returns their targets.
   std::vector<std::shared_ptr<syncable>> take_round(std::vector<request>& covered);
-  // Syncs `targets` (several, all on the volume) through the volume; the outcome of each.
+  // Syncs a round's several `targets`: those on the volume through it when there are two or
+  // more, the others one by one. Returns the outcome of each.
   std::vector<std::error_code> sync_through_volume(
       const std::vector<std::shared_ptr<syncable>>& targets);
 
