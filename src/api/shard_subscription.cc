@@ -119,8 +119,7 @@ push_source::status shard_subscription::pull(std::string& out) {
       auto shared = shared_batches::describe(p, ctx_.engine.time().wall_ms());
       shared->encoded = encode_record_list(p);
       append_event(out, &p, shared->encoded, p.millis_behind);
-      ctx_.batches->keep(shared_batches::key_for(*reader_, *at, shared_format()),
-                         std::move(shared));
+      ctx_.batches->keep(*reader_, *at, shared_format(), std::move(shared));
     } else {
       append_event(out, &p, {}, p.millis_behind);
     }

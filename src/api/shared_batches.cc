@@ -49,6 +49,12 @@ std::shared_ptr<const shared_batches::batch> shared_batches::take(
   return page;
 }
 
+void shared_batches::keep(const engine::stream_reader& reader,
+                          const engine::stream_reader::read_start& at, format form,
+                          std::shared_ptr<const batch> page) {
+  keep(key_for(reader, at, form), std::move(page));
+}
+
 const shared_batches::entry* shared_batches::lookup(const key& k) const {
   // Newest first: subscribers at the live end ask for what was kept last.
   const auto found = std::find_if(entries_.rbegin(), entries_.rend(),

@@ -66,9 +66,6 @@ class shared_batches {
     std::int64_t behind_at(std::int64_t now_ms) const;
   };
 
-  // The key of what `reader` would read from `at` (its next_read()), in `form`.
-  static key key_for(const engine::stream_reader& reader,
-                     const engine::stream_reader::read_start& at, format form);
   // Whether `page`, which a reader read from `at`, is what any reader standing at `at` would
   // read: from that very position, of that shard, and not the end of the shard (a page that
   // ends its shard carries this reader's own end).
@@ -88,6 +85,10 @@ class shared_batches {
                                     const engine::stream_reader::read_start& at, format form);
   // Keeps `page` for `k` if it fits and no page is kept for `k` yet.
   void keep(const key& k, std::shared_ptr<const batch> page);
+  // Keeps `page`, which `reader` read from `at` (sharable), for the readers that will stand
+  // there, in `form`: take()'s counterpart.
+  void keep(const engine::stream_reader& reader, const engine::stream_reader::read_start& at,
+            format form, std::shared_ptr<const batch> page);
 
   std::uint64_t hits() const;
   std::uint64_t misses() const;
@@ -106,6 +107,9 @@ class shared_batches {
     key k;
     std::shared_ptr<const batch> page;
   };
+  // The key of what `reader` would read from `at` (its next_read()), in `form`.
+  static key key_for(const engine::stream_reader& reader,
+                     const engine::stream_reader::read_start& at, format form);
   const entry* lookup(const key& k) const;  // under mu_
 
   const std::size_t max_entries_;

@@ -256,7 +256,7 @@ push_source::status websocket_feed::pull(std::string& out) {
     write_records(p, shared->encoded);
     out.reserve(out.size() + shared->encoded.size() + trailer_bytes);
     out += shared->encoded;
-    ctx_.batches->keep(shared_batches::key_for(*reader_, *at, shared_format), std::move(shared));
+    ctx_.batches->keep(*reader_, *at, shared_format, std::move(shared));
   } else {
     write_records(p, out);
   }

@@ -55,11 +55,9 @@ void group_committer::request_sync(std::shared_ptr<syncable> target, callback do
     if (done) done({});
     return;
   }
-  for (auto* group = current_group; group; group = group->outer_) {
-    if (&group->committer_ == this) {
-      group->pending_.push_back({std::move(target), std::move(done)});
-      return;
-    }
+  if (auto* group = collecting_group(*this)) {
+    group->pending_.push_back({std::move(target), std::move(done)});
+    return;
   }
   {
     std::lock_guard lock(mu_);
@@ -78,13 +76,18 @@ void group_committer::enqueue(std::vector<request>& requests) {
   wake_.notify_one();
 }
 
+group_committer::request_group* group_committer::collecting_group(
+    const group_committer& committer) {
+  for (auto* group = current_group; group; group = group->outer_) {
+    if (&group->committer_ == &committer) return group;
+  }
+  return nullptr;
+}
+
 group_committer::request_group::request_group(group_committer& committer)
-    : committer_(committer), outer_(current_group), joined_([&] {
-        for (auto* group = current_group; group; group = group->outer_) {
-          if (&group->committer_ == &committer) return true;
-        }
-        return false;
-      }()) {
+    : committer_(committer),
+      outer_(current_group),
+      joined_(collecting_group(committer) != nullptr) {
   if (!joined_) current_group = this;
 }
 

@@ -115,6 +115,8 @@ class group_committer {
 
  private:
   void run();
+  // The request group of this thread that collects `committer`'s requests, if any.
+  static request_group* collecting_group(const group_committer& committer);
   // Adds requests to the queue and wakes the committer.
   void enqueue(std::vector<request>& requests);
   // Takes the next round's requests off the queue into `covered`; returns their targets.
