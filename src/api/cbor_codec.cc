@@ -502,6 +502,9 @@ void cbor_encoder::encoded(std::string_view value_bytes) {
   item();  // one data item, however many bytes
   out_.append(value_bytes);
 }
+std::unique_ptr<encoder> cbor_encoder::same_codec(std::string& out) const {
+  return std::make_unique<cbor_encoder>(out);
+}
 void cbor_encoder::key(std::string_view name) {
   if (!open_.empty()) ++open_.back().count;
   put_head(out_, major_text, name.size());

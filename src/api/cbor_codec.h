@@ -114,6 +114,7 @@ class cbor_encoder final : public encoder {
   void boolean(bool b) override;
   void null() override;
   void encoded(std::string_view value_bytes) override;
+  std::unique_ptr<encoder> same_codec(std::string& out) const override;
 
  private:
   struct open_container {

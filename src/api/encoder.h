@@ -9,6 +9,8 @@
 #include "api/value.h"
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
 
 namespace spate::api {
@@ -35,6 +37,9 @@ class encoder {
   // written as the next element or member value: the push paths encode a page's records once
   // and write the bytes into every subscriber's event.
   virtual void encoded(std::string_view value_bytes) = 0;
+  // A fresh encoder of this one's codec appending to `out`: for a value encoded once, then
+  // written many times with encoded().
+  virtual std::unique_ptr<encoder> same_codec(std::string& out) const = 0;
 };
 
 void encode_value(const value& v, encoder& out);

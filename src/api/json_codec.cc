@@ -224,6 +224,9 @@ void json_encoder::encoded(std::string_view value_bytes) {
   separate();
   out_.append(value_bytes);
 }
+std::unique_ptr<encoder> json_encoder::same_codec(std::string& out) const {
+  return std::make_unique<json_encoder>(out);
+}
 void json_encoder::key(std::string_view name) {
   separate();
   append_json_string(name, out_);

@@ -71,6 +71,7 @@ class json_encoder final : public encoder {
   void boolean(bool b) override;
   void null() override;
   void encoded(std::string_view value_bytes) override;
+  std::unique_ptr<encoder> same_codec(std::string& out) const override;
 
  private:
   void separate();  // a comma before every element but the first of its container

@@ -4,6 +4,7 @@
 
 #include "api/actions/actions.h"
 #include "api/actions/common.h"
+#include "api/put_results.h"
 
 #include <fmt/format.h>
 
@@ -40,36 +41,27 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
   const std::size_t hint = results.size() * 110 + 128;  // {"SequenceNumber":...,"ShardId":...}
   respond(body_writer{
       [results = std::move(results), tag, failed](encoder& out) {
-        char sequence[engine::sequence_number_digits];
-        char id[kinesis::shard_id_length];  // the last shard id written, while records stay there
-        metadata::shard_index id_of = UINT32_MAX;
+        put_result_templates acknowledged(out, tag);
         out.begin_object();
         out.key("FailedRecordCount");
         out.integer(static_cast<std::int64_t>(failed));
         out.key("Records");
         out.begin_array();
         for (const auto& r : results) {
+          if (!r.error) {
+            out.encoded(acknowledged.entry(r.shard, r.pos));
+            continue;
+          }
           out.begin_object();
-          if (r.error && r.error->kind == engine::failure_kind::throughput_exceeded) {
-            out.key("ErrorCode");
+          out.key("ErrorCode");
+          if (r.error->kind == engine::failure_kind::throughput_exceeded) {
             out.string("ProvisionedThroughputExceededException");
             out.key("ErrorMessage");
             out.string(r.error->message);
-          } else if (r.error) {
-            out.key("ErrorCode");
+          } else {
             out.string("InternalFailure");
             out.key("ErrorMessage");
             out.string("Internal Service Failure");
-          } else {
-            engine::format_sequence_number({tag, r.shard, r.pos}, sequence);
-            out.key("SequenceNumber");
-            out.string({sequence, sizeof sequence});
-            if (r.shard != id_of) {
-              id_of = r.shard;
-              kinesis::write_shard_id(r.shard, id);
-            }
-            out.key("ShardId");
-            out.string({id, sizeof id});
           }
           out.end_object();
         }
