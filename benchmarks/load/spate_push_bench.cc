@@ -13,8 +13,9 @@
 // rest, everything is closed and the stream deleted (with its consumers).
 //
 // The producer: `--connections` keep-alive connections, one PutRecords in flight on each, on a
-// fixed schedule of about 1,000 requests/s in all (rate/1000 records per request, at least
-// one); a connection that falls behind sends at once, and the report shows the rate achieved.
+// fixed schedule of about `--requests-per-second` requests in all (1,000 unless told: rate/1000
+// records per request, at least one, at most 500); a connection that falls behind sends at
+// once, and the report shows the rate achieved.
 // Each record's data starts with the send time (push_wire.h), taken just before the request is
 // built, so latency runs from there to the read that brought the record to the subscriber.
 //
@@ -68,6 +69,7 @@ struct options {
   transport kind = transport::websocket;
   int subscribers = 1;
   double rate = 1000;
+  double requests_per_second = 1000;
   std::size_t record_size = 100;
   double duration = 10;
   double warmup = 2;
@@ -80,9 +82,11 @@ struct options {
   std::string label;
 };
 
-// Records per PutRecords: about 1,000 requests/s in all, at most 500 records (the API's limit).
-std::size_t batch_size(double rate) {
-  return static_cast<std::size_t>(std::clamp(std::llround(rate / 1000), 1LL, 500LL));
+// Records per PutRecords: about `requests_per_second` requests in all, at most 500 records (the
+// API's limit).
+std::size_t batch_size(double rate, double requests_per_second) {
+  return static_cast<std::size_t>(
+      std::clamp(std::llround(rate / requests_per_second), 1LL, 500LL));
 }
 
 clock::duration seconds(double s) {
@@ -509,7 +513,7 @@ int run(const options& opt) {
   plan.stream = opt.stream;
   plan.signer = &signer;
   plan.connections = static_cast<std::size_t>(opt.connections);
-  plan.batch = batch_size(opt.rate);
+  plan.batch = batch_size(opt.rate, opt.requests_per_second);
   plan.record_size = opt.record_size;
   plan.interval = seconds(static_cast<double>(plan.batch) * opt.connections / opt.rate);
   plan.window = &ctx.window;
@@ -625,6 +629,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rate", opt.rate, "records/s to put")
       ->check(CLI::Range(1.0, 1e7))
+      ->capture_default_str();
+  app.add_option("--requests-per-second", opt.requests_per_second,
+                 "PutRecords requests/s in all; each carries rate/this records (1 to 500)")
+      ->check(CLI::Range(0.1, 1e6))
       ->capture_default_str();
   app.add_option("--record-size", opt.record_size,
                  "bytes of data per record (the first 8 are the send time)")
