@@ -4,6 +4,7 @@
 #include "api/cbor_fast_path.h"
 
 #include "api/put_records_entries.h"
+#include "common/ascii.h"
 
 #include <simdjson.h>
 
@@ -55,7 +56,8 @@ class cursor {
     }
     out = {reinterpret_cast<const char*>(p_), static_cast<std::size_t>(length)};
     p_ += length;
-    return major != major_text || simdjson::validate_utf8(out.data(), out.size());
+    return major != major_text || ascii::all_ascii(out) ||
+           simdjson::validate_utf8(out.data(), out.size());
   }
 
   // Whether a container of `count` items (or `indefinite`) has another after `seen`.

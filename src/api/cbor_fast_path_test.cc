@@ -79,6 +79,10 @@ TEST(CborFastPath, DeclinesWhatTheGenericPathShouldAnswer) {
       {"an empty PartitionKey", java_body(cbor_entry("d", ""))},
       {"a PartitionKey of 257 characters", java_body(cbor_entry("d", std::string(257, 'k')))},
       {"a PartitionKey that is not UTF-8", java_body(cbor_entry("d", "\xff\xfe"s))},
+      {"a PartitionKey that is not UTF-8 after 8 ASCII bytes",
+       java_body(cbor_entry("d", "abcdefgh\xc3"s))},
+      {"a PartitionKey that is not UTF-8 within its first 8 bytes",
+       java_body(cbor_entry("d", "abc\x80defghijk"s))},
       {"a hash key that is not a number",
        java_body(open_map + text("Data") + bytes("d") + text("PartitionKey") + text("k") +
                  text("ExplicitHashKey") + text("x") + close)},
@@ -99,6 +103,14 @@ TEST(CborFastPath, DeclinesWhatTheGenericPathShouldAnswer) {
     parsed_put_records p;
     EXPECT_FALSE(parse_put_records_cbor(body, p)) << why;
   }
+}
+
+TEST(CborFastPath, TakesAPartitionKeyOfValidUtf8BeyondAscii) {
+  const std::string key = "cl\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80-long-enough";  // é € 😀
+  parsed_put_records p;
+  ASSERT_TRUE(parse_put_records_cbor(java_body(cbor_entry("d", key)), p));
+  ASSERT_EQ(p.records.size(), 1u);
+  EXPECT_EQ(p.records[0].partition_key, key);
 }
 
 TEST(CborFastPath, TakesFiveHundredRecordsAndDeclinesMore) {
