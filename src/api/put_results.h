@@ -2,8 +2,9 @@
 // {"SequenceNumber": ..., "ShardId": ...}, written by copying an encoded template.
 //
 // Every acknowledged record of one shard has an entry of the same length and layout: only the
-// position digits of its sequence number differ. So the entry is encoded once per shard in the
-// answer's codec, and each record's sequence number is written into that template in place.
+// position and check digits of its sequence number differ. So the entry is encoded once per
+// shard in the answer's codec, and each record's sequence number is written into that template
+// in place.
 // A PutRecords of 500 records then costs one encoded() call per record, where six encoder
 // calls with their escape checks took 13% of the server's CPU (docs/performance.md).
 #pragma once
@@ -41,8 +42,8 @@ class put_result_templates {
   std::size_t last_ = 0;                   // the template used last (records come in runs)
 };
 
-// The same entry written field by field: what the templates must equal, and the path for
-// records that failed (they carry ErrorCode and ErrorMessage instead).
+// The same entry written field by field: what a template is made from, and what the tests
+// hold every templated entry to.
 void write_put_result(encoder& out, std::uint32_t stream_tag, metadata::shard_index shard,
                       storage::position pos);
 
