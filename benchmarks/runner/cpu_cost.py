@@ -46,10 +46,16 @@ def bench(ctx, kind: str, label: str, args: list, repeat: int = 1,
             r["records_per_s"], r.get("server_cpu_us_per_record", float("nan")),
             f"  ({errors} errors: {r['first_error']})" if errors else ""))
         runs.append(r)
-    runs.sort(key=lambda r: r.get(key, 0))
+    median = median_run(runs, key)
+    median["records_per_s_runs"] = [r["records_per_s"] for r in runs]
+    return median
+
+
+def median_run(runs: list, key: str) -> dict:
+    """A copy of the run with the median `key`, keeping every run's CPU per record."""
+    runs = sorted(runs, key=lambda r: r.get(key, 0))
     median = dict(runs[len(runs) // 2])
     median["cpu_us_per_record_runs"] = [r.get("server_cpu_us_per_record") for r in runs]
-    median["records_per_s_runs"] = [r["records_per_s"] for r in runs]
     return median
 
 
@@ -76,11 +82,9 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
         if not r.get("ok"):
             return r
         runs.append(r)
-    runs.sort(key=lambda r: r["server_cpu_us_per_record"])
-    median = dict(runs[len(runs) // 2])
+    median = median_run(runs, "server_cpu_us_per_record")
     p99s = sorted(r["latency_ms"]["p99"] for r in runs)
     median["p99_ms"] = p99s[len(p99s) // 2]
-    median["cpu_us_per_record_runs"] = [r["server_cpu_us_per_record"] for r in runs]
     median["p99_ms_runs"] = [r["latency_ms"]["p99"] for r in runs]
     return median
 

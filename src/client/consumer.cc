@@ -75,7 +75,7 @@ std::vector<record> unpack(std::vector<record> records) {
   std::vector<record> out;
   out.reserve(records.size());
   for (auto& r : records) {
-    if (r.data.size() >= 4 && static_cast<unsigned char>(r.data[0]) == detail::kpl_magic[0]) {
+    if (detail::has_kpl_magic(r.data)) {
       if (auto parts = detail::deaggregate(r)) {
         for (auto& p : *parts) out.push_back(std::move(p));
         continue;

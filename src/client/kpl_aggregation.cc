@@ -248,7 +248,7 @@ std::string aggregator::finish() {
 std::optional<std::vector<record>> deaggregate(const record& outer) {
   const std::string_view bytes = outer.data;
   if (bytes.size() < magic_size + md5_size) return std::nullopt;
-  if (std::memcmp(bytes.data(), kpl_magic, magic_size) != 0) return std::nullopt;
+  if (!has_kpl_magic(bytes)) return std::nullopt;
   const std::string_view message = bytes.substr(magic_size, bytes.size() - magic_size - md5_size);
   md5_digest digest{};
   if (!md5(message, digest)) return std::nullopt;

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,12 @@
 namespace spate::client::detail {
 
 inline constexpr unsigned char kpl_magic[4] = {0xF3, 0x89, 0x9A, 0xC2};
+
+// Whether `data` starts with the KPL magic: the records worth trying to deaggregate.
+inline bool has_kpl_magic(std::string_view data) {
+  return data.size() >= sizeof kpl_magic &&
+         std::memcmp(data.data(), kpl_magic, sizeof kpl_magic) == 0;
+}
 
 struct user_record {
   std::string partition_key;

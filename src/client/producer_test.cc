@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstring>
 #include <future>
 #include <map>
 #include <mutex>
@@ -174,10 +173,8 @@ TEST(Producer, AggregatesPerShardAndTheRecordsComeBackWhole) {
   std::set<std::string> seen;
   for (auto& [shard, outer] : stored) {
     // A batch with one record for a shard sends it as it is, as the KPL does.
-    const bool aggregate = outer.data.size() >= sizeof detail::kpl_magic &&
-                           std::memcmp(outer.data.data(), detail::kpl_magic,
-                                       sizeof detail::kpl_magic) == 0;
-    auto parts = aggregate ? detail::deaggregate(outer) : std::vector<record>{outer};
+    auto parts = detail::has_kpl_magic(outer.data) ? detail::deaggregate(outer)
+                                                   : std::vector<record>{outer};
     ASSERT_TRUE(parts.has_value()) << "an aggregate that does not decode";
     for (auto& r : *parts) {
       EXPECT_EQ(r.sequence_number, outer.sequence_number);
