@@ -148,54 +148,95 @@ inline bool word_needs_escape(std::uint64_t w) {
   return control || has_zero(w ^ (ones * '"')) || has_zero(w ^ (ones * '\\'));
 }
 
-void append_json_string(std::string_view text, std::string& out) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.reserve(out.size() + text.size() + 2);
-  out.push_back('"');
-  // Most strings (sequence numbers, ids, keys) need no escape: skip them 8 bytes at a time.
+namespace {
+
+// The two-character escape of each character that has one (\" \\ \n \r \t \b \f), else 0: the
+// others below 0x20 are written \u00XX.
+constexpr std::array<char, 256> make_short_escapes() {
+  std::array<char, 256> table{};
+  table['"'] = '"';
+  table['\\'] = '\\';
+  table['\n'] = 'n';
+  table['\r'] = 'r';
+  table['\t'] = 't';
+  table['\b'] = 'b';
+  table['\f'] = 'f';
+  return table;
+}
+constexpr auto short_escapes = make_short_escapes();
+
+// How many leading bytes of `text` need no escape, found 8 bytes at a time: most strings
+// (sequence numbers, ids, keys) need none, and this is all the scan they get.
+std::size_t clean_prefix(std::string_view text) {
   std::size_t clean = 0;
   while (clean + 8 <= text.size()) {
     std::uint64_t w;
     std::memcpy(&w, text.data() + clean, 8);
-    if (word_needs_escape(w)) break;
+    if (word_needs_escape(w)) return clean;
     clean += 8;
   }
-  std::size_t run = 0;  // start of the pending run of characters that need no escape
+  return clean;
+}
+
+}  // namespace
+
+std::size_t json_string_size(std::string_view text) {
+  std::size_t size = text.size() + 2;
+  for (std::size_t i = clean_prefix(text); i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (needs_escape[c]) size += short_escapes[c] ? 1 : 5;
+  }
+  return size;
+}
+
+char* write_json_string(std::string_view text, char* out) {
+  static constexpr char hex[] = "0123456789abcdef";
+  *out++ = '"';
+  const std::size_t clean = clean_prefix(text);
+  std::memcpy(out, text.data(), clean);
+  out += clean;
   for (std::size_t i = clean; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (!needs_escape[c]) continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
+    if (!needs_escape[c]) {
+      *out++ = static_cast<char>(c);
+    } else if (short_escapes[c]) {
+      *out++ = '\\';
+      *out++ = short_escapes[c];
+    } else {
+      std::memcpy(out, "\\u00", 4);
+      out[4] = hex[c >> 4];
+      out[5] = hex[c & 15];
+      out += 6;
     }
   }
-  out.append(text.data() + run, text.size() - run);
-  out.push_back('"');
+  *out++ = '"';
+  return out;
+}
+
+void append_json_string(std::string_view text, std::string& out) {
+  const std::size_t start = out.size();
+  out.resize(start + json_string_size(text));
+  write_json_string(text, out.data() + start);
+}
+
+char* write_json_timestamp(std::int64_t epoch_ms, char* out) {
+  // Integer arithmetic: exact, and several times cheaper than printing a double.
+  const bool negative = epoch_ms < 0;
+  const std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(epoch_ms) : static_cast<std::uint64_t>(epoch_ms);
+  if (negative) *out++ = '-';
+  out = std::to_chars(out, out + 20, magnitude / 1000).ptr;
+  const auto millis = static_cast<unsigned>(magnitude % 1000);
+  if (millis != 0) {
+    const char digits[4] = {'.', static_cast<char>('0' + millis / 100),
+                            static_cast<char>('0' + millis / 10 % 10),
+                            static_cast<char>('0' + millis % 10)};
+    std::size_t n = 4;
+    while (digits[n - 1] == '0') --n;  // 1.5, not 1.500
+    std::memcpy(out, digits, n);
+    out += n;
+  }
+  return out;
 }
 
 void json_encoder::separate() {
@@ -223,6 +264,10 @@ void json_encoder::end_array() {
 void json_encoder::encoded(std::string_view value_bytes) {
   separate();
   out_.append(value_bytes);
+}
+std::string& json_encoder::value_buffer() {
+  separate();
+  return out_;
 }
 std::unique_ptr<encoder> json_encoder::same_codec(std::string& out) const {
   return std::make_unique<json_encoder>(out);
@@ -253,21 +298,8 @@ void json_encoder::number(double d) {
 }
 void json_encoder::timestamp(std::int64_t epoch_ms) {
   separate();
-  // Integer arithmetic: exact, and several times cheaper than printing a double.
-  const bool negative = epoch_ms < 0;
-  const std::uint64_t magnitude =
-      negative ? 0 - static_cast<std::uint64_t>(epoch_ms) : static_cast<std::uint64_t>(epoch_ms);
-  if (negative) out_.push_back('-');
-  append_integer(magnitude / 1000, out_);
-  const auto millis = static_cast<unsigned>(magnitude % 1000);
-  if (millis != 0) {
-    const char digits[4] = {'.', static_cast<char>('0' + millis / 100),
-                            static_cast<char>('0' + millis / 10 % 10),
-                            static_cast<char>('0' + millis % 10)};
-    std::size_t n = 4;
-    while (digits[n - 1] == '0') --n;  // 1.5, not 1.500
-    out_.append(digits, n);
-  }
+  char text[max_json_timestamp_size];
+  out_.append(text, write_json_timestamp(epoch_ms, text));
 }
 
 void json_encoder::boolean(bool b) {

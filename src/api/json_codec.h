@@ -12,6 +12,8 @@
 #include "api/encoder.h"
 #include "api/value.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +74,9 @@ class json_encoder final : public encoder {
   void null() override;
   void encoded(std::string_view value_bytes) override;
   std::unique_ptr<encoder> same_codec(std::string& out) const override;
+  // For a caller that writes one whole value itself (json_records.h): writes the comma that
+  // goes before the value, if one does, and returns the text to append the value to.
+  std::string& value_buffer();
 
  private:
   void separate();  // a comma before every element but the first of its container
@@ -81,5 +86,14 @@ class json_encoder final : public encoder {
 
 // Appends `text` as a JSON string literal (quotes and escapes included).
 void append_json_string(std::string_view text, std::string& out);
+// The same literal in two steps, for text written by hand: its size in bytes, then the literal
+// written at `out`, which has that many bytes; returns the end.
+std::size_t json_string_size(std::string_view text);
+char* write_json_string(std::string_view text, char* out);
+
+// A timestamp as this codec writes it, epoch seconds with the milliseconds after a point when
+// there are any (1.5, not 1.500), written at `out`; returns the end.
+inline constexpr std::size_t max_json_timestamp_size = 25;  // '-', 20 digits, '.', 3 digits
+char* write_json_timestamp(std::int64_t epoch_ms, char* out);
 
 }  // namespace spate::api

@@ -46,6 +46,23 @@ TEST(JsonCodecTest, EscapesAtEveryOffsetOfLongStrings) {
   }
 }
 
+TEST(JsonCodecTest, EveryByteValueTakesTheSizeCounted) {
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t at : {0u, 7u, 8u, 13u}) {
+      std::string text(16, 'k');
+      text[at] = static_cast<char>(c);
+      std::string out;
+      append_json_string(text, out);
+      ASSERT_EQ(out.size(), json_string_size(text)) << "byte " << c << " at " << at;
+      if (c < 0x80) {  // alone, a byte from 0x80 up is not UTF-8, which the parser checks
+        auto back = decode_json("[" + out + "]");
+        ASSERT_TRUE(back) << out;
+        EXPECT_EQ(back->items()[0].as_string(), text) << "byte " << c << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(JsonCodecTest, TimestampsAreEpochSecondsWithMilliseconds) {
   std::string out;
   json_encoder enc(out);
@@ -53,8 +70,10 @@ TEST(JsonCodecTest, TimestampsAreEpochSecondsWithMilliseconds) {
   enc.timestamp(1700000000123);
   enc.timestamp(1700000000500);
   enc.timestamp(1700000000000);
+  enc.timestamp(-1500);
+  enc.timestamp(0);
   enc.end_array();
-  EXPECT_EQ(out, "[1700000000.123,1700000000.5,1700000000]");
+  EXPECT_EQ(out, "[1700000000.123,1700000000.5,1700000000,-1.5,0]");
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // record_encoding: Records and ChildShards, token by token.
 #include "api/record_encoding.h"
 
+#include "api/json_codec.h"
+#include "api/json_records.h"
 #include "engine/sequence_number.h"
 
 namespace spate::api {
@@ -11,6 +13,14 @@ void write_records(encoder& out, const engine::records_page& page) {
 }
 
 void write_record_list(encoder& out, const engine::records_page& page) {
+  if (auto* json = dynamic_cast<json_encoder*>(&out)) {
+    append_kinesis_records_json(page, json->value_buffer());
+  } else {
+    write_record_list_tokens(out, page);
+  }
+}
+
+void write_record_list_tokens(encoder& out, const engine::records_page& page) {
   char sequence[engine::sequence_number_digits];
   const engine::shard_sequence_formatter numbers(page.tag, page.shard);
   out.begin_array();

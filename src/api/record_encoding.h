@@ -12,8 +12,11 @@ namespace spate::api {
 
 // "Records": [{SequenceNumber, ApproximateArrivalTimestamp, Data, PartitionKey}, ...]
 void write_records(encoder& out, const engine::records_page& page);
-// The list alone, [{SequenceNumber, ...}, ...], as the value of a member or on its own.
+// The list alone, [{SequenceNumber, ...}, ...], as the value of a member or on its own: in JSON
+// written whole by json_records.h, in other codecs token by token.
 void write_record_list(encoder& out, const engine::records_page& page);
+// Token by token in any codec: what the JSON writer is checked against.
+void write_record_list_tokens(encoder& out, const engine::records_page& page);
 
 // "ChildShards": [{ShardId, ParentShards, HashKeyRange}, ...]
 void write_child_shards(encoder& out, const std::vector<metadata::shard_record>& children);

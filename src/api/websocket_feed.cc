@@ -4,6 +4,7 @@
 
 #include "api/actions/common.h"
 #include "api/json_codec.h"
+#include "api/json_records.h"
 #include "api/shared_batches.h"
 #include "engine/sequence_number.h"
 
@@ -126,29 +127,12 @@ std::variant<engine::start_request, api_error> parse_from(const std::optional<st
 
 // A message up to the end of its records: {"shardId":"...","records":[...]
 void write_records(const engine::records_page& page, std::string& out) {
-  char sequence[engine::sequence_number_digits];
-  const engine::shard_sequence_formatter numbers(page.tag, page.shard);
-  out.reserve(out.size() + page.batch.bytes * 4 / 3 + page.batch.records.size() * 120 + 256);
   json_encoder json(out);
   json.begin_object();
   json.key("shardId");
   json.string(kinesis::shard_id(page.shard));
   json.key("records");
-  json.begin_array();
-  for (const auto& r : page.batch.records) {
-    numbers.format(r.pos, sequence);
-    json.begin_object();
-    json.key("sequenceNumber");
-    json.string({sequence, sizeof sequence});
-    json.key("partitionKey");
-    json.string(r.partition_key);
-    json.key("data");
-    json.blob(r.data);
-    json.key("arrival");
-    json.integer(r.arrival_ms);
-    json.end_object();
-  }
-  json.end_array();
+  append_feed_records_json(page, json.value_buffer());
 }
 
 // The end of a message, after its records: what is this subscriber's own (how far behind it

@@ -39,10 +39,7 @@ constexpr auto pair_table = make_pair_table();
 
 }  // namespace
 
-void encode_append(std::string_view bytes, std::string& out) {
-  const std::size_t start = out.size();
-  out.resize(start + encoded_size(bytes.size()));
-  char* o = out.data() + start;
+char* encode_to(std::string_view bytes, char* o) {
   const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3, o += 4) {
@@ -64,6 +61,13 @@ void encode_append(std::string_view bytes, std::string& out) {
     *o++ = alphabet[(v >> 6) & 63];
     *o++ = '=';
   }
+  return o;
+}
+
+void encode_append(std::string_view bytes, std::string& out) {
+  const std::size_t start = out.size();
+  out.resize(start + encoded_size(bytes.size()));
+  encode_to(bytes, out.data() + start);
 }
 
 std::string encode(std::string_view bytes) {

@@ -23,6 +23,9 @@ constexpr std::size_t decoded_size(std::string_view text) {
   return n;
 }
 
+// Writes the encoding of `bytes` at `out`, which has room for encoded_size(bytes.size()); returns
+// the end of what was written.
+char* encode_to(std::string_view bytes, char* out);
 // Appends the encoding of `bytes` to `out`.
 void encode_append(std::string_view bytes, std::string& out);
 std::string encode(std::string_view bytes);

@@ -30,9 +30,24 @@ constexpr std::array<char, 200> digit_pairs = [] {
   return pairs;
 }();
 
+// `value` (below 10^8) in exactly 8 digits: four independent pairs, in 32-bit arithmetic.
+void put_8_digits(std::uint32_t value, char* out) {
+  const std::uint32_t high = value / 10'000, low = value % 10'000;
+  std::memcpy(out, &digit_pairs[2 * (high / 100)], 2);
+  std::memcpy(out + 2, &digit_pairs[2 * (high % 100)], 2);
+  std::memcpy(out + 4, &digit_pairs[2 * (low / 100)], 2);
+  std::memcpy(out + 6, &digit_pairs[2 * (low % 100)], 2);
+}
+
 // `value` in exactly `width` digits, with leading zeros (digits above `width` are dropped).
+// Eight digits at a time from the right: a GetRecords answer formats 10,000 sequence numbers,
+// and one 64-bit division per pair made a chain that cost 8% of its CPU.
 void put_digits(std::uint64_t value, std::size_t width, char* out) {
   std::size_t i = width;
+  for (; i >= 8; i -= 8) {
+    put_8_digits(static_cast<std::uint32_t>(value % 100'000'000), out + i - 8);
+    value /= 100'000'000;
+  }
   for (; i >= 2; i -= 2) {
     std::memcpy(out + i - 2, &digit_pairs[2 * (value % 100)], 2);
     value /= 100;
