@@ -113,12 +113,29 @@ void BM_Base64Decode(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(text.size()));
 }
 
+// One record's data encoded as a GetRecords answer writes it; the argument is the size of the
+// data in bytes. Bytes per second count the data.
+template <bool plain>
+void BM_Base64Encode(benchmark::State& state) {
+  std::string bytes(static_cast<std::size_t>(state.range(0)), '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 + 7);
+  std::string text(base64::encoded_size(bytes.size()), '\0');
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(plain ? base64::encode_to_plain(bytes, text.data())
+                                   : base64::encode_to(bytes, text.data()));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
+}
+
 BENCHMARK(BM_DecodePutRecords_Json);
 BENCHMARK(BM_DecodePutRecords_Cbor);
 BENCHMARK(BM_EncodeGetRecords_Json);
 BENCHMARK(BM_EncodeGetRecords_Cbor);
 BENCHMARK(BM_Base64Decode<false>)->Name("BM_Base64Decode")->Arg(100)->Arg(1024)->Arg(65536);
 BENCHMARK(BM_Base64Decode<true>)->Name("BM_Base64Decode_Plain")->Arg(100)->Arg(1024)->Arg(65536);
+BENCHMARK(BM_Base64Encode<false>)->Name("BM_Base64Encode")->Arg(100)->Arg(1024)->Arg(65536);
+BENCHMARK(BM_Base64Encode<true>)->Name("BM_Base64Encode_Plain")->Arg(100)->Arg(1024)->Arg(65536);
 
 }  // namespace
 }  // namespace spate::api
