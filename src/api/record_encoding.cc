@@ -1,4 +1,5 @@
-// record_encoding: Records and ChildShards, token by token.
+// record_encoding: Records and ChildShards. A JSON record list is written whole (json_records.h);
+// every other part, and record lists in CBOR, token by token.
 #include "api/record_encoding.h"
 
 #include "api/json_codec.h"

@@ -6,7 +6,6 @@
 #include "api/json_codec.h"
 #include "api/json_records.h"
 #include "api/shared_batches.h"
-#include "engine/sequence_number.h"
 
 #include <fmt/format.h>
 
