@@ -14,6 +14,9 @@ is taking in the small requests, not delivering them (docs/performance.md, "Fan-
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 PUT = ["--mode", "put-records", "--shards", 4, "--batch", 500, "--record-size", 100,
        "--concurrency", 8]
 THROUGHPUT = PUT[:-1] + [32]
@@ -89,6 +92,25 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
     return median
 
 
+def machine_probe(ctx) -> float | None:
+    """How fast this machine computes right now: nanoseconds for the plain base64 encoder over
+    1 KiB (spate-codec-bench), code no server change touches. On a VM the whole part can run
+    slower by a third or more in one hour than in another, the peers too; this says whether it
+    did (docs/performance.md, "Before and after")."""
+    out = ctx.work / "machine-probe.json"
+    code = subprocess.call([str(ctx.tool("spate-codec-bench")),
+                            "--benchmark_filter=^BM_Base64Encode_Plain/1024$",
+                            "--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true",
+                            f"--benchmark_out={out}", "--benchmark_out_format=json"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if code != 0 or not out.exists():
+        return None
+    for b in json.loads(out.read_text()).get("benchmarks", []):
+        if b.get("aggregate_name") == "median":
+            return b["cpu_time"]
+    return None
+
+
 def ingest_share(one: dict | None, subscribers: int) -> float | None:
     """What taking in the fan-out's records costs per delivered record: the one-subscriber
     run's CPU spread over `subscribers` (the same puts, nearly nothing delivered)."""
@@ -109,6 +131,8 @@ def run(ctx) -> dict:
     def times(kind):  # spated's runs vary more than the peers' differ from it
         return REPEAT if kind.startswith("spated") else 1
 
+    probe_before = machine_probe(ctx)
+
     puts = {k: bench(ctx, k, "PutRecords JSON 500x100B, 8 conns", PUT, times(k)) for k in SERVERS}
     cbor = bench(ctx, "spated-never", "PutRecords CBOR 500x100B, 8 conns",
                  PUT + ["--codec", "cbor"], REPEAT)
@@ -119,6 +143,7 @@ def run(ctx) -> dict:
     fan = fan_out(ctx, repeat=REPEAT)
     small = fan_out(ctx, requests_per_s=SMALL_PUTS_PER_S)
     small_ingest = ingest_share(fan_out(ctx, subscribers=1, requests_per_s=SMALL_PUTS_PER_S), 100)
+    probe_after = machine_probe(ctx)
 
     def us(r):
         return r.get("server_cpu_us_per_record") if ok(r) else None
@@ -186,8 +211,13 @@ def run(ctx) -> dict:
         if cost and base:
             print(f"  ratio: {peer} spends {cost / base:,.0f}x spated's CPU per record "
                   f"({cost:,.1f} us against {base:.3f} us)")
+    if probe_before and probe_after:
+        print(f"  the machine: plain base64 of 1 KiB took {probe_before:.0f} ns before these runs "
+              f"and {probe_after:.0f} ns after (lower is faster; 340 to 460 ns seen here, "
+              f"docs/performance.md)")
     return {"kinesalite_version": ctx.kinesalite_version,
             "kinesis_mock_version": ctx.kinesis_mock_version,
             "put_records": puts, "put_records_cbor": cbor, "get_records": gets,
             "put_records_throughput": flows, "fan_out": fan, "fan_out_small_puts": small,
-            "fan_out_small_puts_ingest_us_per_record": small_ingest, "targets": targets}
+            "fan_out_small_puts_ingest_us_per_record": small_ingest,
+            "machine_probe_ns": [probe_before, probe_after], "targets": targets}
