@@ -251,6 +251,19 @@ __attribute__((target("avx2"))) std::size_t encode_blocks(const unsigned char* i
 // Below this many bytes the vector encoder has no whole block to take.
 constexpr std::size_t vector_encode_minimum = 28;
 
+// The encoder: whole blocks with AVX2 first when `vector`, the rest three bytes at a time.
+char* encode_with(std::string_view bytes, char* out, bool vector) {
+  std::size_t done = 0;
+#if defined(__x86_64__)
+  if (vector) {
+    done = encode_blocks(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out);
+  }
+#else
+  (void)vector;
+#endif
+  return encode_plain_from(bytes, done, out + done / 3 * 4);
+}
+
 }  // namespace
 
 bool has_vector_codec() {
@@ -262,24 +275,16 @@ bool has_vector_codec() {
 }
 
 char* encode_to_plain(std::string_view bytes, char* out) {
-  return encode_plain_from(bytes, 0, out);
+  return encode_with(bytes, out, false);
 }
 
 char* encode_to_vector(std::string_view bytes, char* out) {
   SPATE_ASSERT(has_vector_codec(), "the vector base64 encoder needs AVX2");
-#if defined(__x86_64__)
-  const std::size_t done =
-      encode_blocks(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out);
-  return encode_plain_from(bytes, done, out + done / 3 * 4);
-#else
-  return encode_plain_from(bytes, 0, out);
-#endif
+  return encode_with(bytes, out, true);
 }
 
 char* encode_to(std::string_view bytes, char* out) {
-  return bytes.size() >= vector_encode_minimum && has_vector_codec()
-             ? encode_to_vector(bytes, out)
-             : encode_plain_from(bytes, 0, out);
+  return encode_with(bytes, out, bytes.size() >= vector_encode_minimum && has_vector_codec());
 }
 
 void encode_append(std::string_view bytes, std::string& out) {
