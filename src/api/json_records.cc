@@ -41,13 +41,11 @@ class arrival_text {
   char text_[max_json_timestamp_size];
 };
 
-// One record's parts, ready to be copied: what both shapes are made of.
-struct record_text {
+// What a record is written with besides its own fields: its sequence number's digits and its
+// arrival time as text.
+struct record_extras {
   char sequence[engine::sequence_number_digits];
   std::string_view arrival;
-  std::string_view data;  // the bytes; written as base64
-  std::string_view partition_key;
-  std::size_t partition_key_size;  // as a JSON string literal
 };
 
 // GetRecords and SubscribeToShard: the members and their order as the token writer has them
@@ -58,15 +56,15 @@ struct kinesis_shape {
   static constexpr std::string_view after_sequence = R"(","ApproximateArrivalTimestamp":)";
   static constexpr std::string_view before_data = R"(,"Data":")";
   static constexpr std::string_view before_key = R"(","PartitionKey":)";
-  static constexpr std::size_t fixed = open.size() + sizeof record_text::sequence +
+  static constexpr std::size_t fixed = open.size() + sizeof record_extras::sequence +
                                        after_sequence.size() + before_data.size() +
                                        before_key.size() + 1;  // the closing brace
 
-  static char* write(const record_text& r, char* out) {
+  static char* write(const storage::record_view& r, const record_extras& x, char* out) {
     out = put(out, open);
-    out = put(out, {r.sequence, sizeof r.sequence});
+    out = put(out, {x.sequence, sizeof x.sequence});
     out = put(out, after_sequence);
-    out = put(out, r.arrival);
+    out = put(out, x.arrival);
     out = put(out, before_data);
     out = base64::encode_to(r.data, out);
     out = put(out, before_key);
@@ -83,19 +81,19 @@ struct feed_shape {
   static constexpr std::string_view before_key = R"(","partitionKey":)";
   static constexpr std::string_view before_data = R"(,"data":")";
   static constexpr std::string_view before_arrival = R"(","arrival":)";
-  static constexpr std::size_t fixed = open.size() + sizeof record_text::sequence +
+  static constexpr std::size_t fixed = open.size() + sizeof record_extras::sequence +
                                        before_key.size() + before_data.size() +
                                        before_arrival.size() + 1;
 
-  static char* write(const record_text& r, char* out) {
+  static char* write(const storage::record_view& r, const record_extras& x, char* out) {
     out = put(out, open);
-    out = put(out, {r.sequence, sizeof r.sequence});
+    out = put(out, {x.sequence, sizeof x.sequence});
     out = put(out, before_key);
     out = write_json_string(r.partition_key, out);
     out = put(out, before_data);
     out = base64::encode_to(r.data, out);
     out = put(out, before_arrival);
-    out = put(out, r.arrival);
+    out = put(out, x.arrival);
     *out++ = '}';
     return out;
   }
@@ -110,23 +108,21 @@ void append_records(const engine::records_page& page, std::string& out) {
               records.size() * (Shape::fixed + max_json_timestamp_size + 8));
   const engine::shard_sequence_formatter numbers(page.tag, page.shard);
   typename Shape::arrival arrival;
-  record_text r;
+  record_extras x;
   out.push_back('[');
   for (std::size_t i = 0; i < records.size(); ++i) {
-    const storage::record_view& record = records[i];
-    numbers.format(record.pos, r.sequence);
-    r.arrival = arrival.of(record.arrival_ms);
-    r.data = record.data;
-    r.partition_key = record.partition_key;
-    r.partition_key_size = json_string_size(record.partition_key);
+    const storage::record_view& r = records[i];
+    numbers.format(r.pos, x.sequence);
+    x.arrival = arrival.of(r.arrival_ms);
     const std::size_t comma = i > 0 ? 1 : 0;
-    const std::size_t size = comma + Shape::fixed + r.arrival.size() +
-                             base64::encoded_size(r.data.size()) + r.partition_key_size;
+    const std::size_t size = comma + Shape::fixed + x.arrival.size() +
+                             base64::encoded_size(r.data.size()) +
+                             json_string_size(r.partition_key);
     const std::size_t start = out.size();
     out.resize(start + size);
     char* at = out.data() + start;
     if (comma) *at++ = ',';
-    SPATE_ASSERT(Shape::write(r, at) == out.data() + out.size(), "a record's size, miscounted");
+    SPATE_ASSERT(Shape::write(r, x, at) == out.data() + out.size(), "a record's size, miscounted");
   }
   out.push_back(']');
 }
