@@ -157,6 +157,19 @@ class Context:
         finally:
             self.drop(server)
 
+    def google_benchmark(self, name: str, args: list, quiet: bool = False) -> list | str:
+        """Runs a Google Benchmark program (spate-codec-bench, spate-storage-bench) with `args`,
+        its report written as JSON: the report's benchmarks, or why there are none. `quiet`
+        hides its console table."""
+        out = self.work / f"{name}.json"
+        out.unlink(missing_ok=True)
+        quietly = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if quiet else {}
+        code = subprocess.call([str(self.tool(name)), *args, f"--benchmark_out={out}",
+                                "--benchmark_out_format=json"], **quietly)
+        if code != 0 or not out.exists():
+            return f"exit status {code}"
+        return json.loads(out.read_text()).get("benchmarks", [])
+
     # -- the disk ---------------------------------------------------------------------------
 
     def measure_fdatasync(self) -> dict:

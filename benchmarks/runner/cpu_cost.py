@@ -14,9 +14,6 @@ is taking in the small requests, not delivering them (docs/performance.md, "Fan-
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 PUT = ["--mode", "put-records", "--shards", 4, "--batch", 500, "--record-size", 100,
        "--concurrency", 8]
 THROUGHPUT = PUT[:-1] + [32]
@@ -97,18 +94,13 @@ def machine_probe(ctx) -> float | None:
     1 KiB (spate-codec-bench), code no server change touches. On a VM the whole part can run
     slower by a third or more in one hour than in another, the peers too; this says whether it
     did (docs/performance.md, "Before and after")."""
-    out = ctx.work / "machine-probe.json"
-    code = subprocess.call([str(ctx.tool("spate-codec-bench")),
-                            "--benchmark_filter=^BM_Base64Encode_Plain/1024$",
-                            "--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true",
-                            f"--benchmark_out={out}", "--benchmark_out_format=json"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if code != 0 or not out.exists():
-        return None
-    for b in json.loads(out.read_text()).get("benchmarks", []):
-        if b.get("aggregate_name") == "median":
-            return b["cpu_time"]
-    return None
+    report = ctx.google_benchmark("spate-codec-bench",
+                                  ["--benchmark_filter=^BM_Base64Encode_Plain/1024$",
+                                   "--benchmark_repetitions=5",
+                                   "--benchmark_report_aggregates_only=true"], quiet=True)
+    medians = [b["cpu_time"] for b in report if b.get("aggregate_name") == "median"] \
+        if isinstance(report, list) else []
+    return medians[0] if medians else None
 
 
 def ingest_share(one: dict | None, subscribers: int) -> float | None:

@@ -3,9 +3,6 @@ the wire codecs' cost per record, JSON against CBOR (Google Benchmark programs).
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 
 def run(ctx) -> dict:
     results = {}
@@ -13,17 +10,14 @@ def run(ctx) -> dict:
                         ("spate-codec-bench", "wire codecs: JSON 1.1 against CBOR 1.1 per record "
                                               "(500 records of 100 bytes)")):
         print(f"== {title}", flush=True)
-        out = ctx.work / f"{name}.json"
-        code = subprocess.call([str(ctx.tool(name)), "--benchmark_counters_tabular=true",
-                                f"--benchmark_out={out}", "--benchmark_out_format=json"])
+        report = ctx.google_benchmark(name, ["--benchmark_counters_tabular=true"])
         print(flush=True)
-        if code != 0 or not out.exists():
-            results[name] = {"failed": f"exit status {code}"}
+        if isinstance(report, str):
+            results[name] = {"failed": report}
             continue
-        report = json.loads(out.read_text())
         results[name] = [{k: b[k] for k in b if k not in ("run_name", "run_type", "repetitions",
                                                           "repetition_index", "threads",
                                                           "family_index",
                                                           "per_family_instance_index")}
-                         for b in report.get("benchmarks", [])]
+                         for b in report]
     return results
