@@ -59,11 +59,17 @@ client.list_streams()
 }
 
 
+# An interpreter started with SIGINT ignored (as a shell starts a background job, and so a
+# `make test` run in the background) keeps ignoring it. The child takes Ctrl-C as one started
+# from a terminal does, whatever this process inherited.
+AS_FROM_A_TERMINAL = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
 def interrupt_when_ready(script):
     """Runs `script` in a child interpreter, sends it SIGINT once it printed "ready", and
     returns its exit status, its output after "ready", its errors and when SIGINT was sent."""
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", AS_FROM_A_TERMINAL + script],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
         sent = time.monotonic()
