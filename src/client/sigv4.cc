@@ -30,13 +30,8 @@ namespace {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
-using ascii::lower;
+using ascii::iequals;
 using ascii::lowercase;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
 
 bool unsigned_header(std::string_view lower_name) {
   return lower_name == "expect" || lower_name == "user-agent" || lower_name == "x-amzn-trace-id";

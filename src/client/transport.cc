@@ -15,6 +15,8 @@
 // thread itself is refused.
 #include "client/transport.h"
 
+#include "common/ascii.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -54,14 +56,8 @@ using tcp = net::ip::tcp;
 // Completion token for awaiting an operation whose error comes back as a value.
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
+using ascii::iequals;
+using ascii::lower;
 
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;

@@ -20,6 +20,14 @@ inline std::string lowercase(std::string_view s) {
   return out;
 }
 
+// Whether `a` and `b` are the same text but for the case of ASCII letters.
+constexpr bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
 // Whether every byte is below 0x80, eight at a time. Partition keys and member names almost
 // always are, and then need no UTF-8 validation (the CBOR fast path validates the rest).
 inline bool all_ascii(std::string_view s) {
