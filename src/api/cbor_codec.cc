@@ -14,8 +14,6 @@
 namespace spate::api {
 namespace {
 
-constexpr std::uint8_t major_unsigned = 0, major_negative = 1, major_bytes = 2, major_text = 3,
-                       major_array = 4, major_map = 5, major_tag = 6, major_simple = 7;
 constexpr std::uint8_t indefinite = 31;
 constexpr auto break_byte = static_cast<char>(0xff);
 constexpr std::uint64_t max_int64 = std::numeric_limits<std::int64_t>::max();
@@ -112,7 +110,8 @@ class decoder {
     }
     if (h.info == indefinite) {
       // Indefinite lengths exist for strings, arrays and maps; in major 7 it is the break.
-      if (h.major == major_unsigned || h.major == major_negative || h.major == major_tag) {
+      if (h.major == cbor_major::unsigned_integer || h.major == cbor_major::negative_integer ||
+          h.major == cbor_major::tag) {
         return fail(cbor_errc::bad_additional_info, h.start);
       }
       h.indef = true;
@@ -135,7 +134,7 @@ class decoder {
     if (h.arg > left()) return fail(cbor_errc::truncated, h.start);
     const auto n = static_cast<std::size_t>(h.arg);
     const std::string_view chunk = in_.substr(pos_, n);
-    if (h.major == major_text && !simdjson::validate_utf8(chunk.data(), chunk.size())) {
+    if (h.major == cbor_major::text && !simdjson::validate_utf8(chunk.data(), chunk.size())) {
       return fail(cbor_errc::invalid_utf8, h.start);
     }
     if (out) out->append(chunk);
@@ -149,20 +148,20 @@ class decoder {
     head h;
     if (!read_head(h)) return false;
     switch (h.major) {
-      case major_unsigned:
-      case major_negative:
+      case cbor_major::unsigned_integer:
+      case cbor_major::negative_integer:
         return true;
-      case major_bytes:
-      case major_text:
+      case cbor_major::bytes:
+      case cbor_major::text:
         return string_body(h, nullptr);
-      case major_array:
-      case major_map: {
+      case cbor_major::array:
+      case cbor_major::map: {
         if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
-        const bool is_map = h.major == major_map;
+        const bool is_map = h.major == cbor_major::map;
         auto element = [&] {
           if (is_map) {
             if (left() == 0) return fail(cbor_errc::truncated, pos_);
-            if ((static_cast<std::uint8_t>(in_[pos_]) >> 5) != major_text) {
+            if ((static_cast<std::uint8_t>(in_[pos_]) >> 5) != cbor_major::text) {
               return fail(cbor_errc::non_string_map_key, pos_);
             }
             head key;
@@ -186,7 +185,7 @@ class decoder {
           if (!element()) return false;
         }
       }
-      case major_tag:
+      case cbor_major::tag:
         if (depth + 1 > max_cbor_depth) return fail(cbor_errc::too_deep, h.start);
         return skip(depth + 1);
       default: {
@@ -215,27 +214,27 @@ class decoder {
     head h;
     if (!read_head(h)) return false;
     switch (h.major) {
-      case major_unsigned:
+      case cbor_major::unsigned_integer:
         out = h.arg <= max_int64 ? value::integer(static_cast<std::int64_t>(h.arg))
                                  : value::number(static_cast<double>(h.arg));
         return true;
-      case major_negative:  // -1 - arg
+      case cbor_major::negative_integer:  // -1 - arg
         out = h.arg <= max_int64 ? value::integer(-1 - static_cast<std::int64_t>(h.arg))
                                  : value::number(-1.0 - static_cast<double>(h.arg));
         return true;
-      case major_bytes:
-      case major_text: {
+      case cbor_major::bytes:
+      case cbor_major::text: {
         std::string text;
         if (!string_body(h, &text)) return false;
-        out =
-            h.major == major_bytes ? value::blob(std::move(text)) : value::string(std::move(text));
+        out = h.major == cbor_major::bytes ? value::blob(std::move(text))
+                                           : value::string(std::move(text));
         return true;
       }
-      case major_array:
+      case cbor_major::array:
         return array(h, out, depth, guide);
-      case major_map:
+      case cbor_major::map:
         return map(h, out, depth, guide);
-      case major_tag:
+      case cbor_major::tag:
         return tag(h, out, depth, guide);
       default:
         return simple(h, out);
@@ -277,7 +276,7 @@ class decoder {
   bool map_member(std::vector<value::member>& members, std::size_t depth,
                   const decode_guide& guide) {
     if (left() == 0) return fail(cbor_errc::truncated, pos_);
-    if ((static_cast<std::uint8_t>(in_[pos_]) >> 5) != major_text) {
+    if ((static_cast<std::uint8_t>(in_[pos_]) >> 5) != cbor_major::text) {
       return fail(cbor_errc::non_string_map_key, pos_);
     }
     head key;
@@ -435,9 +434,9 @@ void put_head(std::string& out, std::uint8_t major, std::uint64_t arg) {
 
 void put_integer(std::string& out, std::int64_t i) {
   if (i >= 0) {
-    put_head(out, major_unsigned, static_cast<std::uint64_t>(i));
+    put_head(out, cbor_major::unsigned_integer, static_cast<std::uint64_t>(i));
   } else {
-    put_head(out, major_negative, ~static_cast<std::uint64_t>(i));  // -1 - i
+    put_head(out, cbor_major::negative_integer, ~static_cast<std::uint64_t>(i));  // -1 - i
   }
 }
 
@@ -487,13 +486,13 @@ void cbor_encoder::end() {
 }
 
 void cbor_encoder::begin_object() {
-  begin(major_map, true);
+  begin(cbor_major::map, true);
 }
 void cbor_encoder::end_object() {
   end();
 }
 void cbor_encoder::begin_array() {
-  begin(major_array, false);
+  begin(cbor_major::array, false);
 }
 void cbor_encoder::end_array() {
   end();
@@ -507,17 +506,17 @@ std::unique_ptr<encoder> cbor_encoder::same_codec(std::string& out) const {
 }
 void cbor_encoder::key(std::string_view name) {
   if (!open_.empty()) ++open_.back().count;
-  put_head(out_, major_text, name.size());
+  put_head(out_, cbor_major::text, name.size());
   out_.append(name);
 }
 void cbor_encoder::string(std::string_view text) {
   item();
-  put_head(out_, major_text, text.size());
+  put_head(out_, cbor_major::text, text.size());
   out_.append(text);
 }
 void cbor_encoder::blob(std::string_view bytes) {
   item();
-  put_head(out_, major_bytes, bytes.size());
+  put_head(out_, cbor_major::bytes, bytes.size());
   out_.append(bytes);
 }
 void cbor_encoder::integer(std::int64_t i) {
@@ -533,7 +532,7 @@ void cbor_encoder::number(double d) {
 }
 void cbor_encoder::timestamp(std::int64_t epoch_ms) {
   item();
-  put_head(out_, major_tag, 1);
+  put_head(out_, cbor_major::tag, 1);
   put_integer(out_, epoch_ms);
 }
 void cbor_encoder::boolean(bool b) {

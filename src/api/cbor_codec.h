@@ -56,6 +56,12 @@
 
 namespace spate::api {
 
+// The major types of CBOR items (RFC 8949, section 3.1): the top three bits of an item's head.
+namespace cbor_major {
+inline constexpr std::uint8_t unsigned_integer = 0, negative_integer = 1, bytes = 2, text = 3,
+                              array = 4, map = 5, tag = 6, simple = 7;
+}  // namespace cbor_major
+
 // Nesting a request may have: arrays, maps and tags, together. Kinesis requests nest at most
 // 4 deep; this stops a stack-exhausting document long before the stack does.
 inline constexpr std::size_t max_cbor_depth = 64;

@@ -3,6 +3,7 @@
 // generic path by fuzz/cbor_fast_path.cc.
 #include "api/cbor_fast_path.h"
 
+#include "api/cbor_codec.h"
 #include "api/put_records_entries.h"
 #include "common/ascii.h"
 
@@ -16,8 +17,8 @@ namespace {
 
 namespace entries = put_records_entries;
 
-constexpr std::uint8_t major_bytes = 2, major_text = 3, major_array = 4, major_map = 5;
-constexpr std::uint64_t indefinite = UINT64_MAX;  // a container's count when it ends in a break
+constexpr std::uint64_t indefinite_count =
+    UINT64_MAX;  // a container's count when it ends in a break
 
 class cursor {
  public:
@@ -27,7 +28,7 @@ class cursor {
   // Every byte read, and no container left open.
   bool complete() const { return p_ == end_ && !unclosed_; }
 
-  // The head of the next item if it has `major` type: its count or length (`indefinite` for
+  // The head of the next item if it has `major` type: its count or length (`indefinite_count` for
   // a container that ends in a break, when allowed).
   bool head(std::uint8_t major, std::uint64_t& arg, bool may_be_indefinite) {
     if (p_ == end_ || *p_ >> 5 != major) return false;
@@ -37,7 +38,7 @@ class cursor {
       return true;
     }
     if (info == 31) {
-      arg = indefinite;
+      arg = indefinite_count;
       return may_be_indefinite;
     }
     if (info > 27) return false;
@@ -56,13 +57,13 @@ class cursor {
     }
     out = {reinterpret_cast<const char*>(p_), static_cast<std::size_t>(length)};
     p_ += length;
-    return major != major_text || ascii::all_ascii(out) ||
+    return major != cbor_major::text || ascii::all_ascii(out) ||
            simdjson::validate_utf8(out.data(), out.size());
   }
 
-  // Whether a container of `count` items (or `indefinite`) has another after `seen`.
+  // Whether a container of `count` items (or `indefinite_count`) has another after `seen`.
   bool more(std::uint64_t count, std::uint64_t seen) {
-    if (count != indefinite) return seen < count;
+    if (count != indefinite_count) return seen < count;
     if (p_ == end_) {
       unclosed_ = true;  // the body ends before the break
       return false;
@@ -82,22 +83,23 @@ class cursor {
 
 bool read_entry(cursor& in, entries::entry& out) {
   std::uint64_t members = 0;
-  if (!in.head(major_map, members, true)) return false;
+  if (!in.head(cbor_major::map, members, true)) return false;
   bool has_key = false, has_data = false, has_hash_key = false;
   for (std::uint64_t seen = 0; in.more(members, seen); ++seen) {
     std::string_view name, key;
-    if (!in.string(major_text, name)) return false;
+    if (!in.string(cbor_major::text, name)) return false;
     if (name == "PartitionKey") {
-      if (has_key || !in.string(major_text, out.partition_key) ||
+      if (has_key || !in.string(cbor_major::text, out.partition_key) ||
           !entries::valid_partition_key(out.partition_key)) {
         return false;
       }
       has_key = true;
     } else if (name == "Data") {
-      if (has_data || !in.string(major_bytes, out.data)) return false;
+      if (has_data || !in.string(cbor_major::bytes, out.data)) return false;
       has_data = true;
     } else if (name == "ExplicitHashKey") {
-      if (has_hash_key || !in.string(major_text, key) || !entries::valid_explicit_hash_key(key)) {
+      if (has_hash_key || !in.string(cbor_major::text, key) ||
+          !entries::valid_explicit_hash_key(key)) {
         return false;
       }
       out.explicit_hash_key = key;
@@ -111,8 +113,8 @@ bool read_entry(cursor& in, entries::entry& out) {
 
 bool read_records(cursor& in, std::vector<entries::entry>& out) {
   std::uint64_t count = 0;
-  if (!in.head(major_array, count, true)) return false;
-  if (count != indefinite && count > kinesis::put_records_max_entries) return false;
+  if (!in.head(cbor_major::array, count, true)) return false;
+  if (count != indefinite_count && count > kinesis::put_records_max_entries) return false;
   for (std::uint64_t seen = 0; in.more(count, seen); ++seen) {
     if (out.size() == kinesis::put_records_max_entries) return false;
     if (!read_entry(in, out.emplace_back())) return false;
@@ -127,22 +129,24 @@ bool parse_put_records_cbor(std::string_view body, parsed_put_records& out) {
   out.stream_arn.reset();
   cursor in(body);
   std::uint64_t members = 0;
-  if (!in.head(major_map, members, true)) return false;
+  if (!in.head(cbor_major::map, members, true)) return false;
   std::vector<entries::entry> records;
   bool has_records = false;
   for (std::uint64_t seen = 0; in.more(members, seen); ++seen) {
     std::string_view name, text;
-    if (!in.string(major_text, name)) return false;
+    if (!in.string(cbor_major::text, name)) return false;
     if (name == "Records") {
       if (has_records || !read_records(in, records)) return false;
       has_records = true;
     } else if (name == "StreamName") {
-      if (out.stream_name || !in.string(major_text, text) || !entries::valid_stream_name(text)) {
+      if (out.stream_name || !in.string(cbor_major::text, text) ||
+          !entries::valid_stream_name(text)) {
         return false;
       }
       out.stream_name.emplace(text);
     } else if (name == "StreamARN") {
-      if (out.stream_arn || !in.string(major_text, text) || !entries::valid_stream_arn(text)) {
+      if (out.stream_arn || !in.string(cbor_major::text, text) ||
+          !entries::valid_stream_arn(text)) {
         return false;
       }
       out.stream_arn.emplace(text);
