@@ -7,6 +7,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace account_settings_action {
 namespace {
 
 const shape commitment_input{
@@ -44,9 +45,13 @@ void update(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace account_settings_action
 
-const action describe_account_settings{"DescribeAccountSettings", &describe_request, false,
-                                       &describe};
-const action update_account_settings{"UpdateAccountSettings", &update_request, true, &update};
+const action describe_account_settings{"DescribeAccountSettings",
+                                       &account_settings_action::describe_request, false,
+                                       &account_settings_action::describe};
+const action update_account_settings{"UpdateAccountSettings",
+                                     &account_settings_action::update_request, true,
+                                     &account_settings_action::update};
 
 }  // namespace spate::api::actions

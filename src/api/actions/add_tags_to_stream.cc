@@ -4,6 +4,7 @@
 #include "api/actions/tags.h"
 
 namespace spate::api::actions {
+namespace add_tags_to_stream_action {
 namespace {
 
 const shape request{{tags_member(), stream_name_member(), stream_arn_member()}};
@@ -16,7 +17,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace add_tags_to_stream_action
 
-const action add_tags_to_stream{"AddTagsToStream", &request, true, &handle};
+const action add_tags_to_stream{"AddTagsToStream", &add_tags_to_stream_action::request, true,
+                                &add_tags_to_stream_action::handle};
 
 }  // namespace spate::api::actions

@@ -3,6 +3,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace create_stream_action {
 namespace {
 
 const shape mode_details{
@@ -45,7 +46,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace create_stream_action
 
-const action create_stream{"CreateStream", &request, true, &handle};
+const action create_stream{"CreateStream", &create_stream_action::request, true,
+                           &create_stream_action::handle};
 
 }  // namespace spate::api::actions

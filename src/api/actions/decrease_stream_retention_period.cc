@@ -4,6 +4,7 @@
 #include "api/actions/retention.h"
 
 namespace spate::api::actions {
+namespace decrease_stream_retention_period_action {
 namespace {
 
 void handle(action_context& ctx, value& req, responder respond) {
@@ -11,8 +12,10 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace decrease_stream_retention_period_action
 
 const action decrease_stream_retention_period{"DecreaseStreamRetentionPeriod", &retention_request,
-                                              true, &handle};
+                                              true,
+                                              &decrease_stream_retention_period_action::handle};
 
 }  // namespace spate::api::actions

@@ -3,6 +3,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace delete_stream_action {
 namespace {
 
 const shape request{{
@@ -22,7 +23,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace delete_stream_action
 
-const action delete_stream{"DeleteStream", &request, true, &handle};
+const action delete_stream{"DeleteStream", &delete_stream_action::request, true,
+                           &delete_stream_action::handle};
 
 }  // namespace spate::api::actions

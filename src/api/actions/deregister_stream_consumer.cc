@@ -4,6 +4,7 @@
 #include "api/actions/consumers.h"
 
 namespace spate::api::actions {
+namespace deregister_stream_consumer_action {
 namespace {
 
 void handle(action_context& ctx, value& req, responder respond) {
@@ -15,8 +16,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace deregister_stream_consumer_action
 
 const action deregister_stream_consumer{"DeregisterStreamConsumer", &consumer_lookup_request, true,
-                                        &handle};
+                                        &deregister_stream_consumer_action::handle};
 
 }  // namespace spate::api::actions

@@ -3,6 +3,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace describe_limits_action {
 namespace {
 
 const shape request{};
@@ -20,7 +21,9 @@ void handle(action_context& ctx, value&, responder respond) {
 }
 
 }  // namespace
+}  // namespace describe_limits_action
 
-const action describe_limits{"DescribeLimits", &request, false, &handle};
+const action describe_limits{"DescribeLimits", &describe_limits_action::request, false,
+                             &describe_limits_action::handle};
 
 }  // namespace spate::api::actions

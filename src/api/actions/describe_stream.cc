@@ -3,6 +3,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace describe_stream_action {
 namespace {
 
 // Limit accepts up to 10000, but AWS returns at most a page of shards per call.
@@ -54,7 +55,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace describe_stream_action
 
-const action describe_stream{"DescribeStream", &request, false, &handle};
+const action describe_stream{"DescribeStream", &describe_stream_action::request, false,
+                             &describe_stream_action::handle};
 
 }  // namespace spate::api::actions

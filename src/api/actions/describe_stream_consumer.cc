@@ -4,6 +4,7 @@
 #include "api/actions/consumers.h"
 
 namespace spate::api::actions {
+namespace describe_stream_consumer_action {
 namespace {
 
 void handle(action_context& ctx, value& req, responder respond) {
@@ -17,8 +18,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace describe_stream_consumer_action
 
 const action describe_stream_consumer{"DescribeStreamConsumer", &consumer_lookup_request, false,
-                                      &handle};
+                                      &describe_stream_consumer_action::handle};
 
 }  // namespace spate::api::actions

@@ -4,6 +4,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace describe_stream_summary_action {
 namespace {
 
 const shape request{{stream_name_member(), stream_arn_member()}};
@@ -35,7 +36,10 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace describe_stream_summary_action
 
-const action describe_stream_summary{"DescribeStreamSummary", &request, false, &handle};
+const action describe_stream_summary{"DescribeStreamSummary",
+                                     &describe_stream_summary_action::request, false,
+                                     &describe_stream_summary_action::handle};
 
 }  // namespace spate::api::actions

@@ -6,6 +6,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace enhanced_monitoring_action {
 namespace {
 
 const shape request{{
@@ -52,8 +53,13 @@ void disable(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace enhanced_monitoring_action
 
-const action enable_enhanced_monitoring{"EnableEnhancedMonitoring", &request, true, &enable};
-const action disable_enhanced_monitoring{"DisableEnhancedMonitoring", &request, true, &disable};
+const action enable_enhanced_monitoring{"EnableEnhancedMonitoring",
+                                        &enhanced_monitoring_action::request, true,
+                                        &enhanced_monitoring_action::enable};
+const action disable_enhanced_monitoring{"DisableEnhancedMonitoring",
+                                         &enhanced_monitoring_action::request, true,
+                                         &enhanced_monitoring_action::disable};
 
 }  // namespace spate::api::actions

@@ -5,6 +5,7 @@
 #include "api/record_encoding.h"
 
 namespace spate::api::actions {
+namespace get_records_action {
 namespace {
 
 constexpr auto default_limit = static_cast<std::int64_t>(kinesis::get_records_max_records);
@@ -81,7 +82,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace get_records_action
 
-const action get_records{"GetRecords", &request, false, &handle};
+const action get_records{"GetRecords", &get_records_action::request, false,
+                         &get_records_action::handle};
 
 }  // namespace spate::api::actions

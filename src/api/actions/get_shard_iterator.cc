@@ -4,6 +4,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace get_shard_iterator_action {
 namespace {
 
 const shape request{{
@@ -37,7 +38,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace get_shard_iterator_action
 
-const action get_shard_iterator{"GetShardIterator", &request, false, &handle};
+const action get_shard_iterator{"GetShardIterator", &get_shard_iterator_action::request, false,
+                                &get_shard_iterator_action::handle};
 
 }  // namespace spate::api::actions

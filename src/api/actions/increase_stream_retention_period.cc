@@ -4,6 +4,7 @@
 #include "api/actions/retention.h"
 
 namespace spate::api::actions {
+namespace increase_stream_retention_period_action {
 namespace {
 
 void handle(action_context& ctx, value& req, responder respond) {
@@ -11,8 +12,10 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace increase_stream_retention_period_action
 
 const action increase_stream_retention_period{"IncreaseStreamRetentionPeriod", &retention_request,
-                                              true, &handle};
+                                              true,
+                                              &increase_stream_retention_period_action::handle};
 
 }  // namespace spate::api::actions

@@ -10,6 +10,7 @@
 #include <charconv>
 
 namespace spate::api::actions {
+namespace list_shards_action {
 namespace {
 
 // MaxResults accepts up to 10000, but AWS returns at most 1000 shards per call.
@@ -167,7 +168,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace list_shards_action
 
-const action list_shards{"ListShards", &request, false, &handle};
+const action list_shards{"ListShards", &list_shards_action::request, false,
+                         &list_shards_action::handle};
 
 }  // namespace spate::api::actions

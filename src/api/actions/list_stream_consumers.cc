@@ -6,6 +6,7 @@
 #include "api/pagination.h"
 
 namespace spate::api::actions {
+namespace list_stream_consumers_action {
 namespace {
 
 constexpr auto page_limit = static_cast<std::int64_t>(kinesis::list_consumers_page);
@@ -54,7 +55,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace list_stream_consumers_action
 
-const action list_stream_consumers{"ListStreamConsumers", &request, false, &handle};
+const action list_stream_consumers{"ListStreamConsumers", &list_stream_consumers_action::request,
+                                   false, &list_stream_consumers_action::handle};
 
 }  // namespace spate::api::actions

@@ -5,6 +5,7 @@
 #include "api/pagination.h"
 
 namespace spate::api::actions {
+namespace list_streams_action {
 namespace {
 
 // Limit accepts up to 10000, but AWS returns at most a page (100 names) per call.
@@ -61,7 +62,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace list_streams_action
 
-const action list_streams{"ListStreams", &request, false, &handle};
+const action list_streams{"ListStreams", &list_streams_action::request, false,
+                          &list_streams_action::handle};
 
 }  // namespace spate::api::actions

@@ -4,6 +4,7 @@
 #include "api/actions/tags.h"
 
 namespace spate::api::actions {
+namespace list_tags_for_resource_action {
 namespace {
 
 const shape request{{resource_arn_member()}};
@@ -18,7 +19,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace list_tags_for_resource_action
 
-const action list_tags_for_resource{"ListTagsForResource", &request, false, &handle};
+const action list_tags_for_resource{"ListTagsForResource", &list_tags_for_resource_action::request,
+                                    false, &list_tags_for_resource_action::handle};
 
 }  // namespace spate::api::actions

@@ -3,6 +3,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace list_tags_for_stream_action {
 namespace {
 
 constexpr auto default_limit = static_cast<std::int64_t>(kinesis::list_tags_page);
@@ -33,7 +34,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace list_tags_for_stream_action
 
-const action list_tags_for_stream{"ListTagsForStream", &request, false, &handle};
+const action list_tags_for_stream{"ListTagsForStream", &list_tags_for_stream_action::request, false,
+                                  &list_tags_for_stream_action::handle};
 
 }  // namespace spate::api::actions

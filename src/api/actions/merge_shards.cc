@@ -3,6 +3,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace merge_shards_action {
 namespace {
 
 const shape request{{
@@ -29,7 +30,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace merge_shards_action
 
-const action merge_shards{"MergeShards", &request, true, &handle};
+const action merge_shards{"MergeShards", &merge_shards_action::request, true,
+                          &merge_shards_action::handle};
 
 }  // namespace spate::api::actions

@@ -5,6 +5,7 @@
 #include "kinesis/rules.h"
 
 namespace spate::api::actions {
+namespace put_record_action {
 namespace {
 
 const shape request{{
@@ -63,7 +64,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace put_record_action
 
-const action put_record{"PutRecord", &request, false, &handle};
+const action put_record{"PutRecord", &put_record_action::request, false,
+                        &put_record_action::handle};
 
 }  // namespace spate::api::actions

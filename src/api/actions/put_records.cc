@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 namespace spate::api::actions {
+namespace put_records_action {
 namespace {
 
 const shape entry{{
@@ -39,38 +40,37 @@ void respond_with_results(action_context& ctx, const std::string& stream, std::s
   for (const auto& r : results) failed += r.error.has_value();
   ctx.traffic.records_in(stream, results.size() - failed, bytes);
   const std::size_t hint = results.size() * 110 + 128;  // {"SequenceNumber":...,"ShardId":...}
-  respond(body_writer{
-      [results = std::move(results), tag, failed](encoder& out) {
-        put_result_templates acknowledged(out, tag);
-        out.begin_object();
-        out.key("FailedRecordCount");
-        out.integer(static_cast<std::int64_t>(failed));
-        out.key("Records");
-        out.begin_array();
-        for (const auto& r : results) {
-          if (!r.error) {
-            out.encoded(acknowledged.entry(r.shard, r.pos));
-            continue;
-          }
-          out.begin_object();
-          out.key("ErrorCode");
-          if (r.error->kind == engine::failure_kind::throughput_exceeded) {
-            out.string("ProvisionedThroughputExceededException");
-            out.key("ErrorMessage");
-            out.string(r.error->message);
-          } else {
-            out.string("InternalFailure");
-            out.key("ErrorMessage");
-            out.string("Internal Service Failure");
-          }
-          out.end_object();
-        }
-        out.end_array();
-        out.key("EncryptionType");
-        out.string("NONE");
-        out.end_object();
-      },
-      hint});
+  respond(body_writer{[results = std::move(results), tag, failed](encoder& out) {
+                        put_result_templates acknowledged(out, tag);
+                        out.begin_object();
+                        out.key("FailedRecordCount");
+                        out.integer(static_cast<std::int64_t>(failed));
+                        out.key("Records");
+                        out.begin_array();
+                        for (const auto& r : results) {
+                          if (!r.error) {
+                            out.encoded(acknowledged.entry(r.shard, r.pos));
+                            continue;
+                          }
+                          out.begin_object();
+                          out.key("ErrorCode");
+                          if (r.error->kind == engine::failure_kind::throughput_exceeded) {
+                            out.string("ProvisionedThroughputExceededException");
+                            out.key("ErrorMessage");
+                            out.string(r.error->message);
+                          } else {
+                            out.string("InternalFailure");
+                            out.key("ErrorMessage");
+                            out.string("Internal Service Failure");
+                          }
+                          out.end_object();
+                        }
+                        out.end_array();
+                        out.key("EncryptionType");
+                        out.string("NONE");
+                        out.end_object();
+                      },
+                      hint});
 }
 
 void handle(action_context& ctx, value& req, responder respond) {
@@ -84,8 +84,10 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace put_records_action
 
-const action put_records{"PutRecords", &request, false, &handle};
+const action put_records{"PutRecords", &put_records_action::request, false,
+                         &put_records_action::handle};
 
 void put_checked_records(action_context& ctx, const std::string* stream_name,
                          const std::string* stream_arn,
@@ -105,7 +107,8 @@ void put_checked_records(action_context& ctx, const std::string* stream_name,
       *stream, records,
       [&ctx, stream, bytes, respond](std::vector<engine::put_result>& results, std::uint32_t tag) {
         // On the commit thread: the answer is encoded later, on the connection's thread.
-        respond_with_results(ctx, *stream, bytes, std::move(results), tag, respond);
+        put_records_action::respond_with_results(ctx, *stream, bytes, std::move(results), tag,
+                                                 respond);
       });
   if (!put) respond(from_failure(put.error()));
 }

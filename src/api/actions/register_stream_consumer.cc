@@ -4,6 +4,7 @@
 #include "api/actions/consumers.h"
 
 namespace spate::api::actions {
+namespace register_stream_consumer_action {
 namespace {
 
 const shape request{{
@@ -20,7 +21,10 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace register_stream_consumer_action
 
-const action register_stream_consumer{"RegisterStreamConsumer", &request, true, &handle};
+const action register_stream_consumer{"RegisterStreamConsumer",
+                                      &register_stream_consumer_action::request, true,
+                                      &register_stream_consumer_action::handle};
 
 }  // namespace spate::api::actions

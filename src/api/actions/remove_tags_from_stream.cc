@@ -4,6 +4,7 @@
 #include "api/actions/tags.h"
 
 namespace spate::api::actions {
+namespace remove_tags_from_stream_action {
 namespace {
 
 const shape request{{tag_keys_member(), stream_name_member(), stream_arn_member()}};
@@ -16,7 +17,10 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace remove_tags_from_stream_action
 
-const action remove_tags_from_stream{"RemoveTagsFromStream", &request, true, &handle};
+const action remove_tags_from_stream{"RemoveTagsFromStream",
+                                     &remove_tags_from_stream_action::request, true,
+                                     &remove_tags_from_stream_action::handle};
 
 }  // namespace spate::api::actions

@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 namespace spate::api::actions {
+namespace resource_policies_action {
 namespace {
 
 const shape put_request{{
@@ -48,9 +49,13 @@ void remove(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace resource_policies_action
 
-const action put_resource_policy{"PutResourcePolicy", &put_request, true, &put};
-const action get_resource_policy{"GetResourcePolicy", &arn_request, false, &get};
-const action delete_resource_policy{"DeleteResourcePolicy", &arn_request, true, &remove};
+const action put_resource_policy{"PutResourcePolicy", &resource_policies_action::put_request, true,
+                                 &resource_policies_action::put};
+const action get_resource_policy{"GetResourcePolicy", &resource_policies_action::arn_request, false,
+                                 &resource_policies_action::get};
+const action delete_resource_policy{"DeleteResourcePolicy", &resource_policies_action::arn_request,
+                                    true, &resource_policies_action::remove};
 
 }  // namespace spate::api::actions

@@ -4,6 +4,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace split_shard_action {
 namespace {
 
 const shape request{{
@@ -32,7 +33,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace split_shard_action
 
-const action split_shard{"SplitShard", &request, true, &handle};
+const action split_shard{"SplitShard", &split_shard_action::request, true,
+                         &split_shard_action::handle};
 
 }  // namespace spate::api::actions

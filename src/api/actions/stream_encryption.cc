@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 namespace spate::api::actions {
+namespace stream_encryption_action {
 namespace {
 
 const shape request{{
@@ -52,8 +53,11 @@ void stop(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace stream_encryption_action
 
-const action start_stream_encryption{"StartStreamEncryption", &request, true, &start};
-const action stop_stream_encryption{"StopStreamEncryption", &request, true, &stop};
+const action start_stream_encryption{"StartStreamEncryption", &stream_encryption_action::request,
+                                     true, &stream_encryption_action::start};
+const action stop_stream_encryption{"StopStreamEncryption", &stream_encryption_action::request,
+                                    true, &stream_encryption_action::stop};
 
 }  // namespace spate::api::actions

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 namespace spate::api::actions {
+namespace subscribe_to_shard_action {
 namespace {
 
 const shape starting_position{{
@@ -57,7 +58,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace subscribe_to_shard_action
 
-const action subscribe_to_shard{"SubscribeToShard", &request, false, &handle};
+const action subscribe_to_shard{"SubscribeToShard", &subscribe_to_shard_action::request, false,
+                                &subscribe_to_shard_action::handle};
 
 }  // namespace spate::api::actions

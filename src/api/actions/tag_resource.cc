@@ -3,6 +3,7 @@
 #include "api/actions/tags.h"
 
 namespace spate::api::actions {
+namespace tag_resource_action {
 namespace {
 
 const shape request{{tags_member(), resource_arn_member()}};
@@ -15,7 +16,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace tag_resource_action
 
-const action tag_resource{"TagResource", &request, true, &handle};
+const action tag_resource{"TagResource", &tag_resource_action::request, true,
+                          &tag_resource_action::handle};
 
 }  // namespace spate::api::actions

@@ -3,6 +3,7 @@
 #include "api/actions/tags.h"
 
 namespace spate::api::actions {
+namespace untag_resource_action {
 namespace {
 
 const shape request{{tag_keys_member(), resource_arn_member()}};
@@ -15,7 +16,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace untag_resource_action
 
-const action untag_resource{"UntagResource", &request, true, &handle};
+const action untag_resource{"UntagResource", &untag_resource_action::request, true,
+                            &untag_resource_action::handle};
 
 }  // namespace spate::api::actions

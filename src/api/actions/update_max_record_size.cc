@@ -6,6 +6,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace update_max_record_size_action {
 namespace {
 
 const shape request{{
@@ -28,7 +29,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace update_max_record_size_action
 
-const action update_max_record_size{"UpdateMaxRecordSize", &request, true, &handle};
+const action update_max_record_size{"UpdateMaxRecordSize", &update_max_record_size_action::request,
+                                    true, &update_max_record_size_action::handle};
 
 }  // namespace spate::api::actions

@@ -4,6 +4,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace update_shard_count_action {
 namespace {
 
 const shape request{{
@@ -33,7 +34,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace update_shard_count_action
 
-const action update_shard_count{"UpdateShardCount", &request, true, &handle};
+const action update_shard_count{"UpdateShardCount", &update_shard_count_action::request, true,
+                                &update_shard_count_action::handle};
 
 }  // namespace spate::api::actions

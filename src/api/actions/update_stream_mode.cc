@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 namespace spate::api::actions {
+namespace update_stream_mode_action {
 namespace {
 
 const shape mode_details{
@@ -37,7 +38,9 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace update_stream_mode_action
 
-const action update_stream_mode{"UpdateStreamMode", &request, true, &handle};
+const action update_stream_mode{"UpdateStreamMode", &update_stream_mode_action::request, true,
+                                &update_stream_mode_action::handle};
 
 }  // namespace spate::api::actions

@@ -7,6 +7,7 @@
 #include "api/actions/common.h"
 
 namespace spate::api::actions {
+namespace update_stream_warm_throughput_action {
 namespace {
 
 const shape request{{
@@ -28,7 +29,10 @@ void handle(action_context& ctx, value& req, responder respond) {
 }
 
 }  // namespace
+}  // namespace update_stream_warm_throughput_action
 
-const action update_stream_warm_throughput{"UpdateStreamWarmThroughput", &request, true, &handle};
+const action update_stream_warm_throughput{"UpdateStreamWarmThroughput",
+                                           &update_stream_warm_throughput_action::request, true,
+                                           &update_stream_warm_throughput_action::handle};
 
 }  // namespace spate::api::actions
