@@ -11,10 +11,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
-#include <utility>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <utility>
 
 namespace spate::storage {
 namespace {
@@ -23,9 +23,10 @@ namespace {
 // out, a full disk, I/O errors. Returns `ec` for chaining.
 std::error_code note_failure(std::error_code ec, std::string_view doing, const std::string& path) {
   if (ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system) {
-    incident::report(incident::kind::descriptors_exhausted, fmt::format("{} {}", doing, path), ec);
+    incident::report(incident::kind::descriptors_exhausted, ::fmt::format("{} {}", doing, path),
+                     ec);
   } else if (ec != std::errc::no_such_file_or_directory && ec != std::errc::file_exists) {
-    incident::report(incident::of_write_error(ec), fmt::format("{} {}", doing, path), ec);
+    incident::report(incident::of_write_error(ec), ::fmt::format("{} {}", doing, path), ec);
   }
   return ec;
 }
