@@ -155,8 +155,6 @@ void write_trailer(std::int64_t millis_behind, const engine::records_page* end_o
   out += '}';
 }
 
-constexpr std::size_t trailer_bytes = 64;  // millisBehindLatest and the closing brace
-
 constexpr auto shared_format = shared_batches::format::websocket_message;
 
 }  // namespace
@@ -201,19 +199,21 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   return feed;
 }
 
-bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, std::string& out) {
-  const auto page = ctx_.batches->take(*reader_, at, shared_format);
+bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, message& out) {
+  auto page = ctx_.batches->take(*reader_, at, shared_format);
   if (!page) return false;
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
-  out.reserve(out.size() + page->encoded.size() + trailer_bytes);
-  out += page->encoded;
-  write_trailer(behind, nullptr, out);
+  const std::string* records = &page->encoded;
+  out.records = std::shared_ptr<const std::string>(std::move(page), records);
+  write_trailer(behind, nullptr, out.own);
   return true;
 }
 
-push_source::status websocket_feed::pull(std::string& out) {
+push_source::status websocket_feed::pull(message& out) {
+  out.records.reset();
+  out.own.clear();
   if (done_) return status::finished;
   std::optional<engine::stream_reader::read_start> at;
   if (ctx_.batches) {
@@ -237,18 +237,28 @@ push_source::status websocket_feed::pull(std::string& out) {
   if (at && shared_batches::sharable(p, *at)) {
     auto shared = shared_batches::describe(p, ctx_.engine.time().wall_ms());
     write_records(p, shared->encoded);
-    out.reserve(out.size() + shared->encoded.size() + trailer_bytes);
-    out += shared->encoded;
-    ctx_.batches->keep(*reader_, *at, shared_format, std::move(shared));
+    const std::string* records = &shared->encoded;
+    ctx_.batches->keep(*reader_, *at, shared_format, shared);
+    out.records = std::shared_ptr<const std::string>(std::move(shared), records);
   } else {
-    write_records(p, out);
+    write_records(p, out.own);
   }
-  write_trailer(p.millis_behind, p.end_of_shard ? &p : nullptr, out);
+  write_trailer(p.millis_behind, p.end_of_shard ? &p : nullptr, out.own);
   if (reader_->finished()) {
     done_ = true;
     close_reason_ = "end of shard " + kinesis::shard_id(p.shard);
   }
   return status::message;
+}
+
+push_source::status websocket_feed::pull(std::string& out) {
+  message m;
+  const auto result = pull(m);
+  if (result != status::message) return result;
+  out.reserve(out.size() + m.size());
+  if (m.records) out += *m.records;
+  out += m.own;
+  return result;
 }
 
 }  // namespace spate::api

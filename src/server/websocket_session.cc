@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 namespace spate::server {
 namespace {
 constexpr auto no_throw = net::as_tuple(net::use_awaitable);
@@ -114,12 +116,12 @@ void websocket_session<Stream>::fill() {
       }
       return retry_later();
     }
-    std::string message;
-    const auto status = feed_->pull(message);
+    api::websocket_feed::message next;
+    const auto status = feed_->pull(next);
     if (status == api::push_source::status::message) {
-      room->shrink_to(message.size());
-      queued_bytes_ += message.size();
-      queue_.push_back({std::move(message), std::move(*room)});
+      room->shrink_to(next.size());
+      queued_bytes_ += next.size();
+      queue_.push_back({std::move(next), std::move(*room)});
       continue;
     }
     if (status == api::push_source::status::idle) {
@@ -246,7 +248,11 @@ net::awaitable<void> websocket_session<Stream>::run() {
     fill();
     if (!queue_.empty()) {
       writing_ = true;
-      auto [ec, n] = co_await ws_.async_write(net::buffer(queue_.front().message), no_throw);
+      // The records shared with other subscribers and this one's own end, in one frame.
+      const auto& next = queue_.front().message;
+      const std::array<net::const_buffer, 2> parts{
+          next.records ? net::buffer(*next.records) : net::const_buffer(), net::buffer(next.own)};
+      auto [ec, n] = co_await ws_.async_write(parts, no_throw);
       writing_ = false;
       if (ec || ended_) break;
       last_progress_ = std::chrono::steady_clock::now();

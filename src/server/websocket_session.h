@@ -12,6 +12,8 @@
 //
 // Server-wide, every subscriber's queued messages count against the subscribers budget
 // (budgets.h): a message is pulled only once the budget has granted room for the largest one.
+// A message counts in full, though the records in it may be bytes shared with other
+// subscribers (api/shared_batches): the bound holds however much is shared.
 // A subscriber the budget turns away waits and tries again shortly; if it is live, already
 // holds more than its fair share of the budget (the limit divided among the subscribers) and
 // has written nothing for `lag_grace`, it is closed (1008) as a slow subscriber. So a crowd of
@@ -86,7 +88,7 @@ class websocket_session final : public stoppable,
   net::steady_timer lag_timer_;    // runs while a live subscriber is behind
   net::steady_timer retry_timer_;  // a subscriber the budget turned away tries again
   struct queued {
-    std::string message;
+    api::websocket_feed::message message;
     memory_budget::reservation held;
   };
   std::deque<queued> queue_;
