@@ -44,8 +44,8 @@ class websocket_feed final : public push_source {
                                                                        std::string_view target);
 
   // A message in two parts, written one after the other: the part up to the end of its
-  // records, which the subscribers that take the same page share (held, not copied: one
-  // 30 KB copy per subscriber per page was a tenth of a fan-out's CPU), then this
+  // records, which the subscribers that take the same page share (held, not copied: a 30 KB
+  // copy per subscriber per page was about a tenth of a fan-out's CPU), then this
   // subscriber's own end of it.
   struct message {
     std::shared_ptr<const std::string> records;
@@ -66,7 +66,7 @@ class websocket_feed final : public push_source {
 
  private:
   explicit websocket_feed(action_context& ctx) : ctx_(ctx) {}
-  // Appends the message of the page another subscriber read from `at`, if one is kept
+  // Sets `out` to the message of the page another subscriber read from `at`, if one is kept
   // (ctx_.batches) for the shard as it is now, and moves past it.
   bool pull_shared(const engine::stream_reader::read_start& at, message& out);
 
