@@ -31,20 +31,24 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
     return done
 
 
-def build_type() -> str:
-    """The build folder's CMAKE_BUILD_TYPE, so that make's configure step leaves it as it is."""
+def cached(name: str, default: str) -> str:
+    """A setting of the build folder's CMake cache, or `default` if it has none."""
     cache = (build_dir() / "CMakeCache.txt").read_text()
-    found = re.search(r"^CMAKE_BUILD_TYPE:\w+=(\w*)$", cache, re.MULTILINE)
-    return found.group(1) if found and found.group(1) else "Release"
+    found = re.search(rf"^{name}:\w+=(\w*)$", cache, re.MULTILINE)
+    return found.group(1) if found and found.group(1) else default
 
 
 def make_in_build(target: str, *variables: str) -> None:
     """`make TARGET` on the build folder the tests use, one at a time: make install and make
-    package (test_package.py) both run the build step, and two builds in one folder collide."""
+    package (test_package.py) both run the build step, and two builds in one folder collide.
+    The build type and the benchmarks setting are the folder's own, so that make's configure
+    step leaves it as it is: a folder configured otherwise (make bench's BENCHMARKS=ON) was
+    reconfigured and rebuilt, replacing spated under the tests running beside this one."""
     with open(build_dir() / ".tests-make.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         run(["make", "--no-print-directory", target, f"BUILD_DIR={build_dir()}",
-             f"BUILD_TYPE={build_type()}", *variables], cwd=REPO_ROOT)
+             f"BUILD_TYPE={cached('CMAKE_BUILD_TYPE', 'Release')}",
+             f"BENCHMARKS={cached('SPATE_BUILD_BENCHMARKS', 'OFF')}", *variables], cwd=REPO_ROOT)
 
 
 @pytest.fixture(scope="module")
