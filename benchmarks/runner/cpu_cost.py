@@ -92,8 +92,9 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
 def machine_probe(ctx) -> float | None:
     """How fast this machine computes right now: nanoseconds for the plain base64 encoder over
     1 KiB (spate-codec-bench), code no server change touches. On a VM the whole part can run
-    slower by a third or more in one hour than in another, the peers too; this says whether it
-    did (docs/performance.md, "Before and after")."""
+    slower by a third or more in one hour than in another, the peers too. A slow reading means
+    slow arithmetic; a fast one does not prove a fast hour (run K was slow in system calls and
+    page faults while this read fast): the peers' figures say more (docs/performance.md)."""
     report = ctx.google_benchmark("spate-codec-bench",
                                   ["--benchmark_filter=^BM_Base64Encode_Plain/1024$",
                                    "--benchmark_repetitions=5",
