@@ -7,8 +7,9 @@
 // - the dispatcher calls set_codec() with the request's wire codec before the server sees the
 //   source (SubscribeToShard's event payloads are written in it; WebSocket feeds ignore it);
 // - the server calls set_waker() once, before the first pull();
-// - pull() appends at most one message to `out`; `idle` means nothing until the waker runs or
-//   deadline() passes, `finished` that the feed is over (any last message already pulled);
+// - pull() sets `out`, which comes in empty, to the next message, if there is one; `idle`
+//   means nothing until the waker runs or deadline() passes, `finished` that the feed is over
+//   (any last message already pulled);
 // - the waker may run on any thread (a commit's, a control thread's), at any time until the
 //   source is destroyed: it should only schedule a pull on the subscriber's thread.
 //
@@ -17,11 +18,34 @@
 
 #include "api/wire_codec.h"
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 
 namespace spate::api {
+
+// One message, in three parts written one after another: `head` and `tail` are the
+// subscriber's own, `shared` the bytes of a page that many subscribers send (shared_batches.h),
+// held by reference so that each subscriber writes them from the one copy kept.
+struct pushed_message {
+  std::string head;
+  std::shared_ptr<const std::string> shared;
+  std::string tail;
+
+  std::size_t size() const { return head.size() + (shared ? shared->size() : 0) + tail.size(); }
+  std::array<std::string_view, 3> parts() const {
+    return {head, shared ? std::string_view(*shared) : std::string_view(), tail};
+  }
+  // The whole message, appended to `out` (for writers that need it in one piece).
+  void append_to(std::string& out) const {
+    out.reserve(out.size() + size());
+    for (const auto part : parts()) out.append(part);
+  }
+};
 
 class push_source {
  public:
@@ -31,7 +55,7 @@ class push_source {
   virtual ~push_source() = default;
   virtual void set_codec(wire_codec) {}
   virtual void set_waker(std::function<void()> wake) = 0;
-  virtual status pull(std::string& out) = 0;
+  virtual status pull(pushed_message& out) = 0;
   // When pull() must be called again even if the waker has not run (heartbeats, expiry).
   virtual clock::time_point deadline() const = 0;
   // The media type of the response that carries the messages.

@@ -65,13 +65,13 @@ push_source::clock::time_point shard_subscription::deadline() const {
   return std::min(ends_at_, last_sent_ + ctx_.push.heartbeat);
 }
 
-push_source::status shard_subscription::pull(std::string& out) {
+push_source::status shard_subscription::pull(pushed_message& out) {
   if (!started_) {
     started_ = true;
     const header headers[] = {{":event-type", "initial-response"},
                               {":content-type", payload_type(codec_)},
                               {":message-type", "event"}};
-    event_stream::append_message(out, headers, codec_ == wire_codec::cbor ? "\xa0" : "{}");
+    event_stream::append_message(out.head, headers, codec_ == wire_codec::cbor ? "\xa0" : "{}");
     return status::message;
   }
   if (done_) return status::finished;
@@ -118,17 +118,18 @@ push_source::status shard_subscription::pull(std::string& out) {
     if (at && shared_batches::sharable(p, *at)) {
       auto shared = shared_batches::describe(p, ctx_.engine.time().wall_ms());
       shared->encoded = encode_record_list(p);
-      append_event(out, &p, shared->encoded, p.millis_behind);
-      ctx_.batches->keep(*reader_, *at, shared_format(), std::move(shared));
+      shared->encoded_crc = event_stream::crc32(shared->encoded);
+      ctx_.batches->keep(*reader_, *at, shared_format(), shared);
+      append_event(out, &p, std::move(shared), p.millis_behind);
     } else {
-      append_event(out, &p, {}, p.millis_behind);
+      append_event(out, &p, nullptr, p.millis_behind);
     }
     if (p.end_of_shard) finish();
     last_sent_ = now;
     return status::message;
   }
   if (now - last_sent_ >= ctx_.push.heartbeat) {
-    append_event(out, nullptr, {}, 0);
+    append_event(out, nullptr, nullptr, 0);
     last_sent_ = now;
     return status::message;
   }
@@ -141,14 +142,14 @@ shared_batches::format shard_subscription::shared_format() const {
 }
 
 bool shard_subscription::pull_shared(const engine::stream_reader::read_start& at,
-                                     std::string& out) {
+                                     pushed_message& out) {
   const auto page = ctx_.batches->take(*reader_, at, shared_format());
   if (!page) return false;
   next_ = page->next;
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(consumer_.stream, page->record_count, page->record_bytes);
-  append_event(out, nullptr, page->encoded, behind);
+  append_event(out, nullptr, page, behind);
   return true;
 }
 
@@ -166,18 +167,19 @@ std::string shard_subscription::encode_record_list(const engine::records_page& p
   return list;
 }
 
-void shard_subscription::append_event(std::string& out, const engine::records_page* page,
-                                      std::string_view shared_records,
+void shard_subscription::append_event(pushed_message& out, const engine::records_page* page,
+                                      std::shared_ptr<const shared_batches::batch> shared,
                                       std::int64_t millis_behind) {
   std::string payload;
-  payload.reserve(shared_records.empty() && page ? encoded_size_hint(*page)
-                                                 : shared_records.size() + 256);
+  payload.reserve(!shared && page ? encoded_size_hint(*page) : 256);
   const auto encoder = make_encoder(codec_, payload);
   auto& enc = *encoder;
   enc.begin_object();
   enc.key("Records");
-  if (!shared_records.empty()) {
-    enc.encoded(shared_records);
+  std::size_t records_at = 0;  // where the shared Records list belongs in the payload
+  if (shared) {
+    enc.encoded({});  // the place of the list, whose bytes are written from `shared` itself
+    records_at = payload.size();
   } else if (page) {
     write_record_list(enc, *page);  // straight into the payload: nobody else takes this page
   } else {
@@ -199,14 +201,24 @@ void shard_subscription::append_event(std::string& out, const engine::records_pa
   const header headers[] = {{":event-type", "SubscribeToShardEvent"},
                             {":content-type", payload_type(codec_)},
                             {":message-type", "event"}};
-  event_stream::append_message(out, headers, payload);
+  if (!shared) {
+    event_stream::append_message(out.head, headers, payload);
+    return;
+  }
+  // Closing the map rewrote only its first byte (a CBOR map's count, under 24 members), so the
+  // payload still splits at `records_at`.
+  const std::string_view whole = payload;
+  event_stream::frame_around(out.head, out.tail, headers, whole.substr(0, records_at),
+                             shared->encoded, shared->encoded_crc, whole.substr(records_at));
+  const std::string* records = &shared->encoded;
+  out.shared = std::shared_ptr<const std::string>(std::move(shared), records);
 }
 
-void shard_subscription::append_exception(std::string& out, const api_error& e) {
+void shard_subscription::append_exception(pushed_message& out, const api_error& e) {
   const header headers[] = {{":exception-type", e.type},
                             {":content-type", payload_type(codec_)},
                             {":message-type", "exception"}};
-  event_stream::append_message(out, headers, error_body(e, codec_));
+  event_stream::append_message(out.head, headers, error_body(e, codec_));
 }
 
 }  // namespace spate::api

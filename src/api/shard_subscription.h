@@ -23,11 +23,13 @@
 //
 // Subscriptions that stand at the same position of an unchanged shard share one read of the
 // page and its Records list encoded once per codec (shared_batches.h); each writes its own
-// continuation, lag and framing around those bytes.
+// continuation, lag and framing around those bytes, and its message holds them by reference
+// (pushed_message), with a checksum joined to theirs rather than computed over them again.
 #pragma once
 
 #include "api/action.h"
 #include "api/push_waker.h"
+#include "api/shared_batches.h"
 #include "engine/stream_reader.h"
 
 #include <cstdint>
@@ -49,25 +51,27 @@ class shard_subscription final : public push_source {
 
   void set_codec(wire_codec codec) override { codec_ = codec; }
   void set_waker(std::function<void()> wake) override { waker_.set(std::move(wake)); }
-  status pull(std::string& out) override;
+  status pull(pushed_message& out) override;
   clock::time_point deadline() const override;
   std::string_view content_type() const override { return "application/vnd.amazon.eventstream"; }
 
  private:
   shard_subscription(action_context& ctx, metadata::consumer_record consumer);
   // A SubscribeToShardEvent of `page` (null: a page another subscription read, or a heartbeat
-  // with no records); its Records list is `shared_records` when that is given (the list
-  // already encoded in the codec), else encoded from `page`. A page that ends its shard gives
+  // with no records). With `shared` (a kept page: its Records list encoded in the codec, and
+  // that list's CRC), the event is framed around the list, which `out` then holds by
+  // reference; else the Records are encoded from `page`. A page that ends its shard gives
   // ChildShards instead of a continuation.
-  void append_event(std::string& out, const engine::records_page* page,
-                    std::string_view shared_records, std::int64_t millis_behind);
+  void append_event(pushed_message& out, const engine::records_page* page,
+                    std::shared_ptr<const shared_batches::batch> shared,
+                    std::int64_t millis_behind);
   // The event of the page another subscriber read from `at`, if one is kept (ctx_.batches)
   // for the shard as it is now; moves past it.
-  bool pull_shared(const engine::stream_reader::read_start& at, std::string& out);
+  bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out);
   shared_batches::format shared_format() const;
   // The page's Records list in the subscription's codec.
   std::string encode_record_list(const engine::records_page& page) const;
-  void append_exception(std::string& out, const api_error& e);
+  void append_exception(pushed_message& out, const api_error& e);
   // The subscription is over: nothing more is pulled, and the consumer's claim on the shard is
   // released now, before the last message goes out, so a client that subscribes again as soon
   // as it reads the end is not refused as a second subscriber.

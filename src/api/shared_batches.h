@@ -12,7 +12,8 @@
 // from the cache is never shorter than the reader's own read, and a subscriber sends no more
 // messages than it would alone. The key also names the format of the bytes: the WebSocket
 // feed's message up to the end of its records, or a SubscribeToShard event's Records list in
-// JSON or CBOR (the rest of an event, and its checksum, are each subscriber's own).
+// JSON or CBOR, with its CRC-32 (the rest of an event, and the event's checksum, joined to that
+// CRC, are each subscriber's own).
 //
 // At most `max_entries` entries and `max_bytes` bytes are kept, the oldest dropped first;
 // pages larger than a quarter of `max_bytes` are not kept.
@@ -52,8 +53,10 @@ class shared_batches {
   };
 
   struct batch {
-    // The message up to the end of its records.
+    // The page in the key's format: the WebSocket message up to the end of its records, or an
+    // event's Records list.
     std::string encoded;
+    std::uint32_t encoded_crc = 0;  // events only: event_stream::crc32(encoded)
     storage::position next = 0;     // where its reader goes on
     std::size_t record_count = 0;   // records in it
     std::size_t record_bytes = 0;   // their partition key and data bytes

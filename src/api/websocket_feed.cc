@@ -199,21 +199,20 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   return feed;
 }
 
-bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, message& out) {
+bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at,
+                                 pushed_message& out) {
   auto page = ctx_.batches->take(*reader_, at, shared_format);
   if (!page) return false;
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
   const std::string* records = &page->encoded;
-  out.records = std::shared_ptr<const std::string>(std::move(page), records);
-  write_trailer(behind, nullptr, out.own);
+  out.shared = std::shared_ptr<const std::string>(std::move(page), records);
+  write_trailer(behind, nullptr, out.tail);
   return true;
 }
 
-push_source::status websocket_feed::pull(message& out) {
-  out.records.reset();
-  out.own.clear();
+push_source::status websocket_feed::pull(pushed_message& out) {
   if (done_) return status::finished;
   std::optional<engine::stream_reader::read_start> at;
   if (ctx_.batches) {
@@ -239,26 +238,16 @@ push_source::status websocket_feed::pull(message& out) {
     write_records(p, shared->encoded);
     const std::string* records = &shared->encoded;
     ctx_.batches->keep(*reader_, *at, shared_format, shared);
-    out.records = std::shared_ptr<const std::string>(std::move(shared), records);
+    out.shared = std::shared_ptr<const std::string>(std::move(shared), records);
   } else {
-    write_records(p, out.own);
+    write_records(p, out.head);
   }
-  write_trailer(p.millis_behind, p.end_of_shard ? &p : nullptr, out.own);
+  write_trailer(p.millis_behind, p.end_of_shard ? &p : nullptr, out.tail);
   if (reader_->finished()) {
     done_ = true;
     close_reason_ = "end of shard " + kinesis::shard_id(p.shard);
   }
   return status::message;
-}
-
-push_source::status websocket_feed::pull(std::string& out) {
-  message m;
-  const auto result = pull(m);
-  if (result != status::message) return result;
-  out.reserve(out.size() + m.size());
-  if (m.records) out += *m.records;
-  out += m.own;
-  return result;
 }
 
 }  // namespace spate::api

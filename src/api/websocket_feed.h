@@ -43,21 +43,11 @@ class websocket_feed final : public push_source {
   static std::variant<std::shared_ptr<websocket_feed>, api_error> open(action_context& ctx,
                                                                        std::string_view target);
 
-  // A message in two parts, written one after the other: the part up to the end of its
-  // records, which the subscribers that take the same page share (held, not copied: a 30 KB
-  // copy per subscriber per page was about a tenth of a fan-out's CPU), then this
-  // subscriber's own end of it.
-  struct message {
-    std::shared_ptr<const std::string> records;
-    std::string own;
-    std::size_t size() const { return (records ? records->size() : 0) + own.size(); }
-  };
-
   void set_waker(std::function<void()> wake) override { waker_.set(std::move(wake)); }
-  // Sets `out` to the next message, if the status is `message`.
-  status pull(message& out);
-  // push_source's form: the same message in one string.
-  status pull(std::string& out) override;
+  // A message's part up to the end of its records is `shared` when the subscribers that take
+  // the same page share it (held, not copied: a 30 KB copy per subscriber per page was about a
+  // tenth of a fan-out's CPU), else `head`; this subscriber's own end of it is `tail`.
+  status pull(pushed_message& out) override;
   clock::time_point deadline() const override { return clock::time_point::max(); }
   std::string_view content_type() const override { return "application/json"; }
 
@@ -68,7 +58,7 @@ class websocket_feed final : public push_source {
   explicit websocket_feed(action_context& ctx) : ctx_(ctx) {}
   // Sets `out` to the message of the page another subscriber read from `at`, if one is kept
   // (ctx_.batches) for the shard as it is now, and moves past it.
-  bool pull_shared(const engine::stream_reader::read_start& at, message& out);
+  bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out);
 
   push_waker waker_;  // declared first: the reader calls it until it is destroyed
   action_context& ctx_;

@@ -48,28 +48,13 @@ std::optional<std::size_t> value_size(std::uint8_t type, const char* p, std::siz
   }
 }
 
-}  // namespace
-
-std::uint32_t crc32(std::string_view bytes) {
-  // zlib's works a word at a time: 0.56 us for a 3 KB event, against 6.6 us for Boost.CRC's
-  // table, a byte at a time.
-  return static_cast<std::uint32_t>(
-      ::crc32_z(0, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
-}
-
-std::optional<std::string_view> message::get(std::string_view name) const {
-  for (const auto& h : headers) {
-    if (h.name == name && h.type == 7) return std::string_view(h.value);
-  }
-  return std::nullopt;
-}
-
-void append_message(std::string& out,
-                    std::span<const std::pair<std::string_view, std::string_view>> headers,
-                    std::string_view payload) {
+// Appends the prelude and the headers of a message with a payload of `payload_size` bytes; the
+// payload and the message CRC are the caller's to append.
+void append_prelude_and_headers(std::string& out, string_headers headers,
+                                std::size_t payload_size) {
   std::size_t headers_size = 0;
   for (const auto& [name, value] : headers) headers_size += 1 + name.size() + 1 + 2 + value.size();
-  const std::size_t total = prelude_size + headers_size + payload.size() + 4;
+  const std::size_t total = prelude_size + headers_size + payload_size + 4;
   const std::size_t start = out.size();
   out.reserve(start + total);
   put_be32(out, static_cast<std::uint32_t>(total));
@@ -83,8 +68,49 @@ void append_message(std::string& out,
     out.push_back(static_cast<char>(value.size()));
     out.append(value);
   }
+}
+
+std::uint32_t crc32_extend(std::uint32_t crc, std::string_view bytes) {
+  return static_cast<std::uint32_t>(
+      ::crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
+}
+
+}  // namespace
+
+std::uint32_t crc32(std::string_view bytes) {
+  // zlib's works a word at a time: 0.56 us for a 3 KB event, against 6.6 us for Boost.CRC's
+  // table, a byte at a time.
+  return crc32_extend(0, bytes);
+}
+
+std::optional<std::string_view> message::get(std::string_view name) const {
+  for (const auto& h : headers) {
+    if (h.name == name && h.type == 7) return std::string_view(h.value);
+  }
+  return std::nullopt;
+}
+
+void append_message(std::string& out, string_headers headers, std::string_view payload) {
+  const std::size_t start = out.size();
+  append_prelude_and_headers(out, headers, payload.size());
   out.append(payload);
   put_be32(out, crc32(std::string_view(out).substr(start)));
+}
+
+void frame_around(std::string& head, std::string& tail, string_headers headers,
+                  std::string_view payload_head, std::string_view shared,
+                  std::uint32_t shared_crc, std::string_view payload_tail) {
+  const std::size_t head_start = head.size();
+  append_prelude_and_headers(head, headers,
+                             payload_head.size() + shared.size() + payload_tail.size());
+  head.append(payload_head);
+  std::uint32_t crc = crc32(std::string_view(head).substr(head_start));
+  crc = static_cast<std::uint32_t>(
+      ::crc32_combine(crc, shared_crc, static_cast<z_off_t>(shared.size())));
+  crc = crc32_extend(crc, payload_tail);
+  tail.reserve(tail.size() + payload_tail.size() + 4);
+  tail.append(payload_tail);
+  put_be32(tail, crc);
 }
 
 decoded decode(std::string_view in) {

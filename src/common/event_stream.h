@@ -49,10 +49,19 @@ struct message {
   std::optional<std::string_view> get(std::string_view name) const;
 };
 
+using string_headers = std::span<const std::pair<std::string_view, std::string_view>>;
+
 // Appends one message with string headers (name, value) to `out`.
-void append_message(std::string& out,
-                    std::span<const std::pair<std::string_view, std::string_view>> headers,
-                    std::string_view payload);
+void append_message(std::string& out, string_headers headers, std::string_view payload);
+
+// One message whose payload is `payload_head`, then `shared`, then `payload_tail`, written
+// around `shared` without copying it: what comes before it is appended to `head`, what comes
+// after it (`payload_tail` and the message CRC) to `tail`. `shared_crc` is crc32(shared),
+// computed once by whoever keeps `shared` for many messages; the message CRC joins it to the
+// CRCs of this message's own bytes (zlib's crc32_combine) instead of reading `shared` again.
+void frame_around(std::string& head, std::string& tail, string_headers headers,
+                  std::string_view payload_head, std::string_view shared,
+                  std::uint32_t shared_crc, std::string_view payload_tail);
 
 enum class decode_error {
   none,

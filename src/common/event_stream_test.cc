@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <utility>
 
@@ -83,6 +84,27 @@ TEST(EventStreamTest, RoundTripsMessagesBackToBack) {
   EXPECT_EQ(second.msg->get(":x"), "");
   EXPECT_EQ(second.msg->payload.size(), 70000u);
   EXPECT_EQ(first.consumed + second.consumed, stream.size());
+}
+
+// A message framed around shared bytes is, byte for byte, the message append_message writes
+// with the three parts as its payload: random parts, each empty at times.
+TEST(EventStreamTest, FramingAroundSharedBytesGivesTheSameMessage) {
+  std::mt19937 random(19);
+  const auto random_bytes = [&](std::size_t most) {
+    std::string out(std::uniform_int_distribution<std::size_t>(0, most)(random), '\0');
+    for (auto& c : out) c = static_cast<char>(random());
+    return out;
+  };
+  for (int round = 0; round < 200; ++round) {
+    const std::string before = random_bytes(40), shared = random_bytes(70000),
+                      after = random_bytes(80);
+    const headers h{{":event-type", "SubscribeToShardEvent"}, {":message-type", "event"}};
+    std::string head = "kept", tail = "also kept";  // appended to, not replaced
+    frame_around(head, tail, h, before, shared, crc32(shared), after);
+    ASSERT_EQ(head.substr(4) + shared + tail.substr(9), encode(h, before + shared + after))
+        << "round " << round << ": parts of " << before.size() << ", " << shared.size()
+        << " and " << after.size() << " bytes";
+  }
 }
 
 TEST(EventStreamTest, WaitsForTheRestOfAnIncompleteMessage) {

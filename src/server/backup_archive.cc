@@ -77,7 +77,8 @@ backup_archive::backup_archive(engine::backup_snapshot snapshot, std::string ver
       created_ms_, snapshot_.files().size(), snapshot_.total_bytes());
 }
 
-api::push_source::status backup_archive::pull(std::string& out) {
+api::push_source::status backup_archive::pull(api::pushed_message& message) {
+  std::string& out = message.head;  // nothing of an archive is shared
   if (finished_) return status::finished;
   if (!manifest_sent_) {
     manifest_sent_ = true;

@@ -35,7 +35,7 @@ class backup_archive final : public api::push_source {
                  std::shared_ptr<void> slot = nullptr);
 
   void set_waker(std::function<void()>) override {}  // always ready: files are read on demand
-  status pull(std::string& out) override;
+  status pull(api::pushed_message& out) override;
   clock::time_point deadline() const override { return clock::time_point::max(); }
   std::string_view content_type() const override { return "application/x-tar"; }
 

@@ -491,8 +491,11 @@ ssize_t http2_session<Stream>::pull_pushed(exchange& x, std::uint8_t* buf, std::
               router_.memory().subscribers.try_reserve(push_chunk + max_pushed_message_bytes)) {
         auto status = api::push_source::status::idle;
         while (x.body.size() < push_chunk) {
-          status = x.push->pull(x.body);
+          // nghttp2 copies the DATA frames out of one buffer, so the parts are joined here.
+          api::pushed_message next;
+          status = x.push->pull(next);
           if (status != api::push_source::status::message) break;
+          next.append_to(x.body);
         }
         if (status == api::push_source::status::finished) x.push.reset();
         room->shrink_to(x.body.capacity());

@@ -4,6 +4,8 @@
 #include "common/log.h"
 #include "server/budgets.h"
 
+#include <vector>
+
 namespace spate::server {
 namespace {
 constexpr auto no_throw = net::as_tuple(net::use_awaitable);
@@ -84,7 +86,9 @@ net::awaitable<void> push_session<Stream>::run() {
   }
   net::co_spawn(stream_.get_executor(), watch_peer(), [self](std::exception_ptr) {});
 
-  std::string chunk;
+  // The messages of one chunk, written from where they are (a shared page is not copied).
+  std::vector<api::pushed_message> chunk;
+  std::vector<net::const_buffer> parts;
   for (;;) {
     if (ended_) co_return;
     auto room = budget_.try_reserve(chunk_bytes + max_pushed_message_bytes);
@@ -95,25 +99,36 @@ net::awaitable<void> push_session<Stream>::run() {
       continue;
     }
     auto status = api::push_source::status::idle;
-    while (chunk.size() < chunk_bytes) {
-      status = source_->pull(chunk);
+    std::size_t chunk_size = 0;
+    while (chunk_size < chunk_bytes) {
+      api::pushed_message next;
+      status = source_->pull(next);
       if (status != api::push_source::status::message) break;
+      chunk_size += next.size();
+      chunk.push_back(std::move(next));
     }
-    room->shrink_to(chunk.capacity());
+    // A shared page counts in full for each subscriber that holds it, so the bound holds
+    // however much is shared.
+    room->shrink_to(chunk_size);
     if (!chunk.empty()) {
+      parts.clear();
+      for (const auto& message : chunk) {
+        for (const auto part : message.parts()) {
+          if (!part.empty()) parts.push_back(net::buffer(part));
+        }
+      }
       beast::get_lowest_layer(stream_).expires_after(write_timeout_);
-      auto [ec, n] =
-          co_await net::async_write(stream_, http::make_chunk(net::buffer(chunk)), no_throw);
+      auto [ec, n] = co_await net::async_write(stream_, http::make_chunk(parts), no_throw);
       if (ec || ended_) break;
     }
-    std::string().swap(chunk);  // its memory goes back with the reservation
+    chunk.clear();  // the memory goes back with the reservation
     room->release();
     if (status == api::push_source::status::finished) {
       beast::get_lowest_layer(stream_).expires_after(write_timeout_);
       co_await net::async_write(stream_, http::make_chunk_last(), no_throw);
       break;
     }
-    if (status == api::push_source::status::message || !chunk.empty()) continue;
+    if (status == api::push_source::status::message) continue;
     beast::get_lowest_layer(stream_).expires_never();
     wake_timer_.expires_at(source_->deadline());
     co_await wake_timer_.async_wait(no_throw);

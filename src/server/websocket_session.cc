@@ -116,7 +116,7 @@ void websocket_session<Stream>::fill() {
       }
       return retry_later();
     }
-    api::websocket_feed::message next;
+    api::pushed_message next;
     const auto status = feed_->pull(next);
     if (status == api::push_source::status::message) {
       room->shrink_to(next.size());
@@ -248,10 +248,10 @@ net::awaitable<void> websocket_session<Stream>::run() {
     fill();
     if (!queue_.empty()) {
       writing_ = true;
-      // The records shared with other subscribers and this one's own end, in one frame.
-      const auto& next = queue_.front().message;
-      const std::array<net::const_buffer, 2> parts{
-          next.records ? net::buffer(*next.records) : net::const_buffer(), net::buffer(next.own)};
+      // The records shared with other subscribers and this one's own parts, in one frame.
+      const auto [head, shared, tail] = queue_.front().message.parts();
+      const std::array<net::const_buffer, 3> parts{net::buffer(head), net::buffer(shared),
+                                                   net::buffer(tail)};
       auto [ec, n] = co_await ws_.async_write(parts, no_throw);
       writing_ = false;
       if (ec || ended_) break;

@@ -88,7 +88,7 @@ class websocket_session final : public stoppable,
   net::steady_timer lag_timer_;    // runs while a live subscriber is behind
   net::steady_timer retry_timer_;  // a subscriber the budget turned away tries again
   struct queued {
-    api::websocket_feed::message message;
+    api::pushed_message message;
     memory_budget::reservation held;
   };
   std::deque<queued> queue_;
