@@ -86,6 +86,10 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
     p99s = sorted(r["latency_ms"]["p99"] for r in runs)
     median["p99_ms"] = p99s[len(p99s) // 2]
     median["p99_ms_runs"] = [r["latency_ms"]["p99"] for r in runs]
+    # A subscriber gets a record once it is committed: the puts' own latency, their group
+    # commit included, is the floor under the subscribers'.
+    put_p99s = sorted(r["put_latency_ms"]["p99"] for r in runs)
+    median["put_p99_ms"] = put_p99s[len(put_p99s) // 2]
     return median
 
 
@@ -134,6 +138,7 @@ def run(ctx) -> dict:
     flows = {k: bench(ctx, k, "PutRecords JSON 500x100B, 32 conns", THROUGHPUT, REPEAT,
                       key="records_per_s") for k in ("spated-never", "spated-batch")}
     fan = fan_out(ctx, repeat=REPEAT)
+    disk = ctx.fdatasync_latency()  # in the same hour as the fan-out's p99
     small = fan_out(ctx, requests_per_s=SMALL_PUTS_PER_S)
     small_ingest = ingest_share(fan_out(ctx, subscribers=1, requests_per_s=SMALL_PUTS_PER_S), 100)
     probe_after = machine_probe(ctx)
@@ -183,6 +188,12 @@ def run(ctx) -> dict:
         check(f"{fan_text}, us/record delivered <= 0.3",
               fan_ok and fan_ok["server_cpu_us_per_record"], 0.3),
         check(f"{fan_text}, p99 put-to-subscriber latency (ms) < 5", fan_ok and fan_ok["p99_ms"], 5),
+    ]
+    if fan_ok:
+        print(f"    the puts' own p99 in those runs, their group commit included: "
+              f"{fan_ok['put_p99_ms']:.3f} ms; this disk's fdatasync p99 (200-byte appends, "
+              f"1 ms apart) right after them: {disk['p99'] / 1e3:.3f} ms")
+    targets += [
         at_least("PutRecords ingest, --fsync never, 32 conns, records/s >= 2,000,000",
                  rate(flows["spated-never"]), 2_000_000),
         at_least("PutRecords ingest, --fsync batch, 32 conns, records/s >= 1,500,000",
@@ -211,6 +222,7 @@ def run(ctx) -> dict:
     return {"kinesalite_version": ctx.kinesalite_version,
             "kinesis_mock_version": ctx.kinesis_mock_version,
             "put_records": puts, "put_records_cbor": cbor, "get_records": gets,
-            "put_records_throughput": flows, "fan_out": fan, "fan_out_small_puts": small,
+            "put_records_throughput": flows, "fan_out": fan, "fan_out_fdatasync_us": disk,
+            "fan_out_small_puts": small,
             "fan_out_small_puts_ingest_us_per_record": small_ingest,
             "machine_probe_ns": [probe_before, probe_after], "targets": targets}
