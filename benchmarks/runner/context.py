@@ -131,11 +131,13 @@ class Context:
             return self.kinesis_mock()
         return self.spated(kind.split("-")[1])
 
-    def run_tool(self, kind: str, argv: list, label: str, stderr_name: str) -> dict | None:
+    def run_tool(self, kind: str, argv: list, label: str, stderr_name: str,
+                 metrics: bool = False) -> dict | None:
         """Runs a load tool (argv: the program, then its own arguments) against a fresh server
         of `kind`, adding --endpoint, --server-pid, --json and --label, and drops the server.
         Its JSON line; None when the server is not installed; {"label", "failed"} when the
-        server did not start or the tool failed. Prints only why it has no figures."""
+        server did not start or the tool failed. Prints only why it has no figures. With
+        `metrics`, a spated's /metrics as the run left them are added as "server_metrics"."""
         try:
             server = self.server(kind)
         except Exception as e:  # noqa: BLE001 - reported in the table
@@ -153,6 +155,8 @@ class Context:
                 return {"label": label, "failed": why}
             if not server.running():
                 print("    the server died during the run")
+            elif metrics and isinstance(server, Spated):
+                r["server_metrics"] = server.metrics()
             return r
         finally:
             self.drop(server)

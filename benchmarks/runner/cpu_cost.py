@@ -25,9 +25,22 @@ SERVERS = ["spated-never", "spated-batch", "kinesalite", "kinesis-mock"]
 REPEAT = 3  # runs of each spated workload; the median is reported
 
 
-def run_tool(ctx, kind: str, argv: list, label: str) -> dict | None:
+def run_tool(ctx, kind: str, argv: list, label: str, metrics: bool = False) -> dict | None:
     print(f"  {label:<40} {kind:<13} ", end="", flush=True)
-    return ctx.run_tool(kind, argv, f"{label}|{kind}", "cpu.stderr")
+    return ctx.run_tool(kind, argv, f"{label}|{kind}", "cpu.stderr", metrics)
+
+
+def slow_syncs(runs: list, limit_s: float) -> tuple[int, int]:
+    """Of the commit syncs spated made in `runs` (spate_commit_sync_seconds, from each run's
+    /metrics), how many there were and how many took longer than `limit_s`, a bucket bound."""
+    total = over = 0
+    for r in runs:
+        m = r.get("server_metrics", {})
+        count = m.get("spate_commit_sync_seconds_count", 0)
+        within = m.get(f'spate_commit_sync_seconds_bucket{{le="{limit_s:g}"}}', count)
+        total += int(count)
+        over += int(count - within)
+    return total, over
 
 
 def bench(ctx, kind: str, label: str, args: list, repeat: int = 1,
@@ -74,7 +87,7 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
                                            "--rate", 10000, "--requests-per-second",
                                            requests_per_s, "--threads", 2,
                                            "--duration", ctx.seconds, "--warmup", ctx.warmup],
-                     label)
+                     label, metrics=True)
         if r is None or "failed" in r:
             return r
         print("%12.0f delivered/s %9.3f us/record  p99 %.3f ms" % (
@@ -90,6 +103,8 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
     # commit included, is the floor under the subscribers'.
     put_p99s = sorted(r["put_latency_ms"]["p99"] for r in runs)
     median["put_p99_ms"] = put_p99s[len(put_p99s) // 2]
+    median["commit_syncs"], median["commit_syncs_over_5ms"] = slow_syncs(runs, 0.005)
+    median.pop("server_metrics", None)  # its figures are above; the rest is not kept
     return median
 
 
@@ -193,6 +208,10 @@ def run(ctx) -> dict:
         print(f"    the puts' own p99 in those runs, their group commit included: "
               f"{fan_ok['put_p99_ms']:.3f} ms; this disk's fdatasync p99 (200-byte appends, "
               f"1 ms apart) right after them: {disk['p99'] / 1e3:.3f} ms")
+        syncs, slow = fan_ok["commit_syncs"], fan_ok["commit_syncs_over_5ms"]
+        if syncs:
+            print(f"    spated's own commit syncs in those runs (spate_commit_sync_seconds): "
+                  f"{slow:,} of {syncs:,} ({100 * slow / syncs:.2f}%) took longer than 5 ms")
     targets += [
         at_least("PutRecords ingest, --fsync never, 32 conns, records/s >= 2,000,000",
                  rate(flows["spated-never"]), 2_000_000),

@@ -163,6 +163,7 @@ class engine {
   // Group commit: requests made durable, and the rounds that did it (group_committer.h).
   std::uint64_t commit_requests() const { return committer_.requests(); }
   std::uint64_t commit_rounds() const { return committer_.rounds(); }
+  const duration_histogram& commit_sync_durations() const { return committer_.sync_durations(); }
   storage::fsync_policy fsync() const { return committer_.policy(); }
 
   // --- backup (backup.h; engine_backup.cc) ---------------------------------------------------

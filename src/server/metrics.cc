@@ -76,12 +76,7 @@ void metrics::request_done(std::string_view action, bool error, std::int64_t mic
   a.requests.fetch_add(1, std::memory_order_relaxed);
   if (error) a.errors.fetch_add(1, std::memory_order_relaxed);
   if (a.latency) a.latency->record(micros);
-  const double seconds = static_cast<double>(micros) / 1e6;
-  std::size_t bucket = 0;
-  while (bucket < bucket_bounds.size() && seconds > bucket_bounds[bucket]) ++bucket;
-  buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
-  duration_sum_micros_.fetch_add(static_cast<std::uint64_t>(micros), std::memory_order_relaxed);
-  duration_count_.fetch_add(1, std::memory_order_relaxed);
+  durations_.record(std::chrono::microseconds(micros));
 }
 
 void metrics::request_totals(std::vector<std::pair<std::string_view, std::uint64_t>>& out) const {
@@ -115,6 +110,23 @@ void metrics::records_out(std::string_view name, std::uint64_t records, std::uin
 }
 
 namespace {
+
+// `h` as the Prometheus histogram `name` (cumulative buckets, sum and count).
+void append_histogram(std::string& out, std::string_view name, std::string_view help,
+                      const duration_histogram& h) {
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "# HELP {0} {1}\n# TYPE {0} histogram\n", name, help);
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < duration_histogram::bounds.size(); ++i) {
+    cumulative += h.in_bucket(i);
+    fmt::format_to(it, "{}_bucket{{le=\"{}\"}} {}\n", name, duration_histogram::bounds[i],
+                   cumulative);
+  }
+  cumulative += h.in_bucket(duration_histogram::bounds.size());
+  fmt::format_to(it, "{}_bucket{{le=\"+Inf\"}} {}\n", name, cumulative);
+  fmt::format_to(it, "{}_sum {}\n", name, static_cast<double>(h.sum_micros()) / 1e6);
+  fmt::format_to(it, "{}_count {}\n", name, h.count());
+}
 
 // Prometheus names of the shard-level metrics, in engine::shard_metric order.
 struct shard_series {
@@ -277,20 +289,8 @@ std::string metrics::render() const {
       }
     }
   }
-  out +=
-      "# HELP spate_request_duration_seconds Time from request read to response ready.\n"
-      "# TYPE spate_request_duration_seconds histogram\n";
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < bucket_bounds.size(); ++i) {
-    cumulative += buckets_[i].load();
-    fmt::format_to(it, "spate_request_duration_seconds_bucket{{le=\"{}\"}} {}\n", bucket_bounds[i],
-                   cumulative);
-  }
-  cumulative += buckets_.back().load();
-  fmt::format_to(it, "spate_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);
-  fmt::format_to(it, "spate_request_duration_seconds_sum {}\n",
-                 static_cast<double>(duration_sum_micros_.load()) / 1e6);
-  fmt::format_to(it, "spate_request_duration_seconds_count {}\n", duration_count_.load());
+  append_histogram(out, "spate_request_duration_seconds",
+                   "Time from request read to response ready.", durations_);
   fmt::format_to(it,
                  "# HELP spate_open_connections Open client connections.\n"
                  "# TYPE spate_open_connections gauge\nspate_open_connections {}\n",
@@ -314,6 +314,12 @@ std::string metrics::render() const {
                  "# TYPE spate_slow_subscribers_closed_total counter\n"
                  "spate_slow_subscribers_closed_total {}\n",
                  subscribers_[0].load(), subscribers_[1].load(), slow_closed_.load());
+  if (sources_.engine) {
+    append_histogram(out, "spate_commit_sync_seconds",
+                     "Time each group-commit round took to make its log files durable "
+                     "(fdatasync, or syncfs and a flush; --fsync batch and always).",
+                     sources_.engine->commit_sync_durations());
+  }
   render_shard_metrics(sources_.engine, out);
   render_iterator_ages(sources_.engine, out);
   render_budgets(sources_.memory, out);

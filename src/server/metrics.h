@@ -2,7 +2,7 @@
 //
 // Series: spate_requests_total{action}, spate_errors_total{action}, spate_records_in_total /
 // spate_bytes_in_total / spate_records_out_total / spate_bytes_out_total {stream},
-// spate_request_duration_seconds (histogram), spate_open_connections,
+// spate_request_duration_seconds and spate_commit_sync_seconds (histograms), spate_open_connections,
 // spate_connections_total{protocol} (http1, http1_tls, h2c, h2),
 // spate_subscribers{kind} (open push subscriptions: event_stream, websocket),
 // spate_slow_subscribers_closed_total, spate_resident_memory_bytes; the memory budgets
@@ -28,6 +28,7 @@
 #pragma once
 
 #include "api/action.h"
+#include "common/duration_histogram.h"
 #include "server/latency_histogram.h"
 
 #include <array>
@@ -101,10 +102,6 @@ class metrics final : public api::traffic_observer {
 
   static constexpr std::size_t max_stream_series = 10'000;
 
-  static constexpr std::array<double, 15> bucket_bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                           0.005,  0.01,    0.025,  0.05,  0.1,
-                                                           0.25,   0.5,     1.0,    2.5,   10.0};
-
  private:
   struct action_counters {
     std::string name;
@@ -123,9 +120,7 @@ class metrics final : public api::traffic_observer {
   std::vector<std::unique_ptr<action_counters>> actions_;  // fixed after construction; last: other
   mutable std::shared_mutex streams_mu_;
   std::map<std::string, std::unique_ptr<stream_counters>, std::less<>> streams_;
-  std::array<std::atomic<std::uint64_t>, bucket_bounds.size() + 1> buckets_{};
-  std::atomic<std::uint64_t> duration_sum_micros_{0};
-  std::atomic<std::uint64_t> duration_count_{0};
+  duration_histogram durations_;  // of every request
   std::atomic<std::int64_t> open_connections_{0};
   std::array<std::atomic<std::int64_t>, 2> subscribers_{};
   std::array<std::atomic<std::uint64_t>, 4> protocols_{};

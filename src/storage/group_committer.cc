@@ -4,6 +4,8 @@
 
 #include <sched.h>
 
+#include <chrono>
+
 namespace spate::storage {
 namespace {
 
@@ -179,11 +181,14 @@ void group_committer::run() {
       if (queue_.empty()) return;  // stopping, and nothing left to complete
       targets = take_round(covered);
     }
+    const auto started = std::chrono::steady_clock::now();
     if (targets.size() == 1) {
       outcome.assign(1, error_of(targets.front()->sync()));
     } else {
       outcome = sync_through_volume(targets);
     }
+    sync_durations_.record(std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started));
     syncs_.fetch_add(1, std::memory_order_relaxed);
     for (auto& r : covered) {
       if (r.done) r.done(outcome[r.round_target]);

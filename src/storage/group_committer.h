@@ -22,6 +22,7 @@
 // must not block. A request_group belongs to the thread that made it, and must end there.
 #pragma once
 
+#include "common/duration_histogram.h"
 #include "common/result.h"
 #include "storage/file.h"
 
@@ -109,6 +110,8 @@ class group_committer {
   std::uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
   // Rounds that synced several files through the volume.
   std::uint64_t volume_syncs() const { return volume_syncs_.load(std::memory_order_relaxed); }
+  // How long each round's syncs took, together (the commit latency a round adds).
+  const duration_histogram& sync_durations() const { return sync_durations_; }
   // Commit rounds (one per request under `never`): requests() / rounds() is the mean number of
   // requests one round made durable, the group-commit batch (1 under `never` and `always`).
   std::uint64_t rounds() const { return policy_ == fsync_policy::never ? requests() : syncs(); }
@@ -136,6 +139,7 @@ class group_committer {
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> syncs_{0};
   std::atomic<std::uint64_t> volume_syncs_{0};
+  duration_histogram sync_durations_;
   std::thread thread_;  // last member: starts after the others are constructed
 };
 

@@ -271,6 +271,26 @@ TEST(GroupCommitter, AlwaysPolicySyncsEveryRequest) {
   EXPECT_EQ(target->syncs_.load(), 40);
 }
 
+// Each round's sync time is recorded before its requests complete: 40 rounds of a sync that
+// sleeps 2 ms each land in buckets above 1 ms, and sum to at least 80 ms.
+TEST(GroupCommitter, TimesEveryRoundsSync) {
+  group_committer committer(fsync_policy::always);
+  auto target = std::make_shared<slow_target>();
+  request_many(committer, target, 40, 4);
+  const auto& times = committer.sync_durations();
+  EXPECT_EQ(times.count(), 40u);
+  EXPECT_GE(times.sum_micros(), 40u * 2000u);
+  std::uint64_t counted = 0;
+  for (std::size_t i = 0; i <= duration_histogram::bounds.size(); ++i) {
+    if (i < duration_histogram::bounds.size() && duration_histogram::bounds[i] <= 0.001) {
+      EXPECT_EQ(times.in_bucket(i), 0u)
+          << "a 2 ms sync counted at most " << duration_histogram::bounds[i] << " s";
+    }
+    counted += times.in_bucket(i);
+  }
+  EXPECT_EQ(counted, 40u);
+}
+
 TEST(GroupCommitter, NeverPolicyCompletesAtOnceWithoutSyncing) {
   group_committer committer(fsync_policy::never);
   auto target = std::make_shared<slow_target>();
@@ -281,6 +301,7 @@ TEST(GroupCommitter, NeverPolicyCompletesAtOnceWithoutSyncing) {
   });
   EXPECT_TRUE(called) << "completed before request_sync returned";
   EXPECT_EQ(target->syncs_.load(), 0);
+  EXPECT_EQ(committer.sync_durations().count(), 0u);
 }
 
 TEST(GroupCommitter, SyncFailureReachesEveryWaiter) {

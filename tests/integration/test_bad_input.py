@@ -168,6 +168,41 @@ def test_metrics_count_requests(server, canary_stream):
     assert server.metrics()[series] - before == 25
 
 
+@pytest.mark.parametrize("fsync", ["batch", "never"])
+def test_metrics_time_each_commit_round(spated_factory, fsync):
+    """spate_commit_sync_seconds holds one duration per group-commit round. Under --fsync
+    batch every acknowledged put was covered by a round that began after its records were
+    written and ended before its answer, so puts made one after another each add at least one
+    round; the buckets are cumulative and end at the count. Under --fsync never nothing is
+    synced and nothing is counted."""
+    server = spated_factory(fsync=fsync)
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="timed", ShardCount=2)
+    wait_active(kinesis, "timed")
+
+    def histogram():
+        m = server.metrics()
+        buckets = sorted((float(k.split('le="')[1].split('"')[0]), v) for k, v in m.items()
+                         if k.startswith("spate_commit_sync_seconds_bucket"))
+        return buckets, m["spate_commit_sync_seconds_count"], m["spate_commit_sync_seconds_sum"]
+
+    _, count_before, sum_before = histogram()
+    puts = 20
+    for i in range(puts):
+        answer = kinesis.put_records(StreamName="timed", Records=[
+            {"PartitionKey": f"k{i}-{j}", "Data": b"x" * 100} for j in range(10)])
+        assert answer["FailedRecordCount"] == 0
+    buckets, count, total = histogram()
+    assert [b for b, _ in buckets][-1] == float("inf")
+    assert all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), buckets
+    assert buckets[-1][1] == count
+    if fsync == "never":
+        assert count == 0 and total == 0
+    else:
+        assert count - count_before >= puts, (count_before, count)
+        assert total > sum_before
+
+
 def test_metrics_count_open_connections(fresh_server):
     """spate_open_connections follows connections as they open and close: on a server of its
     own, with /metrics read over one kept-alive connection, the count is exactly that one plus
