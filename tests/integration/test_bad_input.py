@@ -12,7 +12,8 @@ order (and pipelined writes applied in order); 64 concurrent clients are all ser
 connections open still exits 0 promptly;
 a thousand seeded random bodies across every action each get a clean JSON error (or a
 success) while a canary client keeps being served; /healthz and /metrics work and the metrics
-count requests and open connections. The module's server must still stop with exit code 0.
+count requests, open connections and commit rounds. The module's server must still stop with
+exit code 0.
 """
 
 from __future__ import annotations
