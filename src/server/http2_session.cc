@@ -491,7 +491,7 @@ ssize_t http2_session<Stream>::pull_pushed(exchange& x, std::uint8_t* buf, std::
               router_.memory().subscribers.try_reserve(push_chunk + max_pushed_message_bytes)) {
         auto status = api::push_source::status::idle;
         while (x.body.size() < push_chunk) {
-          // nghttp2 copies the DATA frames out of one buffer, so the parts are joined here.
+          // read_body copies each DATA frame's bytes out of one buffer: the parts are joined.
           api::pushed_message next;
           status = x.push->pull(next);
           if (status != api::push_source::status::message) break;
