@@ -17,8 +17,8 @@ namespace {
 
 namespace entries = put_records_entries;
 
-constexpr std::uint64_t indefinite_count =
-    UINT64_MAX;  // a container's count when it ends in a break
+// A container's count when it ends in a break.
+constexpr std::uint64_t indefinite_count = UINT64_MAX;
 
 class cursor {
  public:
