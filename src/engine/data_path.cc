@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
+#include <memory>
+#include <mutex>
 
 namespace spate::engine {
 namespace {
@@ -47,15 +49,28 @@ struct put_group {
   bool durable = false;       // set by the commit callback
 };
 
-// Joins the durable callbacks of one put's shard appends into one completion.
+// Joins the durable callbacks of one put's shard appends into one completion. The shards whose
+// records it published wake their subscribers only after the put's own completion: that queues
+// the producer's response ahead of the subscribers' deliveries on the server's threads, so a
+// put's latency does not grow with the number of subscribers it feeds.
 struct put_join {
   std::vector<put_result> results;
   std::atomic<std::size_t> pending{0};
   std::uint32_t tag = 0;
   put_callback done;
+  std::mutex published_mu;
+  std::vector<std::shared_ptr<shard_state>> published;  // guarded by published_mu
 
-  void arrive() {
-    if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) done(results, tag);
+  // One of the put's arrivals; `shard`, when given, has published records of this put.
+  void arrive(std::shared_ptr<shard_state> shard = nullptr) {
+    if (shard) {
+      std::lock_guard lock(published_mu);
+      published.push_back(std::move(shard));
+    }
+    if (pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    done(results, tag);
+    std::lock_guard lock(published_mu);
+    for (const auto& s : published) s->wake_subscribers();
   }
 };
 
@@ -152,8 +167,8 @@ outcome<void> data_path::put(std::string_view name, std::span<const storage::rec
     auto shard_ref = stream->shards[shard->record.index];
     auto finish = [join, group, shard_ref] {
       if (group->arrivals.fetch_add(1, std::memory_order_acq_rel) != 1) return;
-      if (group->durable) shard_ref->mark_durable(group->end);
-      join->arrive();
+      const bool advanced = group->durable && shard_ref->publish(group->end);
+      join->arrive(advanced ? shard_ref : nullptr);
     };
     auto appended = shard->log->append(
         batch, arrival, [join, group, finish, shard_id = shard->id](std::error_code ec) {

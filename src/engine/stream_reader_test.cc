@@ -1,9 +1,10 @@
-// stream_reader and shard_watch on a real engine: wake-ups on commit, on closing and on
-// deletion, none after the watch is gone; lineage order across a split and a merge; a start
-// time that holds for child shards too.
+// stream_reader and shard_watch on a real engine: wake-ups on commit (each after its put's own
+// completion), on closing and on deletion, none after the watch is gone; lineage order across a
+// split and a merge; a start time that holds for child shards too.
 #include "engine/stream_reader.h"
 
 #include "common/clock.h"
+#include "testutil/eventually.h"
 #include "testutil/temp_dir.h"
 
 #include <fmt/format.h>
@@ -64,7 +65,8 @@ TEST_F(StreamReaderTest, WakesOnCommitCloseAndDeletionButNotAfterTheWatch) {
   ASSERT_TRUE(reader);
   EXPECT_EQ(listener.calls.load(), 0);
   put("k", "one");
-  EXPECT_GE(listener.calls.load(), 1);
+  // The wake-up follows the put's completion (WakesSubscribersOnlyAfterThePutCompletes).
+  EXPECT_TRUE(testutil::eventually([&] { return listener.calls.load() >= 1; }));
   EXPECT_EQ(drain(**reader), std::vector<std::string>{"0:one"});
 
   const int before_split = listener.calls.load();
@@ -73,7 +75,12 @@ TEST_F(StreamReaderTest, WakesOnCommitCloseAndDeletionButNotAfterTheWatch) {
 
   reader->reset();  // the reader and its watches are gone
   const int after_reset = listener.calls.load();
+  counting_listener witness;  // hears the put, so its wake-ups are over once it has
+  auto witnessing = stream_reader::open(*engine_, {.stream = "s"}, &witness);
+  ASSERT_TRUE(witnessing);
+  drain(**witnessing);  // past the closed parent, to the children it watches
   put("k", "unheard");
+  ASSERT_TRUE(testutil::eventually([&] { return witness.calls.load() >= 1; }));
   EXPECT_EQ(listener.calls.load(), after_reset);
 
   counting_listener second;
@@ -82,6 +89,51 @@ TEST_F(StreamReaderTest, WakesOnCommitCloseAndDeletionButNotAfterTheWatch) {
   ASSERT_TRUE(engine_->delete_stream("s"));
   EXPECT_GE(second.calls.load(), 1);
   EXPECT_FALSE((*watching)->read());  // the stream is gone
+}
+
+// On the server, a put's completion queues the producer's response and a wake-up queues a
+// subscriber's delivery: the put's comes first, so its latency does not grow with the number of
+// subscribers it feeds. Under `batch` both run on the committer's thread, under `never` on the
+// putting one.
+TEST_F(StreamReaderTest, WakesSubscribersOnlyAfterThePutCompletes) {
+  struct ordering_listener final : shard_listener {
+    std::atomic<bool> completed{false};  // the current put's
+    std::atomic<int> calls{0};
+    std::atomic<int> before_completion{0};
+    void shard_changed() noexcept override {
+      if (!completed.load()) before_completion.fetch_add(1);
+      calls.fetch_add(1);
+    }
+  };
+  for (const auto policy : {storage::fsync_policy::batch, storage::fsync_policy::never}) {
+    SCOPED_TRACE(std::string(storage::to_string(policy)));
+    testutil::temp_dir dir;
+    engine_options options;
+    options.data_dir = dir.path();
+    options.fsync = policy;
+    auto e = engine::open(options);
+    ASSERT_TRUE(e) << e.error().message();
+    ASSERT_TRUE((*e)->create_stream("t", 1, metadata::stream_mode::provisioned, {}));
+    ordering_listener listener;
+    auto reader = stream_reader::open(**e, {.stream = "t"}, &listener);
+    ASSERT_TRUE(reader);
+    for (int i = 0; i < 20; ++i) {
+      listener.completed.store(false);
+      storage::record_input record{"k", std::nullopt, "x"};
+      std::promise<void> done;
+      ASSERT_TRUE((*e)->put("t", std::span(&record, 1),
+                            [&](std::vector<put_result>& results, std::uint32_t) {
+                              EXPECT_FALSE(results[0].error);
+                              listener.completed.store(true);
+                              done.set_value();
+                            }));
+      done.get_future().get();
+      ASSERT_TRUE(testutil::eventually([&] { return listener.calls.load() >= i + 1; }));
+    }
+    EXPECT_EQ(listener.calls.load(), 20);  // one wake-up per put
+    EXPECT_EQ(listener.before_completion.load(), 0);
+    EXPECT_EQ(drain(**reader).size(), 20u);
+  }
 }
 
 TEST_F(StreamReaderTest, ReadsChildrenOnlyAfterTheirParents) {

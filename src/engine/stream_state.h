@@ -61,14 +61,16 @@ struct shard_state {
   std::atomic<std::int64_t> last_get_records_ms{0};  // wall clock of the last GetRecords read
 
   storage::position visible_end() const { return durable_end.load(std::memory_order_seq_cst); }
-  // Publishes records up to `end` to readers and wakes the shard's subscribers.
-  void mark_durable(storage::position end) {
+  // Publishes records up to `end` to readers; true if that moved the end, and the caller then
+  // owes the shard's subscribers a `wake_subscribers`.
+  bool publish(storage::position end) {
     auto current = durable_end.load(std::memory_order_relaxed);
     while (current < end &&
            !durable_end.compare_exchange_weak(current, end, std::memory_order_seq_cst)) {
     }
-    if (current < end) watchers->notify();
+    return current < end;
   }
+  void wake_subscribers() { watchers->notify(); }
 };
 
 struct stream_state {
