@@ -1,11 +1,13 @@
 """HTTP/2 and TLS on spated's one port: the AWS SDK for JavaScript v3 with its default HTTP/2
 transport (h2c and h2 over TLS), curl, a python3-h2 client for what SDKs never do on purpose
 (many streams at once, PING, a flow-control violation, oversized bodies, stalled requests,
-GOAWAY at shutdown), and boto3 over https with the self-signed certificate.
+GOAWAY at shutdown, SubscribeToShard streams that share pages through narrow windows), and
+boto3 over https with the self-signed certificate.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -21,8 +23,10 @@ import h2.config
 import h2.connection
 import h2.errors
 import h2.events
+import h2.settings
 import pytest
 from botocore.config import Config
+from botocore.eventstream import EventStreamBuffer
 
 from spate_harness import (
     ACCESS_KEY,
@@ -35,6 +39,7 @@ from spate_harness import (
     TARGET_PREFIX,
     spated_binary,
     unique_stream_name,
+    wait_until,
     write_credentials,
 )
 
@@ -381,6 +386,71 @@ def test_subscriber_that_keeps_its_window_shut_is_reset(spated_factory):
         assert c.call("ListStreams")[0] == 200  # the connection itself is fine
     finally:
         c.close()
+
+
+def test_subscribers_sharing_pages_get_whole_events_through_narrow_windows(server, stream):
+    """Three consumers at one position, subscribed over one connection, share each page (one
+    read, one encoding of its Records), while a 7,001-byte stream window cuts the DATA frames
+    anywhere inside an event. Every event decodes with good checksums (botocore's decoder),
+    and each subscriber gets every record, in order."""
+    kinesis = server.client()
+    name = stream(shards=1)
+    arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    consumers = [kinesis.register_stream_consumer(StreamARN=arn, ConsumerName=f"c{i}")
+                 ["Consumer"]["ConsumerARN"] for i in range(3)]
+    for consumer in consumers:
+        wait_until(lambda: kinesis.describe_stream_consumer(ConsumerARN=consumer)
+                   ["ConsumerDescription"]["ConsumerStatus"] == "ACTIVE", 10, "consumer ACTIVE")
+    sent = [os.urandom(997 + 131 * i) for i in range(60)]  # about 150 KB of base64 in all
+    for at in range(0, len(sent), 20):
+        kinesis.put_records(StreamName=name, Records=[
+            {"PartitionKey": f"k{i}", "Data": d} for i, d in enumerate(sent[at:at + 20])])
+    lookups_before = server.metrics().get('spate_push_page_lookups_total{result="taken"}', 0)
+
+    c = H2Client(server.port)
+    try:
+        c.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 7001})
+        c.flush()
+        streams = [c.start("SubscribeToShard", json.dumps({
+            "ConsumerARN": consumer, "ShardId": "shardId-000000000000",
+            "StartingPosition": {"Type": "TRIM_HORIZON"}}).encode()) for consumer in consumers]
+        decoders = {sid: EventStreamBuffer() for sid in streams}
+        taken = {sid: 0 for sid in streams}  # bytes of each body already decoded
+        got: dict[int, list[bytes]] = {sid: [] for sid in streams}
+        frames: dict[int, set[int]] = {sid: set() for sid in streams}
+        original = c.handle
+
+        def handle(event) -> None:
+            if isinstance(event, h2.events.DataReceived) and event.stream_id in frames:
+                frames[event.stream_id].add(len(event.data))
+            original(event)
+
+        c.handle = handle
+
+        def decode() -> bool:
+            for sid in streams:
+                body = c.responses[sid]["body"]
+                decoders[sid].add_data(body[taken[sid]:])
+                taken[sid] = len(body)
+                for message in decoders[sid]:
+                    if message.headers.get(":event-type") == "SubscribeToShardEvent":
+                        records = json.loads(message.payload)["Records"]
+                        got[sid] += [base64.b64decode(r["Data"]) for r in records]
+            return all(len(got[sid]) >= len(sent) for sid in streams)
+
+        c.pump(decode, timeout=30)
+        for sid in streams:
+            assert c.responses[sid]["status"] == 200
+            assert got[sid] == sent
+            assert max(frames[sid]) <= 7001  # the window cut the events into pieces
+        taken_pages = (server.metrics()['spate_push_page_lookups_total{result="taken"}']
+                       - lookups_before)
+        assert taken_pages >= 1, "no subscriber took a page another one had read"
+        assert c.call("ListStreams")[0] == 200  # the connection serves on
+    finally:
+        c.close()
+    for consumer in consumers:
+        kinesis.deregister_stream_consumer(ConsumerARN=consumer)
 
 
 def test_ping_is_answered(server):
