@@ -83,11 +83,10 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
              f"{requests_per_s:,} puts/s")
     runs = []
     for _ in range(repeat):
-        r = run_tool(ctx, server, [ctx.tool("spate-push-bench"), "--transport",
-                                           "websocket", "--subscribers", subscribers,
-                                           "--rate", 10000, "--requests-per-second",
-                                           requests_per_s, "--threads", 2,
-                                           "--duration", ctx.seconds, "--warmup", ctx.warmup],
+        r = run_tool(ctx, server, [ctx.tool("spate-push-bench"), "--transport", "websocket",
+                                   "--subscribers", subscribers, "--rate", 10000,
+                                   "--requests-per-second", requests_per_s, "--threads", 2,
+                                   "--duration", ctx.seconds, "--warmup", ctx.warmup],
                      label, metrics=True)
         if r is None or "failed" in r:
             return r
