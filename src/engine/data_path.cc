@@ -15,7 +15,6 @@
 #include <atomic>
 #include <ctime>
 #include <memory>
-#include <mutex>
 
 namespace spate::engine {
 namespace {
@@ -43,34 +42,35 @@ namespace {
 // order: under fsync=never the commit callback runs inside the append) before the shard's
 // records become visible to readers and the put's join hears of it.
 struct put_group {
+  std::shared_ptr<shard_state> shard;
   std::vector<std::size_t> indexes;
   std::atomic<int> arrivals{0};
   storage::position end = 0;  // one past the group's last position; set after the append
   bool durable = false;       // set by the commit callback
+  bool published = false;     // the records became visible to readers; set before arriving
 };
 
-// Joins the durable callbacks of one put's shard appends into one completion. The shards whose
-// records it published wake their subscribers only after the put's own completion: that queues
-// the producer's response ahead of the subscribers' deliveries on the server's threads, so a
-// put's latency does not grow with the number of subscribers it feeds.
+// Joins the durable callbacks of one put's shard appends into one completion. The groups that
+// published records wake their shard's subscribers only after the put's own completion: that
+// queues the producer's response ahead of the subscribers' deliveries on the server's threads,
+// so a put's latency does not grow with the number of subscribers it feeds.
+//
+// `results` and `groups` are filled by the putting thread before its own arrival, and read by
+// the last arrival only: the acquire-release chain on `pending` orders them, as it orders each
+// group's `published` before its arrival.
 struct put_join {
   std::vector<put_result> results;
+  std::vector<std::shared_ptr<put_group>> groups;
   std::atomic<std::size_t> pending{0};
   std::uint32_t tag = 0;
   put_callback done;
-  std::mutex published_mu;
-  std::vector<std::shared_ptr<shard_state>> published;  // guarded by published_mu
 
-  // One of the put's arrivals; `shard`, when given, has published records of this put.
-  void arrive(std::shared_ptr<shard_state> shard = nullptr) {
-    if (shard) {
-      std::lock_guard lock(published_mu);
-      published.push_back(std::move(shard));
-    }
+  void arrive() {
     if (pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     done(results, tag);
-    std::lock_guard lock(published_mu);
-    for (const auto& s : published) s->wake_subscribers();
+    for (const auto& g : groups) {
+      if (g->published) g->shard->wake_subscribers();
+    }
   }
 };
 
@@ -153,6 +153,7 @@ outcome<void> data_path::put(std::string_view name, std::span<const storage::rec
   }
 
   join->pending.store(groups.size() + 1, std::memory_order_relaxed);
+  join->groups.reserve(groups.size());
   const std::int64_t arrival = clock_.wall_ms();
   std::vector<storage::record_input> batch;
   // The shards' sync requests reach the committer together, after the last append.
@@ -161,14 +162,15 @@ outcome<void> data_path::put(std::string_view name, std::span<const storage::rec
     batch.clear();
     for (auto i : indexes) batch.push_back(records[i]);
     auto group = std::make_shared<put_group>();
+    group->shard = stream->shards[shard->record.index];
     group->indexes = std::move(indexes);  // the group's own from here; read below, never written
+    join->groups.push_back(group);
     const auto& members = group->indexes;
     // The second of (append returned, commit point reached) publishes the records.
-    auto shard_ref = stream->shards[shard->record.index];
-    auto finish = [join, group, shard_ref] {
+    auto finish = [join, group] {
       if (group->arrivals.fetch_add(1, std::memory_order_acq_rel) != 1) return;
-      const bool advanced = group->durable && shard_ref->publish(group->end);
-      join->arrive(advanced ? shard_ref : nullptr);
+      group->published = group->durable && group->shard->publish(group->end);
+      join->arrive();
     };
     auto appended = shard->log->append(
         batch, arrival, [join, group, finish, shard_id = shard->id](std::error_code ec) {
