@@ -48,20 +48,16 @@ std::optional<std::size_t> value_size(std::uint8_t type, const char* p, std::siz
   }
 }
 
-// The bytes that `headers` take in a message.
-std::size_t header_block_size(string_headers headers) {
-  std::size_t size = 0;
-  for (const auto& [name, value] : headers) size += 1 + name.size() + 1 + 2 + value.size();
-  return size;
-}
-
 // Appends the prelude and the headers of a message with a payload of `payload_size` bytes; the
-// payload and the message CRC are the caller's to append (and to reserve room for).
-void append_prelude_and_headers(std::string& out, string_headers headers,
-                                std::size_t payload_size) {
-  const std::size_t header_bytes = header_block_size(headers);
+// payload and the message CRC are the caller's to append, and `out` has room reserved for the
+// `appended_next` bytes of them the caller appends to it.
+void append_prelude_and_headers(std::string& out, string_headers headers, std::size_t payload_size,
+                                std::size_t appended_next) {
+  std::size_t header_bytes = 0;
+  for (const auto& [name, value] : headers) header_bytes += 1 + name.size() + 1 + 2 + value.size();
   const std::size_t total = prelude_size + header_bytes + payload_size + 4;
   const std::size_t start = out.size();
+  out.reserve(start + prelude_size + header_bytes + appended_next);
   put_be32(out, static_cast<std::uint32_t>(total));
   put_be32(out, static_cast<std::uint32_t>(header_bytes));
   put_be32(out, crc32(std::string_view(out).substr(start, 8)));
@@ -97,19 +93,18 @@ std::optional<std::string_view> message::get(std::string_view name) const {
 
 void append_message(std::string& out, string_headers headers, std::string_view payload) {
   const std::size_t start = out.size();
-  out.reserve(start + prelude_size + header_block_size(headers) + payload.size() + 4);
-  append_prelude_and_headers(out, headers, payload.size());
+  append_prelude_and_headers(out, headers, payload.size(), payload.size() + 4);
   out.append(payload);
   put_be32(out, crc32(std::string_view(out).substr(start)));
 }
 
 void frame_around(std::string& head, std::string& tail, string_headers headers,
-                  std::string_view payload_head, std::string_view shared,
-                  std::uint32_t shared_crc, std::string_view payload_tail) {
+                  std::string_view payload_head, std::string_view shared, std::uint32_t shared_crc,
+                  std::string_view payload_tail) {
   const std::size_t head_start = head.size();
-  head.reserve(head_start + prelude_size + header_block_size(headers) + payload_head.size());
   append_prelude_and_headers(head, headers,
-                             payload_head.size() + shared.size() + payload_tail.size());
+                             payload_head.size() + shared.size() + payload_tail.size(),
+                             payload_head.size());
   head.append(payload_head);
   std::uint32_t crc = crc32(std::string_view(head).substr(head_start));
   crc = static_cast<std::uint32_t>(
