@@ -126,14 +126,20 @@ def machine_probe(ctx) -> float | None:
 def ingest_share(one: dict | None, subscribers: int) -> float | None:
     """What taking in the fan-out's records costs per delivered record: the one-subscriber
     run's CPU spread over `subscribers` (the same puts, nearly nothing delivered)."""
-    if not one or "failed" in one or not one.get("ok"):
+    if not delivered(one):
         return None
     return one["server_cpu_us_per_record"] / subscribers
 
 
 def ok(r: dict | None) -> bool:
+    """A spate-bench run with figures and no failed request or record."""
     return bool(r) and "failed" not in r and not r.get("failed_requests") and \
         not r.get("failed_records")
+
+
+def delivered(r: dict | None) -> bool:
+    """A spate-push-bench run with figures in which every subscriber got every record."""
+    return bool(r) and "failed" not in r and bool(r.get("ok"))
 
 
 def run(ctx) -> dict:
@@ -192,7 +198,7 @@ def run(ctx) -> dict:
     def rate(r):
         return r["records_per_s"] if ok(r) else None
 
-    fan_ok = fan if fan and "failed" not in fan and fan.get("ok") else None
+    fan_ok = fan if delivered(fan) else None
     fan_text = f"fan-out to 100 WebSocket subscribers at 10,000/s in {FAN_OUT_REQUESTS_PER_S} puts/s"
     print("targets (server CPU per record; 2-core machine, load generator on the same cores)")
     targets = [
@@ -215,7 +221,7 @@ def run(ctx) -> dict:
         if syncs:
             print(f"    spated's own commit syncs in those runs (spate_commit_sync_seconds): "
                   f"{slow:,} of {syncs:,} ({100 * slow / syncs:.2f}%) took longer than 5 ms")
-    if fan_never and "failed" not in fan_never and fan_never.get("ok"):
+    if delivered(fan_never):
         runs = ", ".join(f"{p:.2f}" for p in fan_never["p99_ms_runs"])
         print(f"    not a target: the same under --fsync never, where nothing waits for the "
               f"disk: p99 {fan_never['p99_ms']:.3f} ms (runs {runs}), the puts' own "
@@ -230,7 +236,7 @@ def run(ctx) -> dict:
         if ok(puts[kind]):
             print(f"  not a target: {kind} ingest with 8 conns (the CPU runs), "
                   f"{puts[kind]['records_per_s']:,.0f} records/s")
-    if small and "failed" not in small and small.get("ok"):
+    if delivered(small):
         print(f"  not a target: the same fan-out in {SMALL_PUTS_PER_S:,} puts/s of 10 records, "
               f"{small['server_cpu_us_per_record']:.3f} us/record delivered, p99 "
               f"{small['latency_ms']['p99']:.3f} ms")
