@@ -32,6 +32,7 @@
 #include "benchmarks/load/push_subscribers.h"
 #include "benchmarks/load/push_wire.h"
 #include "benchmarks/load/report_format.h"
+#include "common/thread_name.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -479,7 +480,14 @@ int run(const options& opt) {
     }
   }
   std::vector<std::thread> lane_threads;
-  for (auto& lane : lanes) lane_threads.emplace_back([&ioc = lane->ioc] { ioc.run(); });
+  // Named, like the producer's thread, for perf sched and top -H
+  // (benchmarks/push/burst_timeline.py tells them apart by name).
+  for (std::size_t t = 0; t < lanes.size(); ++t) {
+    lane_threads.emplace_back([&ioc = lanes[t]->ioc, t] {
+      name_this_thread("subscribers-" + std::to_string(t));
+      ioc.run();
+    });
+  }
 
   // Closes every subscription on its own thread and joins the lanes; a lane still busy 5 s
   // later is stopped.
@@ -540,7 +548,10 @@ int run(const options& opt) {
           producing.fetch_sub(1, std::memory_order_acq_rel);
         });
   }
-  std::thread producer_thread([&prod] { prod.ioc.run(); });
+  std::thread producer_thread([&prod] {
+    name_this_thread("producer");
+    prod.ioc.run();
+  });
 
   process_sampler sampler(opt.server_pid);
   std::this_thread::sleep_until(measure_from);

@@ -1,6 +1,8 @@
 // The maintenance thread and its queue of delayed tasks.
 #include "engine/scheduler.h"
 
+#include "common/thread_name.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -20,7 +22,10 @@ scheduler::~scheduler() {
 void scheduler::start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    name_this_thread("spate-maint");
+    loop();
+  });
 }
 
 void scheduler::stop() {

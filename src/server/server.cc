@@ -3,6 +3,7 @@
 
 #include "common/incident.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/version.h"
 #include "server/connection_sniffer.h"
 
@@ -62,6 +63,8 @@ server::server(const server_options& options, engine::engine& engine)
       trimmer_(*contexts_.front(),
                [this](std::function<void()> task) { net::post(control_, std::move(task)); }) {
   for (auto& ctx : contexts_) keep_running_.push_back(net::make_work_guard(*ctx));
+  // The pool's one thread runs this first.
+  net::post(control_, [] { name_this_thread("spate-control"); });
   admission_.run_timer_on(contexts_.front()->get_executor());
   if (options_.tls.enabled()) tls_ = make_tls_context(options_.tls, &tls_certificate_);
 }
@@ -167,8 +170,12 @@ void server::run() {
   trimmer_.start();
   if (options_.dashboard != dashboard_mode::off) stats_.start();
   std::vector<std::thread> threads;
+  // The main thread, which keeps the process's name, is I/O thread 0.
   for (std::size_t i = 1; i < contexts_.size(); ++i) {
-    threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
+    threads.emplace_back([ctx = contexts_[i].get(), i] {
+      name_this_thread("spate-io-" + std::to_string(i));
+      ctx->run();
+    });
   }
   contexts_.front()->run();
   for (auto& t : threads) t.join();

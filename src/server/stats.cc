@@ -2,6 +2,7 @@
 #include "server/stats.h"
 
 #include "api/json_codec.h"
+#include "common/thread_name.h"
 #include "common/uint128.h"
 #include "engine/sequence_number.h"
 #include "kinesis/errors.h"
@@ -129,7 +130,10 @@ std::uint64_t stats::samples_taken() const {
 }
 
 void stats::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("spate-stats");
+    run();
+  });
 }
 
 void stats::run() {

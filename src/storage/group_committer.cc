@@ -2,6 +2,8 @@
 // once through the volume), and completes the requests with their files' outcomes.
 #include "storage/group_committer.h"
 
+#include "common/thread_name.h"
+
 #include <sched.h>
 
 #include <chrono>
@@ -168,6 +170,7 @@ std::vector<std::error_code> group_committer::sync_through_volume(
 void group_committer::run() {
   // See the header: the committer's wake-ups wait for an I/O thread to block rather than
   // preempting it. If the scheduler refuses, only scheduling changes.
+  name_this_thread("spate-commit");
   sched_param normal{};
   (void)::sched_setscheduler(0, SCHED_BATCH, &normal);
 
