@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <string>
@@ -29,8 +30,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct quiet_listener final : shard_listener {
-  void shard_changed() noexcept override {}
+// Counts a reader's wake-ups: they come after the put that caused them is acknowledged.
+struct counting_listener final : shard_listener {
+  std::atomic<int> calls{0};
+  void shard_changed() noexcept override { calls.fetch_add(1); }
 };
 
 class EngineStorageTest : public ::testing::Test {
@@ -112,13 +115,20 @@ class EngineStorageTest : public ::testing::Test {
 
 TEST_F(EngineStorageTest, NoReaderSeesARecordBeforeItsSyncEnds) {
   ASSERT_TRUE(engine_->create_stream("s", 1, metadata::stream_mode::provisioned, {}));
-  put("s", "synced");
-  quiet_listener listener;
-  auto shard_reader = stream_reader::open(*engine_, {.stream = "s", .shard = 0}, &listener);
-  auto stream_reader = stream_reader::open(*engine_, {.stream = "s"}, &listener);
+  counting_listener shard_listener, stream_listener;
+  auto shard_reader = stream_reader::open(*engine_, {.stream = "s", .shard = 0}, &shard_listener);
+  auto stream_reader = stream_reader::open(*engine_, {.stream = "s"}, &stream_listener);
   ASSERT_TRUE(shard_reader && stream_reader);
+  EXPECT_TRUE(drain(**shard_reader).empty());  // at the end: each reader now waits for a wake-up
+  EXPECT_TRUE(drain(**stream_reader).empty());
+  put("s", "synced");
+  // The wake-ups come after the acknowledgement; once both are in, no more are on the way.
+  ASSERT_TRUE(testutil::eventually([&] {
+    return shard_listener.calls.load() >= 1 && stream_listener.calls.load() >= 1;
+  }));
   EXPECT_EQ(drain(**shard_reader), std::vector<std::string>{"synced"});
   EXPECT_EQ(drain(**stream_reader), std::vector<std::string>{"synced"});
+  const int shard_woken = shard_listener.calls.load(), stream_woken = stream_listener.calls.load();
 
   fs_.hold_syncs();
   auto pending = put_async("s", "held");
@@ -127,6 +137,8 @@ TEST_F(EngineStorageTest, NoReaderSeesARecordBeforeItsSyncEnds) {
   EXPECT_EQ(read_all("s"), std::vector<std::string>{"synced"});
   EXPECT_TRUE(drain(**shard_reader).empty());
   EXPECT_TRUE(drain(**stream_reader).empty());
+  EXPECT_EQ(shard_listener.calls.load(), shard_woken) << "woken before the sync ended";
+  EXPECT_EQ(stream_listener.calls.load(), stream_woken) << "woken before the sync ended";
   auto latest = engine_->get_shard_iterator({"s", 0, iterator_type::latest, {}, 0});
   ASSERT_TRUE(latest);
 
@@ -134,6 +146,10 @@ TEST_F(EngineStorageTest, NoReaderSeesARecordBeforeItsSyncEnds) {
   const put_result acked = pending.get();
   ASSERT_FALSE(acked.error) << acked.error->message;
   EXPECT_EQ(read_all("s"), (std::vector<std::string>{"synced", "held"}));
+  // A reader that found the end waits for its wake-up, which follows the acknowledgement.
+  ASSERT_TRUE(testutil::eventually([&] {
+    return shard_listener.calls.load() > shard_woken && stream_listener.calls.load() > stream_woken;
+  }));
   EXPECT_EQ(drain(**shard_reader), std::vector<std::string>{"held"});
   EXPECT_EQ(drain(**stream_reader), std::vector<std::string>{"held"});
   // LATEST taken while the record was not committed comes before it.

@@ -187,6 +187,9 @@ TEST_F(StreamReaderTest, SkipGoesPastAPageAnotherReaderRead) {
   ASSERT_TRUE(first && second);
   put("k", "one");
   put("k", "two");
+  // Each put wakes both readers after it is acknowledged; a wake-up still on its way would
+  // count as a change after the first reader's read.
+  ASSERT_TRUE(testutil::eventually([&] { return listener.calls.load() >= 4; }));
 
   const auto at = (*second)->next_read();
   ASSERT_TRUE(at);
@@ -198,6 +201,7 @@ TEST_F(StreamReaderTest, SkipGoesPastAPageAnotherReaderRead) {
   EXPECT_TRUE((*page)->at_end);
   EXPECT_FALSE((*first)->next_read()) << "it read to the end: nothing to read until a commit";
   put("k", "three");  // committed after the first reader's page
+  ASSERT_TRUE(testutil::eventually([&] { return listener.calls.load() >= 6; }));
 
   (*second)->skip({.shard = 0, .from = 5}, 99, 0, 0, false);  // not where it stands: ignored
   (*second)->skip(*at, (*page)->batch.next, 2, (*page)->batch.bytes, (*page)->at_end);
