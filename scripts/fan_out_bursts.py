@@ -9,23 +9,28 @@ in 100 puts/s of 100 records: the fan-out of `make bench` part 3a), records the 
 `--seconds` in the middle of the run (`perf sched record`, which needs root or
 perf_event_paranoid <= 1), stops both by PID, and prints the bench's figures and, from `perf
 sched timehist`, what happened in each put's burst. With `--timehist FILE` it reads text
-`perf sched timehist` printed instead (the threads are told apart by name, so the file should
-come from a run of these two programs only).
+`perf sched timehist` printed instead; the threads are told apart by name, so the file should
+come from a run of these two programs.
 
-A burst starts when the bench's `producer` thread wakes to send a put (its timer, every 10
-ms) and ends with the last run of a `subscribers-N` thread before the next put. For each burst it sums the CPU time
-spated's threads (`spated`, `spate-*`) and the subscriber threads ran, and the time one of
-them waited, ready to run, while a CPU sat idle (`<idle>` on another CPU): time lost to the
-scheduler keeping threads together on one CPU rather than to work. The table shows the
-median burst, the 90th percentile and the slowest 5%: if the slow bursts did the same work
-in more CPU time, the extra time is not spated's or the subscribers' code, which ran the same
-messages, but the machine under them.
+The bench's producer sends a put every 10 ms by an absolute timer, so the puts' sends lie on
+a grid: its phase is the one most of the `producer` thread's wake-ups share (the others are
+put answers). A burst runs from one tick of the grid to the end of the last `subscribers-N`
+run that starts before the next tick. For each burst it sums the CPU time of spated's threads
+(the process whose threads are `spated` and `spate-io-N`, `spate-commit`, ...), of the
+subscriber threads and of the producer, counts how often each was switched in, and adds up
+the time spated's and the subscribers' threads waited, ready to run, while another CPU sat
+idle (`<idle>`): time lost to where the scheduler placed threads rather than to work. The
+table compares the middle half of the bursts with the slowest 5%. Every burst carries the
+same messages, so a slow one that took more CPU time with its threads switched in as often
+did no more work: it did the same work more slowly.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
+import math
 import os
 import re
 import shutil
@@ -46,23 +51,32 @@ from pathlib import Path
 LINE = re.compile(r"^\s*(?P<time>\d+\.\d+)\s+\[(?P<cpu>\d+)\]\s+(?P<task>.+?)\s+"
                   r"(?P<wait>\d+\.\d+)\s+(?P<delay>\d+\.\d+)\s+(?P<run>\d+\.\d+)\s*$")
 TASK = re.compile(r"^(?P<name>.*)\[(?:(?P<tid>\d+)/)?(?P<pid>\d+)\]$")
+# Threads only spated has: the main thread is `spated`, the others name themselves.
+SPATED_THREAD = re.compile(r"^(spated|spate-io-\d+|spate-control|spate-maint|spate-stats|"
+                           r"spate-commit)$")
 PERIOD_MS = 10.0  # spate-push-bench --requests-per-second 100: a put every 10 ms, by a timer
 
 
 @dataclass
 class Run:
-    """One stretch a task ran on a CPU, in seconds since boot; `delay` is how long it had been
-    ready to run before (ms, as perf prints it)."""
+    """One stretch a task ran on a CPU, in seconds since boot; `delay_ms` is how long it had
+    been ready to run before, `wait_ms` how long it had slept before that (as perf prints
+    them). `pid` is its process, None for `<idle>`."""
     start: float
     end: float
     cpu: int
     name: str
+    pid: int | None
     wait_ms: float
     delay_ms: float
 
     @property
     def ms(self) -> float:
         return (self.end - self.start) * 1e3
+
+    @property
+    def ready(self) -> float:
+        return self.start - self.delay_ms / 1e3
 
 
 def parse(text: str) -> list[Run]:
@@ -73,23 +87,28 @@ def parse(text: str) -> list[Run]:
             continue
         task = m["task"].strip()
         t = TASK.match(task)
-        name = t["name"] if t else task
         end = float(m["time"])
-        runs.append(Run(end - float(m["run"]) / 1e3, end, int(m["cpu"]), name,
+        runs.append(Run(end - float(m["run"]) / 1e3, end, int(m["cpu"]),
+                        t["name"] if t else task, int(t["pid"]) if t else None,
                         float(m["wait"]), float(m["delay"])))
     return runs
 
 
-def kind(name: str) -> str | None:
-    if name == "spated" or name.startswith("spate-"):
-        return "server"
-    if name.startswith("subscribers-"):
-        return "subscribers"
-    if name == "producer":
-        return "producer"
-    if name == "<idle>":
-        return "idle"
-    return None
+def classify(runs: list[Run]) -> dict[int, str]:
+    """Each run's kind by its index: "server", "subscribers", "producer" or "idle"; other
+    processes' runs are left out."""
+    server = {r.pid for r in runs if r.pid is not None and SPATED_THREAD.match(r.name)}
+    kinds = {}
+    for i, r in enumerate(runs):
+        if r.name == "<idle>":
+            kinds[i] = "idle"
+        elif r.pid in server:
+            kinds[i] = "server"
+        elif r.name.startswith("subscribers-"):
+            kinds[i] = "subscribers"
+        elif r.name == "producer":
+            kinds[i] = "producer"
+    return kinds
 
 
 @dataclass
@@ -105,64 +124,73 @@ class Burst:
         return (self.end - self.start) * 1e3
 
 
-def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
-    return max(0.0, min(a1, b1) - max(a0, b0))
-
-
-def sends(runs: list[Run], period_ms: float) -> list[float]:
-    """When the producer sent each put: the starts of its runs that a timer woke. It also runs
-    when a put's answer comes, a commit round after the send, so its wake-ups are told apart
-    by phase: the timer fires every `period_ms` at one phase, and the phase most wake-ups
-    share, to a quarter of a millisecond, is the timer's."""
+def ticks(runs: list[Run], kinds: dict[int, str], period_ms: float) -> list[float]:
+    """The producer's timer ticks across the record: the grid of `period_ms` whose phase most
+    of the producer's wake-ups share (to a quarter of a millisecond; then their median)."""
     period = period_ms / 1e3
-    producer = [r for r in runs if kind(r.name) == "producer"]
-    if not producer:
+    woken = [runs[i].ready for i, k in kinds.items() if k == "producer"]
+    if not woken:
         return []
-
-    def phase(r: Run) -> float:  # when it became ready to run, in the period
-        return ((r.start - r.delay_ms / 1e3) % period) / period
-
-    bins: dict[int, int] = {}
-    for r in producer:
-        quarter_ms = int(phase(r) * period_ms * 4)
-        bins[quarter_ms] = bins.get(quarter_ms, 0) + 1
-    timer = (max(bins, key=bins.get) + 0.5) / (period_ms * 4)
-    near = 0.05  # of the period: half a millisecond at 10 ms
-
-    def on_timer(r: Run) -> bool:
-        d = abs(phase(r) - timer)
-        return min(d, 1 - d) <= near
-
+    quarters = max(1, round(period_ms * 4))
+    bins: dict[int, list[float]] = {}
+    for t in woken:
+        bins.setdefault(int((t % period) / period * quarters) % quarters, []).append(t % period)
+    busiest = max(bins, key=lambda b: len(bins[b]))
+    phase = statistics.median(bins[busiest])
+    first, last = min(r.start for r in runs), max(r.end for r in runs)
+    k = math.ceil((first - phase) / period)
     out = []
-    for r in sorted(producer, key=lambda r: r.start):
-        if on_timer(r) and (not out or r.start - out[-1] > period / 2):
-            out.append(r.start)
+    while phase + k * period <= last:
+        out.append(phase + k * period)
+        k += 1
     return out
 
 
+def idle_overlap(ready: float, start: float, cpu: int, idle_by_cpu: dict[int, list[Run]],
+                 idle_ends: dict[int, list[float]]) -> float:
+    """How long, between `ready` and `start`, some CPU other than `cpu` was idle (the union
+    of their idle stretches, in seconds)."""
+    spans = []
+    for other, idle in idle_by_cpu.items():
+        if other == cpu:
+            continue
+        i = bisect.bisect_right(idle_ends[other], ready)  # the first idle stretch ending after
+        while i < len(idle) and idle[i].start < start:
+            spans.append((max(ready, idle[i].start), min(start, idle[i].end)))
+            i += 1
+    total, reach = 0.0, ready
+    for a, b in sorted(spans):
+        if b > reach:
+            total += b - max(a, reach)
+            reach = b
+    return total
+
+
 def bursts(runs: list[Run], period_ms: float = PERIOD_MS) -> list[Burst]:
-    """Each complete burst in `runs`: from one put's send to the next one's."""
+    """Each complete burst in `runs`: from one tick of the producer's timer to the next."""
     runs = sorted(runs, key=lambda r: r.start)
-    sends_at = sends(runs, period_ms)
-    idle = [r for r in runs if kind(r.name) == "idle"]
+    kinds = classify(runs)
+    starts = [r.start for r in runs]
+    idle_by_cpu: dict[int, list[Run]] = {}
+    for i, k in kinds.items():
+        if k == "idle":
+            idle_by_cpu.setdefault(runs[i].cpu, []).append(runs[i])
+    idle_ends = {cpu: [r.end for r in idle] for cpu, idle in idle_by_cpu.items()}
+    grid = ticks(runs, kinds, period_ms)
     out = []
-    for start, stop in zip(sends_at, sends_at[1:]):
+    for start, stop in zip(grid, grid[1:]):
         b = Burst(start)
-        for r in runs:
-            if r.start < start or r.start >= stop:
+        for i in range(bisect.bisect_left(starts, start), bisect.bisect_left(starts, stop)):
+            r, k = runs[i], kinds.get(i)
+            if k not in ("server", "subscribers", "producer"):
                 continue
-            k = kind(r.name)
-            if k in ("server", "subscribers", "producer"):
-                b.cpu_ms[k] = b.cpu_ms.get(k, 0.0) + r.ms
-                b.runs[k] = b.runs.get(k, 0) + 1
+            b.cpu_ms[k] = b.cpu_ms.get(k, 0.0) + r.ms
+            b.runs[k] = b.runs.get(k, 0) + 1
             if k == "subscribers":
                 b.end = max(b.end, r.end)
-            if k in ("server", "subscribers") and r.delay_ms > 0:
-                # With more than two CPUs several may idle at once: count the time once.
-                ready = r.start - r.delay_ms / 1e3
-                beside_idle = sum(overlap(ready, r.start, i.start, i.end)
-                                  for i in idle if i.cpu != r.cpu)
-                b.waited_beside_idle_ms += 1e3 * min(beside_idle, r.delay_ms / 1e3)
+            if k != "producer" and r.delay_ms > 0:
+                b.waited_beside_idle_ms += 1e3 * idle_overlap(r.ready, r.start, r.cpu,
+                                                             idle_by_cpu, idle_ends)
         if b.end > b.start:
             out.append(b)
     return out
@@ -170,30 +198,33 @@ def bursts(runs: list[Run], period_ms: float = PERIOD_MS) -> list[Burst]:
 
 def describe(found: list[Burst]) -> str:
     if not found:
-        return "no complete burst: was the producer thread named `producer` in the record?"
+        return "no complete burst: were the threads named `producer` and `subscribers-N`?"
     found = sorted(found, key=lambda b: b.ms)
     n = len(found)
 
     def row(label: str, group: list[Burst]) -> str:
         def mean(f):
             return statistics.fmean(f(b) for b in group)
-        return (f"{label:<22} {mean(lambda b: b.ms):>8.2f} {mean(lambda b: b.cpu_ms.get('server', 0)):>11.2f} "
-                f"{mean(lambda b: b.cpu_ms.get('subscribers', 0)):>13.2f} "
+        return (f"{label:<18} {mean(lambda b: b.ms):>7.2f} "
+                f"{mean(lambda b: b.cpu_ms.get('server', 0)):>11.2f} "
+                f"{mean(lambda b: b.cpu_ms.get('subscribers', 0)):>12.2f} "
                 f"{mean(lambda b: b.cpu_ms.get('producer', 0)):>9.2f} "
                 f"{mean(lambda b: b.waited_beside_idle_ms):>18.2f} "
-                f"{mean(lambda b: b.runs.get('server', 0)):>6.1f} "
-                f"{mean(lambda b: b.runs.get('subscribers', 0)):>6.1f}")
+                f"{mean(lambda b: b.runs.get('server', 0)):>14.1f} "
+                f"{mean(lambda b: b.runs.get('subscribers', 0)):>19.1f}")
 
     middle = found[n // 4: max(n // 4 + 1, 3 * n // 4)]
-    tail = found[max(0, n - max(1, n // 20)):]
-    lines = [f"{n} puts' bursts (send to the subscribers' last read); mean ms per burst:",
-             f"{'':<22} {'length':>8} {'spated CPU':>11} {'subscribers':>13} {'producer':>9} "
-             f"{'ready, a CPU idle':>18} {'runs: spated':>6} {'subscribers':>6}",
-             row("middle half", middle),
-             row(f"slowest 5% ({len(tail)})", tail),
-             f"burst length: median {found[n // 2].ms:.2f} ms, p90 "
-             f"{found[min(n - 1, n * 9 // 10)].ms:.2f} ms, longest {found[-1].ms:.2f} ms"]
-    return "\n".join(lines)
+    tail = found[n - max(1, n // 20):]
+    p90 = found[max(0, math.ceil(0.9 * n) - 1)]  # nearest rank
+    return "\n".join([
+        f"{n} puts' bursts (a tick of the producer's timer to the subscribers' last read before "
+        f"the next); means per burst, in ms and in times switched in:",
+        f"{'':<18} {'length':>7} {'spated CPU':>11} {'subscribers':>12} {'producer':>9} "
+        f"{'ready, a CPU idle':>18} {'spated threads':>14} {'subscriber threads':>19}",
+        row(f"middle half ({len(middle)})", middle),
+        row(f"slowest 5% ({len(tail)})", tail),
+        f"burst length: median {found[n // 2].ms:.2f} ms, p90 {p90.ms:.2f} ms, longest "
+        f"{found[-1].ms:.2f} ms"])
 
 
 # --- a run of its own ---------------------------------------------------------------------
