@@ -481,7 +481,7 @@ int run(const options& opt) {
   }
   std::vector<std::thread> lane_threads;
   // Named, like the producer's thread, for perf sched and top -H
-  // (benchmarks/push/burst_timeline.py tells them apart by name).
+  // (scripts/fan_out_bursts.py tells them apart by name).
   for (std::size_t t = 0; t < lanes.size(); ++t) {
     lane_threads.emplace_back([&ioc = lanes[t]->ioc, t] {
       name_this_thread("subscribers-" + std::to_string(t));

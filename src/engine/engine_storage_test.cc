@@ -12,13 +12,13 @@
 #include "engine/engine.h"
 #include "engine/stream_reader.h"
 #include "storage/mem_file.h"
+#include "testutil/counting_listener.h"
 #include "testutil/eventually.h"
 #include "testutil/temp_dir.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
 #include <future>
 #include <string>
@@ -30,11 +30,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Counts a reader's wake-ups: they come after the put that caused them is acknowledged.
-struct counting_listener final : shard_listener {
-  std::atomic<int> calls{0};
-  void shard_changed() noexcept override { calls.fetch_add(1); }
-};
+using testutil::counting_listener;
 
 class EngineStorageTest : public ::testing::Test {
  protected:

@@ -4,6 +4,7 @@
 #include "engine/stream_reader.h"
 
 #include "common/clock.h"
+#include "testutil/counting_listener.h"
 #include "testutil/eventually.h"
 #include "testutil/temp_dir.h"
 
@@ -17,10 +18,7 @@
 namespace spate::engine {
 namespace {
 
-struct counting_listener final : shard_listener {
-  std::atomic<int> calls{0};
-  void shard_changed() noexcept override { calls.fetch_add(1); }
-};
+using testutil::counting_listener;
 
 class StreamReaderTest : public ::testing::Test {
  protected:

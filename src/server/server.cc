@@ -63,7 +63,7 @@ server::server(const server_options& options, engine::engine& engine)
       trimmer_(*contexts_.front(),
                [this](std::function<void()> task) { net::post(control_, std::move(task)); }) {
   for (auto& ctx : contexts_) keep_running_.push_back(net::make_work_guard(*ctx));
-  // The pool's one thread runs this first.
+  // The pool's one thread (server.h) runs this first.
   net::post(control_, [] { name_this_thread("spate-control"); });
   admission_.run_timer_on(contexts_.front()->get_executor());
   if (options_.tls.enabled()) tls_ = make_tls_context(options_.tls, &tls_certificate_);

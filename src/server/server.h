@@ -109,7 +109,9 @@ class server {
   dashboard dashboard_;
   api::dispatcher dispatcher_;
   router router_;
-  net::thread_pool control_{1};  // joined in ~server while the io_contexts are still alive
+  // One thread, which the constructor names by posting the first task (so, one thread only);
+  // joined in ~server while the io_contexts are still alive.
+  net::thread_pool control_{1};
   std::vector<std::unique_ptr<net::io_context>> contexts_;  // [0] also runs accept and signals
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running_;
   std::size_t next_context_ = 0;  // round-robin for new connections; accept handler only

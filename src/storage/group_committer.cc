@@ -168,9 +168,9 @@ std::vector<std::error_code> group_committer::sync_through_volume(
 }
 
 void group_committer::run() {
+  name_this_thread("spate-commit");
   // See the header: the committer's wake-ups wait for an I/O thread to block rather than
   // preempting it. If the scheduler refuses, only scheduling changes.
-  name_this_thread("spate-commit");
   sched_param normal{};
   (void)::sched_setscheduler(0, SCHED_BATCH, &normal);
 
