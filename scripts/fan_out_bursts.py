@@ -34,14 +34,11 @@ import math
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,50 +226,20 @@ def describe(found: list[Burst]) -> str:
 
 # --- a run of its own ---------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_health(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"spated exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit("spated did not answer /healthz in 30 s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 def record(args, work: Path) -> tuple[str, dict]:
-    bin_dir = Path(args.build_dir) / "bin"
-    port = free_port()
-    data = work / "data"
-    data.mkdir()
-    server = subprocess.Popen([str(bin_dir / "spated"), "--host", "127.0.0.1", "--port", str(port),
-                               "--data-dir", str(data), "--fsync", args.fsync, "--dashboard",
-                               "off", "--log-level", "warn"],
-                              stdout=subprocess.DEVNULL, stderr=open(work / "spated.log", "w"))
+    """Runs the fan-out against a fresh spated (the test harness's, as `make bench` starts it)
+    and records the scheduler in its middle: `perf sched timehist`'s text and the bench's
+    report."""
+    os.environ["SPATE_BUILD_DIR"] = str(Path(args.build_dir).resolve())
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from spate_harness import Spated  # noqa: E402 (the harness, found through the path above)
+
+    server = Spated(work / "spated", fsync=args.fsync, extra_args=["--dashboard", "off"]).start()
     bench = None
     try:
-        wait_for_health(port, server)
         warmup, duration = 2, int(args.seconds) + 6
-        bench = subprocess.Popen([str(bin_dir / "spate-push-bench"), "--endpoint",
-                                  f"http://127.0.0.1:{port}", "--server-pid", str(server.pid),
+        bench = subprocess.Popen([str(Path(args.build_dir) / "bin" / "spate-push-bench"),
+                                  "--endpoint", server.endpoint, "--server-pid", str(server.pid),
                                   "--json", "--transport", "websocket", "--subscribers",
                                   str(args.subscribers), "--rate", "10000",
                                   "--requests-per-second", "100", "--threads", "2",
@@ -291,7 +258,7 @@ def record(args, work: Path) -> tuple[str, dict]:
         if bench is not None and bench.poll() is None:
             bench.kill()
             bench.wait()
-        stop(server)
+        server.stop()
     text = subprocess.run(["perf", "sched", "timehist", "-i", str(trace)], capture_output=True,
                           text=True).stdout
     return text, report
