@@ -108,19 +108,48 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
     return median
 
 
-def machine_probe(ctx) -> float | None:
-    """How fast this machine computes right now: nanoseconds for the plain base64 encoder over
-    1 KiB (spate-codec-bench), code no server change touches. On a VM the whole part can run
-    slower by a third or more in one hour than in another, the peers too. A slow reading means
-    slow arithmetic; a fast one does not prove a fast hour (run K was slow in system calls and
-    page faults while this read fast): the peers' figures say more (docs/performance.md)."""
-    report = ctx.google_benchmark("spate-codec-bench",
-                                  ["--benchmark_filter=^BM_Base64Encode_Plain/1024$",
-                                   "--benchmark_repetitions=5",
-                                   "--benchmark_report_aggregates_only=true"], quiet=True)
-    medians = [b["cpu_time"] for b in report if b.get("aggregate_name") == "median"] \
-        if isinstance(report, list) else []
-    return medians[0] if medians else None
+def machine_probe(ctx) -> dict:
+    """How fast this machine is right now, in three readings of code no server change touches:
+    `base64_ns`, the plain base64 encoder over 1 KiB (spate-codec-bench: arithmetic);
+    `system_call_ns`, one system call; and `switch_round_trip_ns`, two threads on one CPU
+    handing a byte back and forth through pipes, two context switches and four system calls
+    (spate-kernel-bench). On a VM the whole part can run slower by a third or more in one hour
+    than in another, the peers too, and the arithmetic can read fast while system calls are
+    slow (run K): the fan-out pays mostly for sends and switches, PutRecords for both. Each
+    reading is a median of five (CPU time; the round trip's real time, as the main thread sleeps
+    through half of it); one that could not be taken is None."""
+    def median_of(program, name, field="cpu_time"):
+        report = ctx.google_benchmark(program, [f"--benchmark_filter=^{name}$",
+                                                "--benchmark_repetitions=5",
+                                                "--benchmark_report_aggregates_only=true"],
+                                      quiet=True)
+        medians = [b[field] for b in report if b.get("aggregate_name") == "median"] \
+            if isinstance(report, list) else []
+        return medians[0] if medians else None
+    return {"base64_ns": median_of("spate-codec-bench", "BM_Base64Encode_Plain/1024"),
+            "system_call_ns": median_of("spate-kernel-bench", "BM_SystemCall"),
+            "switch_round_trip_ns": median_of("spate-kernel-bench",
+                                              "BM_SwitchRoundTrip/real_time", "real_time")}
+
+
+def machine_line(before: dict, after: dict) -> str | None:
+    """The probe's readings before and after the part's runs, as printed (lower is faster)."""
+    def pair(key, unit, scale, digits):
+        a, b = before.get(key), after.get(key)
+        if a is None or b is None:
+            return None
+        return f"{a / scale:.{digits}f} and {b / scale:.{digits}f} {unit}"
+    parts = [(what, pair(key, unit, scale, digits)) for what, key, unit, scale, digits in (
+        ("plain base64 of 1 KiB", "base64_ns", "ns", 1, 0),
+        ("a system call", "system_call_ns", "ns", 1, 0),
+        ("a switch round trip between two threads on one CPU", "switch_round_trip_ns", "us",
+         1000, 1))]
+    taken = [f"{what} {figures}" for what, figures in parts if figures]
+    if not taken:
+        return None
+    return ("the machine, before these runs and after (lower is faster; docs/performance.md, "
+            "\"How it is measured\", gives this machine's fast and slow hours): "
+            + "; ".join(taken))
 
 
 def ingest_share(one: dict | None, subscribers: int) -> float | None:
@@ -248,10 +277,9 @@ def run(ctx) -> dict:
         if cost and base:
             print(f"  ratio: {peer} spends {cost / base:,.0f}x spated's CPU per record "
                   f"({cost:,.1f} us against {base:.3f} us)")
-    if probe_before and probe_after:
-        print(f"  the machine: plain base64 of 1 KiB took {probe_before:.0f} ns before these runs "
-              f"and {probe_after:.0f} ns after (lower is faster; docs/performance.md, "
-              f"\"How it is measured\", gives this machine's fast and slow hours)")
+    line = machine_line(probe_before, probe_after)
+    if line:
+        print(f"  {line}")
     return {"kinesalite_version": ctx.kinesalite_version,
             "kinesis_mock_version": ctx.kinesis_mock_version,
             "put_records": puts, "put_records_cbor": cbor, "get_records": gets,
@@ -259,4 +287,4 @@ def run(ctx) -> dict:
             "fan_out_fsync_never": fan_never,
             "fan_out_small_puts": small,
             "fan_out_small_puts_ingest_us_per_record": small_ingest,
-            "machine_probe_ns": [probe_before, probe_after], "targets": targets}
+            "machine_probe": {"before": probe_before, "after": probe_after}, "targets": targets}
