@@ -9,7 +9,8 @@
 // - the server calls set_waker() once, before the first pull();
 // - pull() sets `out`, which comes in empty, to the next message, if there is one; `idle`
 //   means nothing until the waker runs or deadline() passes, `finished` that the feed is over
-//   (any last message already pulled);
+//   (any last message already pulled); a message with new records says since when a wake-up
+//   announced them (`woken_at`);
 // - the waker may run on any thread (a commit's, a control thread's), at any time until the
 //   source is destroyed: it should only schedule a pull on the subscriber's thread.
 //
@@ -23,6 +24,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +37,10 @@ struct pushed_message {
   std::string head;
   std::shared_ptr<const std::string> shared;
   std::string tail;
+  // Set when the message carries records a wake-up announced: the time of that wake-up, from
+  // which the server measures how long they waited in it (spate_push_delay_seconds) once the
+  // message is written.
+  std::optional<std::chrono::steady_clock::time_point> woken_at;
 
   std::size_t size() const { return head.size() + (shared ? shared->size() : 0) + tail.size(); }
   std::array<std::string_view, 3> parts() const {

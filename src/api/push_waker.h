@@ -1,17 +1,32 @@
 // push_waker: the shard_listener a push source registers with the engine; it forwards wake-ups
-// to the waker the server installs, remembering one that arrives before the server has.
+// to the waker the server installs, remembering one that arrives before the server has. It
+// also keeps the time of the first wake-up the source has not yet answered with a pull, which
+// the source puts on the message that takes the new records (pushed_message::woken_at).
 #pragma once
 
 #include "engine/engine.h"
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 namespace spate::api {
 
 class push_waker final : public engine::shard_listener {
  public:
+  using clock = std::chrono::steady_clock;
+
   void shard_changed() noexcept override {
+    // The first wake-up since the last take_wake() keeps its time: the records it announced
+    // have waited since then, whatever wake-ups follow.
+    if (woken_at_.load(std::memory_order_relaxed) == 0) {
+      std::int64_t none = 0;
+      woken_at_.compare_exchange_strong(none, clock::now().time_since_epoch().count(),
+                                        std::memory_order_relaxed);
+    }
     std::lock_guard lock(mu_);
     if (wake_) {
       wake_();
@@ -27,10 +42,19 @@ class push_waker final : public engine::shard_listener {
     pending_ = false;
   }
 
+  // When the shard first changed since the previous call, if it has; the source calls it as a
+  // pull begins, which then sees every change up to that time.
+  std::optional<clock::time_point> take_wake() {
+    const std::int64_t at = woken_at_.exchange(0, std::memory_order_relaxed);
+    if (at == 0) return std::nullopt;
+    return clock::time_point(clock::duration(at));
+  }
+
  private:
   std::mutex mu_;
-  std::function<void()> wake_;  // guarded by mu_
-  bool pending_ = false;        // guarded by mu_
+  std::function<void()> wake_;             // guarded by mu_
+  bool pending_ = false;                   // guarded by mu_
+  std::atomic<std::int64_t> woken_at_{0};  // clock ticks; 0: no wake-up since the last take
 };
 
 }  // namespace spate::api

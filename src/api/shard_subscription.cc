@@ -94,10 +94,13 @@ push_source::status shard_subscription::pull(pushed_message& out) {
                                              " is no longer registered with the stream."));
     return status::message;
   }
+  // This read sees every change up to the wake-up: records it takes have waited since then.
+  const auto woken = waker_.take_wake();
   std::optional<engine::stream_reader::read_start> at;
   if (ctx_.batches) {
     at = reader_->next_read();
     if (at && pull_shared(*at, out)) {
+      out.woken_at = woken;
       last_sent_ = now;
       return status::message;
     }
@@ -113,6 +116,7 @@ push_source::status shard_subscription::pull(pushed_message& out) {
     const auto& p = **page;
     next_ = p.batch.next;
     ctx_.traffic.records_out(consumer_.stream, p.batch.records.size(), p.batch.bytes);
+    if (!p.batch.records.empty()) out.woken_at = woken;
     // The Records list, encoded once for the other subscribers that stand where this one stood
     // if the page is what they would read (shared_batches::sharable).
     if (at && shared_batches::sharable(p, *at)) {

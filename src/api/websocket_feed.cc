@@ -199,8 +199,7 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   return feed;
 }
 
-bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at,
-                                 pushed_message& out) {
+bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, pushed_message& out) {
   auto page = ctx_.batches->take(*reader_, at, shared_format);
   if (!page) return false;
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
@@ -214,10 +213,15 @@ bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at,
 
 push_source::status websocket_feed::pull(pushed_message& out) {
   if (done_) return status::finished;
+  // This pull sees every change up to the wake-up: records it takes have waited since then.
+  const auto woken = waker_.take_wake();
   std::optional<engine::stream_reader::read_start> at;
   if (ctx_.batches) {
     at = reader_->next_read();
-    if (at && pull_shared(*at, out)) return status::message;
+    if (at && pull_shared(*at, out)) {
+      out.woken_at = woken;
+      return status::message;
+    }
   }
   auto page = reader_->read();
   if (!page) {
@@ -231,6 +235,7 @@ push_source::status websocket_feed::pull(pushed_message& out) {
   if (!*page) return status::idle;
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);
+  if (!p.batch.records.empty()) out.woken_at = woken;
   // Kept for the other subscribers that stand where this one stood, if the page is what they
   // would read (shared_batches::sharable).
   if (at && shared_batches::sharable(p, *at)) {

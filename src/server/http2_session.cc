@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 
 namespace spate::server {
@@ -496,6 +497,9 @@ ssize_t http2_session<Stream>::pull_pushed(exchange& x, std::uint8_t* buf, std::
           status = x.push->pull(next);
           if (status != api::push_source::status::message) break;
           next.append_to(x.body);
+          // nghttp2 pulls a stream's data as it writes its frames: the write is under way.
+          if (next.woken_at)
+            x.subscriber_stats->pushed(std::chrono::steady_clock::now() - *next.woken_at);
         }
         if (status == api::push_source::status::finished) x.push.reset();
         room->shrink_to(x.body.capacity());

@@ -314,6 +314,11 @@ std::string metrics::render() const {
                  "# TYPE spate_slow_subscribers_closed_total counter\n"
                  "spate_slow_subscribers_closed_total {}\n",
                  subscribers_[0].load(), subscribers_[1].load(), slow_closed_.load());
+  append_histogram(out, "spate_push_delay_seconds",
+                   "For each message of new records pushed to a subscriber (WebSocket or "
+                   "SubscribeToShard), from the wake-up that announced them to its write: how "
+                   "long they waited in the server, a slow subscriber's queue included.",
+                   push_delays_);
   if (sources_.engine) {
     append_histogram(out, "spate_commit_sync_seconds",
                      "Time each group-commit round took to make its log files durable "

@@ -2,8 +2,9 @@
 //
 // Series: spate_requests_total{action}, spate_errors_total{action}, spate_records_in_total /
 // spate_bytes_in_total / spate_records_out_total / spate_bytes_out_total {stream},
-// spate_request_duration_seconds and spate_commit_sync_seconds (histograms: each request, each
-// group-commit round's sync), spate_open_connections,
+// spate_request_duration_seconds, spate_commit_sync_seconds and spate_push_delay_seconds
+// (histograms: each request; each group-commit round's sync; each pushed message with new
+// records, from the wake-up that announced them to its write), spate_open_connections,
 // spate_connections_total{protocol} (http1, http1_tls, h2c, h2),
 // spate_subscribers{kind} (open push subscriptions: event_stream, websocket),
 // spate_slow_subscribers_closed_total, spate_resident_memory_bytes; the memory budgets
@@ -81,6 +82,11 @@ class metrics final : public api::traffic_observer {
   void subscriber_opened(subscriber_kind k) { subscribers_[index(k)].fetch_add(1); }
   void subscriber_closed(subscriber_kind k) { subscribers_[index(k)].fetch_sub(1); }
   void slow_subscriber_closed() { slow_closed_.fetch_add(1, std::memory_order_relaxed); }
+  // A pushed message was written `waited` after the wake-up that announced its records
+  // (api::pushed_message::woken_at).
+  void pushed(std::chrono::steady_clock::duration waited) {
+    push_delays_.record(std::chrono::duration_cast<std::chrono::microseconds>(waited));
+  }
   void idle_connection_evicted() { evicted_.fetch_add(1, std::memory_order_relaxed); }
   std::int64_t subscribers(subscriber_kind k) const { return subscribers_[index(k)].load(); }
 
@@ -121,7 +127,8 @@ class metrics final : public api::traffic_observer {
   std::vector<std::unique_ptr<action_counters>> actions_;  // fixed after construction; last: other
   mutable std::shared_mutex streams_mu_;
   std::map<std::string, std::unique_ptr<stream_counters>, std::less<>> streams_;
-  duration_histogram durations_;  // of every request
+  duration_histogram durations_;    // of every request
+  duration_histogram push_delays_;  // of push subscribers' takes of new records
   std::atomic<std::int64_t> open_connections_{0};
   std::array<std::atomic<std::int64_t>, 2> subscribers_{};
   std::array<std::atomic<std::uint64_t>, 4> protocols_{};

@@ -120,6 +120,10 @@ net::awaitable<void> push_session<Stream>::run() {
       beast::get_lowest_layer(stream_).expires_after(write_timeout_);
       auto [ec, n] = co_await net::async_write(stream_, http::make_chunk(parts), no_throw);
       if (ec || ended_) break;
+      const auto written = std::chrono::steady_clock::now();
+      for (const auto& message : chunk) {
+        if (message.woken_at) stats_.pushed(written - *message.woken_at);
+      }
     }
     chunk.clear();  // the memory goes back with the reservation
     room->release();

@@ -256,6 +256,8 @@ net::awaitable<void> websocket_session<Stream>::run() {
       writing_ = false;
       if (ec || ended_) break;
       last_progress_ = std::chrono::steady_clock::now();
+      if (const auto woken = queue_.front().message.woken_at)
+        stats_.pushed(last_progress_ - *woken);
       queued_bytes_ -= queue_.front().message.size();
       queue_.pop_front();
       continue;

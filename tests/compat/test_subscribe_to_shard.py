@@ -152,6 +152,36 @@ def test_consumers_of_one_shard_share_pages_and_each_gets_every_record(server, k
     assert _pages_taken(server) > before
 
 
+def test_push_delay_counts_takes_of_new_records(spated_factory):
+    """spate_push_delay_seconds times how long new records waited in the server for a push
+    subscriber, SubscribeToShard's as the WebSocket feed's (tests/integration/test_websocket.py
+    checks the count exactly): puts made one at a time, each awaited at the subscriber, add one
+    duration each, each shorter than the put's whole trip. (A heartbeat that happens to read
+    a put's records before its wake-up takes them untimed, so the count may fall short.)"""
+    server = spated_factory(extra_args=SPATED_FLAGS)
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="timed", ShardCount=1)
+    wait_active(kinesis, "timed")
+
+    def delays():
+        m = server.metrics()
+        return m["spate_push_delay_seconds_count"], m["spate_push_delay_seconds_sum"]
+
+    count_before, sum_before = delays()
+    sub = Subscription(kinesis, _consumer(kinesis, "timed"))
+    puts, trips = 10, 0.0
+    for i in range(puts):
+        started = time.monotonic()
+        _put(kinesis, "timed", [f"r{i}".encode()])
+        records, _ = sub.records(1)
+        trips += time.monotonic() - started
+        assert [r["Data"] for r in records] == [f"r{i}".encode()]
+    sub.close()
+    count, total = delays()
+    assert 1 <= count - count_before <= puts
+    assert 0 < total - sum_before < trips
+
+
 def test_history_then_live_from_trim_horizon(kinesis, stream):
     name = stream(shards=1)
     arn = _consumer(kinesis, name)

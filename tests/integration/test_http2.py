@@ -39,6 +39,7 @@ from spate_harness import (
     TARGET_PREFIX,
     spated_binary,
     unique_stream_name,
+    wait_active,
     wait_until,
     write_credentials,
 )
@@ -451,6 +452,51 @@ def test_subscribers_sharing_pages_get_whole_events_through_narrow_windows(serve
         c.close()
     for consumer in consumers:
         kinesis.deregister_stream_consumer(ConsumerARN=consumer)
+
+
+def test_push_delay_counts_live_records_pushed_over_http2(spated_factory):
+    """spate_push_delay_seconds counts SubscribeToShard's messages over HTTP/2 too: records put
+    after the subscription started, received through it, add at least one duration (a
+    heartbeat may read some before their wake-up: then untimed), each shorter than the test."""
+    server = spated_factory(extra_args=["--heartbeat-ms", "200"])
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="timed", ShardCount=1)
+    wait_active(kinesis, "timed")
+    arn = kinesis.describe_stream_summary(StreamName="timed")["StreamDescriptionSummary"]["StreamARN"]
+    consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="c")["Consumer"]["ConsumerARN"]
+    wait_until(lambda: kinesis.describe_stream_consumer(ConsumerARN=consumer)
+               ["ConsumerDescription"]["ConsumerStatus"] == "ACTIVE", 10, "consumer ACTIVE")
+    before = server.metrics()["spate_push_delay_seconds_count"]
+    started = time.monotonic()
+    c = H2Client(server.port)
+    try:
+        sid = c.start("SubscribeToShard", json.dumps({
+            "ConsumerARN": consumer, "ShardId": "shardId-000000000000",
+            "StartingPosition": {"Type": "LATEST"}}).encode())
+        c.pump(lambda: c.responses[sid]["status"] is not None, timeout=10)
+        sent = [f"r{i}".encode() for i in range(5)]
+        kinesis.put_records(StreamName="timed", Records=[
+            {"PartitionKey": "k", "Data": d} for d in sent])
+        decoder, got, taken = EventStreamBuffer(), [], 0
+
+        def received() -> bool:
+            nonlocal taken
+            body = c.responses[sid]["body"]
+            decoder.add_data(body[taken:])
+            taken = len(body)
+            for message in decoder:
+                if message.headers.get(":event-type") == "SubscribeToShardEvent":
+                    got.extend(base64.b64decode(r["Data"])
+                               for r in json.loads(message.payload)["Records"])
+            return len(got) >= len(sent)
+
+        c.pump(received, timeout=10)
+        assert got == sent
+    finally:
+        c.close()
+    m = server.metrics()
+    assert 1 <= m["spate_push_delay_seconds_count"] - before <= 5
+    assert 0 < m["spate_push_delay_seconds_sum"] < time.monotonic() - started
 
 
 def test_ping_is_answered(server):

@@ -230,6 +230,48 @@ def test_subscribers_of_one_shard_share_pages_and_each_gets_every_record(server,
     assert after["taken"] > before["taken"], (before, after)
 
 
+def push_delays(server) -> tuple[list[tuple[float, float]], float, float]:
+    """spate_push_delay_seconds: its cumulative buckets (upper bound, count), count and sum."""
+    m = server.metrics()
+    buckets = sorted((float(k.split('le="')[1].split('"')[0]), v) for k, v in m.items()
+                     if k.startswith("spate_push_delay_seconds_bucket"))
+    return buckets, m["spate_push_delay_seconds_count"], m["spate_push_delay_seconds_sum"]
+
+
+def test_push_delay_counts_each_take_of_new_records(spated_factory):
+    """spate_push_delay_seconds times how long new records waited in the server for a push
+    subscriber: one subscriber, puts made one at a time, each awaited at the subscriber before
+    the next, gives one duration per put, each shorter than the put's whole trip; a
+    subscription that is open but gets nothing adds none."""
+    server = spated_factory()
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="timed", ShardCount=1)
+    wait_active(kinesis, "timed")
+    _, count_before, sum_before = push_delays(server)
+    assert count_before == 0 and sum_before == 0
+    puts = 12
+
+    async def one_at_a_time():
+        trips = []
+        async with websockets.connect(_ws_url(server, stream="timed"), max_size=None) as ws:
+            for i in range(puts):
+                started = time.monotonic()
+                await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: kinesis.put_record(StreamName="timed", PartitionKey="k",
+                                                     Data=f"r{i}".encode()))
+                message = json.loads(await _recv(ws, time.monotonic() + 10, f"record {i}"))
+                trips.append(time.monotonic() - started)
+                assert [_data(r) for r in message["records"]] == [f"r{i}".encode()]
+        return trips
+
+    trips = asyncio.run(one_at_a_time())
+    buckets, count, total = push_delays(server)
+    assert count - count_before == puts
+    assert 0 < total - sum_before < sum(trips)
+    assert buckets[-1] == (float("inf"), count)
+    assert all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), buckets
+
+
 def test_deleting_the_stream_closes_subscribers(server, kinesis):
     name = "ws-deleted"
     kinesis.create_stream(StreamName=name, ShardCount=2)
