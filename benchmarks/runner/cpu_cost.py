@@ -31,17 +31,44 @@ def run_tool(ctx, kind: str, argv: list, label: str, metrics: bool = False) -> d
     return ctx.run_tool(kind, argv, f"{label}|{kind}", "cpu.stderr", metrics)
 
 
-def slow_syncs(runs: list, limit_s: float) -> tuple[int, int]:
-    """Of the commit syncs spated made in `runs` (spate_commit_sync_seconds, from each run's
-    /metrics), how many there were and how many took longer than `limit_s`, a bucket bound."""
+def over_limit(runs: list, series: str, limit_s: float) -> tuple[int, int]:
+    """Of the durations the histogram `series` (from each run's /metrics) counted in `runs`, how
+    many there were and how many took longer than `limit_s`, a bucket bound."""
     total = over = 0
     for r in runs:
         m = r.get("server_metrics", {})
-        count = m.get("spate_commit_sync_seconds_count", 0)
-        within = m.get(f'spate_commit_sync_seconds_bucket{{le="{limit_s:g}"}}', count)
+        count = m.get(f"{series}_count", 0)
+        within = m.get(f'{series}_bucket{{le="{limit_s:g}"}}', count)
         total += int(count)
         over += int(count - within)
     return total, over
+
+
+def bucket_quantile(runs: list, series: str, q: float) -> float | None:
+    """The upper bound, in seconds, of the bucket of the histogram `series` that holds its `q`
+    quantile over all of `runs` (Prometheus buckets: the quantile is at most this); None when
+    nothing was counted."""
+    cumulative: dict[float, float] = {}
+    for r in runs:
+        for name, value in r.get("server_metrics", {}).items():
+            if name.startswith(f'{series}_bucket{{le="'):
+                bound = float(name.split('le="')[1].split('"')[0])
+                cumulative[bound] = cumulative.get(bound, 0) + value
+    total = cumulative.get(float("inf"), 0)
+    if not total:
+        return None
+    return next(bound for bound in sorted(cumulative) if cumulative[bound] >= q * total)
+
+
+def print_push_delay(fan: dict) -> None:
+    """spated's own share of a fan-out's latency, from its spate_push_delay_seconds."""
+    messages, slow = fan["pushed_messages"], fan["pushed_messages_over_5ms"]
+    p99 = fan["push_delay_p99_at_most_ms"]
+    if messages and p99 is not None:
+        print(f"    spated's own push delay in those runs (spate_push_delay_seconds: from new "
+              f"records waking a subscriber to the write of its message): p99 at most "
+              f"{p99:g} ms (a bucket bound); {slow:,} of {messages:,} messages "
+              f"({100 * slow / messages:.2f}%) over 5 ms")
 
 
 def bench(ctx, kind: str, label: str, args: list, repeat: int = 1,
@@ -103,7 +130,14 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
     # commit included, is the floor under the subscribers'.
     put_p99s = sorted(r["put_latency_ms"]["p99"] for r in runs)
     median["put_p99_ms"] = put_p99s[len(put_p99s) // 2]
-    median["commit_syncs"], median["commit_syncs_over_5ms"] = slow_syncs(runs, 0.005)
+    median["commit_syncs"], median["commit_syncs_over_5ms"] = over_limit(
+        runs, "spate_commit_sync_seconds", 0.005)
+    # spated's own share of the subscribers' latency: from new records waking each subscriber
+    # to the write of its message holding them, queueing in the server included.
+    median["pushed_messages"], median["pushed_messages_over_5ms"] = over_limit(
+        runs, "spate_push_delay_seconds", 0.005)
+    p99 = bucket_quantile(runs, "spate_push_delay_seconds", 0.99)
+    median["push_delay_p99_at_most_ms"] = None if p99 is None else p99 * 1000
     median.pop("server_metrics", None)  # its figures are above; the rest is not kept
     return median
 
@@ -250,11 +284,13 @@ def run(ctx) -> dict:
         if syncs:
             print(f"    spated's own commit syncs in those runs (spate_commit_sync_seconds): "
                   f"{slow:,} of {syncs:,} ({100 * slow / syncs:.2f}%) took longer than 5 ms")
+        print_push_delay(fan_ok)
     if delivered(fan_never):
         runs = ", ".join(f"{p:.2f}" for p in fan_never["p99_ms_runs"])
         print(f"    not a target: the same under --fsync never, where nothing waits for the "
               f"disk: p99 {fan_never['p99_ms']:.3f} ms (runs {runs}), the puts' own "
               f"{fan_never['put_p99_ms']:.3f} ms")
+        print_push_delay(fan_never)
     targets += [
         at_least("PutRecords ingest, --fsync never, 32 conns, records/s >= 2,000,000",
                  rate(flows["spated-never"]), 2_000_000),
