@@ -1,5 +1,6 @@
 // push_waker: wake-ups reach the waker once it is set, and the first wake-up a source has not
-// yet answered keeps its time until the source takes it.
+// yet answered keeps its time until the source takes it, or gives it back (stamp_wake) when its
+// pull read only older records.
 #include "api/push_waker.h"
 
 #include <gtest/gtest.h>
@@ -49,6 +50,41 @@ TEST(PushWaker, AWakeUpBeforeTheWakerIsSetIsForwardedOnceAndTimed) {
   const auto woken = waker.take_wake();
   ASSERT_TRUE(woken.has_value());
   EXPECT_GE(*woken, before);
+}
+
+TEST(PushWaker, AGivenBackWakeUpKeepsTheEarlierTime) {
+  push_waker waker;
+  waker.shard_changed();
+  const auto first = waker.take_wake();
+  ASSERT_TRUE(first.has_value());
+  waker.keep_waiting_since(*first);
+  EXPECT_EQ(waker.take_wake(), first) << "given back with nothing since";
+
+  const auto later = clock::now();
+  while (clock::now() == later) {
+  }
+  waker.shard_changed();  // a wake-up after the earlier one was taken, before it is given back
+  waker.keep_waiting_since(*first);
+  EXPECT_EQ(waker.take_wake(), first) << "the earlier of the two";
+}
+
+TEST(PushWaker, StampWakePutsTheTimeOnAPageThatReachedTheEndOnly) {
+  push_waker waker;
+  const auto woken = clock::now();
+
+  pushed_message older;  // a subscriber catching up: these are not the announced records
+  stamp_wake(waker, woken, /*reached_end=*/false, older);
+  EXPECT_FALSE(older.woken_at.has_value());
+  EXPECT_EQ(waker.take_wake(), woken) << "the wait goes on";
+
+  pushed_message newest;
+  stamp_wake(waker, woken, /*reached_end=*/true, newest);
+  EXPECT_EQ(newest.woken_at, woken);
+  EXPECT_FALSE(waker.take_wake().has_value());
+
+  pushed_message unannounced;  // no wake-up taken: nothing to stamp
+  stamp_wake(waker, std::nullopt, /*reached_end=*/true, unannounced);
+  EXPECT_FALSE(unannounced.woken_at.has_value());
 }
 
 }  // namespace
