@@ -21,7 +21,14 @@ import time
 import pytest
 from botocore.exceptions import ClientError, EventStreamError
 
-from spate_harness import expect_error, http_get, parse_prometheus, stream_arn, wait_active
+from spate_harness import (
+    expect_error,
+    http_get,
+    parse_prometheus,
+    prometheus_histogram,
+    stream_arn,
+    wait_active,
+)
 
 SHARD0 = "shardId-000000000000"
 _END = object()
@@ -164,8 +171,7 @@ def test_push_delay_counts_takes_of_new_records(spated_factory):
     wait_active(kinesis, "timed")
 
     def delays():
-        m = server.metrics()
-        return m["spate_push_delay_seconds_count"], m["spate_push_delay_seconds_sum"]
+        return prometheus_histogram(server.metrics(), "spate_push_delay_seconds")[1:]
 
     count_before, sum_before = delays()
     sub = Subscription(kinesis, _consumer(kinesis, "timed"))

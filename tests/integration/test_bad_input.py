@@ -36,6 +36,7 @@ from spate_harness import (
     error_type,
     http_get,
     parse_prometheus,
+    prometheus_histogram,
     raw_call,
     sign_headers,
     signed_call,
@@ -182,10 +183,7 @@ def test_metrics_time_each_commit_round(spated_factory, fsync):
     wait_active(kinesis, "timed")
 
     def histogram():
-        m = server.metrics()
-        buckets = sorted((float(k.split('le="')[1].split('"')[0]), v) for k, v in m.items()
-                         if k.startswith("spate_commit_sync_seconds_bucket"))
-        return buckets, m["spate_commit_sync_seconds_count"], m["spate_commit_sync_seconds_sum"]
+        return prometheus_histogram(server.metrics(), "spate_commit_sync_seconds")
 
     _, count_before, sum_before = histogram()
     puts = 20

@@ -30,6 +30,7 @@ import websockets
 from spate_harness import (
     http_get,
     parse_prometheus,
+    prometheus_histogram,
     stalled_event_stream,
     stalled_websocket,
     stream_arn,
@@ -230,14 +231,6 @@ def test_subscribers_of_one_shard_share_pages_and_each_gets_every_record(server,
     assert after["taken"] > before["taken"], (before, after)
 
 
-def push_delays(server) -> tuple[list[tuple[float, float]], float, float]:
-    """spate_push_delay_seconds: its cumulative buckets (upper bound, count), count and sum."""
-    m = server.metrics()
-    buckets = sorted((float(k.split('le="')[1].split('"')[0]), v) for k, v in m.items()
-                     if k.startswith("spate_push_delay_seconds_bucket"))
-    return buckets, m["spate_push_delay_seconds_count"], m["spate_push_delay_seconds_sum"]
-
-
 def test_push_delay_counts_each_take_of_new_records(spated_factory):
     """spate_push_delay_seconds times how long new records waited in the server for a push
     subscriber: one subscriber, puts made one at a time, each awaited at the subscriber before
@@ -247,7 +240,8 @@ def test_push_delay_counts_each_take_of_new_records(spated_factory):
     kinesis = server.client()
     kinesis.create_stream(StreamName="timed", ShardCount=1)
     wait_active(kinesis, "timed")
-    _, count_before, sum_before = push_delays(server)
+    _, count_before, sum_before = prometheus_histogram(server.metrics(),
+                                                       "spate_push_delay_seconds")
     assert count_before == 0 and sum_before == 0
     puts = 12
 
@@ -265,7 +259,7 @@ def test_push_delay_counts_each_take_of_new_records(spated_factory):
         return trips
 
     trips = asyncio.run(one_at_a_time())
-    buckets, count, total = push_delays(server)
+    buckets, count, total = prometheus_histogram(server.metrics(), "spate_push_delay_seconds")
     assert count - count_before == puts
     assert 0 < total - sum_before < sum(trips)
     assert buckets[-1] == (float("inf"), count)
