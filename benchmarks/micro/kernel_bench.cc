@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <thread>
 
 namespace {
@@ -59,8 +60,14 @@ void BM_SwitchRoundTrip(benchmark::State& state) {
     state.SkipWithError("could not set up two pipes on one CPU");
     return;
   }
+  std::atomic<bool> partner_pinned{true};
   std::thread partner([&] {
-    pin_to(cpu);
+    if (!pin_to(cpu)) {  // two CPUs would time wake-ups across them, not switches on one
+      partner_pinned = false;
+      ::close(pong.fd[1]);
+      pong.fd[1] = -1;
+      return;
+    }
     char byte = 0;
     while (::read(ping.read_end(), &byte, 1) == 1) {
       if (::write(pong.write_end(), &byte, 1) != 1) break;
@@ -69,9 +76,10 @@ void BM_SwitchRoundTrip(benchmark::State& state) {
     pong.fd[1] = -1;
   });
   char byte = 'x';
+  bool answered = true;
   for (auto _ : state) {
     if (::write(ping.write_end(), &byte, 1) != 1 || ::read(pong.read_end(), &byte, 1) != 1) {
-      state.SkipWithError("the partner thread stopped answering");
+      answered = false;
       break;
     }
   }
@@ -79,6 +87,11 @@ void BM_SwitchRoundTrip(benchmark::State& state) {
   ping.fd[1] = -1;
   partner.join();
   ::pthread_setaffinity_np(::pthread_self(), sizeof before, &before);
+  if (!partner_pinned) {
+    state.SkipWithError("could not pin the partner thread to the same CPU");
+  } else if (!answered) {
+    state.SkipWithError("the partner thread stopped answering");
+  }
 }
 BENCHMARK(BM_SwitchRoundTrip)->UseRealTime();
 

@@ -10,6 +10,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <deque>
+#include <utility>
 
 namespace spate::server {
 namespace {
@@ -61,6 +63,9 @@ struct http2_session<Stream>::exchange {
   // The answer's body, or the pushed bytes pulled but not yet sent.
   std::string body;
   std::size_t sent = 0;
+  // Of the pushed messages of new records in `body`, where each ends and the wake-up that
+  // announced them: the delay is recorded once nghttp2 has taken the message's last byte.
+  std::deque<std::pair<std::size_t, std::chrono::steady_clock::time_point>> woken_ends;
   std::shared_ptr<api::push_source> push;  // a pushed answer, until it finishes or stops
   net::steady_timer wake_timer;            // a deferred push waits for its deadline here
   net::steady_timer stall_timer;           // a push whose reader's window stays shut
@@ -497,9 +502,7 @@ ssize_t http2_session<Stream>::pull_pushed(exchange& x, std::uint8_t* buf, std::
           status = x.push->pull(next);
           if (status != api::push_source::status::message) break;
           next.append_to(x.body);
-          // nghttp2 pulls a stream's data as it writes its frames: the write is under way.
-          if (next.woken_at)
-            x.subscriber_stats->pushed(std::chrono::steady_clock::now() - *next.woken_at);
+          if (next.woken_at) x.woken_ends.emplace_back(x.body.size(), *next.woken_at);
         }
         if (status == api::push_source::status::finished) x.push.reset();
         room->shrink_to(x.body.capacity());
@@ -526,6 +529,12 @@ ssize_t http2_session<Stream>::pull_pushed(exchange& x, std::uint8_t* buf, std::
   std::memcpy(buf, x.body.data() + x.sent, n);
   x.sent += n;
   x.last_taken = std::chrono::steady_clock::now();
+  // nghttp2 takes a DATA frame's bytes as it writes the frame, once the flow-control windows
+  // let it: a message whose last byte is taken is on its way.
+  while (!x.woken_ends.empty() && x.woken_ends.front().first <= x.sent) {
+    x.subscriber_stats->pushed(x.last_taken - x.woken_ends.front().second);
+    x.woken_ends.pop_front();
+  }
   if (x.sent == x.body.size() && !x.push) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
   return static_cast<ssize_t>(n);
 }

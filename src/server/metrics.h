@@ -3,8 +3,8 @@
 // Series: spate_requests_total{action}, spate_errors_total{action}, spate_records_in_total /
 // spate_bytes_in_total / spate_records_out_total / spate_bytes_out_total {stream},
 // spate_request_duration_seconds, spate_commit_sync_seconds and spate_push_delay_seconds
-// (histograms: each request; each group-commit round's sync; each pushed message with new
-// records, from the wake-up that announced them to its write), spate_open_connections,
+// (histograms: each request; each group-commit round's sync; each push subscriber's wake-up
+// answered with new records, until their message is written), spate_open_connections,
 // spate_connections_total{protocol} (http1, http1_tls, h2c, h2),
 // spate_subscribers{kind} (open push subscriptions: event_stream, websocket),
 // spate_slow_subscribers_closed_total, spate_resident_memory_bytes; the memory budgets

@@ -5,8 +5,7 @@ histograms, and the line that says how fast the machine was.
 spate_push_delay_seconds) summed over several runs: how many durations lay above a bucket
 bound, and the bound of the bucket holding a quantile. `machine_line` prints each probe reading
 taken both before and after the runs, in its own unit, and leaves out a reading that is missing
-on either side (a program that failed or was not built), so the rest of the part's report still
-prints. The readings themselves come from spate-codec-bench and spate-kernel-bench, which only
+on either side (a program that failed), so the rest of the part's report still prints. The readings themselves come from spate-codec-bench and spate-kernel-bench, which only
 make bench builds.
 """
 
