@@ -82,7 +82,9 @@ TEST(CborFastPath, DeclinesWhatTheGenericPathShouldAnswer) {
       {"a PartitionKey that is not UTF-8 after 8 ASCII bytes",
        java_body(cbor_entry("d", "abcdefgh\xc3"s))},
       {"a PartitionKey that is not UTF-8 within its first 8 bytes",
-       java_body(cbor_entry("d", "abc\x80defghijk"s))},
+       java_body(cbor_entry("d",
+                            "abc\x80"
+                            "defghijk"s))},
       {"a hash key that is not a number",
        java_body(open_map + text("Data") + bytes("d") + text("PartitionKey") + text("k") +
                  text("ExplicitHashKey") + text("x") + close)},

@@ -142,7 +142,9 @@ TEST(Consumer, FinishesParentsBeforeChildrenAndKeepsKeyOrder) {
   for (auto& [w, shard, data] : j.records) {
     int n = std::stoi(data.substr(1));
     std::string key = "key-" + std::to_string(n % 10);
-    if (last.count(key)) EXPECT_GT(n, last[key]) << key;
+    if (last.count(key)) {
+      EXPECT_GT(n, last[key]) << key;
+    }
     last[key] = n;
   }
   // A child starts only after each of its parents ended.
@@ -321,7 +323,7 @@ TEST(Consumer, AReaderEndedByAnAbandonedBatchKeepsWhatItHandledCheckpointed) {
   put(*fake, 0, 20);
   auto store = make_memory_checkpointer();
   auto options = fast_options(store);
-  options.max_records_per_call = 10;        // two batches
+  options.max_records_per_call = 10;                    // two batches
   options.checkpoint_interval = std::chrono::hours(1);  // no checkpoint while reading
   std::mutex mu;
   std::string handled_last;  // the last sequence number of the one batch handled

@@ -128,7 +128,9 @@ TEST(Producer, OrderedModeKeepsPerKeyOrderThroughRetries) {
   for (auto& [shard, r] : read_all(*fake, "s")) {
     int n = std::stoi(r.data);
     auto it = last.find(r.partition_key);
-    if (it != last.end()) EXPECT_GT(n, it->second) << "key " << r.partition_key << " out of order";
+    if (it != last.end()) {
+      EXPECT_GT(n, it->second) << "key " << r.partition_key << " out of order";
+    }
     last[r.partition_key] = n;
   }
   EXPECT_EQ(last.size(), 5u);
@@ -173,8 +175,8 @@ TEST(Producer, AggregatesPerShardAndTheRecordsComeBackWhole) {
   std::set<std::string> seen;
   for (auto& [shard, outer] : stored) {
     // A batch with one record for a shard sends it as it is, as the KPL does.
-    auto parts = detail::has_kpl_magic(outer.data) ? detail::deaggregate(outer)
-                                                   : std::vector<record>{outer};
+    auto parts =
+        detail::has_kpl_magic(outer.data) ? detail::deaggregate(outer) : std::vector<record>{outer};
     ASSERT_TRUE(parts.has_value()) << "an aggregate that does not decode";
     for (auto& r : *parts) {
       EXPECT_EQ(r.sequence_number, outer.sequence_number);

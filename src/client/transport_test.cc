@@ -314,7 +314,6 @@ TEST(Transport, SequentialRequestsReuseOneConnection) {
   testutil::spated_process spated;
   const client_options o = test_options(spated.endpoint());
   transport t(endpoint_of(o.endpoint), o);
-  const auto start = steady::now();
   for (int i = 0; i < 200; ++i) {
     auto r = t.send(kinesis_request(t, o, "ListStreams", "{}"));
     ASSERT_TRUE(r.ok()) << i << ": " << r.err().to_string();

@@ -82,7 +82,9 @@ TEST(MemoryBudgetTest, ConcurrentGrantsNeverExceedTheLimit) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 20000; ++i) {
-        if (auto r = budget.try_reserve(7)) EXPECT_LE(budget.used(), 1000u);
+        if (auto r = budget.try_reserve(7)) {
+          EXPECT_LE(budget.used(), 1000u);
+        }
       }
     });
   }

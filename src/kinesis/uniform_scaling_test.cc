@@ -33,7 +33,9 @@ class table : public reshard_sink {
                   std::optional<shard_index> adjacent) override {
     const auto index = static_cast<shard_index>(shards.size());
     EXPECT_FALSE(shards.at(parent).open) << "parent " << parent << " still open";
-    if (adjacent) EXPECT_FALSE(shards.at(*adjacent).open);
+    if (adjacent) {
+      EXPECT_FALSE(shards.at(*adjacent).open);
+    }
     shards.push_back({index, range, parent, adjacent, true});
     return index;
   }
