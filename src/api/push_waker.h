@@ -21,14 +21,12 @@ class push_waker final : public engine::shard_listener {
  public:
   using clock = std::chrono::steady_clock;
 
-  void shard_changed() noexcept override {
+  void shard_changed(clock::time_point changed_at) noexcept override {
     // The first wake-up since the last take_wake() keeps its time: the records it announced
     // have waited since then, whatever wake-ups follow.
-    if (woken_at_.load(std::memory_order_relaxed) == 0) {
-      std::int64_t none = 0;
-      woken_at_.compare_exchange_strong(none, clock::now().time_since_epoch().count(),
-                                        std::memory_order_relaxed);
-    }
+    std::int64_t none = 0;
+    woken_at_.compare_exchange_strong(none, changed_at.time_since_epoch().count(),
+                                      std::memory_order_relaxed);
     std::lock_guard lock(mu_);
     if (wake_) {
       wake_();

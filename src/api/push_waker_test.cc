@@ -20,11 +20,11 @@ TEST(PushWaker, TheFirstWakeUpKeepsItsTimeUntilItIsTaken) {
   int wakes = 0;
   waker.set([&] { ++wakes; });
   const auto before = clock::now();
-  waker.shard_changed();
+  waker.shard_changed(clock::now());
   const auto after_first = clock::now();
   while (clock::now() == after_first) {
   }
-  waker.shard_changed();  // later: does not move the time the records have waited since
+  waker.shard_changed(clock::now());  // later: does not move the time the records have waited since
   EXPECT_EQ(wakes, 2);
   const auto woken = waker.take_wake();
   ASSERT_TRUE(woken.has_value());
@@ -33,7 +33,7 @@ TEST(PushWaker, TheFirstWakeUpKeepsItsTimeUntilItIsTaken) {
   EXPECT_FALSE(waker.take_wake().has_value()) << "taken once";
 
   const auto before_next = clock::now();
-  waker.shard_changed();
+  waker.shard_changed(clock::now());
   const auto next = waker.take_wake();
   ASSERT_TRUE(next.has_value());
   EXPECT_GE(*next, before_next) << "a wake-up after a take starts a new wait";
@@ -42,8 +42,8 @@ TEST(PushWaker, TheFirstWakeUpKeepsItsTimeUntilItIsTaken) {
 TEST(PushWaker, AWakeUpBeforeTheWakerIsSetIsForwardedOnceAndTimed) {
   push_waker waker;
   const auto before = clock::now();
-  waker.shard_changed();
-  waker.shard_changed();
+  waker.shard_changed(clock::now());
+  waker.shard_changed(clock::now());
   int wakes = 0;
   waker.set([&] { ++wakes; });
   EXPECT_EQ(wakes, 1);
@@ -54,7 +54,7 @@ TEST(PushWaker, AWakeUpBeforeTheWakerIsSetIsForwardedOnceAndTimed) {
 
 TEST(PushWaker, AGivenBackWakeUpKeepsTheEarlierTime) {
   push_waker waker;
-  waker.shard_changed();
+  waker.shard_changed(clock::now());
   const auto first = waker.take_wake();
   ASSERT_TRUE(first.has_value());
   waker.keep_waiting_since(*first);
@@ -63,7 +63,8 @@ TEST(PushWaker, AGivenBackWakeUpKeepsTheEarlierTime) {
   const auto later = clock::now();
   while (clock::now() == later) {
   }
-  waker.shard_changed();  // a wake-up after the earlier one was taken, before it is given back
+  waker.shard_changed(
+      clock::now());  // a wake-up after the earlier one was taken, before it is given back
   waker.keep_waiting_since(*first);
   EXPECT_EQ(waker.take_wake(), first) << "the earlier of the two";
 }

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,8 +43,9 @@ struct shard_watch::registry {
   void notify() {
     changes.fetch_add(1, std::memory_order_seq_cst);
     if (count.load(std::memory_order_seq_cst) == 0) return;
+    const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(mu);
-    for (auto* l : listeners) l->shard_changed();
+    for (auto* l : listeners) l->shard_changed(now);
   }
 };
 

@@ -5,6 +5,7 @@
 #include "kinesis/identifiers.h"
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -22,7 +23,7 @@ struct subscription_claim::state {
   void supersede() {
     superseded.store(true, std::memory_order_release);
     std::lock_guard lock(mu);
-    if (listener) listener->shard_changed();
+    if (listener) listener->shard_changed(std::chrono::steady_clock::now());
   }
 };
 

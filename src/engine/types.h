@@ -15,6 +15,7 @@
 #include "storage/record.h"
 #include "storage/shard_log.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -105,8 +106,8 @@ struct records_page {
   metadata::shard_index shard = 0;
   std::optional<std::string> next_iterator;  // absent at the end of a closed shard
   std::int64_t millis_behind = 0;
-  bool at_end = false;  // it reaches the shard's committed end (as of the read)
-  bool end_of_shard = false;                     // a closed shard, read to its end
+  bool at_end = false;        // it reaches the shard's committed end (as of the read)
+  bool end_of_shard = false;  // a closed shard, read to its end
   std::vector<metadata::shard_record> children;  // at the end of a closed shard
 };
 
@@ -148,11 +149,12 @@ struct shard_read {
 
 // Wakes a subscriber. Called on the thread that made the change (the group committer's, a
 // control thread's), possibly while engine locks are held: it must return at once and must not
-// call into the engine (post the work to the subscriber's own thread instead).
+// call into the engine (post the work to the subscriber's own thread instead). `changed_at` is
+// when the change was announced, read once for all of the shard's listeners.
 class shard_listener {
  public:
   virtual ~shard_listener() = default;
-  virtual void shard_changed() noexcept = 0;
+  virtual void shard_changed(std::chrono::steady_clock::time_point changed_at) noexcept = 0;
 };
 
 // Keeps a listener registered on one shard for as long as it lives. Once the watch is

@@ -6,12 +6,15 @@
 #include "engine/types.h"
 
 #include <atomic>
+#include <chrono>
 
 namespace spate::testutil {
 
 struct counting_listener final : engine::shard_listener {
   std::atomic<int> calls{0};
-  void shard_changed() noexcept override { calls.fetch_add(1); }
+  void shard_changed(std::chrono::steady_clock::time_point) noexcept override {
+    calls.fetch_add(1);
+  }
 };
 
 }  // namespace spate::testutil
