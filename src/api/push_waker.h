@@ -1,7 +1,7 @@
 // push_waker: the shard_listener a push source registers with the engine; it forwards wake-ups
 // to the waker the server installs, remembering one that arrives before the server has. It
 // also keeps the time of the first wake-up the source has not yet answered with a pull, which
-// the source puts on the message that takes the new records (stamp_wake,
+// the source puts on the message that takes the new records (stamp,
 // pushed_message::woken_at).
 #pragma once
 
@@ -50,6 +50,18 @@ class push_waker final : public engine::shard_listener {
     return clock::time_point(clock::duration(at));
   }
 
+  // Puts the wake-up a pull took (if any) on the message of new records it made, if the page
+  // reached the shard's committed end and so holds the records the wake-up announced; a page
+  // short of the end holds older ones (a subscriber catching up), and the wait goes on.
+  void stamp(std::optional<clock::time_point> woken, bool reached_end, pushed_message& out) {
+    if (!woken) return;
+    if (reached_end) {
+      out.woken_at = woken;
+    } else {
+      keep_waiting_since(*woken);
+    }
+  }
+
   // Gives back a taken wake-up whose records the pull did not reach (it read older ones): the
   // wait goes on from the earlier of that time and any wake-up since.
   void keep_waiting_since(clock::time_point woken) {
@@ -66,18 +78,5 @@ class push_waker final : public engine::shard_listener {
   bool pending_ = false;                   // guarded by mu_
   std::atomic<std::int64_t> woken_at_{0};  // clock ticks; 0: no wake-up since the last take
 };
-
-// Puts the wake-up a pull took (if any) on the message of new records it made, if the page
-// reached the shard's committed end and so holds the records the wake-up announced; a page
-// short of the end holds older ones (a subscriber catching up), and the wait goes on.
-inline void stamp_wake(push_waker& waker, std::optional<push_waker::clock::time_point> woken,
-                       bool reached_end, pushed_message& out) {
-  if (!woken) return;
-  if (reached_end) {
-    out.woken_at = woken;
-  } else {
-    waker.keep_waiting_since(*woken);
-  }
-}
 
 }  // namespace spate::api

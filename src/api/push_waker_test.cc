@@ -1,5 +1,5 @@
 // push_waker: wake-ups reach the waker once it is set, and the first wake-up a source has not
-// yet answered keeps its time until the source takes it, or gives it back (stamp_wake) when its
+// yet answered keeps its time until the source takes it, or gives it back (stamp) when its
 // pull read only older records.
 #include "api/push_waker.h"
 
@@ -69,22 +69,22 @@ TEST(PushWaker, AGivenBackWakeUpKeepsTheEarlierTime) {
   EXPECT_EQ(waker.take_wake(), first) << "the earlier of the two";
 }
 
-TEST(PushWaker, StampWakePutsTheTimeOnAPageThatReachedTheEndOnly) {
+TEST(PushWaker, StampPutsTheTimeOnAPageThatReachedTheEndOnly) {
   push_waker waker;
   const auto woken = clock::now();
 
   pushed_message older;  // a subscriber catching up: these are not the announced records
-  stamp_wake(waker, woken, /*reached_end=*/false, older);
+  waker.stamp(woken, /*reached_end=*/false, older);
   EXPECT_FALSE(older.woken_at.has_value());
   EXPECT_EQ(waker.take_wake(), woken) << "the wait goes on";
 
   pushed_message newest;
-  stamp_wake(waker, woken, /*reached_end=*/true, newest);
+  waker.stamp(woken, /*reached_end=*/true, newest);
   EXPECT_EQ(newest.woken_at, woken);
   EXPECT_FALSE(waker.take_wake().has_value());
 
   pushed_message unannounced;  // no wake-up taken: nothing to stamp
-  stamp_wake(waker, std::nullopt, /*reached_end=*/true, unannounced);
+  waker.stamp(std::nullopt, /*reached_end=*/true, unannounced);
   EXPECT_FALSE(unannounced.woken_at.has_value());
 }
 

@@ -96,12 +96,10 @@ push_source::status shard_subscription::pull(pushed_message& out) {
   }
   // This read sees every change up to the wake-up, whose records have waited since then.
   const auto woken = waker_.take_wake();
-  bool reached_end = false;
   std::optional<engine::stream_reader::read_start> at;
   if (ctx_.batches) {
     at = reader_->next_read();
-    if (at && pull_shared(*at, out, reached_end)) {
-      stamp_wake(waker_, woken, reached_end, out);
+    if (at && pull_shared(*at, woken, out)) {
       last_sent_ = now;
       return status::message;
     }
@@ -117,7 +115,7 @@ push_source::status shard_subscription::pull(pushed_message& out) {
     const auto& p = **page;
     next_ = p.batch.next;
     ctx_.traffic.records_out(consumer_.stream, p.batch.records.size(), p.batch.bytes);
-    if (!p.batch.records.empty()) stamp_wake(waker_, woken, p.at_end, out);
+    if (!p.batch.records.empty()) waker_.stamp(woken, p.at_end, out);
     // The Records list, encoded once for the other subscribers that stand where this one stood
     // if the page is what they would read (shared_batches::sharable).
     if (at && shared_batches::sharable(p, *at)) {
@@ -147,10 +145,11 @@ shared_batches::format shard_subscription::shared_format() const {
 }
 
 bool shard_subscription::pull_shared(const engine::stream_reader::read_start& at,
-                                     pushed_message& out, bool& reached_end) {
+                                     std::optional<push_waker::clock::time_point> woken,
+                                     pushed_message& out) {
   const auto page = ctx_.batches->take(*reader_, at, shared_format());
   if (!page) return false;
-  reached_end = page->at_end;
+  waker_.stamp(woken, page->at_end, out);
   next_ = page->next;
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);

@@ -199,11 +199,12 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   return feed;
 }
 
-bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, pushed_message& out,
-                                 bool& reached_end) {
+bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at,
+                                 std::optional<push_waker::clock::time_point> woken,
+                                 pushed_message& out) {
   auto page = ctx_.batches->take(*reader_, at, shared_format);
   if (!page) return false;
-  reached_end = page->at_end;
+  waker_.stamp(woken, page->at_end, out);
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
@@ -217,14 +218,10 @@ push_source::status websocket_feed::pull(pushed_message& out) {
   if (done_) return status::finished;
   // This pull sees every change up to the wake-up, whose records have waited since then.
   const auto woken = waker_.take_wake();
-  bool reached_end = false;
   std::optional<engine::stream_reader::read_start> at;
   if (ctx_.batches) {
     at = reader_->next_read();
-    if (at && pull_shared(*at, out, reached_end)) {
-      stamp_wake(waker_, woken, reached_end, out);
-      return status::message;
-    }
+    if (at && pull_shared(*at, woken, out)) return status::message;
   }
   auto page = reader_->read();
   if (!page) {
@@ -238,7 +235,7 @@ push_source::status websocket_feed::pull(pushed_message& out) {
   if (!*page) return status::idle;
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);
-  if (!p.batch.records.empty()) stamp_wake(waker_, woken, p.at_end, out);
+  if (!p.batch.records.empty()) waker_.stamp(woken, p.at_end, out);
   // Kept for the other subscribers that stand where this one stood, if the page is what they
   // would read (shared_batches::sharable).
   if (at && shared_batches::sharable(p, *at)) {

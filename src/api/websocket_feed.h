@@ -57,10 +57,10 @@ class websocket_feed final : public push_source {
  private:
   explicit websocket_feed(action_context& ctx) : ctx_(ctx) {}
   // Sets `out` to the message of the page another subscriber read from `at`, if one is kept
-  // (ctx_.batches) for the shard as it is now, and moves past it; `reached_end` says whether
-  // that read reached the shard's committed end.
-  bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out,
-                   bool& reached_end);
+  // (ctx_.batches) for the shard as it is now, and moves past it; `woken` is the wake-up this
+  // pull took (push_waker::stamp).
+  bool pull_shared(const engine::stream_reader::read_start& at,
+                   std::optional<push_waker::clock::time_point> woken, pushed_message& out);
 
   push_waker waker_;  // declared first: the reader calls it until it is destroyed
   action_context& ctx_;
