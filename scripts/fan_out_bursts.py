@@ -231,21 +231,22 @@ def record(args, work: Path) -> tuple[str, dict]:
     and records the scheduler in its middle: `perf sched timehist`'s text and the bench's
     report."""
     os.environ["SPATE_BUILD_DIR"] = str(Path(args.build_dir).resolve())
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from spate_harness import Spated  # noqa: E402 (the harness, found through the path above)
+    root = Path(__file__).resolve().parents[1]
+    sys.path[:0] = [str(root / "tests"), str(root / "benchmarks")]
+    # The harness and part 3a's arguments, found through the paths above.
+    from runner.cpu_cost import FAN_OUT_REQUESTS_PER_S, fan_out_args  # noqa: E402
+    from spate_harness import Spated  # noqa: E402
 
     server = Spated(work / "spated", fsync=args.fsync, extra_args=["--dashboard", "off"]).start()
     bench = None
     try:
         warmup, duration = 2, int(args.seconds) + 6
-        bench = subprocess.Popen([str(Path(args.build_dir) / "bin" / "spate-push-bench"),
-                                  "--endpoint", server.endpoint, "--server-pid", str(server.pid),
-                                  "--json", "--transport", "websocket", "--subscribers",
-                                  str(args.subscribers), "--rate", "10000",
-                                  "--requests-per-second", "100", "--threads", "2",
-                                  "--duration", str(duration), "--warmup", str(warmup)],
-                                 stdout=subprocess.PIPE, stderr=open(work / "bench.log", "w"),
-                                 text=True)
+        argv = fan_out_args(args.subscribers, FAN_OUT_REQUESTS_PER_S, duration, warmup)
+        with open(work / "bench.log", "w") as log:
+            bench = subprocess.Popen([str(Path(args.build_dir) / "bin" / "spate-push-bench"),
+                                      "--endpoint", server.endpoint, "--server-pid",
+                                      str(server.pid), "--json", *map(str, argv)],
+                                     stdout=subprocess.PIPE, stderr=log, text=True)
         time.sleep(warmup + 3)  # subscriptions set up and warmed; the window is a run's middle
         trace = work / "sched.data"
         recorded = subprocess.run(["perf", "sched", "record", "-o", str(trace), "--", "sleep",

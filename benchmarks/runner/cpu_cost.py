@@ -100,6 +100,14 @@ def median_run(runs: list, key: str) -> dict:
     return median
 
 
+def fan_out_args(subscribers: int, requests_per_s: int, seconds, warmup) -> list:
+    """spate-push-bench's arguments for part 3a's fan-out (scripts/fan_out_bursts.py runs the
+    same): 10,000 records/s to `subscribers` WebSocket subscribers, read on two threads."""
+    return ["--transport", "websocket", "--subscribers", subscribers, "--rate", 10000,
+            "--requests-per-second", requests_per_s, "--threads", 2, "--duration", seconds,
+            "--warmup", warmup]
+
+
 def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_PER_S,
             repeat: int = 1, server: str = "spated-batch") -> dict | None:
     """`repeat` runs on `server`; the one with the median CPU per delivered record, with the
@@ -110,10 +118,9 @@ def fan_out(ctx, subscribers: int = 100, requests_per_s: int = FAN_OUT_REQUESTS_
              f"{requests_per_s:,} puts/s")
     runs = []
     for _ in range(repeat):
-        r = run_tool(ctx, server, [ctx.tool("spate-push-bench"), "--transport", "websocket",
-                                   "--subscribers", subscribers, "--rate", 10000,
-                                   "--requests-per-second", requests_per_s, "--threads", 2,
-                                   "--duration", ctx.seconds, "--warmup", ctx.warmup],
+        r = run_tool(ctx, server, [ctx.tool("spate-push-bench"),
+                                   *fan_out_args(subscribers, requests_per_s, ctx.seconds,
+                                                 ctx.warmup)],
                      label, metrics=True)
         if r is None or "failed" in r:
             return r
