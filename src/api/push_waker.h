@@ -1,33 +1,36 @@
 // push_waker: the shard_listener a push source registers with the engine; it forwards wake-ups
 // to the waker the server installs, remembering one that arrives before the server has. It
-// also keeps the time of the first wake-up the source has not yet answered with a pull, which
-// the source puts on the message that takes the new records (stamp,
-// pushed_message::woken_at).
+// also keeps, for each shard the source listens to, the time of the first wake-up of that
+// shard the source has not yet answered with a pull; the source puts it on the message that
+// takes the shard's new records (take_wakes, answered, pushed_message::woken_at).
 #pragma once
 
 #include "api/push_source.h"
 #include "engine/engine.h"
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace spate::api {
 
 class push_waker final : public engine::shard_listener {
  public:
   using clock = std::chrono::steady_clock;
+  // Wake-ups not answered yet: a shard and when it first changed since its last answer. At most
+  // one entry per shard the source listens to.
+  using waits = std::vector<std::pair<metadata::shard_index, clock::time_point>>;
 
-  void shard_changed(clock::time_point changed_at) noexcept override {
-    // The first wake-up since the last take_wake() keeps its time: the records it announced
-    // have waited since then, whatever wake-ups follow.
-    std::int64_t none = 0;
-    woken_at_.compare_exchange_strong(none, changed_at.time_since_epoch().count(),
-                                      std::memory_order_relaxed);
+  void shard_changed(metadata::shard_index shard, clock::time_point changed_at) noexcept override {
     std::lock_guard lock(mu_);
+    // The first wake-up of a shard since its last answer keeps its time: the records it
+    // announced have waited since then, whatever wake-ups follow.
+    wait_since(shard, changed_at);
     if (wake_) {
       wake_();
     } else {
@@ -42,41 +45,59 @@ class push_waker final : public engine::shard_listener {
     pending_ = false;
   }
 
-  // When the shard first changed since the previous call, if it has; the source calls it as a
-  // pull begins, which then sees every change up to that time.
-  std::optional<clock::time_point> take_wake() {
-    const std::int64_t at = woken_at_.exchange(0, std::memory_order_relaxed);
-    if (at == 0) return std::nullopt;
-    return clock::time_point(clock::duration(at));
+  // Takes every wake-up not answered yet into `taken` (emptied first). The source calls it as a
+  // pull begins, which then sees every change up to those times. `taken` is swapped with the
+  // waker's own list, so a source that keeps it between pulls allocates nothing once both
+  // lists have room for its shards.
+  void take_wakes(waits& taken) {
+    taken.clear();
+    std::lock_guard lock(mu_);
+    std::swap(taken, waiting_);
   }
 
-  // Puts the wake-up a pull took (if any) on the message of new records it made, if the page
-  // reached the shard's committed end and so holds the records the wake-up announced; a page
-  // short of the end holds older ones (a subscriber catching up), and the wait goes on.
-  void stamp(std::optional<clock::time_point> woken, bool reached_end, pushed_message& out) {
-    if (!woken) return;
-    if (reached_end) {
-      out.woken_at = woken;
-    } else {
-      keep_waiting_since(*woken);
+  // The pull that took `taken` made a page of `shard`'s records, put in `out`. If the page
+  // reached the shard's committed end it holds the records the shard's wake-up announced, and
+  // that wake-up's time goes on `out`; a page short of the end holds older ones (a subscriber
+  // catching up), and the wait goes on. A page without records (the end of a closed shard;
+  // `out` null) answers the shard's wake-up with nothing to time. The other shards' wake-ups
+  // were not answered by this page: they wait on, from the earlier of their time and any
+  // wake-up since.
+  void answered(waits& taken, metadata::shard_index shard, bool reached_end,
+                pushed_message* out) {
+    std::lock_guard lock(mu_);
+    for (const auto& [waiting, since] : taken) {
+      if (waiting != shard) {
+        wait_since(waiting, since);
+      } else if (out && reached_end) {
+        out->woken_at = since;
+      } else if (out) {
+        wait_since(waiting, since);
+      }
     }
-  }
-
-  // Gives back a taken wake-up whose records the pull did not reach (it read older ones): the
-  // wait goes on from the earlier of that time and any wake-up since.
-  void keep_waiting_since(clock::time_point woken) {
-    const std::int64_t at = woken.time_since_epoch().count();
-    std::int64_t current = woken_at_.load(std::memory_order_relaxed);
-    while ((current == 0 || current > at) &&
-           !woken_at_.compare_exchange_weak(current, at, std::memory_order_relaxed)) {
-    }
+    taken.clear();
   }
 
  private:
+  // Keeps the earlier of `since` and the time already kept for `shard`. The list only grows to
+  // the number of shards listened to; should that growth fail, the time is not kept (it only
+  // feeds a metric) and the wake-up itself still goes out.
+  void wait_since(metadata::shard_index shard, clock::time_point since) noexcept {
+    for (auto& [waiting, kept] : waiting_) {
+      if (waiting == shard) {
+        kept = std::min(kept, since);
+        return;
+      }
+    }
+    try {
+      waiting_.emplace_back(shard, since);
+    } catch (...) {
+    }
+  }
+
   std::mutex mu_;
-  std::function<void()> wake_;             // guarded by mu_
-  bool pending_ = false;                   // guarded by mu_
-  std::atomic<std::int64_t> woken_at_{0};  // clock ticks; 0: no wake-up since the last take
+  std::function<void()> wake_;  // guarded by mu_
+  bool pending_ = false;        // guarded by mu_
+  waits waiting_;               // guarded by mu_
 };
 
 }  // namespace spate::api

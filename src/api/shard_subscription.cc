@@ -95,11 +95,11 @@ push_source::status shard_subscription::pull(pushed_message& out) {
     return status::message;
   }
   // This read sees every change up to the wake-up, whose records have waited since then.
-  const auto woken = waker_.take_wake();
+  waker_.take_wakes(taken_wakes_);
   std::optional<engine::stream_reader::read_start> at;
   if (ctx_.batches) {
     at = reader_->next_read();
-    if (at && pull_shared(*at, woken, out)) {
+    if (at && pull_shared(*at, out)) {
       last_sent_ = now;
       return status::message;
     }
@@ -115,7 +115,7 @@ push_source::status shard_subscription::pull(pushed_message& out) {
     const auto& p = **page;
     next_ = p.batch.next;
     ctx_.traffic.records_out(consumer_.stream, p.batch.records.size(), p.batch.bytes);
-    if (!p.batch.records.empty()) waker_.stamp(woken, p.at_end, out);
+    waker_.answered(taken_wakes_, p.shard, p.at_end, p.batch.records.empty() ? nullptr : &out);
     // The Records list, encoded once for the other subscribers that stand where this one stood
     // if the page is what they would read (shared_batches::sharable).
     if (at && shared_batches::sharable(p, *at)) {
@@ -145,11 +145,10 @@ shared_batches::format shard_subscription::shared_format() const {
 }
 
 bool shard_subscription::pull_shared(const engine::stream_reader::read_start& at,
-                                     std::optional<push_waker::clock::time_point> woken,
                                      pushed_message& out) {
   const auto page = ctx_.batches->take(*reader_, at, shared_format());
   if (!page) return false;
-  waker_.stamp(woken, page->at_end, out);
+  waker_.answered(taken_wakes_, at.shard, page->at_end, page->record_count ? &out : nullptr);
   next_ = page->next;
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);

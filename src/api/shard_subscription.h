@@ -66,10 +66,9 @@ class shard_subscription final : public push_source {
                     std::shared_ptr<const shared_batches::batch> shared,
                     std::int64_t millis_behind);
   // The event of the page another subscriber read from `at`, if one is kept (ctx_.batches)
-  // for the shard as it is now; moves past it. `woken` is the wake-up this pull took
-  // (push_waker::stamp).
-  bool pull_shared(const engine::stream_reader::read_start& at,
-                   std::optional<push_waker::clock::time_point> woken, pushed_message& out);
+  // for the shard as it is now; moves past it, answering the wake-ups this pull took
+  // (push_waker::answered).
+  bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out);
   shared_batches::format shared_format() const;
   // The page's Records list in the subscription's codec.
   std::string encode_record_list(const engine::records_page& page) const;
@@ -81,6 +80,7 @@ class shard_subscription final : public push_source {
 
   // Declared first: the reader and the claim below call it until they are destroyed.
   push_waker waker_;
+  push_waker::waits taken_wakes_;  // the wake-ups the current pull answers (take_wakes)
   action_context& ctx_;
   const metadata::consumer_record consumer_;
   engine::consumer_key key_;

@@ -200,11 +200,10 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
 }
 
 bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at,
-                                 std::optional<push_waker::clock::time_point> woken,
                                  pushed_message& out) {
   auto page = ctx_.batches->take(*reader_, at, shared_format);
   if (!page) return false;
-  waker_.stamp(woken, page->at_end, out);
+  waker_.answered(taken_wakes_, at.shard, page->at_end, page->record_count ? &out : nullptr);
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
@@ -216,12 +215,12 @@ bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at,
 
 push_source::status websocket_feed::pull(pushed_message& out) {
   if (done_) return status::finished;
-  // This pull sees every change up to the wake-up, whose records have waited since then.
-  const auto woken = waker_.take_wake();
+  // This pull sees every change up to the wake-ups, whose records have waited since then.
+  waker_.take_wakes(taken_wakes_);
   std::optional<engine::stream_reader::read_start> at;
   if (ctx_.batches) {
     at = reader_->next_read();
-    if (at && pull_shared(*at, woken, out)) return status::message;
+    if (at && pull_shared(*at, out)) return status::message;
   }
   auto page = reader_->read();
   if (!page) {
@@ -235,7 +234,7 @@ push_source::status websocket_feed::pull(pushed_message& out) {
   if (!*page) return status::idle;
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);
-  if (!p.batch.records.empty()) waker_.stamp(woken, p.at_end, out);
+  waker_.answered(taken_wakes_, p.shard, p.at_end, p.batch.records.empty() ? nullptr : &out);
   // Kept for the other subscribers that stand where this one stood, if the page is what they
   // would read (shared_batches::sharable).
   if (at && shared_batches::sharable(p, *at)) {

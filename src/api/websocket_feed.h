@@ -57,12 +57,12 @@ class websocket_feed final : public push_source {
  private:
   explicit websocket_feed(action_context& ctx) : ctx_(ctx) {}
   // Sets `out` to the message of the page another subscriber read from `at`, if one is kept
-  // (ctx_.batches) for the shard as it is now, and moves past it; `woken` is the wake-up this
-  // pull took (push_waker::stamp).
-  bool pull_shared(const engine::stream_reader::read_start& at,
-                   std::optional<push_waker::clock::time_point> woken, pushed_message& out);
+  // (ctx_.batches) for the shard as it is now, and moves past it, answering the wake-ups this
+  // pull took (push_waker::answered).
+  bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out);
 
   push_waker waker_;  // declared first: the reader calls it until it is destroyed
+  push_waker::waits taken_wakes_;  // the wake-ups the current pull answers (take_wakes)
   action_context& ctx_;
   std::unique_ptr<engine::stream_reader> reader_;
   reader_registry::entry listed_;  // in the dashboard's readers while open

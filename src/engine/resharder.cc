@@ -126,7 +126,7 @@ outcome<void> resharder::apply(stream_state& stream, const reshard_plan& plan) {
   stream.rebuild_routing();
   lock.unlock();
   // Subscribers of a closed shard read to its end and move on to its children.
-  for (const auto& c : closing) stream.shards[c.index]->watchers->notify();
+  for (const auto& c : closing) stream.shards[c.index]->wake_subscribers();
   control_.activate_later(stream.record.name, stream_status::updating,
                           control_.options.update_stream_ms);
   return {};

@@ -98,7 +98,8 @@ TEST_F(StreamReaderTest, WakesSubscribersOnlyAfterThePutCompletes) {
     std::atomic<bool> completed{false};  // the current put's
     std::atomic<int> calls{0};
     std::atomic<int> before_completion{0};
-    void shard_changed(std::chrono::steady_clock::time_point) noexcept override {
+    void shard_changed(metadata::shard_index,
+                       std::chrono::steady_clock::time_point) noexcept override {
       if (!completed.load()) before_completion.fetch_add(1);
       calls.fetch_add(1);
     }

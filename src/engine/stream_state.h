@@ -40,12 +40,13 @@ struct shard_watch::registry {
   std::atomic<std::size_t> count{0};       // listeners.size(), read without the lock
   std::atomic<std::uint64_t> changes{0};   // counts notifications (see shard_watch::changes)
 
-  void notify() {
+  // `shard` is the index of the shard this registry belongs to.
+  void notify(metadata::shard_index shard) {
     changes.fetch_add(1, std::memory_order_seq_cst);
     if (count.load(std::memory_order_seq_cst) == 0) return;
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(mu);
-    for (auto* l : listeners) l->shard_changed(now);
+    for (auto* l : listeners) l->shard_changed(shard, now);
   }
 };
 
@@ -72,7 +73,7 @@ struct shard_state {
     }
     return current < end;
   }
-  void wake_subscribers() { watchers->notify(); }
+  void wake_subscribers() { watchers->notify(record.index); }
 };
 
 struct stream_state {
@@ -126,7 +127,7 @@ struct stream_state {
 
   // Wakes every subscriber of the stream (its shards changed state or it is going away).
   void notify_all_shards() const {
-    for (const auto& s : shards) s->watchers->notify();
+    for (const auto& s : shards) s->wake_subscribers();
   }
 };
 

@@ -14,6 +14,7 @@
 namespace spate::engine {
 
 struct subscription_claim::state {
+  metadata::shard_index shard = 0;
   std::int64_t started_ms = 0;  // steady_ms(): only ever compared with another steady_ms()
   std::atomic<bool> superseded{false};
   std::mutex mu;
@@ -23,7 +24,7 @@ struct subscription_claim::state {
   void supersede() {
     superseded.store(true, std::memory_order_release);
     std::lock_guard lock(mu);
-    if (listener) listener->shard_changed(std::chrono::steady_clock::now());
+    if (listener) listener->shard_changed(shard, std::chrono::steady_clock::now());
   }
 };
 
@@ -62,6 +63,7 @@ outcome<std::unique_ptr<subscription_claim>> subscription_claims::claim(
   const std::int64_t now = clock_.steady_ms();  // a duration: the wall clock may step
   const auto key = std::make_pair(consumer.arn, shard);
   auto fresh = std::make_shared<subscription_claim::state>();
+  fresh->shard = shard;
   fresh->started_ms = now;
   fresh->release = [table = live_, key, raw = fresh.get()] {
     std::lock_guard lock(table->mu);

@@ -149,12 +149,14 @@ struct shard_read {
 
 // Wakes a subscriber. Called on the thread that made the change (the group committer's, a
 // control thread's), possibly while engine locks are held: it must return at once and must not
-// call into the engine (post the work to the subscriber's own thread instead). `changed_at` is
-// when the change was announced, read once for all of the shard's listeners.
+// call into the engine (post the work to the subscriber's own thread instead). `shard` is the
+// shard that changed (a whole-stream reader listens to several); `changed_at` is when the
+// change was announced, read once for all of the shard's listeners.
 class shard_listener {
  public:
   virtual ~shard_listener() = default;
-  virtual void shard_changed(std::chrono::steady_clock::time_point changed_at) noexcept = 0;
+  virtual void shard_changed(metadata::shard_index shard,
+                             std::chrono::steady_clock::time_point changed_at) noexcept = 0;
 };
 
 // Keeps a listener registered on one shard for as long as it lives. Once the watch is

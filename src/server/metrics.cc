@@ -315,10 +315,10 @@ std::string metrics::render() const {
                  "spate_slow_subscribers_closed_total {}\n",
                  subscribers_[0].load(), subscribers_[1].load(), slow_closed_.load());
   append_histogram(out, "spate_push_delay_seconds",
-                   "For each wake-up of a push subscription (WebSocket or SubscribeToShard) "
-                   "answered with new records, from the wake-up to the write of the message that "
-                   "brought the subscriber to the shard's end: how long new records waited in "
-                   "the server, a slow subscriber's queue included.",
+                   "For each wake-up of a shard that new records answered, for each push "
+                   "subscription to it (WebSocket or SubscribeToShard), from the wake-up to the "
+                   "write of the message that brought the subscriber to the shard's end: how "
+                   "long new records waited in the server, a slow subscriber's queue included.",
                    push_delays_);
   if (sources_.engine) {
     append_histogram(out, "spate_commit_sync_seconds",

@@ -266,6 +266,39 @@ def test_push_delay_counts_each_take_of_new_records(spated_factory):
     assert all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), buckets
 
 
+def test_push_delay_times_each_shard_of_a_whole_stream_subscription(spated_factory):
+    """A whole-stream subscriber listens to every shard: a put that brings records to two
+    shards gives one duration for each shard's page, so the second shard's wait is counted
+    as well as the first's."""
+    server = spated_factory()
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="two-timed", ShardCount=2)
+    wait_active(kinesis, "two-timed")
+    _, count_before, _ = prometheus_histogram(server.metrics(), "spate_push_delay_seconds")
+    puts = 10
+    hash_keys = {"shardId-000000000000": "0", "shardId-000000000001": str(2**127)}
+
+    async def one_at_a_time():
+        async with websockets.connect(_ws_url(server, stream="two-timed"), max_size=None) as ws:
+            for i in range(puts):
+                await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: kinesis.put_records(StreamName="two-timed", Records=[
+                        {"PartitionKey": "k", "ExplicitHashKey": key, "Data": f"{shard}/{i}".encode()}
+                        for shard, key in hash_keys.items()]))
+                deadline = time.monotonic() + 10
+                got = {}
+                while len(got) < len(hash_keys):
+                    message = json.loads(await _recv(ws, deadline, f"put {i}"))
+                    got[message["shardId"]] = [_data(r) for r in message["records"]]
+                assert got == {shard: [f"{shard}/{i}".encode()] for shard in hash_keys}
+
+    asyncio.run(one_at_a_time())
+    _, count, _ = prometheus_histogram(server.metrics(), "spate_push_delay_seconds")
+    # One per shard and put. A page read between the put's two wake-ups (they follow each other
+    # on the committing thread) goes untimed; one waker for the whole stream would give `puts`.
+    assert 2 * puts - 2 <= count - count_before <= 2 * puts
+
+
 def test_deleting_the_stream_closes_subscribers(server, kinesis):
     name = "ws-deleted"
     kinesis.create_stream(StreamName=name, ShardCount=2)

@@ -12,7 +12,8 @@ namespace spate::testutil {
 
 struct counting_listener final : engine::shard_listener {
   std::atomic<int> calls{0};
-  void shard_changed(std::chrono::steady_clock::time_point) noexcept override {
+  void shard_changed(metadata::shard_index,
+                     std::chrono::steady_clock::time_point) noexcept override {
     calls.fetch_add(1);
   }
 };
