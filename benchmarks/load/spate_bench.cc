@@ -26,6 +26,7 @@
 #include "benchmarks/load/latency_histogram.h"
 #include "benchmarks/load/process_sampler.h"
 #include "benchmarks/load/report_format.h"
+#include "common/thread_name.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -322,7 +323,12 @@ phase_result run_phase(std::vector<std::unique_ptr<lane>>& lanes, std::size_t wo
     });
   }
   std::vector<std::thread> threads;
-  for (auto& l : lanes) threads.emplace_back([&ioc = l->ioc] { ioc.run(); });
+  for (std::size_t t = 0; t < lanes.size(); ++t) {
+    threads.emplace_back([&ioc = lanes[t]->ioc, t] {
+      name_this_thread("requests-" + std::to_string(t));
+      ioc.run();
+    });
+  }
 
   if (sampler) {
     std::this_thread::sleep_until(times.measure_from);

@@ -18,6 +18,7 @@
 #include "benchmarks/load/kinesis_wire.h"
 #include "benchmarks/load/latency_histogram.h"
 #include "benchmarks/load/process_sampler.h"
+#include "common/thread_name.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -241,7 +242,12 @@ int run(const options& opt) {
   }
   process_sampler sampler(opt.server_pid);
   std::vector<std::thread> threads;
-  for (auto& l : lanes) threads.emplace_back([&l] { l->ioc.run_until(clock::now() + 1h); });
+  for (std::size_t t = 0; t < lanes.size(); ++t) {
+    threads.emplace_back([&l = lanes[t], t] {
+      name_this_thread("requests-" + std::to_string(t));
+      l->ioc.run_until(clock::now() + 1h);
+    });
+  }
   std::this_thread::sleep_until(times.measure_from);
   sampler.start();
   std::this_thread::sleep_until(times.measure_until);

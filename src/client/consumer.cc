@@ -23,6 +23,7 @@
 // unreachable_timeout, the consumer fails with the last connection error.
 #include "client/backoff.h"
 #include "client/kpl_aggregation.h"
+#include "common/thread_name.h"
 
 #include <spate/client/consumer.h>
 
@@ -138,7 +139,10 @@ struct consumer::impl {
     started = true;
     if (stopping) return;
     failing_since = 0;
-    coordinator = std::thread([this] { coordinate(); });
+    coordinator = std::thread([this] {
+      name_this_thread("spate-consumer");
+      coordinate();
+    });
   }
 
   // Stops taking leases and tells every reader to stop; joins nothing, so it is safe from a
@@ -606,7 +610,13 @@ struct consumer::impl {
       if (!stopping) {
         ++leases_taken;
         shard_worker* raw = w.get();
-        raw->thread = std::thread([this, raw] { read_shard(*raw); });
+        // "spate-rd-" and the shard id's last six digits: a thread's name holds 15 bytes.
+        const std::string_view id = stored.shard_id;
+        std::string name = "spate-rd-" + std::string(id.substr(id.size() > 6 ? id.size() - 6 : 0));
+        raw->thread = std::thread([this, raw, name = std::move(name)] {
+          name_this_thread(name);
+          read_shard(*raw);
+        });
         workers[stored.shard_id] = std::move(w);
         return true;
       }

@@ -3,6 +3,7 @@
 // failures - on fake_stream (in process, no server) and once against a real spated.
 #include "testutil/child_process.h"
 #include "testutil/eventually.h"
+#include "testutil/thread_names.h"
 
 #include <spate/client/consumer.h>
 #include <spate/client/fake_stream.h>
@@ -114,6 +115,21 @@ TEST(Consumer, ReadsEveryShardAndCheckpoints) {
     EXPECT_FALSE(e.checkpoint.empty()) << e.shard_id;
     EXPECT_TRUE(e.owner.empty()) << "stop() must release " << e.shard_id;
   }
+}
+
+TEST(Consumer, NamesItsThreads) {
+  auto fake = make_fake(2);
+  put(*fake, 0, 10);
+  journal j;
+  consumer c(fake, fast_options(make_memory_checkpointer()), j.handler("w"));
+  c.start();
+  ASSERT_TRUE(eventually([&] { return j.distinct() == 10; }));
+  // `top -H` and `perf sched` tell the coordinator and each shard's reader apart.
+  const auto names = testutil::thread_names();
+  c.stop();
+  EXPECT_TRUE(names.count("spate-consumer")) << ::testing::PrintToString(names);
+  EXPECT_TRUE(names.count("spate-rd-000000")) << ::testing::PrintToString(names);
+  EXPECT_TRUE(names.count("spate-rd-000001")) << ::testing::PrintToString(names);
 }
 
 TEST(Consumer, FinishesParentsBeforeChildrenAndKeepsKeyOrder) {

@@ -9,6 +9,7 @@
 // aggregates first, and each aggregate's outcome settles all of its user records.
 #include "client/backoff.h"
 #include "client/kpl_aggregation.h"
+#include "common/thread_name.h"
 #include "common/uint128.h"
 #include "kinesis/hash_keys.h"
 
@@ -89,8 +90,12 @@ struct producer::impl {
     options.max_batch_bytes = std::min<std::size_t>(options.max_batch_bytes, 5u << 20);
     options.max_aggregate_bytes = std::clamp<std::size_t>(options.max_aggregate_bytes, 1024,
                                                           max_record_bytes - aggregate_margin);
-    for (std::size_t i = 0; i < options.max_in_flight; ++i)
-      senders.emplace_back([this] { send_loop(); });
+    for (std::size_t i = 0; i < options.max_in_flight; ++i) {
+      senders.emplace_back([this, i] {
+        name_this_thread("spate-send-" + std::to_string(i));
+        send_loop();
+      });
+    }
   }
 
   outcome<void> put(std::string key, std::string data, std::string ehk,

@@ -3,6 +3,8 @@
 // bounded queue, and flush/close that never drop an accepted record.
 #include "client/kpl_aggregation.h"
 #include "testutil/child_process.h"
+#include "testutil/eventually.h"
+#include "testutil/thread_names.h"
 
 #include <spate/client/fake_stream.h>
 #include <spate/client/producer.h>
@@ -78,6 +80,19 @@ TEST(Producer, BatchesAndReportsWhereEachRecordLanded) {
   EXPECT_EQ(stats.succeeded, 2000u);
   EXPECT_LE(stats.requests, 40u) << "records were not batched";
   EXPECT_EQ(read_all(*fake, "s").size(), 2000u);
+}
+
+TEST(Producer, NamesItsSenderThreads) {
+  auto fake = make_fake("s", 1);
+  auto options = options_for("s");
+  options.max_in_flight = 2;
+  producer p(fake, options);
+  // Each sender names itself as it starts: `top -H` and `perf sched` tell them apart.
+  std::set<std::string> names;
+  EXPECT_TRUE(testutil::eventually([&] {
+    names = testutil::thread_names();
+    return names.count("spate-send-0") && names.count("spate-send-1");
+  })) << ::testing::PrintToString(names);
 }
 
 TEST(Producer, RetriesOnlyTheRecordsThatFailed) {

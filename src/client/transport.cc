@@ -16,6 +16,7 @@
 #include "client/transport.h"
 
 #include "common/ascii.h"
+#include "common/thread_name.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -251,7 +252,10 @@ struct transport::impl {
         tls->set_verify_mode(ssl::verify_none, ec);
       }
     }
-    thread = std::thread([this] { io.run(); });
+    thread = std::thread([this] {
+      name_this_thread("spate-http");
+      io.run();
+    });
   }
 
   ~impl() {
