@@ -46,28 +46,37 @@ class push_waker final : public engine::shard_listener {
   }
 
   // Takes every wake-up not answered yet into `taken` (emptied first). The source calls it as a
-  // pull begins, which then sees every change up to those times. `taken` is swapped with the
-  // waker's own list, so a source that keeps it between pulls allocates nothing once both
-  // lists have room for its shards.
+  // pull begins, which then sees every change up to those times; a pull that finds nothing new
+  // drops what it took (the wake-ups announced nothing it had not read). `taken` is swapped with
+  // the waker's own list, so a source that keeps it between pulls allocates nothing once both
+  // lists have room for its shards (reserve()).
   void take_wakes(waits& taken) {
     taken.clear();
     std::lock_guard lock(mu_);
     std::swap(taken, waiting_);
   }
 
+  // Room in the waker's list for `shards` shards, so that a wake-up does not allocate.
+  void reserve(std::size_t shards) {
+    std::lock_guard lock(mu_);
+    waiting_.reserve(shards);
+  }
+
   // The pull that took `taken` made a page of `shard`'s records, put in `out`. If the page
   // reached the shard's committed end it holds the records the shard's wake-up announced, and
   // that wake-up's time goes on `out`; a page short of the end holds older ones (a subscriber
   // catching up), and the wait goes on. A page without records (the end of a closed shard;
-  // `out` null) answers the shard's wake-up with nothing to time. The other shards' wake-ups
-  // were not answered by this page: they wait on, from the earlier of their time and any
-  // wake-up since.
-  void answered(waits& taken, metadata::shard_index shard, bool reached_end,
-                pushed_message* out) {
+  // `out` null) answers the shard's wake-up with nothing to time. Another shard's wake-up waits
+  // on, from the earlier of its time and any wake-up since, if `may_have_news(that shard)` says
+  // the reader has yet to read what it announced; otherwise the reader found that shard empty
+  // since (its records went out in an earlier pull) and the wake-up is dropped.
+  template <class MayHaveNews>
+  void answered(waits& taken, metadata::shard_index shard, bool reached_end, pushed_message* out,
+                const MayHaveNews& may_have_news) {
     std::lock_guard lock(mu_);
     for (const auto& [waiting, since] : taken) {
       if (waiting != shard) {
-        wait_since(waiting, since);
+        if (may_have_news(waiting)) wait_since(waiting, since);
       } else if (out && reached_end) {
         out->woken_at = since;
       } else if (out) {

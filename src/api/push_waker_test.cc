@@ -17,6 +17,11 @@ clock::time_point later_than(clock::time_point t) {
   return now;
 }
 
+// A reader that has yet to read every shard's news (stream_reader::may_have_news).
+bool every_shard_unread(metadata::shard_index) {
+  return true;
+}
+
 // What take_wakes() hands over, as (shard, time) pairs.
 push_waker::waits taken(push_waker& waker) {
   push_waker::waits out;
@@ -76,10 +81,23 @@ TEST(PushWaker, APageThatReachedItsShardsEndTakesThatShardsTimeOnly) {
   auto pulled = taken(waker);
 
   pushed_message page_of_1;
-  waker.answered(pulled, 1, /*reached_end=*/true, &page_of_1);
+  waker.answered(pulled, 1, /*reached_end=*/true, &page_of_1, every_shard_unread);
   EXPECT_EQ(page_of_1.woken_at, second);
   EXPECT_TRUE(pulled.empty());
   EXPECT_EQ(taken(waker), (push_waker::waits{{0, first}})) << "shard 0's records still wait";
+}
+
+TEST(PushWaker, AnotherShardsWakeUpIsDroppedOnceItsShardWasFoundEmpty) {
+  push_waker waker;
+  const auto first = clock::now();
+  waker.shard_changed(0, first);
+  waker.shard_changed(1, first);  // e.g. a consumer's change woke every shard, with no records
+  auto pulled = taken(waker);
+  pushed_message page_of_0;
+  waker.answered(pulled, 0, /*reached_end=*/true, &page_of_0,
+                 [](metadata::shard_index shard) { return shard != 1; });
+  EXPECT_EQ(page_of_0.woken_at, first);
+  EXPECT_TRUE(taken(waker).empty()) << "shard 1 had nothing the reader has not read";
 }
 
 TEST(PushWaker, APageShortOfTheEndLeavesTheWaitGoingOn) {
@@ -89,13 +107,13 @@ TEST(PushWaker, APageShortOfTheEndLeavesTheWaitGoingOn) {
   auto pulled = taken(waker);
 
   pushed_message older;  // a subscriber catching up: these are not the announced records
-  waker.answered(pulled, 0, /*reached_end=*/false, &older);
+  waker.answered(pulled, 0, /*reached_end=*/false, &older, every_shard_unread);
   EXPECT_FALSE(older.woken_at.has_value());
   pulled = taken(waker);
   EXPECT_EQ(pulled, (push_waker::waits{{0, first}})) << "the wait goes on";
 
   pushed_message newest;
-  waker.answered(pulled, 0, /*reached_end=*/true, &newest);
+  waker.answered(pulled, 0, /*reached_end=*/true, &newest, every_shard_unread);
   EXPECT_EQ(newest.woken_at, first);
   EXPECT_TRUE(taken(waker).empty());
 }
@@ -107,7 +125,7 @@ TEST(PushWaker, AGivenBackWakeUpKeepsTheEarlierTime) {
   auto pulled = taken(waker);
   waker.shard_changed(0, later_than(first));  // after the take, before the page is answered
   pushed_message older;
-  waker.answered(pulled, 0, /*reached_end=*/false, &older);
+  waker.answered(pulled, 0, /*reached_end=*/false, &older, every_shard_unread);
   EXPECT_EQ(taken(waker), (push_waker::waits{{0, first}})) << "the earlier of the two";
 }
 
@@ -117,12 +135,13 @@ TEST(PushWaker, APageWithoutRecordsAnswersItsShardUntimed) {
   waker.shard_changed(0, first);
   waker.shard_changed(1, first);
   auto pulled = taken(waker);
-  waker.answered(pulled, 0, /*reached_end=*/true, nullptr);  // the end of a closed shard
+  waker.answered(pulled, 0, /*reached_end=*/true, nullptr,
+                 every_shard_unread);  // the end of a closed shard
   EXPECT_EQ(taken(waker), (push_waker::waits{{1, first}}));
 
   pushed_message unannounced;  // nothing taken: nothing to put on the page
   push_waker::waits none;
-  waker.answered(none, 1, /*reached_end=*/true, &unannounced);
+  waker.answered(none, 1, /*reached_end=*/true, &unannounced, every_shard_unread);
   EXPECT_FALSE(unannounced.woken_at.has_value());
 }
 

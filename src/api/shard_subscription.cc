@@ -41,6 +41,8 @@ std::variant<std::shared_ptr<shard_subscription>, api_error> shard_subscription:
                                             &sub->waker_);
   if (!reader) return from_failure(reader.error());
   sub->reader_ = std::move(*reader);
+  sub->waker_.reserve(1);
+  sub->taken_wakes_.reserve(1);
   sub->tag_ = sub->reader_->stream_tag();
   sub->next_ = sub->reader_->next_position();
   // Claimed last: a request refused for another reason must not count as a subscription.
@@ -115,7 +117,7 @@ push_source::status shard_subscription::pull(pushed_message& out) {
     const auto& p = **page;
     next_ = p.batch.next;
     ctx_.traffic.records_out(consumer_.stream, p.batch.records.size(), p.batch.bytes);
-    waker_.answered(taken_wakes_, p.shard, p.at_end, p.batch.records.empty() ? nullptr : &out);
+    answer_wakes(p.shard, p.at_end, p.batch.records.empty() ? nullptr : &out);
     // The Records list, encoded once for the other subscribers that stand where this one stood
     // if the page is what they would read (shared_batches::sharable).
     if (at && shared_batches::sharable(p, *at)) {
@@ -139,6 +141,12 @@ push_source::status shard_subscription::pull(pushed_message& out) {
   return status::idle;
 }
 
+void shard_subscription::answer_wakes(metadata::shard_index shard, bool at_end,
+                                      pushed_message* out) {
+  waker_.answered(taken_wakes_, shard, at_end, out,
+                  [this](metadata::shard_index s) { return reader_->may_have_news(s); });
+}
+
 shared_batches::format shard_subscription::shared_format() const {
   return codec_ == wire_codec::cbor ? shared_batches::format::event_records_cbor
                                     : shared_batches::format::event_records_json;
@@ -148,7 +156,7 @@ bool shard_subscription::pull_shared(const engine::stream_reader::read_start& at
                                      pushed_message& out) {
   const auto page = ctx_.batches->take(*reader_, at, shared_format());
   if (!page) return false;
-  waker_.answered(taken_wakes_, at.shard, page->at_end, page->record_count ? &out : nullptr);
+  answer_wakes(at.shard, page->at_end, page->record_count ? &out : nullptr);
   next_ = page->next;
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);

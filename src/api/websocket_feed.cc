@@ -189,6 +189,8 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   auto reader = engine::stream_reader::open(ctx.engine, options, &feed->waker_);
   if (!reader) return from_failure(reader.error());
   feed->reader_ = std::move(*reader);
+  feed->waker_.reserve(feed->reader_->shard_count());
+  feed->taken_wakes_.reserve(feed->reader_->shard_count());
   if (ctx.readers) {
     feed->listed_ = ctx.readers->add(
         {.type = reader_registry::kind::websocket,
@@ -199,11 +201,10 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
   return feed;
 }
 
-bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at,
-                                 pushed_message& out) {
+bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, pushed_message& out) {
   auto page = ctx_.batches->take(*reader_, at, shared_format);
   if (!page) return false;
-  waker_.answered(taken_wakes_, at.shard, page->at_end, page->record_count ? &out : nullptr);
+  answer_wakes(at.shard, page->at_end, page->record_count ? &out : nullptr);
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
@@ -211,6 +212,11 @@ bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at,
   out.shared = std::shared_ptr<const std::string>(std::move(page), records);
   write_trailer(behind, nullptr, out.tail);
   return true;
+}
+
+void websocket_feed::answer_wakes(metadata::shard_index shard, bool at_end, pushed_message* out) {
+  waker_.answered(taken_wakes_, shard, at_end, out,
+                  [this](metadata::shard_index s) { return reader_->may_have_news(s); });
 }
 
 push_source::status websocket_feed::pull(pushed_message& out) {
@@ -234,7 +240,7 @@ push_source::status websocket_feed::pull(pushed_message& out) {
   if (!*page) return status::idle;
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);
-  waker_.answered(taken_wakes_, p.shard, p.at_end, p.batch.records.empty() ? nullptr : &out);
+  answer_wakes(p.shard, p.at_end, p.batch.records.empty() ? nullptr : &out);
   // Kept for the other subscribers that stand where this one stood, if the page is what they
   // would read (shared_batches::sharable).
   if (at && shared_batches::sharable(p, *at)) {

@@ -61,7 +61,10 @@ class websocket_feed final : public push_source {
   // pull took (push_waker::answered).
   bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out);
 
-  push_waker waker_;  // declared first: the reader calls it until it is destroyed
+  // Answers the wake-ups this pull took with a page of `shard` (push_waker::answered).
+  void answer_wakes(metadata::shard_index shard, bool at_end, pushed_message* out);
+
+  push_waker waker_;               // declared first: the reader calls it until it is destroyed
   push_waker::waits taken_wakes_;  // the wake-ups the current pull answers (take_wakes)
   action_context& ctx_;
   std::unique_ptr<engine::stream_reader> reader_;

@@ -64,8 +64,8 @@ bool stream_reader::parents_done(const metadata::shard_record& shard) const {
   return true;
 }
 
-stream_reader::cursor* stream_reader::find(metadata::shard_index index) {
-  for (auto& c : cursors_) {
+const stream_reader::cursor* stream_reader::find(metadata::shard_index index) const {
+  for (const auto& c : cursors_) {
     if (c.shard.index == index) return &c;
   }
   return nullptr;
@@ -100,6 +100,13 @@ std::size_t stream_reader::first_candidate() const {
     if (c.at == cursor::state::reading && c.idle_at != c.watch.changes()) return (turn_ + i) % n;
   }
   return n;
+}
+
+bool stream_reader::may_have_news(metadata::shard_index shard) const {
+  const cursor* c = find(shard);
+  if (!c) return false;
+  if (c->at == cursor::state::waiting) return true;
+  return c->at == cursor::state::reading && c->idle_at != c->watch.changes();
 }
 
 std::optional<stream_reader::read_start> stream_reader::next_read() const {

@@ -53,6 +53,10 @@ class stream_reader {
     std::uint64_t changes = 0;
   };
   std::optional<read_start> next_read() const;
+  // Whether a change of `shard` may have brought records that read() has not returned yet: the
+  // reader waits to start the shard (its parents are not done), or reads it and has not found
+  // it empty since its last change. False for a shard the reader has finished or never had.
+  bool may_have_news(metadata::shard_index shard) const;
   // Goes past a page of `at`'s shard that another reader read from `at.from` (records up to
   // `next`, `records` of them holding `bytes`; `at_end` as the page's), as if read() had
   // returned it: the following read starts at `next` and turns to the next shard. `at` is what
@@ -61,6 +65,8 @@ class stream_reader {
   void skip(const read_start& at, storage::position next, std::size_t records, std::size_t bytes,
             bool at_end);
   const reader_options& options() const { return options_; }
+  // Shards the reader knows: those it reads, waits to start or has finished.
+  std::size_t shard_count() const { return cursors_.size(); }
   std::int64_t stream_created_ms() const { return created_ms_; }
 
   // A one-shard reader has read its closed shard to the end: read() has nothing more.
@@ -85,7 +91,7 @@ class stream_reader {
   // Learns shards created since (children), and starts those whose parents are done.
   outcome<void> follow_lineage();
   bool parents_done(const metadata::shard_record& shard) const;
-  cursor* find(metadata::shard_index index);
+  const cursor* find(metadata::shard_index index) const;
   // The index in cursors_ of the first cursor read() would read, or n.
   std::size_t first_candidate() const;
 

@@ -1,6 +1,7 @@
 // stream_reader and shard_watch on a real engine: wake-ups on commit (each after its put's own
 // completion), on closing and on deletion, none after the watch is gone; lineage order across a
-// split and a merge; a start time that holds for child shards too.
+// split and a merge; a start time that holds for child shards too; whether a shard may have
+// news the reader has not read.
 #include "engine/stream_reader.h"
 
 #include "common/clock.h"
@@ -212,6 +213,23 @@ TEST_F(StreamReaderTest, SkipGoesPastAPageAnotherReaderRead) {
   ASSERT_EQ(samples.size(), 1u);
   EXPECT_EQ(samples[0].values[static_cast<std::size_t>(shard_metric::outgoing_records)], 2u + 2 + 1)
       << "the first reader's two, the two the second took, and the one it read";
+}
+
+// What a push source asks before keeping a wake-up for a shard it did not read this time.
+TEST_F(StreamReaderTest, MayHaveNewsUntilItFindsTheShardEmptySinceItsLastChange) {
+  counting_listener listener;
+  auto reader = stream_reader::open(*engine_, {.stream = "s"}, &listener);
+  ASSERT_TRUE(reader);
+  stream_reader& r = **reader;
+  EXPECT_TRUE(r.may_have_news(0)) << "not read yet";
+  EXPECT_TRUE(drain(r).empty());
+  EXPECT_FALSE(r.may_have_news(0)) << "found empty, and nothing changed since";
+  put("k", "one");
+  ASSERT_TRUE(testutil::eventually([&] { return listener.calls.load() >= 1; }));
+  EXPECT_TRUE(r.may_have_news(0)) << "changed since it was found empty";
+  EXPECT_EQ(drain(r), std::vector<std::string>{"0:one"});
+  EXPECT_FALSE(r.may_have_news(0));
+  EXPECT_FALSE(r.may_have_news(7)) << "a shard the reader does not have";
 }
 
 TEST_F(StreamReaderTest, UnknownShardFailsAsGetShardIteratorDoes) {

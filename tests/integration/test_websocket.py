@@ -268,8 +268,9 @@ def test_push_delay_counts_each_take_of_new_records(spated_factory):
 
 def test_push_delay_times_each_shard_of_a_whole_stream_subscription(spated_factory):
     """A whole-stream subscriber listens to every shard: a put that brings records to two
-    shards gives one duration for each shard's page, so the second shard's wait is counted
-    as well as the first's."""
+    shards gives a duration for each shard's page whose wake-up came before the page was read,
+    at least one and at most two. (That each shard's page gets its own shard's wake-up is
+    checked without races in websocket_feed_test.cc, which pulls by hand.)"""
     server = spated_factory()
     kinesis = server.client()
     kinesis.create_stream(StreamName="two-timed", ShardCount=2)
@@ -294,9 +295,9 @@ def test_push_delay_times_each_shard_of_a_whole_stream_subscription(spated_facto
 
     asyncio.run(one_at_a_time())
     _, count, _ = prometheus_histogram(server.metrics(), "spate_push_delay_seconds")
-    # One per shard and put. A page read between the put's two wake-ups (they follow each other
-    # on the committing thread) goes untimed; one waker for the whole stream would give `puts`.
-    assert 2 * puts - 2 <= count - count_before <= 2 * puts
+    # A page read between the put's two wake-ups (they follow each other on the committing
+    # thread, and the records of both shards are readable before the first) goes untimed.
+    assert puts <= count - count_before <= 2 * puts
 
 
 def test_deleting_the_stream_closes_subscribers(server, kinesis):
