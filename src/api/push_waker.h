@@ -1,8 +1,9 @@
 // push_waker: the shard_listener a push source registers with the engine; it forwards wake-ups
 // to the waker the server installs, remembering one that arrives before the server has. It
-// also keeps, for each shard the source listens to, the time of the first wake-up of that
-// shard the source has not yet answered with a pull; the source puts it on the message that
-// takes the shard's new records (take_wakes, answered, pushed_message::woken_at).
+// also keeps, for each shard the source listens to, the wake-ups the source has not answered
+// yet: when the first of them came and how far they announced the shard's records. The source
+// puts that time on the message that takes the announced records (take_wakes, answered,
+// pushed_message::woken_at).
 #pragma once
 
 #include "api/push_source.h"
@@ -22,15 +23,22 @@ namespace spate::api {
 class push_waker final : public engine::shard_listener {
  public:
   using clock = std::chrono::steady_clock;
-  // Wake-ups not answered yet: a shard and when it first changed since its last answer. At most
-  // one entry per shard the source listens to.
-  using waits = std::vector<std::pair<metadata::shard_index, clock::time_point>>;
+  // The wake-ups of one shard not answered yet: when the first came, and the highest readable
+  // end they announced (the records below it are the ones waiting).
+  struct wait {
+    metadata::shard_index shard = 0;
+    storage::position end = 0;
+    clock::time_point since;
+    friend bool operator==(const wait&, const wait&) = default;
+  };
+  // At most one entry per shard the source listens to.
+  using waits = std::vector<wait>;
 
-  void shard_changed(metadata::shard_index shard, clock::time_point changed_at) noexcept override {
+  void shard_changed(const engine::shard_change& change) noexcept override {
     std::lock_guard lock(mu_);
     // The first wake-up of a shard since its last answer keeps its time: the records it
     // announced have waited since then, whatever wake-ups follow.
-    wait_since(shard, changed_at);
+    wait_on({.shard = change.shard, .end = change.visible_end, .since = change.at});
     if (wake_) {
       wake_();
     } else {
@@ -62,43 +70,61 @@ class push_waker final : public engine::shard_listener {
     waiting_.reserve(shards);
   }
 
-  // The pull that took `taken` made a page of `shard`'s records, put in `out`. If the page
-  // reached the shard's committed end it holds the records the shard's wake-up announced, and
-  // that wake-up's time goes on `out`; a page short of the end holds older ones (a subscriber
-  // catching up), and the wait goes on. A page without records (the end of a closed shard;
-  // `out` null) answers the shard's wake-up with nothing to time. Another shard's wake-up waits
-  // on, from the earlier of its time and any wake-up since, if `may_have_news(that shard)` says
-  // the reader has yet to read what it announced; otherwise the reader found that shard empty
-  // since (its records went out in an earlier pull) and the wake-up is dropped.
-  template <class MayHaveNews>
-  void answered(waits& taken, metadata::shard_index shard, bool reached_end, pushed_message* out,
-                const MayHaveNews& may_have_news) {
+  // A page a pull made: its shard, where its records start and where its reader goes on after
+  // it ([first, next)), and its message; null for a page without records (the end of a closed
+  // shard).
+  struct page {
+    metadata::shard_index shard = 0;
+    storage::position first = 0;
+    storage::position next = 0;
+    pushed_message* message = nullptr;
+
+    // A page the reader returned, its records (if any) in `out`.
+    static page of(const engine::records_page& p, pushed_message& out) {
+      const bool empty = p.batch.records.empty();
+      return {.shard = p.shard,
+              .first = empty ? p.batch.next : p.batch.records.front().pos,
+              .next = p.batch.next,
+              .message = empty ? nullptr : &out};
+    }
+  };
+
+  // Answers the wake-ups a pull took (`taken`) with the page it made. Each wake-up is then:
+  // - answered with its time, put on the page's message, if the page holds the last record it
+  //   announced (first < end <= next);
+  // - answered without one if the reader is past its end or no longer reads its shard
+  //   (`reading_at(shard)`: stream_reader::reading_at): the records it announced went out
+  //   before it came (untimed), or there were none;
+  // - kept otherwise, from the earlier of its time and any wake-up since: the reader has yet
+  //   to read up to its end (a subscriber catching up, or another shard's turn).
+  template <class ReadingAt>
+  void answered(waits& taken, const page& made, const ReadingAt& reading_at) {
     std::lock_guard lock(mu_);
-    for (const auto& [waiting, since] : taken) {
-      if (waiting != shard) {
-        if (may_have_news(waiting)) wait_since(waiting, since);
-      } else if (out && reached_end) {
-        out->woken_at = since;
-      } else if (out) {
-        wait_since(waiting, since);
+    for (const auto& w : taken) {
+      if (w.shard == made.shard && made.message && made.first < w.end && w.end <= made.next) {
+        made.message->woken_at = w.since;
+        continue;
       }
+      const std::optional<storage::position> at = reading_at(w.shard);
+      if (at && *at < w.end) wait_on(w);
     }
     taken.clear();
   }
 
  private:
-  // Keeps the earlier of `since` and the time already kept for `shard`. The list only grows to
-  // the number of shards listened to; should that growth fail, the time is not kept (it only
-  // feeds a metric) and the wake-up itself still goes out.
-  void wait_since(metadata::shard_index shard, clock::time_point since) noexcept {
-    for (auto& [waiting, kept] : waiting_) {
-      if (waiting == shard) {
-        kept = std::min(kept, since);
+  // Merges `w` into the shard's entry: the earlier time, the higher end. The list only grows to
+  // the number of shards listened to; should that growth fail, the wake-up is not kept (it only
+  // feeds a metric) and goes out all the same.
+  void wait_on(const wait& w) noexcept {
+    for (auto& kept : waiting_) {
+      if (kept.shard == w.shard) {
+        kept.since = std::min(kept.since, w.since);
+        kept.end = std::max(kept.end, w.end);
         return;
       }
     }
     try {
-      waiting_.emplace_back(shard, since);
+      waiting_.push_back(w);
     } catch (...) {
     }
   }

@@ -70,7 +70,7 @@ class shard_subscription final : public push_source {
   // (push_waker::answered).
   bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out);
   // Answers the wake-ups this pull took with a page of `shard` (push_waker::answered).
-  void answer_wakes(metadata::shard_index shard, bool at_end, pushed_message* out);
+  void answer_wakes(const push_waker::page& made);
   shared_batches::format shared_format() const;
   // The page's Records list in the subscription's codec.
   std::string encode_record_list(const engine::records_page& page) const;

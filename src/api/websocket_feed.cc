@@ -204,7 +204,10 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
 bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, pushed_message& out) {
   auto page = ctx_.batches->take(*reader_, at, shared_format);
   if (!page) return false;
-  answer_wakes(at.shard, page->at_end, page->record_count ? &out : nullptr);
+  answer_wakes({.shard = at.shard,
+                .first = at.from,
+                .next = page->next,
+                .message = page->record_count ? &out : nullptr});
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
@@ -214,9 +217,9 @@ bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, pu
   return true;
 }
 
-void websocket_feed::answer_wakes(metadata::shard_index shard, bool at_end, pushed_message* out) {
-  waker_.answered(taken_wakes_, shard, at_end, out,
-                  [this](metadata::shard_index s) { return reader_->may_have_news(s); });
+void websocket_feed::answer_wakes(const push_waker::page& made) {
+  waker_.answered(taken_wakes_, made,
+                  [this](metadata::shard_index s) { return reader_->reading_at(s); });
 }
 
 push_source::status websocket_feed::pull(pushed_message& out) {
@@ -240,7 +243,7 @@ push_source::status websocket_feed::pull(pushed_message& out) {
   if (!*page) return status::idle;
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);
-  answer_wakes(p.shard, p.at_end, p.batch.records.empty() ? nullptr : &out);
+  answer_wakes(push_waker::page::of(p, out));
   // Kept for the other subscribers that stand where this one stood, if the page is what they
   // would read (shared_batches::sharable).
   if (at && shared_batches::sharable(p, *at)) {

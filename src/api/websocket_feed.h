@@ -62,7 +62,7 @@ class websocket_feed final : public push_source {
   bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out);
 
   // Answers the wake-ups this pull took with a page of `shard` (push_waker::answered).
-  void answer_wakes(metadata::shard_index shard, bool at_end, pushed_message* out);
+  void answer_wakes(const push_waker::page& made);
 
   push_waker waker_;               // declared first: the reader calls it until it is destroyed
   push_waker::waits taken_wakes_;  // the wake-ups the current pull answers (take_wakes)

@@ -102,11 +102,10 @@ std::size_t stream_reader::first_candidate() const {
   return n;
 }
 
-bool stream_reader::may_have_news(metadata::shard_index shard) const {
+std::optional<storage::position> stream_reader::reading_at(metadata::shard_index shard) const {
   const cursor* c = find(shard);
-  if (!c) return false;
-  if (c->at == cursor::state::waiting) return true;
-  return c->at == cursor::state::reading && c->idle_at != c->watch.changes();
+  if (!c || c->at == cursor::state::done) return std::nullopt;
+  return c->next;
 }
 
 std::optional<stream_reader::read_start> stream_reader::next_read() const {

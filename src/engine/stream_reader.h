@@ -53,10 +53,10 @@ class stream_reader {
     std::uint64_t changes = 0;
   };
   std::optional<read_start> next_read() const;
-  // Whether a change of `shard` may have brought records that read() has not returned yet: the
-  // reader waits to start the shard (its parents are not done), or reads it and has not found
-  // it empty since its last change. False for a shard the reader has finished or never had.
-  bool may_have_news(metadata::shard_index shard) const;
+  // Where the reader goes on in `shard`: the position after the last record of it that read()
+  // returned (or skip() went past), or its start position if it has not read it yet; nullopt
+  // for a shard it has finished or never had.
+  std::optional<storage::position> reading_at(metadata::shard_index shard) const;
   // Goes past a page of `at`'s shard that another reader read from `at.from` (records up to
   // `next`, `records` of them holding `bytes`; `at_end` as the page's), as if read() had
   // returned it: the following read starts at `next` and turns to the next shard. `at` is what

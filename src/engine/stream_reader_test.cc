@@ -1,7 +1,7 @@
 // stream_reader and shard_watch on a real engine: wake-ups on commit (each after its put's own
 // completion), on closing and on deletion, none after the watch is gone; lineage order across a
-// split and a merge; a start time that holds for child shards too; whether a shard may have
-// news the reader has not read.
+// split and a merge; a start time that holds for child shards too; where the reader goes on in
+// each shard.
 #include "engine/stream_reader.h"
 
 #include "common/clock.h"
@@ -99,8 +99,7 @@ TEST_F(StreamReaderTest, WakesSubscribersOnlyAfterThePutCompletes) {
     std::atomic<bool> completed{false};  // the current put's
     std::atomic<int> calls{0};
     std::atomic<int> before_completion{0};
-    void shard_changed(metadata::shard_index,
-                       std::chrono::steady_clock::time_point) noexcept override {
+    void shard_changed(const shard_change&) noexcept override {
       if (!completed.load()) before_completion.fetch_add(1);
       calls.fetch_add(1);
     }
@@ -215,21 +214,27 @@ TEST_F(StreamReaderTest, SkipGoesPastAPageAnotherReaderRead) {
       << "the first reader's two, the two the second took, and the one it read";
 }
 
-// What a push source asks before keeping a wake-up for a shard it did not read this time.
-TEST_F(StreamReaderTest, MayHaveNewsUntilItFindsTheShardEmptySinceItsLastChange) {
+// Where the reader goes on in a shard: what a push source compares a wake-up's end with.
+TEST_F(StreamReaderTest, ReadingAtFollowsWhatReadReturned) {
   counting_listener listener;
   auto reader = stream_reader::open(*engine_, {.stream = "s"}, &listener);
   ASSERT_TRUE(reader);
   stream_reader& r = **reader;
-  EXPECT_TRUE(r.may_have_news(0)) << "not read yet";
-  EXPECT_TRUE(drain(r).empty());
-  EXPECT_FALSE(r.may_have_news(0)) << "found empty, and nothing changed since";
+  const auto start = r.reading_at(0);
+  ASSERT_TRUE(start.has_value());
   put("k", "one");
-  ASSERT_TRUE(testutil::eventually([&] { return listener.calls.load() >= 1; }));
-  EXPECT_TRUE(r.may_have_news(0)) << "changed since it was found empty";
-  EXPECT_EQ(drain(r), std::vector<std::string>{"0:one"});
-  EXPECT_FALSE(r.may_have_news(0));
-  EXPECT_FALSE(r.may_have_news(7)) << "a shard the reader does not have";
+  put("k", "two");
+  EXPECT_EQ(r.reading_at(0), start) << "nothing read yet";
+  EXPECT_EQ(drain(r), (std::vector<std::string>{"0:one", "0:two"}));
+  const auto after = r.reading_at(0);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_GT(*after, *start);
+  EXPECT_FALSE(r.reading_at(7).has_value()) << "a shard the reader does not have";
+
+  ASSERT_TRUE(engine_->split_shard("s", 0, uint128(1) << 127));
+  drain(r);  // the parent, read to its end, is done
+  EXPECT_FALSE(r.reading_at(0).has_value());
+  EXPECT_TRUE(r.reading_at(1).has_value()) << "a child it reads now";
 }
 
 TEST_F(StreamReaderTest, UnknownShardFailsAsGetShardIteratorDoes) {

@@ -40,13 +40,14 @@ struct shard_watch::registry {
   std::atomic<std::size_t> count{0};       // listeners.size(), read without the lock
   std::atomic<std::uint64_t> changes{0};   // counts notifications (see shard_watch::changes)
 
-  // `shard` is the index of the shard this registry belongs to.
-  void notify(metadata::shard_index shard) {
+  // `shard` is the index of the shard this registry belongs to, `visible_end` its readable end.
+  void notify(metadata::shard_index shard, storage::position visible_end) {
     changes.fetch_add(1, std::memory_order_seq_cst);
     if (count.load(std::memory_order_seq_cst) == 0) return;
-    const auto now = std::chrono::steady_clock::now();
+    const shard_change change{
+        .shard = shard, .visible_end = visible_end, .at = std::chrono::steady_clock::now()};
     std::lock_guard lock(mu);
-    for (auto* l : listeners) l->shard_changed(shard, now);
+    for (auto* l : listeners) l->shard_changed(change);
   }
 };
 
@@ -73,7 +74,7 @@ struct shard_state {
     }
     return current < end;
   }
-  void wake_subscribers() { watchers->notify(record.index); }
+  void wake_subscribers() { watchers->notify(record.index, visible_end()); }
 };
 
 struct stream_state {

@@ -24,7 +24,7 @@ struct subscription_claim::state {
   void supersede() {
     superseded.store(true, std::memory_order_release);
     std::lock_guard lock(mu);
-    if (listener) listener->shard_changed(shard, std::chrono::steady_clock::now());
+    if (listener) listener->shard_changed({.shard = shard, .at = std::chrono::steady_clock::now()});
   }
 };
 

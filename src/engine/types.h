@@ -147,16 +147,22 @@ struct shard_read {
   bool get_records = false;
 };
 
+// What a shard_listener hears of a change: which shard (a whole-stream reader listens to
+// several), how far its records are readable now (a change that brings no records, such as a
+// superseded subscription, announces 0), and when, read once for all of the shard's listeners.
+struct shard_change {
+  metadata::shard_index shard = 0;
+  storage::position visible_end = 0;
+  std::chrono::steady_clock::time_point at;
+};
+
 // Wakes a subscriber. Called on the thread that made the change (the group committer's, a
 // control thread's), possibly while engine locks are held: it must return at once and must not
-// call into the engine (post the work to the subscriber's own thread instead). `shard` is the
-// shard that changed (a whole-stream reader listens to several); `changed_at` is when the
-// change was announced, read once for all of the shard's listeners.
+// call into the engine (post the work to the subscriber's own thread instead).
 class shard_listener {
  public:
   virtual ~shard_listener() = default;
-  virtual void shard_changed(metadata::shard_index shard,
-                             std::chrono::steady_clock::time_point changed_at) noexcept = 0;
+  virtual void shard_changed(const shard_change& change) noexcept = 0;
 };
 
 // Keeps a listener registered on one shard for as long as it lives. Once the watch is

@@ -12,10 +12,7 @@ namespace spate::testutil {
 
 struct counting_listener final : engine::shard_listener {
   std::atomic<int> calls{0};
-  void shard_changed(metadata::shard_index,
-                     std::chrono::steady_clock::time_point) noexcept override {
-    calls.fetch_add(1);
-  }
+  void shard_changed(const engine::shard_change&) noexcept override { calls.fetch_add(1); }
 };
 
 }  // namespace spate::testutil
