@@ -7,7 +7,9 @@
 #pragma once
 
 #include "api/push_source.h"
+#include "api/shared_batches.h"
 #include "engine/engine.h"
+#include "engine/stream_reader.h"
 
 #include <algorithm>
 #include <chrono>
@@ -79,6 +81,14 @@ class push_waker final : public engine::shard_listener {
     storage::position next = 0;
     pushed_message* message = nullptr;
 
+    // A page another subscriber read from `at` (shared_batches), its records in `out`.
+    static page of(const engine::stream_reader::read_start& at, const shared_batches::batch& b,
+                   pushed_message& out) {
+      return {.shard = at.shard,
+              .first = at.from,
+              .next = b.next,
+              .message = b.record_count ? &out : nullptr};
+    }
     // A page the reader returned, its records (if any) in `out`.
     static page of(const engine::records_page& p, pushed_message& out) {
       const bool empty = p.batch.records.empty();
@@ -93,19 +103,19 @@ class push_waker final : public engine::shard_listener {
   // - answered with its time, put on the page's message, if the page holds the last record it
   //   announced (first < end <= next);
   // - answered without one if the reader is past its end or no longer reads its shard
-  //   (`reading_at(shard)`: stream_reader::reading_at): the records it announced went out
-  //   before it came (untimed), or there were none;
+  //   (`reader.reading_at(shard)`, as stream_reader::reading_at): the records it announced
+  //   went out before it came (untimed), or there were none;
   // - kept otherwise, from the earlier of its time and any wake-up since: the reader has yet
   //   to read up to its end (a subscriber catching up, or another shard's turn).
-  template <class ReadingAt>
-  void answered(waits& taken, const page& made, const ReadingAt& reading_at) {
+  template <class Reader>
+  void answered(waits& taken, const page& made, const Reader& reader) {
     std::lock_guard lock(mu_);
     for (const auto& w : taken) {
       if (w.shard == made.shard && made.message && made.first < w.end && w.end <= made.next) {
         made.message->woken_at = w.since;
         continue;
       }
-      const std::optional<storage::position> at = reading_at(w.shard);
+      const std::optional<storage::position> at = reader.reading_at(w.shard);
       if (at && *at < w.end) wait_on(w);
     }
     taken.clear();

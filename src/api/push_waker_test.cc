@@ -40,11 +40,11 @@ push_waker::waits taken(push_waker& waker) {
   return out;
 }
 
-// Where a reader goes on in each shard (stream_reader::reading_at); a shard not listed is one
-// it no longer reads.
+// A reader as push_waker::answered sees one: where it goes on in each shard
+// (stream_reader::reading_at); a shard not listed is one it no longer reads.
 struct positions {
   std::map<metadata::shard_index, storage::position> at;
-  std::optional<storage::position> operator()(metadata::shard_index shard) const {
+  std::optional<storage::position> reading_at(metadata::shard_index shard) const {
     const auto it = at.find(shard);
     if (it == at.end()) return std::nullopt;
     return it->second;

@@ -117,7 +117,7 @@ push_source::status shard_subscription::pull(pushed_message& out) {
     const auto& p = **page;
     next_ = p.batch.next;
     ctx_.traffic.records_out(consumer_.stream, p.batch.records.size(), p.batch.bytes);
-    answer_wakes(push_waker::page::of(p, out));
+    waker_.answered(taken_wakes_, push_waker::page::of(p, out), *reader_);
     // The Records list, encoded once for the other subscribers that stand where this one stood
     // if the page is what they would read (shared_batches::sharable).
     if (at && shared_batches::sharable(p, *at)) {
@@ -141,11 +141,6 @@ push_source::status shard_subscription::pull(pushed_message& out) {
   return status::idle;
 }
 
-void shard_subscription::answer_wakes(const push_waker::page& made) {
-  waker_.answered(taken_wakes_, made,
-                  [this](metadata::shard_index s) { return reader_->reading_at(s); });
-}
-
 shared_batches::format shard_subscription::shared_format() const {
   return codec_ == wire_codec::cbor ? shared_batches::format::event_records_cbor
                                     : shared_batches::format::event_records_json;
@@ -155,10 +150,7 @@ bool shard_subscription::pull_shared(const engine::stream_reader::read_start& at
                                      pushed_message& out) {
   const auto page = ctx_.batches->take(*reader_, at, shared_format());
   if (!page) return false;
-  answer_wakes({.shard = at.shard,
-                .first = at.from,
-                .next = page->next,
-                .message = page->record_count ? &out : nullptr});
+  waker_.answered(taken_wakes_, push_waker::page::of(at, *page, out), *reader_);
   next_ = page->next;
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);

@@ -69,8 +69,6 @@ class shard_subscription final : public push_source {
   // for the shard as it is now; moves past it, answering the wake-ups this pull took
   // (push_waker::answered).
   bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out);
-  // Answers the wake-ups this pull took with the page it made (push_waker::answered).
-  void answer_wakes(const push_waker::page& made);
   shared_batches::format shared_format() const;
   // The page's Records list in the subscription's codec.
   std::string encode_record_list(const engine::records_page& page) const;

@@ -204,10 +204,7 @@ std::variant<std::shared_ptr<websocket_feed>, api_error> websocket_feed::open(
 bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, pushed_message& out) {
   auto page = ctx_.batches->take(*reader_, at, shared_format);
   if (!page) return false;
-  answer_wakes({.shard = at.shard,
-                .first = at.from,
-                .next = page->next,
-                .message = page->record_count ? &out : nullptr});
+  waker_.answered(taken_wakes_, push_waker::page::of(at, *page, out), *reader_);
   const std::int64_t behind = page->behind_at(ctx_.engine.time().wall_ms());
   listed_.behind(behind);
   ctx_.traffic.records_out(reader_->stream(), page->record_count, page->record_bytes);
@@ -215,11 +212,6 @@ bool websocket_feed::pull_shared(const engine::stream_reader::read_start& at, pu
   out.shared = std::shared_ptr<const std::string>(std::move(page), records);
   write_trailer(behind, nullptr, out.tail);
   return true;
-}
-
-void websocket_feed::answer_wakes(const push_waker::page& made) {
-  waker_.answered(taken_wakes_, made,
-                  [this](metadata::shard_index s) { return reader_->reading_at(s); });
 }
 
 push_source::status websocket_feed::pull(pushed_message& out) {
@@ -243,7 +235,7 @@ push_source::status websocket_feed::pull(pushed_message& out) {
   if (!*page) return status::idle;
   const auto& p = **page;
   ctx_.traffic.records_out(reader_->stream(), p.batch.records.size(), p.batch.bytes);
-  answer_wakes(push_waker::page::of(p, out));
+  waker_.answered(taken_wakes_, push_waker::page::of(p, out), *reader_);
   // Kept for the other subscribers that stand where this one stood, if the page is what they
   // would read (shared_batches::sharable).
   if (at && shared_batches::sharable(p, *at)) {

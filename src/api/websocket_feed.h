@@ -61,9 +61,6 @@ class websocket_feed final : public push_source {
   // pull took (push_waker::answered).
   bool pull_shared(const engine::stream_reader::read_start& at, pushed_message& out);
 
-  // Answers the wake-ups this pull took with the page it made (push_waker::answered).
-  void answer_wakes(const push_waker::page& made);
-
   push_waker waker_;               // declared first: the reader calls it until it is destroyed
   push_waker::waits taken_wakes_;  // the wake-ups the current pull answers (take_wakes)
   action_context& ctx_;
