@@ -346,13 +346,18 @@ def http_get(endpoint: str, path: str, timeout: float = 10.0) -> tuple[int, byte
         conn.close()
 
 
+def histogram_buckets(samples: dict[str, float], name: str) -> list[tuple[float, float]]:
+    """The cumulative buckets of the histogram `name` among parse_prometheus() samples, as
+    (upper bound, count) in bound order, +Inf last; empty if it has none."""
+    return sorted((float(k.split('le="')[1].split('"')[0]), v) for k, v in samples.items()
+                  if k.startswith(f"{name}_bucket"))
+
+
 def prometheus_histogram(samples: dict[str, float],
                          name: str) -> tuple[list[tuple[float, float]], float, float]:
-    """The histogram `name` among parse_prometheus() samples: its cumulative buckets as
-    (upper bound, count) in bound order, +Inf last, then its count and its sum."""
-    buckets = sorted((float(k.split('le="')[1].split('"')[0]), v) for k, v in samples.items()
-                     if k.startswith(f"{name}_bucket"))
-    return buckets, samples[f"{name}_count"], samples[f"{name}_sum"]
+    """The histogram `name` among parse_prometheus() samples: its cumulative buckets
+    (histogram_buckets), then its count and its sum."""
+    return histogram_buckets(samples, name), samples[f"{name}_count"], samples[f"{name}_sum"]
 
 
 def parse_prometheus(text: str) -> dict[str, float]:

@@ -21,7 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 
-from spate_harness import REPO_ROOT, Spated, free_port, wait_until  # noqa: E402 (the harness)
+# The harness; histogram_buckets is for the parts that read spated's /metrics.
+from spate_harness import (REPO_ROOT, Spated, free_port, histogram_buckets,  # noqa: E402, F401
+                           wait_until)
 
 REPO = REPO_ROOT  # for the parts that run the repository's scripts
 

@@ -15,6 +15,8 @@ the fan-out under --fsync never, three times: its p99 without the commit's wait 
 
 from __future__ import annotations
 
+from .context import histogram_buckets
+
 PUT = ["--mode", "put-records", "--shards", 4, "--batch", 500, "--record-size", 100,
        "--concurrency", 8]
 THROUGHPUT = PUT[:-1] + [32]
@@ -50,10 +52,8 @@ def bucket_quantile(runs: list, series: str, q: float) -> float | None:
     nothing was counted."""
     cumulative: dict[float, float] = {}
     for r in runs:
-        for name, value in r.get("server_metrics", {}).items():
-            if name.startswith(f'{series}_bucket{{le="'):
-                bound = float(name.split('le="')[1].split('"')[0])
-                cumulative[bound] = cumulative.get(bound, 0) + value
+        for bound, count in histogram_buckets(r.get("server_metrics", {}), series):
+            cumulative[bound] = cumulative.get(bound, 0) + count
     total = cumulative.get(float("inf"), 0)
     if not total:
         return None
