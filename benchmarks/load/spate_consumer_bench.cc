@@ -7,7 +7,9 @@
 //     the typed client, Limit 10,000, no processing;
 //  3. consumer: the library's consumer reads the same records through a no-op handler,
 //     checkpointing every second in a SQLite file (the embedded default store).
-// Output: a table, or one JSON object with --json. Uses only the public client API.
+// Output: a table, or one JSON object with --json. Uses only the public client API (and POSIX
+// to name its raw readers `raw-get-N`, beside the consumer's own `spate-consumer` and
+// `spate-rd-...` threads).
 #include <spate/client/consumer.h>
 #include <spate/client/producer.h>
 
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <pthread.h>
 #include <random>
 #include <string>
 #include <thread>
@@ -96,7 +99,8 @@ int main(int argc, char** argv) {
   {
     std::vector<std::thread> readers;
     for (const auto& s : described->shards) {
-      readers.emplace_back([&, id = s.shard_id] {
+      readers.emplace_back([&, id = s.shard_id, n = readers.size()] {
+        ::pthread_setname_np(::pthread_self(), ("raw-get-" + std::to_string(n)).c_str());
         auto it = api->get_shard_iterator({{stream, ""}, id, start_position::trim_horizon()});
         if (!it) die(it.err().to_string());
         std::string iterator = it->shard_iterator;
