@@ -54,7 +54,7 @@ def run_one(ctx, body, label: str, flags: list[str]) -> dict:
     return parse(label, out, rss)
 
 
-def median_row(label: str, each: list[dict]) -> dict:
+def median_row(each: list[dict]) -> dict:
     """The run of the median rate (of an odd number) stands for the workload; any failed run
     fails it."""
     failed = next((r for r in each if not r["ok"]), None)
@@ -77,7 +77,7 @@ def run(ctx) -> dict:
     for _ in range(ROUNDS):
         for label, flags in WORKLOADS:
             runs[label].append(run_one(ctx, body, label, flags))
-    rows = [median_row(label, runs[label]) for label, _ in WORKLOADS]
+    rows = [median_row(runs[label]) for label, _ in WORKLOADS]
     print(f"{'workload':<36} {'records/s':>12} {'mean latency':>13} {'peak RSS':>12}  "
           f"(median of {ROUNDS} alternated runs; records/s of each)")
     for r in rows:
