@@ -3,8 +3,6 @@
 
 #include "kinesis/identifiers.h"
 
-#include <algorithm>
-
 namespace spate::engine {
 
 stream_reader::stream_reader(const engine& engine, const reader_options& options,
@@ -25,11 +23,11 @@ outcome<std::unique_ptr<stream_reader>> stream_reader::open(const engine& engine
       return to_failure(kinesis::shard_not_found(kinesis::shard_id(*options.shard), options.stream,
                                                  engine.options().account_id));
     }
-    r->cursors_.push_back({.shard = snap.shards[*options.shard]});
+    r->add_cursor(snap.shards[*options.shard]);
     SPATE_TRY_VOID(r->start(r->cursors_.back(), options.start));
     return r;
   }
-  for (const auto& shard : snap.shards) r->cursors_.push_back({.shard = shard});
+  for (const auto& shard : snap.shards) r->add_cursor(shard);
   if (options.start.type == iterator_type::latest) {
     // Only the open shards have a latest; everything closed lies in the past.
     for (auto& c : r->cursors_) {
@@ -56,19 +54,22 @@ outcome<void> stream_reader::start(cursor& c, const start_request& start) {
 bool stream_reader::parents_done(const metadata::shard_record& shard) const {
   for (const auto parent : {shard.parent, shard.adjacent_parent}) {
     if (!parent) continue;
-    auto it = std::find_if(cursors_.begin(), cursors_.end(),
-                           [&](const cursor& c) { return c.shard.index == *parent; });
+    const cursor* c = find(*parent);
     // A parent that is no longer listed has nothing left to read.
-    if (it != cursors_.end() && it->at != cursor::state::done) return false;
+    if (c && c->at != cursor::state::done) return false;
   }
   return true;
 }
 
+void stream_reader::add_cursor(const metadata::shard_record& shard) {
+  if (shard.index >= slot_.size()) slot_.resize(shard.index + 1, 0);
+  cursors_.push_back({.shard = shard});
+  slot_[shard.index] = static_cast<std::uint32_t>(cursors_.size());
+}
+
 const stream_reader::cursor* stream_reader::find(metadata::shard_index index) const {
-  for (const auto& c : cursors_) {
-    if (c.shard.index == index) return &c;
-  }
-  return nullptr;
+  if (index >= slot_.size() || slot_[index] == 0) return nullptr;
+  return &cursors_[slot_[index] - 1];
 }
 
 outcome<void> stream_reader::follow_lineage() {
@@ -77,7 +78,7 @@ outcome<void> stream_reader::follow_lineage() {
     return to_failure(kinesis::stream_not_found(options_.stream, engine_.options().account_id));
   }
   for (const auto& shard : snap.shards) {
-    if (!find(shard.index)) cursors_.push_back({.shard = shard});
+    if (!find(shard.index)) add_cursor(shard);
   }
   // Children start from their beginning, where their parents ended; a reader that started at
   // a time starts them at that time too (their records before it are older than asked for).

@@ -91,6 +91,10 @@ class stream_reader {
   // Learns shards created since (children), and starts those whose parents are done.
   outcome<void> follow_lineage();
   bool parents_done(const metadata::shard_record& shard) const;
+  // Appends a cursor for `shard`, which the reader does not have yet.
+  void add_cursor(const metadata::shard_record& shard);
+  // The cursor of shard `index`, in constant time (reading_at runs for each wake-up a push
+  // source answers, on a whole-stream reader of any number of shards); null if none.
   const cursor* find(metadata::shard_index index) const;
   // The index in cursors_ of the first cursor read() would read, or n.
   std::size_t first_candidate() const;
@@ -100,8 +104,9 @@ class stream_reader {
   shard_listener* listener_;
   std::int64_t created_ms_ = 0;
   std::uint32_t tag_ = 0;
-  std::vector<cursor> cursors_;  // by shard index order of discovery
-  std::size_t turn_ = 0;         // round robin over reading cursors
+  std::vector<cursor> cursors_;      // by shard index order of discovery; only ever appended to
+  std::vector<std::uint32_t> slot_;  // by shard index: 1 + its cursor's place in cursors_, or 0
+  std::size_t turn_ = 0;             // round robin over reading cursors
   bool finished_ = false;
 };
 
